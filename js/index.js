@@ -1,0 +1,212 @@
+// @ts-check
+/**
+ * llmeter-wasm — LLM latency and throughput benchmarking in browsers and edge runtimes.
+ *
+ * The JavaScript API over the wasm engine. Works unchanged in pages, Web Workers, Node ≥ 20,
+ * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
+ * `.wasm` is imported as a module, call `initSync(module)` instead.
+ */
+import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
+
+/** @type {Promise<unknown> | null} */
+let ready = null;
+
+/**
+ * Loads the wasm module. Without an argument it finds `llmeter_wasm_bg.wasm` next to this file
+ * (by `fetch` in browsers and Deno, by reading the file in Node).
+ * @param {BufferSource | WebAssembly.Module | URL | string | Response} [source]
+ * @returns {Promise<void>}
+ */
+export async function init(source) {
+  if (!ready) {
+    ready = (async () => {
+      let input = source;
+      if (input === undefined && isNode()) {
+        // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
+        const fsModule = "node:fs/promises";
+        const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
+        input = await readFile(new URL("./llmeter_wasm_bg.wasm", import.meta.url));
+      }
+      return input === undefined ? wasmInit() : wasmInit({ module_or_path: input });
+    })();
+  }
+  await ready;
+}
+
+/**
+ * Synchronous initialisation from a compiled module or bytes (workerd: `import wasm from
+ * "llmeter-wasm/llmeter_wasm_bg.wasm"; initSync(wasm)`).
+ * @param {BufferSource | WebAssembly.Module} module
+ */
+export function initSync(module) {
+  wasmInitSync({ module });
+  ready = Promise.resolve();
+}
+
+function isNode() {
+  const g = /** @type {any} */ (globalThis);
+  return typeof g.process === "object" && !!g.process.versions?.node && typeof g.Deno === "undefined";
+}
+
+const secrets = new WeakMap();
+
+/**
+ * @typedef {Object} OpenAIEndpointOptions
+ * @property {string} baseUrl API base including the version, e.g. `https://api.openai.com/v1`.
+ * @property {string} model
+ * @property {string} [apiKey] Sent as `Authorization: Bearer …`; never saved in any result.
+ * @property {Record<string, string>} [headers] Extra request headers; never saved.
+ * @property {boolean} [stream] Stream the response (default true; TTFT needs streaming).
+ * @property {string} [endpointName] Recorded in results (default "openai").
+ * @property {string} [provider] Recorded in results (default "openai").
+ */
+
+/** An OpenAI-compatible Chat Completions endpoint (`POST {baseUrl}/chat/completions`). */
+export class OpenAIEndpoint {
+  /** @param {OpenAIEndpointOptions} options */
+  constructor(options) {
+    if (!options || typeof options !== "object") throw new TypeError("OpenAIEndpoint options must be an object");
+    const { baseUrl, model, apiKey, headers, stream = true, endpointName = "openai", provider = "openai" } = options;
+    if (typeof baseUrl !== "string" || !/^https?:\/\//.test(baseUrl)) throw new TypeError("baseUrl must be an http(s) URL");
+    if (typeof model !== "string" || model === "") throw new TypeError("model must be a non-empty string");
+    if (apiKey !== undefined && typeof apiKey !== "string") throw new TypeError("apiKey must be a string");
+    if (headers !== undefined && (typeof headers !== "object" || headers === null)) throw new TypeError("headers must be an object");
+    if (typeof stream !== "boolean") throw new TypeError("stream must be a boolean");
+    /** @readonly */ this.kind = "openai";
+    /** @readonly */ this.baseUrl = baseUrl;
+    /** @readonly */ this.model = model;
+    /** @readonly */ this.stream = stream;
+    /** @readonly */ this.endpointName = endpointName;
+    /** @readonly */ this.provider = provider;
+    secrets.set(this, { apiKey, headers: { ...(headers ?? {}) } });
+  }
+
+  /**
+   * LLMeter's `create_payload`: `{messages: [{role: "user", content: prompt}], max_tokens}`.
+   * @param {string} prompt
+   * @param {number} [maxTokens]
+   * @param {Record<string, unknown>} [extra] merged into the payload
+   * @returns {Record<string, unknown>}
+   */
+  createPayload(prompt, maxTokens = 256, extra = {}) {
+    if (typeof prompt !== "string") throw new TypeError("prompt must be a string");
+    return { ...createOpenAIPayload(this._config(), prompt, maxTokens), ...extra };
+  }
+
+  /** Public description without secrets. */
+  toJSON() {
+    return { kind: this.kind, baseUrl: this.baseUrl, model: this.model, stream: this.stream, endpointName: this.endpointName, provider: this.provider };
+  }
+
+  /** @internal full config including secrets, handed to the engine only. */
+  _config() {
+    const s = secrets.get(this) ?? {};
+    return { ...this.toJSON(), apiKey: s.apiKey, headers: s.headers };
+  }
+}
+
+/**
+ * @typedef {Object} Tokenizer Anything with `encode(text)` returning an array-like of tokens.
+ * @property {(text: string) => ArrayLike<unknown>} encode
+ * @property {(tokens: ArrayLike<unknown>) => string} [decode]
+ * @property {string} [name]
+ */
+
+/**
+ * @typedef {Object} RunnerOptions
+ * @property {OpenAIEndpoint} endpoint
+ * @property {Tokenizer} [tokenizer] Counts tokens when the API reports no usage (default:
+ *   whitespace words, LLMeter's DummyTokenizer).
+ * @property {number} [timeout] Per-request limit in seconds (default 60); the request is aborted.
+ */
+
+/**
+ * @typedef {Object} Progress
+ * @property {number} completed
+ * @property {number} failed
+ * @property {number | null} expected
+ * @property {number} elapsedS
+ * @property {number} inFlight
+ */
+
+/**
+ * @typedef {Object} RunOptions
+ * @property {number} [clients] Concurrent clients (default 1).
+ * @property {number} [nRequests] Requests per client (default: number of payloads).
+ * @property {number} [runDuration] Seconds each client keeps sending (instead of nRequests).
+ * @property {Record<string, unknown> | Record<string, unknown>[]} payload
+ * @property {string} [runName] Default `YYYYMMDD-HHMM` (UTC).
+ * @property {string} [runDescription]
+ * @property {AbortSignal} [signal] Aborting returns the partial result, marked interrupted.
+ * @property {(p: Progress) => void} [onProgress]
+ * @property {number} [progressIntervalMs] Minimum ms between progress callbacks (default 500).
+ * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
+ * @property {number} [startJitterMs] Max random delay before each client starts (default 10).
+ * @property {number} [timeout] Overrides the Runner's timeout for this run.
+ */
+
+/** Runs benchmarks against one endpoint. */
+export class Runner {
+  /** @param {RunnerOptions} options */
+  constructor(options) {
+    if (!options || typeof options !== "object") throw new TypeError("Runner options must be an object");
+    if (!(options.endpoint instanceof OpenAIEndpoint)) throw new TypeError("endpoint must be an OpenAIEndpoint");
+    if (options.tokenizer !== undefined && typeof options.tokenizer?.encode !== "function") throw new TypeError("tokenizer must have an encode(text) method");
+    if (options.timeout !== undefined && !(typeof options.timeout === "number" && options.timeout > 0)) throw new RangeError("timeout must be a positive number of seconds");
+    this.endpoint = options.endpoint;
+    this.tokenizer = options.tokenizer;
+    this.timeout = options.timeout ?? 60;
+  }
+
+  /**
+   * @param {RunOptions} options
+   * @returns {Promise<Result>}
+   */
+  async run(options) {
+    if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
+    await init();
+    const spec = { timeout: this.timeout, ...options, endpoint: this.endpoint._config(), tokenizer: this.tokenizer };
+    return new Result(await runBenchmark(spec));
+  }
+}
+
+/** A run's result: LLMeter's summary, stats and responses, plus our timing extras. */
+export class Result {
+  /** @param {any} handle @internal */
+  constructor(handle) {
+    /** @private */ this._h = handle;
+    /** @private */ this._cache = new Map();
+  }
+
+  /**
+   * Loads a run folder given as `{fileName: text}` (written by us or by Python LLMeter).
+   * @param {Record<string, string>} files
+   */
+  static async fromFiles(files) {
+    await init();
+    return new Result(resultFromFiles(files));
+  }
+
+  /** @private @param {string} k */
+  _get(k) {
+    if (!this._cache.has(k)) this._cache.set(k, this._h[k]);
+    return this._cache.get(k);
+  }
+  /** LLMeter's summary.json fields. @returns {Record<string, any>} */
+  get summary() { return this._get("summary"); }
+  /** LLMeter's stats (load-path values) plus our extras. @returns {Record<string, any>} */
+  get stats() { return this._get("stats"); }
+  /** LLMeter InvocationResponse objects. @returns {Record<string, any>[]} */
+  get responses() { return this._get("responses"); }
+  /** Per-response timing extras (first chunk, chunk offsets, counts). @returns {Record<string, any>[]} */
+  get timings() { return this._get("timings"); }
+  /** Runtime, protocol, timer resolution, warnings, interrupted. @returns {{interrupted: boolean, warnings: string[], runtime: string|null, protocol: string|null, timer_resolution_ms: number|null}} */
+  get info() { return this._get("info"); }
+  /** @returns {Record<string, any>} */
+  get runConfig() { return this._get("runConfig"); }
+  /** LLMeter's run folder: `{"summary.json": …, "stats.json": …, "responses.jsonl": …, …}`. @returns {Record<string, string>} */
+  toFiles() { return this._h.toFiles(); }
+  toJSON() {
+    return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig };
+  }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the build, demo and tests need on a fresh machine of this kind.
+# Idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { echo "[setup] $*"; }
+
+# Rust target for the wasm build.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen CLI at exactly the crate's version (they must match).
+want_wb=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)
+have_wb=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_wb" != "$want_wb" ]; then
+  log "installing wasm-bindgen-cli $want_wb (about 5 minutes, once)"
+  # No --locked: a transitive version pinned in its lock file is gone from the registry.
+  cargo install wasm-bindgen-cli --version "$want_wb"
+fi
+
+# Headless Chromium and its driver for browser tests.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  log "installing Debian chromium and chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# npm dev dependencies (binaryen, playwright-core, typescript) from the lock file.
+lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.lock.sha ] || [ "$(cat node_modules/.lock.sha)" != "$lock_sha" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sha" > node_modules/.lock.sha
+fi
+
+# Python reference packages (openai, llmeter, tokenizers, boto3, pytest) in .venv.
+bash scripts/python-env.sh

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, build, native Rust tests (core + simulator), the wasm package in
+# Node and headless Chromium against llm-sim, and the Python cross-checks (openai SDK, llmeter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+export LLM_SIM_BIN="$PWD/target/sim/llm-sim"
+
+echo "== native tests (cargo test --workspace)"
+cargo test --workspace
+
+echo "== wasm package in Node and Chromium (node --test)"
+node --test --test-timeout=180000 tests/js/*.test.js
+
+echo "== Python cross-checks (pytest)"
+.venv/bin/python -m pytest tests/python -q

@@ -1,0 +1,150 @@
+//! The wasm-bindgen layer: JS options in, core calls, JS values out. No logic of its own beyond
+//! option checking; the public JavaScript API (`js/index.js`) wraps these exports.
+
+mod options;
+mod result;
+mod tokenizer;
+
+use crate::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
+use crate::core::endpoint::Endpoint;
+use crate::core::runner::{CancelToken, Progress, RunObserver, Runner};
+use crate::core::response::{InvocationResponse, ResponseTimings};
+use crate::web::clock::{observe_timer_resolution_ms, WebClock};
+use crate::web::fetch::FetchTransport;
+use crate::web::platform::{is_browser, next_hop_protocol, runtime_name, VisibilityWatch};
+use js_sys::{Function, Object, Reflect};
+use options::{endpoint_config, run_options, OptionReader};
+pub use result::WasmRunResult;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Browsers open at most this many HTTP/1.1 connections per host; more clients queue inside
+/// the browser and their TTFT includes that queueing.
+const BROWSER_H1_CONNECTIONS_PER_HOST: u32 = 6;
+
+/// Runs one benchmark. `spec` is the merged Runner + run options object built by `js/index.js`.
+#[wasm_bindgen(js_name = runBenchmark)]
+pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
+    let reader = OptionReader::new(&spec)?;
+    let endpoint_cfg: OpenAIConfig = endpoint_config(&reader.object("endpoint")?.ok_or_else(|| options::type_error("endpoint is required"))?)?;
+    let opts = run_options(&reader)?;
+    let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
+    let on_progress: Option<Function> = reader.function("onProgress")?;
+    let progress_interval_ms = reader.f64("progressIntervalMs")?.unwrap_or(500.0);
+    let signal = reader.value("signal").filter(|s| !s.is_undefined() && !s.is_null());
+
+    let endpoint = OpenAIEndpoint::new(endpoint_cfg.clone());
+    let cancel = CancelToken::new();
+    let _abort_listener = match &signal {
+        Some(s) => Some(listen_abort(s, &cancel)?),
+        None => None,
+    };
+
+    let timer_resolution = observe_timer_resolution_ms();
+    let visibility = VisibilityWatch::start();
+    let clock = WebClock;
+    let transport = FetchTransport;
+    let runner = Runner { endpoint: &endpoint, transport: &transport, clock: &clock, tokenizer: tokenizer.as_ref() };
+    let mut observer = ProgressForwarder { callback: on_progress, interval_ms: progress_interval_ms, last_ms: f64::NEG_INFINITY };
+    let mut result = runner
+        .run(&opts, &cancel, &mut observer)
+        .await
+        .map_err(|e| options::option_error(&e))?;
+
+    // Platform facts, measured after the run so none of this work overlaps a request.
+    let info = &mut result.info;
+    info.runtime = Some(runtime_name());
+    info.timer_resolution_ms = timer_resolution;
+    let base = endpoint_cfg.base_url.trim_end_matches('/').to_string();
+    info.protocol = next_hop_protocol(&base);
+    if is_browser() && opts.clients > BROWSER_H1_CONNECTIONS_PER_HOST {
+        let proto = info.protocol.clone().unwrap_or_default();
+        if !proto.starts_with("h2") && !proto.starts_with("h3") {
+            info.warnings.push(format!(
+                "{} clients over {}: browsers open at most {} connections per host on HTTP/1.1, so requests beyond that queued inside the browser and their TTFT includes the wait. Use an HTTP/2 endpoint (https) for more concurrency.",
+                opts.clients,
+                if proto.is_empty() { "HTTP/1.1 (protocol not visible)".to_string() } else { proto },
+                BROWSER_H1_CONNECTIONS_PER_HOST
+            ));
+        }
+    }
+    if visibility.hidden_seen() {
+        info.warnings.push("The page was hidden during the run: browsers throttle timers in background tabs, so timings may be inflated. Keep the tab visible or run in a dedicated worker.".into());
+    }
+    if let Some(r) = timer_resolution {
+        if r > 1.0 {
+            info.warnings.push(format!("Coarse timer: performance.now() advances in steps of {r:.3} ms here."));
+        }
+    } else {
+        info.warnings.push("The clock did not advance without I/O (frozen between I/O, as in workerd): timings are only as fine as I/O events.".into());
+    }
+    Ok(WasmRunResult::new(result))
+}
+
+fn listen_abort(signal: &JsValue, cancel: &CancelToken) -> Result<AbortListener, JsValue> {
+    if Reflect::get(signal, &"aborted".into())?.is_truthy() {
+        cancel.cancel();
+    }
+    let token = cancel.clone();
+    let closure = Closure::<dyn FnMut()>::new(move || token.cancel());
+    let add: Function = Reflect::get(signal, &"addEventListener".into())?
+        .dyn_into()
+        .map_err(|_| options::type_error("signal must be an AbortSignal"))?;
+    add.call2(signal, &"abort".into(), closure.as_ref())?;
+    Ok(AbortListener { signal: signal.clone(), closure })
+}
+
+struct AbortListener {
+    signal: JsValue,
+    closure: Closure<dyn FnMut()>,
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+            let _ = remove.call2(&self.signal, &"abort".into(), self.closure.as_ref());
+        }
+    }
+}
+
+/// Forwards progress to JS at most every `interval_ms` (and always for the last response),
+/// so a chatty callback cannot eat the event loop while requests are in flight.
+struct ProgressForwarder {
+    callback: Option<Function>,
+    interval_ms: f64,
+    last_ms: f64,
+}
+
+impl RunObserver for ProgressForwarder {
+    fn on_response(&mut self, _response: &InvocationResponse, _timings: &ResponseTimings, p: Progress) {
+        let Some(cb) = &self.callback else { return };
+        let now = crate::web::clock::performance_now();
+        let last = p.expected.is_some_and(|e| p.completed >= e);
+        if !last && now - self.last_ms < self.interval_ms {
+            return;
+        }
+        self.last_ms = now;
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        set("completed", JsValue::from_f64(p.completed as f64));
+        set("failed", JsValue::from_f64(p.failed as f64));
+        set("expected", p.expected.map(|e| JsValue::from_f64(e as f64)).unwrap_or(JsValue::NULL));
+        set("elapsedS", JsValue::from_f64(p.elapsed_s));
+        set("inFlight", JsValue::from_f64(p.in_flight as f64));
+        // A throwing callback must not abort the run.
+        let _ = cb.call1(&JsValue::NULL, &o);
+    }
+}
+
+/// Builds an endpoint's default payload (LLMeter's `create_payload`).
+#[wasm_bindgen(js_name = createOpenAIPayload)]
+pub fn create_openai_payload(endpoint: JsValue, prompt: &str, max_tokens: f64) -> Result<JsValue, JsValue> {
+    let cfg = endpoint_config(&endpoint)?;
+    if !(max_tokens.is_finite() && max_tokens >= 1.0 && max_tokens.fract() == 0.0) {
+        return Err(js_sys::RangeError::new("maxTokens must be a positive integer").into());
+    }
+    let payload = OpenAIEndpoint::new(cfg).create_payload(prompt, max_tokens as u64);
+    result::to_js(&payload)
+}

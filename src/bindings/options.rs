@@ -1,0 +1,163 @@
+//! Reads JS option objects into core types, throwing `TypeError`/`RangeError` that name the
+//! option — before any request is sent.
+
+use crate::core::endpoint::openai::OpenAIConfig;
+use crate::core::runner::{OptionError, RunOptions};
+use js_sys::{Array, Function, Object, Reflect};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+pub fn type_error(msg: &str) -> JsValue {
+    js_sys::TypeError::new(msg).into()
+}
+
+pub fn range_error(msg: &str) -> JsValue {
+    js_sys::RangeError::new(msg).into()
+}
+
+pub fn option_error(e: &OptionError) -> JsValue {
+    if e.is_range {
+        range_error(&e.to_string())
+    } else {
+        type_error(&e.to_string())
+    }
+}
+
+pub struct OptionReader<'a> {
+    obj: &'a JsValue,
+}
+
+impl<'a> OptionReader<'a> {
+    pub fn new(obj: &'a JsValue) -> Result<Self, JsValue> {
+        if !obj.is_object() {
+            return Err(type_error("options must be an object"));
+        }
+        Ok(OptionReader { obj })
+    }
+
+    pub fn value(&self, key: &str) -> Option<JsValue> {
+        Reflect::get(self.obj, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    pub fn f64(&self, key: &str) -> Result<Option<f64>, JsValue> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n.is_finite() => Ok(Some(n)),
+                Some(_) => Err(range_error(&format!("{key} must be a finite number"))),
+                None => Err(type_error(&format!("{key} must be a number"))),
+            },
+        }
+    }
+
+    pub fn positive_int(&self, key: &str) -> Result<Option<u32>, JsValue> {
+        match self.f64(key)? {
+            None => Ok(None),
+            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(Some(n as u32)),
+            Some(n) => Err(range_error(&format!("{key} must be a positive integer, got {n}"))),
+        }
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(v) => v.as_string().map(Some).ok_or_else(|| type_error(&format!("{key} must be a string"))),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, JsValue> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(v) => v.as_bool().map(Some).ok_or_else(|| type_error(&format!("{key} must be a boolean"))),
+        }
+    }
+
+    pub fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(v) => v.dyn_into::<Function>().map(Some).map_err(|_| type_error(&format!("{key} must be a function"))),
+        }
+    }
+
+    pub fn object(&self, key: &str) -> Result<Option<JsValue>, JsValue> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(v) if v.is_object() => Ok(Some(v)),
+            Some(_) => Err(type_error(&format!("{key} must be an object"))),
+        }
+    }
+}
+
+pub fn to_json(v: &JsValue, what: &str) -> Result<Value, JsValue> {
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| type_error(&format!("{what} is not JSON-serialisable: {e}")))
+}
+
+/// Endpoint options: `{ baseUrl, model, apiKey?, headers?, stream?, endpointName?, provider? }`.
+pub fn endpoint_config(v: &JsValue) -> Result<OpenAIConfig, JsValue> {
+    let r = OptionReader::new(v)?;
+    let base_url = r.string("baseUrl")?.ok_or_else(|| type_error("endpoint.baseUrl is required"))?;
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(type_error(&format!("endpoint.baseUrl must be an http(s) URL, got {base_url:?}")));
+    }
+    let model = r.string("model")?.ok_or_else(|| type_error("endpoint.model is required"))?;
+    let mut extra_headers = Vec::new();
+    if let Some(h) = r.object("headers")? {
+        let entries = Object::entries(h.unchecked_ref());
+        for e in entries.iter() {
+            let pair: Array = e.unchecked_into();
+            let (k, val) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+            let val = val.as_string().ok_or_else(|| type_error(&format!("endpoint.headers.{k} must be a string")))?;
+            extra_headers.push((k, val));
+        }
+    }
+    let mut cfg = OpenAIConfig {
+        base_url,
+        model,
+        api_key: r.string("apiKey")?,
+        extra_headers,
+        ..Default::default()
+    };
+    if let Some(s) = r.bool("stream")? {
+        cfg.stream = s;
+    }
+    if let Some(n) = r.string("endpointName")? {
+        cfg.endpoint_name = Some(n);
+    }
+    if let Some(p) = r.string("provider")? {
+        cfg.provider = Some(p);
+    }
+    Ok(cfg)
+}
+
+/// Run options: `{ clients, nRequests?, runDuration?, timeout?, payload, runName?,
+/// runDescription?, seed?, startJitterMs? }`.
+pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
+    let payload = r.value("payload").ok_or_else(|| type_error("payload is required (an object or an array of objects)"))?;
+    let payloads = if Array::is_array(&payload) {
+        let arr: Array = payload.unchecked_into();
+        arr.iter().enumerate().map(|(i, p)| to_json(&p, &format!("payload[{i}]"))).collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![to_json(&payload, "payload")?]
+    };
+    let mut opts = RunOptions {
+        clients: r.positive_int("clients")?.unwrap_or(1),
+        n_requests: r.positive_int("nRequests")?,
+        run_duration_s: r.f64("runDuration")?,
+        payloads,
+        run_name: r.string("runName")?,
+        run_description: r.string("runDescription")?,
+        ..Default::default()
+    };
+    if let Some(t) = r.f64("timeout")? {
+        opts.timeout_s = t;
+    }
+    if let Some(s) = r.f64("seed")? {
+        opts.seed = s as u64;
+    }
+    if let Some(j) = r.f64("startJitterMs")? {
+        opts.max_start_jitter_ms = j;
+    }
+    opts.validate().map_err(|e| option_error(&e))?;
+    Ok(opts)
+}

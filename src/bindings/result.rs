@@ -1,0 +1,71 @@
+//! `RunResult` handed to JS: plain-object getters and LLMeter's files.
+
+use crate::core::result::RunResult;
+use js_sys::{Object, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+}
+
+#[wasm_bindgen]
+pub struct WasmRunResult {
+    inner: RunResult,
+}
+
+impl WasmRunResult {
+    pub fn new(inner: RunResult) -> Self {
+        WasmRunResult { inner }
+    }
+}
+
+#[wasm_bindgen]
+impl WasmRunResult {
+    #[wasm_bindgen(getter)]
+    pub fn summary(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.summary)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.stats)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn responses(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.responses)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn timings(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.timings)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn info(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.info)
+    }
+    #[wasm_bindgen(getter, js_name = runConfig)]
+    pub fn run_config(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.run_config)
+    }
+
+    /// LLMeter's run folder as `{ fileName: content }`.
+    #[wasm_bindgen(js_name = toFiles)]
+    pub fn to_files(&self) -> Result<JsValue, JsValue> {
+        let o = Object::new();
+        for (name, content) in self.inner.to_files() {
+            Reflect::set(&o, &JsValue::from_str(&name), &JsValue::from_str(&content))?;
+        }
+        Ok(o.into())
+    }
+}
+
+/// Loads a run folder given as `{ fileName: content }` (ours or written by Python LLMeter).
+#[wasm_bindgen(js_name = resultFromFiles)]
+pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
+    let map: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(files)
+        .map_err(|e| JsValue::from(js_sys::TypeError::new(&format!("files must map names to text: {e}"))))?;
+    let files: Vec<(String, String)> = map.into_iter().collect();
+    RunResult::from_files(&files)
+        .map(WasmRunResult::new)
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+}

@@ -1,0 +1,11 @@
+//! The platform-free core: no I/O, no JS. Everything here runs under native `cargo test`.
+
+pub mod endpoint;
+pub mod response;
+pub mod runner;
+pub mod sse;
+pub mod stats;
+pub mod result;
+pub mod time;
+pub mod tokenizer;
+pub mod transport;

@@ -1,0 +1,171 @@
+//! `Transport` over the global `fetch` with a streamed body.
+//!
+//! Every arrival is stamped with `performance.now()` inside the promise's own reaction, so the
+//! stamp is taken before the Rust task is even polled — other clients' work queued in the same
+//! microtask checkpoint cannot delay it. Dropping a request or its body aborts it.
+
+use super::clock::performance_now;
+use crate::core::transport::{BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError};
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+use js_sys::{Promise, Reflect, Uint8Array};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
+}
+
+/// Response headers the parsers and the result need; reading all headers costs per request.
+const KEPT_HEADERS: [&str; 4] = ["content-type", "retry-after", "x-request-id", "x-sim-request-id"];
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FetchTransport;
+
+/// Aborts the request when dropped before it finished (timeouts, cancellation).
+struct AbortOnDrop {
+    controller: Option<AbortController>,
+}
+
+impl AbortOnDrop {
+    fn disarm(&mut self) {
+        self.controller = None;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.controller.take() {
+            c.abort();
+        }
+    }
+}
+
+/// Stamps promise settlements with `performance.now()` from a reaction registered before the
+/// awaiting future's own, so the stamp is taken first. One per request, reused for every read.
+struct Stamper {
+    at: Rc<Cell<f64>>,
+    on_settle: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Stamper {
+    fn new() -> Self {
+        let at = Rc::new(Cell::new(f64::NAN));
+        let cell = at.clone();
+        let on_settle = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| cell.set(performance_now()));
+        Stamper { at, on_settle }
+    }
+
+    /// Awaits `promise`, returning its value and when it settled.
+    async fn wait(&self, promise: Promise) -> Result<(JsValue, f64), JsValue> {
+        self.at.set(f64::NAN);
+        // Both arms stamp; handling the rejection here also keeps the derived promise from
+        // becoming an unhandled rejection (fatal in Node).
+        let _ = promise.then2(&self.on_settle, &self.on_settle);
+        let value = JsFuture::from(promise).await;
+        let t = self.at.get();
+        let t = if t.is_nan() { performance_now() } else { t };
+        value.map(|v| (v, t))
+    }
+}
+
+fn js_error_text(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        let name = String::from(err.name());
+        let msg = String::from(err.message());
+        // Chromium hides a CORS rejection behind a bare TypeError: say what it usually means.
+        if name == "TypeError" && (msg.contains("Failed to fetch") || msg.contains("fetch failed") || msg.contains("NetworkError")) {
+            let cause = Reflect::get(err, &"cause".into()).ok().filter(|c| !c.is_undefined()).map(|c| js_error_text(&c));
+            return match cause {
+                Some(c) => format!("{name}: {msg} ({c})"),
+                None => format!("{name}: {msg} (connection refused, reset, or blocked by CORS)"),
+            };
+        }
+        return format!("{name}: {msg}");
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+impl Transport for FetchTransport {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult> {
+        async move {
+            let controller = AbortController::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
+            let mut guard = AbortOnDrop { controller: Some(controller.clone()) };
+            let headers = Headers::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
+            for (k, v) in &request.headers {
+                headers.append(k, v).map_err(|e| TransportError::Network(format!("header {k}: {}", js_error_text(&e))))?;
+            }
+            let init = RequestInit::new();
+            init.set_method(&request.method);
+            init.set_headers(&headers);
+            if let Some(body) = &request.body {
+                init.set_body(&JsValue::from_str(body));
+            }
+            init.set_signal(Some(&controller.signal()));
+            let stamper = Stamper::new();
+            let (value, head_ms) = stamper
+                .wait(global_fetch(&request.url, &init))
+                .await
+                .map_err(|e| TransportError::Network(js_error_text(&e)))?;
+            let response: Response = value.unchecked_into();
+            let mut kept = Vec::new();
+            let resp_headers = response.headers();
+            for name in KEPT_HEADERS {
+                if let Ok(Some(v)) = resp_headers.get(name) {
+                    kept.push((name.to_string(), v));
+                }
+            }
+            let head = ResponseHead { status: response.status(), headers: kept, arrival_ms: head_ms };
+            let reader = match response.body() {
+                Some(stream) => Some(stream.get_reader().unchecked_into::<ReadableStreamDefaultReader>()),
+                None => None,
+            };
+            guard.controller = Some(controller);
+            let body: Box<dyn BodyStream> = Box::new(FetchBody { reader, guard, stamper, ended: false });
+            Ok((head, body))
+        }
+        .boxed_local()
+    }
+}
+
+struct FetchBody {
+    reader: Option<ReadableStreamDefaultReader>,
+    guard: AbortOnDrop,
+    stamper: Stamper,
+    ended: bool,
+}
+
+impl BodyStream for FetchBody {
+    fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
+        async move {
+            let Some(reader) = &self.reader else {
+                self.ended = true;
+                self.guard.disarm();
+                return Ok(BodyEvent::End { arrival_ms: performance_now() });
+            };
+            if self.ended {
+                return Ok(BodyEvent::End { arrival_ms: performance_now() });
+            }
+            let (result, t) = self.stamper.wait(reader.read()).await.map_err(|e| TransportError::Body(js_error_text(&e)))?;
+            let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+            if done {
+                self.ended = true;
+                self.guard.disarm();
+                return Ok(BodyEvent::End { arrival_ms: t });
+            }
+            let value = Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
+            let bytes = match value.dyn_into::<Uint8Array>() {
+                Ok(a) => a.to_vec(),
+                Err(_) => Vec::new(),
+            };
+            Ok(BodyEvent::Chunk { bytes, arrival_ms: t })
+        }
+        .boxed_local()
+    }
+}

@@ -1,0 +1,140 @@
+// The wasm package in Node 20 against a real llm-sim: timings against the simulator's ground
+// truth, errors, timeouts, cancellation, option checking, and LLMeter's files.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { startSim, median, ROOT } from "./sim.js";
+import { OpenAIEndpoint, Runner, Result } from "../../pkg/index.js";
+
+let sim;
+before(async () => {
+  sim = await startSim(["--ttft-ms", "50", "--itl-ms", "5", "--seed", "1"]);
+});
+after(async () => sim?.stop());
+
+function endpoint(extra = {}) {
+  return new OpenAIEndpoint({ baseUrl: sim.base, model: "sim-model", apiKey: "sk-test-secret", ...extra });
+}
+
+const payload = (maxTokens = 16) => ({ messages: [{ role: "user", content: "Say something about latency please" }], max_tokens: maxTokens });
+
+/** Client-measured minus server-recorded TTFT and TTLT, in ms, per response. */
+async function errorsAgainstGroundTruth(result) {
+  const out = [];
+  for (const r of result.responses) {
+    const id = r.id.replace(/^chatcmpl-/, "");
+    const [rec] = await sim.requests(id);
+    assert.ok(rec, `ground truth for ${id}`);
+    const serverTtft = (rec.first_token_sent - rec.received) / 1000;
+    const serverTtlt = (rec.last_token_sent - rec.received) / 1000;
+    out.push({ ttft: r.time_to_first_token * 1000 - serverTtft, ttlt: r.time_to_last_token * 1000 - serverTtlt, rec, r });
+  }
+  return out;
+}
+
+for (const clients of [1, 6]) {
+  test(`${clients} client(s): TTFT and TTLT within 2 ms of ground truth at p50`, async () => {
+    await sim.clear();
+    const runner = new Runner({ endpoint: endpoint() });
+    const result = await runner.run({ clients, nRequests: 5, payload: payload(16) });
+    assert.equal(result.responses.length, clients * 5);
+    assert.equal(result.stats.failed_requests, 0);
+    const errs = await errorsAgainstGroundTruth(result);
+    for (const { r, rec } of errs) {
+      assert.equal(r.num_tokens_output, rec.output_tokens);
+      assert.equal(r.num_tokens_output, 16);
+      assert.equal(r.num_tokens_input, rec.input_tokens);
+      assert.ok(r.time_to_first_token >= 0.05, `TTFT ${r.time_to_first_token} below the simulated 50 ms`);
+    }
+    const p50Ttft = median(errs.map((e) => e.ttft));
+    const p50Ttlt = median(errs.map((e) => e.ttlt));
+    console.log(`# node ${clients} clients: TTFT error p50 ${p50Ttft.toFixed(3)} ms, TTLT error p50 ${p50Ttlt.toFixed(3)} ms`);
+    assert.ok(p50Ttft >= 0 && p50Ttft < 2, `TTFT error p50 ${p50Ttft} ms`);
+    assert.ok(p50Ttlt >= 0 && p50Ttlt < 2, `TTLT error p50 ${p50Ttlt} ms`);
+    // TPOT from the engine matches the simulated 5 ms inter-token latency.
+    assert.ok(Math.abs(result.stats["time_per_output_token-p50"] - 0.005) < 0.0015, `TPOT p50 ${result.stats["time_per_output_token-p50"]}`);
+    assert.ok(result.info.runtime.startsWith("node "), result.info.runtime);
+    assert.deepEqual(result.info.warnings.filter((w) => w.includes("connections per host")), []);
+  });
+}
+
+test("HTTP errors, broken streams and malformed events are per-request errors; the run goes on", async () => {
+  const runner = new Runner({ endpoint: endpoint({ headers: { "x-sim-fault": "429" } }) });
+  const r429 = await runner.run({ clients: 2, nRequests: 2, payload: payload(8) });
+  assert.equal(r429.stats.failed_requests, 4);
+  assert.match(r429.responses[0].error, /429/);
+
+  for (const [fault, pattern] of [["500", /500/], ["503", /503/], ["disconnect", /stream|interrupted|\[DONE\]/i], ["malformed-sse", /malformed/i], ["non-json", /JSON/i], ["reset", /network|fetch|socket|reset|terminated/i]]) {
+    const run = await new Runner({ endpoint: endpoint({ headers: { "x-sim-fault": fault } }) }).run({ nRequests: 1, payload: payload(8) });
+    assert.equal(run.responses.length, 1, fault);
+    assert.match(run.responses[0].error ?? "", pattern, `${fault}: ${run.responses[0].error}`);
+  }
+  const partial = await new Runner({ endpoint: endpoint({ headers: { "x-sim-fault": "disconnect", "x-sim-fault-after-tokens": "4" } }) }).run({ nRequests: 1, payload: payload(8) });
+  assert.ok(partial.responses[0].response_text.trim().split(/\s+/).length >= 1, "partial text kept");
+  assert.ok(partial.responses[0].time_to_first_token > 0, "partial timings kept");
+});
+
+test("a stalled stream is aborted at the timeout and recorded as a timeout error", async () => {
+  const runner = new Runner({ endpoint: endpoint({ headers: { "x-sim-fault": "stall" } }), timeout: 0.4 });
+  const t0 = performance.now();
+  const result = await runner.run({ nRequests: 2, payload: payload(16) });
+  const elapsed = performance.now() - t0;
+  assert.equal(result.responses.length, 2);
+  for (const r of result.responses) assert.match(r.error, /timeout/);
+  assert.ok(elapsed < 2000, `run took ${elapsed} ms; the stall was not cut short`);
+});
+
+test("aborting the signal returns the partial result marked interrupted", async () => {
+  const controller = new AbortController();
+  const runner = new Runner({ endpoint: endpoint({ headers: { "x-sim-ttft-ms": "100" } }) });
+  setTimeout(() => controller.abort(), 450);
+  const result = await runner.run({ clients: 2, nRequests: 50, payload: payload(4), signal: controller.signal });
+  assert.equal(result.info.interrupted, true);
+  assert.equal(result.stats.interrupted, true);
+  assert.ok(result.responses.length >= 4 && result.responses.length <= 10, `${result.responses.length} responses`);
+  assert.equal(result.summary.total_test_time, null);
+});
+
+test("invalid options throw a named TypeError/RangeError before any request is sent", async () => {
+  await sim.clear();
+  const runner = new Runner({ endpoint: endpoint() });
+  await assert.rejects(runner.run({ clients: 0, payload: payload() }), (e) => e instanceof RangeError && /clients/.test(e.message));
+  await assert.rejects(runner.run({ clients: 1.5, payload: payload() }), (e) => e instanceof RangeError && /clients/.test(e.message));
+  await assert.rejects(runner.run({ clients: "2", payload: payload() }), (e) => e instanceof TypeError && /clients/.test(e.message));
+  await assert.rejects(runner.run({ nRequests: 2, runDuration: 1, payload: payload() }), (e) => e instanceof RangeError && /runDuration/.test(e.message));
+  await assert.rejects(runner.run({ payload: [1, 2] }), (e) => e instanceof TypeError && /payload/.test(e.message));
+  await assert.rejects(runner.run({}), (e) => e instanceof TypeError && /payload/.test(e.message));
+  assert.throws(() => new Runner({ endpoint: {} }), TypeError);
+  assert.throws(() => new OpenAIEndpoint({ baseUrl: "ftp://x", model: "m" }), TypeError);
+  assert.equal((await sim.requests()).length, 0, "no request reached the server");
+});
+
+test("onProgress reports counts; time-bound runs stop at the deadline", async () => {
+  const seen = [];
+  const runner = new Runner({ endpoint: endpoint({ headers: { "x-sim-ttft-ms": "20", "x-sim-itl-ms": "0" } }) });
+  const result = await runner.run({ clients: 3, runDuration: 0.5, payload: payload(2), onProgress: (p) => seen.push(p), progressIntervalMs: 0 });
+  assert.equal(seen.length, result.responses.length);
+  assert.equal(seen.at(-1).completed, result.responses.length);
+  assert.ok(result.responses.length >= 3 * 15 && result.responses.length <= 3 * 26, `${result.responses.length}`);
+  assert.equal(result.summary.n_requests, Math.floor(result.responses.length / 3));
+});
+
+test("files load in Python llmeter with equal stats, and no secret is written", async () => {
+  const runner = new Runner({ endpoint: endpoint({ headers: { "x-custom-secret": "hdr-secret" } }) });
+  const result = await runner.run({ clients: 3, nRequests: 4, payload: [payload(8), payload(12)], runName: "node-run" });
+  const files = result.toFiles();
+  for (const name of ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl"]) assert.ok(files[name], name);
+  const all = Object.values(files).join("\n");
+  assert.ok(!all.includes("sk-test-secret") && !all.includes("hdr-secret"), "a secret leaked into the files");
+  const dir = mkdtempSync(path.join(tmpdir(), "llmeter-node-"));
+  const runDir = path.join(dir, "node-run");
+  mkdirSync(runDir);
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(runDir, name), content);
+  const out = execFileSync(path.join(ROOT, ".venv/bin/python"), [path.join(ROOT, "tests/python/compare_stats.py"), runDir], { encoding: "utf8" });
+  assert.match(out, /stats equal: \d+ keys/);
+  const back = await Result.fromFiles(files);
+  assert.deepEqual(back.stats, result.stats);
+});
