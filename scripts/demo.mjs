@@ -53,7 +53,7 @@ async function summarise(runtime, clients, responses, stats, info) {
   for (const r of responses) {
     const [rec] = await sim.requests(r.id.replace(/^chatcmpl-/, ""));
     if (rec && r.time_to_first_token != null) {
-      errs.push([r.time_to_first_token * 1000 - (rec.first_token_sent - rec.received) / 1000, r.time_to_last_token * 1000 - (rec.last_token_sent - rec.received) / 1000]);
+      errs.push([r.time_to_first_token * 1000 - (rec.first_token_sent_us - rec.received_us) / 1000, r.time_to_last_token * 1000 - (rec.last_token_sent_us - rec.received_us) / 1000]);
     }
   }
   const ms = (s) => (s == null ? "—" : (s * 1000).toFixed(1));

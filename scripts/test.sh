@@ -10,6 +10,9 @@ export LLM_SIM_BIN="$PWD/target/sim/llm-sim"
 echo "== native tests (cargo test --workspace)"
 cargo test --workspace
 
+echo "== TypeScript declarations type-check a typical use (tsc --noEmit)"
+node_modules/.bin/tsc -p tests/js/tsconfig.json
+
 echo "== wasm package in Node and Chromium (node --test)"
 node --test --test-timeout=180000 tests/js/*.test.js
 

@@ -20,6 +20,10 @@ use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Promise;
+    /// A promise seen through plain `then(onFulfilled, onRejected)` with untyped functions.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_fns(this: &Thenable, on_fulfilled: &js_sys::Function, on_rejected: &js_sys::Function) -> JsValue;
 }
 
 /// Response headers the parsers and the result need; reading all headers costs per request.
@@ -47,32 +51,22 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Stamps promise settlements with `performance.now()` from a reaction registered before the
-/// awaiting future's own, so the stamp is taken first. One per request, reused for every read.
-struct Stamper {
-    at: Rc<Cell<f64>>,
-    on_settle: Closure<dyn FnMut(JsValue)>,
-}
-
-impl Stamper {
-    fn new() -> Self {
-        let at = Rc::new(Cell::new(f64::NAN));
-        let cell = at.clone();
-        let on_settle = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| cell.set(performance_now()));
-        Stamper { at, on_settle }
-    }
-
-    /// Awaits `promise`, returning its value and when it settled.
-    async fn wait(&self, promise: Promise) -> Result<(JsValue, f64), JsValue> {
-        self.at.set(f64::NAN);
-        // Both arms stamp; handling the rejection here also keeps the derived promise from
-        // becoming an unhandled rejection (fatal in Node).
-        let _ = promise.then2(&self.on_settle, &self.on_settle);
-        let value = JsFuture::from(promise).await;
-        let t = self.at.get();
-        let t = if t.is_nan() { performance_now() } else { t };
-        value.map(|v| (v, t))
-    }
+/// Awaits `promise` and returns its value with the `performance.now()` of its settlement, taken
+/// in a reaction registered before the awaiting future's own — so the stamp comes first, before
+/// any Rust code runs for this or any other settled read.
+async fn await_stamped(promise: Promise) -> Result<(JsValue, f64), JsValue> {
+    let at = Rc::new(Cell::new(f64::NAN));
+    let cell = at.clone();
+    // Self-freeing after its one call; a settled promise (aborted requests reject) always calls
+    // it, so nothing leaks, and a dropped request can never call a freed closure.
+    let stamp = Closure::once_into_js(move |_: JsValue| cell.set(performance_now()));
+    let stamp: &js_sys::Function = stamp.unchecked_ref();
+    // Both arms stamp; handling the rejection here also keeps the derived promise from
+    // becoming an unhandled rejection (fatal in Node).
+    let _ = promise.unchecked_ref::<Thenable>().then_fns(stamp, stamp);
+    let value = JsFuture::from(promise).await;
+    let t = at.get();
+    value.map(|v| (v, if t.is_nan() { performance_now() } else { t }))
 }
 
 fn js_error_text(e: &JsValue) -> String {
@@ -108,9 +102,7 @@ impl Transport for FetchTransport {
                 init.set_body(&JsValue::from_str(body));
             }
             init.set_signal(Some(&controller.signal()));
-            let stamper = Stamper::new();
-            let (value, head_ms) = stamper
-                .wait(global_fetch(&request.url, &init))
+            let (value, head_ms) = await_stamped(global_fetch(&request.url, &init))
                 .await
                 .map_err(|e| TransportError::Network(js_error_text(&e)))?;
             let response: Response = value.unchecked_into();
@@ -127,7 +119,7 @@ impl Transport for FetchTransport {
                 None => None,
             };
             guard.controller = Some(controller);
-            let body: Box<dyn BodyStream> = Box::new(FetchBody { reader, guard, stamper, ended: false });
+            let body: Box<dyn BodyStream> = Box::new(FetchBody { reader, guard, ended: false });
             Ok((head, body))
         }
         .boxed_local()
@@ -137,7 +129,6 @@ impl Transport for FetchTransport {
 struct FetchBody {
     reader: Option<ReadableStreamDefaultReader>,
     guard: AbortOnDrop,
-    stamper: Stamper,
     ended: bool,
 }
 
@@ -152,7 +143,7 @@ impl BodyStream for FetchBody {
             if self.ended {
                 return Ok(BodyEvent::End { arrival_ms: performance_now() });
             }
-            let (result, t) = self.stamper.wait(reader.read()).await.map_err(|e| TransportError::Body(js_error_text(&e)))?;
+            let (result, t) = await_stamped(reader.read()).await.map_err(|e| TransportError::Body(js_error_text(&e)))?;
             let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
             if done {
                 self.ended = true;

@@ -32,8 +32,8 @@ async function groundTruthErrors(result) {
     const [rec] = await sim.requests(r.id.replace(/^chatcmpl-/, ""));
     assert.ok(rec, `ground truth for ${r.id}`);
     errs.push({
-      ttft: r.time_to_first_token * 1000 - (rec.first_token_sent - rec.received) / 1000,
-      ttlt: r.time_to_last_token * 1000 - (rec.last_token_sent - rec.received) / 1000,
+      ttft: r.time_to_first_token * 1000 - (rec.first_token_sent_us - rec.received_us) / 1000,
+      ttlt: r.time_to_last_token * 1000 - (rec.last_token_sent_us - rec.received_us) / 1000,
     });
   }
   return { ttft: median(errs.map((e) => e.ttft)), ttlt: median(errs.map((e) => e.ttlt)) };

@@ -1,0 +1,26 @@
+// Compiled with `tsc --noEmit` by the test suite: the generated declarations must type a
+// realistic use of the API, and reject wrong option types.
+import { OpenAIEndpoint, Runner, Result, init, type Progress } from "../../pkg/index.js";
+
+async function typed(): Promise<number> {
+  await init();
+  const endpoint = new OpenAIEndpoint({ baseUrl: "http://127.0.0.1:8000/v1", model: "m", apiKey: "k", headers: { "x-a": "b" } });
+  const runner = new Runner({ endpoint, timeout: 10 });
+  const controller = new AbortController();
+  const result: Result = await runner.run({
+    clients: 2,
+    nRequests: 3,
+    payload: endpoint.createPayload("hi", 16),
+    signal: controller.signal,
+    onProgress: (p: Progress) => console.log(p.completed + p.failed),
+  });
+  const files: Record<string, string> = result.toFiles();
+  const again = await Result.fromFiles(files);
+  const warnings: string[] = again.info.warnings;
+  // @ts-expect-error clients must be a number
+  await runner.run({ clients: "2", payload: {} });
+  // @ts-expect-error baseUrl is required
+  new OpenAIEndpoint({ model: "m" });
+  return warnings.length + (result.stats["time_to_first_token-p50"] as number);
+}
+void typed;
