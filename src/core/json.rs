@@ -1,0 +1,148 @@
+//! JSON text the way LLMeter writes and reads it.
+//!
+//! Writing: `*.jsonl` lines use Python's default separators (`", "`, `": "`), the `*.json`
+//! files use `indent=4`; whitespace does not matter to loaders, but matching it keeps our files
+//! diffable against LLMeter's. Non-finite floats never reach the text: `serde_json` writes them
+//! as `null`.
+//!
+//! Reading: Python's `json` writes NaN and infinities as bare `NaN` / `Infinity` / `-Infinity`,
+//! which standard JSON rejects; [`parse_lenient`] reads them as `null` (LLMeter itself skips NaN
+//! in every statistic, and `null` is skipped everywhere).
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
+use serde_json::Value;
+use std::io;
+
+/// Python's `json.dumps` default separators: `", "` between items and `": "` after keys.
+struct PythonCompact;
+
+impl Formatter for PythonCompact {
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
+/// One `*.jsonl` line (without the newline), as Python's `json.dumps(obj)` spaces it.
+pub fn to_line<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = Serializer::with_formatter(&mut out, PythonCompact);
+    match value.serialize(&mut ser) {
+        // serde_json only writes valid UTF-8.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => "null".to_string(),
+    }
+}
+
+/// A whole `*.json` file body as Python's `json.dump(obj, indent=4)` lays it out (no trailing
+/// newline, like Python).
+pub fn to_pretty<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b"    "));
+    match value.serialize(&mut ser) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => "null".to_string(),
+    }
+}
+
+/// Parses JSON that may contain Python's bare `NaN`, `Infinity` and `-Infinity` tokens, which
+/// become `null`. Errors carry serde_json's line and column.
+pub fn parse_lenient(text: &str) -> Result<Value, serde_json::Error> {
+    match serde_json::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(strict_err) => match replace_non_finite_tokens(text) {
+            Some(cleaned) => serde_json::from_str(&cleaned),
+            None => Err(strict_err),
+        },
+    }
+}
+
+/// Replaces the non-standard number tokens outside strings by `null`; `None` if there were none.
+/// Newlines are kept, so line numbers in later errors stay right.
+fn replace_non_finite_tokens(text: &str) -> Option<String> {
+    const TOKENS: [&str; 3] = ["-Infinity", "Infinity", "NaN"];
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut replaced = false;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(token) = TOKENS.iter().find(|t| rest.starts_with(**t)) {
+            out.push_str("null");
+            rest = &rest[token.len()..];
+            replaced = true;
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    replaced.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lines_use_python_separators() {
+        let v = json!({"a": 1, "b": [1.0, null, "x"], "c": {}, "d": 6.0});
+        assert_eq!(to_line(&v), r#"{"a": 1, "b": [1.0, null, "x"], "c": {}, "d": 6.0}"#);
+    }
+
+    #[test]
+    fn pretty_uses_four_spaces() {
+        let v = json!({"a": 1, "b": [2]});
+        assert_eq!(to_pretty(&v), "{\n    \"a\": 1,\n    \"b\": [\n        2\n    ]\n}");
+    }
+
+    #[test]
+    fn non_finite_floats_are_written_as_null() {
+        #[derive(Serialize)]
+        struct S {
+            x: f64,
+            y: f64,
+        }
+        assert_eq!(to_line(&S { x: f64::NAN, y: f64::INFINITY }), r#"{"x": null, "y": null}"#);
+    }
+
+    #[test]
+    fn python_nan_tokens_read_as_null_but_not_inside_strings() {
+        let v = parse_lenient(r#"{"a": NaN, "b": -Infinity, "c": [Infinity, 1], "s": "NaN \" Infinity"}"#)
+            .expect("parses");
+        assert_eq!(v, json!({"a": null, "b": null, "c": [null, 1], "s": "NaN \" Infinity"}));
+    }
+
+    #[test]
+    fn lenient_parse_still_rejects_garbage_with_position() {
+        let err = parse_lenient("{\"a\": NaN,\n \"b\": nope}").expect_err("must fail");
+        assert_eq!(err.line(), 2);
+        assert!(parse_lenient("{\"a\": \"NaN\"").is_err());
+    }
+}
