@@ -127,6 +127,19 @@ export class OpenAIEndpoint {
  * @property {number | null} expected
  * @property {number} elapsedS
  * @property {number} inFlight
+ * @property {LiveStats} stats
+ */
+
+/**
+ * @typedef {Object} LiveStats Live statistics (seconds; null until there is data).
+ * @property {number} completed
+ * @property {number} failed
+ * @property {number | null} ttft_p50
+ * @property {number | null} ttft_p90
+ * @property {number | null} ttlt_p50
+ * @property {number | null} ttlt_p90
+ * @property {number | null} requests_per_minute
+ * @property {number | null} output_tokens_per_second
  */
 
 /**
@@ -138,7 +151,9 @@ export class OpenAIEndpoint {
  * @property {string} [runName] Default `YYYYMMDD-HHMM` (UTC).
  * @property {string} [runDescription]
  * @property {AbortSignal} [signal] Aborting returns the partial result, marked interrupted.
- * @property {(p: Progress) => void} [onProgress]
+ * @property {(p: Progress) => void} [onProgress] Throttled progress with live stats.
+ * @property {(response: Record<string, any>, timings: Record<string, any>) => void} [onResponse]
+ *   Called with every response as soon as it completes (before token-count fallbacks).
  * @property {number} [progressIntervalMs] Minimum ms between progress callbacks (default 500).
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
  * @property {number} [startJitterMs] Max random delay before each client starts (default 10).

@@ -7,6 +7,7 @@ mod tokenizer;
 
 use crate::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
 use crate::core::endpoint::Endpoint;
+use crate::core::live::LiveStats;
 use crate::core::runner::{CancelToken, Progress, RunObserver, Runner};
 use crate::core::response::{InvocationResponse, ResponseTimings};
 use crate::web::clock::{observe_timer_resolution_ms, WebClock};
@@ -30,6 +31,7 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let opts = run_options(&reader)?;
     let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
     let on_progress: Option<Function> = reader.function("onProgress")?;
+    let on_response: Option<Function> = reader.function("onResponse")?;
     let progress_interval_ms = reader.f64("progressIntervalMs")?.unwrap_or(500.0);
     let signal = reader.value("signal").filter(|s| !s.is_undefined() && !s.is_null());
 
@@ -45,7 +47,13 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let clock = WebClock;
     let transport = FetchTransport;
     let runner = Runner { endpoint: &endpoint, transport: &transport, clock: &clock, tokenizer: tokenizer.as_ref() };
-    let mut observer = ProgressForwarder { callback: on_progress, interval_ms: progress_interval_ms, last_ms: f64::NEG_INFINITY };
+    let mut observer = ProgressForwarder {
+        callback: on_progress,
+        on_response,
+        interval_ms: progress_interval_ms,
+        last_ms: f64::NEG_INFINITY,
+        live: LiveStats::default(),
+    };
     let mut result = runner
         .run(&opts, &cancel, &mut observer)
         .await
@@ -107,17 +115,27 @@ impl Drop for AbortListener {
     }
 }
 
-/// Forwards progress to JS at most every `interval_ms` (and always for the last response),
-/// so a chatty callback cannot eat the event loop while requests are in flight.
+/// Forwards each response (`onResponse`, e.g. for a store that saves as the run goes) and
+/// progress with live stats (`onProgress`, at most every `interval_ms`, always for the last
+/// response), so a chatty callback cannot eat the event loop while requests are in flight.
 struct ProgressForwarder {
     callback: Option<Function>,
+    on_response: Option<Function>,
     interval_ms: f64,
     last_ms: f64,
+    live: LiveStats,
 }
 
 impl RunObserver for ProgressForwarder {
-    fn on_response(&mut self, _response: &InvocationResponse, _timings: &ResponseTimings, p: Progress) {
+    fn on_response(&mut self, response: &InvocationResponse, timings: &ResponseTimings, p: Progress) {
+        if let Some(cb) = &self.on_response {
+            if let (Ok(r), Ok(t)) = (result::to_js(response), result::to_js(timings)) {
+                // A throwing callback must not abort the run.
+                let _ = cb.call2(&JsValue::NULL, &r, &t);
+            }
+        }
         let Some(cb) = &self.callback else { return };
+        self.live.push(response);
         let now = crate::web::clock::performance_now();
         let last = p.expected.is_some_and(|e| p.completed >= e);
         if !last && now - self.last_ms < self.interval_ms {
@@ -133,7 +151,7 @@ impl RunObserver for ProgressForwarder {
         set("expected", p.expected.map(|e| JsValue::from_f64(e as f64)).unwrap_or(JsValue::NULL));
         set("elapsedS", JsValue::from_f64(p.elapsed_s));
         set("inFlight", JsValue::from_f64(p.in_flight as f64));
-        // A throwing callback must not abort the run.
+        set("stats", result::to_js(&self.live.snapshot(p.elapsed_s)).unwrap_or(JsValue::NULL));
         let _ = cb.call1(&JsValue::NULL, &o);
     }
 }

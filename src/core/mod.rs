@@ -2,6 +2,7 @@
 
 pub mod endpoint;
 pub mod json;
+pub mod live;
 pub mod response;
 pub mod runner;
 pub mod sse;
