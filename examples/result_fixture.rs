@@ -6,10 +6,13 @@
 //!                              folder DIR/loadtest/{00001-clients,00004-clients}
 //! result_fixture --load DIR    load DIR with RunResult::from_files and print
 //!                              {"summary": …, "stats": …, "responses": n} as JSON
+//! result_fixture --stats P,P…  read {"floats": [[…]…], "ints": [[…]…]} on stdin and print
+//!                              summary_stats of each list for those percentiles
 //! ```
 
 use llmeter_wasm::core::response::{InvocationResponse, ResponseTimings};
 use llmeter_wasm::core::result::{load_test_run_name, RunInfo, RunResult, Summary};
+use llmeter_wasm::core::stats::{summary_stats, Samples};
 use llmeter_wasm::core::time::format_utc;
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -23,7 +26,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
     fn between(&mut self, lo: f64, hi: f64) -> f64 {
@@ -43,7 +49,14 @@ enum Outcome {
 }
 
 /// One request as the runner would record it, with LLMeter's TPOT formula.
-fn request(rng: &mut Lcg, id: String, sent_ms: f64, outcome: Outcome, cached: Option<u64>, reasoning: Option<u64>) -> (InvocationResponse, ResponseTimings) {
+fn request(
+    rng: &mut Lcg,
+    id: String,
+    sent_ms: f64,
+    outcome: Outcome,
+    cached: Option<u64>,
+    reasoning: Option<u64>,
+) -> (InvocationResponse, ResponseTimings) {
     let ttft = rng.between(0.12, 0.9);
     let itl = rng.between(0.004, 0.03);
     let output = rng.int(20, 300);
@@ -58,10 +71,17 @@ fn request(rng: &mut Lcg, id: String, sent_ms: f64, outcome: Outcome, cached: Op
         request_time: Some(format_utc(sent_ms)),
         ..Default::default()
     };
-    let mut timings = ResponseTimings { id, time_to_headers: Some(first_chunk * 0.9), status: Some(200), ..Default::default() };
+    let mut timings = ResponseTimings {
+        id,
+        time_to_headers: Some(first_chunk * 0.9),
+        status: Some(200),
+        ..Default::default()
+    };
     match outcome {
         Outcome::Ok => {
-            let offsets: Vec<f64> = (0..output).map(|k| ttft + k as f64 * itl * rng.between(0.8, 1.2)).collect();
+            let offsets: Vec<f64> = (0..output)
+                .map(|k| ttft + k as f64 * itl * rng.between(0.8, 1.2))
+                .collect();
             let ttlt = offsets.last().copied().unwrap_or(ttft) + rng.between(0.0005, 0.003);
             response.response_text = Some(format!("Réponse de {output} jetons"));
             response.time_to_first_token = Some(ttft);
@@ -116,9 +136,16 @@ fn run(seed: u64, name: &str, clients: u32, per_client: u64, with_failures: bool
                 _ => None,
             };
             let reasoning = (index % 9 == 4).then(|| rng.int(5, 60));
-            let (response, timing) =
-                request(&mut rng, format!("{name}-{client}-{k:02}"), T0_MS + clock_ms, outcome, cached, reasoning);
-            clock_ms += response.time_to_last_token.or(timing.time_to_headers).unwrap_or(0.05) * 1000.0 + rng.between(0.2, 2.0);
+            let (response, timing) = request(
+                &mut rng,
+                format!("{name}-{client}-{k:02}"),
+                T0_MS + clock_ms,
+                outcome,
+                cached,
+                reasoning,
+            );
+            clock_ms +=
+                response.time_to_last_token.or(timing.time_to_headers).unwrap_or(0.05) * 1000.0 + rng.between(0.2, 2.0);
             end_ms = end_ms.max(clock_ms);
             responses.push(response);
             timings.push(timing);
@@ -128,7 +155,11 @@ fn run(seed: u64, name: &str, clients: u32, per_client: u64, with_failures: bool
     let mut order: Vec<usize> = (0..responses.len()).collect();
     order.sort_by(|&a, &b| {
         let done = |i: usize| -> f64 {
-            let sent = responses[i].request_time.as_deref().and_then(llmeter_wasm::core::time::parse_utc).unwrap_or(0.0);
+            let sent = responses[i]
+                .request_time
+                .as_deref()
+                .and_then(llmeter_wasm::core::time::parse_utc)
+                .unwrap_or(0.0);
             sent + responses[i].time_to_last_token.unwrap_or(0.05) * 1000.0
         };
         done(a).total_cmp(&done(b))
@@ -166,7 +197,11 @@ fn run(seed: u64, name: &str, clients: u32, per_client: u64, with_failures: bool
     config.insert("timeout".into(), json!(60.0));
     config.insert("low_memory".into(), json!(false));
     let payloads = vec![json!({"messages": [{"role": "user", "content": "question"}], "max_tokens": 256})];
-    let info = RunInfo { interrupted, runtime: Some("fixture".into()), ..RunInfo::default() };
+    let info = RunInfo {
+        interrupted,
+        runtime: Some("fixture".into()),
+        ..RunInfo::default()
+    };
     RunResult::new(summary, responses, timings, info, config, payloads)
 }
 
@@ -184,10 +219,22 @@ fn write(dir: &Path, result: &RunResult, skip: &[&str]) -> std::io::Result<()> {
 fn write_all(out: &Path) -> std::io::Result<()> {
     write(&out.join("run"), &run(1, "run", 2, 25, true, false), &[])?;
     write(&out.join("interrupted"), &run(2, "interrupted", 3, 4, true, true), &[])?;
-    write(&out.join("no_summary"), &run(3, "no_summary", 2, 5, true, true), &["summary.json"])?;
+    write(
+        &out.join("no_summary"),
+        &run(3, "no_summary", 2, 5, true, true),
+        &["summary.json"],
+    )?;
     let loadtest = out.join("loadtest");
-    write(&loadtest.join(load_test_run_name(1)), &run(4, &load_test_run_name(1), 1, 10, false, false), &[])?;
-    write(&loadtest.join(load_test_run_name(4)), &run(5, &load_test_run_name(4), 4, 6, true, false), &[])?;
+    write(
+        &loadtest.join(load_test_run_name(1)),
+        &run(4, &load_test_run_name(1), 1, 10, false, false),
+        &[],
+    )?;
+    write(
+        &loadtest.join(load_test_run_name(4)),
+        &run(5, &load_test_run_name(4), 4, 6, true, false),
+        &[],
+    )?;
     Ok(())
 }
 
@@ -198,19 +245,59 @@ fn load(dir: &Path) -> Result<Value, String> {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.is_file() {
             let content = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            files.push((path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), content));
+            files.push((
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                content,
+            ));
         }
     }
     let result = RunResult::from_files(&files)?;
-    Ok(json!({"summary": result.summary, "stats": result.stats, "responses": result.responses.len(), "interrupted": result.info.interrupted}))
+    Ok(
+        json!({"summary": result.summary, "stats": result.stats, "responses": result.responses.len(), "interrupted": result.info.interrupted}),
+    )
+}
+
+/// `summary_stats` of every list on stdin, for cross-checking the arithmetic against Python.
+fn stats_of_stdin(percentiles: &str) -> Result<(), String> {
+    let percentiles: Vec<u32> = percentiles
+        .split(',')
+        .map(|p| p.trim().parse().map_err(|e| format!("percentile {p:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| e.to_string())?;
+    let input: Value = serde_json::from_str(&input).map_err(|e| format!("stdin: {e}"))?;
+    let lists = |key: &str| input.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let summarize =
+        |samples: Samples| -> Value { Value::Object(summary_stats(&samples, &percentiles).into_iter().collect()) };
+    let floats: Vec<Value> = lists("floats")
+        .iter()
+        .map(|l| {
+            summarize(Samples::floats(
+                l.as_array().into_iter().flatten().filter_map(Value::as_f64),
+            ))
+        })
+        .collect();
+    let ints: Vec<Value> = lists("ints")
+        .iter()
+        .map(|l| {
+            summarize(Samples::ints(
+                l.as_array().into_iter().flatten().filter_map(Value::as_u64),
+            ))
+        })
+        .collect();
+    println!("{}", json!({"floats": floats, "ints": ints}));
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.as_slice() {
         [flag, dir] if flag == "--load" => load(Path::new(dir)).map(|v| println!("{v}")),
+        [flag, percentiles] if flag == "--stats" => stats_of_stdin(percentiles),
         [dir] if !dir.starts_with('-') => write_all(Path::new(dir)).map_err(|e| e.to_string()),
-        _ => Err("usage: result_fixture DIR | result_fixture --load DIR".to_string()),
+        _ => Err("usage: result_fixture DIR | result_fixture --load DIR | result_fixture --stats P,P…".to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

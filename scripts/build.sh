@@ -22,6 +22,9 @@ cp js/index.js pkg/index.js
 node_modules/.bin/tsc -p js/tsconfig.json
 cp js/package.json pkg/package.json
 cp README.md pkg/README.md 2>/dev/null || true
+# Optional HF tokenizers: a separate wasm module, loaded only when used.
+bash scripts/build-tokenizers.sh
+
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)
-log "pkg/llmeter_wasm_bg.wasm: $raw bytes raw, $gz bytes gzipped"
+log "core pkg/llmeter_wasm_bg.wasm: $raw bytes raw, $gz bytes gzipped"

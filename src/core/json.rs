@@ -129,13 +129,19 @@ mod tests {
             x: f64,
             y: f64,
         }
-        assert_eq!(to_line(&S { x: f64::NAN, y: f64::INFINITY }), r#"{"x": null, "y": null}"#);
+        assert_eq!(
+            to_line(&S {
+                x: f64::NAN,
+                y: f64::INFINITY
+            }),
+            r#"{"x": null, "y": null}"#
+        );
     }
 
     #[test]
     fn python_nan_tokens_read_as_null_but_not_inside_strings() {
-        let v = parse_lenient(r#"{"a": NaN, "b": -Infinity, "c": [Infinity, 1], "s": "NaN \" Infinity"}"#)
-            .expect("parses");
+        let v =
+            parse_lenient(r#"{"a": NaN, "b": -Infinity, "c": [Infinity, 1], "s": "NaN \" Infinity"}"#).expect("parses");
         assert_eq!(v, json!({"a": null, "b": null, "c": [null, 1], "s": "NaN \" Infinity"}));
     }
 

@@ -177,11 +177,22 @@ impl RunResult {
         }
         let removed = strip_secrets(&mut run_config);
         if !removed.is_empty() {
-            info.warnings.push(format!("run_config: removed secret-looking keys {}", removed.join(", ")));
+            info.warnings.push(format!(
+                "run_config: removed secret-looking keys {}",
+                removed.join(", ")
+            ));
         }
         let run_config = llmeter_run_config(&run_config);
         let stats = compute_stats(&summary, &responses, &timings, info.interrupted);
-        RunResult { summary, responses, timings, stats, info, run_config, payloads }
+        RunResult {
+            summary,
+            responses,
+            timings,
+            stats,
+            info,
+            run_config,
+            payloads,
+        }
     }
 
     /// The run folder as `(file name, content)` pairs: LLMeter's `summary.json`, `stats.json`,
@@ -218,7 +229,10 @@ impl RunResult {
                 return Err(format!("two files named {base}"));
             }
         }
-        let saved_stats = by_name.get(STATS_FILE).map(|t| parse_object(STATS_FILE, t)).transpose()?;
+        let saved_stats = by_name
+            .get(STATS_FILE)
+            .map(|t| parse_object(STATS_FILE, t))
+            .transpose()?;
         let mut run_config = match by_name.get(RUN_CONFIG_FILE) {
             Some(t) => parse_object(RUN_CONFIG_FILE, t)?,
             None => Map::new(),
@@ -272,7 +286,15 @@ impl RunResult {
                 stats
             }
         };
-        Ok(RunResult { summary, responses, timings, stats, info, run_config, payloads })
+        Ok(RunResult {
+            summary,
+            responses,
+            timings,
+            stats,
+            info,
+            run_config,
+            payloads,
+        })
     }
 }
 
@@ -304,9 +326,15 @@ pub fn llmeter_run_config(run_config: &Map<String, Value>) -> Map<String, Value>
 }
 
 fn flat_endpoint(endpoint: Value) -> Value {
-    let Value::Object(mut fields) = endpoint else { return endpoint };
+    let Value::Object(mut fields) = endpoint else {
+        return endpoint;
+    };
     // A 0.2.0 envelope: its state holds the attributes, the class path names the type.
-    if let Some(class) = fields.get("__llmeter_class__").and_then(Value::as_str).map(str::to_string) {
+    if let Some(class) = fields
+        .get("__llmeter_class__")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
         let state = match fields.remove("__llmeter_state__") {
             Some(Value::Object(state)) => state,
             _ => Map::new(),
@@ -333,7 +361,15 @@ fn flat_endpoint(endpoint: Value) -> Value {
 pub fn is_secret_key(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace('-', "_");
     const PARTS: [&str; 10] = [
-        "api_key", "apikey", "authorization", "auth_token", "secret", "password", "credential", "cookie", "bearer",
+        "api_key",
+        "apikey",
+        "authorization",
+        "auth_token",
+        "secret",
+        "password",
+        "credential",
+        "cookie",
+        "bearer",
         "headers",
     ];
     PARTS.iter().any(|p| n.contains(p)) || n == "key" || n == "token" || n.ends_with("_key") || n.ends_with("_token")
@@ -498,7 +534,12 @@ fn recover_summary(run_config: &Map<String, Value>, responses: &[InvocationRespo
     let (first, last) = Summary::request_time_bounds(responses);
     Summary {
         total_requests: responses.len() as u64,
-        clients: config.count("clients").ok().flatten().and_then(|c| u32::try_from(c).ok()).unwrap_or(1),
+        clients: config
+            .count("clients")
+            .ok()
+            .flatten()
+            .and_then(|c| u32::try_from(c).ok())
+            .unwrap_or(1),
         n_requests: config.count("n_requests").ok().flatten(),
         total_test_time: None,
         model_id: endpoint.string("model_id").ok().flatten(),
@@ -556,10 +597,17 @@ fn parse_timings(text: &str) -> Result<Vec<ResponseTimings>, String> {
             let offsets = match f.get("content_chunk_offsets") {
                 None => Vec::new(),
                 Some(Value::Array(items)) => items.iter().filter_map(Value::as_f64).collect(),
-                Some(other) => return Err(err(format!("`content_chunk_offsets` must be an array, found {}", kind(other)))),
+                Some(other) => {
+                    return Err(err(format!(
+                        "`content_chunk_offsets` must be an array, found {}",
+                        kind(other)
+                    )))
+                }
             };
             let small = |key: &str| -> Result<Option<u32>, String> {
-                f.count(key)?.map(|v| u32::try_from(v).map_err(|_| format!("`{key}` is too large: {v}"))).transpose()
+                f.count(key)?
+                    .map(|v| u32::try_from(v).map_err(|_| format!("`{key}` is too large: {v}")))
+                    .transpose()
             };
             Ok(ResponseTimings {
                 id: f.text("id").unwrap_or_default(),
@@ -584,7 +632,10 @@ fn join_timings(timings: Vec<ResponseTimings>, responses: &[InvocationResponse])
     for t in timings {
         pending.entry(t.id.clone()).or_default().push_back(t);
     }
-    responses.iter().filter_map(|r| pending.get_mut(&r.id).and_then(VecDeque::pop_front)).collect()
+    responses
+        .iter()
+        .filter_map(|r| pending.get_mut(&r.id).and_then(VecDeque::pop_front))
+        .collect()
 }
 
 #[cfg(test)]
@@ -592,7 +643,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn response(id: &str, sec: u32, ttft: Option<f64>, ttlt: Option<f64>, tokens: Option<(u64, u64)>, error: Option<&str>) -> InvocationResponse {
+    fn response(
+        id: &str,
+        sec: u32,
+        ttft: Option<f64>,
+        ttlt: Option<f64>,
+        tokens: Option<(u64, u64)>,
+        error: Option<&str>,
+    ) -> InvocationResponse {
         InvocationResponse {
             response_text: error.is_none().then(|| "hé \"quoted\"".to_string()),
             input_payload: Some(json!({"messages": [{"role": "user", "content": "hi"}], "stream": true})),
@@ -619,9 +677,33 @@ mod tests {
             response("c", 2, Some(0.25), None, None, Some("stream broke")),
         ];
         let timings = vec![
-            ResponseTimings { id: "a".into(), time_to_first_chunk: Some(0.1), content_chunk_offsets: vec![0.2, 0.3, 0.45], num_chunks: 5, num_events: 6, status: Some(200), ..Default::default() },
-            ResponseTimings { id: "b".into(), time_to_first_chunk: Some(0.2), content_chunk_offsets: vec![0.3, 0.4], num_chunks: 3, num_events: 3, status: Some(200), ..Default::default() },
-            ResponseTimings { id: "c".into(), time_to_first_chunk: Some(0.2), content_chunk_offsets: vec![0.25], num_chunks: 1, num_events: 1, status: Some(200), ..Default::default() },
+            ResponseTimings {
+                id: "a".into(),
+                time_to_first_chunk: Some(0.1),
+                content_chunk_offsets: vec![0.2, 0.3, 0.45],
+                num_chunks: 5,
+                num_events: 6,
+                status: Some(200),
+                ..Default::default()
+            },
+            ResponseTimings {
+                id: "b".into(),
+                time_to_first_chunk: Some(0.2),
+                content_chunk_offsets: vec![0.3, 0.4],
+                num_chunks: 3,
+                num_events: 3,
+                status: Some(200),
+                ..Default::default()
+            },
+            ResponseTimings {
+                id: "c".into(),
+                time_to_first_chunk: Some(0.2),
+                content_chunk_offsets: vec![0.25],
+                num_chunks: 1,
+                num_events: 1,
+                status: Some(200),
+                ..Default::default()
+            },
         ];
         let summary = Summary {
             total_requests: 3,
@@ -644,25 +726,48 @@ mod tests {
             json!({"endpoint_type": "OpenAICompletionStreamEndpoint", "model_id": "m", "base_url": "http://x", "api_key": "sk-123", "default_headers": {"Authorization": "Bearer sk"}, "endpoint_name": "openai", "provider": "openai"}),
         );
         config.insert("n_requests".into(), json!(3));
-        RunResult::new(summary, responses, timings, RunInfo::default(), config, vec![json!({"prompt": "hi"}), json!({"prompt": "hé"})])
+        RunResult::new(
+            summary,
+            responses,
+            timings,
+            RunInfo::default(),
+            config,
+            vec![json!({"prompt": "hi"}), json!({"prompt": "hé"})],
+        )
     }
 
     fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
-        files.iter().find(|(n, _)| n == name).map(|(_, c)| c.as_str()).unwrap_or_else(|| panic!("no {name}"))
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.as_str())
+            .unwrap_or_else(|| panic!("no {name}"))
     }
 
     #[test]
     fn new_fills_request_times_and_strips_secrets() {
         let run = sample_run();
-        assert_eq!(run.summary.first_request_time.as_deref(), Some("2025-01-01T12:00:00.250Z"));
-        assert_eq!(run.summary.last_request_time.as_deref(), Some("2025-01-01T12:00:02.250Z"));
+        assert_eq!(
+            run.summary.first_request_time.as_deref(),
+            Some("2025-01-01T12:00:00.250Z")
+        );
+        assert_eq!(
+            run.summary.last_request_time.as_deref(),
+            Some("2025-01-01T12:00:02.250Z")
+        );
         let endpoint = run.run_config["endpoint"].as_object().expect("endpoint");
         assert!(!endpoint.contains_key("api_key") && !endpoint.contains_key("default_headers"));
-        assert_eq!(run.info.warnings, vec!["run_config: removed secret-looking keys endpoint.api_key, endpoint.default_headers".to_string()]);
+        assert_eq!(
+            run.info.warnings,
+            vec!["run_config: removed secret-looking keys endpoint.api_key, endpoint.default_headers".to_string()]
+        );
         assert_eq!(run.stats["failed_requests"], json!(1));
         // The failed stream's TTFT counts, as in LLMeter.
         assert_eq!(run.stats["time_to_first_token-average"], json!(0.25));
-        assert_eq!(run.stats["inter_token_latency-average"], json!(crate::core::stats::exact_mean(&[0.3 - 0.2, 0.45 - 0.3, 0.4 - 0.3]).expect("gaps")));
+        assert_eq!(
+            run.stats["inter_token_latency-average"],
+            json!(crate::core::stats::exact_mean(&[0.3 - 0.2, 0.45 - 0.3, 0.4 - 0.3]).expect("gaps"))
+        );
         assert_eq!(run.stats["num_chunks-average"], json!(4));
     }
 
@@ -670,12 +775,26 @@ mod tests {
     fn summary_json_has_exactly_llmeters_keys_and_layout() {
         let files = sample_run().to_files();
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl", "chunk_timings.jsonl", "run_info.json"]);
+        assert_eq!(
+            names,
+            [
+                "summary.json",
+                "stats.json",
+                "responses.jsonl",
+                "run_config.json",
+                "payload.jsonl",
+                "chunk_timings.jsonl",
+                "run_info.json"
+            ]
+        );
         let summary = file(&files, SUMMARY_FILE);
         assert!(summary.starts_with("{\n    \"total_requests\": 3,\n    \"clients\": 1,\n    \"n_requests\": 3,\n    \"total_test_time\": 2.0,\n"), "{summary}");
         assert!(summary.contains("\n    \"output_path\": null,\n"));
         let parsed: Map<String, Value> = serde_json::from_str(summary).expect("valid JSON");
-        assert_eq!(parsed.keys().map(String::as_str).collect::<Vec<_>>(), crate::core::stats::SUMMARY_KEYS);
+        assert_eq!(
+            parsed.keys().map(String::as_str).collect::<Vec<_>>(),
+            crate::core::stats::SUMMARY_KEYS
+        );
     }
 
     #[test]
@@ -686,13 +805,35 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with(r#"{"response_text": "hé \"quoted\"", "input_payload": {"messages": [{"role": "user", "content": "hi"}], "stream": true}, "id": "a", "#), "{}", lines[0]);
-        let keys: Vec<String> = serde_json::from_str::<Map<String, Value>>(lines[2]).expect("json").keys().cloned().collect();
+        let keys: Vec<String> = serde_json::from_str::<Map<String, Value>>(lines[2])
+            .expect("json")
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(
             keys,
-            ["response_text", "input_payload", "id", "input_prompt", "time_to_first_token", "time_to_last_token", "num_tokens_input", "num_tokens_output", "num_tokens_input_cached", "num_tokens_output_reasoning", "time_per_output_token", "error", "retries", "request_time"]
+            [
+                "response_text",
+                "input_payload",
+                "id",
+                "input_prompt",
+                "time_to_first_token",
+                "time_to_last_token",
+                "num_tokens_input",
+                "num_tokens_output",
+                "num_tokens_input_cached",
+                "num_tokens_output_reasoning",
+                "time_per_output_token",
+                "error",
+                "retries",
+                "request_time"
+            ]
         );
         assert!(lines[2].contains(r#""time_to_last_token": null"#) && lines[2].contains(r#""error": "stream broke""#));
-        assert_eq!(file(&files, PAYLOAD_FILE), "{\"prompt\": \"hi\"}\n{\"prompt\": \"hé\"}\n");
+        assert_eq!(
+            file(&files, PAYLOAD_FILE),
+            "{\"prompt\": \"hi\"}\n{\"prompt\": \"hé\"}\n"
+        );
     }
 
     #[test]
@@ -703,8 +844,16 @@ mod tests {
         assert_eq!(config.keys().map(String::as_str).collect::<Vec<_>>(), RUN_CONFIG_KEYS);
         assert_eq!(config["timeout"], json!(60.0));
         assert_eq!(config["run_duration"], Value::Null);
-        let endpoint: Vec<&str> = config["endpoint"].as_object().expect("object").keys().map(String::as_str).collect();
-        assert_eq!(endpoint, ["endpoint_name", "model_id", "provider", "base_url", "endpoint_type"]);
+        let endpoint: Vec<&str> = config["endpoint"]
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            endpoint,
+            ["endpoint_name", "model_id", "provider", "base_url", "endpoint_type"]
+        );
         assert!(!text.contains("sk-") && !text.to_lowercase().contains("authorization"));
     }
 
@@ -713,19 +862,51 @@ mod tests {
         let mut config = Map::new();
         config.insert("endpoint".into(), json!({"__llmeter_class__": "llmeter.endpoints.openai.OpenAICompletionEndpoint", "__llmeter_state__": {"model_id": "m", "endpoint_name": "e", "provider": "p", "max_retries": 2}}));
         let out = llmeter_run_config(&config);
-        assert_eq!(out["endpoint"], json!({"endpoint_name": "e", "model_id": "m", "provider": "p", "max_retries": 2, "endpoint_type": "OpenAICompletionEndpoint"}));
-        assert_eq!(serde_json::to_string(&out["endpoint"]).ok().as_deref(), Some(r#"{"endpoint_name":"e","model_id":"m","provider":"p","max_retries":2,"endpoint_type":"OpenAICompletionEndpoint"}"#));
+        assert_eq!(
+            out["endpoint"],
+            json!({"endpoint_name": "e", "model_id": "m", "provider": "p", "max_retries": 2, "endpoint_type": "OpenAICompletionEndpoint"})
+        );
+        assert_eq!(
+            serde_json::to_string(&out["endpoint"]).ok().as_deref(),
+            Some(
+                r#"{"endpoint_name":"e","model_id":"m","provider":"p","max_retries":2,"endpoint_type":"OpenAICompletionEndpoint"}"#
+            )
+        );
     }
 
     #[test]
     fn secret_key_names() {
-        for secret in ["api_key", "API-Key", "apiKey", "x-api-key", "Authorization", "headers", "default_headers", "aws_secret_access_key", "session_token", "token", "password", "access_key"] {
+        for secret in [
+            "api_key",
+            "API-Key",
+            "apiKey",
+            "x-api-key",
+            "Authorization",
+            "headers",
+            "default_headers",
+            "aws_secret_access_key",
+            "session_token",
+            "token",
+            "password",
+            "access_key",
+        ] {
             assert!(is_secret_key(secret), "{secret}");
         }
-        for fine in ["max_tokens", "tokenizer", "tokenizer_module", "model_id", "ttft_visible_tokens_only", "keys_count", "num_tokens_input"] {
+        for fine in [
+            "max_tokens",
+            "tokenizer",
+            "tokenizer_module",
+            "model_id",
+            "ttft_visible_tokens_only",
+            "keys_count",
+            "num_tokens_input",
+        ] {
             assert!(!is_secret_key(fine), "{fine}");
         }
-        let mut m = json!({"callbacks": [{"api_key": "x", "name": "c"}], "keep": 1}).as_object().cloned().expect("object");
+        let mut m = json!({"callbacks": [{"api_key": "x", "name": "c"}], "keep": 1})
+            .as_object()
+            .cloned()
+            .expect("object");
         assert_eq!(strip_secrets(&mut m), vec!["callbacks.0.api_key".to_string()]);
         assert_eq!(Value::Object(m), json!({"callbacks": [{"name": "c"}], "keep": 1}));
     }
@@ -736,11 +917,21 @@ mod tests {
         let loaded = RunResult::from_files(&run.to_files()).expect("loads");
         assert_eq!(loaded, run);
         // Key order survives too (PartialEq on maps ignores it).
-        assert_eq!(loaded.stats.keys().collect::<Vec<_>>(), run.stats.keys().collect::<Vec<_>>());
+        assert_eq!(
+            loaded.stats.keys().collect::<Vec<_>>(),
+            run.stats.keys().collect::<Vec<_>>()
+        );
         let mut interrupted = run.clone();
         interrupted.info.interrupted = true;
         interrupted.summary.total_test_time = None;
-        let interrupted = RunResult::new(interrupted.summary, interrupted.responses, interrupted.timings, interrupted.info, interrupted.run_config, interrupted.payloads);
+        let interrupted = RunResult::new(
+            interrupted.summary,
+            interrupted.responses,
+            interrupted.timings,
+            interrupted.info,
+            interrupted.run_config,
+            interrupted.payloads,
+        );
         let loaded = RunResult::from_files(&interrupted.to_files()).expect("loads");
         assert_eq!(loaded.stats["interrupted"], json!(true));
         assert_eq!(loaded.stats["requests_per_minute"], Value::Null);
@@ -787,7 +978,11 @@ mod tests {
         assert_eq!(s["time_per_output_token-p50"], json!(0.0163265306122449));
         let keys: Vec<&str> = s.keys().map(String::as_str).collect();
         let at = |k: &str| keys.iter().position(|x| *x == k).expect(k);
-        assert!(at("num_tokens_input_cached-p99") < at("output_tps") && at("cost_total") < at("weird") && at("weird") < at("time_per_output_token-p50"));
+        assert!(
+            at("num_tokens_input_cached-p99") < at("output_tps")
+                && at("cost_total") < at("weird")
+                && at("weird") < at("time_per_output_token-p50")
+        );
     }
 
     #[test]
@@ -815,14 +1010,27 @@ mod tests {
         assert_eq!(run.stats["requests_per_minute"], Value::Null);
         // Flat (0.1.12) endpoint form.
         files.retain(|(n, _)| n != "run_config.json");
-        files.push(("run_config.json".into(), r#"{"endpoint": {"endpoint_name": "e3", "model_id": "m3", "provider": "p3", "endpoint_type": "T"}}"#.into()));
+        files.push((
+            "run_config.json".into(),
+            r#"{"endpoint": {"endpoint_name": "e3", "model_id": "m3", "provider": "p3", "endpoint_type": "T"}}"#.into(),
+        ));
         let run = RunResult::from_files(&files).expect("loads");
-        assert_eq!((run.summary.model_id.as_deref(), run.summary.provider.as_deref(), run.summary.clients), (Some("m3"), Some("p3"), 1));
+        assert_eq!(
+            (
+                run.summary.model_id.as_deref(),
+                run.summary.provider.as_deref(),
+                run.summary.clients
+            ),
+            (Some("m3"), Some("p3"), 1)
+        );
     }
 
     #[test]
     fn stats_json_is_used_verbatim_without_responses() {
-        let files = vec![("summary.json".to_string(), "{\"total_requests\": 2}".to_string()), ("stats.json".to_string(), "{\"custom\": 1}".to_string())];
+        let files = vec![
+            ("summary.json".to_string(), "{\"total_requests\": 2}".to_string()),
+            ("stats.json".to_string(), "{\"custom\": 1}".to_string()),
+        ];
         let run = RunResult::from_files(&files).expect("loads");
         assert_eq!(Value::Object(run.stats), json!({"custom": 1}));
     }
@@ -830,21 +1038,43 @@ mod tests {
     #[test]
     fn malformed_input_gives_file_and_line() {
         let with = |name: &str, content: &str| vec![(name.to_string(), content.to_string())];
-        let err = RunResult::from_files(&with("responses.jsonl", "{\"response_text\": null}\n\n{\"response_text\": 5}\n")).expect_err("bad type");
-        assert_eq!(err, "responses.jsonl line 3: `response_text` must be a string, found a number");
-        let err = RunResult::from_files(&with("responses.jsonl", "{\"response_text\": null}\n{oops\n")).expect_err("bad json");
+        let err = RunResult::from_files(&with(
+            "responses.jsonl",
+            "{\"response_text\": null}\n\n{\"response_text\": 5}\n",
+        ))
+        .expect_err("bad type");
+        assert_eq!(
+            err,
+            "responses.jsonl line 3: `response_text` must be a string, found a number"
+        );
+        let err = RunResult::from_files(&with("responses.jsonl", "{\"response_text\": null}\n{oops\n"))
+            .expect_err("bad json");
         assert!(err.starts_with("responses.jsonl line 2: "), "{err}");
-        let err = RunResult::from_files(&with("responses.jsonl", "{\"response_text\": null, \"num_tokens_input\": -3}")).expect_err("negative");
-        assert_eq!(err, "responses.jsonl line 1: `num_tokens_input` must be a non-negative integer, found -3");
+        let err = RunResult::from_files(&with(
+            "responses.jsonl",
+            "{\"response_text\": null, \"num_tokens_input\": -3}",
+        ))
+        .expect_err("negative");
+        assert_eq!(
+            err,
+            "responses.jsonl line 1: `num_tokens_input` must be a non-negative integer, found -3"
+        );
         let err = RunResult::from_files(&with("summary.json", "[1]")).expect_err("not an object");
         assert_eq!(err, "summary.json: expected a JSON object, found an array");
         let err = RunResult::from_files(&with("summary.json", "{\"clients\": \"two\"}")).expect_err("bad clients");
-        assert_eq!(err, "summary.json: `clients` must be a non-negative integer, found a string");
+        assert_eq!(
+            err,
+            "summary.json: `clients` must be a non-negative integer, found a string"
+        );
         let err = RunResult::from_files(&with("stats.json", "{\n\"a\": }")).expect_err("bad stats");
         assert!(err.starts_with("stats.json: ") && err.contains("line 2"), "{err}");
         let err = RunResult::from_files(&with("payload.jsonl", "{}")).expect_err("nothing");
         assert_eq!(err, "no summary.json, responses.jsonl or stats.json: nothing to load");
-        let err = RunResult::from_files(&[("a/stats.json".into(), "{}".into()), ("b/stats.json".into(), "{}".into())]).expect_err("dup");
+        let err = RunResult::from_files(&[
+            ("a/stats.json".into(), "{}".into()),
+            ("b/stats.json".into(), "{}".into()),
+        ])
+        .expect_err("dup");
         assert_eq!(err, "two files named stats.json");
     }
 
@@ -853,7 +1083,10 @@ mod tests {
         let files = sample_run().to_files();
         // Every prefix cut of every file, and a few byte-level corruptions.
         for (index, (_, content)) in files.iter().enumerate() {
-            let cuts: Vec<usize> = (0..content.len()).step_by(7).filter(|&i| content.is_char_boundary(i)).collect();
+            let cuts: Vec<usize> = (0..content.len())
+                .step_by(7)
+                .filter(|&i| content.is_char_boundary(i))
+                .collect();
             for cut in cuts {
                 let mut mangled = files.clone();
                 mangled[index].1 = content[..cut].to_string();
@@ -866,8 +1099,16 @@ mod tests {
 
     #[test]
     fn request_time_bounds_compare_instants_not_strings() {
-        let at = |t: &str| InvocationResponse { request_time: Some(t.into()), ..Default::default() };
-        let responses = [at("2025-01-01T12:00:01Z"), at("2025-01-01T12:00:00.900Z"), at("garbage"), at("2025-01-01T13:00:00+02:00")];
+        let at = |t: &str| InvocationResponse {
+            request_time: Some(t.into()),
+            ..Default::default()
+        };
+        let responses = [
+            at("2025-01-01T12:00:01Z"),
+            at("2025-01-01T12:00:00.900Z"),
+            at("garbage"),
+            at("2025-01-01T13:00:00+02:00"),
+        ];
         let (first, last) = Summary::request_time_bounds(&responses);
         assert_eq!(first.as_deref(), Some("2025-01-01T13:00:00+02:00"));
         assert_eq!(last.as_deref(), Some("2025-01-01T12:00:01Z"));

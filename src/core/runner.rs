@@ -284,10 +284,7 @@ impl<'a> Runner<'a> {
         let summary = Summary {
             total_requests: total,
             clients: opts.clients,
-            n_requests: match per_client {
-                Some(n) if !interrupted => Some(n as u64),
-                _ => Some(total / opts.clients as u64),
-            },
+            n_requests: Summary::n_requests_per_client(per_client.map(u64::from), total, opts.clients, interrupted),
             total_test_time: if interrupted { None } else { Some((end_ms - start_ms) / 1000.0) },
             model_id: info.model_id.clone(),
             output_path: None,
@@ -296,8 +293,9 @@ impl<'a> Runner<'a> {
             run_name: Some(opts.run_name.clone().unwrap_or_else(|| default_run_name(start_unix))),
             run_description: opts.run_description.clone(),
             start_time: Some(format_utc(start_unix)),
-            first_request_time: responses.iter().filter_map(|r| r.request_time.clone()).min(),
-            last_request_time: responses.iter().filter_map(|r| r.request_time.clone()).max(),
+            // Filled by `RunResult::new` from the responses (compared as instants).
+            first_request_time: None,
+            last_request_time: None,
             end_time: Some(format_utc(end_unix)),
         };
         let run_config = run_config_json(opts, &info, self.tokenizer);

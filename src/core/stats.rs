@@ -127,7 +127,11 @@ pub fn exact_mean(values: &[f64]) -> Option<f64> {
 /// `statistics.median`: the middle value for odd N (type kept), `(a + b) / 2` for even N
 /// (always a float).
 pub fn median(samples: &Samples) -> Option<Value> {
-    match samples.sorted() {
+    median_sorted(&samples.sorted())
+}
+
+fn median_sorted(sorted: &Samples) -> Option<Value> {
+    match sorted {
         Samples::Ints(v) if !v.is_empty() => {
             let n = v.len();
             if n % 2 == 1 {
@@ -155,15 +159,18 @@ pub fn median(samples: &Samples) -> Option<Value> {
 /// one value → that value; p50 → median; otherwise the exclusive-method quantile. `None` for no
 /// values or `p` outside 1..=99.
 pub fn percentile_value(samples: &Samples, p: u32) -> Option<Value> {
+    percentile_sorted(&samples.sorted(), p)
+}
+
+fn percentile_sorted(sorted: &Samples, p: u32) -> Option<Value> {
     if !(1..=99).contains(&p) {
         return None;
     }
-    let sorted = samples.sorted();
-    match &sorted {
+    match sorted {
         Samples::Ints(v) if v.len() == 1 => Some(Value::from(v[0])),
         Samples::Floats(v) if v.len() == 1 => Some(float_value(v[0])),
         _ if sorted.is_empty() => None,
-        _ if p == 50 => median(&sorted),
+        _ if p == 50 => median_sorted(sorted),
         Samples::Ints(v) => {
             let (j, delta, base) = exclusive_position(v.len(), p);
             // Python: exact integer numerator, then one correctly rounded int / int division.
@@ -212,8 +219,9 @@ pub fn summary_stats(samples: &Samples, percentiles: &[u32]) -> Vec<(String, Val
         return Vec::new();
     };
     let mut out = vec![("average".to_string(), average)];
+    let sorted = samples.sorted();
     for &p in percentiles {
-        if let Some(v) = percentile_value(samples, p) {
+        if let Some(v) = percentile_sorted(&sorted, p) {
             out.push((format!("p{p}"), v));
         }
     }
@@ -270,14 +278,20 @@ pub fn load_path_stats(summary: &Summary, responses: &[InvocationResponse]) -> M
         per_minute(summary.total_requests as f64, summary.total_test_time),
     );
     let sum = |field: fn(&InvocationResponse) -> Option<u64>| -> u64 {
-        responses.iter().filter_map(field).fold(0u64, |a, b| a.saturating_add(b))
+        responses
+            .iter()
+            .filter_map(field)
+            .fold(0u64, |a, b| a.saturating_add(b))
     };
     let total_input = sum(|r| r.num_tokens_input);
     let total_output = sum(|r| r.num_tokens_output);
     stats.insert("total_input_tokens".into(), Value::from(total_input));
     stats.insert("total_output_tokens".into(), Value::from(total_output));
     // LLMeter sums only truthy values here; zeros add nothing either way.
-    stats.insert("total_cached_input_tokens".into(), Value::from(sum(|r| r.num_tokens_input_cached)));
+    stats.insert(
+        "total_cached_input_tokens".into(),
+        Value::from(sum(|r| r.num_tokens_input_cached)),
+    );
     stats.insert(
         "total_reasoning_output_tokens".into(),
         Value::from(sum(|r| r.num_tokens_output_reasoning)),
@@ -290,11 +304,31 @@ pub fn load_path_stats(summary: &Summary, responses: &[InvocationResponse]) -> M
         "average_output_tokens_per_minute".into(),
         per_minute(total_output as f64, summary.total_test_time),
     );
-    insert_metric(&mut stats, "time_to_last_token", &float_metric(responses, |r| r.time_to_last_token));
-    insert_metric(&mut stats, "time_to_first_token", &float_metric(responses, |r| r.time_to_first_token));
-    insert_metric(&mut stats, "num_tokens_output", &int_metric(responses, |r| r.num_tokens_output));
-    insert_metric(&mut stats, "num_tokens_input", &int_metric(responses, |r| r.num_tokens_input));
-    insert_metric(&mut stats, "num_tokens_input_cached", &int_metric(responses, |r| r.num_tokens_input_cached));
+    insert_metric(
+        &mut stats,
+        "time_to_last_token",
+        &float_metric(responses, |r| r.time_to_last_token),
+    );
+    insert_metric(
+        &mut stats,
+        "time_to_first_token",
+        &float_metric(responses, |r| r.time_to_first_token),
+    );
+    insert_metric(
+        &mut stats,
+        "num_tokens_output",
+        &int_metric(responses, |r| r.num_tokens_output),
+    );
+    insert_metric(
+        &mut stats,
+        "num_tokens_input",
+        &int_metric(responses, |r| r.num_tokens_input),
+    );
+    insert_metric(
+        &mut stats,
+        "num_tokens_input_cached",
+        &int_metric(responses, |r| r.num_tokens_input_cached),
+    );
     stats
 }
 
@@ -321,9 +355,16 @@ pub fn compute_stats(
     interrupted: bool,
 ) -> Map<String, Value> {
     let mut stats = load_path_stats(summary, responses);
-    insert_metric(&mut stats, "time_per_output_token", &float_metric(responses, |r| r.time_per_output_token));
+    insert_metric(
+        &mut stats,
+        "time_per_output_token",
+        &float_metric(responses, |r| r.time_per_output_token),
+    );
     if let Some(t) = summary.total_test_time.filter(|t| t.is_finite() && *t != 0.0) {
-        let total_output = responses.iter().filter_map(|r| r.num_tokens_output).fold(0u64, |a, b| a.saturating_add(b));
+        let total_output = responses
+            .iter()
+            .filter_map(|r| r.num_tokens_output)
+            .fold(0u64, |a, b| a.saturating_add(b));
         let tps = float_value(total_output as f64 / t);
         if !tps.is_null() {
             stats.insert("output_tps".into(), tps);
@@ -350,7 +391,11 @@ pub fn compute_stats(
         .flat_map(|(_, t)| t.content_chunk_offsets.windows(2).map(|w| w[1] - w[0]));
     insert_metric(&mut stats, "inter_token_latency", &Samples::floats(gaps));
     let chunks = Samples::ints(
-        timings.iter().enumerate().filter(|(i, t)| succeeded(*i, t)).map(|(_, t)| t.num_chunks as u64),
+        timings
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| succeeded(*i, t))
+            .map(|(_, t)| t.num_chunks as u64),
     );
     if let Some(average) = mean(&chunks) {
         stats.insert("num_chunks-average".into(), average);
@@ -381,8 +426,16 @@ impl ExactSum {
         let exponent = ((bits >> 52) & 0x7ff) as u32;
         let fraction = bits & ((1u64 << 52) - 1);
         // x = mantissa * 2^(exponent - 1075) for normals, fraction * 2^-1074 for subnormals.
-        let (mantissa, shift) = if exponent == 0 { (fraction, 1) } else { (fraction | (1u64 << 52), exponent) };
-        let limbs = if x < 0.0 { &mut self.negative } else { &mut self.positive };
+        let (mantissa, shift) = if exponent == 0 {
+            (fraction, 1)
+        } else {
+            (fraction | (1u64 << 52), exponent)
+        };
+        let limbs = if x < 0.0 {
+            &mut self.negative
+        } else {
+            &mut self.positive
+        };
         add_shifted(limbs, mantissa as u128, shift);
     }
 
@@ -419,7 +472,11 @@ impl ExactSum {
         // kept * 2^(dropped - 1075): adding the biased exponent works for subnormals and for a
         // rounding carry into the next binade alike.
         let bits = ((dropped as u64 - 1) << 52).saturating_add(kept);
-        let magnitude = if bits >= 0x7ff0_0000_0000_0000 { f64::INFINITY } else { f64::from_bits(bits) };
+        let magnitude = if bits >= 0x7ff0_0000_0000_0000 {
+            f64::INFINITY
+        } else {
+            f64::from_bits(bits)
+        };
         if negative {
             -magnitude
         } else {
@@ -435,7 +492,11 @@ fn add_shifted(limbs: &mut Vec<u64>, value: u128, shift: u32) {
     let words = if offset == 0 {
         [lo, hi, 0]
     } else {
-        [lo << offset, (hi << offset) | (lo >> (64 - offset)), hi >> (64 - offset)]
+        [
+            lo << offset,
+            (hi << offset) | (lo >> (64 - offset)),
+            hi >> (64 - offset),
+        ]
     };
     if limbs.len() < index + 3 {
         limbs.resize(index + 3, 0);
@@ -499,7 +560,8 @@ fn bit_length(a: &[u64]) -> u32 {
 }
 
 fn bit_at(a: &[u64], position: u32) -> bool {
-    a.get((position / 64) as usize).is_some_and(|w| (w >> (position % 64)) & 1 == 1)
+    a.get((position / 64) as usize)
+        .is_some_and(|w| (w >> (position % 64)) & 1 == 1)
 }
 
 /// `count` (<= 64) bits of `a` starting at bit `from`.
@@ -603,7 +665,10 @@ mod tests {
             ]
         );
         // Quantiles of ints are floats even when whole: quantiles([50,80,100,120], n=10)[8] == 130.0
-        assert_eq!(percentile_value(&Samples::ints([50, 100, 80, 120]), 90), Some(json!(130.0)));
+        assert_eq!(
+            percentile_value(&Samples::ints([50, 100, 80, 120]), 90),
+            Some(json!(130.0))
+        );
         assert!(summary_stats(&Samples::ints([]), &DEFAULT_PERCENTILES).is_empty());
         // A single float stays a float.
         assert_eq!(percentile_value(&Samples::floats([2.0]), 99), Some(json!(2.0)));
@@ -759,12 +824,21 @@ mod tests {
         assert_eq!(stats["time_to_first_chunk-average"], json!(0.2));
         assert_eq!(stats["time_to_first_chunk-p50"], json!(0.2));
         let gaps = [0.25 - 0.2, 0.35 - 0.25, 0.5 - 0.3];
-        assert_eq!(stats["inter_token_latency-average"], json!(exact_mean(&gaps).expect("gaps")));
-        assert_eq!(stats["inter_token_latency-p90"], json!(percentile(&gaps, 90).expect("gaps")));
+        assert_eq!(
+            stats["inter_token_latency-average"],
+            json!(exact_mean(&gaps).expect("gaps"))
+        );
+        assert_eq!(
+            stats["inter_token_latency-p90"],
+            json!(percentile(&gaps, 90).expect("gaps"))
+        );
         // (4 + 3 + 0) / 3 is not whole → float.
         assert_eq!(stats["num_chunks-average"], json!(7.0 / 3.0));
         let keys: Vec<&str> = stats.keys().map(String::as_str).collect();
-        let first_extra = keys.iter().position(|k| *k == "time_to_first_chunk-average").expect("key");
+        let first_extra = keys
+            .iter()
+            .position(|k| *k == "time_to_first_chunk-average")
+            .expect("key");
         assert_eq!(keys[first_extra - 1], "output_tps");
         assert_eq!(keys.last().copied(), Some("num_chunks-average"));
     }

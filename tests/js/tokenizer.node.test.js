@@ -15,8 +15,7 @@ import { startSim } from "./sim.js";
 
 const PKG = path.join(ROOT, "pkg");
 
-
-/** The smallest complete tokenizer.json: one word, split on whitespace. */
+/** A minimal complete tokenizer.json: words split on whitespace, "hello" known, the rest [UNK]. */
 const TINY_WORD_LEVEL_JSON = JSON.stringify({
   version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
   pre_tokenizer: { type: "WhitespaceSplit" }, post_processor: null, decoder: null,

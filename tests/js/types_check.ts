@@ -1,11 +1,15 @@
 // Compiled with `tsc --noEmit` by the test suite: the generated declarations must type a
 // realistic use of the API, and reject wrong option types.
 import { OpenAIEndpoint, Runner, Result, init, type Progress } from "../../pkg/index.js";
+import { Tokenizer } from "../../pkg/tokenizer.js";
 
 async function typed(): Promise<number> {
   await init();
   const endpoint = new OpenAIEndpoint({ baseUrl: "http://127.0.0.1:8000/v1", model: "m", apiKey: "k", headers: { "x-a": "b" } });
-  const runner = new Runner({ endpoint, timeout: 10 });
+  const tokenizer: Tokenizer = await Tokenizer.fromJSON("{}", "custom");
+  const ids: Uint32Array = tokenizer.encode("hello");
+  const count: number = tokenizer.countTokens("hello") + ids.length;
+  const runner = new Runner({ endpoint, timeout: 10, tokenizer });
   const controller = new AbortController();
   const result: Result = await runner.run({
     clients: 2,
@@ -21,6 +25,6 @@ async function typed(): Promise<number> {
   await runner.run({ clients: "2", payload: {} });
   // @ts-expect-error baseUrl is required
   new OpenAIEndpoint({ model: "m" });
-  return warnings.length + (result.stats["time_to_first_token-p50"] as number);
+  return count + warnings.length + (result.stats["time_to_first_token-p50"] as number);
 }
 void typed;

@@ -302,3 +302,54 @@ def test_we_load_a_python_runner_folder(tmp_path):
     assert_stats_match(ours["stats"], theirs, folder)
     assert ours["stats"]["output_tps"] == saved["output_tps"]
     assert ours["stats"]["requests_per_minute"] == 24 / result.total_test_time * 60
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def random_float_lists(rng: random.Random) -> list[list[float]]:
+    """Lists that separate exact from naive arithmetic: mixed magnitudes, cancellation,
+    subnormals, ties, negative values, tiny and odd/even sizes."""
+    lists = [[0.1, 0.2, 0.3], [0.005] * 5, [1e50, 1.0, -1e50] * 7, [5e-324, 5e-324, 0.0], [2.5]]
+    for _ in range(300):
+        n = rng.choice([1, 2, 3, 4, 5, 8, 9, 10, 50, 98, 99, 100, 257])
+        kind = rng.randrange(5)
+        if kind == 0:
+            values = [rng.uniform(0.0, 2.0) for _ in range(n)]
+        elif kind == 1:
+            values = [rng.lognormvariate(-3, 2) for _ in range(n)]
+        elif kind == 2:
+            values = [rng.choice([1e-300, 1e-12, 1.0, 3e8, 1e250]) * rng.uniform(-1, 1) for _ in range(n)]
+        elif kind == 3:
+            values = [round(rng.uniform(0, 1), rng.randrange(1, 4)) for _ in range(n)]
+        else:
+            values = [rng.randrange(1, 100) * 5e-324 for _ in range(n)]
+        lists.append(values)
+    return lists
+
+
+def test_summary_stats_arithmetic_equals_python_bit_for_bit():
+    from llmeter.utils import summary_stats_from_list
+
+    rng = random.Random(2024)
+    percentiles = (50, 90, 99, 25, 75, 10, 1, 37)
+    floats = random_float_lists(rng)
+    ints = [[3, 1, 2], [1, 2], [7], [2**62 + 1, 2**62 + 3, 2**61]] + [
+        [rng.randrange(0, rng.choice([2, 10, 1000, 2**40])) for _ in range(rng.randrange(1, 120))]
+        for _ in range(200)
+    ]
+    done = subprocess.run(
+        fixture_command("--stats", ",".join(map(str, percentiles))),
+        cwd=REPO, check=True, capture_output=True, text=True,
+        input=json.dumps({"floats": floats, "ints": ints}),
+    )
+    ours = json.loads(done.stdout)
+    bad = []
+    for kind, lists in (("floats", floats), ("ints", ints)):
+        for values, mine in zip(lists, ours[kind], strict=True):
+            theirs = summary_stats_from_list(values, percentiles)
+            assert list(mine) == list(theirs)
+            for key, value in theirs.items():
+                if type(mine[key]) is not type(value) or mine[key] != value:
+                    bad.append(f"{kind} n={len(values)} {key}: ours={mine[key]!r} python={value!r}")
+    assert not bad, "\n".join(bad[:20])
