@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { startSim, ROOT } from "../tests/js/sim.js";
 import { OpenAIEndpoint, Runner, init } from "../pkg/index.js";
+import { bareLoop as sharedBareLoop } from "../tests/js/bare.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const THROUGHPUT_CLIENTS = (process.env.BENCH_CLIENTS ?? "1,8,32,64").split(",").map(Number);
@@ -14,38 +15,10 @@ const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const TRUTH_CLIENTS = [1, 6, 64];
 
 await init();
-const body = (maxTokens) => JSON.stringify({ model: "sim-model", messages: [{ role: "user", content: "benchmark me" }], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } });
 const payload = (maxTokens) => ({ messages: [{ role: "user", content: "benchmark me" }], max_tokens: maxTokens });
 
-/** The floor: the same requests with nothing but fetch and a stream reader. */
 async function bareLoop(base, clients, perClient, maxTokens) {
-  const url = `${base}/chat/completions`;
-  const init = { method: "POST", headers: { "content-type": "application/json" }, body: body(maxTokens) };
-  const samples = [];
-  const decoder = new TextDecoder();
-  async function client() {
-    for (let i = 0; i < perClient; i++) {
-      const t0 = performance.now();
-      const res = await fetch(url, init);
-      const reader = res.body.getReader();
-      let first = null, last = null, id = null;
-      for (;;) {
-        const { done, value } = await reader.read();
-        const t = performance.now();
-        if (done) break;
-        const text = decoder.decode(value, { stream: true });
-        if (id === null) id = /"id":"chatcmpl-([^"]+)"/.exec(text)?.[1] ?? null;
-        if (/"content":"[^"]/.test(text)) {
-          first ??= t;
-          last = t;
-        }
-      }
-      samples.push({ id, ttft: first - t0, ttlt: last - t0 });
-    }
-  }
-  const start = performance.now();
-  await Promise.all(Array.from({ length: clients }, client));
-  return { seconds: (performance.now() - start) / 1000, samples };
+  return sharedBareLoop({ base, clients, perClient, maxTokens });
 }
 
 async function engine(base, clients, perClient, maxTokens) {

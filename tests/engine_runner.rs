@@ -46,6 +46,8 @@ impl Clock for VirtualClock {
 /// What the scripted server does for one request. Delays are relative to the previous step.
 #[derive(Clone, Debug)]
 struct Script {
+    /// The transport reports the platform send this many ms after `send` was called.
+    sent_after_ms: Option<f64>,
     connect_failure: Option<String>,
     head_after_ms: f64,
     status: u16,
@@ -61,7 +63,7 @@ enum Ending {
 }
 
 fn stream_script(head_ms: f64, chunk_gaps: &[(f64, &'static str)]) -> Script {
-    Script { connect_failure: None, head_after_ms: head_ms, status: 200, chunks: chunk_gaps.to_vec(), ending: Ending::Complete(0.0) }
+    Script { sent_after_ms: None, connect_failure: None, head_after_ms: head_ms, status: 200, chunks: chunk_gaps.to_vec(), ending: Ending::Complete(0.0) }
 }
 
 #[derive(Default)]
@@ -112,13 +114,15 @@ impl Transport for ScriptedTransport {
         traffic.in_flight.set(traffic.in_flight.get() + 1);
         traffic.max_in_flight.set(traffic.max_in_flight.get().max(traffic.in_flight.get()));
         let mut guard = InFlight { traffic: traffic.clone(), finished: false };
+        let send_called = ORIGIN.with(|o| o.get()).map(|o| (Instant::now() - o).as_secs_f64() * 1000.0);
         async move {
             sleep(Duration::from_secs_f64(script.head_after_ms / 1000.0)).await;
             if let Some(msg) = &script.connect_failure {
                 guard.finish();
                 return Err(TransportError::Network(msg.clone()));
             }
-            let head = ResponseHead { status: script.status, headers: vec![], arrival_ms: now_ms(&guard) };
+            let sent_ms = script.sent_after_ms.and_then(|d| send_called.map(|t| t + d));
+            let head = ResponseHead { status: script.status, headers: vec![], arrival_ms: now_ms(&guard), sent_ms };
             let body: Box<dyn BodyStream> = Box::new(ScriptedBody { script, next: 0, guard });
             Ok((head, body))
         }
@@ -289,6 +293,16 @@ async fn times_each_request_from_chunk_arrivals() {
     assert_eq!(t.content_chunk_offsets.len(), 3);
     assert!(close(t.content_chunk_offsets[1], 0.055));
     assert_eq!(r.request_time.as_deref(), Some("2025-01-01T12:00:00.000Z"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn measures_from_the_platform_send_when_the_transport_reports_it() {
+    let h = Harness::new(|_| Script { sent_after_ms: Some(3.0), ..stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta")]) });
+    let (result, _) = h.run(&opts(1, Some(1), 1), &CancelToken::new()).await;
+    let r = &result.responses[0];
+    assert!(close(r.time_to_first_token.unwrap(), 0.047), "{:?}", r.time_to_first_token);
+    assert!(close(r.time_to_last_token.unwrap(), 0.052));
+    assert!(close(result.timings[0].time_to_headers.unwrap(), 0.007));
 }
 
 #[tokio::test(start_paused = true)]

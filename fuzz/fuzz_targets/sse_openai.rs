@@ -33,7 +33,7 @@ fuzz_target!(|input: &[u8]| {
         let endpoint = OpenAIEndpoint::new(OpenAIConfig { base_url: "http://h/v1".into(), model: "m".into(), stream, ..Default::default() });
         let mut parser = endpoint.parser();
         let headers = vec![("content-type".to_string(), content_type.to_string()), ("retry-after".to_string(), "1".to_string())];
-        parser.on_head(&ResponseHead { status, headers, arrival_ms: 1.0 });
+        parser.on_head(&ResponseHead { status, headers, arrival_ms: 1.0, sent_ms: None });
         for chunk in chunks {
             parser.on_chunk(chunk, 2.0);
         }

@@ -330,6 +330,7 @@ impl<'a> Runner<'a> {
         let parser: RefCell<Option<Box<dyn ResponseParser>>> = RefCell::new(Some(self.endpoint.parser()));
         let status = Cell::new(None::<u16>);
         let head_ms = Cell::new(None::<f64>);
+        let sent_ms = Cell::new(None::<f64>);
 
         let exchange = async {
             let (head, mut body) = match self.transport.send(prepared.http.clone()).await {
@@ -338,6 +339,7 @@ impl<'a> Runner<'a> {
             };
             status.set(Some(head.status));
             head_ms.set(Some(head.arrival_ms));
+            sent_ms.set(head.sent_ms);
             if let Some(p) = parser.borrow_mut().as_mut() {
                 p.on_head(&head);
             }
@@ -363,6 +365,9 @@ impl<'a> Runner<'a> {
             Some(p) => p.finish(end_ms, failure),
             None => ParsedResponse { error: Some("internal: parser missing".into()), ..Default::default() },
         };
+        // Measure from the platform's send when the transport reports it (our own request
+        // building is not the endpoint's latency), else from before `send`.
+        let start = sent_ms.get().filter(|&t| t >= start).unwrap_or(start);
         build_response(parsed, prepared.input_payload, prepared.input_prompt, generated_id, start, request_time, status.get(), head_ms.get(), end_ms)
     }
 }

@@ -22,6 +22,9 @@ pub struct ResponseHead {
     pub headers: Vec<(String, String)>,
     /// Monotonic ms when the head arrived (the `fetch` promise resolved).
     pub arrival_ms: f64,
+    /// Monotonic ms just before the platform was asked to send (after our own request
+    /// building), when the transport knows it; the runner then measures TTFT/TTLT from here.
+    pub sent_ms: Option<f64>,
 }
 
 impl ResponseHead {

@@ -8,13 +8,15 @@ use super::clock::performance_now;
 use crate::core::transport::{BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError};
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
-use js_sys::{Promise, Reflect, Uint8Array};
-use std::cell::Cell;
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::task::{Poll, Waker};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, ReadableStreamReadResult, RequestInit, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -102,6 +104,7 @@ impl Transport for FetchTransport {
                 init.set_body(&JsValue::from_str(body));
             }
             init.set_signal(Some(&controller.signal()));
+            let sent_ms = performance_now();
             let (value, head_ms) = await_stamped(global_fetch(&request.url, &init))
                 .await
                 .map_err(|e| TransportError::Network(js_error_text(&e)))?;
@@ -113,50 +116,105 @@ impl Transport for FetchTransport {
                     kept.push((name.to_string(), v));
                 }
             }
-            let head = ResponseHead { status: response.status(), headers: kept, arrival_ms: head_ms };
-            let reader = match response.body() {
-                Some(stream) => Some(stream.get_reader().unchecked_into::<ReadableStreamDefaultReader>()),
-                None => None,
-            };
+            let head = ResponseHead { status: response.status(), headers: kept, arrival_ms: head_ms, sent_ms: Some(sent_ms) };
+            let pump = response.body().map(|stream| Pump::start(stream.get_reader().unchecked_into::<ReadableStreamDefaultReader>()));
             guard.controller = Some(controller);
-            let body: Box<dyn BodyStream> = Box::new(FetchBody { reader, guard, ended: false });
+            let body: Box<dyn BodyStream> = Box::new(FetchBody { pump, guard });
             Ok((head, body))
         }
         .boxed_local()
     }
 }
 
+/// The body reader, pumped from JS: each `read()` settles into one of two callbacks created once
+/// per request (not per chunk), which stamp the arrival, queue the bytes, re-arm the next read
+/// and wake the runner. Per chunk this costs one `read()` promise and one wasm call — about
+/// what a bare JavaScript read loop pays.
 struct FetchBody {
-    reader: Option<ReadableStreamDefaultReader>,
+    pump: Option<Rc<Pump>>,
     guard: AbortOnDrop,
-    ended: bool,
+}
+
+#[derive(Default)]
+struct Pump {
+    queue: RefCell<VecDeque<Result<BodyEvent, TransportError>>>,
+    waker: RefCell<Option<Waker>>,
+    /// `read()` and the two callbacks, kept until the stream settles for good; cleared then,
+    /// which breaks the callback → pump → callback cycle so the JS GC can free them.
+    rearm: RefCell<Option<(ReadableStreamDefaultReader, Function, Function)>>,
+}
+
+impl Pump {
+    fn start(reader: ReadableStreamDefaultReader) -> Rc<Pump> {
+        let pump = Rc::new(Pump::default());
+        let on_read = {
+            let pump = pump.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |result: JsValue| {
+                let t = performance_now();
+                let result: ReadableStreamReadResult = result.unchecked_into();
+                if result.get_done().unwrap_or(true) {
+                    pump.settle(Ok(BodyEvent::End { arrival_ms: t }));
+                    return;
+                }
+                let bytes = result.get_value().dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default();
+                pump.push(Ok(BodyEvent::Chunk { bytes, arrival_ms: t }));
+                pump.read_next();
+            })
+        };
+        let on_error = {
+            let pump = pump.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| pump.settle(Err(TransportError::Body(js_error_text(&e)))))
+        };
+        // Handed to the JS GC: a settled read may call them after the Rust side is gone.
+        let on_read: Function = on_read.into_js_value().unchecked_into();
+        let on_error: Function = on_error.into_js_value().unchecked_into();
+        *pump.rearm.borrow_mut() = Some((reader, on_read, on_error));
+        pump.read_next();
+        pump
+    }
+
+    fn read_next(&self) {
+        if let Some((reader, on_read, on_error)) = self.rearm.borrow().as_ref() {
+            let _ = reader.read().unchecked_ref::<Thenable>().then_fns(on_read, on_error);
+        }
+    }
+
+    fn push(&self, event: Result<BodyEvent, TransportError>) {
+        self.queue.borrow_mut().push_back(event);
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    fn settle(&self, event: Result<BodyEvent, TransportError>) {
+        self.rearm.borrow_mut().take();
+        self.push(event);
+    }
 }
 
 impl BodyStream for FetchBody {
     fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
-        async move {
-            let Some(reader) = &self.reader else {
-                self.ended = true;
-                self.guard.disarm();
-                return Ok(BodyEvent::End { arrival_ms: performance_now() });
-            };
-            if self.ended {
-                return Ok(BodyEvent::End { arrival_ms: performance_now() });
+        let Some(pump) = self.pump.clone() else {
+            self.guard.disarm();
+            return futures::future::ready(Ok(BodyEvent::End { arrival_ms: performance_now() })).boxed_local();
+        };
+        let guard = &mut self.guard;
+        std::future::poll_fn(move |cx| {
+            let next = pump.queue.borrow_mut().pop_front();
+            match next {
+                Some(event) => {
+                    if matches!(event, Ok(BodyEvent::End { .. }) | Err(_)) {
+                        guard.disarm();
+                    }
+                    Poll::Ready(event)
+                }
+                None if pump.rearm.borrow().is_none() => Poll::Ready(Ok(BodyEvent::End { arrival_ms: performance_now() })),
+                None => {
+                    *pump.waker.borrow_mut() = Some(cx.waker().clone());
+                    Poll::Pending
+                }
             }
-            let (result, t) = await_stamped(reader.read()).await.map_err(|e| TransportError::Body(js_error_text(&e)))?;
-            let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
-            if done {
-                self.ended = true;
-                self.guard.disarm();
-                return Ok(BodyEvent::End { arrival_ms: t });
-            }
-            let value = Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
-            let bytes = match value.dyn_into::<Uint8Array>() {
-                Ok(a) => a.to_vec(),
-                Err(_) => Vec::new(),
-            };
-            Ok(BodyEvent::Chunk { bytes, arrival_ms: t })
-        }
+        })
         .boxed_local()
     }
 }

@@ -5,6 +5,7 @@ Usage: compare_stats.py RUN_DIR   (exit 1 with a diff on mismatch)
 import json
 import math
 import sys
+from datetime import datetime
 
 from llmeter.results import Result
 
@@ -15,8 +16,10 @@ def main(run_dir: str) -> int:
     bad = []
     for key in sorted(set(ours) | set(theirs)):
         a, b = ours.get(key, "<missing>"), theirs.get(key, "<missing>")
-        if hasattr(b, "isoformat"):
-            continue  # datetimes: compared as summary fields elsewhere
+        if key == "output_path":
+            continue  # LLMeter fills in the folder it loaded from
+        if hasattr(b, "isoformat") and isinstance(a, str):
+            a = datetime.fromisoformat(a.replace("Z", "+00:00"))  # same instant, parsed
         if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
             if not math.isclose(a, b, rel_tol=0, abs_tol=1e-9):
                 bad.append((key, a, b))

@@ -624,7 +624,7 @@ mod tests {
     }
 
     fn head(status: u16, headers: &[(&str, &str)]) -> ResponseHead {
-        ResponseHead { status, headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), arrival_ms: 5.0 }
+        ResponseHead { status, headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), arrival_ms: 5.0, sent_ms: None }
     }
 
     fn sse_head() -> ResponseHead {
