@@ -64,3 +64,20 @@ test("chromium warns when clients exceed the HTTP/1.1 per-host connection limit"
   assert.ok(warning, JSON.stringify(result.info.warnings));
   assert.match(warning, /10 clients over http\/1\.1/);
 });
+
+test("chromium records a warning when the page is hidden during a run", async () => {
+  const result = await page.evaluate(async ({ base }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "m" }) });
+    const run = runner.run({ nRequests: 3, payload: { messages: [{ role: "user", content: "x" }], max_tokens: 4 } });
+    // What a tab switch does: the document becomes hidden and says so.
+    setTimeout(() => {
+      Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, 20);
+    const r = await run;
+    delete document.visibilityState;
+    return r.info;
+  }, { base: sim.base });
+  assert.ok(result.warnings.some((w) => /hidden/.test(w) && /throttle/.test(w)), JSON.stringify(result.warnings));
+});
