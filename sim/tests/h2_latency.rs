@@ -1,6 +1,10 @@
-//! Ground truth vs what a native HTTP/2 client sees, with many concurrent streams on one TLS
-//! connection (what a browser does). The server runs on its own runtime and threads, like the
-//! separate process it normally is, so the client never steals its workers.
+//! Ground truth vs what a native HTTP/2 client sees, with 32 concurrent streams on one TLS
+//! connection started at the same instant (what a browser benchmark does). The server runs on
+//! its own runtime and threads, like the separate process it normally is.
+//!
+//! Why: headless Chromium over h2 with 32 clients measures TTFT 10-50 ms above the recorded
+//! one. This test shows the simulator's side (stamp -> socket -> client) stays around 1 ms at
+//! that concurrency, so such a gap is the browser's own request dispatch and delivery.
 //!
 //! `H2_CLIENTS` / `H2_PER_CLIENT` / `H2_ROUNDS` change the load; run with `--nocapture` to see
 //! the per-phase breakdown.
@@ -188,7 +192,10 @@ fn quantile(values: &mut [f64], q: f64) -> f64 {
     values[((values.len() as f64 * q) as usize).min(values.len() - 1)]
 }
 
-/// Client-minus-server errors in ms per sample: `[ttft, request leg, response leg, ttlt]`.
+/// Per sample, in ms: `[client TTFT - server TTFT, request leg, response leg, head leg,
+/// client TTLT - server TTLT]`. The request leg runs from the client's send to `received_us`,
+/// the response leg from `first_token_sent_us` to the client reading that frame (one clock:
+/// client and server share the process).
 fn errors(server: &ServerThread, samples: &[Sample], records: &Value) -> Vec<[f64; 5]> {
     let by_id: std::collections::HashMap<&str, &Value> = records["requests"]
         .as_array()
@@ -234,19 +241,19 @@ async fn h2_ttft_matches_ground_truth_with_32_concurrent_streams() {
     let mut all = Vec::new();
     for _ in 0..rounds {
         let samples = run(&sender, clients, per_client).await;
-        let records = common::fetch(
-            server.http,
-            hyper::Method::GET,
-            "/sim/requests",
-            &[],
-            "",
-        )
-        .await
-        .unwrap()
-        .json();
+        let records = common::fetch(server.http, hyper::Method::GET, "/sim/requests", &[], "")
+            .await
+            .unwrap()
+            .json();
         all.extend(errors(&server, &samples, &records));
     }
-    let names = ["ttft err", "request leg", "response leg", "head leg", "ttlt err"];
+    let names = [
+        "ttft err",
+        "request leg",
+        "response leg",
+        "head leg",
+        "ttlt err",
+    ];
     let mut summary = Vec::new();
     for (k, name) in names.iter().enumerate() {
         let mut column: Vec<f64> = all.iter().map(|e| e[k]).collect();
@@ -258,10 +265,24 @@ async fn h2_ttft_matches_ground_truth_with_32_concurrent_streams() {
         println!("{name:>13}: p50 {p50:7.3} ms  p90 {p90:7.3} ms  max {max:7.3} ms");
         summary.push((p50, p90));
     }
-    // The client's TTFT exceeds the recorded one only by the loopback and TLS cost.
-    let (p50, p90) = summary[0];
+    // The response leg is the simulator's own path from "handed to hyper" to the socket (h2
+    // connection task, TLS writes, flow control): it must stay below a millisecond or two in
+    // any build. The whole TTFT error adds the client's sending and the server's reading of
+    // 32 requests issued at once, which an unoptimised build (`cargo test`) makes several
+    // times slower; the tight bound applies to optimised builds (`--profile sim`).
+    let (ttft_p50, ttft_p90) = summary[0];
+    let (resp_p50, resp_p90) = summary[2];
+    let (ttft_p50_max, ttft_p90_max) = if cfg!(debug_assertions) {
+        (15.0, 30.0)
+    } else {
+        (3.0, 8.0)
+    };
     assert!(
-        p50 < 3.0 && p90 < 10.0,
-        "client TTFT - ground truth at {clients} h2 streams: p50 {p50:.3} ms, p90 {p90:.3} ms"
+        resp_p50 < 3.0 && resp_p90 < 8.0,
+        "first token handed to hyper -> client, {clients} h2 streams: p50 {resp_p50:.3} ms, p90 {resp_p90:.3} ms"
+    );
+    assert!(
+        ttft_p50 < ttft_p50_max && ttft_p90 < ttft_p90_max,
+        "client TTFT - ground truth, {clients} h2 streams: p50 {ttft_p50:.3} ms, p90 {ttft_p90:.3} ms"
     );
 }
