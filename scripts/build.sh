@@ -14,7 +14,7 @@ rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --weak-refs --out-dir pkg --out-name llmeter_wasm \
   target/wasm32-unknown-unknown/release/llmeter_wasm.wasm
 # npm binaryen, after wasm-bindgen (Debian's binaryen 108 silently breaks modules).
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/llmeter_wasm_bg.wasm -o pkg/llmeter_wasm_bg.wasm
 
