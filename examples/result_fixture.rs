@@ -90,7 +90,8 @@ fn request(
             response.num_tokens_output = Some(output);
             response.num_tokens_input_cached = cached;
             response.num_tokens_output_reasoning = reasoning;
-            response.time_per_output_token = (output > 1).then(|| (ttlt - ttft) / (output - 1) as f64);
+            response.time_per_output_token =
+                (output > 1).then(|| (ttlt - ttft) / (output - 1) as f64);
             timings.time_to_first_chunk = Some(first_chunk);
             timings.num_chunks = output as u32 + 2;
             timings.num_events = output as u32 + 2;
@@ -115,7 +116,14 @@ fn request(
 }
 
 /// A count-bound run of `clients` × `per_client` requests, sent back to back by each client.
-fn run(seed: u64, name: &str, clients: u32, per_client: u64, with_failures: bool, interrupted: bool) -> RunResult {
+fn run(
+    seed: u64,
+    name: &str,
+    clients: u32,
+    per_client: u64,
+    with_failures: bool,
+    interrupted: bool,
+) -> RunResult {
     let mut rng = Lcg(seed);
     let mut responses = Vec::new();
     let mut timings = Vec::new();
@@ -144,8 +152,12 @@ fn run(seed: u64, name: &str, clients: u32, per_client: u64, with_failures: bool
                 cached,
                 reasoning,
             );
-            clock_ms +=
-                response.time_to_last_token.or(timing.time_to_headers).unwrap_or(0.05) * 1000.0 + rng.between(0.2, 2.0);
+            clock_ms += response
+                .time_to_last_token
+                .or(timing.time_to_headers)
+                .unwrap_or(0.05)
+                * 1000.0
+                + rng.between(0.2, 2.0);
             end_ms = end_ms.max(clock_ms);
             responses.push(response);
             timings.push(timing);
@@ -193,10 +205,14 @@ fn run(seed: u64, name: &str, clients: u32, per_client: u64, with_failures: bool
     config.insert("n_requests".into(), json!(per_client));
     config.insert("payload".into(), json!("payload.jsonl"));
     config.insert("run_name".into(), json!(name));
-    config.insert("run_description".into(), json!("fixture for the Python cross-check"));
+    config.insert(
+        "run_description".into(),
+        json!("fixture for the Python cross-check"),
+    );
     config.insert("timeout".into(), json!(60.0));
     config.insert("low_memory".into(), json!(false));
-    let payloads = vec![json!({"messages": [{"role": "user", "content": "question"}], "max_tokens": 256})];
+    let payloads =
+        vec![json!({"messages": [{"role": "user", "content": "question"}], "max_tokens": 256})];
     let info = RunInfo {
         interrupted,
         runtime: Some("fixture".into()),
@@ -218,7 +234,11 @@ fn write(dir: &Path, result: &RunResult, skip: &[&str]) -> std::io::Result<()> {
 
 fn write_all(out: &Path) -> std::io::Result<()> {
     write(&out.join("run"), &run(1, "run", 2, 25, true, false), &[])?;
-    write(&out.join("interrupted"), &run(2, "interrupted", 3, 4, true, true), &[])?;
+    write(
+        &out.join("interrupted"),
+        &run(2, "interrupted", 3, 4, true, true),
+        &[],
+    )?;
     write(
         &out.join("no_summary"),
         &run(3, "no_summary", 2, 5, true, true),
@@ -244,7 +264,8 @@ fn load(dir: &Path) -> Result<Value, String> {
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.is_file() {
-            let content = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let content =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             files.push((
                 path.file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -263,14 +284,25 @@ fn load(dir: &Path) -> Result<Value, String> {
 fn stats_of_stdin(percentiles: &str) -> Result<(), String> {
     let percentiles: Vec<u32> = percentiles
         .split(',')
-        .map(|p| p.trim().parse().map_err(|e| format!("percentile {p:?}: {e}")))
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|e| format!("percentile {p:?}: {e}"))
+        })
         .collect::<Result<_, _>>()?;
     let mut input = String::new();
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| e.to_string())?;
     let input: Value = serde_json::from_str(&input).map_err(|e| format!("stdin: {e}"))?;
-    let lists = |key: &str| input.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
-    let summarize =
-        |samples: Samples| -> Value { Value::Object(summary_stats(&samples, &percentiles).into_iter().collect()) };
+    let lists = |key: &str| {
+        input
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let summarize = |samples: Samples| -> Value {
+        Value::Object(summary_stats(&samples, &percentiles).into_iter().collect())
+    };
     let floats: Vec<Value> = lists("floats")
         .iter()
         .map(|l| {
@@ -297,7 +329,10 @@ fn main() -> ExitCode {
         [flag, dir] if flag == "--load" => load(Path::new(dir)).map(|v| println!("{v}")),
         [flag, percentiles] if flag == "--stats" => stats_of_stdin(percentiles),
         [dir] if !dir.starts_with('-') => write_all(Path::new(dir)).map_err(|e| e.to_string()),
-        _ => Err("usage: result_fixture DIR | result_fixture --load DIR | result_fixture --stats P,P…".to_string()),
+        _ => Err(
+            "usage: result_fixture DIR | result_fixture --load DIR | result_fixture --stats P,P…"
+                .to_string(),
+        ),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

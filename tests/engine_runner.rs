@@ -4,12 +4,16 @@
 
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
-use llmeter_wasm::core::endpoint::{Endpoint, EndpointInfo, ParsedResponse, PreparedRequest, ResponseParser};
+use llmeter_wasm::core::endpoint::{
+    Endpoint, EndpointInfo, ParsedResponse, PreparedRequest, ResponseParser,
+};
 use llmeter_wasm::core::response::{InvocationResponse, ResponseTimings};
 use llmeter_wasm::core::runner::{CancelToken, Progress, RunOptions, Runner};
 use llmeter_wasm::core::time::Clock;
 use llmeter_wasm::core::tokenizer::WhitespaceTokenizer;
-use llmeter_wasm::core::transport::{BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError};
+use llmeter_wasm::core::transport::{
+    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
+};
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -23,7 +27,9 @@ struct VirtualClock {
 
 impl VirtualClock {
     fn new() -> Self {
-        VirtualClock { origin: Instant::now() }
+        VirtualClock {
+            origin: Instant::now(),
+        }
     }
 }
 
@@ -63,7 +69,14 @@ enum Ending {
 }
 
 fn stream_script(head_ms: f64, chunk_gaps: &[(f64, &'static str)]) -> Script {
-    Script { sent_after_ms: None, connect_failure: None, head_after_ms: head_ms, status: 200, chunks: chunk_gaps.to_vec(), ending: Ending::Complete(0.0) }
+    Script {
+        sent_after_ms: None,
+        connect_failure: None,
+        head_after_ms: head_ms,
+        status: 200,
+        chunks: chunk_gaps.to_vec(),
+        ending: Ending::Complete(0.0),
+    }
 }
 
 #[derive(Default)]
@@ -102,7 +115,10 @@ impl Drop for InFlight {
 
 impl ScriptedTransport {
     fn new(script: impl Fn(&HttpRequest) -> Script + 'static) -> Self {
-        ScriptedTransport { script: Rc::new(script), traffic: Rc::new(Traffic::default()) }
+        ScriptedTransport {
+            script: Rc::new(script),
+            traffic: Rc::new(Traffic::default()),
+        }
     }
 }
 
@@ -112,18 +128,36 @@ impl Transport for ScriptedTransport {
         let traffic = self.traffic.clone();
         traffic.sent.borrow_mut().push(request);
         traffic.in_flight.set(traffic.in_flight.get() + 1);
-        traffic.max_in_flight.set(traffic.max_in_flight.get().max(traffic.in_flight.get()));
-        let mut guard = InFlight { traffic: traffic.clone(), finished: false };
-        let send_called = ORIGIN.with(|o| o.get()).map(|o| (Instant::now() - o).as_secs_f64() * 1000.0);
+        traffic
+            .max_in_flight
+            .set(traffic.max_in_flight.get().max(traffic.in_flight.get()));
+        let mut guard = InFlight {
+            traffic: traffic.clone(),
+            finished: false,
+        };
+        let send_called = ORIGIN
+            .with(|o| o.get())
+            .map(|o| (Instant::now() - o).as_secs_f64() * 1000.0);
         async move {
             sleep(Duration::from_secs_f64(script.head_after_ms / 1000.0)).await;
             if let Some(msg) = &script.connect_failure {
                 guard.finish();
                 return Err(TransportError::Network(msg.clone()));
             }
-            let sent_ms = script.sent_after_ms.and_then(|d| send_called.map(|t| t + d));
-            let head = ResponseHead { status: script.status, headers: vec![], arrival_ms: now_ms(&guard), sent_ms };
-            let body: Box<dyn BodyStream> = Box::new(ScriptedBody { script, next: 0, guard });
+            let sent_ms = script
+                .sent_after_ms
+                .and_then(|d| send_called.map(|t| t + d));
+            let head = ResponseHead {
+                status: script.status,
+                headers: vec![],
+                arrival_ms: now_ms(&guard),
+                sent_ms,
+            };
+            let body: Box<dyn BodyStream> = Box::new(ScriptedBody {
+                script,
+                next: 0,
+                guard,
+            });
             Ok((head, body))
         }
         .boxed_local()
@@ -151,13 +185,18 @@ impl BodyStream for ScriptedBody {
             if let Some(&(gap, text)) = self.script.chunks.get(self.next) {
                 sleep(Duration::from_secs_f64(gap / 1000.0)).await;
                 self.next += 1;
-                return Ok(BodyEvent::Chunk { bytes: text.as_bytes().to_vec(), arrival_ms: now_ms(&self.guard) });
+                return Ok(BodyEvent::Chunk {
+                    bytes: text.as_bytes().to_vec(),
+                    arrival_ms: now_ms(&self.guard),
+                });
             }
             match self.script.ending {
                 Ending::Complete(gap) => {
                     sleep(Duration::from_secs_f64(gap / 1000.0)).await;
                     self.guard.finished = true;
-                    Ok(BodyEvent::End { arrival_ms: now_ms(&self.guard) })
+                    Ok(BodyEvent::End {
+                        arrival_ms: now_ms(&self.guard),
+                    })
                 }
                 Ending::Fail(gap, msg) => {
                     sleep(Duration::from_secs_f64(gap / 1000.0)).await;
@@ -177,16 +216,29 @@ struct ChunkEndpoint;
 
 impl Endpoint for ChunkEndpoint {
     fn info(&self) -> EndpointInfo {
-        EndpointInfo { endpoint_name: Some("scripted".into()), model_id: Some("m".into()), provider: Some("test".into()), endpoint_type: "Scripted".into() }
+        EndpointInfo {
+            endpoint_name: Some("scripted".into()),
+            model_id: Some("m".into()),
+            provider: Some("test".into()),
+            endpoint_type: "Scripted".into(),
+        }
     }
     fn prepare(&self, payload: &Value) -> Result<PreparedRequest, String> {
         if payload.get("bad").is_some() {
             return Err("payload rejected by endpoint".into());
         }
         Ok(PreparedRequest {
-            http: HttpRequest { url: "http://sim/x".into(), method: "POST".into(), headers: vec![], body: Some(payload.to_string()) },
+            http: HttpRequest {
+                url: "http://sim/x".into(),
+                method: "POST".into(),
+                headers: vec![],
+                body: Some(payload.to_string()),
+            },
             input_payload: payload.clone(),
-            input_prompt: payload.get("prompt").and_then(|p| p.as_str()).map(String::from),
+            input_prompt: payload
+                .get("prompt")
+                .and_then(|p| p.as_str())
+                .map(String::from),
         })
     }
     fn parser(&self) -> Box<dyn ResponseParser> {
@@ -222,7 +274,8 @@ impl ResponseParser for ChunkParser {
         if !self.text.is_empty() {
             self.out.text = Some(self.text.clone());
         }
-        self.out.error = failure.or_else(|| (self.status >= 400).then(|| format!("HTTP {}", self.status)));
+        self.out.error =
+            failure.or_else(|| (self.status >= 400).then(|| format!("HTTP {}", self.status)));
         self.out
     }
 }
@@ -230,11 +283,20 @@ impl ResponseParser for ChunkParser {
 // ---------- helpers ----------
 
 fn payloads(n: usize) -> Vec<Value> {
-    (0..n).map(|i| json!({"prompt": format!("p{i} word"), "i": i})).collect()
+    (0..n)
+        .map(|i| json!({"prompt": format!("p{i} word"), "i": i}))
+        .collect()
 }
 
 fn opts(clients: u32, n_requests: Option<u32>, payload_count: usize) -> RunOptions {
-    RunOptions { clients, n_requests, payloads: payloads(payload_count), max_start_jitter_ms: 0.0, seed: 7, ..Default::default() }
+    RunOptions {
+        clients,
+        n_requests,
+        payloads: payloads(payload_count),
+        max_start_jitter_ms: 0.0,
+        seed: 7,
+        ..Default::default()
+    }
 }
 
 struct Harness {
@@ -246,14 +308,30 @@ impl Harness {
     fn new(script: impl Fn(&HttpRequest) -> Script + 'static) -> Self {
         let clock = VirtualClock::new();
         ORIGIN.with(|o| o.set(Some(clock.origin)));
-        Harness { clock, transport: ScriptedTransport::new(script) }
+        Harness {
+            clock,
+            transport: ScriptedTransport::new(script),
+        }
     }
 
-    async fn run(&self, o: &RunOptions, cancel: &CancelToken) -> (llmeter_wasm::core::result::RunResult, Vec<Progress>) {
+    async fn run(
+        &self,
+        o: &RunOptions,
+        cancel: &CancelToken,
+    ) -> (llmeter_wasm::core::result::RunResult, Vec<Progress>) {
         let mut progress = Vec::new();
-        let mut observer = |_: &InvocationResponse, _: &ResponseTimings, p: Progress| progress.push(p);
-        let runner = Runner { endpoint: &ChunkEndpoint, transport: &self.transport, clock: &self.clock, tokenizer: &WhitespaceTokenizer };
-        let result = runner.run(o, cancel, &mut observer).await.expect("valid options");
+        let mut observer =
+            |_: &InvocationResponse, _: &ResponseTimings, p: Progress| progress.push(p);
+        let runner = Runner {
+            endpoint: &ChunkEndpoint,
+            transport: &self.transport,
+            clock: &self.clock,
+            tokenizer: &WhitespaceTokenizer,
+        };
+        let result = runner
+            .run(o, cancel, &mut observer)
+            .await
+            .expect("valid options");
         (result, progress)
     }
 
@@ -263,7 +341,11 @@ impl Harness {
             .sent
             .borrow()
             .iter()
-            .map(|r| serde_json::from_str::<Value>(r.body.as_deref().unwrap()).unwrap()["i"].as_u64().unwrap())
+            .map(|r| {
+                serde_json::from_str::<Value>(r.body.as_deref().unwrap()).unwrap()["i"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect()
     }
 }
@@ -276,11 +358,16 @@ fn close(a: f64, b: f64) -> bool {
 
 #[tokio::test(start_paused = true)]
 async fn times_each_request_from_chunk_arrivals() {
-    let h = Harness::new(|_| stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta "), (5.0, "gamma")]));
+    let h =
+        Harness::new(|_| stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta "), (5.0, "gamma")]));
     let (result, _) = h.run(&opts(1, Some(1), 1), &CancelToken::new()).await;
     let r = &result.responses[0];
     assert_eq!(r.error, None);
-    assert!(close(r.time_to_first_token.unwrap(), 0.050), "{:?}", r.time_to_first_token);
+    assert!(
+        close(r.time_to_first_token.unwrap(), 0.050),
+        "{:?}",
+        r.time_to_first_token
+    );
     assert!(close(r.time_to_last_token.unwrap(), 0.060));
     assert_eq!(r.response_text.as_deref(), Some("alpha beta gamma"));
     // No usage in the stream: counted by the whitespace tokenizer after the run.
@@ -297,10 +384,17 @@ async fn times_each_request_from_chunk_arrivals() {
 
 #[tokio::test(start_paused = true)]
 async fn measures_from_the_platform_send_when_the_transport_reports_it() {
-    let h = Harness::new(|_| Script { sent_after_ms: Some(3.0), ..stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta")]) });
+    let h = Harness::new(|_| Script {
+        sent_after_ms: Some(3.0),
+        ..stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta")])
+    });
     let (result, _) = h.run(&opts(1, Some(1), 1), &CancelToken::new()).await;
     let r = &result.responses[0];
-    assert!(close(r.time_to_first_token.unwrap(), 0.047), "{:?}", r.time_to_first_token);
+    assert!(
+        close(r.time_to_first_token.unwrap(), 0.047),
+        "{:?}",
+        r.time_to_first_token
+    );
     assert!(close(r.time_to_last_token.unwrap(), 0.052));
     assert!(close(result.timings[0].time_to_headers.unwrap(), 0.007));
 }
@@ -315,7 +409,11 @@ async fn count_bound_sends_n_per_client_concurrently() {
     assert_eq!(result.summary.clients, 4);
     assert_eq!(h.transport.traffic.max_in_flight.get(), 4);
     // Four clients in parallel, three sequential 100 ms requests each.
-    assert!(close(result.summary.total_test_time.unwrap(), 0.3), "{:?}", result.summary.total_test_time);
+    assert!(
+        close(result.summary.total_test_time.unwrap(), 0.3),
+        "{:?}",
+        result.summary.total_test_time
+    );
     assert_eq!(progress.len(), 12);
     assert_eq!(progress.last().unwrap().completed, 12);
     assert_eq!(progress.last().unwrap().expected, Some(12));
@@ -335,9 +433,16 @@ async fn payload_order_is_a_distinct_seeded_shuffle_per_client() {
     sa.sort();
     let mut sb = b.clone();
     sb.sort();
-    assert_eq!(sa, vec![0, 1, 2, 3, 4, 5], "each client sends every payload once per cycle");
+    assert_eq!(
+        sa,
+        vec![0, 1, 2, 3, 4, 5],
+        "each client sends every payload once per cycle"
+    );
     assert_eq!(sb, vec![0, 1, 2, 3, 4, 5]);
-    assert_ne!(a, b, "clients must not replay the same order (LLMeter's bug)");
+    assert_ne!(
+        a, b,
+        "clients must not replay the same order (LLMeter's bug)"
+    );
 
     // Same seed, same orders.
     let h2 = Harness::new(|_| stream_script(0.0, &[(10.0, "x")]));
@@ -358,7 +463,11 @@ async fn payloads_cycle_when_more_requests_than_payloads() {
 #[tokio::test(start_paused = true)]
 async fn time_bound_stops_sending_at_the_deadline() {
     let h = Harness::new(|_| stream_script(0.0, &[(300.0, "x")]));
-    let o = RunOptions { n_requests: None, run_duration_s: Some(1.0), ..opts(2, None, 2) };
+    let o = RunOptions {
+        n_requests: None,
+        run_duration_s: Some(1.0),
+        ..opts(2, None, 2)
+    };
     let (result, _) = h.run(&o, &CancelToken::new()).await;
     // Sends at 0, 300, 600, 900 ms (before the 1 s deadline); the last finishes at 1.2 s.
     assert_eq!(result.responses.len(), 8);
@@ -369,8 +478,15 @@ async fn time_bound_stops_sending_at_the_deadline() {
 
 #[tokio::test(start_paused = true)]
 async fn timeout_aborts_the_request_and_keeps_partial_data() {
-    let h = Harness::new(|_| Script { chunks: vec![(20.0, "partial ")], ending: Ending::Hang, ..stream_script(5.0, &[]) });
-    let o = RunOptions { timeout_s: 0.5, ..opts(1, Some(2), 1) };
+    let h = Harness::new(|_| Script {
+        chunks: vec![(20.0, "partial ")],
+        ending: Ending::Hang,
+        ..stream_script(5.0, &[])
+    });
+    let o = RunOptions {
+        timeout_s: 0.5,
+        ..opts(1, Some(2), 1)
+    };
     let (result, _) = h.run(&o, &CancelToken::new()).await;
     assert_eq!(result.responses.len(), 2);
     for r in &result.responses {
@@ -381,7 +497,11 @@ async fn timeout_aborts_the_request_and_keeps_partial_data() {
         // Failed responses get no tokenizer fallback.
         assert_eq!(r.num_tokens_output, None);
     }
-    assert_eq!(h.transport.traffic.aborted.get(), 2, "both hung requests were aborted");
+    assert_eq!(
+        h.transport.traffic.aborted.get(),
+        2,
+        "both hung requests were aborted"
+    );
     assert!(close(result.summary.total_test_time.unwrap(), 1.0));
 }
 
@@ -403,7 +523,11 @@ async fn cancellation_returns_partial_result_marked_interrupted() {
     assert!(result.info.interrupted);
     assert_eq!(result.summary.total_test_time, None);
     assert_eq!(result.summary.n_requests, Some(2));
-    assert_eq!(h.transport.traffic.aborted.get(), 3, "in-flight requests were aborted");
+    assert_eq!(
+        h.transport.traffic.aborted.get(),
+        3,
+        "in-flight requests were aborted"
+    );
     assert_eq!(result.stats.get("interrupted"), Some(&json!(true)));
 }
 
@@ -412,23 +536,47 @@ async fn error_paths_become_per_request_errors() {
     let h = Harness::new(|req| {
         let body = req.body.clone().unwrap_or_default();
         if body.contains("\"i\":0") {
-            Script { connect_failure: Some("connection refused".into()), ..stream_script(1.0, &[]) }
+            Script {
+                connect_failure: Some("connection refused".into()),
+                ..stream_script(1.0, &[])
+            }
         } else if body.contains("\"i\":1") {
-            Script { ending: Ending::Fail(5.0, "reset by peer"), ..stream_script(1.0, &[(2.0, "half ")]) }
+            Script {
+                ending: Ending::Fail(5.0, "reset by peer"),
+                ..stream_script(1.0, &[(2.0, "half ")])
+            }
         } else {
-            Script { status: 503, ..stream_script(1.0, &[]) }
+            Script {
+                status: 503,
+                ..stream_script(1.0, &[])
+            }
         }
     });
     let mut o = opts(1, Some(4), 3);
     o.payloads.push(json!({"bad": true, "i": 3}));
     let (result, progress) = h.run(&o, &CancelToken::new()).await;
     assert_eq!(result.responses.len(), 4);
-    let by_prompt = |i: u64| result.responses.iter().find(|r| r.input_payload.as_ref().unwrap()["i"] == i).unwrap();
-    assert_eq!(by_prompt(0).error.as_deref(), Some("network error: connection refused"));
-    assert_eq!(by_prompt(1).error.as_deref(), Some("stream interrupted: reset by peer"));
+    let by_prompt = |i: u64| {
+        result
+            .responses
+            .iter()
+            .find(|r| r.input_payload.as_ref().unwrap()["i"] == i)
+            .unwrap()
+    };
+    assert_eq!(
+        by_prompt(0).error.as_deref(),
+        Some("network error: connection refused")
+    );
+    assert_eq!(
+        by_prompt(1).error.as_deref(),
+        Some("stream interrupted: reset by peer")
+    );
     assert_eq!(by_prompt(1).response_text.as_deref(), Some("half "));
     assert_eq!(by_prompt(2).error.as_deref(), Some("HTTP 503"));
-    assert_eq!(by_prompt(3).error.as_deref(), Some("payload rejected by endpoint"));
+    assert_eq!(
+        by_prompt(3).error.as_deref(),
+        Some("payload rejected by endpoint")
+    );
     assert_eq!(progress.last().unwrap().failed, 4);
     assert_eq!(result.stats.get("failed_requests"), Some(&json!(4)));
 }
@@ -436,7 +584,10 @@ async fn error_paths_become_per_request_errors() {
 #[tokio::test(start_paused = true)]
 async fn start_jitter_is_bounded() {
     let h = Harness::new(|_| stream_script(0.0, &[(0.0, "x")]));
-    let o = RunOptions { max_start_jitter_ms: 10.0, ..opts(8, Some(1), 1) };
+    let o = RunOptions {
+        max_start_jitter_ms: 10.0,
+        ..opts(8, Some(1), 1)
+    };
     let (result, _) = h.run(&o, &CancelToken::new()).await;
     let t = result.summary.total_test_time.unwrap();
     assert!(t > 0.0 && t <= 0.010, "{t}");
@@ -445,13 +596,56 @@ async fn start_jitter_is_bounded() {
 #[test]
 fn invalid_options_are_named() {
     let cases: Vec<(RunOptions, &str)> = vec![
-        (RunOptions { clients: 0, ..opts(1, Some(1), 1) }, "clients"),
-        (RunOptions { n_requests: Some(0), ..opts(1, None, 1) }, "nRequests"),
-        (RunOptions { run_duration_s: Some(1.0), ..opts(1, Some(1), 1) }, "runDuration"),
-        (RunOptions { n_requests: None, run_duration_s: Some(-1.0), ..opts(1, None, 1) }, "runDuration"),
-        (RunOptions { timeout_s: 0.0, ..opts(1, Some(1), 1) }, "timeout"),
-        (RunOptions { payloads: vec![], ..opts(1, Some(1), 1) }, "payload"),
-        (RunOptions { payloads: vec![json!(3)], ..opts(1, Some(1), 1) }, "payload"),
+        (
+            RunOptions {
+                clients: 0,
+                ..opts(1, Some(1), 1)
+            },
+            "clients",
+        ),
+        (
+            RunOptions {
+                n_requests: Some(0),
+                ..opts(1, None, 1)
+            },
+            "nRequests",
+        ),
+        (
+            RunOptions {
+                run_duration_s: Some(1.0),
+                ..opts(1, Some(1), 1)
+            },
+            "runDuration",
+        ),
+        (
+            RunOptions {
+                n_requests: None,
+                run_duration_s: Some(-1.0),
+                ..opts(1, None, 1)
+            },
+            "runDuration",
+        ),
+        (
+            RunOptions {
+                timeout_s: 0.0,
+                ..opts(1, Some(1), 1)
+            },
+            "timeout",
+        ),
+        (
+            RunOptions {
+                payloads: vec![],
+                ..opts(1, Some(1), 1)
+            },
+            "payload",
+        ),
+        (
+            RunOptions {
+                payloads: vec![json!(3)],
+                ..opts(1, Some(1), 1)
+            },
+            "payload",
+        ),
     ];
     for (o, name) in cases {
         assert_eq!(o.validate().unwrap_err().option, name);

@@ -8,8 +8,8 @@ mod tokenizer;
 use crate::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
 use crate::core::endpoint::Endpoint;
 use crate::core::live::LiveStats;
-use crate::core::runner::{CancelToken, Progress, RunObserver, Runner};
 use crate::core::response::{InvocationResponse, ResponseTimings};
+use crate::core::runner::{CancelToken, Progress, RunObserver, Runner};
 use crate::web::clock::{observe_timer_resolution_ms, WebClock};
 use crate::web::fetch::FetchTransport;
 use crate::web::platform::{is_browser, next_hop_protocol, runtime_name, VisibilityWatch};
@@ -27,13 +27,19 @@ const BROWSER_H1_CONNECTIONS_PER_HOST: u32 = 6;
 #[wasm_bindgen(js_name = runBenchmark)]
 pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let reader = OptionReader::new(&spec)?;
-    let endpoint_cfg: OpenAIConfig = endpoint_config(&reader.object("endpoint")?.ok_or_else(|| options::type_error("endpoint is required"))?)?;
+    let endpoint_cfg: OpenAIConfig = endpoint_config(
+        &reader
+            .object("endpoint")?
+            .ok_or_else(|| options::type_error("endpoint is required"))?,
+    )?;
     let opts = run_options(&reader)?;
     let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
     let on_progress: Option<Function> = reader.function("onProgress")?;
     let on_response: Option<Function> = reader.function("onResponse")?;
     let progress_interval_ms = reader.f64("progressIntervalMs")?.unwrap_or(500.0);
-    let signal = reader.value("signal").filter(|s| !s.is_undefined() && !s.is_null());
+    let signal = reader
+        .value("signal")
+        .filter(|s| !s.is_undefined() && !s.is_null());
 
     let endpoint = OpenAIEndpoint::new(endpoint_cfg.clone());
     let cancel = CancelToken::new();
@@ -46,7 +52,12 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let visibility = VisibilityWatch::start();
     let clock = WebClock;
     let transport = FetchTransport;
-    let runner = Runner { endpoint: &endpoint, transport: &transport, clock: &clock, tokenizer: tokenizer.as_ref() };
+    let runner = Runner {
+        endpoint: &endpoint,
+        transport: &transport,
+        clock: &clock,
+        tokenizer: tokenizer.as_ref(),
+    };
     let mut observer = ProgressForwarder {
         callback: on_progress,
         on_response,
@@ -81,7 +92,9 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     }
     if let Some(r) = timer_resolution {
         if r > 1.0 {
-            info.warnings.push(format!("Coarse timer: performance.now() advances in steps of {r:.3} ms here."));
+            info.warnings.push(format!(
+                "Coarse timer: performance.now() advances in steps of {r:.3} ms here."
+            ));
         }
     } else {
         info.warnings.push("The clock did not advance without I/O (frozen between I/O, as in workerd): timings are only as fine as I/O events.".into());
@@ -99,7 +112,10 @@ fn listen_abort(signal: &JsValue, cancel: &CancelToken) -> Result<AbortListener,
         .dyn_into()
         .map_err(|_| options::type_error("signal must be an AbortSignal"))?;
     add.call2(signal, &"abort".into(), closure.as_ref())?;
-    Ok(AbortListener { signal: signal.clone(), closure })
+    Ok(AbortListener {
+        signal: signal.clone(),
+        closure,
+    })
 }
 
 struct AbortListener {
@@ -109,7 +125,9 @@ struct AbortListener {
 
 impl Drop for AbortListener {
     fn drop(&mut self) {
-        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into())
+            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        {
             let _ = remove.call2(&self.signal, &"abort".into(), self.closure.as_ref());
         }
     }
@@ -127,7 +145,12 @@ struct ProgressForwarder {
 }
 
 impl RunObserver for ProgressForwarder {
-    fn on_response(&mut self, response: &InvocationResponse, timings: &ResponseTimings, p: Progress) {
+    fn on_response(
+        &mut self,
+        response: &InvocationResponse,
+        timings: &ResponseTimings,
+        p: Progress,
+    ) {
         if let Some(cb) = &self.on_response {
             if let (Ok(r), Ok(t)) = (result::to_js(response), result::to_js(timings)) {
                 // A throwing callback must not abort the run.
@@ -148,17 +171,29 @@ impl RunObserver for ProgressForwarder {
         };
         set("completed", JsValue::from_f64(p.completed as f64));
         set("failed", JsValue::from_f64(p.failed as f64));
-        set("expected", p.expected.map(|e| JsValue::from_f64(e as f64)).unwrap_or(JsValue::NULL));
+        set(
+            "expected",
+            p.expected
+                .map(|e| JsValue::from_f64(e as f64))
+                .unwrap_or(JsValue::NULL),
+        );
         set("elapsedS", JsValue::from_f64(p.elapsed_s));
         set("inFlight", JsValue::from_f64(p.in_flight as f64));
-        set("stats", result::to_js(&self.live.snapshot(p.elapsed_s)).unwrap_or(JsValue::NULL));
+        set(
+            "stats",
+            result::to_js(&self.live.snapshot(p.elapsed_s)).unwrap_or(JsValue::NULL),
+        );
         let _ = cb.call1(&JsValue::NULL, &o);
     }
 }
 
 /// Builds an endpoint's default payload (LLMeter's `create_payload`).
 #[wasm_bindgen(js_name = createOpenAIPayload)]
-pub fn create_openai_payload(endpoint: JsValue, prompt: &str, max_tokens: f64) -> Result<JsValue, JsValue> {
+pub fn create_openai_payload(
+    endpoint: JsValue,
+    prompt: &str,
+    max_tokens: f64,
+) -> Result<JsValue, JsValue> {
     let cfg = endpoint_config(&endpoint)?;
     if !(max_tokens.is_finite() && max_tokens >= 1.0 && max_tokens.fract() == 0.0) {
         return Err(js_sys::RangeError::new("maxTokens must be a positive integer").into());

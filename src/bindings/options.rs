@@ -37,7 +37,9 @@ impl<'a> OptionReader<'a> {
     }
 
     pub fn value(&self, key: &str) -> Option<JsValue> {
-        Reflect::get(self.obj, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null())
+        Reflect::get(self.obj, &key.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
     }
 
     pub fn f64(&self, key: &str) -> Result<Option<f64>, JsValue> {
@@ -55,28 +57,39 @@ impl<'a> OptionReader<'a> {
         match self.f64(key)? {
             None => Ok(None),
             Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(Some(n as u32)),
-            Some(n) => Err(range_error(&format!("{key} must be a positive integer, got {n}"))),
+            Some(n) => Err(range_error(&format!(
+                "{key} must be a positive integer, got {n}"
+            ))),
         }
     }
 
     pub fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
         match self.value(key) {
             None => Ok(None),
-            Some(v) => v.as_string().map(Some).ok_or_else(|| type_error(&format!("{key} must be a string"))),
+            Some(v) => v
+                .as_string()
+                .map(Some)
+                .ok_or_else(|| type_error(&format!("{key} must be a string"))),
         }
     }
 
     pub fn bool(&self, key: &str) -> Result<Option<bool>, JsValue> {
         match self.value(key) {
             None => Ok(None),
-            Some(v) => v.as_bool().map(Some).ok_or_else(|| type_error(&format!("{key} must be a boolean"))),
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| type_error(&format!("{key} must be a boolean"))),
         }
     }
 
     pub fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
         match self.value(key) {
             None => Ok(None),
-            Some(v) => v.dyn_into::<Function>().map(Some).map_err(|_| type_error(&format!("{key} must be a function"))),
+            Some(v) => v
+                .dyn_into::<Function>()
+                .map(Some)
+                .map_err(|_| type_error(&format!("{key} must be a function"))),
         }
     }
 
@@ -90,24 +103,33 @@ impl<'a> OptionReader<'a> {
 }
 
 pub fn to_json(v: &JsValue, what: &str) -> Result<Value, JsValue> {
-    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| type_error(&format!("{what} is not JSON-serialisable: {e}")))
+    serde_wasm_bindgen::from_value(v.clone())
+        .map_err(|e| type_error(&format!("{what} is not JSON-serialisable: {e}")))
 }
 
 /// Endpoint options: `{ baseUrl, model, apiKey?, headers?, stream?, endpointName?, provider? }`.
 pub fn endpoint_config(v: &JsValue) -> Result<OpenAIConfig, JsValue> {
     let r = OptionReader::new(v)?;
-    let base_url = r.string("baseUrl")?.ok_or_else(|| type_error("endpoint.baseUrl is required"))?;
+    let base_url = r
+        .string("baseUrl")?
+        .ok_or_else(|| type_error("endpoint.baseUrl is required"))?;
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-        return Err(type_error(&format!("endpoint.baseUrl must be an http(s) URL, got {base_url:?}")));
+        return Err(type_error(&format!(
+            "endpoint.baseUrl must be an http(s) URL, got {base_url:?}"
+        )));
     }
-    let model = r.string("model")?.ok_or_else(|| type_error("endpoint.model is required"))?;
+    let model = r
+        .string("model")?
+        .ok_or_else(|| type_error("endpoint.model is required"))?;
     let mut extra_headers = Vec::new();
     if let Some(h) = r.object("headers")? {
         let entries = Object::entries(h.unchecked_ref());
         for e in entries.iter() {
             let pair: Array = e.unchecked_into();
             let (k, val) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
-            let val = val.as_string().ok_or_else(|| type_error(&format!("endpoint.headers.{k} must be a string")))?;
+            let val = val
+                .as_string()
+                .ok_or_else(|| type_error(&format!("endpoint.headers.{k} must be a string")))?;
             extra_headers.push((k, val));
         }
     }
@@ -133,10 +155,15 @@ pub fn endpoint_config(v: &JsValue) -> Result<OpenAIConfig, JsValue> {
 /// Run options: `{ clients, nRequests?, runDuration?, timeout?, payload, runName?,
 /// runDescription?, seed?, startJitterMs? }`.
 pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
-    let payload = r.value("payload").ok_or_else(|| type_error("payload is required (an object or an array of objects)"))?;
+    let payload = r
+        .value("payload")
+        .ok_or_else(|| type_error("payload is required (an object or an array of objects)"))?;
     let payloads = if Array::is_array(&payload) {
         let arr: Array = payload.unchecked_into();
-        arr.iter().enumerate().map(|(i, p)| to_json(&p, &format!("payload[{i}]"))).collect::<Result<Vec<_>, _>>()?
+        arr.iter()
+            .enumerate()
+            .map(|(i, p)| to_json(&p, &format!("payload[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?
     } else {
         vec![to_json(&payload, "payload")?]
     };

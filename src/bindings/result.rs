@@ -63,7 +63,11 @@ impl WasmRunResult {
 #[wasm_bindgen(js_name = resultFromFiles)]
 pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
     let map: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(files)
-        .map_err(|e| JsValue::from(js_sys::TypeError::new(&format!("files must map names to text: {e}"))))?;
+        .map_err(|e| {
+            JsValue::from(js_sys::TypeError::new(&format!(
+                "files must map names to text: {e}"
+            )))
+        })?;
     let files: Vec<(String, String)> = map.into_iter().collect();
     RunResult::from_files(&files)
         .map(WasmRunResult::new)

@@ -12,12 +12,20 @@ pub struct JsTokenizer {
 }
 
 pub fn from_option(v: Option<JsValue>) -> Result<Box<dyn Tokenizer>, JsValue> {
-    let Some(obj) = v else { return Ok(Box::new(WhitespaceTokenizer)) };
+    let Some(obj) = v else {
+        return Ok(Box::new(WhitespaceTokenizer));
+    };
     let encode: Function = Reflect::get(&obj, &"encode".into())?
         .dyn_into()
         .map_err(|_| super::options::type_error("tokenizer must have an encode(text) method"))?;
-    let decode = Reflect::get(&obj, &"decode".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
-    Ok(Box::new(JsTokenizer { obj, encode, decode }))
+    let decode = Reflect::get(&obj, &"decode".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    Ok(Box::new(JsTokenizer {
+        obj,
+        encode,
+        decode,
+    }))
 }
 
 impl JsTokenizer {
@@ -39,15 +47,29 @@ impl Tokenizer for JsTokenizer {
         let (Some(tokens), Some(decode)) = (self.encode(text), &self.decode) else {
             return WhitespaceTokenizer.truncate(text, n);
         };
-        let Ok(slice) = Reflect::get(&tokens, &"slice".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) else {
+        let Ok(slice) = Reflect::get(&tokens, &"slice".into())
+            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        else {
             return WhitespaceTokenizer.truncate(text, n);
         };
-        let head = slice.call2(&tokens, &JsValue::from_f64(0.0), &JsValue::from_f64(n as f64)).unwrap_or_else(|_| Array::new().into());
-        decode.call1(&self.obj, &head).ok().and_then(|s| s.as_string()).unwrap_or_default()
+        let head = slice
+            .call2(
+                &tokens,
+                &JsValue::from_f64(0.0),
+                &JsValue::from_f64(n as f64),
+            )
+            .unwrap_or_else(|_| Array::new().into());
+        decode
+            .call1(&self.obj, &head)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
     }
 
     fn describe(&self) -> serde_json::Value {
-        let name = Reflect::get(&self.obj, &"name".into()).ok().and_then(|n| n.as_string());
+        let name = Reflect::get(&self.obj, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string());
         serde_json::json!({ "tokenizer_module": "javascript", "name": name })
     }
 }

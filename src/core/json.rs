@@ -18,7 +18,11 @@ use std::io;
 struct PythonCompact;
 
 impl Formatter for PythonCompact {
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -26,7 +30,11 @@ impl Formatter for PythonCompact {
         }
     }
 
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -113,13 +121,19 @@ mod tests {
     #[test]
     fn lines_use_python_separators() {
         let v = json!({"a": 1, "b": [1.0, null, "x"], "c": {}, "d": 6.0});
-        assert_eq!(to_line(&v), r#"{"a": 1, "b": [1.0, null, "x"], "c": {}, "d": 6.0}"#);
+        assert_eq!(
+            to_line(&v),
+            r#"{"a": 1, "b": [1.0, null, "x"], "c": {}, "d": 6.0}"#
+        );
     }
 
     #[test]
     fn pretty_uses_four_spaces() {
         let v = json!({"a": 1, "b": [2]});
-        assert_eq!(to_pretty(&v), "{\n    \"a\": 1,\n    \"b\": [\n        2\n    ]\n}");
+        assert_eq!(
+            to_pretty(&v),
+            "{\n    \"a\": 1,\n    \"b\": [\n        2\n    ]\n}"
+        );
     }
 
     #[test]
@@ -140,9 +154,14 @@ mod tests {
 
     #[test]
     fn python_nan_tokens_read_as_null_but_not_inside_strings() {
-        let v =
-            parse_lenient(r#"{"a": NaN, "b": -Infinity, "c": [Infinity, 1], "s": "NaN \" Infinity"}"#).expect("parses");
-        assert_eq!(v, json!({"a": null, "b": null, "c": [null, 1], "s": "NaN \" Infinity"}));
+        let v = parse_lenient(
+            r#"{"a": NaN, "b": -Infinity, "c": [Infinity, 1], "s": "NaN \" Infinity"}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            v,
+            json!({"a": null, "b": null, "c": [null, 1], "s": "NaN \" Infinity"})
+        );
     }
 
     #[test]

@@ -64,7 +64,12 @@ mod tests {
     use super::*;
 
     fn ok(ttft: f64, ttlt: f64, out: u64) -> InvocationResponse {
-        InvocationResponse { time_to_first_token: Some(ttft), time_to_last_token: Some(ttlt), num_tokens_output: Some(out), ..Default::default() }
+        InvocationResponse {
+            time_to_first_token: Some(ttft),
+            time_to_last_token: Some(ttlt),
+            num_tokens_output: Some(out),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -73,7 +78,10 @@ mod tests {
         for (i, x) in [0.2, 0.25, 0.3, 0.4].iter().enumerate() {
             live.push(&ok(*x, 1.0 + i as f64, 10));
         }
-        live.push(&InvocationResponse { error: Some("boom".into()), ..Default::default() });
+        live.push(&InvocationResponse {
+            error: Some("boom".into()),
+            ..Default::default()
+        });
         let s = live.snapshot(2.0);
         assert_eq!(s.completed, 5);
         assert_eq!(s.failed, 1);

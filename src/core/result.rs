@@ -113,7 +113,9 @@ pub fn load_test_run_name(clients: u32) -> String {
 impl Summary {
     /// Earliest and latest `request_time` of the responses (LLMeter's `first_request_time` and
     /// `last_request_time`), compared as instants; unparseable timestamps are skipped.
-    pub fn request_time_bounds(responses: &[InvocationResponse]) -> (Option<String>, Option<String>) {
+    pub fn request_time_bounds(
+        responses: &[InvocationResponse],
+    ) -> (Option<String>, Option<String>) {
         let mut first: Option<(f64, &str)> = None;
         let mut last: Option<(f64, &str)> = None;
         for text in responses.iter().filter_map(|r| r.request_time.as_deref()) {
@@ -125,7 +127,10 @@ impl Summary {
                 last = Some((t, text));
             }
         }
-        (first.map(|(_, s)| s.to_string()), last.map(|(_, s)| s.to_string()))
+        (
+            first.map(|(_, s)| s.to_string()),
+            last.map(|(_, s)| s.to_string()),
+        )
     }
 
     /// LLMeter's `n_requests` (requests per client, §1 item 10): the configured count for a
@@ -205,7 +210,10 @@ impl RunResult {
             (SUMMARY_FILE.into(), json::to_pretty(&self.summary)),
             (STATS_FILE.into(), json::to_pretty(&self.stats)),
             (RESPONSES_FILE.into(), jsonl(&self.responses)),
-            (RUN_CONFIG_FILE.into(), json::to_pretty(&llmeter_run_config(&config))),
+            (
+                RUN_CONFIG_FILE.into(),
+                json::to_pretty(&llmeter_run_config(&config)),
+            ),
             (PAYLOAD_FILE.into(), jsonl(&self.payloads)),
             (CHUNK_TIMINGS_FILE.into(), jsonl(&self.timings)),
             (RUN_INFO_FILE.into(), json::to_pretty(&self.info)),
@@ -261,15 +269,20 @@ impl RunResult {
             None => Vec::new(),
         };
         let mut info = match by_name.get(RUN_INFO_FILE) {
-            Some(t) => serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
-                .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?,
+            Some(t) => {
+                serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
+                    .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?
+            }
             None => RunInfo::default(),
         };
         if saved_stats.as_ref().and_then(|s| s.get("interrupted")) == Some(&Value::Bool(true)) {
             info.interrupted = true;
         }
         let payloads = match by_name.get(PAYLOAD_FILE) {
-            Some(t) => parse_lines(PAYLOAD_FILE, t)?.into_iter().map(|(_, v)| v).collect(),
+            Some(t) => parse_lines(PAYLOAD_FILE, t)?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
             None => Vec::new(),
         };
 
@@ -280,7 +293,8 @@ impl RunResult {
                 for (key, value) in saved.into_iter().flatten() {
                     stats.entry(key).or_insert(value);
                 }
-                for (key, value) in compute_stats(&summary, &responses, &timings, info.interrupted) {
+                for (key, value) in compute_stats(&summary, &responses, &timings, info.interrupted)
+                {
                     stats.entry(key).or_insert(value);
                 }
                 stats
@@ -314,7 +328,11 @@ pub fn llmeter_run_config(run_config: &Map<String, Value>) -> Map<String, Value>
     let mut out = Map::new();
     for key in RUN_CONFIG_KEYS {
         let value = run_config.get(key).cloned().unwrap_or(Value::Null);
-        let value = if key == "endpoint" { flat_endpoint(value) } else { value };
+        let value = if key == "endpoint" {
+            flat_endpoint(value)
+        } else {
+            value
+        };
         out.insert(key.to_string(), value);
     }
     for (key, value) in run_config {
@@ -372,7 +390,11 @@ pub fn is_secret_key(name: &str) -> bool {
         "bearer",
         "headers",
     ];
-    PARTS.iter().any(|p| n.contains(p)) || n == "key" || n == "token" || n.ends_with("_key") || n.ends_with("_token")
+    PARTS.iter().any(|p| n.contains(p))
+        || n == "key"
+        || n == "token"
+        || n.ends_with("_key")
+        || n.ends_with("_token")
 }
 
 /// Removes every key for which [`is_secret_key`] holds, at any depth (endpoint, tokenizer,
@@ -381,7 +403,8 @@ pub fn strip_secrets(map: &mut Map<String, Value>) -> Vec<String> {
     fn walk(value: &mut Value, path: &str, removed: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
-                let secret: Vec<String> = map.keys().filter(|k| is_secret_key(k)).cloned().collect();
+                let secret: Vec<String> =
+                    map.keys().filter(|k| is_secret_key(k)).cloned().collect();
                 for key in secret {
                     map.remove(&key);
                     removed.push(join_path(path, &key));
@@ -417,7 +440,10 @@ pub fn strip_secrets(map: &mut Map<String, Value>) -> Vec<String> {
 fn parse_object(file: &str, text: &str) -> Result<Map<String, Value>, String> {
     match json::parse_lenient(text) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(other) => Err(format!("{file}: expected a JSON object, found {}", kind(&other))),
+        Ok(other) => Err(format!(
+            "{file}: expected a JSON object, found {}",
+            kind(&other)
+        )),
         Err(e) => Err(format!("{file}: {e}")),
     }
 }
@@ -429,7 +455,8 @@ fn parse_lines(file: &str, text: &str) -> Result<Vec<(usize, Value)>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let value = json::parse_lenient(line).map_err(|e| format!("{file} line {}: {e}", index + 1))?;
+        let value =
+            json::parse_lenient(line).map_err(|e| format!("{file} line {}: {e}", index + 1))?;
         out.push((index + 1, value));
     }
     Ok(out)
@@ -489,7 +516,10 @@ impl Fields<'_> {
                 (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1.8e19 => Ok(Some(f as u64)),
                 _ => Err(format!("`{key}` must be a non-negative integer, found {n}")),
             },
-            Some(other) => Err(format!("`{key}` must be a non-negative integer, found {}", kind(other))),
+            Some(other) => Err(format!(
+                "`{key}` must be a non-negative integer, found {}",
+                kind(other)
+            )),
         }
     }
 }
@@ -561,7 +591,10 @@ fn parse_responses(text: &str) -> Result<Vec<InvocationResponse>, String> {
         .map(|(line, value)| {
             let err = |e: String| format!("{RESPONSES_FILE} line {line}: {e}");
             let Value::Object(object) = &value else {
-                return Err(err(format!("expected a JSON object, found {}", kind(&value))));
+                return Err(err(format!(
+                    "expected a JSON object, found {}",
+                    kind(&value)
+                )));
             };
             let f = Fields(object);
             Ok(InvocationResponse {
@@ -591,7 +624,10 @@ fn parse_timings(text: &str) -> Result<Vec<ResponseTimings>, String> {
         .map(|(line, value)| {
             let err = |e: String| format!("{CHUNK_TIMINGS_FILE} line {line}: {e}");
             let Value::Object(object) = &value else {
-                return Err(err(format!("expected a JSON object, found {}", kind(&value))));
+                return Err(err(format!(
+                    "expected a JSON object, found {}",
+                    kind(&value)
+                )));
             };
             let f = Fields(object);
             let offsets = match f.get("content_chunk_offsets") {
@@ -618,7 +654,9 @@ fn parse_timings(text: &str) -> Result<Vec<ResponseTimings>, String> {
                 num_events: small("num_events").map_err(err)?.unwrap_or(0),
                 status: small("status")
                     .map_err(err)?
-                    .map(|s| u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}"))))
+                    .map(|s| {
+                        u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}")))
+                    })
                     .transpose()?,
             })
         })
@@ -627,7 +665,10 @@ fn parse_timings(text: &str) -> Result<Vec<ResponseTimings>, String> {
 
 /// Puts timings in response order, matched on `id` (each timing used once); timings without a
 /// response are dropped, responses without a timing simply have none.
-fn join_timings(timings: Vec<ResponseTimings>, responses: &[InvocationResponse]) -> Vec<ResponseTimings> {
+fn join_timings(
+    timings: Vec<ResponseTimings>,
+    responses: &[InvocationResponse],
+) -> Vec<ResponseTimings> {
     let mut pending: HashMap<String, VecDeque<ResponseTimings>> = HashMap::new();
     for t in timings {
         pending.entry(t.id.clone()).or_default().push_back(t);
@@ -653,7 +694,9 @@ mod tests {
     ) -> InvocationResponse {
         InvocationResponse {
             response_text: error.is_none().then(|| "hé \"quoted\"".to_string()),
-            input_payload: Some(json!({"messages": [{"role": "user", "content": "hi"}], "stream": true})),
+            input_payload: Some(
+                json!({"messages": [{"role": "user", "content": "hi"}], "stream": true}),
+            ),
             id: id.into(),
             input_prompt: Some("hi".into()),
             time_to_first_token: ttft,
@@ -766,7 +809,9 @@ mod tests {
         assert_eq!(run.stats["time_to_first_token-average"], json!(0.25));
         assert_eq!(
             run.stats["inter_token_latency-average"],
-            json!(crate::core::stats::exact_mean(&[0.3 - 0.2, 0.45 - 0.3, 0.4 - 0.3]).expect("gaps"))
+            json!(
+                crate::core::stats::exact_mean(&[0.3 - 0.2, 0.45 - 0.3, 0.4 - 0.3]).expect("gaps")
+            )
         );
         assert_eq!(run.stats["num_chunks-average"], json!(4));
     }
@@ -829,7 +874,10 @@ mod tests {
                 "request_time"
             ]
         );
-        assert!(lines[2].contains(r#""time_to_last_token": null"#) && lines[2].contains(r#""error": "stream broke""#));
+        assert!(
+            lines[2].contains(r#""time_to_last_token": null"#)
+                && lines[2].contains(r#""error": "stream broke""#)
+        );
         assert_eq!(
             file(&files, PAYLOAD_FILE),
             "{\"prompt\": \"hi\"}\n{\"prompt\": \"hé\"}\n"
@@ -841,7 +889,10 @@ mod tests {
         let files = sample_run().to_files();
         let text = file(&files, RUN_CONFIG_FILE);
         let config: Map<String, Value> = serde_json::from_str(text).expect("json");
-        assert_eq!(config.keys().map(String::as_str).collect::<Vec<_>>(), RUN_CONFIG_KEYS);
+        assert_eq!(
+            config.keys().map(String::as_str).collect::<Vec<_>>(),
+            RUN_CONFIG_KEYS
+        );
         assert_eq!(config["timeout"], json!(60.0));
         assert_eq!(config["run_duration"], Value::Null);
         let endpoint: Vec<&str> = config["endpoint"]
@@ -852,7 +903,13 @@ mod tests {
             .collect();
         assert_eq!(
             endpoint,
-            ["endpoint_name", "model_id", "provider", "base_url", "endpoint_type"]
+            [
+                "endpoint_name",
+                "model_id",
+                "provider",
+                "base_url",
+                "endpoint_type"
+            ]
         );
         assert!(!text.contains("sk-") && !text.to_lowercase().contains("authorization"));
     }
@@ -907,8 +964,14 @@ mod tests {
             .as_object()
             .cloned()
             .expect("object");
-        assert_eq!(strip_secrets(&mut m), vec!["callbacks.0.api_key".to_string()]);
-        assert_eq!(Value::Object(m), json!({"callbacks": [{"name": "c"}], "keep": 1}));
+        assert_eq!(
+            strip_secrets(&mut m),
+            vec!["callbacks.0.api_key".to_string()]
+        );
+        assert_eq!(
+            Value::Object(m),
+            json!({"callbacks": [{"name": "c"}], "keep": 1})
+        );
     }
 
     #[test]
@@ -960,7 +1023,10 @@ mod tests {
         let run = RunResult::from_files(&python_folder()).expect("loads");
         assert_eq!(run.responses.len(), 3);
         assert_eq!(run.responses[1].time_to_first_token, None);
-        assert_eq!(run.responses[1].input_prompt.as_deref(), Some(r#"{"parts":["x"]}"#));
+        assert_eq!(
+            run.responses[1].input_prompt.as_deref(),
+            Some(r#"{"parts":["x"]}"#)
+        );
         assert_eq!(run.responses[1].retries, Some(0));
         assert_eq!(run.responses[2].error.as_deref(), Some("boom"));
         assert_eq!(run.summary.output_path.as_deref(), Some("/tmp/out/run"));
@@ -1028,7 +1094,10 @@ mod tests {
     #[test]
     fn stats_json_is_used_verbatim_without_responses() {
         let files = vec![
-            ("summary.json".to_string(), "{\"total_requests\": 2}".to_string()),
+            (
+                "summary.json".to_string(),
+                "{\"total_requests\": 2}".to_string(),
+            ),
             ("stats.json".to_string(), "{\"custom\": 1}".to_string()),
         ];
         let run = RunResult::from_files(&files).expect("loads");
@@ -1047,8 +1116,11 @@ mod tests {
             err,
             "responses.jsonl line 3: `response_text` must be a string, found a number"
         );
-        let err = RunResult::from_files(&with("responses.jsonl", "{\"response_text\": null}\n{oops\n"))
-            .expect_err("bad json");
+        let err = RunResult::from_files(&with(
+            "responses.jsonl",
+            "{\"response_text\": null}\n{oops\n",
+        ))
+        .expect_err("bad json");
         assert!(err.starts_with("responses.jsonl line 2: "), "{err}");
         let err = RunResult::from_files(&with(
             "responses.jsonl",
@@ -1061,15 +1133,22 @@ mod tests {
         );
         let err = RunResult::from_files(&with("summary.json", "[1]")).expect_err("not an object");
         assert_eq!(err, "summary.json: expected a JSON object, found an array");
-        let err = RunResult::from_files(&with("summary.json", "{\"clients\": \"two\"}")).expect_err("bad clients");
+        let err = RunResult::from_files(&with("summary.json", "{\"clients\": \"two\"}"))
+            .expect_err("bad clients");
         assert_eq!(
             err,
             "summary.json: `clients` must be a non-negative integer, found a string"
         );
         let err = RunResult::from_files(&with("stats.json", "{\n\"a\": }")).expect_err("bad stats");
-        assert!(err.starts_with("stats.json: ") && err.contains("line 2"), "{err}");
+        assert!(
+            err.starts_with("stats.json: ") && err.contains("line 2"),
+            "{err}"
+        );
         let err = RunResult::from_files(&with("payload.jsonl", "{}")).expect_err("nothing");
-        assert_eq!(err, "no summary.json, responses.jsonl or stats.json: nothing to load");
+        assert_eq!(
+            err,
+            "no summary.json, responses.jsonl or stats.json: nothing to load"
+        );
         let err = RunResult::from_files(&[
             ("a/stats.json".into(), "{}".into()),
             ("b/stats.json".into(), "{}".into()),
@@ -1091,7 +1170,9 @@ mod tests {
                 let mut mangled = files.clone();
                 mangled[index].1 = content[..cut].to_string();
                 let _ = RunResult::from_files(&mangled);
-                mangled[index].1 = content[..cut].replace(['1', '"'], "N").replace(':', "Infinity");
+                mangled[index].1 = content[..cut]
+                    .replace(['1', '"'], "N")
+                    .replace(':', "Infinity");
                 let _ = RunResult::from_files(&mangled);
             }
         }
@@ -1117,7 +1198,10 @@ mod tests {
 
     #[test]
     fn n_requests_rules() {
-        assert_eq!(Summary::n_requests_per_client(Some(5), 10, 2, false), Some(5));
+        assert_eq!(
+            Summary::n_requests_per_client(Some(5), 10, 2, false),
+            Some(5)
+        );
         assert_eq!(Summary::n_requests_per_client(Some(5), 7, 2, true), Some(3));
         assert_eq!(Summary::n_requests_per_client(None, 9, 4, false), Some(2));
         assert_eq!(Summary::n_requests_per_client(None, 9, 0, false), None);

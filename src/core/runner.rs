@@ -70,7 +70,11 @@ impl std::fmt::Display for OptionError {
 }
 
 fn range_err(option: &'static str, message: impl Into<String>) -> OptionError {
-    OptionError { option, message: message.into(), is_range: true }
+    OptionError {
+        option,
+        message: message.into(),
+        is_range: true,
+    }
 }
 
 impl RunOptions {
@@ -90,11 +94,17 @@ impl RunOptions {
         }
         match (self.n_requests, self.run_duration_s) {
             (Some(_), Some(_)) => {
-                return Err(range_err("runDuration", "give either nRequests or runDuration, not both"))
+                return Err(range_err(
+                    "runDuration",
+                    "give either nRequests or runDuration, not both",
+                ))
             }
             (Some(0), None) => return Err(range_err("nRequests", "must be a positive integer")),
             (None, Some(d)) if !(d.is_finite() && d > 0.0) => {
-                return Err(range_err("runDuration", "must be a positive number of seconds"))
+                return Err(range_err(
+                    "runDuration",
+                    "must be a positive number of seconds",
+                ))
             }
             _ => {}
         }
@@ -102,7 +112,10 @@ impl RunOptions {
             return Err(range_err("timeout", "must be a positive number of seconds"));
         }
         if !(self.max_start_jitter_ms.is_finite() && self.max_start_jitter_ms >= 0.0) {
-            return Err(range_err("startJitterMs", "must be zero or a positive number"));
+            return Err(range_err(
+                "startJitterMs",
+                "must be zero or a positive number",
+            ));
         }
         Ok(())
     }
@@ -170,11 +183,21 @@ pub struct Progress {
 /// Receives each response as soon as it is complete (before token-count fallbacks, which run
 /// after the last request so that tokenizing never competes with in-flight timing).
 pub trait RunObserver {
-    fn on_response(&mut self, response: &InvocationResponse, timings: &ResponseTimings, progress: Progress);
+    fn on_response(
+        &mut self,
+        response: &InvocationResponse,
+        timings: &ResponseTimings,
+        progress: Progress,
+    );
 }
 
 impl<F: FnMut(&InvocationResponse, &ResponseTimings, Progress)> RunObserver for F {
-    fn on_response(&mut self, response: &InvocationResponse, timings: &ResponseTimings, progress: Progress) {
+    fn on_response(
+        &mut self,
+        response: &InvocationResponse,
+        timings: &ResponseTimings,
+        progress: Progress,
+    ) {
         self(response, timings, progress)
     }
 }
@@ -209,7 +232,9 @@ impl<'a> Runner<'a> {
         let start_unix = clock.unix_ms();
         let per_client = opts.requests_per_client();
         let expected = per_client.map(|n| n as u64 * opts.clients as u64);
-        let ids = RefCell::new(SplitMix64::new(opts.seed ^ (start_unix as u64).rotate_left(17)));
+        let ids = RefCell::new(SplitMix64::new(
+            opts.seed ^ (start_unix as u64).rotate_left(17),
+        ));
         let shared = RefCell::new(Shared {
             responses: Vec::with_capacity(expected.unwrap_or(0).min(1 << 20) as usize),
             timings: Vec::new(),
@@ -222,11 +247,16 @@ impl<'a> Runner<'a> {
             let shared = &shared;
             let ids = &ids;
             async move {
-                let mut rng = SplitMix64::new(opts.seed.wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(client as u64 + 1)));
+                let mut rng = SplitMix64::new(
+                    opts.seed
+                        .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(client as u64 + 1)),
+                );
                 let order = shuffled_indices(opts.payloads.len(), &mut rng);
                 let jitter = rng.next_f64() * opts.max_start_jitter_ms;
                 if jitter > 0.0 {
-                    if let Either::Right(_) = select(pin!(clock.sleep(jitter)), pin!(cancel.cancelled())).await {
+                    if let Either::Right(_) =
+                        select(pin!(clock.sleep(jitter)), pin!(cancel.cancelled())).await
+                    {
                         return;
                     }
                 }
@@ -275,7 +305,11 @@ impl<'a> Runner<'a> {
         let end_ms = clock.now_ms();
         let end_unix = start_unix + (end_ms - start_ms);
         let interrupted = cancel.is_cancelled();
-        let Shared { mut responses, timings, .. } = shared.into_inner();
+        let Shared {
+            mut responses,
+            timings,
+            ..
+        } = shared.into_inner();
         for r in responses.iter_mut() {
             fill_token_counts(r, self.tokenizer);
         }
@@ -284,13 +318,26 @@ impl<'a> Runner<'a> {
         let summary = Summary {
             total_requests: total,
             clients: opts.clients,
-            n_requests: Summary::n_requests_per_client(per_client.map(u64::from), total, opts.clients, interrupted),
-            total_test_time: if interrupted { None } else { Some((end_ms - start_ms) / 1000.0) },
+            n_requests: Summary::n_requests_per_client(
+                per_client.map(u64::from),
+                total,
+                opts.clients,
+                interrupted,
+            ),
+            total_test_time: if interrupted {
+                None
+            } else {
+                Some((end_ms - start_ms) / 1000.0)
+            },
             model_id: info.model_id.clone(),
             output_path: None,
             endpoint_name: info.endpoint_name.clone(),
             provider: info.provider.clone(),
-            run_name: Some(opts.run_name.clone().unwrap_or_else(|| default_run_name(start_unix))),
+            run_name: Some(
+                opts.run_name
+                    .clone()
+                    .unwrap_or_else(|| default_run_name(start_unix)),
+            ),
             run_description: opts.run_description.clone(),
             start_time: Some(format_utc(start_unix)),
             // Filled by `RunResult::new` from the responses (compared as instants).
@@ -299,8 +346,18 @@ impl<'a> Runner<'a> {
             end_time: Some(format_utc(end_unix)),
         };
         let run_config = run_config_json(opts, &info, self.tokenizer);
-        let run_info = RunInfo { interrupted, ..RunInfo::default() };
-        Ok(RunResult::new(summary, responses, timings, run_info, run_config, opts.payloads.clone()))
+        let run_info = RunInfo {
+            interrupted,
+            ..RunInfo::default()
+        };
+        Ok(RunResult::new(
+            summary,
+            responses,
+            timings,
+            run_info,
+            run_config,
+            opts.payloads.clone(),
+        ))
     }
 
     /// One request: prepare, send, feed chunks to the endpoint's parser, enforce the timeout.
@@ -322,12 +379,19 @@ impl<'a> Runner<'a> {
                     request_time: Some(format_utc(clock.unix_ms())),
                     ..Default::default()
                 };
-                return (response, ResponseTimings { id: generated_id, ..Default::default() });
+                return (
+                    response,
+                    ResponseTimings {
+                        id: generated_id,
+                        ..Default::default()
+                    },
+                );
             }
         };
         let request_time = clock.unix_ms();
         let start = clock.now_ms();
-        let parser: RefCell<Option<Box<dyn ResponseParser>>> = RefCell::new(Some(self.endpoint.parser()));
+        let parser: RefCell<Option<Box<dyn ResponseParser>>> =
+            RefCell::new(Some(self.endpoint.parser()));
         let status = Cell::new(None::<u16>);
         let head_ms = Cell::new(None::<f64>);
         let sent_ms = Cell::new(None::<f64>);
@@ -359,16 +423,32 @@ impl<'a> Runner<'a> {
         let (end_ms, failure) = match select(pin!(exchange), timeout).await {
             Either::Left((outcome, _)) => outcome,
             // Dropping the exchange future drops the body stream / fetch, which aborts it.
-            Either::Right(_) => (clock.now_ms(), Some(format!("timeout: no complete response after {timeout_s} s"))),
+            Either::Right(_) => (
+                clock.now_ms(),
+                Some(format!("timeout: no complete response after {timeout_s} s")),
+            ),
         };
         let parsed = match parser.borrow_mut().take() {
             Some(p) => p.finish(end_ms, failure),
-            None => ParsedResponse { error: Some("internal: parser missing".into()), ..Default::default() },
+            None => ParsedResponse {
+                error: Some("internal: parser missing".into()),
+                ..Default::default()
+            },
         };
         // Measure from the platform's send when the transport reports it (our own request
         // building is not the endpoint's latency), else from before `send`.
         let start = sent_ms.get().filter(|&t| t >= start).unwrap_or(start);
-        build_response(parsed, prepared.input_payload, prepared.input_prompt, generated_id, start, request_time, status.get(), head_ms.get(), end_ms)
+        build_response(
+            parsed,
+            prepared.input_payload,
+            prepared.input_prompt,
+            generated_id,
+            start,
+            request_time,
+            status.get(),
+            head_ms.get(),
+            end_ms,
+        )
     }
 }
 
@@ -438,7 +518,11 @@ pub fn fill_token_counts(r: &mut InvocationResponse, tokenizer: &dyn Tokenizer) 
         }
     }
     if r.time_per_output_token.is_none() {
-        if let (Some(ttlt), Some(ttft), Some(out)) = (r.time_to_last_token, r.time_to_first_token, r.num_tokens_output) {
+        if let (Some(ttlt), Some(ttft), Some(out)) = (
+            r.time_to_last_token,
+            r.time_to_first_token,
+            r.num_tokens_output,
+        ) {
             if ttlt != 0.0 && ttft != 0.0 && out > 1 {
                 r.time_per_output_token = Some((ttlt - ttft) / (out - 1) as f64);
             }
@@ -447,7 +531,11 @@ pub fn fill_token_counts(r: &mut InvocationResponse, tokenizer: &dyn Tokenizer) 
 }
 
 /// LLMeter's `run_config.json` content, without secrets (keys live only in request headers).
-fn run_config_json(opts: &RunOptions, info: &crate::core::endpoint::EndpointInfo, tokenizer: &dyn Tokenizer) -> Map<String, Value> {
+fn run_config_json(
+    opts: &RunOptions,
+    info: &crate::core::endpoint::EndpointInfo,
+    tokenizer: &dyn Tokenizer,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(
         "endpoint".into(),
@@ -461,7 +549,10 @@ fn run_config_json(opts: &RunOptions, info: &crate::core::endpoint::EndpointInfo
     m.insert("output_path".into(), Value::Null);
     m.insert("tokenizer".into(), tokenizer.describe());
     m.insert("clients".into(), json!(opts.clients));
-    m.insert("n_requests".into(), json!(opts.requests_per_client().unwrap_or(0)));
+    m.insert(
+        "n_requests".into(),
+        json!(opts.requests_per_client().unwrap_or(0)),
+    );
     m.insert("run_duration".into(), json!(opts.run_duration_s));
     m.insert("payload".into(), json!("payload.jsonl"));
     m.insert("run_name".into(), json!(opts.run_name));
@@ -476,7 +567,14 @@ fn run_config_json(opts: &RunOptions, info: &crate::core::endpoint::EndpointInfo
 /// something a shared result should depend on).
 pub fn default_run_name(unix_ms: f64) -> String {
     let s = format_utc(unix_ms);
-    format!("{}{}{}-{}{}", &s[0..4], &s[5..7], &s[8..10], &s[11..13], &s[14..16])
+    format!(
+        "{}{}{}-{}{}",
+        &s[0..4],
+        &s[5..7],
+        &s[8..10],
+        &s[11..13],
+        &s[14..16]
+    )
 }
 
 /// Small, fast, seedable PRNG (SplitMix64): shuffles, jitter and ids must be reproducible and

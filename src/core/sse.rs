@@ -107,7 +107,11 @@ impl SseDecoder {
         if !self.started {
             partial_line = partial_line.strip_prefix(BOM).unwrap_or(partial_line);
         }
-        let end = if self.pending_fields || !partial_line.is_empty() { SseEnd::Truncated } else { SseEnd::Clean };
+        let end = if self.pending_fields || !partial_line.is_empty() {
+            SseEnd::Truncated
+        } else {
+            SseEnd::Clean
+        };
         *self = Self::default();
         end
     }
@@ -147,7 +151,9 @@ impl SseDecoder {
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 // All-digit values that overflow are still "valid": saturate.
-                let ms = value.iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+                let ms = value.iter().fold(0u64, |acc, &d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
                 self.retry_ms = Some(ms);
             }
             _ => {} // unknown fields, an id with NUL, a non-numeric retry: ignored
@@ -166,9 +172,17 @@ impl SseDecoder {
         if self.data.ends_with('\n') {
             self.data.pop();
         }
-        let event = if self.event_type.is_empty() { None } else { Some(self.event_type.clone()) };
+        let event = if self.event_type.is_empty() {
+            None
+        } else {
+            Some(self.event_type.clone())
+        };
         // Clone then clear (rather than take) so the buffers keep their grown capacity.
-        out.push(SseEvent { event, data: self.data.clone(), id: self.last_event_id.clone() });
+        out.push(SseEvent {
+            event,
+            data: self.data.clone(),
+            id: self.last_event_id.clone(),
+        });
         self.data.clear();
         self.event_type.clear();
     }
@@ -188,7 +202,11 @@ mod tests {
     use super::*;
 
     fn ev(data: &str) -> SseEvent {
-        SseEvent { event: None, data: data.into(), id: String::new() }
+        SseEvent {
+            event: None,
+            data: data.into(),
+            id: String::new(),
+        }
     }
 
     fn decode_pieces(pieces: &[&[u8]]) -> (Vec<SseEvent>, SseEnd) {
@@ -219,9 +237,21 @@ mod tests {
         assert_eq!(
             events,
             vec![
-                SseEvent { event: None, data: "first event".into(), id: "1".into() },
-                SseEvent { event: None, data: "second event".into(), id: "".into() },
-                SseEvent { event: None, data: " third event".into(), id: "".into() },
+                SseEvent {
+                    event: None,
+                    data: "first event".into(),
+                    id: "1".into()
+                },
+                SseEvent {
+                    event: None,
+                    data: "second event".into(),
+                    id: "".into()
+                },
+                SseEvent {
+                    event: None,
+                    data: " third event".into(),
+                    id: "".into()
+                },
             ]
         );
         assert_eq!(end, SseEnd::Clean);
@@ -243,8 +273,14 @@ mod tests {
     #[test]
     fn spec_example_event_types() {
         let (events, _) = decode(b"event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: add\ndata: 113411\n\n");
-        let got: Vec<(&str, &str)> = events.iter().map(|e| (e.event_type(), e.data.as_str())).collect();
-        assert_eq!(got, vec![("add", "73857293"), ("remove", "2153"), ("add", "113411")]);
+        let got: Vec<(&str, &str)> = events
+            .iter()
+            .map(|e| (e.event_type(), e.data.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("add", "73857293"), ("remove", "2153"), ("add", "113411")]
+        );
     }
 
     #[test]
@@ -255,7 +291,8 @@ mod tests {
 
     #[test]
     fn last_event_id_persists_until_changed() {
-        let (events, _) = decode(b"id: 7\ndata: a\n\ndata: b\n\nid: 8\n\ndata: c\n\nid: x\0y\ndata: d\n\n");
+        let (events, _) =
+            decode(b"id: 7\ndata: a\n\ndata: b\n\nid: 8\n\ndata: c\n\nid: x\0y\ndata: d\n\n");
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
         // A blank event still updates the id; an id containing NUL is ignored.
         assert_eq!(ids, vec!["7", "7", "8", "8"]);
@@ -263,7 +300,8 @@ mod tests {
 
     #[test]
     fn event_type_resets_after_dispatch_and_empty_event_resets_type() {
-        let (events, _) = decode(b"event: x\n\ndata: a\n\nevent: y\ndata: b\n\ndata: c\n\nevent:\ndata: d\n\n");
+        let (events, _) =
+            decode(b"event: x\n\ndata: a\n\nevent: y\ndata: b\n\ndata: c\n\nevent:\ndata: d\n\n");
         let types: Vec<&str> = events.iter().map(SseEvent::event_type).collect();
         assert_eq!(types, vec!["message", "y", "message", "message"]);
     }
@@ -330,7 +368,8 @@ mod tests {
 
     #[test]
     fn crlf_split_between_cr_and_lf() {
-        let (events, _) = decode_pieces(&[b"data: a\r", b"\ndata: b\r\n\r", b"\n", b"data: c\r\n\r\n"]);
+        let (events, _) =
+            decode_pieces(&[b"data: a\r", b"\ndata: b\r\n\r", b"\n", b"data: c\r\n\r\n"]);
         assert_eq!(events, vec![ev("a\nb"), ev("c")]);
         // A lone CR at a chunk end followed by a non-LF byte is a line end on its own.
         let (events, _) = decode_pieces(&[b"data: a\r", b"\r", b"data: b\n\n"]);
@@ -346,9 +385,21 @@ mod tests {
     fn mixed_expected() -> Vec<SseEvent> {
         vec![
             ev("h\u{e9}llo \u{1F600}\nw\u{f6}rld"),
-            SseEvent { event: Some("x".into()), data: "".into(), id: "9".into() },
-            SseEvent { event: None, data: "\u{4e2d}\u{6587}".into(), id: "9".into() },
-            SseEvent { event: None, data: "[DONE]".into(), id: "9".into() },
+            SseEvent {
+                event: Some("x".into()),
+                data: "".into(),
+                id: "9".into(),
+            },
+            SseEvent {
+                event: None,
+                data: "\u{4e2d}\u{6587}".into(),
+                id: "9".into(),
+            },
+            SseEvent {
+                event: None,
+                data: "[DONE]".into(),
+                id: "9".into(),
+            },
         ]
     }
 
@@ -357,7 +408,11 @@ mod tests {
         assert_eq!(decode(MIXED), (mixed_expected(), SseEnd::Clean));
         for i in 0..=MIXED.len() {
             let (a, b) = MIXED.split_at(i);
-            assert_eq!(decode_pieces(&[a, b]), (mixed_expected(), SseEnd::Clean), "split at {i}");
+            assert_eq!(
+                decode_pieces(&[a, b]),
+                (mixed_expected(), SseEnd::Clean),
+                "split at {i}"
+            );
         }
     }
 
@@ -366,7 +421,11 @@ mod tests {
         for i in 0..=MIXED.len() {
             for j in i..=MIXED.len() {
                 let pieces = [&MIXED[..i], &MIXED[i..j], &MIXED[j..]];
-                assert_eq!(decode_pieces(&pieces), (mixed_expected(), SseEnd::Clean), "split at {i},{j}");
+                assert_eq!(
+                    decode_pieces(&pieces),
+                    (mixed_expected(), SseEnd::Clean),
+                    "split at {i},{j}"
+                );
             }
         }
     }
@@ -436,10 +495,16 @@ mod tests {
         for _ in 0..2000 {
             let len = rng.below(64) as usize;
             let alphabet = b"data:event\r\n :id\xEF\xBB\xBF\xFF\x00retry9";
-            let bytes: Vec<u8> = (0..len).map(|_| alphabet[rng.below(alphabet.len() as u64) as usize]).collect();
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+                .collect();
             let whole = decode(&bytes);
             let cut = rng.below(len as u64 + 1) as usize;
-            assert_eq!(decode_pieces(&[&bytes[..cut], &bytes[cut..]]), whole, "{bytes:?} cut at {cut}");
+            assert_eq!(
+                decode_pieces(&[&bytes[..cut], &bytes[cut..]]),
+                whole,
+                "{bytes:?} cut at {cut}"
+            );
         }
     }
 }

@@ -174,7 +174,8 @@ fn percentile_sorted(sorted: &Samples, p: u32) -> Option<Value> {
         Samples::Ints(v) => {
             let (j, delta, base) = exclusive_position(v.len(), p);
             // Python: exact integer numerator, then one correctly rounded int / int division.
-            let numerator = v[j - 1] as i128 * (base - delta) as i128 + v[j] as i128 * delta as i128;
+            let numerator =
+                v[j - 1] as i128 * (base - delta) as i128 + v[j] as i128 * delta as i128;
             let mut acc = ExactSum::default();
             acc.add_int(numerator);
             Some(float_value(acc.div_round(base as u64)))
@@ -234,11 +235,17 @@ fn insert_metric(stats: &mut Map<String, Value>, metric: &str, samples: &Samples
     }
 }
 
-fn float_metric(responses: &[InvocationResponse], field: fn(&InvocationResponse) -> Option<f64>) -> Samples {
+fn float_metric(
+    responses: &[InvocationResponse],
+    field: fn(&InvocationResponse) -> Option<f64>,
+) -> Samples {
     Samples::floats(responses.iter().filter_map(field))
 }
 
-fn int_metric(responses: &[InvocationResponse], field: fn(&InvocationResponse) -> Option<u64>) -> Samples {
+fn int_metric(
+    responses: &[InvocationResponse],
+    field: fn(&InvocationResponse) -> Option<u64>,
+) -> Samples {
     Samples::ints(responses.iter().filter_map(field))
 }
 
@@ -360,7 +367,10 @@ pub fn compute_stats(
         "time_per_output_token",
         &float_metric(responses, |r| r.time_per_output_token),
     );
-    if let Some(t) = summary.total_test_time.filter(|t| t.is_finite() && *t != 0.0) {
+    if let Some(t) = summary
+        .total_test_time
+        .filter(|t| t.is_finite() && *t != 0.0)
+    {
         let total_output = responses
             .iter()
             .filter_map(|r| r.num_tokens_output)
@@ -371,7 +381,8 @@ pub fn compute_stats(
         }
     }
 
-    let by_id: HashMap<&str, &InvocationResponse> = responses.iter().map(|r| (r.id.as_str(), r)).collect();
+    let by_id: HashMap<&str, &InvocationResponse> =
+        responses.iter().map(|r| (r.id.as_str(), r)).collect();
     let succeeded = |index: usize, timing: &ResponseTimings| -> bool {
         let response = match responses.get(index) {
             Some(r) if r.id == timing.id => Some(r),
@@ -440,7 +451,11 @@ impl ExactSum {
     }
 
     fn add_int(&mut self, x: i128) {
-        let limbs = if x < 0 { &mut self.negative } else { &mut self.positive };
+        let limbs = if x < 0 {
+            &mut self.negative
+        } else {
+            &mut self.positive
+        };
         add_shifted(limbs, x.unsigned_abs(), UNIT_SHIFT);
     }
 
@@ -639,7 +654,10 @@ mod tests {
         // statistics.mean([0.1]*10) == 0.1 ; sum([0.1]*10)/10 == 0.09999999999999999
         assert_eq!(exact_mean(&[0.1; 10]), Some(0.1));
         // Python: statistics.mean([1.0, 2.0**-60, 3.0]) == 1.3333333333333333
-        assert_eq!(exact_mean(&[1.0, 2f64.powi(-60), 3.0]), Some(1.3333333333333333));
+        assert_eq!(
+            exact_mean(&[1.0, 2f64.powi(-60), 3.0]),
+            Some(1.3333333333333333)
+        );
         // Python: statistics.mean([0.7, 0.1, 1e-17]) == 0.26666666666666666
         assert_eq!(exact_mean(&[0.7, 0.1, 1e-17]), Some(0.26666666666666666));
     }
@@ -653,7 +671,10 @@ mod tests {
         assert_eq!(median(&Samples::ints([1, 2, 3, 4])), Some(json!(2.5)));
         assert_eq!(median(&Samples::ints([2, 4])), Some(json!(3.0)));
         // mean([1, 2, 2]) == 1.6666666666666667
-        assert_eq!(mean(&Samples::ints([1, 2, 2])), Some(json!(1.6666666666666667)));
+        assert_eq!(
+            mean(&Samples::ints([1, 2, 2])),
+            Some(json!(1.6666666666666667))
+        );
         // A single int: every percentile is that int.
         assert_eq!(
             summary_stats(&Samples::ints([5]), &DEFAULT_PERCENTILES),
@@ -671,12 +692,18 @@ mod tests {
         );
         assert!(summary_stats(&Samples::ints([]), &DEFAULT_PERCENTILES).is_empty());
         // A single float stays a float.
-        assert_eq!(percentile_value(&Samples::floats([2.0]), 99), Some(json!(2.0)));
+        assert_eq!(
+            percentile_value(&Samples::floats([2.0]), 99),
+            Some(json!(2.0))
+        );
     }
 
     #[test]
     fn float_values_serialize_with_decimal_point() {
-        assert_eq!(serde_json::to_string(&float_value(6.0)).ok().as_deref(), Some("6.0"));
+        assert_eq!(
+            serde_json::to_string(&float_value(6.0)).ok().as_deref(),
+            Some("6.0")
+        );
         assert_eq!(float_value(f64::NAN), Value::Null);
         assert_eq!(float_value(f64::INFINITY), Value::Null);
     }
@@ -684,22 +711,23 @@ mod tests {
     const T0: &str = "2025-01-01T12:00:00Z";
 
     fn worked_example() -> (Summary, Vec<InvocationResponse>) {
-        let ok = |id: &str, sec: u32, ttft: f64, ttlt: f64, inp: u64, out: u64, cached: Option<u64>| {
-            let tpot = (ttlt - ttft) / (out - 1) as f64;
-            InvocationResponse {
-                response_text: Some("a".into()),
-                id: id.into(),
-                input_prompt: Some("p".into()),
-                time_to_first_token: Some(ttft),
-                time_to_last_token: Some(ttlt),
-                num_tokens_input: Some(inp),
-                num_tokens_output: Some(out),
-                num_tokens_input_cached: cached,
-                time_per_output_token: Some(tpot),
-                request_time: Some(format!("2025-01-01T12:00:0{sec}Z")),
-                ..Default::default()
-            }
-        };
+        let ok =
+            |id: &str, sec: u32, ttft: f64, ttlt: f64, inp: u64, out: u64, cached: Option<u64>| {
+                let tpot = (ttlt - ttft) / (out - 1) as f64;
+                InvocationResponse {
+                    response_text: Some("a".into()),
+                    id: id.into(),
+                    input_prompt: Some("p".into()),
+                    time_to_first_token: Some(ttft),
+                    time_to_last_token: Some(ttlt),
+                    num_tokens_input: Some(inp),
+                    num_tokens_output: Some(out),
+                    num_tokens_input_cached: cached,
+                    time_per_output_token: Some(tpot),
+                    request_time: Some(format!("2025-01-01T12:00:0{sec}Z")),
+                    ..Default::default()
+                }
+            };
         let responses = vec![
             ok("r1", 0, 0.2, 1.0, 10, 50, None),
             ok("r2", 1, 0.3, 1.5, 20, 100, None),
@@ -783,7 +811,10 @@ mod tests {
         assert_eq!(stats["first_request_time"], json!(T0));
         // The TPOT inputs themselves match the runner formula from the table.
         assert_eq!(responses[0].time_per_output_token, Some(0.0163265306122449));
-        assert_eq!(responses[2].time_per_output_token, Some(0.012025316455696202));
+        assert_eq!(
+            responses[2].time_per_output_token,
+            Some(0.012025316455696202)
+        );
     }
 
     #[test]

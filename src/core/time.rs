@@ -15,7 +15,11 @@ pub trait Clock {
 /// Formats Unix milliseconds as LLMeter's UTC timestamp with millisecond precision,
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (LLMeter parses 3-digit fractions on every Python it supports).
 pub fn format_utc(unix_ms: f64) -> String {
-    let total_ms = if unix_ms.is_finite() { unix_ms.floor() as i64 } else { 0 };
+    let total_ms = if unix_ms.is_finite() {
+        unix_ms.floor() as i64
+    } else {
+        0
+    };
     let ms = total_ms.rem_euclid(1000);
     let secs = total_ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
@@ -104,9 +108,18 @@ mod tests {
     #[test]
     fn parses_what_llmeter_writes() {
         assert_eq!(parse_utc("2025-01-01T12:00:00Z"), Some(1_735_732_800_000.0));
-        assert_eq!(parse_utc("2025-01-01T12:00:00.5Z"), Some(1_735_732_800_500.0));
-        assert_eq!(parse_utc("2025-01-01T13:00:00+01:00"), Some(1_735_732_800_000.0));
-        assert_eq!(parse_utc("2025-01-01T12:00:00.123Z"), Some(1_735_732_800_123.0));
+        assert_eq!(
+            parse_utc("2025-01-01T12:00:00.5Z"),
+            Some(1_735_732_800_500.0)
+        );
+        assert_eq!(
+            parse_utc("2025-01-01T13:00:00+01:00"),
+            Some(1_735_732_800_000.0)
+        );
+        assert_eq!(
+            parse_utc("2025-01-01T12:00:00.123Z"),
+            Some(1_735_732_800_123.0)
+        );
         assert_eq!(parse_utc("not a date"), None);
         assert_eq!(parse_utc("2025-13-01T12:00:00Z"), None);
         assert_eq!(parse_utc("2025-01-01T12:00:00.Z"), None);
@@ -114,7 +127,13 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for ms in [0.0, 1.0, 86_399_999.0, 1_700_000_000_001.0, 4_102_444_800_000.0] {
+        for ms in [
+            0.0,
+            1.0,
+            86_399_999.0,
+            1_700_000_000_001.0,
+            4_102_444_800_000.0,
+        ] {
             assert_eq!(parse_utc(&format_utc(ms)), Some(ms));
         }
     }

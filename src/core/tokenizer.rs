@@ -16,11 +16,17 @@ pub struct WhitespaceTokenizer;
 
 impl Tokenizer for WhitespaceTokenizer {
     fn count_tokens(&self, text: &str) -> usize {
-        text.split(is_py_whitespace).filter(|w| !w.is_empty()).count()
+        text.split(is_py_whitespace)
+            .filter(|w| !w.is_empty())
+            .count()
     }
 
     fn truncate(&self, text: &str, n: usize) -> String {
-        let words: Vec<&str> = text.split(is_py_whitespace).filter(|w| !w.is_empty()).take(n).collect();
+        let words: Vec<&str> = text
+            .split(is_py_whitespace)
+            .filter(|w| !w.is_empty())
+            .take(n)
+            .collect();
         words.join(" ")
     }
 

@@ -38,9 +38,14 @@ impl ResponseHead {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum BodyEvent {
-    Chunk { bytes: Vec<u8>, arrival_ms: f64 },
+    Chunk {
+        bytes: Vec<u8>,
+        arrival_ms: f64,
+    },
     /// The body ended normally; `arrival_ms` is when the final read resolved.
-    End { arrival_ms: f64 },
+    End {
+        arrival_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,18 +5,23 @@
 //! microtask checkpoint cannot delay it. Dropping a request or its body aborts it.
 
 use super::clock::performance_now;
-use crate::core::transport::{BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError};
+use crate::core::transport::{
+    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
+};
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::task::{Poll, Waker};
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, ReadableStreamReadResult, RequestInit, Response};
+use web_sys::{
+    AbortController, Headers, ReadableStreamDefaultReader, ReadableStreamReadResult, RequestInit,
+    Response,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -25,11 +30,20 @@ extern "C" {
     /// A promise seen through plain `then(onFulfilled, onRejected)` with untyped functions.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
-    fn then_fns(this: &Thenable, on_fulfilled: &js_sys::Function, on_rejected: &js_sys::Function) -> JsValue;
+    fn then_fns(
+        this: &Thenable,
+        on_fulfilled: &js_sys::Function,
+        on_rejected: &js_sys::Function,
+    ) -> JsValue;
 }
 
 /// Response headers the parsers and the result need; reading all headers costs per request.
-const KEPT_HEADERS: [&str; 4] = ["content-type", "retry-after", "x-request-id", "x-sim-request-id"];
+const KEPT_HEADERS: [&str; 4] = [
+    "content-type",
+    "retry-after",
+    "x-request-id",
+    "x-sim-request-id",
+];
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FetchTransport;
@@ -76,8 +90,15 @@ fn js_error_text(e: &JsValue) -> String {
         let name = String::from(err.name());
         let msg = String::from(err.message());
         // Chromium hides a CORS rejection behind a bare TypeError: say what it usually means.
-        if name == "TypeError" && (msg.contains("Failed to fetch") || msg.contains("fetch failed") || msg.contains("NetworkError")) {
-            let cause = Reflect::get(err, &"cause".into()).ok().filter(|c| !c.is_undefined()).map(|c| js_error_text(&c));
+        if name == "TypeError"
+            && (msg.contains("Failed to fetch")
+                || msg.contains("fetch failed")
+                || msg.contains("NetworkError"))
+        {
+            let cause = Reflect::get(err, &"cause".into())
+                .ok()
+                .filter(|c| !c.is_undefined())
+                .map(|c| js_error_text(&c));
             return match cause {
                 Some(c) => format!("{name}: {msg} ({c})"),
                 None => format!("{name}: {msg} (connection refused, reset, or blocked by CORS)"),
@@ -91,11 +112,16 @@ fn js_error_text(e: &JsValue) -> String {
 impl Transport for FetchTransport {
     fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult> {
         async move {
-            let controller = AbortController::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
-            let mut guard = AbortOnDrop { controller: Some(controller.clone()) };
+            let controller =
+                AbortController::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
+            let mut guard = AbortOnDrop {
+                controller: Some(controller.clone()),
+            };
             let headers = Headers::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
             for (k, v) in &request.headers {
-                headers.append(k, v).map_err(|e| TransportError::Network(format!("header {k}: {}", js_error_text(&e))))?;
+                headers.append(k, v).map_err(|e| {
+                    TransportError::Network(format!("header {k}: {}", js_error_text(&e)))
+                })?;
             }
             let init = RequestInit::new();
             init.set_method(&request.method);
@@ -116,8 +142,19 @@ impl Transport for FetchTransport {
                     kept.push((name.to_string(), v));
                 }
             }
-            let head = ResponseHead { status: response.status(), headers: kept, arrival_ms: head_ms, sent_ms: Some(sent_ms) };
-            let pump = response.body().map(|stream| Pump::start(stream.get_reader().unchecked_into::<ReadableStreamDefaultReader>()));
+            let head = ResponseHead {
+                status: response.status(),
+                headers: kept,
+                arrival_ms: head_ms,
+                sent_ms: Some(sent_ms),
+            };
+            let pump = response.body().map(|stream| {
+                Pump::start(
+                    stream
+                        .get_reader()
+                        .unchecked_into::<ReadableStreamDefaultReader>(),
+                )
+            });
             guard.controller = Some(controller);
             let body: Box<dyn BodyStream> = Box::new(FetchBody { pump, guard });
             Ok((head, body))
@@ -156,14 +193,23 @@ impl Pump {
                     pump.settle(Ok(BodyEvent::End { arrival_ms: t }));
                     return;
                 }
-                let bytes = result.get_value().dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default();
-                pump.push(Ok(BodyEvent::Chunk { bytes, arrival_ms: t }));
+                let bytes = result
+                    .get_value()
+                    .dyn_into::<Uint8Array>()
+                    .map(|a| a.to_vec())
+                    .unwrap_or_default();
+                pump.push(Ok(BodyEvent::Chunk {
+                    bytes,
+                    arrival_ms: t,
+                }));
                 pump.read_next();
             })
         };
         let on_error = {
             let pump = pump.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| pump.settle(Err(TransportError::Body(js_error_text(&e)))))
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+                pump.settle(Err(TransportError::Body(js_error_text(&e))))
+            })
         };
         // Handed to the JS GC: a settled read may call them after the Rust side is gone.
         let on_read: Function = on_read.into_js_value().unchecked_into();
@@ -175,7 +221,10 @@ impl Pump {
 
     fn read_next(&self) {
         if let Some((reader, on_read, on_error)) = self.rearm.borrow().as_ref() {
-            let _ = reader.read().unchecked_ref::<Thenable>().then_fns(on_read, on_error);
+            let _ = reader
+                .read()
+                .unchecked_ref::<Thenable>()
+                .then_fns(on_read, on_error);
         }
     }
 
@@ -196,7 +245,10 @@ impl BodyStream for FetchBody {
     fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
         let Some(pump) = self.pump.clone() else {
             self.guard.disarm();
-            return futures::future::ready(Ok(BodyEvent::End { arrival_ms: performance_now() })).boxed_local();
+            return futures::future::ready(Ok(BodyEvent::End {
+                arrival_ms: performance_now(),
+            }))
+            .boxed_local();
         };
         let guard = &mut self.guard;
         std::future::poll_fn(move |cx| {
@@ -208,7 +260,9 @@ impl BodyStream for FetchBody {
                     }
                     Poll::Ready(event)
                 }
-                None if pump.rearm.borrow().is_none() => Poll::Ready(Ok(BodyEvent::End { arrival_ms: performance_now() })),
+                None if pump.rearm.borrow().is_none() => Poll::Ready(Ok(BodyEvent::End {
+                    arrival_ms: performance_now(),
+                })),
                 None => {
                     *pump.waker.borrow_mut() = Some(cx.waker().clone());
                     Poll::Pending

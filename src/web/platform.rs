@@ -15,7 +15,9 @@ fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return None;
     }
-    Reflect::get(obj, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 fn get_path(path: &[&str]) -> Option<JsValue> {
@@ -32,7 +34,9 @@ pub fn runtime_name() -> String {
     if let Some(v) = get_path(&["Deno", "version", "deno"]).and_then(|v| v.as_string()) {
         return format!("deno {v}");
     }
-    let ua = get_path(&["navigator", "userAgent"]).and_then(|v| v.as_string()).unwrap_or_default();
+    let ua = get_path(&["navigator", "userAgent"])
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
     if ua.contains("Cloudflare-Workers") {
         return "workerd".into();
     }
@@ -41,11 +45,20 @@ pub fn runtime_name() -> String {
     }
     let product = ua
         .split_whitespace()
-        .find(|p| p.starts_with("Firefox/") || p.starts_with("Chrome/") || p.starts_with("HeadlessChrome/"))
-        .or_else(|| ua.split_whitespace().find(|p| p.starts_with("Version/")).map(|_| "Safari"))
+        .find(|p| {
+            p.starts_with("Firefox/")
+                || p.starts_with("Chrome/")
+                || p.starts_with("HeadlessChrome/")
+        })
+        .or_else(|| {
+            ua.split_whitespace()
+                .find(|p| p.starts_with("Version/"))
+                .map(|_| "Safari")
+        })
         .unwrap_or("unknown runtime")
         .to_string();
-    let in_worker = get(&global(), "document").is_none() && get(&global(), "importScripts").is_some();
+    let in_worker =
+        get(&global(), "document").is_none() && get(&global(), "importScripts").is_some();
     if in_worker {
         format!("{product} (worker)")
     } else {
@@ -56,7 +69,8 @@ pub fn runtime_name() -> String {
 /// True in a page (a `document` exists): only there do browsers cap HTTP/1.1 connections per
 /// host at 6 for our requests and throttle timers when hidden. Workers share the cap.
 pub fn is_browser() -> bool {
-    get(&global(), "navigator").is_some() && (get(&global(), "document").is_some() || get(&global(), "importScripts").is_some())
+    get(&global(), "navigator").is_some()
+        && (get(&global(), "document").is_some() || get(&global(), "importScripts").is_some())
 }
 
 /// `nextHopProtocol` of the latest Resource Timing entry for `url_prefix` (`http/1.1`, `h2`),
@@ -64,12 +78,21 @@ pub fn is_browser() -> bool {
 pub fn next_hop_protocol(url_prefix: &str) -> Option<String> {
     let perf = get(&global(), "performance")?;
     let f: Function = get(&perf, "getEntriesByType")?.dyn_into().ok()?;
-    let entries: Array = f.call1(&perf, &JsValue::from_str("resource")).ok()?.dyn_into().ok()?;
+    let entries: Array = f
+        .call1(&perf, &JsValue::from_str("resource"))
+        .ok()?
+        .dyn_into()
+        .ok()?;
     for i in (0..entries.length()).rev() {
         let e = entries.get(i);
-        let name = get(&e, "name").and_then(|n| n.as_string()).unwrap_or_default();
+        let name = get(&e, "name")
+            .and_then(|n| n.as_string())
+            .unwrap_or_default();
         if name.starts_with(url_prefix) {
-            if let Some(p) = get(&e, "nextHopProtocol").and_then(|p| p.as_string()).filter(|p| !p.is_empty()) {
+            if let Some(p) = get(&e, "nextHopProtocol")
+                .and_then(|p| p.as_string())
+                .filter(|p| !p.is_empty())
+            {
                 return Some(p);
             }
         }
@@ -87,11 +110,19 @@ impl VisibilityWatch {
     pub fn start() -> Self {
         let hidden_seen = Rc::new(Cell::new(false));
         let Some(doc) = get(&global(), "document") else {
-            return VisibilityWatch { hidden_seen, listener: None };
+            return VisibilityWatch {
+                hidden_seen,
+                listener: None,
+            };
         };
         let is_hidden = {
             let doc = doc.clone();
-            move || get(&doc, "visibilityState").and_then(|v| v.as_string()).as_deref() == Some("hidden")
+            move || {
+                get(&doc, "visibilityState")
+                    .and_then(|v| v.as_string())
+                    .as_deref()
+                    == Some("hidden")
+            }
         };
         hidden_seen.set(is_hidden());
         let flag = hidden_seen.clone();
@@ -100,10 +131,14 @@ impl VisibilityWatch {
                 flag.set(true);
             }
         });
-        if let Some(add) = get(&doc, "addEventListener").and_then(|f| f.dyn_into::<Function>().ok()) {
+        if let Some(add) = get(&doc, "addEventListener").and_then(|f| f.dyn_into::<Function>().ok())
+        {
             let _ = add.call2(&doc, &"visibilitychange".into(), closure.as_ref());
         }
-        VisibilityWatch { hidden_seen, listener: Some((doc, closure)) }
+        VisibilityWatch {
+            hidden_seen,
+            listener: Some((doc, closure)),
+        }
     }
 
     pub fn hidden_seen(&self) -> bool {
@@ -114,7 +149,9 @@ impl VisibilityWatch {
 impl Drop for VisibilityWatch {
     fn drop(&mut self) {
         if let Some((doc, closure)) = self.listener.take() {
-            if let Some(remove) = get(&doc, "removeEventListener").and_then(|f| f.dyn_into::<Function>().ok()) {
+            if let Some(remove) =
+                get(&doc, "removeEventListener").and_then(|f| f.dyn_into::<Function>().ok())
+            {
                 let _ = remove.call2(&doc, &"visibilitychange".into(), closure.as_ref());
             }
         }

@@ -25,13 +25,17 @@ pub enum LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::InvalidJson(detail) => write!(f, "tokenizer.json is not valid JSON: {detail}"),
+            LoadError::InvalidJson(detail) => {
+                write!(f, "tokenizer.json is not valid JSON: {detail}")
+            }
             LoadError::UnsupportedModel(model_type) => write!(
                 f,
                 "unsupported tokenizer model type {model_type:?} (supported: {})",
                 SUPPORTED_MODEL_TYPES.join(", ")
             ),
-            LoadError::InvalidTokenizer(detail) => write!(f, "not a usable Hugging Face tokenizer.json: {detail}"),
+            LoadError::InvalidTokenizer(detail) => {
+                write!(f, "not a usable Hugging Face tokenizer.json: {detail}")
+            }
         }
     }
 }
@@ -79,7 +83,10 @@ impl HfTokenizer {
     /// `tokenizer.encode(text, add_special_tokens=False).ids`.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizeError> {
         // encode_fast skips offset tracking, which the ids do not depend on.
-        let encoding = self.inner.encode_fast(text, false).map_err(|e| TokenizeError(e.to_string()))?;
+        let encoding = self
+            .inner
+            .encode_fast(text, false)
+            .map_err(|e| TokenizeError(e.to_string()))?;
         Ok(encoding.get_ids().to_vec())
     }
 
@@ -90,7 +97,9 @@ impl HfTokenizer {
     /// Text of `ids`, special tokens kept (Python's `decode(ids, skip_special_tokens=False)`),
     /// so that a prefix of `encode(text)` decodes to a prefix of the text. Unknown ids are skipped.
     pub fn decode(&self, ids: &[u32]) -> Result<String, TokenizeError> {
-        self.inner.decode(ids, false).map_err(|e| TokenizeError(e.to_string()))
+        self.inner
+            .decode(ids, false)
+            .map_err(|e| TokenizeError(e.to_string()))
     }
 
     /// The first `max_tokens` tokens of `text` as text. Text that already fits is returned

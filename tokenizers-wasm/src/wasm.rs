@@ -17,13 +17,17 @@ impl WasmTokenizer {
     /// Loads a `tokenizer.json` given as text (wasm-bindgen copies it straight into wasm memory).
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(json: &str) -> Result<WasmTokenizer, JsError> {
-        HfTokenizer::from_json_bytes(json.as_bytes()).map(|inner| WasmTokenizer { inner }).map_err(js_error)
+        HfTokenizer::from_json_bytes(json.as_bytes())
+            .map(|inner| WasmTokenizer { inner })
+            .map_err(js_error)
     }
 
     /// Loads a `tokenizer.json` given as UTF-8 bytes.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(json: &[u8]) -> Result<WasmTokenizer, JsError> {
-        HfTokenizer::from_json_bytes(json).map(|inner| WasmTokenizer { inner }).map_err(js_error)
+        HfTokenizer::from_json_bytes(json)
+            .map(|inner| WasmTokenizer { inner })
+            .map_err(js_error)
     }
 
     #[wasm_bindgen(getter, js_name = modelType)]
@@ -47,6 +51,8 @@ impl WasmTokenizer {
     }
 
     pub fn truncate(&self, text: &str, max_tokens: u32) -> Result<String, JsError> {
-        self.inner.truncate(text, max_tokens as usize).map_err(js_error)
+        self.inner
+            .truncate(text, max_tokens as usize)
+            .map_err(js_error)
     }
 }

@@ -103,7 +103,11 @@ impl OpenAIEndpoint {
 
 impl Endpoint for OpenAIEndpoint {
     fn info(&self) -> EndpointInfo {
-        let endpoint_type = if self.config.stream { "OpenAICompletionStreamEndpoint" } else { "OpenAICompletionEndpoint" };
+        let endpoint_type = if self.config.stream {
+            "OpenAICompletionStreamEndpoint"
+        } else {
+            "OpenAICompletionEndpoint"
+        };
         EndpointInfo {
             endpoint_name: self.config.endpoint_name.clone(),
             model_id: Some(self.config.model.clone()),
@@ -114,7 +118,10 @@ impl Endpoint for OpenAIEndpoint {
 
     fn prepare(&self, payload: &Value) -> Result<PreparedRequest, String> {
         let Value::Object(fields) = payload else {
-            return Err(format!("payload must be a JSON object (OpenAI chat completion request), got {}", json_type(payload)));
+            return Err(format!(
+                "payload must be a JSON object (OpenAI chat completion request), got {}",
+                json_type(payload)
+            ));
         };
         let mut body: Map<String, Value> = fields.clone();
         body.insert("model".into(), Value::String(self.config.model.clone()));
@@ -123,10 +130,16 @@ impl Endpoint for OpenAIEndpoint {
             body.insert("stream_options".into(), json!({ "include_usage": true }));
         }
         let body = Value::Object(body);
-        let text = serde_json::to_string(&body).map_err(|e| format!("payload cannot be serialised: {e}"))?;
+        let text = serde_json::to_string(&body)
+            .map_err(|e| format!("payload cannot be serialised: {e}"))?;
         let input_prompt = prompt_text(&body);
         Ok(PreparedRequest {
-            http: HttpRequest { url: self.url.clone(), method: "POST".into(), headers: self.headers(), body: Some(text) },
+            http: HttpRequest {
+                url: self.url.clone(),
+                method: "POST".into(),
+                headers: self.headers(),
+                body: Some(text),
+            },
             input_payload: body,
             input_prompt,
         })
@@ -144,11 +157,21 @@ impl Endpoint for OpenAIEndpoint {
 /// LLMeter's prompt extraction: every message's string content and text parts, joined by `\n`.
 fn prompt_text(body: &Value) -> Option<String> {
     let mut texts: Vec<&str> = Vec::new();
-    for message in body.get("messages").and_then(Value::as_array).into_iter().flatten() {
+    for message in body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         match message.get("content") {
             Some(Value::String(s)) => texts.push(s),
             Some(Value::Array(parts)) => {
-                texts.extend(parts.iter().filter(|p| p.get("type").and_then(Value::as_str) == Some("text")).filter_map(|p| p.get("text").and_then(Value::as_str)));
+                texts.extend(
+                    parts
+                        .iter()
+                        .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+                        .filter_map(|p| p.get("text").and_then(Value::as_str)),
+                );
             }
             _ => {}
         }
@@ -237,7 +260,9 @@ fn content_text(v: Value) -> Option<String> {
             for part in &parts {
                 let piece = match part {
                     Value::String(s) => Some(s.as_str()),
-                    Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => o.get("text").and_then(Value::as_str),
+                    Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
+                        o.get("text").and_then(Value::as_str)
+                    }
                     _ => None,
                 };
                 if let Some(p) = piece {
@@ -253,10 +278,15 @@ fn content_text(v: Value) -> Option<String> {
 
 /// A tool-call delta counts as output once it carries a function name or arguments.
 fn tool_calls_carry_output(tool_calls: &Value) -> bool {
-    let Some(calls) = tool_calls.as_array() else { return false };
+    let Some(calls) = tool_calls.as_array() else {
+        return false;
+    };
     calls.iter().any(|call| {
         let function = call.get("function");
-        let name = function.and_then(|f| f.get("name")).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        let name = function
+            .and_then(|f| f.get("name"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty());
         let arguments = match function.and_then(|f| f.get("arguments")) {
             None | Some(Value::Null) => false,
             Some(Value::String(s)) => !s.is_empty(),
@@ -370,7 +400,10 @@ impl OpenAIResponseParser {
             return false;
         }
         if event.event_type() == "error" {
-            self.stream_error = Some(format!("API error mid-stream: {}", error_event_message(data)));
+            self.stream_error = Some(format!(
+                "API error mid-stream: {}",
+                error_event_message(data)
+            ));
             return false;
         }
         if data.is_empty() {
@@ -387,11 +420,17 @@ impl OpenAIResponseParser {
             self.out.id = chunk.id.filter(|id| !id.is_empty());
         }
         if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
-            self.stream_error = Some(format!("API error mid-stream: {}", api_error_message(&error)));
+            self.stream_error = Some(format!(
+                "API error mid-stream: {}",
+                api_error_message(&error)
+            ));
             return false;
         }
         if chunk.object.as_deref() == Some("error") {
-            let message = chunk.message.as_deref().map_or_else(|| snippet(data), snippet);
+            let message = chunk
+                .message
+                .as_deref()
+                .map_or_else(|| snippet(data), snippet);
             self.stream_error = Some(format!("API error mid-stream: {message}"));
             return false;
         }
@@ -408,7 +447,11 @@ impl OpenAIResponseParser {
                     carried_output = true;
                 }
             }
-            if delta.tool_calls.as_ref().is_some_and(tool_calls_carry_output) {
+            if delta
+                .tool_calls
+                .as_ref()
+                .is_some_and(tool_calls_carry_output)
+            {
                 carried_output = true;
             }
         }
@@ -427,11 +470,16 @@ impl OpenAIResponseParser {
             return Some(failure);
         }
         if self.out.num_events == 0 && !self.body.is_empty() {
-            return Some(format!("no SSE events in response body: {}", snippet(&String::from_utf8_lossy(&self.body))));
+            return Some(format!(
+                "no SSE events in response body: {}",
+                snippet(&String::from_utf8_lossy(&self.body))
+            ));
         }
         Some(match end {
             SseEnd::Clean => "stream ended before [DONE] (truncated response)".into(),
-            SseEnd::Truncated => "stream ended before [DONE] (truncated response, last event incomplete)".into(),
+            SseEnd::Truncated => {
+                "stream ended before [DONE] (truncated response, last event incomplete)".into()
+            }
         })
     }
 
@@ -440,23 +488,45 @@ impl OpenAIResponseParser {
             return Some(failure);
         }
         if self.body_overflowed {
-            return Some(format!("response body larger than {} MiB", COMPLETION_BODY_LIMIT / (1024 * 1024)));
+            return Some(format!(
+                "response body larger than {} MiB",
+                COMPLETION_BODY_LIMIT / (1024 * 1024)
+            ));
         }
         let body: Value = match serde_json::from_slice(&self.body) {
             Ok(v) => v,
-            Err(_) => return Some(format!("invalid JSON response body: {}", snippet(&String::from_utf8_lossy(&self.body)))),
+            Err(_) => {
+                return Some(format!(
+                    "invalid JSON response body: {}",
+                    snippet(&String::from_utf8_lossy(&self.body))
+                ))
+            }
         };
         if let Some(error) = body.get("error").filter(|e| !e.is_null()) {
             return Some(format!("API error: {}", api_error_message(error)));
         }
-        self.out.id = body.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_owned);
+        self.out.id = body
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
         if let Some(usage) = body.get("usage") {
             apply_usage(&mut self.out, usage);
         }
-        let Some(choice) = body.get("choices").and_then(Value::as_array).and_then(|c| c.first()) else {
-            return Some(format!("response has no choices: {}", snippet(&String::from_utf8_lossy(&self.body))));
+        let Some(choice) = body
+            .get("choices")
+            .and_then(Value::as_array)
+            .and_then(|c| c.first())
+        else {
+            return Some(format!(
+                "response has no choices: {}",
+                snippet(&String::from_utf8_lossy(&self.body))
+            ));
         };
-        self.out.text = choice.pointer("/message/content").cloned().and_then(content_text);
+        self.out.text = choice
+            .pointer("/message/content")
+            .cloned()
+            .and_then(content_text);
         None
     }
 }
@@ -467,7 +537,9 @@ impl ResponseParser for OpenAIResponseParser {
         self.retry_after = head.header("retry-after").map(|v| v.trim().to_owned());
         self.kind = if !(200..300).contains(&head.status) {
             BodyKind::HttpError
-        } else if !self.stream_requested || head.header("content-type").is_some_and(is_json_media_type) {
+        } else if !self.stream_requested
+            || head.header("content-type").is_some_and(is_json_media_type)
+        {
             BodyKind::Completion
         } else {
             BodyKind::Stream
@@ -483,7 +555,11 @@ impl ResponseParser for OpenAIResponseParser {
         if self.kind == BodyKind::AwaitingHead {
             // Not expected from the runner; read the body as the request asked.
             self.status = 200;
-            self.kind = if self.stream_requested { BodyKind::Stream } else { BodyKind::Completion };
+            self.kind = if self.stream_requested {
+                BodyKind::Stream
+            } else {
+                BodyKind::Completion
+            };
         }
         match self.kind {
             BodyKind::Stream => self.on_stream_bytes(bytes, arrival_ms),
@@ -496,8 +572,14 @@ impl ResponseParser for OpenAIResponseParser {
     fn finish(mut self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse {
         self.out.end_ms = Some(end_ms);
         let error = match self.kind {
-            BodyKind::AwaitingHead => Some(failure.unwrap_or_else(|| "response ended before its headers".into())),
-            BodyKind::HttpError => Some(http_error_message(self.status, self.retry_after.as_deref(), &self.body)),
+            BodyKind::AwaitingHead => {
+                Some(failure.unwrap_or_else(|| "response ended before its headers".into()))
+            }
+            BodyKind::HttpError => Some(http_error_message(
+                self.status,
+                self.retry_after.as_deref(),
+                &self.body,
+            )),
             BodyKind::Completion => self.finish_completion(failure),
             BodyKind::Stream => {
                 let error = self.finish_stream(failure);
@@ -513,7 +595,12 @@ impl ResponseParser for OpenAIResponseParser {
 }
 
 fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json")
 }
 
@@ -624,7 +711,15 @@ mod tests {
     }
 
     fn head(status: u16, headers: &[(&str, &str)]) -> ResponseHead {
-        ResponseHead { status, headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), arrival_ms: 5.0, sent_ms: None }
+        ResponseHead {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            arrival_ms: 5.0,
+            sent_ms: None,
+        }
     }
 
     fn sse_head() -> ResponseHead {
@@ -632,7 +727,13 @@ mod tests {
     }
 
     /// Runs a parser over `(arrival_ms, bytes)` chunks.
-    fn parse(stream: bool, head: ResponseHead, chunks: &[(f64, &[u8])], end_ms: f64, failure: Option<&str>) -> ParsedResponse {
+    fn parse(
+        stream: bool,
+        head: ResponseHead,
+        chunks: &[(f64, &[u8])],
+        end_ms: f64,
+        failure: Option<&str>,
+    ) -> ParsedResponse {
         let mut parser = endpoint(stream).parser();
         parser.on_head(&head);
         for (at, bytes) in chunks {
@@ -646,18 +747,26 @@ mod tests {
     }
 
     fn content_chunk(text: &str) -> String {
-        data(json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}], "usage": null}))
+        data(
+            json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}], "usage": null}),
+        )
     }
 
     /// A realistic stream: role chunk, two content chunks (the second event split across two
     /// network chunks), finish chunk, usage chunk, [DONE].
     fn realistic_chunks() -> Vec<(f64, String)> {
-        let role = data(json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-test", "system_fingerprint": "fp", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": null, "finish_reason": null}], "usage": null}));
+        let role = data(
+            json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-test", "system_fingerprint": "fp", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": null, "finish_reason": null}], "usage": null}),
+        );
         let hello = content_chunk("Hello");
         let world = content_chunk(" wörld");
         let (world_a, world_b) = world.split_at(20);
-        let finish = data(json!({"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": null}));
-        let usage = data(json!({"id": "chatcmpl-1", "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14, "prompt_tokens_details": {"cached_tokens": 4}, "completion_tokens_details": {"reasoning_tokens": 0}}}));
+        let finish = data(
+            json!({"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": null}),
+        );
+        let usage = data(
+            json!({"id": "chatcmpl-1", "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14, "prompt_tokens_details": {"cached_tokens": 4}, "completion_tokens_details": {"reasoning_tokens": 0}}}),
+        );
         vec![
             (100.0, role),
             (150.0, hello),
@@ -687,7 +796,9 @@ mod tests {
         // The body sent is exactly the recorded payload, keys in order.
         assert_eq!(
             req.http.body.as_deref(),
-            Some(r#"{"model":"gpt-test","messages":[{"role":"user","content":"hi"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true}}"#)
+            Some(
+                r#"{"model":"gpt-test","messages":[{"role":"user","content":"hi"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true}}"#
+            )
         );
         assert_eq!(req.input_prompt.as_deref(), Some("hi"));
     }
@@ -695,19 +806,35 @@ mod tests {
     #[test]
     fn prepare_keeps_truthy_stream_options_and_replaces_falsy_ones() {
         let ep = endpoint(true);
-        let kept = ep.prepare(&json!({"messages": [], "stream_options": {"include_usage": false}})).unwrap();
-        assert_eq!(kept.input_payload["stream_options"], json!({"include_usage": false}));
+        let kept = ep
+            .prepare(&json!({"messages": [], "stream_options": {"include_usage": false}}))
+            .unwrap();
+        assert_eq!(
+            kept.input_payload["stream_options"],
+            json!({"include_usage": false})
+        );
         for falsy in [json!(null), json!({}), json!(false), json!(0)] {
-            let req = ep.prepare(&json!({"messages": [], "stream_options": falsy})).unwrap();
-            assert_eq!(req.input_payload["stream_options"], json!({"include_usage": true}), "for {falsy}");
+            let req = ep
+                .prepare(&json!({"messages": [], "stream_options": falsy}))
+                .unwrap();
+            assert_eq!(
+                req.input_payload["stream_options"],
+                json!({"include_usage": true}),
+                "for {falsy}"
+            );
         }
     }
 
     #[test]
     fn prepare_non_streaming_sets_stream_false_without_options() {
         let ep = endpoint(false);
-        let req = ep.prepare(&json!({"messages": [{"role": "user", "content": "x"}], "stream": true})).unwrap();
-        assert_eq!(req.input_payload, json!({"messages": [{"role": "user", "content": "x"}], "stream": false, "model": "gpt-test"}));
+        let req = ep
+            .prepare(&json!({"messages": [{"role": "user", "content": "x"}], "stream": true}))
+            .unwrap();
+        assert_eq!(
+            req.input_payload,
+            json!({"messages": [{"role": "user", "content": "x"}], "stream": false, "model": "gpt-test"})
+        );
     }
 
     #[test]
@@ -716,7 +843,13 @@ mod tests {
             base_url: BASE.into(),
             model: "m".into(),
             api_key: Some("sk-secret".into()),
-            extra_headers: vec![("X-Org".into(), "acme".into()), ("Content-Type".into(), "application/json; charset=utf-8".into())],
+            extra_headers: vec![
+                ("X-Org".into(), "acme".into()),
+                (
+                    "Content-Type".into(),
+                    "application/json; charset=utf-8".into(),
+                ),
+            ],
             ..Default::default()
         });
         let req = ep.prepare(&json!({"messages": []})).unwrap();
@@ -725,16 +858,26 @@ mod tests {
             vec![
                 ("authorization".to_string(), "Bearer sk-secret".to_string()),
                 ("X-Org".to_string(), "acme".to_string()),
-                ("Content-Type".to_string(), "application/json; charset=utf-8".to_string()),
+                (
+                    "Content-Type".to_string(),
+                    "application/json; charset=utf-8".to_string()
+                ),
             ]
         );
         assert!(!req.input_payload.to_string().contains("sk-secret"));
         assert!(!req.http.body.unwrap().contains("sk-secret"));
         assert!(!format!("{:?}", ep.config()).contains("sk-secret"));
 
-        let anonymous = OpenAIEndpoint::new(OpenAIConfig { base_url: BASE.into(), model: "m".into(), ..Default::default() });
+        let anonymous = OpenAIEndpoint::new(OpenAIConfig {
+            base_url: BASE.into(),
+            model: "m".into(),
+            ..Default::default()
+        });
         let req = anonymous.prepare(&json!({"messages": []})).unwrap();
-        assert_eq!(req.http.headers, vec![("content-type".to_string(), "application/json".to_string())]);
+        assert_eq!(
+            req.http.headers,
+            vec![("content-type".to_string(), "application/json".to_string())]
+        );
         assert_eq!(req.http.url, "http://127.0.0.1:8000/v1/chat/completions");
     }
 
@@ -751,15 +894,37 @@ mod tests {
             {"role": "user", "content": "ok?"}
         ]});
         let req = endpoint(true).prepare(&payload).unwrap();
-        assert_eq!(req.input_prompt.as_deref(), Some("be brief\nlook at\nthis\nok?"));
-        assert_eq!(endpoint(true).prepare(&json!({"prompt": "x"})).unwrap().input_prompt, None);
-        assert_eq!(endpoint(true).prepare(&json!({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})).unwrap().input_prompt, None);
+        assert_eq!(
+            req.input_prompt.as_deref(),
+            Some("be brief\nlook at\nthis\nok?")
+        );
+        assert_eq!(
+            endpoint(true)
+                .prepare(&json!({"prompt": "x"}))
+                .unwrap()
+                .input_prompt,
+            None
+        );
+        assert_eq!(
+            endpoint(true)
+                .prepare(
+                    &json!({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})
+                )
+                .unwrap()
+                .input_prompt,
+            None
+        );
     }
 
     #[test]
     fn non_object_payload_is_a_per_request_error() {
-        let err = endpoint(true).prepare(&json!(["not", "an", "object"])).unwrap_err();
-        assert_eq!(err, "payload must be a JSON object (OpenAI chat completion request), got an array");
+        let err = endpoint(true)
+            .prepare(&json!(["not", "an", "object"]))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "payload must be a JSON object (OpenAI chat completion request), got an array"
+        );
         let err = endpoint(true).prepare(&json!("hello")).unwrap_err();
         assert!(err.ends_with("got a string"), "{err}");
     }
@@ -767,7 +932,10 @@ mod tests {
     #[test]
     fn create_payload_matches_llmeter() {
         let p = endpoint(true).create_payload("Tell me a story", 64);
-        assert_eq!(p.to_string(), r#"{"messages":[{"role":"user","content":"Tell me a story"}],"max_tokens":64}"#);
+        assert_eq!(
+            p.to_string(),
+            r#"{"messages":[{"role":"user","content":"Tell me a story"}],"max_tokens":64}"#
+        );
     }
 
     #[test]
@@ -782,7 +950,10 @@ mod tests {
                 endpoint_type: "OpenAICompletionStreamEndpoint".into()
             }
         );
-        assert_eq!(endpoint(false).info().endpoint_type, "OpenAICompletionEndpoint");
+        assert_eq!(
+            endpoint(false).info().endpoint_type,
+            "OpenAICompletionEndpoint"
+        );
     }
 
     // ---------- streaming ----------
@@ -816,21 +987,45 @@ mod tests {
     #[test]
     fn content_is_timed_once_per_network_chunk() {
         let both = format!("{}{}", content_chunk("a"), content_chunk("b"));
-        let r = parse(true, sse_head(), &[(10.0, both.as_bytes()), (20.0, b"data: [DONE]\n\n")], 30.0, None);
+        let r = parse(
+            true,
+            sse_head(),
+            &[(10.0, both.as_bytes()), (20.0, b"data: [DONE]\n\n")],
+            30.0,
+            None,
+        );
         assert_eq!(r.text.as_deref(), Some("ab"));
         assert_eq!(r.content_chunk_ms, vec![10.0]);
-        assert_eq!((r.first_content_ms, r.last_content_ms), (Some(10.0), Some(10.0)));
+        assert_eq!(
+            (r.first_content_ms, r.last_content_ms),
+            (Some(10.0), Some(10.0))
+        );
         assert_eq!((r.num_events, r.num_chunks), (3, 2));
     }
 
     #[test]
     fn tool_call_deltas_count_as_output_but_not_text() {
-        let start = data(json!({"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "", "arguments": ""}}]}}]}));
-        let name = data(json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"name": "get_weather"}}]}}]}));
-        let args = data(json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}}]}));
-        let chunks = [(10.0, start.as_bytes()), (20.0, name.as_bytes()), (30.0, args.as_bytes()), (40.0, b"data: [DONE]\n\n".as_slice())];
+        let start = data(
+            json!({"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "", "arguments": ""}}]}}]}),
+        );
+        let name = data(
+            json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"name": "get_weather"}}]}}]}),
+        );
+        let args = data(
+            json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}}]}),
+        );
+        let chunks = [
+            (10.0, start.as_bytes()),
+            (20.0, name.as_bytes()),
+            (30.0, args.as_bytes()),
+            (40.0, b"data: [DONE]\n\n".as_slice()),
+        ];
         let r = parse(true, sse_head(), &chunks, 50.0, None);
-        assert_eq!(r.first_content_ms, Some(20.0), "an empty tool-call stub carries no output");
+        assert_eq!(
+            r.first_content_ms,
+            Some(20.0),
+            "an empty tool-call stub carries no output"
+        );
         assert_eq!(r.last_content_ms, Some(30.0));
         assert_eq!(r.content_chunk_ms, vec![20.0, 30.0]);
         assert_eq!(r.text, None);
@@ -839,10 +1034,19 @@ mod tests {
 
     #[test]
     fn reasoning_deltas_do_not_set_ttft() {
-        let think1 = data(json!({"id": "r", "choices": [{"index": 0, "delta": {"reasoning_content": "Let me think", "content": null}}]}));
-        let think2 = data(json!({"id": "r", "choices": [{"index": 0, "delta": {"reasoning": "more", "content": ""}}]}));
+        let think1 = data(
+            json!({"id": "r", "choices": [{"index": 0, "delta": {"reasoning_content": "Let me think", "content": null}}]}),
+        );
+        let think2 = data(
+            json!({"id": "r", "choices": [{"index": 0, "delta": {"reasoning": "more", "content": ""}}]}),
+        );
         let answer = content_chunk("42");
-        let chunks = [(10.0, think1.as_bytes()), (20.0, think2.as_bytes()), (30.0, answer.as_bytes()), (40.0, b"data: [DONE]\n\n".as_slice())];
+        let chunks = [
+            (10.0, think1.as_bytes()),
+            (20.0, think2.as_bytes()),
+            (30.0, answer.as_bytes()),
+            (40.0, b"data: [DONE]\n\n".as_slice()),
+        ];
         let r = parse(true, sse_head(), &chunks, 50.0, None);
         assert_eq!(r.first_chunk_ms, Some(10.0));
         assert_eq!(r.first_content_ms, Some(30.0));
@@ -853,37 +1057,76 @@ mod tests {
     fn no_usage_leaves_tokens_unset() {
         let body = format!("{}data: [DONE]\n\n", content_chunk("hi"));
         let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 20.0, None);
-        assert_eq!((r.tokens_input, r.tokens_output, r.tokens_input_cached, r.tokens_output_reasoning), (None, None, None, None));
+        assert_eq!(
+            (
+                r.tokens_input,
+                r.tokens_output,
+                r.tokens_input_cached,
+                r.tokens_output_reasoning
+            ),
+            (None, None, None, None)
+        );
         assert_eq!(r.error, None);
         assert_eq!(r.text.as_deref(), Some("hi"));
     }
 
     #[test]
     fn usage_counts_must_be_non_negative_integers() {
-        let usage = data(json!({"choices": [], "usage": {"prompt_tokens": -1, "completion_tokens": 3.5, "prompt_tokens_details": {"cached_tokens": "7"}, "completion_tokens_details": {"reasoning_tokens": 9}}}));
+        let usage = data(
+            json!({"choices": [], "usage": {"prompt_tokens": -1, "completion_tokens": 3.5, "prompt_tokens_details": {"cached_tokens": "7"}, "completion_tokens_details": {"reasoning_tokens": 9}}}),
+        );
         let body = format!("{usage}data: [DONE]\n\n");
         let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 20.0, None);
-        assert_eq!((r.tokens_input, r.tokens_output, r.tokens_input_cached, r.tokens_output_reasoning), (None, None, None, Some(9)));
+        assert_eq!(
+            (
+                r.tokens_input,
+                r.tokens_output,
+                r.tokens_input_cached,
+                r.tokens_output_reasoning
+            ),
+            (None, None, None, Some(9))
+        );
     }
 
     #[test]
     fn http_429_reports_status_api_message_and_retry_after() {
         let body = br#"{"error": {"message": "Rate limit reached for requests", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}"#;
-        let h = head(429, &[("content-type", "application/json"), ("retry-after", "20")]);
+        let h = head(
+            429,
+            &[("content-type", "application/json"), ("retry-after", "20")],
+        );
         let r = parse(true, h, &[(10.0, body.as_slice())], 12.0, None);
-        assert_eq!(r.error.as_deref(), Some("HTTP 429 Too Many Requests: Rate limit reached for requests (retry-after: 20)"));
-        assert_eq!((r.text, r.first_content_ms, r.first_chunk_ms, r.end_ms), (None, None, Some(10.0), Some(12.0)));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("HTTP 429 Too Many Requests: Rate limit reached for requests (retry-after: 20)")
+        );
+        assert_eq!(
+            (r.text, r.first_content_ms, r.first_chunk_ms, r.end_ms),
+            (None, None, Some(10.0), Some(12.0))
+        );
     }
 
     #[test]
     fn http_error_with_plain_body_quotes_an_excerpt() {
         let long = "x".repeat(300);
         let r = parse(true, head(502, &[]), &[(10.0, long.as_bytes())], 12.0, None);
-        assert_eq!(r.error, Some(format!("HTTP 502 Bad Gateway: {}…", "x".repeat(200))));
+        assert_eq!(
+            r.error,
+            Some(format!("HTTP 502 Bad Gateway: {}…", "x".repeat(200)))
+        );
         let r = parse(false, head(418, &[]), &[], 12.0, None);
         assert_eq!(r.error.as_deref(), Some("HTTP 418"));
-        let r = parse(false, head(422, &[]), &[(1.0, br#"{"detail": "bad field"}"#.as_slice())], 12.0, None);
-        assert_eq!(r.error.as_deref(), Some("HTTP 422 Unprocessable Entity: bad field"));
+        let r = parse(
+            false,
+            head(422, &[]),
+            &[(1.0, br#"{"detail": "bad field"}"#.as_slice())],
+            12.0,
+            None,
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some("HTTP 422 Unprocessable Entity: bad field")
+        );
     }
 
     #[test]
@@ -895,26 +1138,49 @@ mod tests {
             parser.on_chunk(&block, i as f64);
         }
         let r = parser.finish(10.0, None);
-        assert_eq!(r.error, Some(format!("HTTP 500 Internal Server Error: {}…", "e".repeat(200))));
+        assert_eq!(
+            r.error,
+            Some(format!(
+                "HTTP 500 Internal Server Error: {}…",
+                "e".repeat(200)
+            ))
+        );
         assert_eq!(r.num_chunks, 4);
     }
 
     #[test]
     fn api_error_event_mid_stream_keeps_partial_text() {
-        let err = data(json!({"error": {"message": "The server had an error while processing your request.", "type": "server_error"}}));
+        let err = data(
+            json!({"error": {"message": "The server had an error while processing your request.", "type": "server_error"}}),
+        );
         let body2 = format!("{err}{}", content_chunk(" ignored"));
-        let chunks = [(10.0, content_chunk("partial").into_bytes()), (20.0, body2.into_bytes())];
+        let chunks = [
+            (10.0, content_chunk("partial").into_bytes()),
+            (20.0, body2.into_bytes()),
+        ];
         let chunks: Vec<(f64, &[u8])> = chunks.iter().map(|(t, b)| (*t, b.as_slice())).collect();
         let r = parse(true, sse_head(), &chunks, 30.0, None);
-        assert_eq!(r.error.as_deref(), Some("API error mid-stream: The server had an error while processing your request."));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("API error mid-stream: The server had an error while processing your request.")
+        );
         assert_eq!(r.text.as_deref(), Some("partial"));
-        assert_eq!((r.first_content_ms, r.last_content_ms), (Some(10.0), Some(10.0)));
-        assert_eq!(r.num_events, 3, "events after the error are counted, not read");
+        assert_eq!(
+            (r.first_content_ms, r.last_content_ms),
+            (Some(10.0), Some(10.0))
+        );
+        assert_eq!(
+            r.num_events, 3,
+            "events after the error are counted, not read"
+        );
     }
 
     #[test]
     fn error_typed_event_is_an_api_error() {
-        let body = format!("{}event: error\ndata: {{\"message\": \"overloaded\"}}\n\n", content_chunk("a"));
+        let body = format!(
+            "{}event: error\ndata: {{\"message\": \"overloaded\"}}\n\n",
+            content_chunk("a")
+        );
         let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 30.0, None);
         assert_eq!(r.error.as_deref(), Some("API error mid-stream: overloaded"));
         assert_eq!(r.text.as_deref(), Some("a"));
@@ -922,44 +1188,83 @@ mod tests {
 
     #[test]
     fn unwrapped_error_object_is_an_api_error() {
-        let err = data(json!({"object": "error", "message": "context length exceeded", "type": "BadRequestError", "param": null, "code": 400}));
+        let err = data(
+            json!({"object": "error", "message": "context length exceeded", "type": "BadRequestError", "param": null, "code": 400}),
+        );
         let body = format!("{}{err}", content_chunk("a"));
         let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 30.0, None);
-        assert_eq!(r.error.as_deref(), Some("API error mid-stream: context length exceeded"));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("API error mid-stream: context length exceeded")
+        );
         assert_eq!(r.text.as_deref(), Some("a"));
     }
 
     #[test]
     fn malformed_event_stops_reading_but_keeps_partial_data() {
         let long_garbage = format!("data: {{not json {}\n\n", "z".repeat(300));
-        let body = format!("{}{long_garbage}{}data: [DONE]\n\n", content_chunk("ok"), content_chunk("late"));
+        let body = format!(
+            "{}{long_garbage}{}data: [DONE]\n\n",
+            content_chunk("ok"),
+            content_chunk("late")
+        );
         let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 30.0, None);
-        let expected = format!("malformed SSE event: {}…", &format!("{{not json {}", "z".repeat(300))[..200]);
+        let expected = format!(
+            "malformed SSE event: {}…",
+            &format!("{{not json {}", "z".repeat(300))[..200]
+        );
         assert_eq!(r.error, Some(expected));
         assert_eq!(r.text.as_deref(), Some("ok"));
         assert_eq!(r.num_events, 4);
         // Valid JSON of the wrong shape is malformed too.
-        let r = parse(true, sse_head(), &[(10.0, b"data: {\"choices\": 5}\n\ndata: [DONE]\n\n".as_slice())], 30.0, None);
-        assert_eq!(r.error.as_deref(), Some("malformed SSE event: {\"choices\": 5}"));
+        let r = parse(
+            true,
+            sse_head(),
+            &[(
+                10.0,
+                b"data: {\"choices\": 5}\n\ndata: [DONE]\n\n".as_slice(),
+            )],
+            30.0,
+            None,
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some("malformed SSE event: {\"choices\": 5}")
+        );
     }
 
     #[test]
     fn stream_without_done_is_truncated() {
         let body = content_chunk("cut");
         let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 30.0, None);
-        assert_eq!(r.error.as_deref(), Some("stream ended before [DONE] (truncated response)"));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("stream ended before [DONE] (truncated response)")
+        );
         assert_eq!(r.text.as_deref(), Some("cut"));
         assert_eq!(r.last_content_ms, Some(10.0));
         let half = format!("{}data: {{\"id\":", content_chunk("cut"));
         let r = parse(true, sse_head(), &[(10.0, half.as_bytes())], 30.0, None);
-        assert_eq!(r.error.as_deref(), Some("stream ended before [DONE] (truncated response, last event incomplete)"));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("stream ended before [DONE] (truncated response, last event incomplete)")
+        );
     }
 
     #[test]
     fn transport_failure_mid_stream_keeps_partial_data() {
         let body = content_chunk("so far");
-        let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 60_000.0, Some("stream interrupted: connection reset"));
-        assert_eq!(r.error.as_deref(), Some("stream interrupted: connection reset"));
+        let r = parse(
+            true,
+            sse_head(),
+            &[(10.0, body.as_bytes())],
+            60_000.0,
+            Some("stream interrupted: connection reset"),
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some("stream interrupted: connection reset")
+        );
         assert_eq!(r.text.as_deref(), Some("so far"));
         assert_eq!((r.first_content_ms, r.end_ms), (Some(10.0), Some(60_000.0)));
     }
@@ -967,7 +1272,13 @@ mod tests {
     #[test]
     fn failure_after_done_is_ignored() {
         let body = format!("{}data: [DONE]\n\n", content_chunk("all"));
-        let r = parse(true, sse_head(), &[(10.0, body.as_bytes())], 30.0, Some("stream interrupted: reset"));
+        let r = parse(
+            true,
+            sse_head(),
+            &[(10.0, body.as_bytes())],
+            30.0,
+            Some("stream interrupted: reset"),
+        );
         assert_eq!(r.error, None);
         assert_eq!(r.text.as_deref(), Some("all"));
     }
@@ -976,14 +1287,29 @@ mod tests {
     fn failure_before_head_is_the_error() {
         let parser = endpoint(true).parser();
         let r = parser.finish(7.0, Some("network error: connection refused".into()));
-        assert_eq!(r.error.as_deref(), Some("network error: connection refused"));
-        assert_eq!((r.first_chunk_ms, r.end_ms, r.num_chunks), (None, Some(7.0), 0));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("network error: connection refused")
+        );
+        assert_eq!(
+            (r.first_chunk_ms, r.end_ms, r.num_chunks),
+            (None, Some(7.0), 0)
+        );
     }
 
     #[test]
     fn non_sse_body_on_a_stream_is_explained() {
-        let r = parse(true, head(200, &[("content-type", "text/html")]), &[(10.0, b"<html>hello</html>".as_slice())], 20.0, None);
-        assert_eq!(r.error.as_deref(), Some("no SSE events in response body: <html>hello</html>"));
+        let r = parse(
+            true,
+            head(200, &[("content-type", "text/html")]),
+            &[(10.0, b"<html>hello</html>".as_slice())],
+            20.0,
+            None,
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some("no SSE events in response body: <html>hello</html>")
+        );
     }
 
     #[test]
@@ -998,7 +1324,10 @@ mod tests {
             let mut r = parse(true, sse_head(), &[(50.0, a), (50.0, b)], 60.0, None);
             assert_eq!(r.num_chunks, 2);
             // Content on both sides of the cut is timed once per chunk (same instant here).
-            assert!(r.content_chunk_ms.iter().all(|&t| t == 50.0) && !r.content_chunk_ms.is_empty(), "cut {cut}");
+            assert!(
+                r.content_chunk_ms.iter().all(|&t| t == 50.0) && !r.content_chunk_ms.is_empty(),
+                "cut {cut}"
+            );
             r.content_chunk_ms.truncate(1);
             r.num_chunks = reference.num_chunks;
             assert_eq!(r, reference, "cut at {cut}");
@@ -1008,9 +1337,18 @@ mod tests {
     #[test]
     fn streaming_request_answered_with_json_is_parsed_as_a_completion() {
         let body = br#"{"id": "cmpl-9", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "whole"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}"#;
-        let r = parse(true, head(200, &[("content-type", "application/json")]), &[(10.0, body.as_slice())], 15.0, None);
+        let r = parse(
+            true,
+            head(200, &[("content-type", "application/json")]),
+            &[(10.0, body.as_slice())],
+            15.0,
+            None,
+        );
         assert_eq!(r.text.as_deref(), Some("whole"));
-        assert_eq!((r.first_content_ms, r.end_ms, r.error), (None, Some(15.0), None));
+        assert_eq!(
+            (r.first_content_ms, r.end_ms, r.error),
+            (None, Some(15.0), None)
+        );
     }
 
     #[test]
@@ -1022,13 +1360,26 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let alphabet: &[u8] = b"data: [DONE]{}\"choices\":[{\"delta\":{\"content\":\"x\"}}]error\n\r\xFF\xE2";
+        let alphabet: &[u8] =
+            b"data: [DONE]{}\"choices\":[{\"delta\":{\"content\":\"x\"}}]error\n\r\xFF\xE2";
         for i in 0..500 {
             let mut parser = endpoint(i % 2 == 0).parser();
             let status = [200, 200, 429, 500][(next() % 4) as usize];
-            parser.on_head(&head(status, &[("content-type", if i % 3 == 0 { "application/json" } else { "text/event-stream" })]));
+            parser.on_head(&head(
+                status,
+                &[(
+                    "content-type",
+                    if i % 3 == 0 {
+                        "application/json"
+                    } else {
+                        "text/event-stream"
+                    },
+                )],
+            ));
             for t in 0..(next() % 8) {
-                let bytes: Vec<u8> = (0..next() % 40).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+                let bytes: Vec<u8> = (0..next() % 40)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect();
                 parser.on_chunk(&bytes, t as f64);
             }
             let r = parser.finish(99.0, None);
@@ -1042,7 +1393,13 @@ mod tests {
     fn non_streaming_success() {
         let body = br#"{"id": "chatcmpl-abc", "object": "chat.completion", "created": 1, "model": "gpt-test", "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi there", "refusal": null}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11, "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}}}"#;
         let (a, b) = body.split_at(40);
-        let r = parse(false, head(200, &[("content-type", "application/json")]), &[(10.0, a), (12.0, b)], 13.0, None);
+        let r = parse(
+            false,
+            head(200, &[("content-type", "application/json")]),
+            &[(10.0, a), (12.0, b)],
+            13.0,
+            None,
+        );
         assert_eq!(
             r,
             ParsedResponse {
@@ -1066,18 +1423,48 @@ mod tests {
 
     #[test]
     fn non_streaming_invalid_json() {
-        let r = parse(false, head(200, &[]), &[(10.0, b"<html>oops".as_slice())], 13.0, None);
-        assert_eq!(r.error.as_deref(), Some("invalid JSON response body: <html>oops"));
+        let r = parse(
+            false,
+            head(200, &[]),
+            &[(10.0, b"<html>oops".as_slice())],
+            13.0,
+            None,
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some("invalid JSON response body: <html>oops")
+        );
         assert_eq!(r.text, None);
-        let r = parse(false, head(200, &[]), &[(10.0, br#"{"id": "x", "choices": []}"#.as_slice())], 13.0, None);
-        assert_eq!(r.error.as_deref(), Some(r#"response has no choices: {"id": "x", "choices": []}"#));
-        let r = parse(false, head(200, &[]), &[(10.0, br#"{"error": {"message": "nope"}}"#.as_slice())], 13.0, None);
+        let r = parse(
+            false,
+            head(200, &[]),
+            &[(10.0, br#"{"id": "x", "choices": []}"#.as_slice())],
+            13.0,
+            None,
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some(r#"response has no choices: {"id": "x", "choices": []}"#)
+        );
+        let r = parse(
+            false,
+            head(200, &[]),
+            &[(10.0, br#"{"error": {"message": "nope"}}"#.as_slice())],
+            13.0,
+            None,
+        );
         assert_eq!(r.error.as_deref(), Some("API error: nope"));
     }
 
     #[test]
     fn non_streaming_failure_and_oversized_body() {
-        let r = parse(false, head(200, &[]), &[(10.0, b"{\"id\":".as_slice())], 30_000.0, Some("timeout after 30 s"));
+        let r = parse(
+            false,
+            head(200, &[]),
+            &[(10.0, b"{\"id\":".as_slice())],
+            30_000.0,
+            Some("timeout after 30 s"),
+        );
         assert_eq!(r.error.as_deref(), Some("timeout after 30 s"));
         let mut parser = endpoint(false).parser();
         parser.on_head(&head(200, &[]));
@@ -1085,6 +1472,9 @@ mod tests {
         for t in 0..17 {
             parser.on_chunk(&block, t as f64);
         }
-        assert_eq!(parser.finish(20.0, None).error.as_deref(), Some("response body larger than 16 MiB"));
+        assert_eq!(
+            parser.finish(20.0, None).error.as_deref(),
+            Some("response body larger than 16 MiB")
+        );
     }
 }
