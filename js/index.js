@@ -8,29 +8,18 @@
  */
 import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
 
-/** @type {Promise<unknown> | null} */
-let ready = null;
+import { wasmLoader } from "./loader.js";
+
+const core = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_wasm_bg.wasm", import.meta.url));
 
 /**
  * Loads the wasm module. Without an argument it finds `llmeter_wasm_bg.wasm` next to this file
- * (by `fetch` in browsers and Deno, by reading the file in Node).
+ * (by `fetch` in browsers and Deno, by reading the file in Node). A failed load can be retried.
  * @param {BufferSource | WebAssembly.Module | URL | string | Response} [source]
  * @returns {Promise<void>}
  */
 export async function init(source) {
-  if (!ready) {
-    ready = (async () => {
-      let input = source;
-      if (input === undefined && isNode()) {
-        // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
-        const fsModule = "node:fs/promises";
-        const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
-        input = await readFile(new URL("./llmeter_wasm_bg.wasm", import.meta.url));
-      }
-      return input === undefined ? wasmInit() : wasmInit({ module_or_path: input });
-    })();
-  }
-  await ready;
+  await core.init(source);
 }
 
 /**
@@ -39,13 +28,7 @@ export async function init(source) {
  * @param {BufferSource | WebAssembly.Module} module
  */
 export function initSync(module) {
-  wasmInitSync({ module });
-  ready = Promise.resolve();
-}
-
-function isNode() {
-  const g = /** @type {any} */ (globalThis);
-  return typeof g.process === "object" && !!g.process.versions?.node && typeof g.Deno === "undefined";
+  core.initSync(module);
 }
 
 const secrets = new WeakMap();

@@ -17,9 +17,9 @@
  */
 import wasmInit, { initSync as wasmInitSync, WasmTokenizer } from "./llmeter_tokenizers.js";
 
-/** @type {Promise<void> | null} */
-let ready = null;
-let initialized = false;
+import { wasmLoader, isNode } from "./loader.js";
+
+const module = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_tokenizers_bg.wasm", import.meta.url));
 
 /**
  * Loads the tokenizer wasm module (about 0.7 MB gzipped). Called by every `Tokenizer.from*`, so
@@ -30,42 +30,21 @@ let initialized = false;
  * @returns {Promise<void>}
  */
 export async function initTokenizers(source) {
-  if (!ready) {
-    ready = (async () => {
-      let input = source;
-      if (input === undefined && isNode()) {
-        // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
-        const fsModule = "node:fs/promises";
-        const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
-        input = await readFile(new URL("./llmeter_tokenizers_bg.wasm", import.meta.url));
-      }
-      await (input === undefined ? wasmInit() : wasmInit({ module_or_path: input }));
-      initialized = true;
-    })();
-    ready.catch(() => { ready = null; });
-  }
-  await ready;
+  await module.init(source);
 }
 
 /**
  * Synchronous initialisation from a compiled module or bytes (workerd: `import wasm from
  * "llmeter-wasm/llmeter_tokenizers_bg.wasm"; initTokenizersSync(wasm)`).
- * @param {BufferSource | WebAssembly.Module} module
+ * @param {BufferSource | WebAssembly.Module} wasm
  */
-export function initTokenizersSync(module) {
-  wasmInitSync({ module });
-  initialized = true;
-  ready = Promise.resolve();
+export function initTokenizersSync(wasm) {
+  module.initSync(wasm);
 }
 
 /** Whether the tokenizer wasm has been instantiated (it is not until first use). */
 export function tokenizersInitialized() {
-  return initialized;
-}
-
-function isNode() {
-  const g = /** @type {any} */ (globalThis);
-  return typeof g.process === "object" && !!g.process.versions?.node && typeof g.Deno === "undefined";
+  return module.initialized();
 }
 
 /** Guards the constructor: tokenizers come from the static `from*` loaders only. */

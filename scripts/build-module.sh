@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds one of the package's wasm modules into pkg/:
+#   scripts/build-module.sh <cargo package> <out name> <wasm-opt level> [js files to copy...]
+# e.g. scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
+# → pkg/<out name>.js, pkg/<out name>_bg.wasm (+ .d.ts), and each js/<file> copied to pkg/.
+# Every optional module is a separate wasm file that its JS wrapper loads on first use, so the
+# core package stays small (see docs/ARCHITECTURE.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+crate="$1"; out="$2"; opt="$3"; shift 3
+log() { echo "[build:$out] $*"; }
+target_dir="${CARGO_TARGET_DIR:-target}"
+lib_name="${crate//-/_}"
+
+log "cargo build --release --target wasm32-unknown-unknown -p $crate"
+cargo build --quiet --release --lib --target wasm32-unknown-unknown -p "$crate"
+mkdir -p pkg
+wasm-bindgen --target web --weak-refs --out-dir pkg --out-name "$out" \
+  "$target_dir/wasm32-unknown-unknown/release/$lib_name.wasm"
+# npm binaryen, after wasm-bindgen (Debian's binaryen 108 silently breaks modules).
+node_modules/.bin/wasm-opt "$opt" --strip-debug --strip-producers --enable-bulk-memory \
+  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  --enable-reference-types --enable-multivalue "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
+for f in "$@"; do cp "js/$f" "pkg/$f"; done
+log "pkg/${out}_bg.wasm: $(stat -c %s "pkg/${out}_bg.wasm") bytes raw, $(gzip -9 -c "pkg/${out}_bg.wasm" | wc -c) bytes gzipped"
