@@ -19,3 +19,6 @@ bash scripts/build-tokenizers.sh
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)
 log "core pkg/llmeter_wasm_bg.wasm: $raw bytes raw, $gz bytes gzipped"
+
+# The playground (static site in www/dist).
+bash scripts/build-www.sh

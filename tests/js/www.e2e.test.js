@@ -1,0 +1,222 @@
+// The playground (www/dist) end to end in headless Chromium against real llm-sim processes:
+// configure, run, live progress, charts, stop mid-way, history across reloads, export and
+// re-import, compare, a CORS-misconfigured endpoint, accessibility (axe-core). Screenshots of
+// the main states go to out/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { startSim, ROOT } from "./sim.js";
+import { launchChromium } from "./browser.js";
+import { serveWww } from "../../scripts/serve-www.mjs";
+
+const SHOTS = path.join(ROOT, "out/screenshots");
+const DOWNLOADS = path.join(ROOT, "out/www-downloads");
+const SECRET = "sk-e2e-do-not-store";
+let sim, noCors, site, browser, context, page;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(DOWNLOADS, { recursive: true });
+  sim = await startSim(["--ttft-ms", "normal:60,10", "--itl-ms", "normal:8,2", "--seed", "7"]);
+  noCors = await startSim(["--no-cors"]);
+  site = await serveWww(0);
+  browser = await launchChromium();
+  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } });
+  page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+  page.on("pageerror", (e) => console.log("# page error:", e.message));
+  await open();
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await sim?.stop();
+  await noCors?.stop();
+});
+
+async function open() {
+  await page.goto(`${site.origin}/`);
+  await page.waitForFunction(() => window.playground?.ready === true);
+}
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+async function configure({ base = sim.base, clients = 4, perClient = 6, maxTokens = 24, runName }) {
+  await page.fill("#base-url", base);
+  await page.fill("#model", "sim-model");
+  await page.fill("#api-key", SECRET);
+  await page.fill("#payload", JSON.stringify({ messages: [{ role: "user", content: "Explain TTFT." }], max_tokens: maxTokens }, null, 2));
+  await page.fill("#clients", String(clients));
+  await page.check('input[name="mode"][value="requests"]');
+  await page.fill("#amount", String(perClient));
+  await page.fill("#run-name", runName);
+}
+
+const text = (sel) => page.textContent(sel);
+const historyRow = (name) => page.locator("#history-table tbody tr", { has: page.getByRole("button", { name: `Open run “${name}”` }) });
+
+test("payload editor points at the exact line of a JSON or JSONL error", async () => {
+  await page.fill("#payload", '{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}\n{"messages": [}\n{"messages": []}');
+  assert.match(await text("#payload-status"), /^Line 2 is not valid JSON/);
+  assert.equal(await page.getAttribute("#payload", "aria-invalid"), "true");
+  assert.match(await text("#payload-gutter"), /▶2/);
+  await page.fill("#payload", '{\n  "messages": [],\n  "max_tokens": 8,\n}');
+  assert.match(await text("#payload-status"), /^Invalid JSON at line 4/);
+  await page.fill("#payload", '{"max_tokens": 8}');
+  assert.match(await text("#payload-status"), /no "messages" array/);
+  await page.selectOption("#preset", "mixed");
+  assert.match(await text("#payload-status"), /✓ 3 payloads \(JSONL\)/);
+});
+
+test("a run in the worker: live progress, final stats, charts drawn, key never stored", async () => {
+  await configure({ clients: 4, perClient: 8, runName: "e2e-full" });
+  await shot("01-configured");
+  await page.click("#start");
+  // Live: some responses counted while others are still outstanding.
+  await page.waitForFunction(() => {
+    const done = Number(document.getElementById("live-completed").textContent);
+    const bar = document.getElementById("progress");
+    return done > 0 && bar.value < bar.max;
+  });
+  assert.match(await text("#progress-text"), /\/ 32 requests/);
+  assert.ok(page.workers().length >= 1, "the engine runs in a Web Worker");
+  await shot("02-running");
+  await page.waitForFunction(() => /^Finished/.test(document.getElementById("live-state").textContent));
+  assert.equal(await text("#live-completed"), "32");
+  assert.equal(await text("#live-failed"), "0");
+  assert.match(await text("#live-ttft-p50"), /^\d+(\.\d)? ms$/);
+  const ttftP50 = Number((await text("#live-ttft-p50")).replace(" ms", ""));
+  assert.ok(ttftP50 > 40 && ttftP50 < 200, `TTFT p50 ${ttftP50} ms (sim: 60 ms)`);
+  assert.equal(await page.isVisible("#results"), true);
+  const firstRow = await page.$$eval("#stats-table tbody tr:first-child > *", (cells) => cells.map((c) => c.textContent));
+  assert.equal(firstRow[0], "Time to first token");
+  assert.match(firstRow[1], /ms$/);
+  // Charts: Plotly drew every response.
+  await page.waitForSelector("#chart-time_to_first_token .bars path");
+  const drawn = await page.evaluate(() => ["time_to_first_token", "time_to_last_token", "time_per_output_token", "box"].map((id) => {
+    const gd = document.getElementById(`chart-${id}`);
+    return gd.data.reduce((n, t) => n + (t.x ?? t.y).length, 0);
+  }));
+  assert.deepEqual(drawn, [32, 32, 32, 64]);
+  assert.ok((await page.$$("#chart-box .box")).length >= 2);
+  // Responses are text: a model answer is never parsed as HTML.
+  assert.equal(await page.$$eval("#responses-table tbody tr", (r) => r.length), 32);
+  assert.match(await text("#resp-output"), /^PROMPT\nExplain TTFT\.\n\nOUTPUT\n\S+/);
+  assert.equal(await page.$$eval("#resp-output *", (els) => els.length), 0);
+  // The sim saw the key; the browser's history did not keep it.
+  const seen = await sim.requests();
+  assert.equal(seen.length, 32);
+  const stored = await page.evaluate(() => new Promise((resolve) => {
+    const req = indexedDB.open("llmeter-playground");
+    req.onsuccess = () => { const g = req.result.transaction("runs").objectStore("runs").getAll(); g.onsuccess = () => resolve(JSON.stringify(g.result)); };
+  }));
+  assert.ok(stored.includes("e2e-full"));
+  assert.ok(!stored.includes(SECRET), "API key stored in history");
+  assert.equal(await historyRow("e2e-full").locator(".badge").textContent(), "complete");
+  await shot("03-results");
+});
+
+test("stopping mid-way keeps the partial result, marked interrupted in history", async () => {
+  await configure({ clients: 2, perClient: 40, runName: "e2e-stopped" });
+  await page.click("#start");
+  await page.waitForFunction(() => Number(document.getElementById("live-completed").textContent) >= 4);
+  await page.click("#stop");
+  await page.waitForFunction(() => /^Stopped/.test(document.getElementById("live-state").textContent));
+  const row = historyRow("e2e-stopped");
+  assert.equal(await row.locator(".badge").textContent(), "interrupted");
+  const okCount = Number((await row.locator("td").nth(4).textContent()).match(/^(\d+) ok/)[1]);
+  assert.ok(okCount >= 4 && okCount < 80, `${okCount} responses kept`);
+  assert.match(await text("#results-meta"), /interrupted/);
+  await shot("04-stopped");
+});
+
+test("history survives a reload; compare two runs on the same charts", async () => {
+  await open();
+  assert.ok(await historyRow("e2e-full").isVisible());
+  assert.equal(await historyRow("e2e-stopped").locator(".badge").textContent(), "interrupted");
+  // Form configuration (not the key) comes back too.
+  assert.equal(await page.inputValue("#base-url"), sim.base);
+  assert.equal(await page.inputValue("#api-key"), "");
+  await historyRow("e2e-full").locator(".pick").check();
+  await historyRow("e2e-stopped").locator(".pick").check();
+  await page.click("#compare");
+  await page.waitForFunction(() => document.getElementById("chart-time_to_first_token")?.data?.length === 2);
+  assert.match(await text("#results-title"), /Comparing 2 runs/);
+  assert.equal(await page.$$eval("#stats-table tbody tr", (r) => r.length), 2);
+  await shot("05-compare");
+});
+
+test("export a run as zip, delete it, import it back; HTML report", async () => {
+  const row = historyRow("e2e-full");
+  const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: "Export “e2e-full” as zip" }).click()]);
+  const zipPath = path.join(DOWNLOADS, download.suggestedFilename());
+  await download.saveAs(zipPath);
+  assert.equal(download.suggestedFilename(), "e2e-full.zip");
+  const zip = readFileSync(zipPath);
+  assert.ok(zip.includes("e2e-full/responses.jsonl") && zip.includes("e2e-full/summary.json"));
+  assert.ok(!zip.includes(SECRET));
+  await row.getByRole("button", { name: "Delete “e2e-full”" }).click();
+  await page.waitForFunction(() => !document.querySelector('#history-table button[aria-label="Open run “e2e-full”"]'));
+  await page.setInputFiles("#import-zip", zipPath);
+  await page.waitForFunction(() => /Imported 1 run/.test(document.getElementById("history-status").textContent));
+  const back = historyRow("e2e-full");
+  assert.equal(await back.locator(".badge").textContent(), "complete");
+  assert.equal(await back.locator("td").nth(4).textContent(), "32 ok");
+  await back.getByRole("button", { name: "Open run “e2e-full”" }).click();
+  await page.waitForFunction(() => document.getElementById("chart-time_to_first_token")?.data?.[0]?.x?.length === 32);
+  const [report] = await Promise.all([page.waitForEvent("download"), page.click("#export-html")]);
+  const html = readFileSync(await report.path(), "utf8");
+  assert.match(html, /<h1>e2e-full<\/h1>/);
+  assert.equal((html.match(/<img src="data:image\/svg\+xml/g) ?? []).length, 4);
+  assert.ok(!html.includes(SECRET));
+});
+
+test("share link carries the configuration without secrets", async () => {
+  await page.fill("#headers", "X-Team: secret-team-token");
+  await page.click("#share");
+  const url = page.url();
+  assert.match(url, /#config=/);
+  const config = JSON.parse(Buffer.from(url.split("#config=")[1], "base64url").toString());
+  assert.equal(config.baseUrl, sim.base);
+  assert.deepEqual(config.headerNames, ["X-Team"]);
+  assert.ok(!url.includes("secret-team-token") && !JSON.stringify(config).includes(SECRET));
+  await page.fill("#headers", "");
+  const fresh = await context.newPage();
+  await fresh.goto(url);
+  await fresh.waitForFunction(() => window.playground?.ready === true);
+  assert.equal(await fresh.inputValue("#base-url"), sim.base);
+  assert.equal(await fresh.inputValue("#api-key"), "");
+  await fresh.close();
+});
+
+test("a CORS-misconfigured endpoint is explained in plain words", async () => {
+  await configure({ base: noCors.base, clients: 1, perClient: 2, runName: "e2e-nocors" });
+  await page.click("#start");
+  await page.waitForSelector("#problem:not([hidden])");
+  const problem = await text("#problem");
+  assert.match(problem, /blocked the response: the server does not allow cross-origin requests \(CORS\)/);
+  assert.match(problem, /Access-Control-Allow-Origin: http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(problem, /Access-Control-Allow-Headers: authorization, content-type/);
+  assert.match(problem, /preflight OPTIONS/);
+  assert.ok(!/TypeError/.test(problem));
+  await page.locator("#problem").scrollIntoViewIfNeeded();
+  await shot("06-cors");
+});
+
+test("axe-core finds no serious or critical accessibility violations", async () => {
+  await historyRow("e2e-full").getByRole("button", { name: "Open run “e2e-full”" }).click();
+  await page.waitForSelector("#chart-box .box");
+  await page.addScriptTag({ path: path.join(ROOT, "node_modules/axe-core/axe.min.js") });
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`), []);
+});
+
+test("narrow screens: one column, no horizontal scrolling", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+  await shot("07-mobile");
+  await page.setViewportSize({ width: 1360, height: 900 });
+});

@@ -1,0 +1,639 @@
+// The playground page: configuration form, the engine worker, live progress, results, history.
+import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
+import { putRun, getRun, deleteRun, listRuns } from "./history.js";
+import { makeZip, readZip } from "./zip.js";
+import { readRunFiles, fmtMs, fmtNum, statRows } from "./results.js";
+import { renderCharts, chartImages } from "./charts.js";
+import { looksLikeNetworkFailure, diagnose } from "./cors.js";
+import { reportHtml } from "./report.js";
+import { encodeShare, decodeShare } from "./share.js";
+
+const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
+const KEY_STORAGE = "llmeter.apiKey";
+const FORM_STORAGE = "llmeter.form";
+
+/** @type {Worker} */
+let worker;
+/** @type {{id: string, record: any, durationS: number | null} | null} */
+let active = null;
+/** Records currently shown in Results (one, or several when comparing). */
+let shown = [];
+
+// ---------- configuration ----------
+
+function fillPresets() {
+  for (const [value, p] of Object.entries(PRESETS)) $("preset").append(new Option(p.label, value));
+}
+
+/** The configuration without secrets: what share links, history and exports carry. */
+function publicConfig() {
+  const headers = parseHeaders($("headers").value);
+  return {
+    endpointType: $("endpoint-type").value,
+    baseUrl: $("base-url").value.trim(),
+    model: $("model").value.trim(),
+    headerNames: headers.ok ? Object.keys(headers.headers) : [],
+    payload: $("payload").value,
+    clients: Number($("clients").value),
+    mode: document.querySelector('input[name="mode"]:checked').value,
+    amount: Number($("amount").value),
+    timeout: Number($("timeout").value),
+    runName: $("run-name").value.trim(),
+  };
+}
+
+function applyConfig(c) {
+  if (!c || typeof c !== "object") return;
+  const set = (id, v) => v !== undefined && v !== null && ($(id).value = String(v));
+  set("endpoint-type", c.endpointType);
+  set("base-url", c.baseUrl);
+  set("model", c.model);
+  set("payload", c.payload);
+  set("clients", c.clients);
+  set("amount", c.amount);
+  set("timeout", c.timeout);
+  set("run-name", c.runName);
+  if (Array.isArray(c.headerNames) && c.headerNames.length && !$("headers").value) $("headers").value = c.headerNames.map((h) => `${h}: `).join("\n");
+  if (c.mode === "duration" || c.mode === "requests") document.querySelector(`input[name="mode"][value="${c.mode}"]`).checked = true;
+  updateMode();
+  validatePayload();
+}
+
+function saveForm() {
+  try {
+    localStorage.setItem(FORM_STORAGE, JSON.stringify(publicConfig()));
+  } catch {}
+  const remember = $("remember-key").checked;
+  if (remember) sessionStorage.setItem(KEY_STORAGE, $("api-key").value);
+  else sessionStorage.removeItem(KEY_STORAGE);
+}
+
+function updateMode() {
+  const duration = document.querySelector('input[name="mode"]:checked').value === "duration";
+  $("amount-label").textContent = duration ? "Seconds per client" : "Requests per client";
+}
+
+let lastPayload = null;
+function validatePayload() {
+  const text = $("payload").value;
+  const check = parsePayloadText(text);
+  const status = $("payload-status");
+  const lines = text.split("\n").length;
+  const gutter = [];
+  for (let i = 1; i <= Math.max(lines, 1); i++) gutter.push(!check.ok && check.line === i ? `▶${i}` : String(i));
+  $("payload-gutter").textContent = gutter.join("\n");
+  $("payload").setAttribute("aria-invalid", String(!check.ok));
+  status.classList.toggle("error", !check.ok);
+  if (check.ok) {
+    lastPayload = check.payloads;
+    const n = check.payloads.length;
+    status.textContent = `✓ ${n} payload${n === 1 ? "" : "s"} (${check.format === "jsonl" ? "JSONL" : "JSON"}). ${check.notes.join(" ")}`;
+  } else {
+    lastPayload = null;
+    status.textContent = check.message;
+  }
+  return check;
+}
+
+/** Reads and checks the whole form; returns the worker message or shows what is wrong. */
+function buildRun() {
+  const problems = [];
+  const baseUrl = $("base-url").value.trim();
+  const model = $("model").value.trim();
+  let urlOk = false;
+  try {
+    urlOk = /^https?:$/.test(new URL(baseUrl).protocol);
+  } catch {}
+  if (!urlOk) problems.push(["base-url", "Base URL must be an http:// or https:// URL, e.g. https://api.openai.com/v1."]);
+  if (!model) problems.push(["model", "Model is required."]);
+  const headers = parseHeaders($("headers").value);
+  $("headers-error").hidden = headers.ok;
+  if (!headers.ok) {
+    $("headers-error").textContent = headers.message;
+    $("headers").closest("details").open = true;
+    problems.push(["headers", headers.message]);
+  }
+  const payload = validatePayload();
+  if (!payload.ok) problems.push(["payload", payload.message]);
+  const clients = Number($("clients").value);
+  if (!Number.isInteger(clients) || clients < 1 || clients > 1000) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000."]);
+  const mode = document.querySelector('input[name="mode"]:checked').value;
+  const amount = Number($("amount").value);
+  if (!(amount > 0) || (mode === "requests" && !Number.isInteger(amount))) problems.push(["amount", mode === "requests" ? "Requests per client must be a whole number ≥ 1." : "Seconds per client must be a positive number."]);
+  const timeout = Number($("timeout").value);
+  if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
+  for (const id of ["base-url", "model", "clients", "amount", "timeout"]) $(id).setAttribute("aria-invalid", String(problems.some((p) => p[0] === id)));
+  if (problems.length) {
+    showProblem("Please fix the configuration:", problems.map((p) => p[1]));
+    $(problems[0][0]).focus();
+    return null;
+  }
+  const apiKey = $("api-key").value;
+  const runName = $("run-name").value.trim() || defaultRunName();
+  const run = { clients, payload: payload.payloads.length === 1 ? payload.payloads[0] : payload.payloads, runName };
+  if (mode === "requests") run.nRequests = amount;
+  else run.runDuration = amount;
+  return {
+    message: { type: "start", endpoint: { baseUrl, model, apiKey: apiKey || undefined, headers: headers.ok ? headers.headers : {} }, run, timeout },
+    runName,
+    expected: mode === "requests" ? clients * amount : null,
+    durationS: mode === "duration" ? amount : null,
+  };
+}
+
+function defaultRunName() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+// ---------- messages and problems ----------
+
+function showProblem(title, lines = [], kind = "error") {
+  const box = $("problem");
+  box.replaceChildren();
+  box.dataset.kind = kind;
+  const h = document.createElement("strong");
+  h.textContent = title;
+  box.append(h);
+  if (lines.length) {
+    const ul = document.createElement("ul");
+    for (const l of lines) {
+      const li = document.createElement("li");
+      li.textContent = l.replace(/^• /, "");
+      ul.append(li);
+    }
+    box.append(ul);
+  }
+  box.hidden = false;
+}
+
+function clearProblem() {
+  $("problem").hidden = true;
+  $("problem").replaceChildren();
+}
+
+function showWarnings(el, warnings) {
+  el.replaceChildren();
+  el.hidden = !warnings?.length;
+  for (const w of warnings ?? []) {
+    const p = document.createElement("p");
+    p.textContent = `⚠ ${w}`;
+    el.append(p);
+  }
+}
+
+// ---------- running ----------
+
+function startWorker() {
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "llmeter-engine" });
+  worker.onmessage = (e) => onWorkerMessage(e.data);
+  worker.onerror = (e) => {
+    showProblem("The benchmark engine failed to start.", [e.message || "The worker could not be loaded."]);
+    finishUi();
+  };
+}
+
+async function start(event) {
+  event?.preventDefault();
+  if (active) return;
+  clearProblem();
+  const built = buildRun();
+  if (!built) return;
+  saveForm();
+  const record = { id: crypto.randomUUID(), name: built.runName, createdAt: Date.now(), status: "running", config: publicConfig(), files: {} };
+  active = { id: record.id, record, durationS: built.durationS };
+  await putRun(record);
+  await refreshHistory();
+  $("start").disabled = true;
+  $("stop").disabled = false;
+  $("progress").removeAttribute("value");
+  $("progress-text").textContent = "";
+  $("live-state").textContent = `Running “${built.runName}”…`;
+  showWarnings($("warnings"), []);
+  for (const id of ["live-completed", "live-failed", "live-ttft-p50", "live-ttft-p90", "live-ttlt-p50", "live-ttlt-p90", "live-rpm", "live-tps"]) $(id).textContent = "–";
+  document.body.dataset.running = "true";
+  worker.postMessage(built.message);
+}
+
+function stop() {
+  if (!active) return;
+  worker.postMessage({ type: "stop" });
+  $("stop").disabled = true;
+  $("live-state").textContent = "Stopping: cancelling requests in flight and keeping the completed ones…";
+}
+
+function onProgress(p) {
+  const s = p.stats ?? {};
+  const done = p.completed + p.failed;
+  if (p.expected) {
+    $("progress").max = p.expected;
+    $("progress").value = done;
+    $("progress-text").textContent = `${done} / ${p.expected} requests · ${p.inFlight} in flight · ${p.elapsedS.toFixed(1)} s`;
+  } else if (active?.durationS) {
+    $("progress").max = active.durationS;
+    $("progress").value = Math.min(p.elapsedS, active.durationS);
+    $("progress-text").textContent = `${p.elapsedS.toFixed(1)} / ${active.durationS} s · ${done} requests · ${p.inFlight} in flight`;
+  }
+  $("live-completed").textContent = String(p.completed);
+  $("live-failed").textContent = String(p.failed);
+  $("live-ttft-p50").textContent = fmtMs(s.ttft_p50);
+  $("live-ttft-p90").textContent = fmtMs(s.ttft_p90);
+  $("live-ttlt-p50").textContent = fmtMs(s.ttlt_p50);
+  $("live-ttlt-p90").textContent = fmtMs(s.ttlt_p90);
+  $("live-rpm").textContent = fmtNum(s.requests_per_minute, 1);
+  $("live-tps").textContent = fmtNum(s.output_tokens_per_second, 1);
+  if (p.warnings) showWarnings($("warnings"), p.warnings);
+}
+
+async function onWorkerMessage(msg) {
+  if (msg.type === "progress") return onProgress(msg.progress);
+  if (msg.type === "error") {
+    if (active) {
+      await deleteRun(active.id);
+      active = null;
+    }
+    showProblem("The run could not start.", [msg.message]);
+    finishUi("Idle.");
+    await refreshHistory();
+    return;
+  }
+  if (msg.type !== "done" || !active) return;
+  const { record } = active;
+  const view = readRunFiles(msg.files);
+  const info = msg.view.info ?? view.info;
+  record.files = msg.files;
+  record.status = info.interrupted ? "interrupted" : "complete";
+  if (info.interrupted) record.note = "Stopped before all requests were sent; the completed responses are kept.";
+  record.brief = briefOf(view, info);
+  active = null;
+  await putRun(record);
+  finishUi(`${record.status === "interrupted" ? "Stopped" : "Finished"}: ${record.brief.completed} responses, ${record.brief.failed} failed.`);
+  showWarnings($("warnings"), info.warnings);
+  await showRecords([record]);
+  await refreshHistory();
+  const errors = view.responses.map((r) => r.error).filter(Boolean);
+  if (errors.length && errors.length === view.responses.length) {
+    if (looksLikeNetworkFailure(errors)) {
+      const d = await diagnose(record.config.baseUrl, record.config.headerNames ?? []);
+      showProblem(d.title, d.lines, d.kind);
+    } else {
+      showProblem("Every request failed. The first error:", [errors[0]]);
+    }
+  }
+}
+
+function briefOf(view, info) {
+  const ok = view.responses.filter((r) => !r.error).length;
+  return {
+    completed: ok,
+    failed: view.responses.length - ok,
+    ttftP50: view.stats["time_to_first_token-p50"] ?? null,
+    ttltP50: view.stats["time_to_last_token-p50"] ?? null,
+    warnings: info?.warnings ?? [],
+    runtime: info?.runtime ?? null,
+    protocol: info?.protocol ?? null,
+  };
+}
+
+function finishUi(text) {
+  document.body.dataset.running = "false";
+  $("start").disabled = false;
+  $("stop").disabled = true;
+  if (!$("progress").hasAttribute("value")) $("progress").value = 0;
+  if (text) $("live-state").textContent = text;
+}
+
+// ---------- results ----------
+
+async function showRecords(records) {
+  shown = records;
+  const section = $("results");
+  section.hidden = false;
+  const views = records.map((r) => ({ record: r, view: readRunFiles(r.files) }));
+  const meta = $("results-meta");
+  if (records.length === 1) {
+    const { record, view } = views[0];
+    const c = record.config ?? {};
+    const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, view.summary.clients && `${view.summary.clients} clients`, view.info.protocol, record.status === "interrupted" ? "interrupted" : null];
+    meta.textContent = bits.filter(Boolean).join(" · ");
+    $("results-title").textContent = "Results";
+    showWarnings($("results-warnings"), view.info.warnings);
+    fillStatsTable(view.stats);
+    fillResponses(view.responses);
+    document.querySelector(".responses").hidden = false;
+  } else {
+    $("results-title").textContent = `Comparing ${records.length} runs`;
+    meta.textContent = records.map((r) => `“${r.name}”`).join(" vs ");
+    showWarnings($("results-warnings"), []);
+    fillCompareTable(views);
+    document.querySelector(".responses").hidden = true;
+  }
+  $("export-zip").hidden = $("export-html").hidden = records.length !== 1;
+  await renderCharts($("charts"), views.map(({ record, view }) => ({ name: record.name, responses: view.responses })));
+}
+
+function cell(tag, text, attrs = {}) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+function fillStatsTable(stats) {
+  const head = $("stats-table").tHead.rows[0];
+  head.replaceChildren(...["Metric", "p50", "p90", "p99", "Average"].map((t) => cell("th", t, { scope: "col" })));
+  const body = $("stats-table").tBodies[0];
+  body.replaceChildren();
+  for (const [label, ...vals] of statRows(stats)) {
+    const tr = document.createElement("tr");
+    tr.append(cell("th", label, { scope: "row" }), ...vals.map((v) => cell("td", v)));
+    body.append(tr);
+  }
+  const tr = document.createElement("tr");
+  tr.className = "totals";
+  tr.append(
+    cell("th", "Throughput", { scope: "row" }),
+    cell("td", `${fmtNum(stats.requests_per_minute, 1)} req/min`),
+    cell("td", `${fmtNum(stats.total_output_tokens / stats.total_test_time, 1)} output tok/s`),
+    cell("td", `${stats.failed_requests ?? 0} failed`),
+    cell("td", `${stats.total_requests ?? "–"} total`),
+  );
+  body.append(tr);
+}
+
+function fillCompareTable(views) {
+  const head = $("stats-table").tHead.rows[0];
+  head.replaceChildren(...["Run", "TTFT p50", "TTFT p90", "TTLT p50", "TTLT p90", "Req/min", "Failed"].map((t) => cell("th", t, { scope: "col" })));
+  const body = $("stats-table").tBodies[0];
+  body.replaceChildren();
+  for (const { record, view } of views) {
+    const s = view.stats;
+    const tr = document.createElement("tr");
+    tr.append(cell("th", record.name, { scope: "row" }), ...[fmtMs(s["time_to_first_token-p50"]), fmtMs(s["time_to_first_token-p90"]), fmtMs(s["time_to_last_token-p50"]), fmtMs(s["time_to_last_token-p90"]), fmtNum(s.requests_per_minute), String(s.failed_requests ?? 0)].map((v) => cell("td", v)));
+    body.append(tr);
+  }
+}
+
+function fillResponses(responses) {
+  const body = $("responses-table").tBodies[0];
+  body.replaceChildren();
+  responses.forEach((r, i) => {
+    const tr = document.createElement("tr");
+    const btn = cell("button", String(i + 1), { type: "button", class: "link", "aria-label": `Show response ${i + 1}` });
+    btn.addEventListener("click", () => showResponse(r, i, tr));
+    const num = document.createElement("td");
+    num.append(btn);
+    tr.append(num, cell("td", fmtMs(r.time_to_first_token)), cell("td", fmtMs(r.time_to_last_token)), cell("td", r.num_tokens_output ?? "–"), cell("td", r.error ? "error" : "ok", { class: r.error ? "bad" : "good" }));
+    body.append(tr);
+  });
+  $("resp-title").textContent = responses.length ? "Choose a response" : "No responses";
+  $("resp-output").textContent = "";
+  if (responses.length) showResponse(responses[0], 0, body.rows[0]);
+}
+
+function showResponse(r, i, tr) {
+  for (const row of $("responses-table").tBodies[0].rows) row.removeAttribute("aria-current");
+  tr?.setAttribute("aria-current", "true");
+  $("resp-title").textContent = `Response ${i + 1}${r.error ? " — error" : ""}`;
+  // Model output is untrusted text: textContent only, never HTML.
+  const lines = [];
+  if (r.input_prompt) lines.push(`PROMPT\n${r.input_prompt}\n`);
+  lines.push(r.error ? `ERROR\n${r.error}` : `OUTPUT\n${r.response_text ?? ""}`);
+  $("resp-output").textContent = lines.join("\n");
+}
+
+// ---------- history ----------
+
+async function refreshHistory() {
+  const runs = await listRuns(active?.id ?? null);
+  const body = $("history-table").tBodies[0];
+  body.replaceChildren();
+  $("history-status").textContent = runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"} saved in this browser.` : "No runs yet. Finished and stopped runs are saved here, in this browser only.";
+  for (const r of runs) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = r.id;
+    tr.dataset.status = r.status;
+    const sel = document.createElement("input");
+    sel.type = "checkbox";
+    sel.className = "pick";
+    sel.disabled = r.status === "running" || !r.files?.["responses.jsonl"];
+    sel.setAttribute("aria-label", `Select “${r.name}” to compare`);
+    sel.addEventListener("change", updateCompare);
+    const c0 = document.createElement("td");
+    c0.append(sel);
+    const name = document.createElement("td");
+    const open = cell("button", r.name, { type: "button", class: "link", "aria-label": `Open run “${r.name}”` });
+    open.disabled = r.status === "running";
+    open.addEventListener("click", () => showRecords([r]).then(() => $("results").scrollIntoView({ behavior: "smooth" })));
+    name.append(open);
+    const status = cell("td", "");
+    const badge = cell("span", r.status, { class: `badge ${r.status}` });
+    if (r.note) badge.title = r.note;
+    status.append(badge);
+    const b = r.brief;
+    const actions = document.createElement("td");
+    actions.className = "row-actions";
+    const mk = (label, aria, fn, disabled = false) => {
+      const btn = cell("button", label, { type: "button", class: "small secondary", "aria-label": aria });
+      btn.disabled = disabled;
+      btn.addEventListener("click", fn);
+      actions.append(btn);
+    };
+    const noFiles = !r.files?.["responses.jsonl"];
+    mk("Zip", `Export “${r.name}” as zip`, () => exportZip(r), noFiles);
+    mk("Upload", `Upload “${r.name}” via the presign endpoint`, () => upload(r), noFiles);
+    mk("Delete", `Delete “${r.name}”`, () => removeRun(r), r.status === "running");
+    tr.append(c0, name, cell("td", new Date(r.createdAt).toLocaleString()), status, cell("td", b ? `${b.completed} ok${b.failed ? ` · ${b.failed} failed` : ""}` : "–"), cell("td", fmtMs(b?.ttftP50)), cell("td", fmtMs(b?.ttltP50)), actions);
+    body.append(tr);
+  }
+  updateCompare();
+}
+
+function updateCompare() {
+  const n = document.querySelectorAll("#history-table .pick:checked").length;
+  $("compare").disabled = n < 2;
+  $("compare").textContent = n >= 2 ? `Compare ${n} runs` : "Compare selected";
+}
+
+async function compareSelected() {
+  const ids = [...document.querySelectorAll("#history-table .pick:checked")].map((el) => el.closest("tr").dataset.id);
+  const records = (await Promise.all(ids.map(getRun))).filter(Boolean);
+  if (records.length >= 2) {
+    await showRecords(records);
+    $("results").scrollIntoView({ behavior: "smooth" });
+  }
+}
+
+async function removeRun(r) {
+  if (!confirm(`Delete the run “${r.name}” from this browser?`)) return;
+  await deleteRun(r.id);
+  if (shown.some((s) => s.id === r.id)) $("results").hidden = true;
+  await refreshHistory();
+  $("history-status").textContent = `Deleted “${r.name}”.`;
+}
+
+// ---------- export, import, upload ----------
+
+function safeName(name) {
+  return name.replace(/[^\w.-]+/g, "_").slice(0, 80) || "run";
+}
+
+function zipOf(r) {
+  const folder = safeName(r.name);
+  const files = {};
+  for (const [k, v] of Object.entries(r.files)) files[`${folder}/${k}`] = v;
+  files[`${folder}/playground.json`] = JSON.stringify({ name: r.name, createdAt: r.createdAt, status: r.status, note: r.note ?? null, config: r.config }, null, 2);
+  return makeZip(files);
+}
+
+function download(blob, filename) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function exportZip(r) {
+  download(zipOf(r), `${safeName(r.name)}.zip`);
+}
+
+async function exportHtml() {
+  if (shown.length !== 1) return;
+  const r = shown[0];
+  const images = await chartImages($("charts"));
+  download(new Blob([reportHtml(r, readRunFiles(r.files), images)], { type: "text/html" }), `${safeName(r.name)}.html`);
+}
+
+async function importZip(file) {
+  try {
+    const entries = await readZip(file);
+    const folders = new Map();
+    for (const [path, text] of Object.entries(entries)) {
+      const parts = path.split("/");
+      const file = parts.pop();
+      const folder = parts.join("/") || file.replace(/\.\w+$/, "");
+      if (!folders.has(folder)) folders.set(folder, {});
+      folders.get(folder)[file] = text;
+    }
+    let n = 0;
+    for (const [folder, files] of folders) {
+      if (!files["responses.jsonl"] && !files["summary.json"]) continue;
+      const meta = files["playground.json"] ? JSON.parse(files["playground.json"]) : {};
+      delete files["playground.json"];
+      const view = readRunFiles(files);
+      const record = {
+        id: crypto.randomUUID(),
+        name: meta.name ?? folder.split("/").pop(),
+        createdAt: meta.createdAt ?? (Date.parse(view.summary.start_time ?? "") || Date.now()),
+        status: view.info.interrupted || meta.status === "interrupted" ? "interrupted" : "complete",
+        note: meta.note ?? undefined,
+        config: meta.config ?? { baseUrl: view.runConfig?.endpoint?.endpoint_name ?? "", model: view.summary.model_id ?? "" },
+        files,
+        imported: true,
+      };
+      record.brief = briefOf(view, view.info);
+      await putRun(record);
+      n++;
+    }
+    await refreshHistory();
+    $("history-status").textContent = n ? `Imported ${n} run${n === 1 ? "" : "s"} from ${file.name}.` : `${file.name} holds no run folder (responses.jsonl or summary.json).`;
+  } catch (e) {
+    $("history-status").textContent = `Could not import ${file.name}: ${e.message}`;
+  }
+}
+
+async function upload(r) {
+  const endpoint = $("presign-url").value.trim();
+  if (!endpoint) {
+    $("presign-url").closest("details").open = true;
+    $("presign-url").focus();
+    $("history-status").textContent = "Enter a presign endpoint first (under “Upload to your storage”).";
+    return;
+  }
+  const key = `${safeName(r.name)}.zip`;
+  try {
+    $("history-status").textContent = `Uploading “${r.name}”…`;
+    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, contentType: "application/zip" }) });
+    if (!res.ok) throw new Error(`presign endpoint answered HTTP ${res.status}`);
+    const { url, headers } = await res.json();
+    if (typeof url !== "string") throw new Error('presign answer has no "url"');
+    const put = await fetch(url, { method: "PUT", headers: { "content-type": "application/zip", ...(headers ?? {}) }, body: zipOf(r) });
+    if (!put.ok) throw new Error(`upload answered HTTP ${put.status}`);
+    $("history-status").textContent = `Uploaded “${r.name}” as ${key}.`;
+  } catch (e) {
+    $("history-status").textContent = `Upload failed: ${e.message}${e instanceof TypeError ? " (network or CORS: the storage must allow PUT from this origin)" : ""}`;
+  }
+}
+
+// ---------- share ----------
+
+async function share() {
+  const url = `${location.origin}${location.pathname}#${encodeShare(publicConfig())}`;
+  history.replaceState(null, "", url);
+  try {
+    await navigator.clipboard.writeText(url);
+    $("share-status").textContent = "Link copied (no API key or header values in it).";
+  } catch {
+    $("share-status").textContent = "Link is in the address bar (no API key or header values in it).";
+  }
+}
+
+// ---------- wiring ----------
+
+function init() {
+  fillPresets();
+  const fromHash = decodeShare(location.hash.slice(1));
+  let stored = null;
+  try {
+    stored = JSON.parse(localStorage.getItem(FORM_STORAGE) ?? "null");
+  } catch {}
+  $("payload").value = presetText("short");
+  applyConfig(fromHash ?? stored);
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (key !== null) {
+    $("api-key").value = key;
+    $("remember-key").checked = true;
+  }
+  validatePayload();
+
+  $("config").addEventListener("submit", start);
+  $("stop").addEventListener("click", stop);
+  $("share").addEventListener("click", share);
+  $("payload").addEventListener("input", validatePayload);
+  $("payload").addEventListener("scroll", () => ($("payload-gutter").scrollTop = $("payload").scrollTop));
+  $("preset").addEventListener("change", () => {
+    if (!$("preset").value) return;
+    $("payload").value = presetText($("preset").value);
+    validatePayload();
+  });
+  $("payload-file").addEventListener("change", async () => {
+    const f = $("payload-file").files[0];
+    if (!f) return;
+    $("payload").value = await f.text();
+    validatePayload();
+    $("payload-file").value = "";
+  });
+  $("remember-key").addEventListener("change", saveForm);
+  $("api-key").addEventListener("input", () => $("remember-key").checked && sessionStorage.setItem(KEY_STORAGE, $("api-key").value));
+  for (const el of document.querySelectorAll('input[name="mode"]')) el.addEventListener("change", updateMode);
+  $("compare").addEventListener("click", compareSelected);
+  $("export-zip").addEventListener("click", () => shown.length === 1 && exportZip(shown[0]));
+  $("export-html").addEventListener("click", exportHtml);
+  $("import-zip").addEventListener("change", async () => {
+    const f = $("import-zip").files[0];
+    if (f) await importZip(f);
+    $("import-zip").value = "";
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && active) stop();
+  });
+  startWorker();
+  refreshHistory();
+  window.playground = { ready: true };
+}
+
+init();

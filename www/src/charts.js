@@ -1,0 +1,87 @@
+// Plotly charts of one run or several runs overlaid: TTFT/TTLT/TPOT histograms and box plots.
+// Plotly is loaded as a classic script (window.Plotly), copied from node_modules at build time.
+import { metricMs } from "./results.js";
+
+const COLORS = ["#4f46e5", "#0d9488", "#db2777", "#d97706", "#2563eb", "#65a30d"];
+const METRICS = [
+  ["time_to_first_token", "Time to first token"],
+  ["time_to_last_token", "Time to last token"],
+  ["time_per_output_token", "Time per output token"],
+];
+
+function baseLayout(title, xTitle, yTitle) {
+  return {
+    title: { text: title, font: { size: 14 }, x: 0, xanchor: "left" },
+    margin: { l: 56, r: 12, t: 36, b: 44 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: "#334155" },
+    xaxis: { title: { text: xTitle }, gridcolor: "#e2e8f0", zeroline: false },
+    yaxis: { title: { text: yTitle }, gridcolor: "#e2e8f0", zeroline: false },
+    legend: { orientation: "h", y: -0.25 },
+    barmode: "overlay",
+    height: 280,
+  };
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {{name: string, responses: Record<string, any>[]}[]} runs
+ */
+export async function renderCharts(container, runs) {
+  const Plotly = /** @type {any} */ (globalThis).Plotly;
+  container.replaceChildren();
+  if (!Plotly) {
+    container.textContent = "Charts are unavailable: Plotly did not load.";
+    return;
+  }
+  const many = runs.length > 1;
+  const figures = [];
+  for (const [key, label] of METRICS) {
+    const data = runs.map((run, i) => ({
+      type: "histogram",
+      x: metricMs(run.responses, key),
+      name: run.name,
+      opacity: many ? 0.55 : 0.85,
+      marker: { color: COLORS[i % COLORS.length], line: { color: "#fff", width: 1 } },
+    }));
+    figures.push({ id: key, label: `${label} histogram`, data, layout: { ...baseLayout(label, "ms", "responses"), showlegend: many } });
+  }
+  const box = [];
+  runs.forEach((run, i) => {
+    for (const [key, label] of METRICS.slice(0, 2)) {
+      box.push({
+        type: "box",
+        y: metricMs(run.responses, key),
+        name: many ? `${run.name} · ${key === "time_to_first_token" ? "TTFT" : "TTLT"}` : label,
+        boxpoints: "all",
+        jitter: 0.4,
+        pointpos: 0,
+        marker: { size: 4, color: COLORS[(many ? i : METRICS.findIndex((m) => m[0] === key)) % COLORS.length] },
+        line: { width: 1.5 },
+      });
+    }
+  });
+  figures.push({ id: "box", label: "TTFT and TTLT box plot", data: box, layout: { ...baseLayout("TTFT and TTLT", "", "ms"), showlegend: false } });
+
+  for (const fig of figures) {
+    const div = document.createElement("div");
+    div.className = "chart";
+    div.id = `chart-${fig.id}`;
+    div.setAttribute("role", "img");
+    const n = fig.data.reduce((s, t) => s + (t.x ?? t.y).length, 0);
+    div.setAttribute("aria-label", `${fig.label}: ${n} values${many ? ` over ${runs.length} runs` : ""}`);
+    container.append(div);
+    await Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  }
+}
+
+/** The charts in `container` as SVG data URLs (for the standalone HTML report). */
+export async function chartImages(container) {
+  const Plotly = /** @type {any} */ (globalThis).Plotly;
+  const out = [];
+  for (const div of container.querySelectorAll(".chart")) {
+    out.push({ label: div.getAttribute("aria-label") ?? "", src: await Plotly.toImage(div, { format: "svg", width: 640, height: 300 }) });
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+// Payload parsing with messages that point at the exact line: one JSON object, a JSON array of
+// objects, or JSONL (one object per line). Pure functions, no DOM.
+
+/**
+ * @typedef {{ok: true, payloads: Record<string, unknown>[], format: "json" | "jsonl", notes: string[]}
+ *   | {ok: false, line: number, column: number | null, message: string}} PayloadCheck
+ */
+
+/** @param {string} text @returns {PayloadCheck} */
+export function parsePayloadText(text) {
+  if (text.trim() === "") return fail(1, null, "The payload is empty: enter a JSON object, or pick a preset.");
+  const whole = tryParse(text);
+  if (whole.ok) return checkValues(Array.isArray(whole.value) ? whole.value : [whole.value], "json", (i) => (Array.isArray(whole.value) ? `Item ${i + 1}` : "The payload"), () => 1);
+  // Not one JSON value: JSONL if the first non-empty line is a JSON value on its own.
+  const lines = text.split(/\r?\n/);
+  const firstIdx = lines.findIndex((l) => l.trim() !== "");
+  if (lines.filter((l) => l.trim() !== "").length > 1 && tryParse(lines[firstIdx]).ok) {
+    const values = [], lineNos = [];
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].trim() === "") continue;
+      const p = tryParse(lines[i]);
+      if (!p.ok) return fail(i + 1, p.column, `Line ${i + 1} is not valid JSON (JSONL needs one complete object per line): ${p.message}`);
+      values.push(p.value);
+      lineNos.push(i + 1);
+    }
+    return checkValues(values, "jsonl", (i) => `Line ${lineNos[i]}`, (i) => lineNos[i]);
+  }
+  const { line, column } = whole.position != null ? lineCol(text, whole.position) : { line: whole.line ?? 1, column: whole.column ?? null };
+  return fail(line, column, `Invalid JSON at line ${line}${column ? `, column ${column}` : ""}: ${whole.message}`);
+}
+
+function checkValues(values, format, label, lineOf) {
+  if (values.length === 0) return fail(1, null, "The array is empty: at least one payload is needed.");
+  const notes = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like {"messages": [...], "max_tokens": 64}.`);
+    if (!Array.isArray(v.messages)) return fail(lineOf(i), null, `${label(i)} has no "messages" array, which Chat Completions requires.`);
+    if (v.max_tokens === undefined && v.max_completion_tokens === undefined) notes.push(`${label(i)} sets no max_tokens: output length is up to the server.`);
+  }
+  return { ok: true, payloads: values, format, notes: notes.slice(0, 3) };
+}
+
+function fail(line, column, message) {
+  return { ok: false, line, column, message };
+}
+
+/** JSON.parse with the error position extracted from the engine's message (V8, SpiderMonkey, JSC). */
+function tryParse(text) {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    const msg = String(e?.message ?? e);
+    const lc = /line (\d+) column (\d+)/.exec(msg);
+    const pos = /position (\d+)/.exec(msg);
+    const clean = msg.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/s, "").replace(/ at line \d+ column \d+ of the JSON data$/, "");
+    if (pos) return { ok: false, position: Number(pos[1]), message: clean };
+    if (lc) return { ok: false, line: Number(lc[1]), column: Number(lc[2]), message: clean };
+    // No position given (e.g. "Unexpected end of JSON input"): the end of the text.
+    return { ok: false, position: text.replace(/\s+$/, "").length, message: clean };
+  }
+}
+
+/** @param {string} text @param {number} pos */
+export function lineCol(text, pos) {
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  return { line, column: pos - before.lastIndexOf("\n") };
+}
+
+/** Payloads that fill the editor with something sensible. */
+export const PRESETS = {
+  short: { label: "Short chat (64 tokens)", payload: { messages: [{ role: "user", content: "In two sentences, what is time to first token?" }], max_tokens: 64 } },
+  long: {
+    label: "Long answer (512 tokens)",
+    payload: { messages: [{ role: "system", content: "You are a concise technical writer." }, { role: "user", content: "Write a detailed explanation of how HTTP/2 multiplexing affects latency under load." }], max_tokens: 512 },
+  },
+  mixed: {
+    label: "Mixed prompts (JSONL, 3 payloads)",
+    jsonl: [
+      { messages: [{ role: "user", content: "Name three prime numbers." }], max_tokens: 32 },
+      { messages: [{ role: "user", content: "Summarise the plot of Moby-Dick in one paragraph." }], max_tokens: 160 },
+      { messages: [{ role: "user", content: "List ten uses for a paperclip, one per line." }], max_tokens: 256 },
+    ],
+  },
+};
+
+/** @param {keyof typeof PRESETS} name @returns {string} */
+export function presetText(name) {
+  const p = PRESETS[name];
+  return p.jsonl ? p.jsonl.map((x) => JSON.stringify(x)).join("\n") : JSON.stringify(p.payload, null, 2);
+}
+
+/**
+ * "Name: value" lines → headers object, with the line of the first bad one.
+ * @param {string} text
+ * @returns {{ok: true, headers: Record<string, string>} | {ok: false, line: number, message: string}}
+ */
+export function parseHeaders(text) {
+  const headers = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (!l) continue;
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$/.exec(l);
+    if (!m) return { ok: false, line: i + 1, message: `Header line ${i + 1} must look like "Name: value".` };
+    headers[m[1]] = m[2];
+  }
+  return { ok: true, headers };
+}
