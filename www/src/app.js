@@ -203,8 +203,6 @@ async function start(event) {
   saveForm();
   const record = { id: crypto.randomUUID(), name: built.runName, createdAt: Date.now(), status: "running", config: publicConfig(), files: {} };
   active = { id: record.id, record, durationS: built.durationS };
-  await putRun(record);
-  await refreshHistory();
   $("start").disabled = true;
   $("stop").disabled = false;
   $("progress").removeAttribute("value");
@@ -214,6 +212,9 @@ async function start(event) {
   for (const id of ["live-completed", "live-failed", "live-ttft-p50", "live-ttft-p90", "live-ttlt-p50", "live-ttlt-p90", "live-rpm", "live-tps"]) $(id).textContent = "–";
   document.body.dataset.running = "true";
   worker.postMessage(built.message);
+  // Saved as "running" so that a page closed mid-run leaves a trace in history.
+  await putRun(record);
+  await refreshHistory();
 }
 
 function stop() {
@@ -354,8 +355,9 @@ function fillStatsTable(stats) {
   tr.className = "totals";
   tr.append(
     cell("th", "Throughput", { scope: "row" }),
-    cell("td", `${fmtNum(stats.requests_per_minute, 1)} req/min`),
-    cell("td", `${fmtNum(stats.total_output_tokens / stats.total_test_time, 1)} output tok/s`),
+    // An interrupted run has no total test time, so LLMeter's rates are null for it.
+    cell("td", typeof stats.requests_per_minute === "number" ? `${fmtNum(stats.requests_per_minute, 1)} req/min` : "req/min n/a"),
+    cell("td", typeof stats.output_tps === "number" ? `${fmtNum(stats.output_tps, 1)} output tok/s` : "tok/s n/a"),
     cell("td", `${stats.failed_requests ?? 0} failed`),
     cell("td", `${stats.total_requests ?? "–"} total`),
   );

@@ -68,7 +68,7 @@ export async function renderCharts(container, runs) {
     const div = document.createElement("div");
     div.className = "chart";
     div.id = `chart-${fig.id}`;
-    div.setAttribute("role", "img");
+    div.setAttribute("role", "figure");
     const n = fig.data.reduce((s, t) => s + (t.x ?? t.y).length, 0);
     div.setAttribute("aria-label", `${fig.label}: ${n} values${many ? ` over ${runs.length} runs` : ""}`);
     container.append(div);
