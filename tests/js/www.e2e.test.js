@@ -4,7 +4,7 @@
 // the main states go to out/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startSim, ROOT } from "./sim.js";
 import { launchChromium } from "./browser.js";
@@ -193,6 +193,40 @@ test("share link carries the configuration without secrets", async () => {
   await fresh.close();
 });
 
+test("platform warnings are shown prominently: connection limit, hidden tab", async () => {
+  await configure({ clients: 8, perClient: 2, runName: "e2e-warnings" });
+  await page.click("#start");
+  await page.waitForFunction(() => /^Running “e2e-warnings”/.test(document.getElementById("live-state").textContent));
+  // What a tab switch does: the document becomes hidden and says so.
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    delete document.visibilityState;
+  });
+  await page.waitForFunction(() => /^Finished/.test(document.getElementById("live-state").textContent));
+  const live = await text("#warnings");
+  assert.match(live, /8 clients over http\/1\.1/);
+  assert.match(live, /tab was hidden during the run/);
+  assert.match(await text("#results-warnings"), /connections per host[\s\S]*tab was hidden/);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot("06-warnings");
+});
+
+test("payload from a JSONL file; the API key is remembered in this tab only when asked", async () => {
+  const file = path.join(DOWNLOADS, "prompts.jsonl");
+  writeFileSync(file, ['{"messages": [{"role": "user", "content": "a"}], "max_tokens": 4}', '{"messages": [{"role": "user", "content": "b"}], "max_tokens": 4}'].join("\n"));
+  await page.setInputFiles("#payload-file", file);
+  await page.waitForFunction(() => /✓ 2 payloads \(JSONL\)/.test(document.getElementById("payload-status").textContent));
+  await page.fill("#api-key", "sk-tab-only");
+  await page.check("#remember-key");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("llmeter.apiKey")), "sk-tab-only");
+  assert.equal(await page.evaluate(() => JSON.stringify(localStorage).includes("sk-tab-only")), false);
+  await open();
+  assert.equal(await page.inputValue("#api-key"), "sk-tab-only");
+  await page.uncheck("#remember-key");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("llmeter.apiKey")), null);
+});
+
 test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   await configure({ base: noCors.base, clients: 1, perClient: 2, runName: "e2e-nocors" });
   await page.click("#start");
@@ -204,7 +238,7 @@ test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   assert.match(problem, /preflight OPTIONS/);
   assert.ok(!/TypeError/.test(problem));
   await page.locator("#problem").scrollIntoViewIfNeeded();
-  await shot("06-cors");
+  await shot("07-cors");
 });
 
 test("axe-core finds no serious or critical accessibility violations", async () => {
@@ -227,6 +261,6 @@ test("narrow screens: one column, no horizontal scrolling", async () => {
   };
   });
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px: ${wide.join(", ")}`);
-  await shot("07-mobile");
+  await shot("08-mobile");
   await page.setViewportSize({ width: 1360, height: 900 });
 });

@@ -185,6 +185,16 @@ function showWarnings(el, warnings) {
 
 // ---------- running ----------
 
+/** The worker cannot see the page's visibility; the page notes a hidden tab during a run. */
+function watchVisibility() {
+  document.addEventListener("visibilitychange", () => {
+    if (!active || document.visibilityState !== "hidden") return;
+    active.hidden = true;
+    showWarnings($("warnings"), [HIDDEN_WARNING]);
+  });
+}
+const HIDDEN_WARNING = "This tab was hidden during the run. Browsers throttle background tabs, which can delay requests and inflate timings: keep the tab visible while measuring.";
+
 function startWorker() {
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "llmeter-engine" });
   worker.onmessage = (e) => onWorkerMessage(e.data);
@@ -262,7 +272,8 @@ async function onWorkerMessage(msg) {
   if (msg.type !== "done" || !active) return;
   const { record } = active;
   const view = readRunFiles(msg.files);
-  const info = msg.view.info ?? view.info;
+  const info = { ...(msg.view.info ?? view.info) };
+  if (active.hidden && !info.warnings?.some((w) => /hidden/i.test(w))) info.warnings = [...(info.warnings ?? []), HIDDEN_WARNING];
   record.files = msg.files;
   record.status = info.interrupted ? "interrupted" : "complete";
   if (info.interrupted) record.note = "Stopped before all requests were sent; the completed responses are kept.";
@@ -319,7 +330,7 @@ async function showRecords(records) {
     const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, view.summary.clients && `${view.summary.clients} clients`, view.info.protocol, record.status === "interrupted" ? "interrupted" : null];
     meta.textContent = bits.filter(Boolean).join(" · ");
     $("results-title").textContent = "Results";
-    showWarnings($("results-warnings"), view.info.warnings);
+    showWarnings($("results-warnings"), [...new Set([...(view.info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
     fillStatsTable(view.stats);
     fillResponses(view.responses);
     document.querySelector(".responses").hidden = false;
@@ -605,7 +616,10 @@ function init() {
   $("config").addEventListener("submit", start);
   $("stop").addEventListener("click", stop);
   $("share").addEventListener("click", share);
-  $("payload").addEventListener("input", validatePayload);
+  $("payload").addEventListener("input", () => {
+    $("preset").value = "";
+    validatePayload();
+  });
   $("payload").addEventListener("scroll", () => ($("payload-gutter").scrollTop = $("payload").scrollTop));
   $("preset").addEventListener("change", () => {
     if (!$("preset").value) return;
@@ -634,6 +648,7 @@ function init() {
     if (e.key === "Escape" && active) stop();
   });
   startWorker();
+  watchVisibility();
   refreshHistory();
   window.playground = { ready: true };
 }

@@ -12,15 +12,15 @@ const METRICS = [
 function baseLayout(title, xTitle, yTitle) {
   return {
     title: { text: title, font: { size: 14 }, x: 0, xanchor: "left" },
-    margin: { l: 56, r: 12, t: 36, b: 44 },
+    margin: { l: 60, r: 16, t: 40, b: 52 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: "#334155" },
-    xaxis: { title: { text: xTitle }, gridcolor: "#e2e8f0", zeroline: false },
-    yaxis: { title: { text: yTitle }, gridcolor: "#e2e8f0", zeroline: false },
+    xaxis: { title: { text: xTitle, standoff: 6 }, gridcolor: "#e2e8f0", zeroline: false, automargin: true },
+    yaxis: { title: { text: yTitle, standoff: 6 }, gridcolor: "#e2e8f0", zeroline: false, automargin: true },
     legend: { orientation: "h", y: -0.25 },
     barmode: "overlay",
-    height: 280,
+    height: 300,
   };
 }
 
