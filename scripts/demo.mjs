@@ -41,6 +41,7 @@ console.log(`\nllm-sim configured: TTFT ${TTFT_MS} ms, ${ITL_MS} ms between toke
 console.table(rows);
 console.log(`\n"err" columns: client-measured minus the simulator's own record of when it sent the token (ms, p50).`);
 console.log(`Results (LLMeter's folder layout, loadable with llmeter.results.Result.load): ${path.relative(process.cwd(), OUT)}/`);
+console.log(`\nThe playground (built in www/dist/): node scripts/serve-www.mjs --sim  →  http://127.0.0.1:8080/`);
 
 function save(name, files) {
   const dir = path.join(OUT, name);

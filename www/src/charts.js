@@ -40,6 +40,7 @@ export async function renderCharts(container, runs) {
   for (const [key, label] of METRICS) {
     const data = runs.map((run, i) => ({
       type: "histogram",
+      nbinsx: 30,
       x: metricMs(run.responses, key),
       name: run.name,
       opacity: many ? 0.55 : 0.85,
