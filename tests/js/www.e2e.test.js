@@ -193,6 +193,26 @@ test("share link carries the configuration without secrets", async () => {
   await fresh.close();
 });
 
+test("a load test: one run per clients level, latency and throughput against clients", async () => {
+  await configure({ clients: "1, 2, 4", perClient: 3, runName: "e2e-load" });
+  await page.click("#start");
+  await page.waitForFunction(() => /^Level 2\/3 \(2 clients\)/.test(document.getElementById("progress-text").textContent));
+  await page.waitForFunction(() => /^Finished: 21 responses, 0 failed over 3 levels/.test(document.getElementById("live-state").textContent));
+  assert.equal(await text("#results-title"), "Load test “e2e-load”: 3 levels");
+  for (const level of ["00001", "00002", "00004"]) assert.equal(await historyRow(`e2e-load/${level}-clients`).locator(".badge").textContent(), "complete");
+  const series = await page.evaluate(() => document.getElementById("chart-load-latency").data.map((t) => ({ name: t.name, x: t.x, n: t.y.filter((v) => v > 0).length })));
+  assert.deepEqual(series.map((t) => t.x), [[1, 2, 4], [1, 2, 4], [1, 2, 4], [1, 2, 4]]);
+  assert.ok(series.every((t) => t.n === 3), JSON.stringify(series));
+  const rpm = await page.evaluate(() => document.getElementById("chart-load-throughput").data[0].y);
+  assert.ok(rpm[2] > rpm[0], `requests/min should grow with clients: ${rpm}`);
+  assert.deepEqual(await page.$$eval("#stats-table tbody tr td:nth-child(2)", (c) => c.map((x) => x.textContent)), ["1", "2", "4"]);
+  await page.locator("#results").scrollIntoViewIfNeeded();
+  await shot("06-load-test");
+  // Reopened from history as a whole.
+  await page.getByRole("button", { name: "Open load test (3 levels) “e2e-load”" }).click();
+  await page.waitForFunction(() => document.getElementById("chart-load-latency")?.data?.length === 4);
+});
+
 test("platform warnings are shown prominently: connection limit, hidden tab", async () => {
   await configure({ clients: 8, perClient: 2, runName: "e2e-warnings" });
   await page.click("#start");
@@ -209,7 +229,7 @@ test("platform warnings are shown prominently: connection limit, hidden tab", as
   assert.match(live, /tab was hidden during the run/);
   assert.match(await text("#results-warnings"), /connections per host[\s\S]*tab was hidden/);
   await page.evaluate(() => window.scrollTo(0, 0));
-  await shot("06-warnings");
+  await shot("07-warnings");
 });
 
 test("payload from a JSONL file; the API key is remembered in this tab only when asked", async () => {
@@ -238,7 +258,7 @@ test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   assert.match(problem, /preflight OPTIONS/);
   assert.ok(!/TypeError/.test(problem));
   await page.locator("#problem").scrollIntoViewIfNeeded();
-  await shot("07-cors");
+  await shot("08-cors");
 });
 
 test("axe-core finds no serious or critical accessibility violations", async () => {
@@ -261,6 +281,6 @@ test("narrow screens: one column, no horizontal scrolling", async () => {
   };
   });
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px: ${wide.join(", ")}`);
-  await shot("08-mobile");
+  await shot("09-mobile");
   await page.setViewportSize({ width: 1360, height: 900 });
 });

@@ -34,7 +34,7 @@ function publicConfig() {
     model: $("model").value.trim(),
     headerNames: headers.ok ? Object.keys(headers.headers) : [],
     payload: $("payload").value,
-    clients: Number($("clients").value),
+    clients: $("clients").value.trim(),
     mode: document.querySelector('input[name="mode"]:checked').value,
     amount: Number($("amount").value),
     timeout: Number($("timeout").value),
@@ -115,8 +115,8 @@ function buildRun() {
   }
   const payload = validatePayload();
   if (!payload.ok) problems.push(["payload", payload.message]);
-  const clients = Number($("clients").value);
-  if (!Number.isInteger(clients) || clients < 1 || clients > 1000) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000."]);
+  const levels = parseLevels($("clients").value);
+  if (!levels) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000, or a list of them for a load test (e.g. 1, 2, 4, 8)."]);
   const mode = document.querySelector('input[name="mode"]:checked').value;
   const amount = Number($("amount").value);
   if (!(amount > 0) || (mode === "requests" && !Number.isInteger(amount))) problems.push(["amount", mode === "requests" ? "Requests per client must be a whole number ≥ 1." : "Seconds per client must be a positive number."]);
@@ -130,15 +130,22 @@ function buildRun() {
   }
   const apiKey = $("api-key").value;
   const runName = $("run-name").value.trim() || defaultRunName();
-  const run = { clients, payload: payload.payloads.length === 1 ? payload.payloads[0] : payload.payloads, runName };
+  const run = { payload: payload.payloads.length === 1 ? payload.payloads[0] : payload.payloads, runName };
   if (mode === "requests") run.nRequests = amount;
   else run.runDuration = amount;
   return {
-    message: { type: "start", endpoint: { baseUrl, model, apiKey: apiKey || undefined, headers: headers.ok ? headers.headers : {} }, run, timeout },
+    message: { type: "start", endpoint: { baseUrl, model, apiKey: apiKey || undefined, headers: headers.ok ? headers.headers : {} }, run, levels, timeout },
     runName,
-    expected: mode === "requests" ? clients * amount : null,
     durationS: mode === "duration" ? amount : null,
   };
+}
+
+/** "4" → [4]; "1, 2, 4" → a load test's levels. @returns {number[] | null} */
+function parseLevels(text) {
+  const parts = String(text).split(/[\s,;]+/).filter(Boolean);
+  const levels = parts.map(Number);
+  if (!levels.length || levels.length > 20 || !levels.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000)) return null;
+  return levels;
 }
 
 function defaultRunName() {
@@ -211,27 +218,33 @@ async function start(event) {
   const built = buildRun();
   if (!built) return;
   saveForm();
-  const record = { id: crypto.randomUUID(), name: built.runName, createdAt: Date.now(), status: "running", config: publicConfig(), files: {} };
-  active = { id: record.id, record, durationS: built.durationS };
+  const levels = built.message.levels;
+  active = { name: built.runName, group: levels.length > 1 ? built.runName : "", levels, index: 0, record: null, records: [], durationS: built.durationS, hidden: false, config: publicConfig() };
   $("start").disabled = true;
   $("stop").disabled = false;
   $("progress").removeAttribute("value");
   $("progress-text").textContent = "";
   $("live-state").textContent = `Running “${built.runName}”…`;
   showWarnings($("warnings"), []);
-  for (const id of ["live-completed", "live-failed", "live-ttft-p50", "live-ttft-p90", "live-ttlt-p50", "live-ttlt-p90", "live-rpm", "live-tps"]) $(id).textContent = "–";
+  resetLive();
   document.body.dataset.running = "true";
   worker.postMessage(built.message);
-  // Saved as "running" so that a page closed mid-run leaves a trace in history.
-  await putRun(record);
-  await refreshHistory();
+}
+
+function resetLive() {
+  for (const id of ["live-completed", "live-failed", "live-ttft-p50", "live-ttft-p90", "live-ttlt-p50", "live-ttlt-p90", "live-rpm", "live-tps"]) $(id).textContent = "–";
 }
 
 function stop() {
   if (!active) return;
   worker.postMessage({ type: "stop" });
   $("stop").disabled = true;
+  active.stopping = true;
   $("live-state").textContent = "Stopping: cancelling requests in flight and keeping the completed ones…";
+}
+
+function levelLabel() {
+  return active && active.levels.length > 1 ? `Level ${active.index + 1}/${active.levels.length} (${active.levels[active.index]} clients) · ` : "";
 }
 
 function onProgress(p) {
@@ -240,11 +253,11 @@ function onProgress(p) {
   if (p.expected) {
     $("progress").max = p.expected;
     $("progress").value = done;
-    $("progress-text").textContent = `${done} / ${p.expected} requests · ${p.inFlight} in flight · ${p.elapsedS.toFixed(1)} s`;
+    $("progress-text").textContent = `${levelLabel()}${done} / ${p.expected} requests · ${p.inFlight} in flight · ${p.elapsedS.toFixed(1)} s`;
   } else if (active?.durationS) {
     $("progress").max = active.durationS;
     $("progress").value = Math.min(p.elapsedS, active.durationS);
-    $("progress-text").textContent = `${p.elapsedS.toFixed(1)} / ${active.durationS} s · ${done} requests · ${p.inFlight} in flight`;
+    $("progress-text").textContent = `${levelLabel()}${p.elapsedS.toFixed(1)} / ${active.durationS} s · ${done} requests · ${p.inFlight} in flight`;
   }
   $("live-completed").textContent = String(p.completed);
   $("live-failed").textContent = String(p.failed);
@@ -254,23 +267,36 @@ function onProgress(p) {
   $("live-ttlt-p90").textContent = fmtMs(s.ttlt_p90);
   $("live-rpm").textContent = fmtNum(s.requests_per_minute, 1);
   $("live-tps").textContent = fmtNum(s.output_tokens_per_second, 1);
-  if (p.warnings) showWarnings($("warnings"), p.warnings);
 }
 
-async function onWorkerMessage(msg) {
+/** Worker messages other than progress are handled one at a time, in order. */
+let queue = Promise.resolve();
+function onWorkerMessage(msg) {
   if (msg.type === "progress") return onProgress(msg.progress);
+  queue = queue.then(() => handleMessage(msg)).catch((e) => showProblem("Something went wrong while saving the run.", [String(e?.message ?? e)]));
+}
+
+async function handleMessage(msg) {
+  if (msg.type === "level") {
+    // Saved as "running" so that a page closed mid-run leaves a trace in history.
+    active.index = msg.index;
+    active.record = { id: crypto.randomUUID(), name: msg.runName, group: active.group, clients: msg.clients, createdAt: Date.now(), status: "running", config: { ...active.config, clients: msg.clients }, files: {} };
+    if (msg.index > 0) resetLive();
+    $("live-state").textContent = `Running “${msg.runName}”…`;
+    await putRun(active.record);
+    await refreshHistory();
+    return;
+  }
   if (msg.type === "error") {
-    if (active) {
-      await deleteRun(active.id);
-      active = null;
-    }
+    if (active?.record) await deleteRun(active.record.id);
+    active = null;
     showProblem("The run could not start.", [msg.message]);
     finishUi("Idle.");
     await refreshHistory();
     return;
   }
-  if (msg.type !== "done" || !active) return;
-  const { record } = active;
+  if (msg.type !== "done" || !active?.record) return;
+  const record = active.record;
   const view = readRunFiles(msg.files);
   const info = { ...(msg.view.info ?? view.info) };
   if (active.hidden && !info.warnings?.some((w) => /hidden/i.test(w))) info.warnings = [...(info.warnings ?? []), HIDDEN_WARNING];
@@ -278,11 +304,16 @@ async function onWorkerMessage(msg) {
   record.status = info.interrupted ? "interrupted" : "complete";
   if (info.interrupted) record.note = "Stopped before all requests were sent; the completed responses are kept.";
   record.brief = briefOf(view, info);
-  active = null;
+  active.records.push(record);
   await putRun(record);
-  finishUi(`${record.status === "interrupted" ? "Stopped" : "Finished"}: ${record.brief.completed} responses, ${record.brief.failed} failed.`);
   showWarnings($("warnings"), info.warnings);
-  await showRecords([record]);
+  if (!msg.last) return;
+  const { records, group } = active;
+  active = null;
+  const ok = records.reduce((n, r) => n + r.brief.completed, 0), failed = records.reduce((n, r) => n + r.brief.failed, 0);
+  const stopped = records.some((r) => r.status === "interrupted");
+  finishUi(`${stopped ? "Stopped" : "Finished"}: ${ok} responses, ${failed} failed${records.length > 1 ? ` over ${records.length} levels` : ""}.`);
+  await showRecords(records, group);
   await refreshHistory();
   const errors = view.responses.map((r) => r.error).filter(Boolean);
   if (errors.length && errors.length === view.responses.length) {
@@ -318,13 +349,18 @@ function finishUi(text) {
 
 // ---------- results ----------
 
-async function showRecords(records) {
+/**
+ * @param {any[]} records one run, several to compare, or the levels of a load test
+ * @param {string} [group] the load test's name when `records` are its levels
+ */
+async function showRecords(records, group = "") {
   shown = records;
   const section = $("results");
   section.hidden = false;
   const views = records.map((r) => ({ record: r, view: readRunFiles(r.files) }));
   const meta = $("results-meta");
-  if (records.length === 1) {
+  const single = records.length === 1;
+  if (single) {
     const { record, view } = views[0];
     const c = record.config ?? {};
     const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, view.summary.clients && `${view.summary.clients} clients`, view.info.protocol, record.status === "interrupted" ? "interrupted" : null];
@@ -333,16 +369,17 @@ async function showRecords(records) {
     showWarnings($("results-warnings"), [...new Set([...(view.info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
     fillStatsTable(view.stats);
     fillResponses(view.responses);
-    document.querySelector(".responses").hidden = false;
   } else {
-    $("results-title").textContent = `Comparing ${records.length} runs`;
-    meta.textContent = records.map((r) => `“${r.name}”`).join(" vs ");
-    showWarnings($("results-warnings"), []);
+    $("results-title").textContent = group ? `Load test “${group}”: ${records.length} levels` : `Comparing ${records.length} runs`;
+    meta.textContent = group ? `${records.map((r) => r.clients ?? readRunFiles(r.files).summary.clients).join(", ")} concurrent clients · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
+    showWarnings($("results-warnings"), [...new Set(records.flatMap((r) => r.brief?.warnings ?? []))]);
     fillCompareTable(views);
-    document.querySelector(".responses").hidden = true;
   }
-  $("export-zip").hidden = $("export-html").hidden = records.length !== 1;
-  await renderCharts($("charts"), views.map(({ record, view }) => ({ name: record.name, responses: view.responses })));
+  document.querySelector(".responses").hidden = !single;
+  document.querySelector("#results h3").hidden = !single;
+  $("export-zip").hidden = $("export-html").hidden = !single;
+  const loadTest = group ? views.map(({ view }) => ({ clients: view.summary.clients, stats: view.stats })) : undefined;
+  await renderCharts($("charts"), views.map(({ record, view }) => ({ name: record.name, responses: view.responses })), loadTest);
 }
 
 function cell(tag, text, attrs = {}) {
@@ -377,13 +414,13 @@ function fillStatsTable(stats) {
 
 function fillCompareTable(views) {
   const head = $("stats-table").tHead.rows[0];
-  head.replaceChildren(...["Run", "TTFT p50", "TTFT p90", "TTLT p50", "TTLT p90", "Req/min", "Failed"].map((t) => cell("th", t, { scope: "col" })));
+  head.replaceChildren(...["Run", "Clients", "TTFT p50", "TTFT p90", "TTLT p50", "TTLT p90", "Req/min", "Output tok/s", "Failed"].map((t) => cell("th", t, { scope: "col" })));
   const body = $("stats-table").tBodies[0];
   body.replaceChildren();
   for (const { record, view } of views) {
     const s = view.stats;
     const tr = document.createElement("tr");
-    tr.append(cell("th", record.name, { scope: "row" }), ...[fmtMs(s["time_to_first_token-p50"]), fmtMs(s["time_to_first_token-p90"]), fmtMs(s["time_to_last_token-p50"]), fmtMs(s["time_to_last_token-p90"]), fmtNum(s.requests_per_minute), String(s.failed_requests ?? 0)].map((v) => cell("td", v)));
+    tr.append(cell("th", record.name, { scope: "row" }), ...[String(view.summary.clients ?? "–"), fmtMs(s["time_to_first_token-p50"]), fmtMs(s["time_to_first_token-p90"]), fmtMs(s["time_to_last_token-p50"]), fmtMs(s["time_to_last_token-p90"]), fmtNum(s.requests_per_minute), fmtNum(s.output_tps), String(s.failed_requests ?? 0)].map((v) => cell("td", v)));
     body.append(tr);
   }
 }
@@ -423,6 +460,7 @@ async function refreshHistory() {
   const body = $("history-table").tBodies[0];
   body.replaceChildren();
   $("history-status").textContent = runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"} saved in this browser.` : "No runs yet. Finished and stopped runs are saved here, in this browser only.";
+  const groupsSeen = new Set();
   for (const r of runs) {
     const tr = document.createElement("tr");
     tr.dataset.id = r.id;
@@ -440,6 +478,14 @@ async function refreshHistory() {
     open.disabled = r.status === "running";
     open.addEventListener("click", () => showRecords([r]).then(() => $("results").scrollIntoView({ behavior: "smooth" })));
     name.append(open);
+    if (r.group && !groupsSeen.has(r.group)) {
+      groupsSeen.add(r.group);
+      const all = runs.filter((x) => x.group === r.group && x.files?.["responses.jsonl"]).sort((a, b) => (a.clients ?? 0) - (b.clients ?? 0));
+      const g = cell("button", `Open load test (${all.length} levels)`, { type: "button", class: "link small-link", "aria-label": `Open load test (${all.length} levels) “${r.group}”` });
+      g.disabled = all.length < 2;
+      g.addEventListener("click", () => showRecords(all, r.group).then(() => $("results").scrollIntoView({ behavior: "smooth" })));
+      name.append(document.createElement("br"), g);
+    }
     const status = cell("td", "");
     const badge = cell("span", r.status, { class: `badge ${r.status}` });
     if (r.note) badge.title = r.note;

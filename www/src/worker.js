@@ -1,6 +1,7 @@
 // The engine runs here, in a dedicated Web Worker, so the page's rendering and charting never
-// delay a chunk's timestamp. Messages in: {type:"start", endpoint, run, timeout} and {type:"stop"}.
-// Messages out: progress, done (files + JSON view) and error.
+// delay a chunk's timestamp. In: {type:"start", endpoint, run, levels, timeout} and {type:"stop"}.
+// `levels` is the clients sequence: one run per level (a load test), or a single level.
+// Out: level (a run starts), progress, done (files + JSON view; `last` after the final level), error.
 import { init, OpenAIEndpoint, Runner } from "./pkg/index.js";
 
 /** @type {AbortController | null} */
@@ -18,19 +19,28 @@ self.onmessage = async (event) => {
   try {
     await init();
     const runner = new Runner({ endpoint: new OpenAIEndpoint(msg.endpoint), timeout: msg.timeout });
-    const result = await runner.run({
-      ...msg.run,
-      signal: controller.signal,
-      progressIntervalMs: 250,
-      onProgress: (p) => self.postMessage({ type: "progress", progress: p }),
-    });
-    // Serialising the result happens after the run, never while requests are in flight.
-    self.postMessage({ type: "done", files: result.toFiles(), view: { stats: result.stats, info: result.info, summary: result.summary } });
+    const levels = msg.levels;
+    for (let i = 0; i < levels.length; i++) {
+      const clients = levels[i];
+      // LLMeter's load-test folder names: {testName}/{clients:05}-clients.
+      const runName = levels.length > 1 ? `${msg.run.runName}/${String(clients).padStart(5, "0")}-clients` : msg.run.runName;
+      self.postMessage({ type: "level", index: i, clients, runName });
+      const result = await runner.run({
+        ...msg.run,
+        clients,
+        runName,
+        signal: controller.signal,
+        progressIntervalMs: 250,
+        onProgress: (p) => self.postMessage({ type: "progress", progress: p }),
+      });
+      // Serialising the result happens after the run, never while requests are in flight.
+      const stopped = controller.signal.aborted;
+      self.postMessage({ type: "done", files: result.toFiles(), view: { stats: result.stats, info: result.info, summary: result.summary }, last: stopped || i === levels.length - 1 });
+      if (stopped) break;
+    }
   } catch (e) {
     self.postMessage({ type: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   } finally {
     controller = null;
   }
 };
-
-self.postMessage({ type: "ready" });
