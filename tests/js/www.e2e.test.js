@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { createServer } from "node:http";
 import { startSim, ROOT } from "./sim.js";
 import { launchChromium } from "./browser.js";
 import { serveWww } from "../../scripts/serve-www.mjs";
@@ -172,6 +173,42 @@ test("export a run as zip, delete it, import it back; HTML report", async () => 
   assert.match(html, /<h1>e2e-full<\/h1>/);
   assert.equal((html.match(/<img src="data:image\/svg\+xml/g) ?? []).length, 4);
   assert.ok(!html.includes(SECRET));
+});
+
+test("upload through a user-entered presign endpoint (presign, then PUT of the zip)", async () => {
+  // A presign service and object store in one small real HTTP server, allowing this page's origin.
+  const objects = new Map(), presigned = [];
+  const server = createServer(async (req, res) => {
+    const cors = { "access-control-allow-origin": site.origin, "access-control-allow-headers": "content-type", "access-control-allow-methods": "POST, PUT" };
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+    if (req.method === "POST" && req.url === "/presign") {
+      const { key, contentType } = JSON.parse(body.toString());
+      presigned.push({ key, contentType });
+      return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/bucket/${key}?X-Amz-Signature=t` }));
+    }
+    if (req.method === "PUT" && req.url.startsWith("/bucket/")) {
+      objects.set(req.url.split("?")[0].slice("/bucket/".length), { type: req.headers["content-type"], body });
+      return res.writeHead(200, cors).end();
+    }
+    res.writeHead(404, cors).end();
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    await page.click("details:has(#presign-url) > summary");
+    await page.fill("#presign-url", `http://127.0.0.1:${server.address().port}/presign`);
+    await historyRow("e2e-full").getByRole("button", { name: "Upload “e2e-full” via the presign endpoint" }).click();
+    await page.waitForFunction(() => /^Uploaded “e2e-full” as e2e-full\.zip/.test(document.getElementById("history-status").textContent));
+    assert.deepEqual(presigned, [{ key: "e2e-full.zip", contentType: "application/zip" }]);
+    const obj = objects.get("e2e-full.zip");
+    assert.equal(obj.type, "application/zip");
+    assert.equal(obj.body.subarray(0, 2).toString(), "PK");
+    assert.ok(obj.body.includes("e2e-full/responses.jsonl") && !obj.body.includes(SECRET));
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test("share link carries the configuration without secrets", async () => {

@@ -379,7 +379,7 @@ async function showRecords(records, group = "") {
   document.querySelector("#results h3").hidden = !single;
   $("export-zip").hidden = $("export-html").hidden = !single;
   const loadTest = group ? views.map(({ view }) => ({ clients: view.summary.clients, stats: view.stats })) : undefined;
-  await renderCharts($("charts"), views.map(({ record, view }) => ({ name: record.name, responses: view.responses })), loadTest);
+  await renderCharts($("charts"), views.map(({ record, view }) => ({ name: group ? record.name.slice(group.length + 1) : record.name, responses: view.responses })), loadTest);
 }
 
 function cell(tag, text, attrs = {}) {
