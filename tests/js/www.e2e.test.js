@@ -57,6 +57,16 @@ async function configure({ base = sim.base, clients = 4, perClient = 6, maxToken
 const text = (sel) => page.textContent(sel);
 const historyRow = (name) => page.locator("#history-table tbody tr", { has: page.getByRole("button", { name: `Open run “${name}”` }) });
 
+async function seriousA11yViolations() {
+  await page.addScriptTag({ path: path.join(ROOT, "node_modules/axe-core/axe.min.js") });
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+}
+
+test("the empty page passes axe-core with no serious or critical violations", async () => {
+  assert.deepEqual(await seriousA11yViolations(), []);
+});
+
 test("payload editor points at the exact line of a JSON or JSONL error", async () => {
   await page.fill("#payload", '{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}\n{"messages": [}\n{"messages": []}');
   assert.match(await text("#payload-status"), /^Line 2 is not valid JSON/);
@@ -298,13 +308,10 @@ test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   await shot("08-cors");
 });
 
-test("axe-core finds no serious or critical accessibility violations", async () => {
+test("with results and charts, axe-core finds no serious or critical accessibility violations", async () => {
   await historyRow("e2e-full").getByRole("button", { name: "Open run “e2e-full”" }).click();
   await page.waitForSelector("#chart-box .box");
-  await page.addScriptTag({ path: path.join(ROOT, "node_modules/axe-core/axe.min.js") });
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`), []);
+  assert.deepEqual(await seriousA11yViolations(), []);
 });
 
 test("narrow screens: one column, no horizontal scrolling", async () => {

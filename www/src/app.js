@@ -249,7 +249,7 @@ function levelLabel() {
 
 function onProgress(p) {
   const s = p.stats ?? {};
-  const done = p.completed + p.failed;
+  const done = p.completed; // finished requests, failed ones included
   if (p.expected) {
     $("progress").max = p.expected;
     $("progress").value = done;

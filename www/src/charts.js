@@ -68,6 +68,13 @@ export async function renderCharts(container, runs, loadTest) {
     container.textContent = "Charts are unavailable: Plotly did not load.";
     return;
   }
+  if (runs.every((run) => metricMs(run.responses, "time_to_last_token").length === 0)) {
+    const p = document.createElement("p");
+    p.className = "muted empty-charts";
+    p.textContent = "No successful responses, so nothing to chart.";
+    container.append(p);
+    return;
+  }
   const many = runs.length > 1;
   const figures = loadTest && loadTest.length > 1 ? loadTestFigures(loadTest) : [];
   for (const [key, label] of METRICS) {
