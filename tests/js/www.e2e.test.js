@@ -92,6 +92,7 @@ test("a run in the worker: live progress, final stats, charts drawn, key never s
     return done > 0 && bar.value < bar.max;
   });
   assert.match(await text("#progress-text"), /\/ 32 requests/);
+  await page.waitForFunction(() => document.querySelector('#history-table tr[data-status="running"] .badge')?.textContent === "running");
   assert.ok(page.workers().length >= 1, "the engine runs in a Web Worker");
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot("02-running");

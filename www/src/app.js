@@ -456,7 +456,7 @@ function showResponse(r, i, tr) {
 // ---------- history ----------
 
 async function refreshHistory() {
-  const runs = await listRuns(active?.id ?? null);
+  const runs = await listRuns(active?.record?.id ?? null);
   const body = $("history-table").tBodies[0];
   body.replaceChildren();
   $("history-status").textContent = runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"} saved in this browser.` : "No runs yet. Finished and stopped runs are saved here, in this browser only.";
