@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 [ -f pkg/index.js ] || { echo "[build-www] pkg/ is not built: run scripts/build.sh" >&2; exit 1; }
 rm -rf www/dist && mkdir -p www/dist/vendor www/dist/pkg
 cp www/src/*.html www/src/*.css www/src/*.js www/dist/
+cp -r www/src/texts www/dist/texts
 cp pkg/*.js pkg/*.wasm www/dist/pkg/
 cp node_modules/plotly.js-dist-min/plotly.min.js www/dist/vendor/plotly.min.js
 echo "[build-www] www/dist: $(du -sh www/dist | cut -f1) (serve with: node scripts/serve-www.mjs)"

@@ -3,7 +3,7 @@ import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.j
 import { putRun, getRun, deleteRun, listRuns } from "./history.js";
 import { makeZip, readZip } from "./zip.js";
 import { readRunFiles, fmtMs, fmtNum, statRows } from "./results.js";
-import { renderCharts, chartImages } from "./charts.js";
+import { renderCharts, chartImages, prependFigures } from "./charts.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
 import { reportHtml } from "./report.js";
 import { encodeShare, decodeShare } from "./share.js";
@@ -39,7 +39,21 @@ function publicConfig() {
     amount: Number($("amount").value),
     timeout: Number($("timeout").value),
     runName: $("run-name").value.trim(),
+    experiment: experiment(),
+    heatmap: { source: $("hm-source").value, inputs: $("hm-inputs").value, outputs: $("hm-outputs").value, perCell: $("hm-per-cell").value, clients: $("hm-clients").value, tokenizer: $("hm-tokenizer").value, tokenizerUrl: $("hm-tok-url").value },
   };
+}
+
+const experiment = () => (document.querySelector('input[name="experiment"]:checked')?.value === "heatmap" && !$("experiment-choice").hidden ? "heatmap" : "load");
+
+/** Shows the fields of the chosen experiment and of the chosen source/tokenizer. */
+function updateExperiment() {
+  const heatmap = experiment() === "heatmap";
+  $("heatmap-fields").hidden = !heatmap;
+  $("load-fields").hidden = heatmap;
+  $("hm-file-label").hidden = $("hm-source").value !== "file";
+  $("hm-tok-url-label").hidden = $("hm-tokenizer").value !== "url";
+  $("hm-tok-file-label").hidden = $("hm-tokenizer").value !== "file";
 }
 
 function applyConfig(c) {
@@ -55,6 +69,18 @@ function applyConfig(c) {
   set("run-name", c.runName);
   if (Array.isArray(c.headerNames) && c.headerNames.length && !$("headers").value) $("headers").value = c.headerNames.map((h) => `${h}: `).join("\n");
   if (c.mode === "duration" || c.mode === "requests") document.querySelector(`input[name="mode"][value="${c.mode}"]`).checked = true;
+  const h = c.heatmap;
+  if (h && typeof h === "object") {
+    if (["bundled", "file"].includes(h.source)) $("hm-source").value = h.source;
+    if (["whitespace", "url", "file"].includes(h.tokenizer)) $("hm-tokenizer").value = h.tokenizer;
+    set("hm-inputs", h.inputs);
+    set("hm-outputs", h.outputs);
+    set("hm-per-cell", h.perCell);
+    set("hm-clients", h.clients);
+    set("hm-tok-url", h.tokenizerUrl);
+  }
+  if (c.experiment === "heatmap") document.querySelector('input[name="experiment"][value="heatmap"]').checked = true;
+  updateExperiment();
   updateMode();
   validatePayload();
 }
@@ -95,8 +121,45 @@ function validatePayload() {
   return check;
 }
 
+/** Lengths like "10, 50, 200". @returns {number[] | null} */
+function parseLengths(text) {
+  const xs = String(text).split(/[\s,;]+/).filter(Boolean).map(Number);
+  return xs.length && xs.length <= 12 && xs.every((n) => Number.isInteger(n) && n >= 1 && n <= 100000) ? xs : null;
+}
+
+/** The heatmap's part of the worker message, or problems. */
+async function buildHeatmap(problems) {
+  const inputLengths = parseLengths($("hm-inputs").value), outputLengths = parseLengths($("hm-outputs").value);
+  if (!inputLengths) problems.push(["hm-inputs", "Input lengths must be whole numbers of tokens, e.g. 10, 50, 200, 500."]);
+  if (!outputLengths) problems.push(["hm-outputs", "Output lengths must be whole numbers of tokens, e.g. 16, 64, 256."]);
+  const perCell = Number($("hm-per-cell").value), clients = Number($("hm-clients").value);
+  if (!(Number.isInteger(perCell) && perCell >= 1)) problems.push(["hm-per-cell", "Requests per cell must be a whole number ≥ 1."]);
+  if (!(Number.isInteger(clients) && clients >= 1 && clients <= 1000)) problems.push(["hm-clients", "Clients must be a whole number from 1 to 1000."]);
+  let sourceText = "";
+  if ($("hm-source").value === "file") {
+    const f = $("hm-file").files[0];
+    if (!f) problems.push(["hm-file", "Choose a text file for the prompts, or use the bundled text."]);
+    else sourceText = await f.text();
+  } else {
+    const res = await fetch(new URL("./texts/lighthouse.txt", import.meta.url));
+    sourceText = res.ok ? await res.text() : "";
+    if (!sourceText) problems.push(["hm-source", "The bundled text could not be loaded."]);
+  }
+  let tokenizer = { kind: "whitespace" };
+  if ($("hm-tokenizer").value === "url") {
+    const url = $("hm-tok-url").value.trim();
+    if (!/^https?:\/\//.test(url)) problems.push(["hm-tok-url", "The tokenizer URL must be an http(s) URL of a tokenizer.json."]);
+    tokenizer = { kind: "url", url };
+  } else if ($("hm-tokenizer").value === "file") {
+    const f = $("hm-tok-file").files[0];
+    if (!f) problems.push(["hm-tok-file", "Choose a tokenizer.json file."]);
+    else tokenizer = { kind: "json", json: await f.text(), name: f.name };
+  }
+  return { heatmap: { sourceText, inputLengths, outputLengths, requestsPerCombination: perCell, clients }, tokenizer };
+}
+
 /** Reads and checks the whole form; returns the worker message or shows what is wrong. */
-function buildRun() {
+async function buildRun() {
   const problems = [];
   const baseUrl = $("base-url").value.trim();
   const model = $("model").value.trim();
@@ -113,6 +176,19 @@ function buildRun() {
     $("headers").closest("details").open = true;
     problems.push(["headers", headers.message]);
   }
+  if (experiment() === "heatmap") {
+    const hm = await buildHeatmap(problems);
+    const timeout = Number($("timeout").value);
+    if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
+    if (problems.length) return reject(problems);
+    const runName = ($("run-name").value.trim() || defaultRunName()).replace(/[\/\\]/g, "-");
+    hm.heatmap.testName = runName;
+    return {
+      message: { type: "start", experiment: "heatmap", endpoint: { baseUrl, model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} }, ...hm, timeout },
+      runName,
+      durationS: null,
+    };
+  }
   const payload = validatePayload();
   if (!payload.ok) problems.push(["payload", payload.message]);
   const levels = parseLevels($("clients").value);
@@ -123,11 +199,7 @@ function buildRun() {
   const timeout = Number($("timeout").value);
   if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
   for (const id of ["base-url", "model", "clients", "amount", "timeout"]) $(id).setAttribute("aria-invalid", String(problems.some((p) => p[0] === id)));
-  if (problems.length) {
-    showProblem("Please fix the configuration:", problems.map((p) => p[1]));
-    $(problems[0][0]).focus();
-    return null;
-  }
+  if (problems.length) return reject(problems);
   const apiKey = $("api-key").value;
   const runName = $("run-name").value.trim() || defaultRunName();
   const run = { payload: payload.payloads.length === 1 ? payload.payloads[0] : payload.payloads, runName };
@@ -146,6 +218,13 @@ function parseLevels(text) {
   const levels = parts.map(Number);
   if (!levels.length || levels.length > 20 || !levels.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000)) return null;
   return levels;
+}
+
+function reject(problems) {
+  for (const id of ["base-url", "model", "clients", "amount", "timeout"]) $(id).setAttribute("aria-invalid", String(problems.some((p) => p[0] === id)));
+  showProblem("Please fix the configuration:", problems.map((p) => p[1]));
+  $(problems[0][0]).focus();
+  return null;
 }
 
 function defaultRunName() {
@@ -192,6 +271,17 @@ function showWarnings(el, warnings) {
 
 // ---------- running ----------
 
+/** The heatmap needs the package's experiments (js/experiments.js); offered only when present. */
+async function detectExperiments(config) {
+  try {
+    const pkg = await import("./pkg/index.js");
+    if (typeof pkg.LatencyHeatmap !== "function") return;
+    $("experiment-choice").hidden = false;
+    if (config?.experiment === "heatmap") document.querySelector('input[name="experiment"][value="heatmap"]').checked = true;
+    updateExperiment();
+  } catch {}
+}
+
 /** The worker cannot see the page's visibility; the page notes a hidden tab during a run. */
 function watchVisibility() {
   document.addEventListener("visibilitychange", () => {
@@ -215,10 +305,10 @@ async function start(event) {
   event?.preventDefault();
   if (active) return;
   clearProblem();
-  const built = buildRun();
+  const built = await buildRun();
   if (!built) return;
   saveForm();
-  const levels = built.message.levels;
+  const levels = built.message.levels ?? [built.message.heatmap.clients];
   active = { name: built.runName, group: levels.length > 1 ? built.runName : "", levels, index: 0, record: null, records: [], durationS: built.durationS, hidden: false, config: publicConfig() };
   $("start").disabled = true;
   $("stop").disabled = false;
@@ -379,7 +469,22 @@ async function showRecords(records, group = "") {
   document.querySelector("#results h3").hidden = !single;
   $("export-zip").hidden = $("export-html").hidden = !single;
   const loadTest = group ? views.map(({ view }) => ({ clients: view.summary.clients, stats: view.stats })) : undefined;
+  if (single && records[0].files["heatmap.json"]) return renderHeatmap(records[0], views[0].view);
   await renderCharts($("charts"), views.map(({ record, view }) => ({ name: group ? record.name.slice(group.length + 1) : record.name, responses: view.responses })), loadTest);
+}
+
+/** A LatencyHeatmap run: the package's figures (TTFT/TTLT over input × output tokens), then ours. */
+async function renderHeatmap(record, view) {
+  await renderCharts($("charts"), [{ name: record.name, responses: view.responses }]);
+  try {
+    const { LatencyHeatmapResult } = await import("./pkg/index.js");
+    const prefix = `${safeName(record.name)}/${String(view.summary.clients).padStart(5, "0")}-clients/`;
+    const files = Object.fromEntries(Object.entries(record.files).map(([k, v]) => [prefix + k, v]));
+    const figures = await (await LatencyHeatmapResult.fromFiles(files)).figures();
+    await prependFigures($("charts"), figures);
+  } catch (e) {
+    showWarnings($("results-warnings"), [`The heatmap could not be drawn: ${e?.message ?? e}`]);
+  }
 }
 
 function cell(tag, text, attrs = {}) {
@@ -682,6 +787,9 @@ function init() {
   $("remember-key").addEventListener("change", saveForm);
   $("api-key").addEventListener("input", () => $("remember-key").checked && sessionStorage.setItem(KEY_STORAGE, $("api-key").value));
   for (const el of document.querySelectorAll('input[name="mode"]')) el.addEventListener("change", updateMode);
+  for (const el of document.querySelectorAll('input[name="experiment"]')) el.addEventListener("change", updateExperiment);
+  for (const id of ["hm-source", "hm-tokenizer"]) $(id).addEventListener("change", updateExperiment);
+  detectExperiments(fromHash ?? stored);
   $("compare").addEventListener("click", compareSelected);
   $("export-zip").addEventListener("click", () => shown.length === 1 && exportZip(shown[0]));
   $("export-html").addEventListener("click", exportHtml);

@@ -18,6 +18,7 @@ self.onmessage = async (event) => {
   controller = new AbortController();
   try {
     await init();
+    if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal);
     const runner = new Runner({ endpoint: new OpenAIEndpoint(msg.endpoint), timeout: msg.timeout });
     const levels = msg.levels;
     for (let i = 0; i < levels.length; i++) {
@@ -44,3 +45,19 @@ self.onmessage = async (event) => {
     controller = null;
   }
 };
+
+/** LatencyHeatmap (from the package's experiments, when built with them): one run over all cells. */
+async function runHeatmap(msg, signal) {
+  const pkg = await import("./pkg/index.js");
+  const { Tokenizer } = await import("./pkg/tokenizer.js");
+  const h = msg.heatmap;
+  let tokenizer;
+  if (msg.tokenizer?.kind === "url") tokenizer = await Tokenizer.fromUrl(msg.tokenizer.url);
+  else if (msg.tokenizer?.kind === "json") tokenizer = await Tokenizer.fromJSON(msg.tokenizer.json, msg.tokenizer.name);
+  const endpoint = new OpenAIEndpoint(msg.endpoint);
+  const heatmap = new pkg.LatencyHeatmap({ endpoint, sourceText: h.sourceText, clients: h.clients, inputLengths: h.inputLengths, outputLengths: h.outputLengths, requestsPerCombination: h.requestsPerCombination, tokenizer, testName: h.testName, timeout: msg.timeout });
+  self.postMessage({ type: "level", index: 0, clients: h.clients, runName: h.testName });
+  const result = await heatmap.run({ signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
+  const r = result.result;
+  self.postMessage({ type: "done", files: { ...r.toFiles(), "heatmap.json": JSON.stringify(result.plan, null, 4) }, view: { stats: r.stats, info: r.info, summary: r.summary }, last: true });
+}
