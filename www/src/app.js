@@ -51,6 +51,8 @@ function updateExperiment() {
   const heatmap = experiment() === "heatmap";
   $("heatmap-fields").hidden = !heatmap;
   $("load-fields").hidden = heatmap;
+  $("payload-section").hidden = heatmap; // the heatmap makes its own prompts
+  $("run-step").textContent = heatmap ? "2" : "3";
   $("hm-file-label").hidden = $("hm-source").value !== "file";
   $("hm-tok-url-label").hidden = $("hm-tokenizer").value !== "url";
   $("hm-tok-file-label").hidden = $("hm-tokenizer").value !== "file";

@@ -138,11 +138,11 @@ export async function prependFigures(container, figures) {
   for (const [name, fig] of Object.entries(figures)) {
     const div = document.createElement("div");
     div.className = "chart";
-    div.id = `chart-${name.replace(/[^\w-]/g, "-")}`;
+    div.id = `chart-heatmap-${name.replace(/[^\w-]/g, "-")}`;
     div.setAttribute("role", "figure");
     div.setAttribute("aria-label", fig.layout?.title?.text ?? fig.layout?.title ?? name);
     container.insertBefore(div, first);
-    const layout = { ...fig.layout, height: 300, margin: { l: 60, r: 16, t: 40, b: 52 }, paper_bgcolor: "rgba(0,0,0,0)", font: { family: "system-ui, sans-serif", size: 12, color: "#334155" } };
+    const layout = { ...fig.layout, height: 340, autosize: true, width: undefined, paper_bgcolor: "rgba(0,0,0,0)", font: { family: "system-ui, sans-serif", size: 12, color: "#334155" } };
     await Plotly.newPlot(div, fig.data, layout, { responsive: true, displaylogo: false });
   }
 }
