@@ -689,6 +689,27 @@ export class ResultStore {
     }
   }
 
+  /**
+   * Saves a finished or imported result (e.g. from `resultFromFolder`).
+   * @param {Result} result
+   * @param {{ group?: string }} [options]
+   * @returns {Promise<string>} the stored run's id
+   */
+  async save(result, options = {}) {
+    const id = newId();
+    const summary = result.summary;
+    const rec = { id, group: options.group ?? "", name: summary.run_name ?? id, status: "running", startedAt: Date.now(), endedAt: null, responses: 0, unsaved: null, endpoint: {}, summary: null, stats: null, files: null, runConfig: result.runConfig };
+    const tx = this._db.transaction("runs", "readwrite");
+    tx.objectStore("runs").put(rec);
+    try {
+      await committed(tx);
+      await this._saveFinal(id, result);
+    } catch (err) {
+      throw storeError(err, "saving the result");
+    }
+    return id;
+  }
+
   /** @private @param {string} id @param {Result} result */
   async _saveFinal(id, result) {
     const files = result.toFiles();
