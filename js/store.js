@@ -127,7 +127,7 @@ function importEntries(entries) {
   const files = {};
   norm.forEach(([, content], i) => {
     const rel = layout.paths[i];
-    if (rel === null || rel.split("/").some((s) => s.startsWith("."))) return; // outside, or hidden (.DS_Store)
+    if (rel === null || rel.split("/").some((/** @type {string} */ s) => s.startsWith("."))) return; // outside, or hidden (.DS_Store)
     const text = typeof content === "string" ? content : isTextFile(rel) ? decoder.decode(content) : content;
     files[rel] = typeof text === "string" ? scrubFile(rel, text) ?? text : text;
   });
@@ -243,7 +243,6 @@ export async function upload(filesOrResult, options) {
   const done = Array.isArray(resume) ? resume : resume?.uploaded ?? [];
   const plan = new Uploads(entries.map((e) => e.key), done, retries + 1, retryDelayMs, 8000);
   const total = entries.length;
-  let finished = 0;
   let bytes = 0;
   const doneCount = () => plan.doneKeys().length;
   /** @type {(() => void)[]} */
@@ -260,7 +259,7 @@ export async function upload(filesOrResult, options) {
       const parsed = new URL(url);
       if (parsed.username || parsed.password) throw new TypeError(`the URL for ${e.key} carries credentials; use a presigned URL`);
       const res = await doFetch(url, {
-        method: "PUT", body: e.body, headers: { "content-type": e.type },
+        method: "PUT", body: /** @type {BodyInit} */ (/** @type {unknown} */ (e.body)), headers: { "content-type": e.type },
         credentials: "omit", mode: "cors", cache: "no-store", redirect: "error", signal,
       });
       status = res.status;
@@ -277,8 +276,6 @@ export async function upload(filesOrResult, options) {
     const failure = retryIn < 0 && !(status >= 200 && status < 300) ? plan.failures().find(([k]) => k === e.key)?.[1] : undefined;
     onProgress?.({ key: e.key, event: retryIn >= 0 ? "retry" : failure ? "failed" : "done", done: doneCount(), total, bytes, error: failure ?? (retryIn >= 0 ? detail : undefined) });
     if (retryIn >= 0) setTimeout(wake, retryIn);
-    finished++;
-    wake();
   }
 
   /** @type {Promise<void>[]} */
@@ -290,7 +287,7 @@ export async function upload(filesOrResult, options) {
     if (next.finished) break;
     if (next.start !== undefined) {
       active++;
-      running.push(put(next.start).finally(() => { active--; }));
+      running.push(put(next.start).finally(() => { active--; wake(); }));
       continue;
     }
     await new Promise((resolve) => {
@@ -676,7 +673,7 @@ export class ResultStore {
       if (failure) {
         const what = unsavedCount ? `${unsavedCount} of ${total} responses were not saved during the run` : "the run was not saved completely";
         const msg = `${what}: ${failure.message}`;
-        const info = result.info;
+        const info = /** @type {any} */ (result.info);
         info.unsaved = msg;
         info.warnings.push(`Result store: ${msg}`);
         await this._markUnsaved(id, msg).catch(() => {});

@@ -127,7 +127,7 @@ test("upload: expired and tampered URLs fail with the file and status; 4xx is no
   urls[prefix + "stats.json"] = urls[prefix + "stats.json"].replace(/X-Amz-Signature=(.)/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
   let puts = 0;
   const counting = (...a) => { puts++; return fetch(...a); };
-  const err = await upload(files, { urls, fetch: counting }).catch((e) => e);
+  const err = await upload(files, { urls, prefix, fetch: counting }).catch((e) => e);
   assert.ok(err instanceof UploadError, String(err));
   assert.equal(puts, Object.keys(files).length, "4xx is not retried");
   const byKey = Object.fromEntries(err.failures.map((f) => [f.key, f.message]));
@@ -140,7 +140,7 @@ test("upload: expired and tampered URLs fail with the file and status; 4xx is no
   urls[prefix + "summary.json"] = (await s3.call("presign", { key: prefix + "summary.json", content_type: "application/json" })).url;
   urls[prefix + "stats.json"] = (await s3.call("presign", { key: prefix + "stats.json", content_type: "application/json" })).url;
   puts = 0;
-  const done = await upload(files, { urls, fetch: counting, resume: err.state });
+  const done = await upload(files, { urls, prefix, fetch: counting, resume: err.state });
   assert.equal(puts, 2);
   assert.equal(done.uploaded.length, Object.keys(files).length);
   assert.equal(Object.keys((await s3.call("list", { prefix })).keys).length, Object.keys(files).length);
