@@ -191,7 +191,7 @@ test("chromium: upload a stored load test to S3 via presigned URLs; expired and 
       return url;
     }
     const { url } = await s3.call("presign", { key, content_type: contentType });
-    if (mode === "tampered" && key.endsWith("00002-clients/stats.json")) return url.replace(/X-Amz-Signature=(.)/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
+    if (mode === "tampered" && key.endsWith("00003-clients/stats.json")) return url.replace(/X-Amz-Signature=(.)/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
     return url;
   });
   await page.evaluate(async ({ base, payload }) => {
@@ -239,7 +239,7 @@ test("chromium: upload a stored load test to S3 via presigned URLs; expired and 
     return upload(files, { prefix: "browser/tampered/", presign: (k, t) => window.presignFromTest(k, t) }).then(() => null, (e) => e.failures);
   });
   assert.equal(tamperedFresh.length, 1);
-  assert.match(tamperedFresh[0].message, /^browser\/tampered\/00002-clients\/stats\.json: HTTP 403 \(SignatureDoesNotMatch/);
+  assert.match(tamperedFresh[0].message, /^browser\/tampered\/00003-clients\/stats\.json: HTTP 403 \(SignatureDoesNotMatch/);
 
   for (const r of requests) {
     const h = await r.allHeaders();
