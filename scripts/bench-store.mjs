@@ -25,7 +25,7 @@ try {
       const ttft = 0.05 + (i % 97) / 1000, ttlt = ttft + 0.2 + (i % 89) / 500;
       lines.push(JSON.stringify({ response_text: "lorem ipsum dolor sit amet ".repeat(4), input_payload: { messages: [{ role: "user", content: `question ${i % 50}` }], max_tokens: 64, model: "m", stream: true }, id: `r${i}`, input_prompt: `question ${i % 50}`, time_to_first_token: ttft, time_to_last_token: ttlt, num_tokens_input: 12, num_tokens_output: 64, num_tokens_input_cached: null, num_tokens_output_reasoning: null, time_per_output_token: (ttlt - ttft) / 63, error: null, retries: null, request_time: new Date(t0 + i * 10).toISOString().replace(/\.\d+Z$/, "Z") }));
     }
-    const summary = { total_requests: N, clients: 64, n_requests: N / 64, total_test_time: N / 100, model_id: "m", output_path: null, endpoint_name: "openai", provider: "openai", run_name: "big-run", run_description: null, start_time: "2026-11-30T00:00:00Z", first_request_time: null, last_request_time: null, end_time: null };
+    const summary = { total_requests: N, clients: 50, n_requests: Math.floor(N / 50), total_test_time: N / 100, model_id: "m", output_path: null, endpoint_name: "openai", provider: "openai", run_name: "big-run", run_description: null, start_time: "2026-11-30T00:00:00Z", first_request_time: null, last_request_time: null, end_time: null };
     const big = await Result.fromFiles({ "summary.json": JSON.stringify(summary), "responses.jsonl": lines.join("\n") + "\n" });
     indexedDB.deleteDatabase("bench-db");
     let store = await ResultStore.open({ name: "bench-db", batchSize: 500 });
