@@ -399,7 +399,10 @@ export class ResultStore {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError("batchSize must be a positive integer");
     await initStore();
     const version = schemaVersion();
-    const db = await new Promise((resolve, reject) => {
+    let settled = false;
+    const db = await new Promise((resolve, rejectOpen) => {
+      /** @param {unknown} e */
+      const reject = (e) => { settled = true; rejectOpen(e); };
       const req = indexedDB.open(name, version);
       req.onupgradeneeded = (e) => {
         try {
@@ -415,7 +418,8 @@ export class ResultStore {
         if (err?.name === "VersionError") reject(new StoreError(`the result database "${name}" was written by a newer version of llmeter-wasm (schema newer than v${version}); update the page or package`, "version", err));
         else reject(storeError(err, `opening "${name}"`));
       };
-      req.onsuccess = () => resolve(req.result);
+      // After a blocked upgrade was reported, the request may still succeed later: close it.
+      req.onsuccess = () => (settled ? req.result.close() : resolve(req.result));
     });
     // Never block another tab's upgrade: close and let it proceed.
     db.onversionchange = () => db.close();

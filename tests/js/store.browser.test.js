@@ -253,3 +253,38 @@ test("chromium: upload a stored load test to S3 via presigned URLs; expired and 
   for (const clients of ["1", "3"]) assertSameStats(assert, ours[clients], py.results[clients], `${clients} clients`);
   await page.context().close();
 });
+
+test("chromium Web Worker: a run stored in IndexedDB from a worker, then uploaded from the worker with a key → URL map", async () => {
+  const page = await newPage();
+  const prefix = "worker/run/";
+  const urls = {};
+  for (const name of ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl", "chunk_timings.jsonl", "run_info.json"]) {
+    urls[prefix + name] = (await s3.call("presign", { key: prefix + name, content_type: name.endsWith(".jsonl") ? "application/x-ndjson" : "application/json" })).url;
+  }
+  const out = await page.evaluate(({ base, payload, urls, prefix }) => new Promise((resolve, reject) => {
+    const src = `
+      import { OpenAIEndpoint, Runner } from "${location.origin}/pkg/index.js";
+      import { ResultStore, upload } from "${location.origin}/pkg/store.js";
+      onmessage = async ({ data }) => {
+        try {
+          const store = await ResultStore.open({ name: "worker-db" });
+          const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: data.base, model: "sim-model" }) });
+          const result = await runner.run({ clients: 2, nRequests: 2, payload: data.payload, runName: "in-worker", store });
+          const [run] = await store.list();
+          const up = await upload(await store.files(run.id), { urls: data.urls, prefix: data.prefix });
+          postMessage({ run, uploaded: up.uploaded.length, stats: result.stats });
+        } catch (e) { postMessage({ error: String(e && e.stack || e) }); }
+      };`;
+    const worker = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
+    worker.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data));
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage({ base, payload, urls, prefix });
+  }), { base: sim.base, payload: PAYLOAD, urls, prefix });
+  assert.equal(out.run.status, "complete");
+  assert.equal(out.run.responses, 4);
+  assert.equal(out.uploaded, 7);
+  const py = await s3.call("llmeter_load_run", { prefix });
+  assert.equal(py.responses, 4);
+  assertSameStats(assert, out.stats, py.stats, "worker upload");
+  await page.context().close();
+});
