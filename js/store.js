@@ -528,7 +528,19 @@ export class ResultStore {
    * @param {string} id
    */
   async load(id) {
-    return Result.fromFiles(await this.files(id));
+    const result = await Result.fromFiles(await this.files(id));
+    // A recovered run gets its stats computed once; keep them so the list can show them.
+    const tx = this._db.transaction("runs", "readwrite");
+    const runs = tx.objectStore("runs");
+    const rec = await request(runs.get(id));
+    if (rec && !rec.stats) {
+      const stats = result.stats;
+      rec.stats = Object.fromEntries(LIST_STATS.filter((k) => k in stats).map((k) => [k, stats[k]]));
+      rec.summary = result.summary;
+      runs.put(rec);
+    }
+    await committed(tx);
+    return result;
   }
 
   /**

@@ -63,7 +63,8 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
     const store = await ResultStore.open({ name: "reload-db" });
     const [run] = await store.list();
     const result = await store.load(run.id);
-    return { recovered: store.recovered, run, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
+    const [listedAfterLoad] = await store.list();
+    return { recovered: store.recovered, run, listedAfterLoad, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
   });
   assert.equal(after.recovered.length, 1);
   assert.equal(after.run.status, "interrupted");
@@ -78,10 +79,14 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
   assert.equal(after.summary.run_name, "long-run");
   assert.equal(after.summary.clients, 2);
   assert.equal(after.summary.total_test_time, null);
+  assert.equal(after.run.stats, null, "stats are computed on first load, not on open");
+  assert.equal(after.listedAfterLoad.stats.total_requests, after.n);
+  assert.equal(after.listedAfterLoad.stats.interrupted, true);
   assert.ok(!after.files.includes("sk-page-secret"));
   // The simulator served at most a batch window more than was saved (plus those in flight).
   const served = (await sim.requests()).length;
   console.log(`# reload mid-run: ${after.n} responses recovered, ${served} requests served`);
+  assert.ok(served - after.n <= 10 + 2, `lost ${served - after.n}: at most one batch (10) plus the requests in flight (2)`);
   await page.context().close();
 });
 
