@@ -141,6 +141,9 @@ export class OpenAIEndpoint {
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
  * @property {number} [startJitterMs] Max random delay before each client starts (default 10).
  * @property {number} [timeout] Overrides the Runner's timeout for this run.
+ * @property {{ record(runner: Runner, options: RunOptions): Promise<Result> }} [store] A
+ *   `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
+ * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
  */
 
 /** Runs benchmarks against one endpoint. */
@@ -162,6 +165,7 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
+    if (options.store) return options.store.record(this, options);
     await init();
     const spec = { timeout: this.timeout, ...options, endpoint: this.endpoint._config(), tokenizer: this.tokenizer };
     return new Result(await runBenchmark(spec));
