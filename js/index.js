@@ -9,6 +9,7 @@
 import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
 
 import { wasmLoader } from "./loader.js";
+export * from "./experiments.js";
 
 const core = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_wasm_bg.wasm", import.meta.url));
 
