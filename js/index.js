@@ -9,6 +9,7 @@
 import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
 
 import { wasmLoader } from "./loader.js";
+export * from "./experiments.js";
 
 const core = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_wasm_bg.wasm", import.meta.url));
 
@@ -141,6 +142,9 @@ export class OpenAIEndpoint {
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
  * @property {number} [startJitterMs] Max random delay before each client starts (default 10).
  * @property {number} [timeout] Overrides the Runner's timeout for this run.
+ * @property {{ record(runner: Runner, options: RunOptions): Promise<Result> }} [store] A
+ *   `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
+ * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
  */
 
 /** Runs benchmarks against one endpoint. */
@@ -162,6 +166,7 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
+    if (options.store) return options.store.record(this, options);
     await init();
     const spec = { timeout: this.timeout, ...options, endpoint: this.endpoint._config(), tokenizer: this.tokenizer };
     return new Result(await runBenchmark(spec));
