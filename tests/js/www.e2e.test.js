@@ -121,9 +121,14 @@ test("a run in the worker: live progress, final stats, charts drawn, key never s
   // The sim saw the key; the browser's history did not keep it.
   const seen = await sim.requests();
   assert.equal(seen.length, 32);
+  // Everything the page's ResultStore (IndexedDB) holds.
   const stored = await page.evaluate(() => new Promise((resolve) => {
-    const req = indexedDB.open("llmeter-playground");
-    req.onsuccess = () => { const g = req.result.transaction("runs").objectStore("runs").getAll(); g.onsuccess = () => resolve(JSON.stringify(g.result)); };
+    const req = indexedDB.open("llmeter-results");
+    req.onsuccess = () => {
+      const tx = req.result.transaction(["runs", "batches"]);
+      const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+      tx.oncomplete = () => resolve(JSON.stringify([runs.result, batches.result]));
+    };
   }));
   assert.ok(stored.includes("e2e-full"));
   assert.ok(!stored.includes(SECRET), "API key stored in history");
@@ -198,10 +203,10 @@ test("upload through a user-entered presign endpoint (presign, then PUT of the z
     if (req.method === "POST" && req.url === "/presign") {
       const { key, contentType } = JSON.parse(body.toString());
       presigned.push({ key, contentType });
-      return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/bucket/${key}?X-Amz-Signature=t` }));
+      return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/bucket/${encodeURIComponent(key)}?X-Amz-Signature=t` }));
     }
     if (req.method === "PUT" && req.url.startsWith("/bucket/")) {
-      objects.set(req.url.split("?")[0].slice("/bucket/".length), { type: req.headers["content-type"], body });
+      objects.set(decodeURIComponent(req.url.split("?")[0].slice("/bucket/".length)), { type: req.headers["content-type"], body });
       return res.writeHead(200, cors).end();
     }
     res.writeHead(404, cors).end();
@@ -211,12 +216,13 @@ test("upload through a user-entered presign endpoint (presign, then PUT of the z
     await page.click("details:has(#presign-url) > summary");
     await page.fill("#presign-url", `http://127.0.0.1:${server.address().port}/presign`);
     await historyRow("e2e-full").getByRole("button", { name: "Upload “e2e-full” via the presign endpoint" }).click();
-    await page.waitForFunction(() => /^Uploaded “e2e-full” as e2e-full\.zip/.test(document.getElementById("history-status").textContent));
-    assert.deepEqual(presigned, [{ key: "e2e-full.zip", contentType: "application/zip" }]);
-    const obj = objects.get("e2e-full.zip");
-    assert.equal(obj.type, "application/zip");
-    assert.equal(obj.body.subarray(0, 2).toString(), "PK");
-    assert.ok(obj.body.includes("e2e-full/responses.jsonl") && !obj.body.includes(SECRET));
+    await page.waitForFunction(() => /^Uploaded “e2e-full”: \d+ files under e2e-full\//.test(document.getElementById("history-status").textContent));
+    const keys = presigned.map((p) => p.key).sort();
+    for (const f of ["e2e-full/responses.jsonl", "e2e-full/run_config.json", "e2e-full/stats.json", "e2e-full/summary.json"]) assert.ok(keys.includes(f), `${f} not uploaded: ${keys}`);
+    assert.deepEqual([...objects.keys()].sort(), keys);
+    const responses = objects.get("e2e-full/responses.jsonl").body.toString().trim().split("\n");
+    assert.equal(responses.length, 32);
+    assert.ok([...objects.values()].every((o) => !o.body.includes(SECRET)));
   } finally {
     await new Promise((r) => server.close(r));
   }
@@ -261,6 +267,31 @@ test("a load test: one run per clients level, latency and throughput against cli
   await page.waitForFunction(() => document.getElementById("chart-load-latency")?.data?.length === 4);
 });
 
+test("a latency heatmap from the bundled text: every input × output cell, heatmaps drawn, reopened from history", async () => {
+  await sim.clear();
+  await page.check('input[name="experiment"][value="heatmap"]');
+  assert.equal(await page.isVisible("#payload"), false, "the heatmap makes its own prompts");
+  await page.fill("#hm-inputs", "10, 50, 200");
+  await page.fill("#hm-outputs", "8, 32");
+  await page.fill("#hm-per-cell", "2");
+  await page.fill("#hm-clients", "4");
+  await page.fill("#run-name", "e2e-heatmap");
+  await page.click("#start");
+  await page.waitForFunction(() => /^Finished: 12 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+  // The server saw each cell's output length requested 3 inputs × 2 times, and three prompt sizes.
+  const seen = await sim.requests();
+  assert.equal(seen.length, 12);
+  assert.deepEqual(seen.map((r) => r.output_tokens).sort((a, b) => a - b), [8, 8, 8, 8, 8, 8, 32, 32, 32, 32, 32, 32]);
+  assert.equal(new Set(seen.map((r) => r.input_tokens)).size, 3);
+  const cells = await page.evaluate(() => document.getElementById("chart-heatmap-time_to_first_token").data.find((t) => t.type === "heatmap").z);
+  assert.equal(cells.flat().filter((v) => typeof v === "number" && v > 0).length, 6, JSON.stringify(cells));
+  await page.locator("#results").scrollIntoViewIfNeeded();
+  await shot("07-heatmap");
+  await historyRow("e2e-heatmap/00004-clients").getByRole("button", { name: "Open run “e2e-heatmap/00004-clients”" }).click();
+  await page.waitForFunction(() => document.getElementById("chart-heatmap-time_to_last_token")?.data?.length > 0);
+  await page.check('input[name="experiment"][value="load"]');
+});
+
 test("platform warnings are shown prominently: connection limit, hidden tab", async () => {
   await configure({ clients: 8, perClient: 2, runName: "e2e-warnings" });
   await page.click("#start");
@@ -277,7 +308,7 @@ test("platform warnings are shown prominently: connection limit, hidden tab", as
   assert.match(live, /tab was hidden during the run/);
   assert.match(await text("#results-warnings"), /connections per host[\s\S]*tab was hidden/);
   await page.evaluate(() => window.scrollTo(0, 0));
-  await shot("07-warnings");
+  await shot("08-warnings");
 });
 
 test("payload from a JSONL file; the API key is remembered in this tab only when asked", async () => {
@@ -306,7 +337,7 @@ test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   assert.match(problem, /preflight OPTIONS/);
   assert.ok(!/TypeError/.test(problem));
   await page.locator("#problem").scrollIntoViewIfNeeded();
-  await shot("08-cors");
+  await shot("09-cors");
 });
 
 test("with results and charts, axe-core finds no serious or critical accessibility violations", async () => {
@@ -326,6 +357,6 @@ test("narrow screens: one column, no horizontal scrolling", async () => {
   };
   });
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px: ${wide.join(", ")}`);
-  await shot("09-mobile");
+  await shot("10-mobile");
   await page.setViewportSize({ width: 1360, height: 900 });
 });

@@ -1,7 +1,6 @@
 // The playground page: configuration form, the engine worker, live progress, results, history.
 import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
-import { putRun, getRun, deleteRun, listRuns } from "./history.js";
-import { makeZip, readZip } from "./zip.js";
+import { getRun, deleteRun, listRuns, attachHeatmapPlan, runZip, importZip as importZipToStore, uploadRun } from "./history.js";
 import { readRunFiles, fmtMs, fmtNum, statRows } from "./results.js";
 import { renderCharts, chartImages, prependFigures } from "./charts.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
@@ -364,7 +363,13 @@ function onProgress(p) {
 /** Worker messages other than progress are handled one at a time, in order. */
 let queue = Promise.resolve();
 function onWorkerMessage(msg) {
-  if (msg.type === "progress") return onProgress(msg.progress);
+  if (msg.type === "progress") {
+    if (active && !active.listed) {
+      active.listed = true;
+      refreshHistory();
+    }
+    return onProgress(msg.progress);
+  }
   queue = queue.then(() => handleMessage(msg)).catch((e) => showProblem("Something went wrong while saving the run.", [String(e?.message ?? e)]));
 }
 
@@ -372,15 +377,18 @@ async function handleMessage(msg) {
   if (msg.type === "level") {
     // Saved as "running" so that a page closed mid-run leaves a trace in history.
     active.index = msg.index;
-    active.record = { id: crypto.randomUUID(), name: msg.runName, group: active.group, clients: msg.clients, createdAt: Date.now(), status: "running", config: { ...active.config, clients: msg.clients }, files: {} };
+    // The worker saves the run in the ResultStore as it goes; history lists it from the first progress.
+    active.record = { id: null, name: msg.runName, group: active.group, clients: msg.clients, createdAt: Date.now(), status: "running", config: { ...active.config, clients: msg.clients }, files: {} };
+    active.listed = false;
     if (msg.index > 0) resetLive();
     $("live-state").textContent = `Running “${msg.runName}”…`;
-    await putRun(active.record);
-    await refreshHistory();
+    return;
+  }
+  if (msg.type === "warning") {
+    showWarnings($("warnings"), [msg.message]);
     return;
   }
   if (msg.type === "error") {
-    if (active?.record) await deleteRun(active.record.id);
     active = null;
     showProblem("The run could not start.", [msg.message]);
     finishUi("Idle.");
@@ -397,7 +405,7 @@ async function handleMessage(msg) {
   if (info.interrupted) record.note = "Stopped before all requests were sent; the completed responses are kept.";
   record.brief = briefOf(view, info);
   active.records.push(record);
-  await putRun(record);
+  if (msg.files["heatmap.json"]) await attachHeatmapPlan(msg.files["heatmap.json"]);
   showWarnings($("warnings"), info.warnings);
   if (!msg.last) return;
   const { records, group } = active;
@@ -563,7 +571,13 @@ function showResponse(r, i, tr) {
 // ---------- history ----------
 
 async function refreshHistory() {
-  const runs = await listRuns(active?.record?.id ?? null);
+  let runs = [];
+  try {
+    runs = await listRuns();
+  } catch (e) {
+    $("history-status").textContent = `History is unavailable: ${e?.message ?? e}`;
+    return;
+  }
   const body = $("history-table").tBodies[0];
   body.replaceChildren();
   $("history-status").textContent = runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"} saved in this browser.` : "No runs yet. Finished and stopped runs are saved here, in this browser only.";
@@ -575,7 +589,7 @@ async function refreshHistory() {
     const sel = document.createElement("input");
     sel.type = "checkbox";
     sel.className = "pick";
-    sel.disabled = r.status === "running" || !r.files?.["responses.jsonl"];
+    sel.disabled = r.status === "running";
     sel.setAttribute("aria-label", `Select “${r.name}” to compare`);
     sel.addEventListener("change", updateCompare);
     const c0 = document.createElement("td");
@@ -583,14 +597,22 @@ async function refreshHistory() {
     const name = document.createElement("td");
     const open = cell("button", r.name, { type: "button", class: "link", "aria-label": `Open run “${r.name}”` });
     open.disabled = r.status === "running";
-    open.addEventListener("click", () => showRecords([r]).then(() => $("results").scrollIntoView({ behavior: "smooth" })));
+    open.addEventListener("click", async () => {
+      const rec = await getRun(r.id);
+      if (!rec) return;
+      await showRecords([rec]);
+      $("results").scrollIntoView({ behavior: "smooth" });
+    });
     name.append(open);
     if (r.group && !groupsSeen.has(r.group)) {
       groupsSeen.add(r.group);
-      const all = runs.filter((x) => x.group === r.group && x.files?.["responses.jsonl"]).sort((a, b) => (a.clients ?? 0) - (b.clients ?? 0));
+      const all = runs.filter((x) => x.group === r.group && x.status !== "running").sort((a, b) => (a.clients ?? 0) - (b.clients ?? 0));
       const g = cell("button", `Open load test (${all.length} levels)`, { type: "button", class: "link small-link", "aria-label": `Open load test (${all.length} levels) “${r.group}”` });
       g.disabled = all.length < 2;
-      g.addEventListener("click", () => showRecords(all, r.group).then(() => $("results").scrollIntoView({ behavior: "smooth" })));
+      g.addEventListener("click", async () => {
+        await showRecords((await Promise.all(all.map((x) => getRun(x.id)))).filter(Boolean), r.group);
+        $("results").scrollIntoView({ behavior: "smooth" });
+      });
       name.append(document.createElement("br"), g);
     }
     const status = cell("td", "");
@@ -606,9 +628,9 @@ async function refreshHistory() {
       btn.addEventListener("click", fn);
       actions.append(btn);
     };
-    const noFiles = !r.files?.["responses.jsonl"];
-    mk("Zip", `Export “${r.name}” as zip`, () => exportZip(r), noFiles);
-    mk("Upload", `Upload “${r.name}” via the presign endpoint`, () => upload(r), noFiles);
+    const noFiles = r.status === "running";
+    mk("Zip", `Export “${r.name}” as zip`, async () => exportZip(await getRun(r.id)), noFiles);
+    mk("Upload", `Upload “${r.name}” via the presign endpoint`, async () => upload(await getRun(r.id)), noFiles);
     mk("Delete", `Delete “${r.name}”`, () => removeRun(r), r.status === "running");
     tr.append(c0, name, cell("td", new Date(r.createdAt).toLocaleString()), status, cell("td", b ? `${b.completed} ok${b.failed ? ` · ${b.failed} failed` : ""}` : "–"), cell("td", fmtMs(b?.ttftP50)), cell("td", fmtMs(b?.ttltP50)), actions);
     body.append(tr);
@@ -645,14 +667,6 @@ function safeName(name) {
   return name.replace(/[^\w.-]+/g, "_").slice(0, 80) || "run";
 }
 
-function zipOf(r) {
-  const folder = safeName(r.name);
-  const files = {};
-  for (const [k, v] of Object.entries(r.files)) files[`${folder}/${k}`] = v;
-  files[`${folder}/playground.json`] = JSON.stringify({ name: r.name, createdAt: r.createdAt, status: r.status, note: r.note ?? null, config: r.config }, null, 2);
-  return makeZip(files);
-}
-
 function download(blob, filename) {
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
@@ -663,8 +677,9 @@ function download(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-function exportZip(r) {
-  download(zipOf(r), `${safeName(r.name)}.zip`);
+async function exportZip(r) {
+  if (!r) return;
+  download(await runZip(r, r.name), `${safeName(r.name)}.zip`);
 }
 
 async function exportHtml() {
@@ -676,39 +691,11 @@ async function exportHtml() {
 
 async function importZip(file) {
   try {
-    const entries = await readZip(file);
-    const folders = new Map();
-    for (const [path, text] of Object.entries(entries)) {
-      const parts = path.split("/");
-      const file = parts.pop();
-      const folder = parts.join("/") || file.replace(/\.\w+$/, "");
-      if (!folders.has(folder)) folders.set(folder, {});
-      folders.get(folder)[file] = text;
-    }
-    let n = 0;
-    for (const [folder, files] of folders) {
-      if (!files["responses.jsonl"] && !files["summary.json"]) continue;
-      const meta = files["playground.json"] ? JSON.parse(files["playground.json"]) : {};
-      delete files["playground.json"];
-      const view = readRunFiles(files);
-      const record = {
-        id: crypto.randomUUID(),
-        name: meta.name ?? folder.split("/").pop(),
-        createdAt: meta.createdAt ?? (Date.parse(view.summary.start_time ?? "") || Date.now()),
-        status: view.info.interrupted || meta.status === "interrupted" ? "interrupted" : "complete",
-        note: meta.note ?? undefined,
-        config: meta.config ?? { baseUrl: view.runConfig?.endpoint?.endpoint_name ?? "", model: view.summary.model_id ?? "" },
-        files,
-        imported: true,
-      };
-      record.brief = briefOf(view, view.info);
-      await putRun(record);
-      n++;
-    }
+    const n = await importZipToStore(file);
     await refreshHistory();
-    $("history-status").textContent = n ? `Imported ${n} run${n === 1 ? "" : "s"} from ${file.name}.` : `${file.name} holds no run folder (responses.jsonl or summary.json).`;
+    $("history-status").textContent = `Imported ${n} run${n === 1 ? "" : "s"} from ${file.name}.`;
   } catch (e) {
-    $("history-status").textContent = `Could not import ${file.name}: ${e.message}`;
+    $("history-status").textContent = `Could not import ${file.name}: ${e?.message ?? e}`;
   }
 }
 
@@ -720,18 +707,12 @@ async function upload(r) {
     $("history-status").textContent = "Enter a presign endpoint first (under “Upload to your storage”).";
     return;
   }
-  const key = `${safeName(r.name)}.zip`;
   try {
     $("history-status").textContent = `Uploading “${r.name}”…`;
-    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, contentType: "application/zip" }) });
-    if (!res.ok) throw new Error(`presign endpoint answered HTTP ${res.status}`);
-    const { url, headers } = await res.json();
-    if (typeof url !== "string") throw new Error('presign answer has no "url"');
-    const put = await fetch(url, { method: "PUT", headers: { "content-type": "application/zip", ...(headers ?? {}) }, body: zipOf(r) });
-    if (!put.ok) throw new Error(`upload answered HTTP ${put.status}`);
-    $("history-status").textContent = `Uploaded “${r.name}” as ${key}.`;
+    const done = await uploadRun(r, endpoint, `${r.name}/`);
+    $("history-status").textContent = `Uploaded “${r.name}”: ${done.uploaded.length} files under ${r.name}/.`;
   } catch (e) {
-    $("history-status").textContent = `Upload failed: ${e.message}${e instanceof TypeError ? " (network or CORS: the storage must allow PUT from this origin)" : ""}`;
+    $("history-status").textContent = `Upload failed: ${e?.message ?? e}${e instanceof TypeError ? " (network or CORS: the presign endpoint and the storage must allow this origin)" : ""}`;
   }
 }
 

@@ -1,62 +1,108 @@
-// Run history in IndexedDB. One record per run: public configuration (never secrets), LLMeter's
-// run folder files, and what the page shows in lists. A run is saved as "running" when it starts,
-// so a page closed mid-run is found on the next visit, marked interrupted.
+// Run history on the package's ResultStore (IndexedDB, llmeter-wasm/store.js). The worker saves
+// each run into the same database while it runs (grouped commits), so a page closed mid-run is
+// found on the next visit, marked interrupted, with the responses saved until then. This module
+// is the page's view of it: rows for the table, a run's files, delete, zip in/out, upload.
+import { ResultStore, toZip, fromZip, resultFromFolder, upload } from "./pkg/store.js";
+import { LoadTestResult } from "./pkg/index.js";
 
-const DB_NAME = "llmeter-playground", STORE = "runs";
+/** Shared with the worker (worker.js opens the same name). */
+export const STORE_NAME = "llmeter-results";
+const PLAN_KEY = (id) => `llmeter.heatmap:${id}`;
+
+/** @type {Promise<ResultStore> | null} */
+let opened = null;
+const store = () => (opened ??= ResultStore.open({ name: STORE_NAME }).catch((e) => ((opened = null), Promise.reject(e))));
+
+/** A load-test level or heatmap run shows as "{test}/{00004-clients}". */
+const displayName = (r) => (r.group ? `${r.group}/${r.name}` : r.name);
 
 /**
- * @typedef {Object} RunRecord
+ * @typedef {Object} RunRow
  * @property {string} id
  * @property {string} name
- * @property {number} createdAt ms since epoch
+ * @property {string} group
+ * @property {number | null} clients
+ * @property {number} createdAt
  * @property {"running" | "complete" | "interrupted"} status
- * @property {string} [note] why it is interrupted, for people
- * @property {Record<string, any>} config public configuration (no API key, no header values)
- * @property {Record<string, string>} files LLMeter run folder
- * @property {{completed: number, failed: number, ttftP50: number|null, ttltP50: number|null, warnings: string[], runtime: string|null, protocol: string|null}} [brief]
+ * @property {string} [note]
+ * @property {{completed: number, failed: number, ttftP50: number|null, ttltP50: number|null}} brief
+ * @property {{baseUrl?: string, model?: string}} config
  */
 
-/** @returns {Promise<IDBDatabase>} */
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id" }).createIndex("createdAt", "createdAt");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+/** @returns {RunRow} */
+function row(r) {
+  const s = r.stats ?? {};
+  const failed = s.failed_requests ?? 0;
+  return {
+    id: r.id,
+    name: displayName(r),
+    group: r.group,
+    clients: r.summary?.clients ?? null,
+    createdAt: r.startedAt,
+    status: r.status,
+    note: r.status === "interrupted" ? "Stopped, or the page closed before the run finished; the responses saved until then are kept." : undefined,
+    brief: { completed: Math.max(0, r.responses - failed), failed, ttftP50: s["time_to_first_token-p50"] ?? null, ttltP50: s["time_to_last_token-p50"] ?? null },
+    config: { baseUrl: r.endpoint?.baseUrl, model: r.endpoint?.model ?? r.summary?.model_id },
+    unsaved: r.unsaved,
+  };
 }
 
-async function tx(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = db.transaction(STORE, mode);
-      const req = fn(t.objectStore(STORE));
-      t.oncomplete = () => resolve(req?.result);
-      t.onerror = () => reject(t.error);
-    });
-  } finally {
-    db.close();
-  }
+/** Newest first. @returns {Promise<RunRow[]>} */
+export async function listRuns() {
+  return (await (await store()).list()).map(row);
 }
 
-/** @param {RunRecord} record */
-export const putRun = (record) => tx("readwrite", (s) => s.put(record));
-/** @param {string} id @returns {Promise<RunRecord | undefined>} */
-export const getRun = (id) => tx("readonly", (s) => s.get(id));
-/** @param {string} id */
-export const deleteRun = (id) => tx("readwrite", (s) => s.delete(id));
+/** A run with its LLMeter files (plus heatmap.json for a heatmap run). */
+export async function getRun(id) {
+  const s = await store();
+  const r = await s.get(id);
+  if (!r) return undefined;
+  const files = await s.files(id);
+  const plan = localStorage.getItem(PLAN_KEY(id));
+  if (plan) files["heatmap.json"] = plan;
+  return { ...row(r), files };
+}
 
-/** Newest first. Records left "running" by a closed page are marked interrupted here. @returns {Promise<RunRecord[]>} */
-export async function listRuns(activeId = null) {
-  /** @type {RunRecord[]} */
-  const all = await tx("readonly", (s) => s.getAll());
-  for (const r of all) {
-    if (r.status === "running" && r.id !== activeId) {
-      r.status = "interrupted";
-      r.note = "The page was closed or reloaded before this run finished; no responses were kept.";
-      await putRun(r);
-    }
+export async function deleteRun(id) {
+  await (await store()).delete(id);
+  localStorage.removeItem(PLAN_KEY(id));
+}
+
+/** Keeps a heatmap's plan (its cells) next to the newest stored run, which the worker just saved. */
+export async function attachHeatmapPlan(planJson) {
+  const [newest] = await (await store()).list({ limit: 1 });
+  if (newest) localStorage.setItem(PLAN_KEY(newest.id), planJson);
+}
+
+/** The run as a zip in LLMeter's folder layout. @returns {Promise<Blob>} */
+export async function runZip(record, folder) {
+  return new Blob([await toZip(record.files, { folder })], { type: "application/zip" });
+}
+
+/** Imports a zip of a run or of a load test (ours or Python LLMeter's). @returns {Promise<number>} runs saved */
+export async function importZip(blob) {
+  const s = await store();
+  const folder = await fromZip(blob);
+  if (folder.kind === "run") {
+    await s.save(await resultFromFolder(folder));
+    return 1;
   }
-  return all.sort((a, b) => b.createdAt - a.createdAt);
+  const test = await LoadTestResult.fromFiles(folder.files, { testName: folder.name || undefined });
+  for (const result of test.results.values()) await s.save(result, { group: test.testName });
+  return test.results.size;
+}
+
+/**
+ * Uploads the run's files through the user's presign endpoint: POST {key, contentType} answers
+ * {url} (a presigned PUT URL); every file is then PUT there.
+ */
+export async function uploadRun(record, presignEndpoint, prefix) {
+  const presign = async (key, contentType) => {
+    const res = await fetch(presignEndpoint, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, contentType }) });
+    if (!res.ok) throw new Error(`presign endpoint answered HTTP ${res.status}`);
+    const body = await res.json();
+    if (typeof body?.url !== "string") throw new Error('presign answer has no "url"');
+    return body.url;
+  };
+  return upload(record.files, { presign, prefix });
 }
