@@ -44,6 +44,7 @@ async function open() {
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 async function configure({ base = sim.base, clients = 4, perClient = 6, maxTokens = 24, runName }) {
+  await page.check('input[name="experiment"][value="load"]');
   await page.fill("#base-url", base);
   await page.fill("#model", "sim-model");
   await page.fill("#api-key", SECRET);
@@ -283,6 +284,7 @@ test("a latency heatmap from the bundled text: every input × output cell, heatm
   assert.equal(seen.length, 12);
   assert.deepEqual(seen.map((r) => r.output_tokens).sort((a, b) => a - b), [8, 8, 8, 8, 8, 8, 32, 32, 32, 32, 32, 32]);
   assert.equal(new Set(seen.map((r) => r.input_tokens)).size, 3);
+  await page.waitForFunction(() => document.getElementById("chart-heatmap-time_to_first_token")?.data?.length > 0);
   const cells = await page.evaluate(() => document.getElementById("chart-heatmap-time_to_first_token").data.find((t) => t.type === "heatmap").z);
   assert.equal(cells.flat().filter((v) => typeof v === "number" && v > 0).length, 6, JSON.stringify(cells));
   await page.locator("#results").scrollIntoViewIfNeeded();
