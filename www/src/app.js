@@ -604,11 +604,10 @@ async function refreshHistory() {
       $("results").scrollIntoView({ behavior: "smooth" });
     });
     name.append(open);
-    if (r.group && !groupsSeen.has(r.group)) {
+    const all = r.group && !groupsSeen.has(r.group) ? runs.filter((x) => x.group === r.group && x.status !== "running").sort((a, b) => (a.clients ?? 0) - (b.clients ?? 0)) : [];
+    if (all.length >= 2) {
       groupsSeen.add(r.group);
-      const all = runs.filter((x) => x.group === r.group && x.status !== "running").sort((a, b) => (a.clients ?? 0) - (b.clients ?? 0));
       const g = cell("button", `Open load test (${all.length} levels)`, { type: "button", class: "link small-link", "aria-label": `Open load test (${all.length} levels) “${r.group}”` });
-      g.disabled = all.length < 2;
       g.addEventListener("click", async () => {
         await showRecords((await Promise.all(all.map((x) => getRun(x.id)))).filter(Boolean), r.group);
         $("results").scrollIntoView({ behavior: "smooth" });
