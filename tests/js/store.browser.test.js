@@ -126,6 +126,28 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   await page.context().close();
 });
 
+test("chromium: a LoadTest with { store } saves each level in its test group; groupFiles loads back as the same LoadTestResult", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, LoadTest, LoadTestResult } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "loadtest-db" });
+    const endpoint = new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-lt-secret" });
+    const test = new LoadTest({ endpoint, payload, sequenceOfClients: [1, 3], minRequestsPerClient: 2, testName: "lt-store", store });
+    const result = await test.run();
+    const grouped = await store.list({ group: "lt-store" });
+    const files = await store.groupFiles("lt-store");
+    const back = await LoadTestResult.fromFiles(files);
+    const stats = (r) => [...r.results].map(([c, run]) => [c, run.stats["time_to_first_token-p50"], run.stats.total_requests]);
+    return { grouped: grouped.map((r) => [r.name, r.status]), ours: stats(result), back: stats(back), leaked: JSON.stringify(files).includes("sk-lt-secret") };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out.grouped, [["00003-clients", "complete"], ["00001-clients", "complete"]]);
+  assert.deepEqual(out.back, out.ours);
+  assert.deepEqual(out.ours.map(([c, , n]) => [c, n]), [[1, 2], [3, 6]]);
+  assert.equal(out.leaked, false);
+  await page.context().close();
+});
+
 test("chromium: schema v1 databases are upgraded; a blocked upgrade and a newer database give clear errors", async () => {
   const page = await newPage();
   const out = await page.evaluate(async () => {
