@@ -107,9 +107,10 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
     await store.rename(list[0].id, "renamed");
     const renamed = await store.load(list[0].id);
     await store.delete(list.find((r) => r.name === "first").id);
+    const rejected = await runner.run({ clients: 0, payload, store }).then(() => "ran", (e) => e.name);
     const afterDelete = await store.list();
     const grouped = await store.list({ group: "lt-a" });
-    return { list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
+    return { rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
   }, { base: sim.base, payload: PAYLOAD });
   assert.deepEqual(out.list.map((r) => r.name), ["00002-clients", "00001-clients", "first"]);
   assert.deepEqual(out.list.map((r) => r.status), ["complete", "complete", "complete"]);
@@ -121,7 +122,8 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   assert.equal(out.loadedInfo.interrupted, false);
   assert.ok(out.groupKeys.includes("00001-clients/summary.json") && out.groupKeys.includes("00002-clients/responses.jsonl"), out.groupKeys.join());
   assert.equal(out.renamed, "renamed");
-  assert.deepEqual(out.afterDelete, ["renamed", "00001-clients"]);
+  assert.equal(out.rejected, "RangeError");
+  assert.deepEqual(out.afterDelete, ["renamed", "00001-clients"], "a run rejected before it started leaves no record");
   assert.deepEqual(out.grouped, ["renamed", "00001-clients"]);
   await page.context().close();
 });
