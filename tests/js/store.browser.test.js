@@ -64,7 +64,16 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
     const [run] = await store.list();
     const result = await store.load(run.id);
     const [listedAfterLoad] = await store.list();
-    return { recovered: store.recovered, run, listedAfterLoad, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
+    // Everything IndexedDB holds for the run, raw: no secret in any record.
+    const raw = await new Promise((resolve) => {
+      const req = indexedDB.open("reload-db");
+      req.onsuccess = () => {
+        const tx = req.result.transaction(["runs", "batches"]);
+        const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+        tx.oncomplete = () => { resolve(JSON.stringify([runs.result, batches.result])); req.result.close(); };
+      };
+    });
+    return { raw, recovered: store.recovered, run, listedAfterLoad, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
   });
   assert.equal(after.recovered.length, 1);
   assert.equal(after.run.status, "interrupted");
@@ -83,6 +92,7 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
   assert.equal(after.listedAfterLoad.stats.total_requests, after.n);
   assert.equal(after.listedAfterLoad.stats.interrupted, true);
   assert.ok(!after.files.includes("sk-page-secret"));
+  assert.ok(after.raw.length > 10000 && !after.raw.includes("sk-page-secret") && !/authorization/i.test(after.raw), "no secret stored");
   // The simulator served at most a batch window more than was saved (plus those in flight).
   const served = (await sim.requests()).length;
   console.log(`# reload mid-run: ${after.n} responses recovered, ${served} requests served`);
