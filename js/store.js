@@ -681,7 +681,16 @@ export class ResultStore {
     };
 
     try {
-      const result = await runner.run({ ...runOptions, runName, onResponse: collect });
+      let result;
+      try {
+        result = await runner.run({ ...runOptions, runName, onResponse: collect });
+      } catch (err) {
+        // Rejected options (nothing ran) leave no record; otherwise what was saved stays, interrupted.
+        flush();
+        await writes;
+        if (saving) await this._abandon(id).catch(() => {});
+        throw err;
+      }
       flush();
       await writes;
       if (saving) await this._saveFinal(id, result).catch((err) => { failure ??= storeError(err, "saving the finished run"); });
@@ -751,6 +760,16 @@ export class ResultStore {
       rec.files = rest;
       runs.put(rec);
     }
+    await committed(tx);
+  }
+
+  /** @private @param {string} id */
+  async _abandon(id) {
+    const tx = this._db.transaction("runs", "readwrite");
+    const runs = tx.objectStore("runs");
+    const rec = await request(runs.get(id));
+    if (rec && rec.responses === 0) runs.delete(id);
+    else if (rec) { rec.status = "interrupted"; runs.put(rec); }
     await committed(tx);
   }
 
