@@ -2,9 +2,8 @@
 import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
 import { getRun, deleteRun, listRuns, attachHeatmapPlan, runZip, importZip as importZipToStore, uploadRun } from "./history.js";
 import { readRunFiles, fmtMs, fmtNum, statRows } from "./results.js";
-import { renderCharts, chartImages, prependFigures } from "./charts.js";
+import { renderCharts, drawFigures, nothingToChart, noCharts } from "./charts.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
-import { reportHtml } from "./report.js";
 import { encodeShare, decodeShare } from "./share.js";
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
@@ -412,9 +411,10 @@ async function handleMessage(msg) {
   active = null;
   const ok = records.reduce((n, r) => n + r.brief.completed, 0), failed = records.reduce((n, r) => n + r.brief.failed, 0);
   const stopped = records.some((r) => r.status === "interrupted");
-  finishUi(`${stopped ? "Stopped" : "Finished"}: ${ok} responses, ${failed} failed${records.length > 1 ? ` over ${records.length} levels` : ""}.`);
-  await showRecords(records, group);
+  // History and results first: "Finished"/"Stopped" then means everything is on the page.
   await refreshHistory();
+  await showRecords(records, group);
+  finishUi(`${stopped ? "Stopped" : "Finished"}: ${ok} responses, ${failed} failed${records.length > 1 ? ` over ${records.length} levels` : ""}.`);
   const errors = view.responses.map((r) => r.error).filter(Boolean);
   if (errors.length && errors.length === view.responses.length) {
     if (looksLikeNetworkFailure(errors)) {
@@ -478,23 +478,35 @@ async function showRecords(records, group = "") {
   document.querySelector(".responses").hidden = !single;
   document.querySelector("#results h3").hidden = !single;
   $("export-zip").hidden = $("export-html").hidden = !single;
-  const loadTest = group ? views.map(({ view }) => ({ clients: view.summary.clients, stats: view.stats })) : undefined;
-  if (single && records[0].files["heatmap.json"]) return renderHeatmap(records[0], views[0].view);
-  await renderCharts($("charts"), views.map(({ record, view }) => ({ name: group ? record.name.slice(group.length + 1) : record.name, responses: view.responses })), loadTest);
+  const runs = views.map(({ record, view }) => ({ name: group ? record.name.slice(group.length + 1) : record.name, responses: view.responses }));
+  if (!single && !group) return renderCharts($("charts"), runs); // several runs overlaid
+  if (nothingToChart(runs)) return noCharts($("charts"));
+  try {
+    await drawPackageFigures(records, group);
+  } catch (e) {
+    showWarnings($("results-warnings"), [`The package's charts could not be drawn (${e?.message ?? e}); showing the page's own.`]);
+    await renderCharts($("charts"), runs);
+  }
 }
 
-/** A LatencyHeatmap run: the package's figures (TTFT/TTLT over input × output tokens), then ours. */
-async function renderHeatmap(record, view) {
-  await renderCharts($("charts"), [{ name: record.name, responses: view.responses }]);
-  try {
-    const { LatencyHeatmapResult } = await import("./pkg/index.js");
-    const prefix = `${safeName(record.name)}/${String(view.summary.clients).padStart(5, "0")}-clients/`;
-    const files = Object.fromEntries(Object.entries(record.files).map(([k, v]) => [prefix + k, v]));
-    const figures = await (await LatencyHeatmapResult.fromFiles(files)).figures();
-    await prependFigures($("charts"), figures);
-  } catch (e) {
-    showWarnings($("results-warnings"), [`The heatmap could not be drawn: ${e?.message ?? e}`]);
+/** The package's figures: a run's histograms and box plots, a heatmap's cells, a load test's bands. */
+async function drawPackageFigures(records, group) {
+  const pkg = await import("./pkg/index.js");
+  const charts = $("charts");
+  charts.replaceChildren();
+  if (group) {
+    const files = {};
+    for (const r of records) for (const [k, v] of Object.entries(r.files)) files[`${group}/${r.name.slice(group.length + 1)}/${k}`] = v;
+    return drawFigures(charts, await (await pkg.LoadTestResult.fromFiles(files, { testName: group })).figures(), "load-");
   }
+  const { heatmap: plan, ...files } = { ...records[0].files, heatmap: records[0].files["heatmap.json"] };
+  delete files["heatmap.json"];
+  if (plan) {
+    const folder = `${safeName(records[0].name)}/${String(readRunFiles(files).summary.clients).padStart(5, "0")}-clients/`;
+    const prefixed = Object.fromEntries(Object.entries({ ...files, "heatmap.json": plan }).map(([k, v]) => [folder + k, v]));
+    await drawFigures(charts, await (await pkg.LatencyHeatmapResult.fromFiles(prefixed)).figures(), "heatmap-");
+  }
+  await drawFigures(charts, await (await pkg.Result.fromFiles(files)).figures());
 }
 
 function cell(tag, text, attrs = {}) {
@@ -681,11 +693,15 @@ async function exportZip(r) {
   download(await runZip(r, r.name), `${safeName(r.name)}.zip`);
 }
 
+/** The package's self-contained report (stats, SVG charts; opens offline). */
 async function exportHtml() {
   if (shown.length !== 1) return;
   const r = shown[0];
-  const images = await chartImages($("charts"));
-  download(new Blob([reportHtml(r, readRunFiles(r.files), images)], { type: "text/html" }), `${safeName(r.name)}.html`);
+  const { Result } = await import("./pkg/index.js");
+  const files = { ...r.files };
+  delete files["heatmap.json"];
+  const html = await (await Result.fromFiles(files)).toHTML();
+  download(new Blob([html], { type: "text/html" }), `${safeName(r.name)}.html`);
 }
 
 async function importZip(file) {
@@ -785,8 +801,7 @@ function init() {
   });
   startWorker();
   watchVisibility();
-  refreshHistory();
-  window.playground = { ready: true };
+  refreshHistory().finally(() => (window.playground = { ready: true }));
 }
 
 init();

@@ -25,58 +25,19 @@ function baseLayout(title, xTitle, yTitle) {
 }
 
 /**
- * Load-test figures: latency percentiles (p50 line, band up to p90) and throughput against clients.
- * @param {{clients: number, stats: Record<string, any>}[]} levels
- */
-function loadTestFigures(levels) {
-  const pts = [...levels].sort((a, b) => a.clients - b.clients);
-  const x = pts.map((p) => p.clients);
-  const ms = (key) => pts.map((p) => (typeof p.stats[key] === "number" ? p.stats[key] * 1000 : null));
-  const band = (metric, label, color, fill) => [
-    { type: "scatter", mode: "lines", x, y: ms(`${metric}-p90`), name: `${label} p90`, line: { color, width: 0.5, dash: "dot" }, showlegend: false, hovertemplate: `${label} p90 %{y:.1f} ms<extra></extra>` },
-    { type: "scatter", mode: "lines+markers", x, y: ms(`${metric}-p50`), name: `${label} p50 (band to p90)`, line: { color, width: 2.5 }, marker: { size: 7 }, fill: "tonexty", fillcolor: fill, hovertemplate: `${label} p50 %{y:.1f} ms<extra></extra>` },
-  ];
-  const xaxis = { title: { text: "concurrent clients", standoff: 6 }, gridcolor: "#e2e8f0", zeroline: false, automargin: true, type: x.length > 2 && x[x.length - 1] / x[0] >= 8 ? "log" : "linear", tickvals: x };
-  return [
-    {
-      id: "load-latency",
-      label: "Latency against concurrent clients (p50 lines, bands to p90)",
-      data: [...band("time_to_first_token", "TTFT", COLORS[0], "rgba(79,70,229,.15)"), ...band("time_to_last_token", "TTLT", COLORS[1], "rgba(13,148,136,.15)")],
-      layout: { ...baseLayout("Latency vs clients", "", "ms"), xaxis, showlegend: true },
-    },
-    {
-      id: "load-throughput",
-      label: "Throughput against concurrent clients",
-      data: [
-        { type: "scatter", mode: "lines+markers", x, y: pts.map((p) => p.stats.requests_per_minute ?? null), name: "requests / min", line: { color: COLORS[2], width: 2.5 } },
-        { type: "scatter", mode: "lines+markers", x, y: pts.map((p) => p.stats.output_tps ?? null), name: "output tokens / s", yaxis: "y2", line: { color: COLORS[3], width: 2.5, dash: "dash" } },
-      ],
-      layout: { ...baseLayout("Throughput vs clients", "", "requests / min"), xaxis, yaxis2: { title: { text: "output tokens / s" }, overlaying: "y", side: "right", showgrid: false, automargin: true }, showlegend: true },
-    },
-  ];
-}
-
-/**
  * @param {HTMLElement} container
  * @param {{name: string, responses: Record<string, any>[]}[]} runs
- * @param {{clients: number, stats: Record<string, any>}[]} [loadTest] levels of a load test
  */
-export async function renderCharts(container, runs, loadTest) {
+export async function renderCharts(container, runs) {
   const Plotly = /** @type {any} */ (globalThis).Plotly;
   container.replaceChildren();
-  if (!Plotly) {
+  if (!Plotly || nothingToChart(runs)) {
+    if (Plotly) return noCharts(container);
     container.textContent = "Charts are unavailable: Plotly did not load.";
     return;
   }
-  if (runs.every((run) => metricMs(run.responses, "time_to_last_token").length === 0)) {
-    const p = document.createElement("p");
-    p.className = "muted empty-charts";
-    p.textContent = "No successful responses, so nothing to chart.";
-    container.append(p);
-    return;
-  }
   const many = runs.length > 1;
-  const figures = loadTest && loadTest.length > 1 ? loadTestFigures(loadTest) : [];
+  const figures = [];
   for (const [key, label] of METRICS) {
     const data = runs.map((run, i) => ({
       type: "histogram",
@@ -110,39 +71,55 @@ export async function renderCharts(container, runs, loadTest) {
     div.className = "chart";
     div.id = `chart-${fig.id}`;
     div.setAttribute("role", "figure");
-    const n = fig.data.reduce((s, t) => s + (t.type === "scatter" ? t.y : t.x ?? t.y).length, 0);
+    const n = fig.data.reduce((s, t) => s + (t.x ?? t.y).length, 0);
     div.setAttribute("aria-label", `${fig.label}: ${n} values${many ? ` over ${runs.length} runs` : ""}`);
     container.append(div);
     await Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
   }
 }
 
-/** The charts in `container` as SVG data URLs (for the standalone HTML report). */
-export async function chartImages(container) {
-  const Plotly = /** @type {any} */ (globalThis).Plotly;
-  const out = [];
-  for (const div of container.querySelectorAll(".chart")) {
-    out.push({ label: div.getAttribute("aria-label") ?? "", src: await Plotly.toImage(div, { format: "svg", width: 640, height: 300 }) });
-  }
-  return out;
-}
-
 /**
- * Draws the package's figure objects (`{name: {data, layout}}`) before the charts already there.
+ * Draws the package's figure objects (`{name: {data, layout}}`, from `Result.figures()`,
+ * `LoadTestResult.figures()`, `LatencyHeatmapResult.figures()`) in the page's style.
  * @param {HTMLElement} container
  * @param {Record<string, {data: any[], layout: any}>} figures
+ * @param {string} [idPrefix] element ids are `chart-{idPrefix}{name}`
  */
-export async function prependFigures(container, figures) {
+export async function drawFigures(container, figures, idPrefix = "") {
   const Plotly = /** @type {any} */ (globalThis).Plotly;
-  const first = container.firstChild;
   for (const [name, fig] of Object.entries(figures)) {
     const div = document.createElement("div");
     div.className = "chart";
-    div.id = `chart-heatmap-${name.replace(/[^\w-]/g, "-")}`;
+    div.id = `chart-${idPrefix}${name.replace(/[^\w-]/g, "-")}`;
     div.setAttribute("role", "figure");
-    div.setAttribute("aria-label", fig.layout?.title?.text ?? fig.layout?.title ?? name);
-    container.insertBefore(div, first);
-    const layout = { ...fig.layout, height: 340, autosize: true, width: undefined, paper_bgcolor: "rgba(0,0,0,0)", font: { family: "system-ui, sans-serif", size: 12, color: "#334155" } };
-    await Plotly.newPlot(div, fig.data, layout, { responsive: true, displaylogo: false });
+    const title = fig.layout?.title?.text ?? fig.layout?.title ?? name;
+    div.setAttribute("aria-label", String(title));
+    container.append(div);
+    const base = baseLayout(String(title), "", "");
+    const layout = {
+      ...fig.layout,
+      title: { ...base.title, text: String(title) },
+      margin: base.margin,
+      height: 320,
+      paper_bgcolor: base.paper_bgcolor,
+      plot_bgcolor: base.plot_bgcolor,
+      font: base.font,
+      legend: { orientation: "h", y: -0.3 },
+      xaxis: { ...base.xaxis, ...fig.layout?.xaxis },
+      yaxis: { ...base.yaxis, ...fig.layout?.yaxis },
+    };
+    await Plotly.newPlot(div, fig.data, layout, { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
   }
+}
+
+/** True when no response has a latency to chart. */
+export function nothingToChart(runs) {
+  return runs.every((run) => metricMs(run.responses, "time_to_last_token").length === 0);
+}
+
+export function noCharts(container) {
+  const p = document.createElement("p");
+  p.className = "muted empty-charts";
+  p.textContent = "No successful responses, so nothing to chart.";
+  container.replaceChildren(p);
 }
