@@ -99,12 +99,12 @@ export async function drawFigures(container, figures, idPrefix = "") {
     const layout = {
       ...fig.layout,
       title: { ...base.title, text: String(title) },
-      margin: base.margin,
-      height: 320,
+      margin: { ...base.margin, b: 96 },
+      height: 340,
       paper_bgcolor: base.paper_bgcolor,
       plot_bgcolor: base.plot_bgcolor,
       font: base.font,
-      legend: { orientation: "h", y: -0.3 },
+      legend: { orientation: "h", y: -0.42 },
       xaxis: { ...base.xaxis, ...fig.layout?.xaxis },
       yaxis: { ...base.yaxis, ...fig.layout?.yaxis },
     };
