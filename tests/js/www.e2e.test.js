@@ -9,6 +9,7 @@ import path from "node:path";
 import { createServer } from "node:http";
 import { startSim, ROOT } from "./sim.js";
 import { launchChromium } from "./browser.js";
+import { LLAMA3_TOKENIZER_PATH } from "./tokenizer-fixtures.js";
 import { serveWww } from "../../scripts/serve-www.mjs";
 
 const SHOTS = path.join(ROOT, "out/screenshots");
@@ -293,6 +294,25 @@ test("a latency heatmap from the bundled text: every input × output cell, heatm
   await shot("07-heatmap");
   await historyRow("e2e-heatmap/00004-clients").getByRole("button", { name: "Open run “e2e-heatmap/00004-clients”" }).click();
   await page.waitForFunction(() => document.getElementById("chart-heatmap-time_to_last_token")?.data?.length > 0);
+  await page.check('input[name="experiment"][value="load"]');
+});
+
+test("a heatmap measured with a tokenizer.json file (Llama 3): prompts of exactly the target tokens", async () => {
+  await page.check('input[name="experiment"][value="heatmap"]');
+  await page.fill("#hm-inputs", "10, 50");
+  await page.fill("#hm-outputs", "8");
+  await page.fill("#hm-per-cell", "1");
+  await page.fill("#hm-clients", "2");
+  await page.selectOption("#hm-tokenizer", "file");
+  await page.setInputFiles("#hm-tok-file", LLAMA3_TOKENIZER_PATH);
+  await page.fill("#run-name", "e2e-heatmap-llama");
+  await page.click("#start");
+  await page.waitForFunction(() => /^Finished: 2 responses, 0 failed/.test(document.getElementById("live-state").textContent), null, { timeout: 120_000 });
+  const plans = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("llmeter.heatmap:")).map((k) => JSON.parse(localStorage.getItem(k))));
+  const plan = plans.find((p) => p.input_lengths.join() === "10,50");
+  assert.deepEqual(plan.prompts.map((p) => p.tokens), [10, 50]);
+  assert.ok(plan.prompts[1].text.startsWith("The Lighthouse Keeper's Year."));
+  await page.selectOption("#hm-tokenizer", "whitespace");
   await page.check('input[name="experiment"][value="load"]');
 });
 
