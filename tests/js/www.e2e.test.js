@@ -193,7 +193,7 @@ test("export a run as zip, delete it, import it back; HTML report", async () => 
   assert.ok(!html.includes(SECRET));
 });
 
-test("upload through a user-entered presign endpoint (presign, then PUT of the zip)", async () => {
+test("upload through a user-entered presign endpoint (presign, then PUT of each file)", async () => {
   // A presign service and object store in one small real HTTP server, allowing this page's origin.
   const objects = new Map(), presigned = [];
   const server = createServer(async (req, res) => {

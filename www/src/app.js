@@ -394,8 +394,11 @@ async function handleMessage(msg) {
     await refreshHistory();
     return;
   }
-  if (msg.type !== "done" || !active?.record) return;
-  const record = active.record;
+  if (msg.type !== "done" || !active) return;
+  // A load test reports its levels at the end, each with its name and clients.
+  const base = active.record ?? { id: null, group: active.group, createdAt: Date.now(), status: "running", config: active.config, files: {} };
+  const record = { ...base, name: msg.runName ?? base.name, clients: msg.clients ?? base.clients };
+  record.config = { ...record.config, clients: record.clients };
   const view = readRunFiles(msg.files);
   const info = { ...(msg.view.info ?? view.info) };
   if (active.hidden && !info.warnings?.some((w) => /hidden/i.test(w))) info.warnings = [...(info.warnings ?? []), HIDDEN_WARNING];

@@ -1,8 +1,8 @@
 // The engine runs here, in a dedicated Web Worker, so the page's rendering and charting never
 // delay a chunk's timestamp. In: {type:"start", endpoint, run, levels, timeout} and {type:"stop"}.
-// `levels` is the clients sequence: one run per level (a load test), or a single level.
+// `levels` is the clients sequence: one level is a run, more are a LoadTest (one run per level).
 // Out: level (a run starts), progress, done (files + JSON view; `last` after the final level), error.
-import { init, OpenAIEndpoint, Runner } from "./pkg/index.js";
+import { init, OpenAIEndpoint, Runner, LoadTest } from "./pkg/index.js";
 import { ResultStore } from "./pkg/store.js";
 
 // The page's history (history.js) reads the same database.
@@ -32,28 +32,48 @@ self.onmessage = async (event) => {
     await init();
     const store = await openStore();
     if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal, store);
-    const runner = new Runner({ endpoint: new OpenAIEndpoint(msg.endpoint), timeout: msg.timeout });
-    const levels = msg.levels;
-    for (let i = 0; i < levels.length; i++) {
-      const clients = levels[i];
-      // LLMeter's load-test folder names: {testName}/{clients:05}-clients.
-      const folder = `${String(clients).padStart(5, "0")}-clients`;
-      const group = levels.length > 1 ? msg.run.runName : null;
-      self.postMessage({ type: "level", index: i, clients, runName: group ? `${group}/${folder}` : msg.run.runName });
-      const result = await runner.run({
-        ...msg.run,
-        clients,
-        runName: group ? folder : msg.run.runName,
-        ...(store ? { store, ...(group ? { testName: group } : {}) } : {}),
-        signal: controller.signal,
-        progressIntervalMs: 250,
-        onProgress: (p) => self.postMessage({ type: "progress", progress: p }),
-      });
+    const endpoint = new OpenAIEndpoint(msg.endpoint);
+    const saving = store ? { store } : {};
+    const post = (result, runName, clients, last) =>
       // Serialising the result happens after the run, never while requests are in flight.
-      const stopped = controller.signal.aborted;
-      self.postMessage({ type: "done", files: result.toFiles(), view: { stats: result.stats, info: result.info, summary: result.summary }, last: stopped || i === levels.length - 1 });
-      if (stopped) break;
+      self.postMessage({ type: "done", files: result.toFiles(), view: { stats: result.stats, info: result.info, summary: result.summary }, runName, clients, last });
+    if (msg.levels.length === 1) {
+      const clients = msg.levels[0];
+      self.postMessage({ type: "level", index: 0, clients, runName: msg.run.runName });
+      const runner = new Runner({ endpoint, timeout: msg.timeout });
+      const result = await runner.run({ ...msg.run, ...saving, clients, signal: controller.signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
+      return post(result, msg.run.runName, clients, true);
     }
+    // A load test: the package's LoadTest, one run per level, saved as the test's group.
+    const testName = msg.run.runName;
+    const levelName = (clients) => `${testName}/${String(clients).padStart(5, "0")}-clients`;
+    let level = -1;
+    const test = new LoadTest({
+      endpoint,
+      timeout: msg.timeout,
+      payload: msg.run.payload,
+      sequenceOfClients: msg.levels,
+      // Exactly the requests per client asked for (LLMeter's minimum per level is not applied).
+      minRequestsPerClient: msg.run.nRequests ?? 1,
+      minRequestsPerRun: 1,
+      runDuration: msg.run.runDuration,
+      testName,
+      ...saving,
+    });
+    const result = await test.run({
+      signal: controller.signal,
+      progressIntervalMs: 250,
+      onProgress: (p) => {
+        if (p.level !== level) {
+          level = p.level;
+          self.postMessage({ type: "level", index: p.level, clients: p.clients, runName: levelName(p.clients) });
+        }
+        self.postMessage({ type: "progress", progress: p.run });
+      },
+    });
+    const runs = [...result.results];
+    if (!runs.length) return self.postMessage({ type: "error", message: "The load test stopped before any level ran." });
+    runs.forEach(([clients, r], i) => post(r, levelName(clients), clients, i === runs.length - 1));
   } catch (e) {
     self.postMessage({ type: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   } finally {
