@@ -113,6 +113,9 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
     for (const clients of [1, 2]) levels.push(await runner.run({ clients, nRequests: 2, payload, runName: `${String(clients).padStart(5, "0")}-clients`, testName: "lt-a", store }));
     const list = await store.list();
     const loaded = await store.load(list.find((r) => r.name === "first").id);
+    const firstId = list.find((r) => r.name === "first").id;
+    const storedStats = await store.stats(firstId);
+    const page = await store.responses(firstId, { offset: 1, limit: 5 });
     const group = await store.groupFiles("lt-a");
     await store.rename(list[0].id, "renamed");
     const renamed = await store.load(list[0].id);
@@ -120,7 +123,7 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
     const rejected = await runner.run({ clients: 0, payload, store }).then(() => "ran", (e) => e.name);
     const afterDelete = await store.list();
     const grouped = await store.list({ group: "lt-a" });
-    return { rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
+    return { storedStats, page, firstResponses: first.responses, rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
   }, { base: sim.base, payload: PAYLOAD });
   assert.deepEqual(out.list.map((r) => r.name), ["00002-clients", "00001-clients", "first"]);
   assert.deepEqual(out.list.map((r) => r.status), ["complete", "complete", "complete"]);
@@ -129,6 +132,8 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   assert.equal(out.list[2].stats["time_to_first_token-p50"], out.firstStats["time_to_first_token-p50"]);
   assert.equal(out.list[2].summary.run_name, "first");
   assert.deepEqual(out.loadedStats, out.firstStats);
+  assert.deepEqual(out.storedStats, out.firstStats);
+  assert.deepEqual(out.page, out.firstResponses.slice(1, 3));
   assert.equal(out.loadedInfo.interrupted, false);
   assert.ok(out.groupKeys.includes("00001-clients/summary.json") && out.groupKeys.includes("00002-clients/responses.jsonl"), out.groupKeys.join());
   assert.equal(out.renamed, "renamed");
