@@ -548,9 +548,12 @@ export class ResultStore {
     /** @type {Record<string, any>[]} */
     const out = [];
     if (limit === 0) return out;
-    let skipped = 0;
+    const tx = this._db.transaction(["runs", "batches"]);
+    const rec = await request(tx.objectStore("runs").get(id));
+    const first = rec?.batchSize ? Math.floor(offset / rec.batchSize) : 0;
+    let skipped = first * (rec?.batchSize ?? 0);
     await new Promise((resolve, reject) => {
-      const req = this._db.transaction("batches").objectStore("batches").openCursor(IDBKeyRange.bound([id, -Infinity], [id, Infinity]));
+      const req = tx.objectStore("batches").openCursor(IDBKeyRange.bound([id, first], [id, Infinity]));
       req.onerror = () => reject(req.error);
       req.onsuccess = () => {
         const c = req.result;
@@ -802,6 +805,7 @@ export class ResultStore {
       rec.name = result.summary.run_name ?? rec.name;
       rec.stats = Object.fromEntries(LIST_STATS.filter((k) => k in stats).map((k) => [k, stats[k]]));
       rec.fullStats = stats;
+      rec.batchSize = n; // every batch but the last holds n: pages start at the right batch
       rec.files = rest;
       runs.put(rec);
     }

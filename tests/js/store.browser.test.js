@@ -105,7 +105,7 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   const out = await page.evaluate(async ({ base, payload }) => {
     const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
     const { ResultStore } = await import("/pkg/store.js");
-    const store = await ResultStore.open({ name: "crud-db" });
+    const store = await ResultStore.open({ name: "crud-db", batchSize: 2 });
     const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
     const first = await runner.run({ clients: 1, nRequests: 3, payload, runName: "first", store });
     await new Promise((r) => setTimeout(r, 5));
@@ -116,6 +116,7 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
     const firstId = list.find((r) => r.name === "first").id;
     const storedStats = await store.stats(firstId);
     const page = await store.responses(firstId, { offset: 1, limit: 5 });
+    const tail = await store.responses(firstId, { offset: 2, limit: 1 });
     const group = await store.groupFiles("lt-a");
     await store.rename(list[0].id, "renamed");
     const renamed = await store.load(list[0].id);
@@ -123,7 +124,7 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
     const rejected = await runner.run({ clients: 0, payload, store }).then(() => "ran", (e) => e.name);
     const afterDelete = await store.list();
     const grouped = await store.list({ group: "lt-a" });
-    return { storedStats, page, firstResponses: first.responses, rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
+    return { tail, storedStats, page, firstResponses: first.responses, rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
   }, { base: sim.base, payload: PAYLOAD });
   assert.deepEqual(out.list.map((r) => r.name), ["00002-clients", "00001-clients", "first"]);
   assert.deepEqual(out.list.map((r) => r.status), ["complete", "complete", "complete"]);
@@ -134,6 +135,7 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   assert.deepEqual(out.loadedStats, out.firstStats);
   assert.deepEqual(out.storedStats, out.firstStats);
   assert.deepEqual(out.page, out.firstResponses.slice(1, 3));
+  assert.deepEqual(out.tail, out.firstResponses.slice(2, 3));
   assert.equal(out.loadedInfo.interrupted, false);
   assert.ok(out.groupKeys.includes("00001-clients/summary.json") && out.groupKeys.includes("00002-clients/responses.jsonl"), out.groupKeys.join());
   assert.equal(out.renamed, "renamed");
