@@ -312,3 +312,26 @@ test("chromium Web Worker: a run stored in IndexedDB from a worker, then uploade
   assertSameStats(assert, out.stats, py.stats, "worker upload");
   await page.context().close();
 });
+
+test("chromium: an aborted run is stored as interrupted with its partial responses and stats", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "abort-db", batchSize: 5 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    const controller = new AbortController();
+    let n = 0;
+    const result = await runner.run({ clients: 2, nRequests: 200, payload, runName: "aborted", store, signal: controller.signal, onResponse: () => { if (++n === 12) controller.abort(); } });
+    const [run] = await store.list();
+    const loaded = await store.load(run.id);
+    return { run, n: result.responses.length, stats: result.stats, loadedStats: loaded.stats, loadedInfo: loaded.info };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.ok(out.n >= 12 && out.n < 400, `${out.n} responses`);
+  assert.equal(out.run.status, "interrupted");
+  assert.equal(out.run.responses, out.n);
+  assert.equal(out.run.stats.interrupted, true);
+  assert.equal(out.loadedInfo.interrupted, true);
+  assert.deepEqual(out.loadedStats, out.stats);
+  await page.context().close();
+});
