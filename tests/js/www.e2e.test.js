@@ -152,6 +152,22 @@ test("stopping mid-way keeps the partial result, marked interrupted in history",
   await shot("04-stopped");
 });
 
+test("a page closed mid-run: the next visit finds the run, interrupted, with the responses saved until then", async () => {
+  await configure({ clients: 2, perClient: 60, runName: "e2e-closed" });
+  await page.click("#start");
+  await page.waitForFunction(() => /^Running “e2e-closed”/.test(document.getElementById("live-state").textContent) && Number(document.getElementById("live-completed").textContent) >= 6);
+  await page.waitForTimeout(600); // the store commits responses in groups (every 250 ms)
+  await open(); // the reload ends the page and its worker mid-run
+  const row = historyRow("e2e-closed");
+  await row.waitFor();
+  assert.equal(await row.locator(".badge").textContent(), "interrupted");
+  const kept = Number((await row.locator("td").nth(4).textContent()).match(/^(\d+) ok/)[1]);
+  assert.ok(kept >= 6 && kept < 120, `${kept} responses kept`);
+  await row.getByRole("button", { name: "Open run “e2e-closed”" }).click();
+  await page.waitForFunction((n) => document.querySelectorAll("#responses-table tbody tr").length === n, kept);
+  assert.match(await text("#results-warnings"), /Recovered from the result store/);
+});
+
 test("history survives a reload; compare two runs on the same charts", async () => {
   await open();
   await historyRow("e2e-full").waitFor();
