@@ -108,7 +108,12 @@ export async function drawFigures(container, figures, idPrefix = "") {
       xaxis: { ...base.xaxis, ...fig.layout?.xaxis },
       yaxis: { ...base.yaxis, ...fig.layout?.yaxis },
     };
-    await Plotly.newPlot(div, fig.data, layout, { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+    layout.colorway = fig.layout?.colorway ?? COLORS;
+    // Box plots are per metric: a category axis shows the metric names (a linear one shows 0, 1, 2).
+    if (fig.data.every((t) => t.type === "box")) layout.xaxis = { ...layout.xaxis, type: "category" };
+    // Finer bins than Plotly's default for the small samples typical of a browser run.
+    const data = fig.data.map((t) => (t.type === "histogram" && t.nbinsx === undefined ? { ...t, nbinsx: 30, marker: { line: { color: "#fff", width: 1 }, ...t.marker } } : t));
+    await Plotly.newPlot(div, data, layout, { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
   }
 }
 
