@@ -282,6 +282,10 @@ test("a load test: one run per clients level, latency and throughput against cli
   assert.deepEqual(await page.$$eval("#stats-table tbody tr td:nth-child(2)", (c) => c.map((x) => x.textContent)), ["1", "2", "4"]);
   await page.locator("#results").scrollIntoViewIfNeeded();
   await shot("06-load-test");
+  // The whole test as one zip in LLMeter's load-test layout.
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Zip load test “e2e-load”" }).click()]);
+  const zip = readFileSync(await dl.path());
+  for (const level of ["00001", "00002", "00004"]) assert.ok(zip.includes(`e2e-load/${level}-clients/summary.json`), level);
   // Reopened from history as a whole.
   await page.getByRole("button", { name: "Open load test (3 levels) “e2e-load”" }).click();
   await page.waitForFunction(() => document.getElementById("chart-load-time_to_first_token")?.data?.length === 4);

@@ -1,6 +1,6 @@
 // The playground page: configuration form, the engine worker, live progress, results, history.
 import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
-import { getRun, deleteRun, listRuns, attachHeatmapPlan, runZip, importZip as importZipToStore, uploadRun } from "./history.js";
+import { getRun, deleteRun, listRuns, attachHeatmapPlan, runZip, groupZip, importZip as importZipToStore, uploadRun } from "./history.js";
 import { readRunFiles, fmtMs, fmtNum, statRows } from "./results.js";
 import { renderCharts, drawFigures, nothingToChart, noCharts } from "./charts.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
@@ -627,7 +627,9 @@ async function refreshHistory() {
         await showRecords((await Promise.all(all.map((x) => getRun(x.id)))).filter(Boolean), r.group);
         $("results").scrollIntoView({ behavior: "smooth" });
       });
-      name.append(document.createElement("br"), g);
+      const z = cell("button", "Zip load test", { type: "button", class: "link small-link", "aria-label": `Zip load test “${r.group}”` });
+      z.addEventListener("click", async () => download(await groupZip(r.group), `${safeName(r.group)}.zip`));
+      name.append(document.createElement("br"), g, " · ", z);
     }
     const status = cell("td", "");
     const badge = cell("span", r.status, { class: `badge ${r.status}` });

@@ -79,6 +79,12 @@ export async function runZip(record, folder) {
   return new Blob([await toZip(record.files, { folder })], { type: "application/zip" });
 }
 
+/** A load test as one zip: `{test}/{00004-clients}/…`, what Python's LoadTestResult.load reads. */
+export async function groupZip(group) {
+  const files = await (await store()).groupFiles(group);
+  return new Blob([await toZip(files, { folder: group })], { type: "application/zip" });
+}
+
 /** Imports a zip of a run or of a load test (ours or Python LLMeter's). @returns {Promise<number>} runs saved */
 export async function importZip(blob) {
   const s = await store();
