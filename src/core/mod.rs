@@ -2,6 +2,7 @@
 
 pub mod endpoint;
 pub mod json;
+pub mod limits;
 pub mod live;
 pub mod response;
 pub mod result;

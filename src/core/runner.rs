@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// Each client waits a random 0..this many ms before its first request (LLMeter: 10 ms).
     pub max_start_jitter_ms: f64,
+    /// Stop starting requests after this many in all (a runtime's subrequest budget, see
+    /// `core::limits`); a run that stops here says so in its warnings.
+    pub max_requests: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             run_description: None,
             seed: 0,
             max_start_jitter_ms: 10.0,
+            max_requests: None,
         }
     }
 }
@@ -242,10 +246,13 @@ impl<'a> Runner<'a> {
             in_flight: 0,
             observer,
         });
+        let started = Cell::new(0u64);
+        let budget_reached = Cell::new(false);
 
         let clients = (0..opts.clients).map(|client| {
             let shared = &shared;
             let ids = &ids;
+            let (started, budget_reached) = (&started, &budget_reached);
             async move {
                 let mut rng = SplitMix64::new(
                     opts.seed
@@ -271,6 +278,11 @@ impl<'a> Runner<'a> {
                         (None, Some(d)) if clock.now_ms() - client_start >= d * 1000.0 => return,
                         _ => {}
                     }
+                    if opts.max_requests.is_some_and(|max| started.get() >= max) {
+                        budget_reached.set(true);
+                        return;
+                    }
+                    started.set(started.get() + 1);
                     let payload = &opts.payloads[order[(sent as usize) % order.len()]];
                     sent += 1;
                     shared.borrow_mut().in_flight += 1;
@@ -346,10 +358,15 @@ impl<'a> Runner<'a> {
             end_time: Some(format_utc(end_unix)),
         };
         let run_config = run_config_json(opts, &info, self.tokenizer);
-        let run_info = RunInfo {
+        let mut run_info = RunInfo {
             interrupted,
             ..RunInfo::default()
         };
+        if budget_reached.get() {
+            run_info
+                .warnings
+                .push(crate::core::limits::budget_warning(started.get()));
+        }
         Ok(RunResult::new(
             summary,
             responses,

@@ -1,0 +1,20 @@
+// Benchmark an OpenAI-compatible endpoint from Deno.
+//   cd examples/deno && deno run --allow-net=127.0.0.1 --allow-read=../../pkg --allow-env=OPENAI_API_KEY run.js [baseUrl] [model] [clients] [requestsPerClient]
+// Prints a one-line summary to stderr and the result as JSON to stdout. `llmeter-wasm` is
+// mapped to the built package by deno.json (in your project: "npm:llmeter-wasm").
+import { init, OpenAIEndpoint, Runner } from "llmeter-wasm";
+
+const [baseUrl = "http://127.0.0.1:8000/v1", model = "sim-model", clients = "2", nRequests = "4"] = Deno.args;
+
+// Deno: load the wasm once (fetched from the file next to the package's index.js).
+await init();
+const endpoint = new OpenAIEndpoint({ baseUrl, model, apiKey: Deno.env.get("OPENAI_API_KEY") });
+const runner = new Runner({ endpoint });
+// Warm-up, not measured: connection setup, CORS preflight, the runtime's lazy fetch setup and JIT.
+await runner.run({ clients: Number(clients), nRequests: 1, payload: endpoint.createPayload("warm-up", 4) });
+const result = await runner.run({ clients: Number(clients), nRequests: Number(nRequests), payload: endpoint.createPayload("Tell me about edge runtimes.", 16) });
+
+const s = result.stats;
+console.error(`${result.info.runtime} (clock ${result.info.clock}): ${s.total_requests} requests, ${s.failed_requests} failed, TTFT p50 ${(s["time_to_first_token-p50"] * 1000).toFixed(1)} ms`);
+for (const w of result.info.warnings) console.error(`warning: ${w}`);
+console.log(JSON.stringify(result.toJSON()));

@@ -1,0 +1,25 @@
+// The engine in a dedicated Web Worker, so the page's rendering never delays a timestamp.
+// In your project: import { OpenAIEndpoint, Runner } from "llmeter-wasm"; (import maps do not
+// reach workers in every browser, so this example uses the path.)
+import { init, OpenAIEndpoint, Runner } from "../../pkg/index.js";
+
+// Workers: load the wasm once (fetched from next to the package's index.js). Not awaited at the
+// top level: a message posted while the module is still evaluating would find no handler.
+const ready = init();
+
+self.onmessage = async ({ data }) => {
+  try {
+    await ready;
+    const endpoint = new OpenAIEndpoint({ baseUrl: data.baseUrl, model: data.model, apiKey: data.apiKey });
+    // Warm-up, not measured: connection setup, CORS preflight, the runtime's lazy fetch setup and JIT.
+    await new Runner({ endpoint }).run({ clients: data.clients, nRequests: 1, payload: endpoint.createPayload("warm-up", 4) });
+    const result = await new Runner({ endpoint }).run({
+      clients: data.clients, nRequests: data.nRequests,
+      payload: endpoint.createPayload("Tell me about edge runtimes.", 16),
+      onProgress: (p) => self.postMessage({ progress: { completed: p.completed, failed: p.failed } }),
+    });
+    self.postMessage({ result: result.toJSON() });
+  } catch (e) {
+    self.postMessage({ error: `${e.name}: ${e.message}` });
+  }
+};

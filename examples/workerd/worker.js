@@ -1,0 +1,33 @@
+// A Cloudflare Worker (workerd) that benchmarks an OpenAI-compatible endpoint from the edge.
+//   GET /?baseUrl=https://api.example.com/v1&model=m&clients=2&nRequests=4 → the result as JSON
+// workerd: import the .wasm as a module and initialise synchronously, once, at the top level.
+import { initSync, OpenAIEndpoint, Runner } from "llmeter-wasm";
+import wasm from "llmeter-wasm/llmeter_wasm_bg.wasm";
+
+initSync(wasm);
+
+export default {
+  async fetch(request, env) {
+    const q = new URL(request.url).searchParams;
+    const endpoint = new OpenAIEndpoint({ baseUrl: q.get("baseUrl") ?? env.BASE_URL, model: q.get("model") ?? env.MODEL, apiKey: env.API_KEY });
+    const runner = new Runner({ endpoint });
+    const clients = Number(q.get("clients") ?? 2);
+    // Cloudflare's Free plan allows 50 subrequests per invocation (the default in workerd); on
+    // Paid, pass ?subrequestLimit=10000. Runs over the limit throw a RangeError up front.
+    const subrequestLimit = q.has("subrequestLimit") ? Number(q.get("subrequestLimit")) : undefined;
+    try {
+      // Warm-up, not measured: connection setup and JIT. It counts against the subrequest limit.
+      const warm = await runner.run({ clients, nRequests: 1, payload: endpoint.createPayload("warm-up", 4), subrequestLimit });
+      const result = await runner.run({
+        clients,
+        nRequests: Number(q.get("nRequests") ?? 4),
+        payload: endpoint.createPayload("Tell me about edge runtimes.", 16),
+        subrequestLimit,
+        subrequestsSent: warm.responses.length,
+      });
+      return Response.json(result.toJSON());
+    } catch (e) {
+      return Response.json({ error: `${e.name}: ${e.message}` }, { status: e instanceof RangeError || e instanceof TypeError ? 400 : 500 });
+    }
+  },
+};
