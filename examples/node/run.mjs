@@ -11,7 +11,7 @@ await init();
 const endpoint = new OpenAIEndpoint({ baseUrl, model, apiKey: process.env.OPENAI_API_KEY });
 const runner = new Runner({ endpoint });
 // Warm-up, not measured: connection setup, CORS preflight, the runtime's lazy fetch setup and JIT.
-await runner.run({ clients: Number(clients), nRequests: 1, payload: endpoint.createPayload("warm-up", 4) });
+await runner.run({ clients: Number(clients), nRequests: 2, payload: endpoint.createPayload("warm-up", 4) });
 const result = await runner.run({ clients: Number(clients), nRequests: Number(nRequests), payload: endpoint.createPayload("Tell me about edge runtimes.", 16) });
 
 const s = result.stats;

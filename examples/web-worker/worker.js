@@ -12,7 +12,7 @@ self.onmessage = async ({ data }) => {
     await ready;
     const endpoint = new OpenAIEndpoint({ baseUrl: data.baseUrl, model: data.model, apiKey: data.apiKey });
     // Warm-up, not measured: connection setup, CORS preflight, the runtime's lazy fetch setup and JIT.
-    await new Runner({ endpoint }).run({ clients: data.clients, nRequests: 1, payload: endpoint.createPayload("warm-up", 4) });
+    await new Runner({ endpoint }).run({ clients: data.clients, nRequests: 2, payload: endpoint.createPayload("warm-up", 4) });
     const result = await new Runner({ endpoint }).run({
       clients: data.clients, nRequests: data.nRequests,
       payload: endpoint.createPayload("Tell me about edge runtimes.", 16),

@@ -17,7 +17,7 @@ export default {
     const subrequestLimit = q.has("subrequestLimit") ? Number(q.get("subrequestLimit")) : undefined;
     try {
       // Warm-up, not measured: connection setup and JIT. It counts against the subrequest limit.
-      const warm = await runner.run({ clients, nRequests: 1, payload: endpoint.createPayload("warm-up", 4), subrequestLimit });
+      const warm = await runner.run({ clients, nRequests: 2, payload: endpoint.createPayload("warm-up", 4), subrequestLimit });
       const result = await runner.run({
         clients,
         nRequests: Number(q.get("nRequests") ?? 4),
