@@ -73,6 +73,7 @@ export class OpenAIEndpoint {
    */
   createPayload(prompt, maxTokens = 256, extra = {}) {
     if (typeof prompt !== "string") throw new TypeError("prompt must be a string");
+    if (!core.initialized()) throw new Error("llmeter-wasm is not initialised: call `await init()` first (in workerd: `initSync(wasmModule)`)");
     return { ...createOpenAIPayload(this._config(), prompt, maxTokens), ...extra };
   }
 
