@@ -37,7 +37,15 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         subrequest_limit: reader.positive_int("subrequestLimit")?,
     };
     // Subrequests already made by this invocation (a load test's earlier levels).
-    let already_sent = reader.f64("subrequestsSent")?.unwrap_or(0.0).max(0.0) as u64;
+    let already_sent = match reader.f64("subrequestsSent")? {
+        None => 0,
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
+        Some(n) => {
+            return Err(options::range_error(&format!(
+                "subrequestsSent must be a non-negative integer, got {n}"
+            )))
+        }
+    };
     let plan = limits::check_run(runtime, &opts, &limit_options, already_sent)
         .map_err(|e| options::option_error(&e))?;
     opts.max_requests = plan.max_requests;

@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub run_duration_s: Option<f64>,
     /// Per-request limit in seconds; the request is aborted and recorded as a timeout error.
     pub timeout_s: f64,
+    /// Stop starting requests after this many in all (a runtime's subrequest budget, see
+    /// `core::limits`); a run that stops here says so in its warnings.
+    pub max_requests: Option<u64>,
     pub payloads: Vec<Value>,
     pub run_name: Option<String>,
     pub run_description: Option<String>,
@@ -35,9 +38,6 @@ pub struct RunOptions {
     pub seed: u64,
     /// Each client waits a random 0..this many ms before its first request (LLMeter: 10 ms).
     pub max_start_jitter_ms: f64,
-    /// Stop starting requests after this many in all (a runtime's subrequest budget, see
-    /// `core::limits`); a run that stops here says so in its warnings.
-    pub max_requests: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -47,12 +47,12 @@ impl Default for RunOptions {
             n_requests: None,
             run_duration_s: None,
             timeout_s: 60.0,
+            max_requests: None,
             payloads: Vec::new(),
             run_name: None,
             run_description: None,
             seed: 0,
             max_start_jitter_ms: 10.0,
-            max_requests: None,
         }
     }
 }
@@ -218,6 +218,9 @@ struct Shared<'o> {
     timings: Vec<ResponseTimings>,
     failed: u64,
     in_flight: u32,
+    /// Requests started, and whether `max_requests` stopped a client.
+    started: u64,
+    budget_reached: bool,
     observer: &'o mut dyn RunObserver,
 }
 
@@ -244,15 +247,14 @@ impl<'a> Runner<'a> {
             timings: Vec::new(),
             failed: 0,
             in_flight: 0,
+            started: 0,
+            budget_reached: false,
             observer,
         });
-        let started = Cell::new(0u64);
-        let budget_reached = Cell::new(false);
 
         let clients = (0..opts.clients).map(|client| {
             let shared = &shared;
             let ids = &ids;
-            let (started, budget_reached) = (&started, &budget_reached);
             async move {
                 let mut rng = SplitMix64::new(
                     opts.seed
@@ -278,14 +280,17 @@ impl<'a> Runner<'a> {
                         (None, Some(d)) if clock.now_ms() - client_start >= d * 1000.0 => return,
                         _ => {}
                     }
-                    if opts.max_requests.is_some_and(|max| started.get() >= max) {
-                        budget_reached.set(true);
-                        return;
-                    }
-                    started.set(started.get() + 1);
                     let payload = &opts.payloads[order[(sent as usize) % order.len()]];
                     sent += 1;
-                    shared.borrow_mut().in_flight += 1;
+                    {
+                        let mut s = shared.borrow_mut();
+                        if opts.max_requests.is_some_and(|max| s.started >= max) {
+                            s.budget_reached = true;
+                            return;
+                        }
+                        s.started += 1;
+                        s.in_flight += 1;
+                    }
                     let request = pin!(self.invoke(payload, opts.timeout_s, ids));
                     let outcome = match select(request, pin!(cancel.cancelled())).await {
                         Either::Left((done, _)) => Some(done),
@@ -320,6 +325,8 @@ impl<'a> Runner<'a> {
         let Shared {
             mut responses,
             timings,
+            started,
+            budget_reached,
             ..
         } = shared.into_inner();
         for r in responses.iter_mut() {
@@ -362,10 +369,10 @@ impl<'a> Runner<'a> {
             interrupted,
             ..RunInfo::default()
         };
-        if budget_reached.get() {
+        if budget_reached {
             run_info
                 .warnings
-                .push(crate::core::limits::budget_warning(started.get()));
+                .push(crate::core::limits::budget_warning(started));
         }
         Ok(RunResult::new(
             summary,
