@@ -64,7 +64,6 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         None => None,
     };
 
-    let timer_resolution = observe_timer_resolution_ms();
     let visibility = VisibilityWatch::start();
     let clock = WebClock;
     let transport = FetchTransport;
@@ -86,7 +85,9 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         .await
         .map_err(|e| options::option_error(&e))?;
 
-    // Platform facts, measured after the run so none of this work overlaps a request.
+    // Platform facts, measured after the run so none of this work overlaps a request — and, on
+    // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
+    let timer_resolution = observe_timer_resolution_ms();
     let info = &mut result.info;
     info.runtime = Some(runtime_name());
     info.timer_resolution_ms = timer_resolution;
