@@ -9,6 +9,7 @@
 import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
 
 import { wasmLoader, besideModule } from "./loader.js";
+export * from "./experiments.js";
 
 const core = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_wasm_bg.wasm", import.meta.url));
 
@@ -148,6 +149,9 @@ export class OpenAIEndpoint {
  *   stops starting requests at the limit and says so in `info.warnings`.
  * @property {number} [subrequestsSent] Subrequests this invocation already made (earlier runs,
  *   a warm-up), counted against `subrequestLimit` (default 0).
+ * @property {{ record(runner: Runner, options: RunOptions): Promise<Result> }} [store] A
+ *   `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
+ * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
  */
 
 /** Runs benchmarks against one endpoint. */
@@ -169,6 +173,7 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
+    if (options.store) return options.store.record(this, options);
     await init();
     const spec = { timeout: this.timeout, ...options, endpoint: this.endpoint._config(), tokenizer: this.tokenizer };
     return new Result(await runBenchmark(spec));

@@ -8,13 +8,15 @@ log "llm-sim (cargo --profile sim)"
 cargo build --quiet --profile sim -p llm-sim
 
 rm -rf pkg && mkdir -p pkg
-bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js loader.js
+bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js loader.js experiments.js report.js
 
 node_modules/.bin/tsc -p js/tsconfig.json
 cp js/package.json pkg/package.json
 cp README.md pkg/README.md 2>/dev/null || true
 # Optional HF tokenizers: a separate wasm module, loaded only when used.
 bash scripts/build-tokenizers.sh
+# Optional result store / zip / upload: a separate wasm module, loaded only when used.
+bash scripts/build-store.sh
 
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)

@@ -2,7 +2,7 @@
 //   cd examples/deno && deno run --allow-net=127.0.0.1 --allow-read=../../pkg --allow-env=OPENAI_API_KEY run.js [baseUrl] [model] [clients] [requestsPerClient]
 // Prints a one-line summary to stderr and the result as JSON to stdout. `llmeter-wasm` is
 // mapped to the built package by deno.json (in your project: "npm:llmeter-wasm").
-import { init, OpenAIEndpoint, Runner } from "llmeter-wasm";
+import { init, OpenAIEndpoint, Runner, LoadTest } from "llmeter-wasm";
 
 const [baseUrl = "http://127.0.0.1:8000/v1", model = "sim-model", clients = "2", nRequests = "4"] = Deno.args;
 
@@ -17,4 +17,9 @@ const result = await runner.run({ clients: Number(clients), nRequests: Number(nR
 const s = result.stats;
 console.error(`${result.info.runtime} (clock ${result.info.clock}): ${s.total_requests} requests, ${s.failed_requests} failed, TTFT p50 ${(s["time_to_first_token-p50"] * 1000).toFixed(1)} ms`);
 for (const w of result.info.warnings) console.error(`warning: ${w}`);
-console.log(JSON.stringify(result.toJSON()));
+
+// LLMeter's LoadTest: one run per number of clients.
+const loadTest = await new LoadTest({ endpoint, payload: endpoint.createPayload("Tell me about edge runtimes.", 16), sequenceOfClients: [1, 2], minRequestsPerClient: 2, minRequestsPerRun: 2 }).run();
+const levels = Object.fromEntries([...loadTest.results].map(([c, r]) => [c, { requests: r.stats.total_requests, failed: r.stats.failed_requests, ttftP50: r.stats["time_to_first_token-p50"] }]));
+console.error(`load test: ${JSON.stringify(levels)}`);
+console.log(JSON.stringify({ ...result.toJSON(), loadTest: { testName: loadTest.testName, levels } }));

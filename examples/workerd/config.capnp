@@ -21,6 +21,7 @@ const benchmarkWorker :Workerd.Worker = (
     (name = "llmeter-wasm", esModule = "export * from \"llmeter-wasm/index.js\";"),
     (name = "llmeter-wasm/index.js", esModule = embed "../../pkg/index.js"),
     (name = "llmeter-wasm/loader.js", esModule = embed "../../pkg/loader.js"),
+    (name = "llmeter-wasm/experiments.js", esModule = embed "../../pkg/experiments.js"),
     (name = "llmeter-wasm/llmeter_wasm.js", esModule = embed "../../pkg/llmeter_wasm.js"),
     (name = "llmeter-wasm/llmeter_wasm_bg.wasm", wasm = embed "../../pkg/llmeter_wasm_bg.wasm"),
   ],

@@ -1,7 +1,7 @@
 // A Cloudflare Worker (workerd) that benchmarks an OpenAI-compatible endpoint from the edge.
 //   GET /?baseUrl=https://api.example.com/v1&model=m&clients=2&nRequests=4 → the result as JSON
 // workerd: import the .wasm as a module and initialise synchronously, once, at the top level.
-import { initSync, OpenAIEndpoint, Runner } from "llmeter-wasm";
+import { initSync, OpenAIEndpoint, Runner, LoadTest } from "llmeter-wasm";
 import wasm from "llmeter-wasm/llmeter_wasm_bg.wasm";
 
 initSync(wasm);
@@ -25,7 +25,19 @@ export default {
         subrequestLimit,
         subrequestsSent: warm.responses.length,
       });
-      return Response.json(result.toJSON());
+      // LLMeter's LoadTest: one run per number of clients (?levels=1,2). The whole test must fit
+      // in what is left of the subrequest budget, or it throws before its first level.
+      const loadTest = await new LoadTest({
+        endpoint,
+        payload: endpoint.createPayload("Tell me about edge runtimes.", 16),
+        sequenceOfClients: (q.get("levels") ?? "1,2").split(",").map(Number),
+        minRequestsPerClient: 2,
+        minRequestsPerRun: 2,
+        subrequestLimit,
+        subrequestsSent: warm.responses.length + result.responses.length,
+      }).run();
+      const levels = Object.fromEntries([...loadTest.results].map(([c, r]) => [c, { requests: r.stats.total_requests, failed: r.stats.failed_requests, ttftP50: r.stats["time_to_first_token-p50"] }]));
+      return Response.json({ ...result.toJSON(), loadTest: { testName: loadTest.testName, levels } });
     } catch (e) {
       return Response.json({ error: `${e.name}: ${e.message}` }, { status: e instanceof RangeError || e instanceof TypeError ? 400 : 500 });
     }

@@ -1,6 +1,8 @@
 //! The wasm-bindgen layer: JS options in, core calls, JS values out. No logic of its own beyond
 //! option checking; the public JavaScript API (`js/index.js`) wraps these exports.
 
+mod experiments;
+mod limits;
 mod options;
 mod result;
 mod tokenizer;

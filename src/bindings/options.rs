@@ -2,7 +2,7 @@
 //! option — before any request is sent.
 
 use crate::core::endpoint::openai::OpenAIConfig;
-use crate::core::runner::{OptionError, RunOptions};
+use crate::core::runner::{OptionError, PayloadAssignment, RunOptions};
 use js_sys::{Array, Function, Object, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -185,6 +185,15 @@ pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
     if let Some(j) = r.f64("startJitterMs")? {
         opts.max_start_jitter_ms = j;
     }
+    opts.payload_assignment = match r.string("payloadAssignment")?.as_deref() {
+        None | Some("cycle") => PayloadAssignment::Cycle,
+        Some("eachOnce") => PayloadAssignment::EachOnce,
+        Some(other) => {
+            return Err(range_error(&format!(
+                "payloadAssignment must be \"cycle\" or \"eachOnce\", got {other:?}"
+            )))
+        }
+    };
     opts.validate().map_err(|e| option_error(&e))?;
     Ok(opts)
 }

@@ -136,15 +136,17 @@ pub fn check_run(
         } else {
             format!("subrequestLimit is {limit}")
         };
-        match opts.requests_per_client() {
-            Some(per_client) => {
-                let planned = per_client as u64 * opts.clients as u64;
+        match opts.expected_requests() {
+            Some(planned) => {
                 if planned > left {
+                    let shape = match opts.requests_per_client() {
+                        Some(per_client) => format!(" ({} clients × {per_client})", opts.clients),
+                        None => String::new(),
+                    };
                     return Err(OptionError {
                         option: "subrequestLimit",
                         message: format!(
-                            "this run would send {planned} requests ({} clients × {per_client}){}, but {where_}. Send fewer requests, raise subrequestLimit, or split the run across invocations.",
-                            opts.clients,
+                            "this run would send {planned} requests{shape}{}, but {where_}. Send fewer requests, raise subrequestLimit, or split the run across invocations.",
                             if already_sent > 0 { format!(" after {already_sent} already sent") } else { String::new() },
                         ),
                         is_range: true,
@@ -281,6 +283,30 @@ mod tests {
                 .option,
             "subrequestLimit"
         );
+    }
+
+    #[test]
+    fn each_once_runs_count_their_payloads() {
+        use crate::core::runner::PayloadAssignment;
+        let o = RunOptions {
+            clients: 3,
+            payloads: vec![json!({}); 51],
+            payload_assignment: PayloadAssignment::EachOnce,
+            ..Default::default()
+        };
+        let e = check_run(RuntimeKind::Workerd, &o, &LimitOptions::default(), 0).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("this run would send 51 requests, but"),
+            "{}",
+            e.message
+        );
+        let o = RunOptions {
+            payloads: vec![json!({}); 50],
+            ..o
+        };
+        let plan = check_run(RuntimeKind::Workerd, &o, &LimitOptions::default(), 0).unwrap();
+        assert_eq!(plan.max_requests, None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The platform-free core: no I/O, no JS. Everything here runs under native `cargo test`.
 
 pub mod endpoint;
+pub mod experiments;
 pub mod json;
 pub mod limits;
 pub mod live;

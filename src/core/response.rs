@@ -53,6 +53,10 @@ pub struct ResponseTimings {
     pub num_events: u32,
     /// HTTP status, when a response arrived.
     pub status: Option<u16>,
+    /// Index of the payload sent (into the run's payload list / `payload.jsonl`), so each
+    /// response maps back to what was asked (e.g. a heatmap cell).
+    #[serde(default)]
+    pub payload_index: Option<u32>,
 }
 
 impl InvocationResponse {

@@ -661,6 +661,7 @@ fn parse_timings(text: &str) -> Result<Vec<ResponseTimings>, String> {
                         u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}")))
                     })
                     .transpose()?,
+                payload_index: small("payload_index").map_err(err)?,
             })
         })
         .collect()

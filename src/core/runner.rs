@@ -18,6 +18,19 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+/// Which payload each request sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayloadAssignment {
+    /// LLMeter's rule: every client cycles through its own shuffled copy of the payload list.
+    #[default]
+    Cycle,
+    /// Every payload is sent exactly once overall, in list order: clients take the next unsent
+    /// payload from one shared queue, so none is duplicated or skipped for any client count
+    /// (what a heatmap needs; LLMeter's own heatmap loses cells here). `nRequests` and
+    /// `runDuration` do not apply.
+    EachOnce,
+}
+
 /// How a run is shaped. Mirrors LLMeter's `Runner.run` arguments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
@@ -38,6 +51,7 @@ pub struct RunOptions {
     pub seed: u64,
     /// Each client waits a random 0..this many ms before its first request (LLMeter: 10 ms).
     pub max_start_jitter_ms: f64,
+    pub payload_assignment: PayloadAssignment,
 }
 
 impl Default for RunOptions {
@@ -53,6 +67,7 @@ impl Default for RunOptions {
             run_description: None,
             seed: 0,
             max_start_jitter_ms: 10.0,
+            payload_assignment: PayloadAssignment::Cycle,
         }
     }
 }
@@ -96,6 +111,14 @@ impl RunOptions {
                 is_range: false,
             });
         }
+        if self.payload_assignment == PayloadAssignment::EachOnce
+            && (self.n_requests.is_some() || self.run_duration_s.is_some())
+        {
+            return Err(range_err(
+                "payloadAssignment",
+                "\"eachOnce\" sends every payload once: do not give nRequests or runDuration",
+            ));
+        }
         match (self.n_requests, self.run_duration_s) {
             (Some(_), Some(_)) => {
                 return Err(range_err(
@@ -124,11 +147,21 @@ impl RunOptions {
         Ok(())
     }
 
-    /// Requests per client for count-bound runs.
+    /// Requests per client for count-bound runs (`None` when it is not fixed per client).
     pub fn requests_per_client(&self) -> Option<u32> {
-        match self.run_duration_s {
-            Some(_) => None,
-            None => Some(self.n_requests.unwrap_or(self.payloads.len() as u32)),
+        match (self.payload_assignment, self.run_duration_s) {
+            (PayloadAssignment::EachOnce, _) | (_, Some(_)) => None,
+            _ => Some(self.n_requests.unwrap_or(self.payloads.len() as u32)),
+        }
+    }
+
+    /// Total requests the run will send, when known in advance.
+    pub fn expected_requests(&self) -> Option<u64> {
+        match self.payload_assignment {
+            PayloadAssignment::EachOnce => Some(self.payloads.len() as u64),
+            PayloadAssignment::Cycle => self
+                .requests_per_client()
+                .map(|n| n as u64 * self.clients as u64),
         }
     }
 }
@@ -238,7 +271,9 @@ impl<'a> Runner<'a> {
         let start_ms = clock.now_ms();
         let start_unix = clock.unix_ms();
         let per_client = opts.requests_per_client();
-        let expected = per_client.map(|n| n as u64 * opts.clients as u64);
+        let expected = opts.expected_requests();
+        let each_once = opts.payload_assignment == PayloadAssignment::EachOnce;
+        let next_payload = Cell::new(0usize);
         let ids = RefCell::new(SplitMix64::new(
             opts.seed ^ (start_unix as u64).rotate_left(17),
         ));
@@ -255,6 +290,7 @@ impl<'a> Runner<'a> {
         let clients = (0..opts.clients).map(|client| {
             let shared = &shared;
             let ids = &ids;
+            let next_payload = &next_payload;
             async move {
                 let mut rng = SplitMix64::new(
                     opts.seed
@@ -275,12 +311,24 @@ impl<'a> Runner<'a> {
                     if cancel.is_cancelled() {
                         return;
                     }
-                    match (per_client, opts.run_duration_s) {
-                        (Some(n), _) if sent >= n as u64 => return,
-                        (None, Some(d)) if clock.now_ms() - client_start >= d * 1000.0 => return,
-                        _ => {}
-                    }
-                    let payload = &opts.payloads[order[(sent as usize) % order.len()]];
+                    let payload_index = if each_once {
+                        let i = next_payload.get();
+                        if i >= opts.payloads.len() {
+                            return;
+                        }
+                        next_payload.set(i + 1);
+                        i
+                    } else {
+                        match (per_client, opts.run_duration_s) {
+                            (Some(n), _) if sent >= n as u64 => return,
+                            (None, Some(d)) if clock.now_ms() - client_start >= d * 1000.0 => {
+                                return
+                            }
+                            _ => {}
+                        }
+                        order[(sent as usize) % order.len()]
+                    };
+                    let payload = &opts.payloads[payload_index];
                     sent += 1;
                     {
                         let mut s = shared.borrow_mut();
@@ -298,9 +346,10 @@ impl<'a> Runner<'a> {
                     };
                     let mut s = shared.borrow_mut();
                     s.in_flight -= 1;
-                    let Some((response, timings)) = outcome else {
+                    let Some((response, mut timings)) = outcome else {
                         return; // cancelled: returning drops the in-flight request, which aborts it
                     };
+                    timings.payload_index = u32::try_from(payload_index).ok();
                     if response.error.is_some() {
                         s.failed += 1;
                     }
@@ -506,6 +555,7 @@ fn build_response(
         num_chunks: parsed.num_chunks,
         num_events: parsed.num_events,
         status,
+        payload_index: None, // set by the client loop, which knows the index
     };
     let response = InvocationResponse {
         response_text: parsed.text,
@@ -573,10 +623,12 @@ fn run_config_json(
     m.insert("output_path".into(), Value::Null);
     m.insert("tokenizer".into(), tokenizer.describe());
     m.insert("clients".into(), json!(opts.clients));
-    m.insert(
-        "n_requests".into(),
-        json!(opts.requests_per_client().unwrap_or(0)),
-    );
+    // Time-bound: 0, as LLMeter. Each-once: LLMeter's heatmap value, total // clients.
+    let n_requests = match opts.payload_assignment {
+        PayloadAssignment::EachOnce => opts.payloads.len() as u32 / opts.clients.max(1),
+        PayloadAssignment::Cycle => opts.requests_per_client().unwrap_or(0),
+    };
+    m.insert("n_requests".into(), json!(n_requests));
     m.insert("run_duration".into(), json!(opts.run_duration_s));
     m.insert("payload".into(), json!("payload.jsonl"));
     m.insert("run_name".into(), json!(opts.run_name));

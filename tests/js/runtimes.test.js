@@ -70,7 +70,7 @@ async function errorsAgainstGroundTruth(responses) {
 const p50 = (s) => (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2);
 
 for (const [name, bound] of Object.entries(ACCURACY_MS)) {
-  test(`example ${name}: ${CLIENTS}×${PER_CLIENT} requests complete; TTFT/TTLT within ${bound.p50} ms (p50) of ground truth; runtime and clock recorded`, async () => {
+  test(`example ${name}: ${CLIENTS}×${PER_CLIENT} requests complete; TTFT/TTLT within ${bound.p50} ms (p50) of ground truth; runtime and clock recorded; a 2-level LoadTest runs`, async () => {
     await sim.clear();
     const result = await runners[name]();
     assert.equal(result.error, undefined, result.error);
@@ -89,10 +89,17 @@ for (const [name, bound] of Object.entries(ACCURACY_MS)) {
     assert.ok(p50(e.ttlt) < bound.p50, `TTLT error p50 ${p50(e.ttlt)} ms`);
     // The time between tokens is what the simulator was told (5 ms).
     assert.ok(Math.abs(result.stats["time_per_output_token-p50"] - 0.005) < 0.0015, `TPOT p50 ${result.stats["time_per_output_token-p50"]}`);
+    // The example's LoadTest: levels 1 and 2 clients, LLMeter's rule gives 2 requests per client.
+    assert.deepEqual(Object.keys(result.loadTest.levels), ["1", "2"]);
+    for (const [clients, level] of Object.entries(result.loadTest.levels)) {
+      assert.equal(level.requests, 2 * Number(clients), `level ${clients}`);
+      assert.equal(level.failed, 0, `level ${clients}`);
+      assert.ok(level.ttftP50 >= 0.05, `level ${clients}: TTFT p50 ${level.ttftP50} below the simulated 50 ms`);
+    }
   });
 }
 
-test("workerd: a run over the subrequest limit is a RangeError before any request; more than 6 clients warns", async () => {
+test("workerd: a run or a LoadTest over the subrequest limit is a RangeError before its requests; more than 6 clients warns", async () => {
   await sim.clear();
   const q = (o) => `${workerd.origin}/?${new URLSearchParams({ baseUrl: sim.base, model: "sim-model", ...o })}`;
   // The example's warm-up sends 12 (two per client); 12 + 6 × 8 = 60 is over the Free plan's 50.
@@ -105,6 +112,13 @@ test("workerd: a run over the subrequest limit is a RangeError before any reques
   const paid = await (await fetch(q({ clients: 6, nRequests: 8, subrequestLimit: 10000 }))).json();
   assert.equal(paid.responses.length, 48);
   assert.deepEqual(paid.info.warnings.filter((w) => w.includes("in workerd")), []);
+  // A LoadTest whose levels would cross the limit fails before its first level: 2 + 1 sent,
+  // then levels 1…16 clients × 2 requests each = 62 more.
+  await sim.clear();
+  const lt = await fetch(q({ clients: 1, nRequests: 1, levels: "1,2,4,8,16" }));
+  assert.equal(lt.status, 400);
+  assert.match((await lt.json()).error, /^RangeError: subrequestLimit: this load test would send 62 requests over 5 levels after 3 already sent, but only 50/);
+  assert.equal((await sim.requests()).length, 3, "the load test sent nothing");
   const wide = await (await fetch(q({ clients: 8, nRequests: 1 }))).json();
   assert.equal(wide.responses.length, 8);
   const warning = wide.info.warnings.find((w) => w.includes("in workerd"));

@@ -1,0 +1,313 @@
+// @ts-check
+/**
+ * Charts as data (Plotly `{data, layout}` figures) and self-contained HTML reports (stats
+ * tables and charts as inline SVG; no script, no network). Loaded on first use by
+ * `experiments.js`, so the core package pays nothing for it.
+ */
+
+/** @typedef {{data: any[], layout: any}} Figure */
+
+// LLMeter's colorways per load-test chart (Plotly sequential scales), first colours.
+const COLORWAYS = {
+  time_to_first_token: ["#0000ff", "#5500aa", "#aa0055", "#ff0000"],
+  time_to_last_token: ["#30123b", "#4686fb", "#1ae4b6", "#a2fc3c", "#fabb3d", "#e4460a", "#7a0403"],
+  requests_per_minute: ["#4b2991", "#872ca2", "#c0369d", "#ea4f88", "#fa7876", "#f6a97a", "#edd9a3"],
+  error_rate: ["#000000", "#3d1a5b", "#8a226a", "#c53f52", "#e86d2b", "#f6a52a", "#fbdb6c"],
+  average_input_tokens_clients: ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
+  average_output_tokens_clients: ["#0d0887", "#6a00a8", "#b12a90", "#e16462", "#fca636", "#f0f921"],
+};
+
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+
+/** @param {string} text @param {string} [x] @param {string} [y] @param {boolean} [logX] @param {boolean} [logY] */
+function layout(text, x = "Number of clients", y = "", logX = true, logY = true) {
+  return {
+    title: { text },
+    xaxis: { title: { text: x }, type: logX ? "log" : "linear" },
+    yaxis: { title: { text: y }, type: logY ? "log" : "linear" },
+  };
+}
+
+/** @param {any} lt LoadTestResult @returns {Record<string, Figure>} */
+export function loadTestFigures(lt) {
+  const xs = lt.clients;
+  const stats = xs.map((/** @type {number} */ c) => lt.results.get(c).stats);
+  const col = (/** @type {string} */ key) => stats.map((/** @type {any} */ s) => (typeof s[key] === "number" ? s[key] : null));
+  /** @param {string} metric @param {string} title @param {string} ytitle */
+  const bands = (metric, title, ytitle) => {
+    const cw = COLORWAYS[/** @type {keyof typeof COLORWAYS} */ (metric)];
+    return {
+      data: [
+        { type: "scatter", mode: "lines+markers", name: "p50", x: xs, y: col(`${metric}-p50`), line: { color: cw[0] } },
+        { type: "scatter", mode: "lines+markers", name: "p90", x: xs, y: col(`${metric}-p90`), fill: "tonexty", line: { color: cw[1] } },
+        { type: "scatter", mode: "lines+markers", name: "p99", x: xs, y: col(`${metric}-p99`), fill: "tonexty", line: { color: cw[2], dash: "dot" } },
+        { type: "scatter", mode: "lines", name: "average", x: xs, y: col(`${metric}-average`), line: { color: cw[3], dash: "dash" } },
+      ],
+      layout: { ...layout(title, undefined, ytitle), colorway: cw },
+    };
+  };
+  /** @param {string} key @param {string} stat @param {string} title @param {string} ytitle @param {boolean} [logY] */
+  const line = (key, stat, title, ytitle, logY = true) => ({
+    data: [{ type: "scatter", mode: "lines+markers", name: lt.testName, x: xs, y: col(stat), line: { dash: "dot" }, opacity: 0.5 }],
+    layout: { ...layout(title, undefined, ytitle, true, logY), colorway: COLORWAYS[/** @type {keyof typeof COLORWAYS} */ (key)] },
+  });
+  return {
+    time_to_first_token: bands("time_to_first_token", "Time to first token vs number of clients", "Time to first token (s)"),
+    time_to_last_token: bands("time_to_last_token", "Time to last token vs number of clients", "Time to last token (s)"),
+    requests_per_minute: line("requests_per_minute", "requests_per_minute", "Requests per minute vs number of clients", "Requests per minute"),
+    error_rate: line("error_rate", "failed_requests_rate", "Error rate vs number of clients", "Error rate", false),
+    average_input_tokens_clients: line("average_input_tokens_clients", "average_input_tokens_per_minute", "Average input tokens per minute vs number of clients", "Average input tokens per minute"),
+    average_output_tokens_clients: line("average_output_tokens_clients", "average_output_tokens_per_minute", "Average output tokens per minute vs number of clients", "Average output tokens per minute"),
+  };
+}
+
+/** @param {number[]} v */
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? null : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/** @param {number[]} v */
+const mean = (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
+/** @param {any} x */
+const num = (x) => typeof x === "number" && Number.isFinite(x);
+
+/** @param {any} hm LatencyHeatmapResult @returns {Record<string, Figure>} */
+export function heatmapFigures(hm) {
+  const cells = hm.cells();
+  const ins = hm.plan.input_lengths, outs = hm.plan.output_lengths;
+  // Axis positions: the measured mean token counts of each row / column (targets if none).
+  const y = ins.map((/** @type {number} */ t, /** @type {number} */ i) => mean(cells[i].flat().map((/** @type {any} */ r) => r.num_tokens_input).filter(num)) ?? t);
+  const x = outs.map((/** @type {number} */ t, /** @type {number} */ j) => mean(cells.flatMap((/** @type {any} */ row) => row[j]).map((/** @type {any} */ r) => r.num_tokens_output).filter(num)) ?? t);
+  const all = cells.flat(2);
+  /** @param {string} metric @param {string} title */
+  const fig = (metric, title) => ({
+    data: [
+      {
+        type: "heatmap", name: `median ${metric}`, x, y,
+        z: cells.map((/** @type {any[]} */ row) => row.map((rs) => median(rs.map((/** @type {any} */ r) => r[metric]).filter(num)))),
+        colorscale: "Viridis", colorbar: { title: { text: "s" } },
+        customdata: cells.map((/** @type {any[]} */ row) => row.map((rs) => rs.length)),
+        hovertemplate: "input %{y:.0f} tok, output %{x:.0f} tok<br>median %{z:.3f} s (%{customdata} requests)<extra></extra>",
+      },
+      {
+        type: "scatter", mode: "markers", name: "requests",
+        x: all.map((/** @type {any} */ r) => r.num_tokens_output ?? null),
+        y: all.map((/** @type {any} */ r) => r.num_tokens_input ?? null),
+        marker: { color: all.map((/** @type {any} */ r) => r[metric] ?? null), colorscale: "Viridis", showscale: false, line: { color: "white", width: 1 }, size: 7 },
+        hovertemplate: "input %{y} tok, output %{x} tok: %{marker.color:.3f} s<extra></extra>",
+      },
+    ],
+    layout: { ...layout(title, "Output tokens (measured)", "Input tokens (measured)", false, false) },
+  });
+  return {
+    time_to_first_token: fig("time_to_first_token", "Time to first token (s) by input and output tokens"),
+    time_to_last_token: fig("time_to_last_token", "Time to last token (s) by input and output tokens"),
+  };
+}
+
+/** @param {any} result Result @returns {Record<string, Figure>} */
+export function runFigures(result) {
+  const rs = result.responses;
+  const metrics = [["time_to_first_token", "Time to first token (s)"], ["time_to_last_token", "Time to last token (s)"], ["time_per_output_token", "Time per output token (s)"]];
+  /** @type {Record<string, Figure>} */
+  const out = {};
+  for (const [m, label] of metrics) {
+    out[`${m}_histogram`] = {
+      data: [{ type: "histogram", name: label, x: rs.map((/** @type {any} */ r) => r[m]).filter(num) }],
+      layout: layout(`${label}: distribution`, label, "Requests", false, false),
+    };
+  }
+  out.latency_box = {
+    data: metrics.map(([m, label]) => ({ type: "box", name: label.replace(" (s)", ""), y: rs.map((/** @type {any} */ r) => r[m]).filter(num), boxpoints: "outliers" })),
+    layout: layout("Latency distributions", "", "Seconds", false, true),
+  };
+  return out;
+}
+
+// ---------- SVG rendering of the figures above (no dependencies, no script) ----------
+
+/** @param {unknown} s */
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+/** @param {number} v */
+const fmt = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : Number(v.toPrecision(3)).toString());
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
+
+/** @param {number} t 0..1 */
+function viridis(t) {
+  const p = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1), i = Math.min(VIRIDIS.length - 2, Math.floor(p)), f = p - i;
+  const c = VIRIDIS[i].map((a, k) => Math.round(a + (VIRIDIS[i + 1][k] - a) * f));
+  return `rgb(${c.join(",")})`;
+}
+
+/** @param {number[]} v @param {boolean} log */
+function scale(v, log, lo = 0, hi = 1) {
+  let vs = v.filter((x) => num(x) && (!log || x > 0));
+  if (vs.length === 0) vs = log ? [1, 10] : [0, 1];
+  let a = Math.min(...vs), b = Math.max(...vs);
+  if (log) { a = Math.log10(a); b = Math.log10(b); }
+  if (a === b) { a -= 0.5; b += 0.5; }
+  const pad = (b - a) * 0.06; a -= pad; b += pad;
+  const f = (/** @type {number} */ x) => lo + ((log ? Math.log10(x) : x) - a) / (b - a) * (hi - lo);
+  /** @type {number[]} */
+  let ticks = [];
+  if (log) {
+    for (let e = Math.floor(a); e <= Math.ceil(b); e++) for (const m of (b - a < 1.5 ? [1, 2, 5] : [1])) { const t = m * 10 ** e; const l = Math.log10(t); if (l >= a && l <= b) ticks.push(t); }
+  } else {
+    const step0 = (b - a) / 5, mag = 10 ** Math.floor(Math.log10(step0)), step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? mag * 10;
+    for (let t = Math.ceil(a / step) * step; t <= b; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+  }
+  return { f, ticks };
+}
+
+/**
+ * Renders one of this module's figures as an SVG string.
+ * @param {Figure} fig @param {number} [w] @param {number} [h]
+ */
+export function figureToSVG(fig, w = 640, h = 380) {
+  const L = 70, R = 20, T = 40, B = 55, PW = w - L - R, PH = h - T - B;
+  const lay = fig.layout ?? {};
+  const logX = lay.xaxis?.type === "log", logY = lay.yaxis?.type === "log";
+  /** @type {string[]} */ const parts = [];
+  /** @type {number[]} */ const X = [], Y = [];
+  const boxes = fig.data.filter((t) => t.type === "box");
+  const hists = fig.data.filter((t) => t.type === "histogram").map((t) => {
+    const v = t.x.filter(num); if (!v.length) return { t, bars: [] };
+    const lo = Math.min(...v), hi = Math.max(...v), n = Math.min(30, Math.max(5, Math.ceil(Math.sqrt(v.length)))), wd = (hi - lo || 1) / n;
+    const counts = new Array(n).fill(0); for (const x of v) counts[Math.min(n - 1, Math.floor((x - lo) / wd))]++;
+    return { t, bars: counts.map((c, i) => ({ x0: lo + i * wd, x1: lo + (i + 1) * wd, c })) };
+  });
+  for (const t of fig.data) {
+    if (t.type === "scatter") { t.x.forEach((/** @type {any} */ x, /** @type {number} */ i) => { if (num(x) && num(t.y[i])) { X.push(x); Y.push(t.y[i]); } }); }
+    if (t.type === "heatmap") { X.push(...t.x.filter(num)); Y.push(...t.y.filter(num)); }
+    if (t.type === "box") Y.push(...t.y.filter(num));
+  }
+  for (const { bars } of hists) for (const b of bars) { X.push(b.x0, b.x1); Y.push(0, b.c); }
+  // Heatmap cells extend half-way to their neighbours: include those edges in the axes.
+  /** @param {number[]} v */
+  const edges = (v) => v.map((c, i) => [i ? (c + v[i - 1]) / 2 : c - ((v[1] ?? c + 1) - c) / 2, i < v.length - 1 ? (c + v[i + 1]) / 2 : c + (c - (v[i - 1] ?? c - 1)) / 2]);
+  for (const t of fig.data.filter((t) => t.type === "heatmap")) { X.push(...edges(t.x).flat()); Y.push(...edges(t.y).flat()); }
+  if (boxes.length) { X.push(-0.5, boxes.length - 0.5); }
+  const sx = scale(X, logX, L, L + PW), sy = scale(Y, logY, T + PH, T);
+  parts.push(`<rect x="${L}" y="${T}" width="${PW}" height="${PH}" fill="#fafafa" stroke="#ccc"/>`);
+  for (const t of sy.ticks) { const yy = sy.f(t); parts.push(`<line x1="${L}" x2="${L + PW}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/><text x="${L - 6}" y="${yy + 4}" text-anchor="end" font-size="11">${fmt(t)}</text>`); }
+  if (!boxes.length) for (const t of sx.ticks) { const xx = sx.f(t); parts.push(`<line y1="${T}" y2="${T + PH}" x1="${xx}" x2="${xx}" stroke="#e5e5e5"/><text y="${T + PH + 16}" x="${xx}" text-anchor="middle" font-size="11">${fmt(t)}</text>`); }
+  /** @type {{name: string, color: string}[]} */ const legend = [];
+  let prev = /** @type {[number, number][] | null} */ (null);
+  fig.data.forEach((t, k) => {
+    const cw = lay.colorway ?? PALETTE;
+    const color = t.line?.color ?? (typeof t.marker?.color === "string" ? t.marker.color : cw[k % cw.length]);
+    if (t.type === "scatter") {
+      /** @type {[number, number][]} */
+      const pts = [];
+      t.x.forEach((/** @type {any} */ x, /** @type {number} */ i) => { if (num(x) && num(t.y[i]) && (!logX || x > 0) && (!logY || t.y[i] > 0)) pts.push([sx.f(x), sy.f(t.y[i])]); });
+      if (t.fill === "tonexty" && prev && prev.length && pts.length) parts.push(`<polygon points="${[...pts, ...[...prev].reverse()].map((p) => p.join(",")).join(" ")}" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
+      const mode = t.mode ?? "lines+markers";
+      const dash = t.line?.dash === "dot" ? ' stroke-dasharray="2,3"' : t.line?.dash === "dash" ? ' stroke-dasharray="6,4"' : "";
+      if (mode.includes("lines") && pts.length > 1) parts.push(`<polyline points="${pts.map((p) => p.join(",")).join(" ")}" fill="none" stroke="${color}" stroke-width="2"${dash} opacity="${t.opacity ?? 1}"/>`);
+      if (mode.includes("markers")) {
+        const cs = Array.isArray(t.marker?.color) ? t.marker.color : null;
+        const cv = cs ? cs.filter(num) : [], c0 = Math.min(...cv), c1 = Math.max(...cv);
+        t.x.forEach((/** @type {any} */ x, /** @type {number} */ i) => {
+          if (!(num(x) && num(t.y[i]))) return;
+          const fill = cs ? (num(cs[i]) ? viridis((cs[i] - c0) / (c1 - c0 || 1)) : "#999") : color;
+          parts.push(`<circle class="point" cx="${sx.f(x)}" cy="${sy.f(t.y[i])}" r="${cs ? 4 : 3.5}" fill="${fill}" stroke="${cs ? "#fff" : "none"}"/>`);
+        });
+      }
+      prev = pts;
+      legend.push({ name: t.name, color });
+    } else if (t.type === "heatmap") {
+      const zs = t.z.flat().filter(num), z0 = Math.min(...zs), z1 = Math.max(...zs);
+      const ex = edges(t.x), ey = edges(t.y);
+      t.z.forEach((/** @type {any[]} */ row, /** @type {number} */ i) => row.forEach((z, j) => {
+        const x0 = sx.f(ex[j][0]), x1 = sx.f(ex[j][1]), y0 = sy.f(ey[i][1]), y1 = sy.f(ey[i][0]);
+        parts.push(`<rect class="cell" x="${Math.min(x0, x1)}" y="${Math.min(y0, y1)}" width="${Math.abs(x1 - x0)}" height="${Math.abs(y1 - y0)}" fill="${num(z) ? viridis((z - z0) / (z1 - z0 || 1)) : "#eee"}"><title>${num(z) ? fmt(z) : "no data"}</title></rect>`);
+        if (num(z)) parts.push(`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2 + 4}" text-anchor="middle" font-size="11" fill="${(z - z0) / (z1 - z0 || 1) > 0.6 ? "#000" : "#fff"}">${fmt(z)}</text>`);
+      }));
+      legend.push({ name: `${t.name} (${fmt(z0)} … ${fmt(z1)})`, color: viridis(1) });
+    } else if (t.type === "box") {
+      const v = [...t.y.filter(num)].sort((a, b) => a - b);
+      if (!v.length) return;
+      const q = (/** @type {number} */ p) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))];
+      const cx = sx.f(k), bw = PW / boxes.length * 0.3;
+      const [lo, q1, md, q3, hi] = [v[0], q(0.25), q(0.5), q(0.75), v[v.length - 1]].map((x) => sy.f(Math.max(x, logY ? 1e-12 : x)));
+      parts.push(`<g class="box"><line x1="${cx}" x2="${cx}" y1="${lo}" y2="${hi}" stroke="${color}"/><rect x="${cx - bw / 2}" y="${Math.min(q1, q3)}" width="${bw}" height="${Math.abs(q1 - q3)}" fill="${color}" fill-opacity="0.3" stroke="${color}"/><line x1="${cx - bw / 2}" x2="${cx + bw / 2}" y1="${md}" y2="${md}" stroke="${color}" stroke-width="2"/></g>`);
+      parts.push(`<text y="${T + PH + 16}" x="${cx}" text-anchor="middle" font-size="11">${esc(t.name)}</text>`);
+    }
+  });
+  for (const { t, bars } of hists) {
+    const color = PALETTE[0];
+    for (const b of bars) parts.push(`<rect class="bar" x="${sx.f(b.x0)}" y="${sy.f(b.c)}" width="${Math.max(0, sx.f(b.x1) - sx.f(b.x0) - 1)}" height="${sy.f(0) - sy.f(b.c)}" fill="${color}" fill-opacity="0.7"/>`);
+    legend.push({ name: t.name, color });
+  }
+  legend.forEach((l, i) => parts.push(`<rect x="${L + 10}" y="${T + 8 + i * 16}" width="10" height="10" fill="${l.color}"/><text x="${L + 24}" y="${T + 17 + i * 16}" font-size="11">${esc(l.name)}</text>`));
+  parts.push(`<text x="${w / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(lay.title?.text ?? "")}</text>`);
+  parts.push(`<text x="${L + PW / 2}" y="${h - 12}" text-anchor="middle" font-size="12">${esc(lay.xaxis?.title?.text ?? "")}</text>`);
+  parts.push(`<text transform="translate(16 ${T + PH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(lay.yaxis?.title?.text ?? "")}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="system-ui, sans-serif" role="img" aria-label="${esc(lay.title?.text ?? "chart")}">${parts.join("")}</svg>`;
+}
+
+// ---------- HTML ----------
+
+const STAT_COLUMNS = [
+  ["total_requests", "requests"], ["failed_requests_rate", "error rate"], ["requests_per_minute", "req/min"],
+  ["time_to_first_token-p50", "TTFT p50 (s)"], ["time_to_first_token-p90", "TTFT p90 (s)"], ["time_to_first_token-p99", "TTFT p99 (s)"],
+  ["time_to_last_token-p50", "TTLT p50 (s)"], ["time_to_last_token-p90", "TTLT p90 (s)"], ["time_to_last_token-p99", "TTLT p99 (s)"],
+  ["time_per_output_token-p50", "TPOT p50 (s)"], ["num_tokens_input-average", "avg input tok"], ["num_tokens_output-average", "avg output tok"],
+  ["average_output_tokens_per_minute", "output tok/min"],
+];
+
+/** @param {any} v */
+const cell = (v) => (typeof v === "number" ? fmt(v) : v === null || v === undefined ? "—" : esc(v));
+
+/** @param {string} title @param {string} body */
+function page(title, body) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}table{border-collapse:collapse;margin:1rem 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+figure{display:inline-block;margin:0.5rem}svg{max-width:100%;height:auto}details{margin:1rem 0}pre{background:#f6f6f6;padding:0.5rem;overflow:auto;font-size:12px}
+</style></head><body><h1>${esc(title)}</h1>${body}<footer><p>Generated by llmeter-wasm on ${esc(new Date().toISOString())}. LLMeter-compatible statistics.</p></footer></body></html>`;
+}
+
+/** @param {[string, any][]} rows @param {string} first */
+function statsTable(rows, first) {
+  const head = `<tr><th>${esc(first)}</th>${STAT_COLUMNS.map(([, l]) => `<th>${esc(l)}</th>`).join("")}</tr>`;
+  return `<table class="stats">${head}${rows.map(([label, s]) => `<tr><td>${esc(label)}</td>${STAT_COLUMNS.map(([k]) => `<td>${cell(s[k])}</td>`).join("")}</tr>`).join("")}</table>`;
+}
+
+/** @param {Record<string, Figure>} figs */
+const figuresHTML = (figs) => Object.entries(figs).map(([k, f]) => `<figure id="${esc(k)}">${figureToSVG(f)}</figure>`).join("");
+
+/** @param {any} r Result */
+function runMeta(r) {
+  const s = r.summary;
+  const warnings = (r.info?.warnings ?? []).map((/** @type {string} */ w) => `<li>${esc(w)}</li>`).join("");
+  return `<p>Model <b>${esc(s.model_id ?? "—")}</b> (${esc(s.provider ?? "—")}), ${esc(s.total_requests)} requests, ${esc(s.clients)} clients, from ${esc(s.start_time ?? "—")} to ${esc(s.end_time ?? "—")}; runtime ${esc(r.info?.runtime ?? "—")}, protocol ${esc(r.info?.protocol ?? "—")}.</p>${warnings ? `<ul class="warnings">${warnings}</ul>` : ""}`;
+}
+
+/** @param {any} lt LoadTestResult */
+export function loadTestHTML(lt) {
+  const rows = lt.clients.map((/** @type {number} */ c) => [`${c}`, lt.results.get(c).stats]);
+  const first = lt.results.values().next().value;
+  const all = Object.fromEntries(lt.clients.map((/** @type {number} */ c) => [c, lt.results.get(c).stats]));
+  return page(`Load test ${lt.testName}`, `${first ? runMeta(first) : ""}<h2>Statistics by number of clients</h2>${statsTable(rows, "clients")}<h2>Charts</h2>${figuresHTML(loadTestFigures(lt))}<details><summary>All statistics (JSON)</summary><pre>${esc(JSON.stringify(all, null, 2))}</pre></details>`);
+}
+
+/** @param {any} hm LatencyHeatmapResult */
+export function heatmapHTML(hm) {
+  const cells = hm.cells();
+  const rows = [];
+  for (const [i, n] of hm.plan.input_lengths.entries()) {
+    for (const [j, m] of hm.plan.output_lengths.entries()) {
+      const rs = cells[i][j];
+      const get = (/** @type {string} */ k) => rs.map((/** @type {any} */ r) => r[k]).filter(num);
+      rows.push(`<tr><td>${n} (${hm.plan.prompts[i].tokens})</td><td>${m}</td><td>${rs.length}</td><td>${cell(mean(get("num_tokens_input")))}</td><td>${cell(mean(get("num_tokens_output")))}</td><td>${cell(median(get("time_to_first_token")))}</td><td>${cell(median(get("time_to_last_token")))}</td></tr>`);
+    }
+  }
+  const table = `<table class="cells"><tr><th>input target (prompt tokens)</th><th>output target</th><th>requests</th><th>avg input tok</th><th>avg output tok</th><th>TTFT p50 (s)</th><th>TTLT p50 (s)</th></tr>${rows.join("")}</table>`;
+  return page(`Latency heatmap ${hm.testName}`, `${runMeta(hm.result)}<h2>Cells</h2>${table}<h2>Run statistics</h2>${statsTable([[hm.result.summary.run_name ?? "run", hm.result.stats]], "run")}<h2>Charts</h2>${figuresHTML(heatmapFigures(hm))}${figuresHTML(runFigures(hm.result))}`);
+}
+
+/** @param {any} r Result */
+export function runHTML(r) {
+  return page(`Run ${r.summary.run_name ?? ""}`, `${runMeta(r)}${statsTable([[r.summary.run_name ?? "run", r.stats]], "run")}<h2>Charts</h2>${figuresHTML(runFigures(r))}`);
+}
