@@ -2,9 +2,9 @@
 //! option checking; the public JavaScript API (`js/index.js`) wraps these exports.
 
 mod experiments;
-mod limits;
 mod options;
 mod result;
+mod runtime_limits;
 mod tokenizer;
 
 use crate::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
