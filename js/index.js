@@ -221,6 +221,13 @@ export class Result {
   get runConfig() { return this._get("runConfig"); }
   /** LLMeter's run folder: `{"summary.json": …, "stats.json": …, "responses.jsonl": …, …}`. @returns {Record<string, string>} */
   toFiles() { return this._h.toFiles(); }
+  /**
+   * Plotly figures (`{data, layout}`) of this run: histograms and box plots of TTFT, TTLT and
+   * TPOT. Loads `report.js` on first use. @returns {Promise<Record<string, {data: any[], layout: any}>>}
+   */
+  async figures() { return (await import("./report.js")).runFigures(this); }
+  /** A self-contained HTML report (stats table, SVG charts; opens offline). @returns {Promise<string>} */
+  async toHTML() { return (await import("./report.js")).runHTML(this); }
   toJSON() {
     return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig };
   }

@@ -524,6 +524,52 @@ export class ResultStore {
   }
 
   /**
+   * All of a run's stats without reading its responses (finished runs, and recovered runs after
+   * their first `load`); `null` otherwise.
+   * @param {string} id
+   * @returns {Promise<Record<string, any> | null>}
+   */
+  async stats(id) {
+    const rec = await request(this._db.transaction("runs").objectStore("runs").get(id));
+    return rec?.fullStats ?? null;
+  }
+
+  /**
+   * A page of a run's responses (LLMeter InvocationResponse objects, in saved order), reading only
+   * the batches that hold it: for browsing large runs without loading them.
+   * @param {string} id
+   * @param {{ offset?: number, limit?: number }} [options] default: the first 100
+   * @returns {Promise<Record<string, any>[]>}
+   */
+  async responses(id, options = {}) {
+    const { offset = 0, limit = 100 } = options;
+    if (!(Number.isInteger(offset) && offset >= 0)) throw new RangeError("offset must be a non-negative integer");
+    if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError("limit must be a non-negative integer");
+    /** @type {Record<string, any>[]} */
+    const out = [];
+    if (limit === 0) return out;
+    const tx = this._db.transaction(["runs", "batches"]);
+    const rec = await request(tx.objectStore("runs").get(id));
+    const first = rec?.batchSize ? Math.floor(offset / rec.batchSize) : 0;
+    let skipped = first * (rec?.batchSize ?? 0);
+    await new Promise((resolve, reject) => {
+      const req = tx.objectStore("batches").openCursor(IDBKeyRange.bound([id, first], [id, Infinity]));
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const c = req.result;
+        if (!c || out.length >= limit) return resolve(undefined);
+        const b = c.value;
+        if (skipped + b.n <= offset) { skipped += b.n; return c.continue(); }
+        const lines = splitLines(b.responses);
+        for (let i = Math.max(0, offset - skipped); i < lines.length && out.length < limit; i++) out.push(JSON.parse(lines[i]));
+        skipped += b.n;
+        c.continue();
+      };
+    });
+    return out;
+  }
+
+  /**
    * Loads a run as a `Result` (an unfinished one as interrupted, with its stats).
    * @param {string} id
    */
@@ -536,6 +582,7 @@ export class ResultStore {
     if (rec && !rec.stats) {
       const stats = result.stats;
       rec.stats = Object.fromEntries(LIST_STATS.filter((k) => k in stats).map((k) => [k, stats[k]]));
+      rec.fullStats = stats;
       rec.summary = result.summary;
       runs.put(rec);
     }
@@ -681,7 +728,16 @@ export class ResultStore {
     };
 
     try {
-      const result = await runner.run({ ...runOptions, runName, onResponse: collect });
+      let result;
+      try {
+        result = await runner.run({ ...runOptions, runName, onResponse: collect });
+      } catch (err) {
+        // Rejected options (nothing ran) leave no record; otherwise what was saved stays, interrupted.
+        flush();
+        await writes;
+        if (saving) await this._abandon(id).catch(() => {});
+        throw err;
+      }
       flush();
       await writes;
       if (saving) await this._saveFinal(id, result).catch((err) => { failure ??= storeError(err, "saving the finished run"); });
@@ -748,9 +804,21 @@ export class ResultStore {
       rec.summary = result.summary;
       rec.name = result.summary.run_name ?? rec.name;
       rec.stats = Object.fromEntries(LIST_STATS.filter((k) => k in stats).map((k) => [k, stats[k]]));
+      rec.fullStats = stats;
+      rec.batchSize = n; // every batch but the last holds n: pages start at the right batch
       rec.files = rest;
       runs.put(rec);
     }
+    await committed(tx);
+  }
+
+  /** @private @param {string} id */
+  async _abandon(id) {
+    const tx = this._db.transaction("runs", "readwrite");
+    const runs = tx.objectStore("runs");
+    const rec = await request(runs.get(id));
+    if (rec && rec.responses === 0) runs.delete(id);
+    else if (rec) { rec.status = "interrupted"; runs.put(rec); }
     await committed(tx);
   }
 

@@ -45,7 +45,7 @@ try {
       worst = Math.max(worst, performance.now() - last);
       return { ms, stallMs: worst, value };
     };
-    const list = [], listStall = [], files = [], filesStall = [], load = [], loadStall = [];
+    const page = [], pageStall = [], statsT = [], list = [], listStall = [], files = [], filesStall = [], load = [], loadStall = [];
     let listed = 0, loaded = 0;
     for (let r = 0; r < REPEATS; r++) {
       store = await ResultStore.open({ name: "bench-db" }); // fresh connection, as after a reload
@@ -53,17 +53,23 @@ try {
       list.push(a.ms); listStall.push(a.stallMs); listed = a.value.length;
       const b = await stall(() => store.files(id));
       files.push(b.ms); filesStall.push(b.stallMs);
+      const d = await stall(() => store.responses(id, { offset: N - 150, limit: 100 }));
+      page.push(d.ms); pageStall.push(d.stallMs);
+      const e = await stall(() => store.stats(id));
+      statsT.push(e.ms);
       const c = await stall(() => store.load(id));
       load.push(c.ms); loadStall.push(c.stallMs); loaded = c.value.responses.length;
       store.close();
     }
     const usage = await navigator.storage.estimate();
-    return { responses: N, runsListed: listed, loaded, saveMs, listMs: median(list), listStallMs: median(listStall), filesMs: median(files), filesStallMs: median(filesStall), loadMs: median(load), loadStallMs: median(loadStall), listAll: list, loadAll: load, storageBytes: usage.usage };
+    return { pageMs: median(page), pageStallMs: median(pageStall), statsMs: median(statsT), responses: N, runsListed: listed, loaded, saveMs, listMs: median(list), listStallMs: median(listStall), filesMs: median(files), filesStallMs: median(filesStall), loadMs: median(load), loadStallMs: median(loadStall), listAll: list, loadAll: load, storageBytes: usage.usage };
   }, { N, REPEATS });
   const date = new Date().toISOString();
   console.log(`\nResultStore in headless Chromium (${date}), ${out.responses} responses in one run + 20 small runs; medians of ${REPEATS}:`);
   console.log(`| operation | time | longest main-thread stall |\n|---|---|---|`);
   console.log(`| list() (${out.runsListed} runs, newest first, with summaries) | ${out.listMs.toFixed(1)} ms | ${out.listStallMs.toFixed(1)} ms |`);
+  console.log(`| stats(id) (all stats, no responses read) | ${out.statsMs.toFixed(1)} ms | |`);
+  console.log(`| responses(id, 100 near the end) | ${out.pageMs.toFixed(1)} ms | ${out.pageStallMs.toFixed(1)} ms |`);
   console.log(`| files(id) (read ${out.responses} responses in pages) | ${out.filesMs.toFixed(0)} ms | ${out.filesStallMs.toFixed(0)} ms |`);
   console.log(`| load(id) (files + Result with stats) | ${out.loadMs.toFixed(0)} ms | ${out.loadStallMs.toFixed(0)} ms |`);
   console.log(`| save(result) once | ${out.saveMs.toFixed(0)} ms | |`);

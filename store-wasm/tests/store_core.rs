@@ -235,3 +235,40 @@ fn schema_upgrade_path() {
     assert!(upgrade_steps(3, 2).unwrap_err().contains("newer"));
     assert!(upgrade_steps(0, 3).is_err());
 }
+
+#[test]
+fn run_folder_through_zip_keeps_identical_stats() {
+    use llmeter_wasm::core::result::RunResult;
+    let mut lines = String::new();
+    for i in 0..50 {
+        let ttft = 0.05 + i as f64 / 1000.0;
+        let error = if i % 11 == 3 { "\"boom\"" } else { "null" };
+        lines.push_str(&format!(
+            "{{\"response_text\": \"t\", \"input_payload\": null, \"id\": \"r{i}\", \"input_prompt\": \"p\", \"time_to_first_token\": {ttft}, \"time_to_last_token\": {}, \"num_tokens_input\": {}, \"num_tokens_output\": {}, \"num_tokens_input_cached\": null, \"num_tokens_output_reasoning\": null, \"time_per_output_token\": null, \"error\": {error}, \"retries\": null, \"request_time\": \"2026-11-30T00:00:{:02}Z\"}}\n",
+            ttft + 0.3, 10 + i, 20 + i % 7, i % 60
+        ));
+    }
+    let summary = r#"{"total_requests": 50, "clients": 5, "n_requests": 10, "total_test_time": 12.5, "run_name": "zip-run"}"#;
+    let original = RunResult::from_files(&[
+        ("summary.json".into(), summary.into()),
+        ("responses.jsonl".into(), lines),
+    ])
+    .unwrap();
+    let files: Vec<(String, Vec<u8>)> = original
+        .to_files()
+        .into_iter()
+        .map(|(n, c)| (format!("zip-run/{n}"), c.into_bytes()))
+        .collect();
+    let zip = write_zip(&files, 0.0, 6).unwrap();
+    let back: Vec<(String, String)> = read_zip(&zip)
+        .unwrap()
+        .into_iter()
+        .map(|(n, b)| (n, String::from_utf8(b).unwrap()))
+        .collect();
+    let paths: Vec<String> = back.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(detect_layout(&paths).unwrap().root, "zip-run");
+    let loaded = RunResult::from_files(&back).unwrap();
+    assert_eq!(loaded.stats, original.stats);
+    assert_eq!(loaded.responses, original.responses);
+    assert_eq!(loaded.summary, original.summary);
+}

@@ -64,7 +64,16 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
     const [run] = await store.list();
     const result = await store.load(run.id);
     const [listedAfterLoad] = await store.list();
-    return { recovered: store.recovered, run, listedAfterLoad, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
+    // Everything IndexedDB holds for the run, raw: no secret in any record.
+    const raw = await new Promise((resolve) => {
+      const req = indexedDB.open("reload-db");
+      req.onsuccess = () => {
+        const tx = req.result.transaction(["runs", "batches"]);
+        const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+        tx.oncomplete = () => { resolve(JSON.stringify([runs.result, batches.result])); req.result.close(); };
+      };
+    });
+    return { raw, recovered: store.recovered, run, listedAfterLoad, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
   });
   assert.equal(after.recovered.length, 1);
   assert.equal(after.run.status, "interrupted");
@@ -83,6 +92,7 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
   assert.equal(after.listedAfterLoad.stats.total_requests, after.n);
   assert.equal(after.listedAfterLoad.stats.interrupted, true);
   assert.ok(!after.files.includes("sk-page-secret"));
+  assert.ok(after.raw.length > 10000 && !after.raw.includes("sk-page-secret") && !/authorization/i.test(after.raw), "no secret stored");
   // The simulator served at most a batch window more than was saved (plus those in flight).
   const served = (await sim.requests()).length;
   console.log(`# reload mid-run: ${after.n} responses recovered, ${served} requests served`);
@@ -95,7 +105,7 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   const out = await page.evaluate(async ({ base, payload }) => {
     const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
     const { ResultStore } = await import("/pkg/store.js");
-    const store = await ResultStore.open({ name: "crud-db" });
+    const store = await ResultStore.open({ name: "crud-db", batchSize: 2 });
     const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
     const first = await runner.run({ clients: 1, nRequests: 3, payload, runName: "first", store });
     await new Promise((r) => setTimeout(r, 5));
@@ -103,13 +113,18 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
     for (const clients of [1, 2]) levels.push(await runner.run({ clients, nRequests: 2, payload, runName: `${String(clients).padStart(5, "0")}-clients`, testName: "lt-a", store }));
     const list = await store.list();
     const loaded = await store.load(list.find((r) => r.name === "first").id);
+    const firstId = list.find((r) => r.name === "first").id;
+    const storedStats = await store.stats(firstId);
+    const page = await store.responses(firstId, { offset: 1, limit: 5 });
+    const tail = await store.responses(firstId, { offset: 2, limit: 1 });
     const group = await store.groupFiles("lt-a");
     await store.rename(list[0].id, "renamed");
     const renamed = await store.load(list[0].id);
     await store.delete(list.find((r) => r.name === "first").id);
+    const rejected = await runner.run({ clients: 0, payload, store }).then(() => "ran", (e) => e.name);
     const afterDelete = await store.list();
     const grouped = await store.list({ group: "lt-a" });
-    return { list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
+    return { tail, storedStats, page, firstResponses: first.responses, rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
   }, { base: sim.base, payload: PAYLOAD });
   assert.deepEqual(out.list.map((r) => r.name), ["00002-clients", "00001-clients", "first"]);
   assert.deepEqual(out.list.map((r) => r.status), ["complete", "complete", "complete"]);
@@ -118,11 +133,38 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   assert.equal(out.list[2].stats["time_to_first_token-p50"], out.firstStats["time_to_first_token-p50"]);
   assert.equal(out.list[2].summary.run_name, "first");
   assert.deepEqual(out.loadedStats, out.firstStats);
+  assert.deepEqual(out.storedStats, out.firstStats);
+  assert.deepEqual(out.page, out.firstResponses.slice(1, 3));
+  assert.deepEqual(out.tail, out.firstResponses.slice(2, 3));
   assert.equal(out.loadedInfo.interrupted, false);
   assert.ok(out.groupKeys.includes("00001-clients/summary.json") && out.groupKeys.includes("00002-clients/responses.jsonl"), out.groupKeys.join());
   assert.equal(out.renamed, "renamed");
-  assert.deepEqual(out.afterDelete, ["renamed", "00001-clients"]);
+  assert.equal(out.rejected, "RangeError");
+  assert.deepEqual(out.afterDelete, ["renamed", "00001-clients"], "a run rejected before it started leaves no record");
   assert.deepEqual(out.grouped, ["renamed", "00001-clients"]);
+  await page.context().close();
+});
+
+test("chromium: a LoadTest with { store } saves each level in its test group; groupFiles loads back as the same LoadTestResult", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, LoadTest, LoadTestResult } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "loadtest-db" });
+    const endpoint = new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-lt-secret" });
+    const test = new LoadTest({ endpoint, payload, sequenceOfClients: [1, 3], minRequestsPerClient: 2, testName: "lt-store", store });
+    const result = await test.run();
+    const grouped = await store.list({ group: "lt-store" });
+    const files = await store.groupFiles("lt-store");
+    const back = await LoadTestResult.fromFiles(files);
+    const stats = (r) => [...r.results].map(([c, run]) => [c, run.stats["time_to_first_token-p50"], run.stats.total_requests]);
+    return { grouped: grouped.map((r) => [r.name, r.status]), ours: stats(result), back: stats(back), leaked: JSON.stringify(files).includes("sk-lt-secret") };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out.grouped, [["00003-clients", "complete"], ["00001-clients", "complete"]]);
+  assert.deepEqual(out.back, out.ours);
+  // LLMeter's rule with its default minRequestsPerRun 10: max(2, ceil(10 / clients)) per client.
+  assert.deepEqual(out.ours.map(([c, , n]) => [c, n]), [[1, 10], [3, 12]]);
+  assert.equal(out.leaked, false);
   await page.context().close();
 });
 
@@ -291,5 +333,28 @@ test("chromium Web Worker: a run stored in IndexedDB from a worker, then uploade
   const py = await s3.call("llmeter_load_run", { prefix });
   assert.equal(py.responses, 4);
   assertSameStats(assert, out.stats, py.stats, "worker upload");
+  await page.context().close();
+});
+
+test("chromium: an aborted run is stored as interrupted with its partial responses and stats", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "abort-db", batchSize: 5 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    const controller = new AbortController();
+    let n = 0;
+    const result = await runner.run({ clients: 2, nRequests: 200, payload, runName: "aborted", store, signal: controller.signal, onResponse: () => { if (++n === 12) controller.abort(); } });
+    const [run] = await store.list();
+    const loaded = await store.load(run.id);
+    return { run, n: result.responses.length, stats: result.stats, loadedStats: loaded.stats, loadedInfo: loaded.info };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.ok(out.n >= 12 && out.n < 400, `${out.n} responses`);
+  assert.equal(out.run.status, "interrupted");
+  assert.equal(out.run.responses, out.n);
+  assert.equal(out.run.stats.interrupted, true);
+  assert.equal(out.loadedInfo.interrupted, true);
+  assert.deepEqual(out.loadedStats, out.stats);
   await page.context().close();
 });

@@ -34,6 +34,9 @@ test("zip export → import gives identical stats; Python's zipfile reads the ar
   (await import("node:fs")).writeFileSync(file, zip);
   const names = JSON.parse(execFileSync(PY, ["-c", "import zipfile,sys,json; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(json.dumps(sorted(z.namelist())))", file], { encoding: "utf8" }));
   assert.deepEqual(names, Object.keys(result.toFiles()).map((n) => `node-run/${n}`).sort());
+  // Unzipped, Python llmeter loads the folder with our stats.
+  execFileSync(PY, ["-c", "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", file, dir]);
+  assert.match(execFileSync(PY, [path.join(ROOT, "tests/python/compare_stats.py"), path.join(dir, "node-run")], { encoding: "utf8" }), /stats equal: \d+ keys/);
   const folder = await fromZip(zip);
   assert.equal(folder.kind, "run");
   assert.equal(folder.name, "node-run");
