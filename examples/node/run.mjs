@@ -2,7 +2,7 @@
 //   node examples/node/run.mjs [baseUrl] [model] [clients] [requestsPerClient]
 // Prints a one-line summary to stderr and the result as JSON to stdout.
 // In your own project: import { OpenAIEndpoint, Runner } from "llmeter-wasm";
-import { init, OpenAIEndpoint, Runner, LoadTest } from "../../pkg/index.js";
+import { init, OpenAIEndpoint, Runner, LoadTest, LatencyHeatmap } from "../../pkg/index.js";
 
 const [baseUrl = "http://127.0.0.1:8000/v1", model = "sim-model", clients = "2", nRequests = "4"] = process.argv.slice(2);
 
@@ -22,4 +22,8 @@ for (const w of result.info.warnings) console.error(`warning: ${w}`);
 const loadTest = await new LoadTest({ endpoint, payload: endpoint.createPayload("Tell me about edge runtimes.", 16), sequenceOfClients: [1, 2], minRequestsPerClient: 2, minRequestsPerRun: 2 }).run();
 const levels = Object.fromEntries([...loadTest.results].map(([c, r]) => [c, { requests: r.stats.total_requests, failed: r.stats.failed_requests, ttftP50: r.stats["time_to_first_token-p50"] }]));
 console.error(`load test: ${JSON.stringify(levels)}`);
-console.log(JSON.stringify({ ...result.toJSON(), loadTest: { testName: loadTest.testName, levels } }));
+// LatencyHeatmap: each (input length × output length) cell gets exactly its requests.
+const heatmap = await new LatencyHeatmap({ endpoint, sourceText: "The quick brown fox jumps over the lazy dog. ".repeat(20), clients: 2, inputLengths: [5, 20], outputLengths: [4, 8], requestsPerCombination: 1 }).run();
+const cells = heatmap.cells().map((row) => row.map((responses) => responses.length));
+console.error(`heatmap requests per cell: ${JSON.stringify(cells)}`);
+console.log(JSON.stringify({ ...result.toJSON(), loadTest: { testName: loadTest.testName, levels }, heatmap: { cells, failed: heatmap.result.stats.failed_requests } }));

@@ -1,7 +1,7 @@
 // A Cloudflare Worker (workerd) that benchmarks an OpenAI-compatible endpoint from the edge.
 //   GET /?baseUrl=https://api.example.com/v1&model=m&clients=2&nRequests=4 → the result as JSON
 // workerd: import the .wasm as a module and initialise synchronously, once, at the top level.
-import { initSync, OpenAIEndpoint, Runner, LoadTest } from "llmeter-wasm";
+import { initSync, OpenAIEndpoint, Runner, LoadTest, LatencyHeatmap } from "llmeter-wasm";
 import wasm from "llmeter-wasm/llmeter_wasm_bg.wasm";
 
 initSync(wasm);
@@ -37,7 +37,10 @@ export default {
         subrequestsSent: warm.responses.length + result.responses.length,
       }).run();
       const levels = Object.fromEntries([...loadTest.results].map(([c, r]) => [c, { requests: r.stats.total_requests, failed: r.stats.failed_requests, ttftP50: r.stats["time_to_first_token-p50"] }]));
-      return Response.json({ ...result.toJSON(), loadTest: { testName: loadTest.testName, levels } });
+      // LatencyHeatmap: each (input length × output length) cell gets exactly its requests.
+      const heatmap = await new LatencyHeatmap({ endpoint, sourceText: "The quick brown fox jumps over the lazy dog. ".repeat(20), clients: 2, inputLengths: [5, 20], outputLengths: [4, 8], requestsPerCombination: 1, subrequestLimit, subrequestsSent: warm.responses.length + result.responses.length + [...loadTest.results.values()].reduce((n, r) => n + r.responses.length, 0) }).run();
+      const cells = heatmap.cells().map((row) => row.map((responses) => responses.length));
+      return Response.json({ ...result.toJSON(), loadTest: { testName: loadTest.testName, levels }, heatmap: { cells, failed: heatmap.result.stats.failed_requests } });
     } catch (e) {
       return Response.json({ error: `${e.name}: ${e.message}` }, { status: e instanceof RangeError || e instanceof TypeError ? 400 : 500 });
     }

@@ -70,7 +70,7 @@ async function errorsAgainstGroundTruth(responses) {
 const p50 = (s) => (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2);
 
 for (const [name, bound] of Object.entries(ACCURACY_MS)) {
-  test(`example ${name}: ${CLIENTS}×${PER_CLIENT} requests complete; TTFT/TTLT within ${bound.p50} ms (p50) of ground truth; runtime and clock recorded; a 2-level LoadTest runs`, async () => {
+  test(`example ${name}: ${CLIENTS}×${PER_CLIENT} requests complete; TTFT/TTLT within ${bound.p50} ms (p50) of ground truth; runtime and clock recorded; a 2-level LoadTest and a 2×2 LatencyHeatmap run`, async () => {
     await sim.clear();
     const result = await runners[name]();
     assert.equal(result.error, undefined, result.error);
@@ -96,6 +96,9 @@ for (const [name, bound] of Object.entries(ACCURACY_MS)) {
       assert.equal(level.failed, 0, `level ${clients}`);
       assert.ok(level.ttftP50 >= 0.05, `level ${clients}: TTFT p50 ${level.ttftP50} below the simulated 50 ms`);
     }
+    // The example's LatencyHeatmap: 2 input × 2 output lengths, one request in every cell.
+    assert.deepEqual(result.heatmap.cells, [[1, 1], [1, 1]]);
+    assert.equal(result.heatmap.failed, 0);
   });
 }
 
