@@ -16,6 +16,16 @@ const PREFILL_US_PER_TOKEN = 1000; // 400 input tokens → +400 ms TTFT over 20 
 const ITL_MS = 10; // 32 output tokens → +280 ms TTLT over 4 tokens
 const PYTHON = process.env.LLMETER_PYTHON ?? `${ROOT}/.venv/bin/python`;
 
+/** Writes `{path: text}` under a new temporary folder and returns the folder. */
+function writeTree(files) {
+  const dir = mkdtempSync(path.join(tmpdir(), "llmeter-exp-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
 let sim, site, browser, page, loadTest, heatmap;
 before(async () => {
   sim = await startSim(["--ttft-ms", "10", "--itl-ms", String(ITL_MS), "--prefill-us-per-token", String(PREFILL_US_PER_TOKEN), "--seed", "1"]);
@@ -32,7 +42,7 @@ before(async () => {
     const lt = new LoadTest({
       endpoint, payload: new Blob([jsonl]), sequenceOfClients: [1, 2, 4], minRequestsPerClient: 1, minRequestsPerRun: 6,
       testName: "sweep", startJitterMs: 0,
-      onProgress: (p) => progress.push({ level: p.level, levels: p.levels, clients: p.clients, completed: p.run.completed, expected: p.run.expected }),
+      onProgress: (p) => progress.push({ level: p.level, levels: p.levels, clients: p.clients, completed: p.run.completed, expected: p.run.expected, fraction: p.fraction }),
       onResponse: (r) => seen.push(r.id), // an extra run option, passed through to every level
     });
     const ltResult = await lt.run();
@@ -67,7 +77,9 @@ test("LoadTest runs 3 levels with LLMeter's requests-per-client rule, progress a
   assert.deepEqual(levels.map((l) => [l.c, l.n, l.nRequests, l.runName, l.failed]), [[1, 6, 6, "00001-clients", 0], [2, 6, 3, "00002-clients", 0], [4, 8, 2, "00004-clients", 0]]);
   assert.equal(seenCount, 20, "onResponse passed through to every level");
   const last = progress.at(-1);
-  assert.deepEqual([last.level, last.levels, last.clients, last.completed, last.expected], [2, 3, 4, 8, 8]);
+  assert.deepEqual([last.level, last.levels, last.clients, last.completed, last.expected, last.fraction], [2, 3, 4, 8, 8, 1]);
+  const fractions = progress.map((p) => p.fraction);
+  assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b), "overall progress only grows");
   assert.deepEqual([...new Set(progress.map((p) => p.level))], [0, 1, 2]);
   for (const l of levels) assert.ok(l.stats["time_to_first_token-p50"] > 0.01);
 });
@@ -78,11 +90,7 @@ test("LoadTest files: LLMeter's layout, no secret, read back by fromFiles and by
   for (const c of ["00001", "00002", "00004"]) for (const f of ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl"]) assert.ok(names.includes(`sweep/${c}-clients/${f}`), `${c} ${f}`);
   assert.ok(!JSON.stringify(files).includes("sk-secret-exp"));
   assert.equal(files["sweep/00004-clients/payload.jsonl"].trim().split("\n").length, 3);
-  const dir = mkdtempSync(path.join(tmpdir(), "llmeter-lt-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
+  const dir = writeTree(files);
   const out = execFileSync(PYTHON, [`${ROOT}/tests/python/compare_load_test.py`, path.join(dir, "sweep"), "1", "2", "4"], { encoding: "utf8" });
   console.log(`# ${out.trim().replace(/\n/g, "\n# ")}`);
   assert.equal((out.match(/stats equal/g) ?? []).length, 3);
@@ -126,6 +134,10 @@ test("LatencyHeatmap 2×2, 2 per cell over 3 clients: every cell measured, TTFT 
 
   const files = heatmap.hmFiles;
   assert.ok("heat/00003-clients/heatmap.json" in files && "heat/00003-clients/summary.json" in files);
+  // The heatmap's run folder is an ordinary LLMeter run folder (heatmap.json is ignored by it).
+  const dir = writeTree(files);
+  const out = execFileSync(PYTHON, [`${ROOT}/tests/python/compare_stats.py`, path.join(dir, "heat/00003-clients")], { encoding: "utf8" });
+  assert.match(out, /stats equal/);
   const back = await page.evaluate(async (files) => {
     const { LatencyHeatmapResult } = await import("/pkg/index.js");
     const r = await LatencyHeatmapResult.fromFiles(files);
