@@ -115,6 +115,7 @@ export class LoadTest {
         nRequests: level.nRequests,
         runDuration: level.runDuration,
         runName: level.runName,
+        testName: this.testName, // groups the levels in a ResultStore
         payload,
         onProgress: onProgress && ((/** @type {any} */ p) => /** @type {Function} */ (onProgress)({
           level: i, levels: levels.length, clients: level.clients, levelsDone: i, run: p,

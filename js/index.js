@@ -142,6 +142,9 @@ export class OpenAIEndpoint {
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
  * @property {number} [startJitterMs] Max random delay before each client starts (default 10).
  * @property {number} [timeout] Overrides the Runner's timeout for this run.
+ * @property {{ record(runner: Runner, options: RunOptions): Promise<Result> }} [store] A
+ *   `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
+ * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
  */
 
 /** Runs benchmarks against one endpoint. */
@@ -163,6 +166,7 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
+    if (options.store) return options.store.record(this, options);
     await init();
     const spec = { timeout: this.timeout, ...options, endpoint: this.endpoint._config(), tokenizer: this.tokenizer };
     return new Result(await runBenchmark(spec));
@@ -205,6 +209,13 @@ export class Result {
   get runConfig() { return this._get("runConfig"); }
   /** LLMeter's run folder: `{"summary.json": …, "stats.json": …, "responses.jsonl": …, …}`. @returns {Record<string, string>} */
   toFiles() { return this._h.toFiles(); }
+  /**
+   * Plotly figures (`{data, layout}`) of this run: histograms and box plots of TTFT, TTLT and
+   * TPOT. Loads `report.js` on first use. @returns {Promise<Record<string, {data: any[], layout: any}>>}
+   */
+  async figures() { return (await import("./report.js")).runFigures(this); }
+  /** A self-contained HTML report (stats table, SVG charts; opens offline). @returns {Promise<string>} */
+  async toHTML() { return (await import("./report.js")).runHTML(this); }
   toJSON() {
     return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig };
   }

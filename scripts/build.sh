@@ -15,6 +15,8 @@ cp js/package.json pkg/package.json
 cp README.md pkg/README.md 2>/dev/null || true
 # Optional HF tokenizers: a separate wasm module, loaded only when used.
 bash scripts/build-tokenizers.sh
+# Optional result store / zip / upload: a separate wasm module, loaded only when used.
+bash scripts/build-store.sh
 
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)

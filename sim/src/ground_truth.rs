@@ -78,16 +78,7 @@ const UNSET: u64 = u64::MAX;
 /// written by the response body as it is polled (no lock on the per-token path).
 #[derive(Debug)]
 pub struct RequestRecord {
-    pub id: String,
-    pub model: String,
-    pub stream: bool,
-    pub include_usage: bool,
-    pub input_tokens: u32,
-    pub planned_output_tokens: u32,
-    pub planned_ttft_us: u64,
-    pub finish_reason: FinishReason,
-    pub fault: Option<FaultKind>,
-    pub received_us: u64,
+    pub plan: RecordPlan,
     status: AtomicU32,
     headers_sent_us: AtomicU64,
     first_chunk_sent_us: AtomicU64,
@@ -99,6 +90,7 @@ pub struct RequestRecord {
 }
 
 /// What the plan says about a request before any byte is sent.
+#[derive(Debug)]
 pub struct RecordPlan {
     pub id: String,
     pub model: String,
@@ -115,16 +107,7 @@ pub struct RecordPlan {
 impl RequestRecord {
     pub fn new(plan: RecordPlan) -> Self {
         RequestRecord {
-            id: plan.id,
-            model: plan.model,
-            stream: plan.stream,
-            include_usage: plan.include_usage,
-            input_tokens: plan.input_tokens,
-            planned_output_tokens: plan.planned_output_tokens,
-            planned_ttft_us: plan.planned_ttft_us,
-            finish_reason: plan.finish_reason,
-            fault: plan.fault,
-            received_us: plan.received_us,
+            plan,
             status: AtomicU32::new(0),
             headers_sent_us: AtomicU64::new(UNSET),
             first_chunk_sent_us: AtomicU64::new(UNSET),
@@ -183,20 +166,21 @@ impl RequestRecord {
             value => Some(value),
         };
         let status = self.status.load(Ordering::Relaxed);
+        let plan = &self.plan;
         RecordSnapshot {
-            id: self.id.clone(),
-            model: self.model.clone(),
-            stream: self.stream,
-            include_usage: self.include_usage,
+            id: plan.id.clone(),
+            model: plan.model.clone(),
+            stream: plan.stream,
+            include_usage: plan.include_usage,
             status: (status != 0).then_some(status as u16),
-            fault: self.fault.map(FaultKind::as_str),
+            fault: plan.fault.map(FaultKind::as_str),
             outcome: self.outcome(),
-            finish_reason: self.finish_reason.as_str(),
-            input_tokens: self.input_tokens,
+            finish_reason: plan.finish_reason.as_str(),
+            input_tokens: plan.input_tokens,
             output_tokens: self.output_tokens.load(Ordering::Relaxed),
-            planned_output_tokens: self.planned_output_tokens,
-            planned_ttft_us: self.planned_ttft_us,
-            received_us: self.received_us,
+            planned_output_tokens: plan.planned_output_tokens,
+            planned_ttft_us: plan.planned_ttft_us,
+            received_us: plan.received_us,
             headers_sent_us: time(&self.headers_sent_us),
             first_chunk_sent_us: time(&self.first_chunk_sent_us),
             first_token_sent_us: time(&self.first_token_sent_us),
@@ -264,7 +248,7 @@ impl GroundTruthStore {
         let records = self.lock();
         records
             .iter()
-            .filter(|r| wanted.is_none_or(|w| r.id == w))
+            .filter(|r| wanted.is_none_or(|w| r.plan.id == w))
             .map(|r| r.snapshot())
             .collect()
     }

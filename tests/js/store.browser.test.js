@@ -1,0 +1,360 @@
+// llmeter-wasm/store.js in headless Chromium: the real IndexedDB written during a run, a reload
+// mid-run recovered as an interrupted run, list/load/rename/delete, schema upgrade and blocked
+// upgrade, storage quota errors, and uploads to a real S3 (SeaweedFS, CORS for this origin only)
+// that Python llmeter then loads.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startSim } from "./sim.js";
+import { startStatic, launchChromium } from "./browser.js";
+import { startS3, assertSameStats } from "./s3.js";
+
+let sim, site, browser, s3;
+before(async () => {
+  sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "5"]);
+  site = await startStatic();
+  browser = await launchChromium();
+  s3 = await startS3(site.origin);
+});
+after(async () => {
+  await browser?.close();
+  await s3?.stop();
+  await site?.close();
+  await sim?.stop();
+});
+
+async function newPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.log("# page error:", e.message));
+  await page.goto(`${site.origin}/tests/js/pages/blank.html`);
+  return page;
+}
+
+const PAYLOAD = { messages: [{ role: "user", content: "Tell me about storage" }], max_tokens: 8 };
+
+test("chromium: responses are saved during the run; a reload mid-run leaves an interrupted run with its responses and stats", async () => {
+  const page = await newPage();
+  await page.evaluate(({ base, payload }) => {
+    (async () => {
+      const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+      const { ResultStore } = await import("/pkg/store.js");
+      const store = await ResultStore.open({ name: "reload-db", batchSize: 10, batchDelayMs: 100 });
+      const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-page-secret" }) });
+      window.completed = 0;
+      runner.run({ clients: 2, nRequests: 500, payload, runName: "long-run", store, onResponse: () => { window.completed++; } });
+    })();
+  }, { base: sim.base, payload: PAYLOAD });
+  await page.waitForFunction(() => window.completed >= 40, null, { timeout: 30000 });
+  // While it runs, another connection sees the saved responses grow (group commit, not at the end).
+  const during = await page.evaluate(async () => {
+    const { ResultStore } = await import("/pkg/store.js");
+    const other = await ResultStore.open({ name: "reload-db" });
+    await new Promise((r) => setTimeout(r, 300));
+    const [run] = await other.list();
+    other.close();
+    return { run, recovered: other.recovered.length, completed: window.completed };
+  });
+  assert.equal(during.run.status, "running");
+  assert.equal(during.recovered, 0, "a live run (lock held) is not taken for a crashed one");
+  assert.ok(during.run.responses >= 30, `saved during the run: ${during.run.responses}`);
+  await page.reload();
+  const after = await page.evaluate(async () => {
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "reload-db" });
+    const [run] = await store.list();
+    const result = await store.load(run.id);
+    const [listedAfterLoad] = await store.list();
+    // Everything IndexedDB holds for the run, raw: no secret in any record.
+    const raw = await new Promise((resolve) => {
+      const req = indexedDB.open("reload-db");
+      req.onsuccess = () => {
+        const tx = req.result.transaction(["runs", "batches"]);
+        const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+        tx.oncomplete = () => { resolve(JSON.stringify([runs.result, batches.result])); req.result.close(); };
+      };
+    });
+    return { raw, recovered: store.recovered, run, listedAfterLoad, info: result.info, stats: result.stats, summary: result.summary, n: result.responses.length, files: JSON.stringify(await store.files(run.id)) };
+  });
+  assert.equal(after.recovered.length, 1);
+  assert.equal(after.run.status, "interrupted");
+  assert.equal(after.run.name, "long-run");
+  assert.ok(after.n >= during.run.responses && after.n < 1000, `recovered ${after.n} responses`);
+  assert.equal(after.n, after.run.responses);
+  assert.equal(after.info.interrupted, true);
+  assert.equal(after.stats.interrupted, true);
+  assert.equal(after.stats.total_requests, after.n);
+  assert.equal(after.stats.failed_requests, 0);
+  assert.ok(after.stats["time_to_first_token-p50"] >= 0.02, JSON.stringify(after.stats["time_to_first_token-p50"]));
+  assert.equal(after.summary.run_name, "long-run");
+  assert.equal(after.summary.clients, 2);
+  assert.equal(after.summary.total_test_time, null);
+  assert.equal(after.run.stats, null, "stats are computed on first load, not on open");
+  assert.equal(after.listedAfterLoad.stats.total_requests, after.n);
+  assert.equal(after.listedAfterLoad.stats.interrupted, true);
+  assert.ok(!after.files.includes("sk-page-secret"));
+  assert.ok(after.raw.length > 10000 && !after.raw.includes("sk-page-secret") && !/authorization/i.test(after.raw), "no secret stored");
+  // The simulator served at most a batch window more than was saved (plus those in flight).
+  const served = (await sim.requests()).length;
+  console.log(`# reload mid-run: ${after.n} responses recovered, ${served} requests served`);
+  assert.ok(served - after.n <= 10 + 2, `lost ${served - after.n}: at most one batch (10) plus the requests in flight (2)`);
+  await page.context().close();
+});
+
+test("chromium: a finished run is stored; list (newest first) / load (same stats) / rename / delete; load test grouped by testName", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "crud-db", batchSize: 2 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    const first = await runner.run({ clients: 1, nRequests: 3, payload, runName: "first", store });
+    await new Promise((r) => setTimeout(r, 5));
+    const levels = [];
+    for (const clients of [1, 2]) levels.push(await runner.run({ clients, nRequests: 2, payload, runName: `${String(clients).padStart(5, "0")}-clients`, testName: "lt-a", store }));
+    const list = await store.list();
+    const loaded = await store.load(list.find((r) => r.name === "first").id);
+    const firstId = list.find((r) => r.name === "first").id;
+    const storedStats = await store.stats(firstId);
+    const page = await store.responses(firstId, { offset: 1, limit: 5 });
+    const tail = await store.responses(firstId, { offset: 2, limit: 1 });
+    const group = await store.groupFiles("lt-a");
+    await store.rename(list[0].id, "renamed");
+    const renamed = await store.load(list[0].id);
+    await store.delete(list.find((r) => r.name === "first").id);
+    const rejected = await runner.run({ clients: 0, payload, store }).then(() => "ran", (e) => e.name);
+    const afterDelete = await store.list();
+    const grouped = await store.list({ group: "lt-a" });
+    return { tail, storedStats, page, firstResponses: first.responses, rejected, list, firstStats: first.stats, loadedStats: loaded.stats, loadedInfo: loaded.info, groupKeys: Object.keys(group).sort(), renamed: renamed.summary.run_name, afterDelete: afterDelete.map((r) => r.name), grouped: grouped.map((r) => r.name), levelStats: levels.map((l) => l.stats) };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out.list.map((r) => r.name), ["00002-clients", "00001-clients", "first"]);
+  assert.deepEqual(out.list.map((r) => r.status), ["complete", "complete", "complete"]);
+  assert.deepEqual(out.list.map((r) => r.group), ["lt-a", "lt-a", ""]);
+  assert.equal(out.list[2].stats.total_requests, 3);
+  assert.equal(out.list[2].stats["time_to_first_token-p50"], out.firstStats["time_to_first_token-p50"]);
+  assert.equal(out.list[2].summary.run_name, "first");
+  assert.deepEqual(out.loadedStats, out.firstStats);
+  assert.deepEqual(out.storedStats, out.firstStats);
+  assert.deepEqual(out.page, out.firstResponses.slice(1, 3));
+  assert.deepEqual(out.tail, out.firstResponses.slice(2, 3));
+  assert.equal(out.loadedInfo.interrupted, false);
+  assert.ok(out.groupKeys.includes("00001-clients/summary.json") && out.groupKeys.includes("00002-clients/responses.jsonl"), out.groupKeys.join());
+  assert.equal(out.renamed, "renamed");
+  assert.equal(out.rejected, "RangeError");
+  assert.deepEqual(out.afterDelete, ["renamed", "00001-clients"], "a run rejected before it started leaves no record");
+  assert.deepEqual(out.grouped, ["renamed", "00001-clients"]);
+  await page.context().close();
+});
+
+test("chromium: a LoadTest with { store } saves each level in its test group; groupFiles loads back as the same LoadTestResult", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, LoadTest, LoadTestResult } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "loadtest-db" });
+    const endpoint = new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-lt-secret" });
+    const test = new LoadTest({ endpoint, payload, sequenceOfClients: [1, 3], minRequestsPerClient: 2, testName: "lt-store", store });
+    const result = await test.run();
+    const grouped = await store.list({ group: "lt-store" });
+    const files = await store.groupFiles("lt-store");
+    const back = await LoadTestResult.fromFiles(files);
+    const stats = (r) => [...r.results].map(([c, run]) => [c, run.stats["time_to_first_token-p50"], run.stats.total_requests]);
+    return { grouped: grouped.map((r) => [r.name, r.status]), ours: stats(result), back: stats(back), leaked: JSON.stringify(files).includes("sk-lt-secret") };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out.grouped, [["00003-clients", "complete"], ["00001-clients", "complete"]]);
+  assert.deepEqual(out.back, out.ours);
+  // LLMeter's rule with its default minRequestsPerRun 10: max(2, ceil(10 / clients)) per client.
+  assert.deepEqual(out.ours.map(([c, , n]) => [c, n]), [[1, 10], [3, 12]]);
+  assert.equal(out.leaked, false);
+  await page.context().close();
+});
+
+test("chromium: schema v1 databases are upgraded; a blocked upgrade and a newer database give clear errors", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async () => {
+    const { ResultStore } = await import("/pkg/store.js");
+    const openRaw = (name, version, upgrade) => new Promise((resolve, reject) => {
+      const req = indexedDB.open(name, version);
+      req.onupgradeneeded = () => upgrade?.(req.result);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const v1 = (db) => { db.createObjectStore("runs", { keyPath: "id" }).createIndex("startedAt", "startedAt"); db.createObjectStore("batches", { keyPath: ["runId", "seq"] }); };
+    // A v1 database with one run (no `group` field), closed: upgraded on open.
+    const old = await openRaw("v1-db", 1, v1);
+    await new Promise((r) => { const tx = old.transaction("runs", "readwrite"); tx.objectStore("runs").put({ id: "r1", name: "old-run", status: "complete", startedAt: 1, responses: 0 }); tx.oncomplete = r; });
+    old.close();
+    const store = await ResultStore.open({ name: "v1-db" });
+    const upgraded = await store.list({ group: "" });
+    store.close();
+    // An old connection that stays open (another tab on an older version) blocks the upgrade.
+    const blocker = await openRaw("blocked-db", 1, v1);
+    const blocked = await ResultStore.open({ name: "blocked-db" }).then(() => "opened", (e) => ({ name: e.name, code: e.code, message: e.message }));
+    blocker.close();
+    // A database written by a newer schema.
+    (await openRaw("newer-db", 9)).close();
+    const newer = await ResultStore.open({ name: "newer-db" }).then(() => "opened", (e) => ({ name: e.name, code: e.code, message: e.message }));
+    return { upgraded, blocked, newer };
+  });
+  assert.deepEqual(out.upgraded.map((r) => [r.name, r.group]), [["old-run", ""]]);
+  assert.equal(out.blocked.code, "blocked");
+  assert.match(out.blocked.message, /another tab or window still has it open/);
+  assert.equal(out.newer.code, "version");
+  assert.match(out.newer.message, /newer version of llmeter-wasm/);
+  await page.context().close();
+});
+
+test("chromium: storage full (QuotaExceededError) is reported; the run completes and says what was not saved", async () => {
+  const page = await newPage();
+  const cdp = await page.context().newCDPSession(page);
+  // Room for the run record, not for the responses (each carries a 64 KB prompt).
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize: 200 * 1024 });
+  const out = await page.evaluate(async ({ base }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "quota-db", batchSize: 4 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    const payload = { messages: [{ role: "user", content: "x".repeat(64 * 1024) }], max_tokens: 4 };
+    const result = await runner.run({ clients: 2, nRequests: 8, payload, runName: "big", store });
+    const [run] = await store.list();
+    return { n: result.responses.length, failed: result.stats.failed_requests, info: result.info, run };
+  }, { base: sim.base });
+  assert.equal(out.n, 16, "the run itself completed");
+  assert.equal(out.failed, 0);
+  assert.match(out.info.unsaved, /responses were not saved during the run: .*storage for this site is full \(QuotaExceededError\)/);
+  assert.ok(out.info.warnings.some((w) => w.startsWith("Result store: ")), JSON.stringify(out.info.warnings));
+  assert.match(out.run.unsaved ?? "", /QuotaExceededError/);
+  await page.context().close();
+});
+
+test("chromium: upload a stored load test to S3 via presigned URLs; expired and tampered URLs rejected; Python llmeter loads it with equal stats", async () => {
+  const page = await newPage();
+  const requests = [];
+  page.on("request", (r) => { if (r.url().startsWith(s3.endpoint) && r.method() === "PUT") requests.push(r); });
+  let mode = "ok";
+  await page.exposeFunction("presignFromTest", async (key, contentType) => {
+    if (mode === "expired" && key.endsWith("00001-clients/summary.json")) {
+      const { url } = await s3.call("presign", { key, content_type: contentType, expires: 1 });
+      await new Promise((r) => setTimeout(r, 2100));
+      return url;
+    }
+    const { url } = await s3.call("presign", { key, content_type: contentType });
+    if (mode === "tampered" && key.endsWith("00003-clients/stats.json")) return url.replace(/X-Amz-Signature=(.)/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
+    return url;
+  });
+  await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    document.cookie = "session=cookie-secret; path=/";
+    window.store = await ResultStore.open({ name: "upload-db" });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-upload-secret" }) });
+    window.levels = {};
+    for (const clients of [1, 3]) {
+      const r = await runner.run({ clients, nRequests: 3, payload, runName: `${String(clients).padStart(5, "0")}-clients`, testName: "lt-up", store: window.store });
+      window.levels[clients] = r.stats;
+    }
+  }, { base: sim.base, payload: PAYLOAD });
+  const prefix = "browser/lt-up/";
+  const attempt = (m) => { mode = m; return page.evaluate(async ({ prefix }) => {
+    const { upload } = await import("/pkg/store.js");
+    const files = await window.store.groupFiles("lt-up");
+    const events = [];
+    try {
+      const out = await upload(files, { prefix, presign: (k, t) => window.presignFromTest(k, t), resume: window.uploadState, onProgress: (p) => events.push(p) });
+      window.uploadState = out;
+      return { ok: true, out, events, n: Object.keys(files).length };
+    } catch (e) {
+      window.uploadState = e.state;
+      return { ok: false, name: e.name, message: e.message, failures: e.failures, state: e.state, events, n: Object.keys(files).length };
+    }
+  }, { prefix }); };
+
+  const expired = await attempt("expired");
+  assert.equal(expired.ok, false);
+  assert.equal(expired.name, "UploadError");
+  assert.deepEqual(expired.failures.map((f) => f.key), [`${prefix}00001-clients/summary.json`]);
+  assert.match(expired.failures[0].message, /00001-clients\/summary\.json: HTTP 403/);
+  assert.equal(expired.state.uploaded.length, expired.n - 1);
+
+  const before = requests.length;
+  const tampered = await attempt("tampered");
+  assert.equal(requests.length - before, 1, "resume sends only the missing file");
+  assert.equal(tampered.ok, true, JSON.stringify(tampered.failures));
+  // Tamper a file that is not yet uploaded: a fresh prefix.
+  const tamperedFresh = await page.evaluate(async () => {
+    const { upload } = await import("/pkg/store.js");
+    const files = await window.store.groupFiles("lt-up");
+    return upload(files, { prefix: "browser/tampered/", presign: (k, t) => window.presignFromTest(k, t) }).then(() => null, (e) => e.failures);
+  });
+  assert.equal(tamperedFresh.length, 1);
+  assert.match(tamperedFresh[0].message, /^browser\/tampered\/00003-clients\/stats\.json: HTTP 403 \(SignatureDoesNotMatch/);
+
+  for (const r of requests) {
+    const h = await r.allHeaders();
+    assert.equal(h.cookie, undefined, "no cookies sent");
+    assert.equal(h.authorization, undefined, "no Authorization sent");
+    assert.ok(!r.postData()?.includes("sk-upload-secret"));
+  }
+  const py = await s3.call("llmeter_load_test", { prefix });
+  const ours = await page.evaluate(() => window.levels);
+  assert.deepEqual(Object.keys(py.results).sort(), ["1", "3"]);
+  for (const clients of ["1", "3"]) assertSameStats(assert, ours[clients], py.results[clients], `${clients} clients`);
+  await page.context().close();
+});
+
+test("chromium Web Worker: a run stored in IndexedDB from a worker, then uploaded from the worker with a key → URL map", async () => {
+  const page = await newPage();
+  const prefix = "worker/run/";
+  const urls = {};
+  for (const name of ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl", "chunk_timings.jsonl", "run_info.json"]) {
+    urls[prefix + name] = (await s3.call("presign", { key: prefix + name, content_type: name.endsWith(".jsonl") ? "application/x-ndjson" : "application/json" })).url;
+  }
+  const out = await page.evaluate(({ base, payload, urls, prefix }) => new Promise((resolve, reject) => {
+    const src = `
+      import { OpenAIEndpoint, Runner } from "${location.origin}/pkg/index.js";
+      import { ResultStore, upload } from "${location.origin}/pkg/store.js";
+      onmessage = async ({ data }) => {
+        try {
+          const store = await ResultStore.open({ name: "worker-db" });
+          const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: data.base, model: "sim-model" }) });
+          const result = await runner.run({ clients: 2, nRequests: 2, payload: data.payload, runName: "in-worker", store });
+          const [run] = await store.list();
+          const up = await upload(await store.files(run.id), { urls: data.urls, prefix: data.prefix });
+          postMessage({ run, uploaded: up.uploaded.length, stats: result.stats });
+        } catch (e) { postMessage({ error: String(e && e.stack || e) }); }
+      };`;
+    const worker = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
+    worker.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data));
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage({ base, payload, urls, prefix });
+  }), { base: sim.base, payload: PAYLOAD, urls, prefix });
+  assert.equal(out.run.status, "complete");
+  assert.equal(out.run.responses, 4);
+  assert.equal(out.uploaded, 7);
+  const py = await s3.call("llmeter_load_run", { prefix });
+  assert.equal(py.responses, 4);
+  assertSameStats(assert, out.stats, py.stats, "worker upload");
+  await page.context().close();
+});
+
+test("chromium: an aborted run is stored as interrupted with its partial responses and stats", async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "abort-db", batchSize: 5 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    const controller = new AbortController();
+    let n = 0;
+    const result = await runner.run({ clients: 2, nRequests: 200, payload, runName: "aborted", store, signal: controller.signal, onResponse: () => { if (++n === 12) controller.abort(); } });
+    const [run] = await store.list();
+    const loaded = await store.load(run.id);
+    return { run, n: result.responses.length, stats: result.stats, loadedStats: loaded.stats, loadedInfo: loaded.info };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.ok(out.n >= 12 && out.n < 400, `${out.n} responses`);
+  assert.equal(out.run.status, "interrupted");
+  assert.equal(out.run.responses, out.n);
+  assert.equal(out.run.stats.interrupted, true);
+  assert.equal(out.loadedInfo.interrupted, true);
+  assert.deepEqual(out.loadedStats, out.stats);
+  await page.context().close();
+});
