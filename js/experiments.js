@@ -58,6 +58,7 @@ const report = () => import("./report.js");
  * @property {number} levels number of levels
  * @property {number} clients clients of the current level
  * @property {number} levelsDone levels finished before this one
+ * @property {number} fraction share of the whole test done, 0…1 (levels count equally; time-bound levels by elapsed time)
  * @property {import("./index.js").Progress} run the current level's progress
  */
 
@@ -125,7 +126,10 @@ export class LoadTest {
         runName: level.runName,
         testName: this.testName, // groups the levels in a ResultStore
         payload,
-        onProgress: onProgress && ((/** @type {any} */ p) => /** @type {Function} */ (onProgress)({ level: i, levels: levels.length, clients: level.clients, levelsDone: i, run: p })),
+        onProgress: onProgress && ((/** @type {any} */ p) => /** @type {Function} */ (onProgress)({
+          level: i, levels: levels.length, clients: level.clients, levelsDone: i, run: p,
+          fraction: (i + Math.min(1, p.expected ? p.completed / p.expected : p.elapsedS / (level.runDuration ?? Infinity))) / levels.length,
+        })),
       });
       results.set(level.clients, result);
       sent += result.responses.length;
