@@ -6,7 +6,7 @@
  * work unchanged. Charts and the HTML report live in `report.js`, loaded on first use.
  */
 import { init, Runner, Result } from "./index.js";
-import { loadTestLevels, heatmapPlan } from "./llmeter_wasm.js";
+import { loadTestLevels, heatmapPlan, subrequestLimitInForce } from "./llmeter_wasm.js";
 
 /** @param {number} clients */
 const levelFolder = (clients) => `${String(clients).padStart(5, "0")}-clients`;
@@ -58,6 +58,7 @@ const report = () => import("./report.js");
  * @property {number} levels number of levels
  * @property {number} clients clients of the current level
  * @property {number} levelsDone levels finished before this one
+ * @property {number} fraction share of the whole test done, 0…1 (levels count equally; time-bound levels by elapsed time)
  * @property {import("./index.js").Progress} run the current level's progress
  */
 
@@ -103,12 +104,21 @@ export class LoadTest {
     const payload = await readPayloads(this.payload);
     const { onProgress, signal, ...rest } = { ...this.runOptions, ...overrides };
     if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
+    // Runtimes with a subrequest budget per invocation (workerd): the whole test must fit, so
+    // a test that would be cut off at a later level fails before its first request.
+    let sent = /** @type {number | undefined} */ (rest.subrequestsSent) ?? 0;
+    const limit = subrequestLimitInForce(/** @type {number | undefined} */ (rest.subrequestLimit));
+    const planned = levels.reduce((n, l) => n + (l.nRequests ?? 0) * l.clients, 0);
+    if (limit !== undefined && sent + planned > limit) {
+      throw new RangeError(`subrequestLimit: this load test would send ${planned} requests over ${levels.length} levels${sent ? ` after ${sent} already sent` : ""}, but only ${limit} subrequests are allowed per invocation here (Cloudflare Workers: 50 on the Free plan, 10,000 on Paid; set subrequestLimit to your plan's). Use fewer levels or requests, or run the levels in separate invocations.`);
+    }
     /** @type {Map<number, Result>} */
     const results = new Map();
     for (const [i, level] of levels.entries()) {
       if (/** @type {AbortSignal|undefined} */ (signal)?.aborted) break;
       const result = await this.runner.run({
         ...rest,
+        subrequestsSent: sent,
         signal,
         clients: level.clients,
         nRequests: level.nRequests,
@@ -116,9 +126,13 @@ export class LoadTest {
         runName: level.runName,
         testName: this.testName, // groups the levels in a ResultStore
         payload,
-        onProgress: onProgress && ((/** @type {any} */ p) => /** @type {Function} */ (onProgress)({ level: i, levels: levels.length, clients: level.clients, levelsDone: i, run: p })),
+        onProgress: onProgress && ((/** @type {any} */ p) => /** @type {Function} */ (onProgress)({
+          level: i, levels: levels.length, clients: level.clients, levelsDone: i, run: p,
+          fraction: (i + Math.min(1, p.expected ? p.completed / p.expected : p.elapsedS / (level.runDuration ?? Infinity))) / levels.length,
+        })),
       });
       results.set(level.clients, result);
+      sent += result.responses.length;
       if (result.info.interrupted) break;
     }
     return new LoadTestResult(this.testName, results);

@@ -8,10 +8,10 @@
  */
 import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
 
-import { wasmLoader } from "./loader.js";
+import { wasmLoader, besideModule } from "./loader.js";
 export * from "./experiments.js";
 
-const core = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_wasm_bg.wasm", import.meta.url));
+const core = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_wasm_bg.wasm", import.meta.url));
 
 /**
  * Loads the wasm module. Without an argument it finds `llmeter_wasm_bg.wasm` next to this file
@@ -74,6 +74,7 @@ export class OpenAIEndpoint {
    */
   createPayload(prompt, maxTokens = 256, extra = {}) {
     if (typeof prompt !== "string") throw new TypeError("prompt must be a string");
+    if (!core.initialized()) throw new Error("llmeter-wasm is not initialised: call `await init()` first (in workerd: `initSync(wasmModule)`)");
     return { ...createOpenAIPayload(this._config(), prompt, maxTokens), ...extra };
   }
 
@@ -142,6 +143,12 @@ export class OpenAIEndpoint {
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
  * @property {number} [startJitterMs] Max random delay before each client starts (default 10).
  * @property {number} [timeout] Overrides the Runner's timeout for this run.
+ * @property {number} [subrequestLimit] Requests this invocation may send (Cloudflare Workers:
+ *   50 on the Free plan, 10,000 on Paid; default 50 in workerd, none elsewhere). A count-bound
+ *   run that would exceed it throws a `RangeError` before sending anything; a time-bound run
+ *   stops starting requests at the limit and says so in `info.warnings`.
+ * @property {number} [subrequestsSent] Subrequests this invocation already made (earlier runs,
+ *   a warm-up), counted against `subrequestLimit` (default 0).
  * @property {{ record(runner: Runner, options: RunOptions): Promise<Result> }} [store] A
  *   `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
  * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
@@ -203,7 +210,12 @@ export class Result {
   get responses() { return this._get("responses"); }
   /** Per-response timing extras (first chunk, chunk offsets, counts). @returns {Record<string, any>[]} */
   get timings() { return this._get("timings"); }
-  /** Runtime, protocol, timer resolution, warnings, interrupted. @returns {{interrupted: boolean, warnings: string[], runtime: string|null, protocol: string|null, timer_resolution_ms: number|null}} */
+  /**
+   * Where and how the run was measured: runtime (name and version), HTTP protocol, the smallest
+   * timer step observed, the clock's kind (`fine`; `coarsened`: browsers; `frozen-between-io`:
+   * workerd, where time advances only when I/O completes), warnings, interrupted.
+   * @returns {{interrupted: boolean, warnings: string[], runtime: string|null, protocol: string|null, timer_resolution_ms: number|null, clock: "fine"|"coarsened"|"frozen-between-io"|null}}
+   */
   get info() { return this._get("info"); }
   /** @returns {Record<string, any>} */
   get runConfig() { return this._get("runConfig"); }

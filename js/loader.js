@@ -17,7 +17,9 @@
 /**
  * @param {(input?: any) => Promise<unknown>} wasmInit the wasm-bindgen default export
  * @param {(input: any) => unknown} wasmInitSync the wasm-bindgen `initSync`
- * @param {URL} wasmUrl where the `.wasm` file lies (`new URL("./x_bg.wasm", import.meta.url)`)
+ * @param {URL | undefined} wasmUrl where the `.wasm` file lies (`besideModule("./x_bg.wasm",
+ *   import.meta.url)`); undefined where modules have no URL (workerd), where only `initSync` or
+ *   an explicit source works
  * @returns {WasmLoader}
  */
 export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
@@ -29,6 +31,9 @@ export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
       if (!ready) {
         ready = (async () => {
           let input = source;
+          if (input === undefined && wasmUrl === undefined) {
+            throw new TypeError("this runtime gives modules no URL to find the .wasm by (workerd): import the .wasm as a module and call initSync(module), or pass the .wasm to init()");
+          }
           if (input === undefined && isNode()) {
             // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
             const fsModule = "node:fs/promises";
@@ -49,6 +54,21 @@ export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
     },
     initialized: () => done,
   };
+}
+
+/**
+ * `new URL(file, moduleUrl)`, or undefined where modules have no URL (workerd has no
+ * `import.meta.url`), so that importing the package never throws there.
+ * @param {string} file
+ * @param {string | undefined} moduleUrl the caller's `import.meta.url`
+ * @returns {URL | undefined}
+ */
+export function besideModule(file, moduleUrl) {
+  try {
+    return new URL(file, moduleUrl);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Node (not Deno, which also defines `process`). */

@@ -21,10 +21,10 @@ import wasmInit, {
   initSync as wasmInitSync, ZipBuilder, readZip, normalizePath, detectLayout, contentType,
   isTextFile, scrubFile, schemaUpgradeSteps, schemaVersion, Batcher, Uploads,
 } from "./llmeter_store.js";
-import { wasmLoader } from "./loader.js";
+import { wasmLoader, besideModule } from "./loader.js";
 import { Result } from "./index.js";
 
-const module = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_store_bg.wasm", import.meta.url));
+const module = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_store_bg.wasm", import.meta.url));
 
 /**
  * Loads the store's wasm module (called by every function here that needs it).

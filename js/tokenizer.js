@@ -17,9 +17,9 @@
  */
 import wasmInit, { initSync as wasmInitSync, WasmTokenizer } from "./llmeter_tokenizers.js";
 
-import { wasmLoader, isNode } from "./loader.js";
+import { wasmLoader, isNode, besideModule } from "./loader.js";
 
-const module = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_tokenizers_bg.wasm", import.meta.url));
+const module = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_tokenizers_bg.wasm", import.meta.url));
 
 /**
  * Loads the tokenizer wasm module (about 0.7 MB gzipped). Called by every `Tokenizer.from*`, so

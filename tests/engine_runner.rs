@@ -477,6 +477,24 @@ async fn time_bound_stops_sending_at_the_deadline() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn time_bound_run_stops_at_the_subrequest_budget_and_says_so() {
+    let h = Harness::new(|_| stream_script(0.0, &[(100.0, "x")]));
+    let o = RunOptions {
+        n_requests: None,
+        run_duration_s: Some(10.0),
+        max_requests: Some(5),
+        ..opts(2, None, 2)
+    };
+    let (result, _) = h.run(&o, &CancelToken::new()).await;
+    // Two clients, 100 ms each: the fifth request starts at 200 ms and the budget ends the run
+    // long before the 10 s deadline.
+    assert_eq!(result.responses.len(), 5);
+    assert!(close(result.summary.total_test_time.unwrap(), 0.3));
+    assert_eq!(result.info.warnings.len(), 1, "{:?}", result.info.warnings);
+    assert!(result.info.warnings[0].contains("after 5"));
+}
+
+#[tokio::test(start_paused = true)]
 async fn timeout_aborts_the_request_and_keeps_partial_data() {
     let h = Harness::new(|_| Script {
         chunks: vec![(20.0, "partial ")],

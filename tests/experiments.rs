@@ -433,3 +433,33 @@ fn prompts_have_the_target_whitespace_token_count() {
         vec![10, 50, 200]
     );
 }
+
+/// Counts how much text the prompt builder tokenizes.
+struct MeteredTokenizer(std::cell::Cell<usize>);
+
+impl Tokenizer for MeteredTokenizer {
+    fn count_tokens(&self, text: &str) -> usize {
+        self.0.set(self.0.get() + text.len());
+        WhitespaceTokenizer.count_tokens(text)
+    }
+    fn truncate(&self, text: &str, n: usize) -> String {
+        WhitespaceTokenizer.truncate(text, n)
+    }
+    fn describe(&self) -> serde_json::Value {
+        json!({"tokenizer_module": "metered"})
+    }
+}
+
+#[test]
+fn a_book_sized_source_costs_only_a_prompt_sized_window() {
+    let source = natural_text().repeat(50); // ~1 MB
+    let t = MeteredTokenizer(std::cell::Cell::new(0));
+    let p = prompt_of_length(&source, 200, &t);
+    assert_eq!(p.tokens, 200);
+    assert!(
+        t.0.get() < 40 * p.text.len(),
+        "tokenized {} bytes for a {}-byte prompt",
+        t.0.get(),
+        p.text.len()
+    );
+}

@@ -270,7 +270,10 @@ async fn h2_ttft_matches_ground_truth_with_32_concurrent_streams() {
     // server stamped it (same process, same monotonic clock; 0.01 ms for µs rounding).
     for (k, name) in names.iter().enumerate() {
         let min = all.iter().map(|e| e[k]).fold(f64::INFINITY, f64::min);
-        assert!(min > -0.01, "{name}: client saw an event {min:.3} ms before the server stamped it");
+        assert!(
+            min > -0.01,
+            "{name}: client saw an event {min:.3} ms before the server stamped it"
+        );
     }
     // The milliseconds themselves are a measurement, not a test target (a loaded CI machine
     // moves them by tens of ms; `--nocapture` prints them, the bench compares them). This bound

@@ -4,25 +4,23 @@
 mod experiments;
 mod options;
 mod result;
+mod runtime_limits;
 mod tokenizer;
 
 use crate::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
 use crate::core::endpoint::Endpoint;
+use crate::core::limits::{self, LimitOptions};
 use crate::core::live::LiveStats;
 use crate::core::response::{InvocationResponse, ResponseTimings};
 use crate::core::runner::{CancelToken, Progress, RunObserver, Runner};
 use crate::web::clock::{observe_timer_resolution_ms, WebClock};
 use crate::web::fetch::FetchTransport;
-use crate::web::platform::{is_browser, next_hop_protocol, runtime_name, VisibilityWatch};
+use crate::web::platform::{next_hop_protocol, runtime_kind, runtime_name, VisibilityWatch};
 use js_sys::{Function, Object, Reflect};
 use options::{endpoint_config, run_options, OptionReader};
 pub use result::WasmRunResult;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// Browsers open at most this many HTTP/1.1 connections per host; more clients queue inside
-/// the browser and their TTFT includes that queueing.
-const BROWSER_H1_CONNECTIONS_PER_HOST: u32 = 6;
 
 /// Runs one benchmark. `spec` is the merged Runner + run options object built by `js/index.js`.
 #[wasm_bindgen(js_name = runBenchmark)]
@@ -33,7 +31,26 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
             .object("endpoint")?
             .ok_or_else(|| options::type_error("endpoint is required"))?,
     )?;
-    let opts = run_options(&reader)?;
+    let mut opts = run_options(&reader)?;
+    // The runtime's limits, checked before any request: over the subrequest budget is a
+    // RangeError; what the platform would queue becomes a warning in the result.
+    let runtime = runtime_kind();
+    let limit_options = LimitOptions {
+        subrequest_limit: reader.positive_int("subrequestLimit")?,
+    };
+    // Subrequests already made by this invocation (a load test's earlier levels).
+    let already_sent = match reader.f64("subrequestsSent")? {
+        None => 0,
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
+        Some(n) => {
+            return Err(options::range_error(&format!(
+                "subrequestsSent must be a non-negative integer, got {n}"
+            )))
+        }
+    };
+    let plan = limits::check_run(runtime, &opts, &limit_options, already_sent)
+        .map_err(|e| options::option_error(&e))?;
+    opts.max_requests = plan.max_requests;
     let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
     let on_progress: Option<Function> = reader.function("onProgress")?;
     let on_response: Option<Function> = reader.function("onResponse")?;
@@ -49,7 +66,6 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         None => None,
     };
 
-    let timer_resolution = observe_timer_resolution_ms();
     let visibility = VisibilityWatch::start();
     let clock = WebClock;
     let transport = FetchTransport;
@@ -71,34 +87,29 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         .await
         .map_err(|e| options::option_error(&e))?;
 
-    // Platform facts, measured after the run so none of this work overlaps a request.
+    // Platform facts, measured after the run so none of this work overlaps a request — and, on
+    // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
+    let timer_resolution = observe_timer_resolution_ms();
     let info = &mut result.info;
     info.runtime = Some(runtime_name());
     info.timer_resolution_ms = timer_resolution;
     let base = endpoint_cfg.base_url.trim_end_matches('/').to_string();
     info.protocol = next_hop_protocol(&base);
-    if is_browser() && opts.clients > BROWSER_H1_CONNECTIONS_PER_HOST {
-        let proto = info.protocol.clone().unwrap_or_default();
-        if !proto.starts_with("h2") && !proto.starts_with("h3") {
-            info.warnings.push(format!(
-                "{} clients over {}: browsers open at most {} connections per host on HTTP/1.1, so requests beyond that queued inside the browser and their TTFT includes the wait. Use an HTTP/2 endpoint (https) for more concurrency.",
-                opts.clients,
-                if proto.is_empty() { "HTTP/1.1 (protocol not visible)".to_string() } else { proto },
-                BROWSER_H1_CONNECTIONS_PER_HOST
-            ));
-        }
-    }
+    info.clock = Some(limits::classify_clock(timer_resolution));
+    info.warnings.extend(plan.warnings);
+    info.warnings.extend(limits::connection_warnings(
+        runtime,
+        opts.clients,
+        info.protocol.as_deref(),
+    ));
     if visibility.hidden_seen() {
         info.warnings.push("The page was hidden during the run: browsers throttle timers in background tabs, so timings may be inflated. Keep the tab visible or run in a dedicated worker.".into());
     }
-    if let Some(r) = timer_resolution {
-        if r > 1.0 {
-            info.warnings.push(format!(
-                "Coarse timer: performance.now() advances in steps of {r:.3} ms here."
-            ));
-        }
-    } else {
-        info.warnings.push("The clock did not advance without I/O (frozen between I/O, as in workerd): timings are only as fine as I/O events.".into());
+    if let Some(w) = limits::clock_warning(
+        info.clock.unwrap_or(limits::ClockKind::Fine),
+        timer_resolution,
+    ) {
+        info.warnings.push(w);
     }
     Ok(WasmRunResult::new(result))
 }

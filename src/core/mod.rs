@@ -3,6 +3,7 @@
 pub mod endpoint;
 pub mod experiments;
 pub mod json;
+pub mod limits;
 pub mod live;
 pub mod response;
 pub mod result;

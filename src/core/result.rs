@@ -60,6 +60,9 @@ pub struct RunInfo {
     pub protocol: Option<String>,
     /// Smallest non-zero step of the monotonic clock observed, in ms.
     pub timer_resolution_ms: Option<f64>,
+    /// How the clock behaves (`fine`, `coarsened`, `frozen-between-io`): what bounds the
+    /// accuracy of every timing in this run (see `core::limits::ClockKind`).
+    pub clock: Option<crate::core::limits::ClockKind>,
     /// Responses that could not be saved, with the reason (filled by stores).
     pub unsaved: Option<String>,
 }

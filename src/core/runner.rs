@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub run_duration_s: Option<f64>,
     /// Per-request limit in seconds; the request is aborted and recorded as a timeout error.
     pub timeout_s: f64,
+    /// Stop starting requests after this many in all (a runtime's subrequest budget, see
+    /// `core::limits`); a run that stops here says so in its warnings.
+    pub max_requests: Option<u64>,
     pub payloads: Vec<Value>,
     pub run_name: Option<String>,
     pub run_description: Option<String>,
@@ -58,6 +61,7 @@ impl Default for RunOptions {
             n_requests: None,
             run_duration_s: None,
             timeout_s: 60.0,
+            max_requests: None,
             payloads: Vec::new(),
             run_name: None,
             run_description: None,
@@ -247,6 +251,9 @@ struct Shared<'o> {
     timings: Vec<ResponseTimings>,
     failed: u64,
     in_flight: u32,
+    /// Requests started, and whether `max_requests` stopped a client.
+    started: u64,
+    budget_reached: bool,
     observer: &'o mut dyn RunObserver,
 }
 
@@ -275,6 +282,8 @@ impl<'a> Runner<'a> {
             timings: Vec::new(),
             failed: 0,
             in_flight: 0,
+            started: 0,
+            budget_reached: false,
             observer,
         });
 
@@ -321,7 +330,15 @@ impl<'a> Runner<'a> {
                     };
                     let payload = &opts.payloads[payload_index];
                     sent += 1;
-                    shared.borrow_mut().in_flight += 1;
+                    {
+                        let mut s = shared.borrow_mut();
+                        if opts.max_requests.is_some_and(|max| s.started >= max) {
+                            s.budget_reached = true;
+                            return;
+                        }
+                        s.started += 1;
+                        s.in_flight += 1;
+                    }
                     let request = pin!(self.invoke(payload, opts.timeout_s, ids));
                     let outcome = match select(request, pin!(cancel.cancelled())).await {
                         Either::Left((done, _)) => Some(done),
@@ -357,6 +374,8 @@ impl<'a> Runner<'a> {
         let Shared {
             mut responses,
             timings,
+            started,
+            budget_reached,
             ..
         } = shared.into_inner();
         for r in responses.iter_mut() {
@@ -395,10 +414,15 @@ impl<'a> Runner<'a> {
             end_time: Some(format_utc(end_unix)),
         };
         let run_config = run_config_json(opts, &info, self.tokenizer);
-        let run_info = RunInfo {
+        let mut run_info = RunInfo {
             interrupted,
             ..RunInfo::default()
         };
+        if budget_reached {
+            run_info
+                .warnings
+                .push(crate::core::limits::budget_warning(started));
+        }
         Ok(RunResult::new(
             summary,
             responses,

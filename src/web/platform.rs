@@ -1,6 +1,7 @@
 //! What the platform does to a measurement: which runtime this is, which HTTP protocol the
 //! requests used, and whether the page was hidden (timer throttling) during a run.
 
+use crate::core::limits::RuntimeKind;
 use js_sys::{Array, Function, Reflect};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -66,11 +67,28 @@ pub fn runtime_name() -> String {
     }
 }
 
-/// True in a page (a `document` exists): only there do browsers cap HTTP/1.1 connections per
-/// host at 6 for our requests and throttle timers when hidden. Workers share the cap.
-pub fn is_browser() -> bool {
-    get(&global(), "navigator").is_some()
-        && (get(&global(), "document").is_some() || get(&global(), "importScripts").is_some())
+/// Which runtime this is, from the globals each one defines (checked in this order because
+/// Deno and workerd define some of Node's and the browsers' globals too).
+pub fn runtime_kind() -> RuntimeKind {
+    if get_path(&["Deno", "version"]).is_some() {
+        return RuntimeKind::Deno;
+    }
+    let ua = get_path(&["navigator", "userAgent"])
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    if ua.contains("Cloudflare-Workers") {
+        return RuntimeKind::Workerd;
+    }
+    if get_path(&["process", "versions", "node"]).is_some() {
+        return RuntimeKind::Node;
+    }
+    if get(&global(), "document").is_some() {
+        return RuntimeKind::BrowserPage;
+    }
+    if get(&global(), "importScripts").is_some() {
+        return RuntimeKind::BrowserWorker;
+    }
+    RuntimeKind::Unknown
 }
 
 /// `nextHopProtocol` of the latest Resource Timing entry for `url_prefix` (`http/1.1`, `h2`),

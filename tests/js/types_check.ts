@@ -21,10 +21,15 @@ async function typed(): Promise<number> {
   const files: Record<string, string> = result.toFiles();
   const again = await Result.fromFiles(files);
   const warnings: string[] = again.info.warnings;
+  const clock: "fine" | "coarsened" | "frozen-between-io" | null = result.info.clock;
+  // Runtime limits (workerd): a subrequest budget, and what the invocation already sent.
+  await runner.run({ clients: 2, nRequests: 3, payload: {}, subrequestLimit: 1000, subrequestsSent: 6 });
+  // @ts-expect-error subrequestLimit is a number
+  await runner.run({ payload: {}, subrequestLimit: "50" });
   // @ts-expect-error clients must be a number
   await runner.run({ clients: "2", payload: {} });
   // @ts-expect-error baseUrl is required
   new OpenAIEndpoint({ model: "m" });
-  return count + warnings.length + (result.stats["time_to_first_token-p50"] as number);
+  return count + warnings.length + (clock === "fine" ? 1 : 0) + (result.stats["time_to_first_token-p50"] as number);
 }
 void typed;

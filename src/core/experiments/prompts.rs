@@ -25,39 +25,47 @@ pub struct Prompt {
 const EXACT_SEARCH_CHARS: usize = 64;
 
 pub fn prompt_of_length(source: &str, target: u32, tokenizer: &dyn Tokenizer) -> Prompt {
+    let empty = || Prompt {
+        target_tokens: target,
+        tokens: 0,
+        text: String::new(),
+    };
+    if source.is_empty() || target == 0 {
+        return empty();
+    }
     let count = |end: usize| tokenizer.count_tokens(&source[..end]) as u32;
-    let boundaries: Vec<usize> = source
+    // Only the start of a long source matters: grow a window (in characters) until it holds
+    // more than `target` tokens or the whole source, so a book-sized source costs no more than
+    // a few prompt-sized tokenizations.
+    let byte_after = |chars: usize| {
+        source
+            .char_indices()
+            .nth(chars)
+            .map_or(source.len(), |(i, _)| i)
+    };
+    let mut window = (target as usize).saturating_mul(8).max(64);
+    let mut end = byte_after(window);
+    while end < source.len() && count(end) <= target {
+        window = window.saturating_mul(2);
+        end = byte_after(window);
+    }
+    // Cut points: after each character of the window.
+    let boundaries: Vec<usize> = source[..end]
         .char_indices()
         .map(|(i, _)| i)
         .skip(1)
-        .chain(std::iter::once(source.len()))
+        .chain(std::iter::once(end))
         .collect();
-    if boundaries.is_empty() || target == 0 {
-        return Prompt {
-            target_tokens: target,
-            tokens: 0,
-            text: String::new(),
-        };
-    }
-    // Smallest window [lo, hi) of boundary indices with count(lo) <= target < count(hi), found by
-    // doubling then bisection, so the text tokenized stays O(prompt length · log).
     let last = boundaries.len() - 1;
-    let mut hi = (target as usize * 4).clamp(1, last);
-    while hi < last && count(boundaries[hi]) <= target {
-        hi = (hi * 2).min(last);
-    }
-    let mut best = if count(boundaries[hi]) <= target {
-        hi
+    // Bisection for count(lo) <= target < count(hi).
+    let mut best = if count(boundaries[last]) <= target {
+        last
     } else {
-        let mut lo = 0usize;
-        if count(boundaries[lo]) > target {
+        if count(boundaries[0]) > target {
             // Even the first character is over (a target smaller than one character's tokens).
-            return Prompt {
-                target_tokens: target,
-                tokens: 0,
-                text: String::new(),
-            };
+            return empty();
         }
+        let (mut lo, mut hi) = (0usize, last);
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
             if count(boundaries[mid]) <= target {

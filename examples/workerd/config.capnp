@@ -1,0 +1,30 @@
+# Runs the example with plain workerd (npm `workerd`), from the repository root after
+# `bash scripts/build.sh`:
+#   node_modules/.bin/workerd serve examples/workerd/config.capnp --socket-addr http=127.0.0.1:8787
+#   curl 'http://127.0.0.1:8787/?baseUrl=http://127.0.0.1:8000/v1&model=sim-model'
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .benchmarkWorker),
+    # Outgoing fetches go here. workerd blocks private addresses (127.0.0.1) by default;
+    # allowing "private" lets the example reach a local endpoint such as llm-sim.
+    (name = "internet", network = (allow = ["public", "private"])),
+  ],
+  sockets = [ (name = "http", address = "*:8787", http = (), service = "main") ],
+);
+
+const benchmarkWorker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    # The package under the names the worker imports it by (what a bundler would resolve).
+    (name = "llmeter-wasm", esModule = "export * from \"llmeter-wasm/index.js\";"),
+    (name = "llmeter-wasm/index.js", esModule = embed "../../pkg/index.js"),
+    (name = "llmeter-wasm/loader.js", esModule = embed "../../pkg/loader.js"),
+    (name = "llmeter-wasm/experiments.js", esModule = embed "../../pkg/experiments.js"),
+    (name = "llmeter-wasm/llmeter_wasm.js", esModule = embed "../../pkg/llmeter_wasm.js"),
+    (name = "llmeter-wasm/llmeter_wasm_bg.wasm", wasm = embed "../../pkg/llmeter_wasm_bg.wasm"),
+  ],
+  compatibilityDate = "2025-09-01",
+  globalOutbound = "internet",
+);
