@@ -120,7 +120,8 @@ export function runFigures(result) {
   }
   out.latency_box = {
     data: metrics.map(([m, label]) => ({ type: "box", name: label.replace(" (s)", ""), y: rs.map((/** @type {any} */ r) => r[m]).filter(num), boxpoints: "outliers" })),
-    layout: layout("Latency distributions", "", "Seconds", false, true),
+    // Box names are categories; a linear axis would label them 0, 1, 2.
+    layout: { ...layout("Latency distributions", "", "Seconds", false, true), xaxis: { type: "category" } },
   };
   return out;
 }
