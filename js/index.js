@@ -10,7 +10,7 @@ import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, crea
 
 import { wasmLoader } from "./loader.js";
 
-const core = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_wasm_bg.wasm", import.meta.url));
+const core = wasmLoader(wasmInit, wasmInitSync, () => new URL("./llmeter_wasm_bg.wasm", import.meta.url));
 
 /**
  * Loads the wasm module. Without an argument it finds `llmeter_wasm_bg.wasm` next to this file

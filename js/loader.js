@@ -17,7 +17,8 @@
 /**
  * @param {(input?: any) => Promise<unknown>} wasmInit the wasm-bindgen default export
  * @param {(input: any) => unknown} wasmInitSync the wasm-bindgen `initSync`
- * @param {URL} wasmUrl where the `.wasm` file lies (`new URL("./x_bg.wasm", import.meta.url)`)
+ * @param {() => URL} wasmUrl where the `.wasm` file lies (`() => new URL("./x_bg.wasm", import.meta.url)`);
+ *   a function because workerd has no `import.meta.url`, so the URL is only built when needed
  * @returns {WasmLoader}
  */
 export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
@@ -33,7 +34,7 @@ export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
             // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
             const fsModule = "node:fs/promises";
             const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
-            input = await readFile(wasmUrl);
+            input = await readFile(wasmUrl());
           }
           await (input === undefined ? wasmInit() : wasmInit({ module_or_path: input }));
           done = true;

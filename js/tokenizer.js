@@ -19,7 +19,7 @@ import wasmInit, { initSync as wasmInitSync, WasmTokenizer } from "./llmeter_tok
 
 import { wasmLoader, isNode } from "./loader.js";
 
-const module = wasmLoader(wasmInit, wasmInitSync, new URL("./llmeter_tokenizers_bg.wasm", import.meta.url));
+const module = wasmLoader(wasmInit, wasmInitSync, () => new URL("./llmeter_tokenizers_bg.wasm", import.meta.url));
 
 /**
  * Loads the tokenizer wasm module (about 0.7 MB gzipped). Called by every `Tokenizer.from*`, so
