@@ -30,7 +30,7 @@ const SIM_LOAD = process.env.SIM_LOAD_BIN ?? path.join(ROOT, "target/sim/sim-loa
 
 const CFG = QUICK
   ? { repeats: 2, truthPerClient: { 1: 6, 6: 2, 64: 1 }, tpClients: [1, 8, 32, 128], tpRequests: 800, tpPyRequests: 200, tokChars: 200_000, statsN: 100_000, statsRepeats: 1, pertPerClient: 2 }
-  : { repeats: 3, truthPerClient: { 1: 12, 6: 4, 64: 2 }, tpClients: [1, 8, 32, 128], tpRequests: 3000, tpPyRequests: 500, tokChars: 1_000_000, statsN: 100_000, statsRepeats: 3, pertPerClient: 3 };
+  : { repeats: 3, truthPerClient: { 1: 12, 6: 4, 64: 2 }, tpClients: [1, 8, 32, 128], tpRequests: 3000, tpPyRequests: 500, tokChars: 1_000_000, statsN: 100_000, statsRepeats: 2, pertPerClient: 3 };
 const TRUTH_CLIENTS = [1, 6, 64];
 const TRUTH_SIM = ["--ttft-ms", "50", "--itl-ms", "5"];
 const TRUTH_TOKENS = 32;
@@ -313,7 +313,7 @@ const md = [
   `|${header.map(() => "---").join("|")}|`,
   ...rows.map((r) => `| ${r.join(" | ")} |`),
   "",
-  `Truth: server TTFT 50 ms, ITL 5 ms, ${TRUTH_TOKENS} tokens, error = client − server ground truth (llm-sim \`first/last_token_sent_us − received_us\`); comparison = engine − bare in the same run. Throughput: zero delays, ${TP_TOKENS}-token streams, one Node process, CPU = its user+system time. Python llmeter ${"0.2.0"} via its Runner + OpenAICompletionStreamEndpoint; "native" = llm-sim's Rust \`sim-load\`.`,
+  `Truth: server TTFT 50 ms, ITL 5 ms, ${TRUTH_TOKENS} tokens, error = client − server ground truth (llm-sim \`first/last_token_sent_us − received_us\`); comparison = engine − bare in the same run. Throughput: zero delays, ${TP_TOKENS}-token streams, one Node process, CPU = its user+system time. Python llmeter ${"0.2.0"} via its Runner + OpenAICompletionStreamEndpoint; "native" = llm-sim's Rust \`sim-load\`. The load average (other work on the machine) inflates absolute figures and widens spreads; same-run comparisons hold up best.`,
   ...(report.errors.length ? ["", `Failed parts: ${report.errors.map((e) => `${e.label}: ${e.error.split("\n")[0]}`).join("; ")}`] : []),
 ].join("\n");
 

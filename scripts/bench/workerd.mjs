@@ -38,7 +38,9 @@ const config :Workerd.Config = (
 );
 `;
   writeFileSync(path.join(dir, "config.capnp"), config);
-  const proc = spawn(bin, ["serve", path.join(dir, "config.capnp"), "--socket-addr", "http=127.0.0.1:0", "--control-fd", "3"], { stdio: ["ignore", "inherit", "inherit", "pipe"] });
+  const proc = spawn(bin, ["serve", path.join(dir, "config.capnp"), "--socket-addr", "http=127.0.0.1:0", "--control-fd", "3"], { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  const killOnExit = () => proc.kill();
+  process.on("exit", killOnExit);
   const lines = createInterface({ input: proc.stdio[3] });
   const port = await new Promise((resolve, reject) => {
     proc.once("exit", (code) => reject(new Error(`workerd exited with ${code}`)));
@@ -61,6 +63,7 @@ const config :Workerd.Config = (
       return r.json();
     },
     async stop() {
+      process.off("exit", killOnExit);
       const exited = new Promise((resolve) => proc.once("exit", resolve));
       proc.kill("SIGTERM");
       await exited;

@@ -10,7 +10,14 @@ import { bareLoop } from "../../../tests/js/bare.js";
 export async function runLoop({ kind, base, clients, perClient, maxTokens, tokenizer, noUsage = false }) {
   await init();
   // Node only: this process's CPU seconds during the loop itself (not the result conversion).
-  const cpu = () => { const u = globalThis.process?.cpuUsage?.(); return u ? (u.user + u.system) / 1e6 : NaN; };
+  const cpu = () => {
+    try {
+      const u = globalThis.process?.cpuUsage?.(); // workerd has one that throws
+      return u ? (u.user + u.system) / 1e6 : NaN;
+    } catch {
+      return NaN;
+    }
+  };
   if (kind === "bare") {
     const c0 = cpu();
     const r = await bareLoop({ base, clients, perClient, maxTokens });
