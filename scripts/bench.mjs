@@ -18,7 +18,7 @@ import { init } from "../pkg/index.js";
 import { runLoop } from "./bench/pages/loops.js";
 import { summarize, truthErrors, median } from "./bench/stats.mjs";
 import { startBrowser } from "./bench/browser.mjs";
-import { startWorkerd } from "./bench/workerd.mjs";
+import { startWorkerd } from "../tests/js/workerd.js";
 import { tokenizerSpeed, makeRunFolder, statsCost, bundleSizes, TOKENIZER_JSON } from "./bench/processing.mjs";
 
 const args = process.argv.slice(2);
@@ -328,6 +328,6 @@ if (args.includes("--readme")) {
   const text = readFileSync(readme, "utf8");
   const start = "<!-- bench:start -->", end = "<!-- bench:end -->";
   const block = `${start}\n${md}\n${end}`;
-  writeFileSync(readme, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n## Benchmarks\n\n${block}\n`);
+  writeFileSync(readme, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), () => block) : `${text.trimEnd()}\n\n## Benchmarks\n\n${block}\n`);
   console.log("README.md updated");
 }

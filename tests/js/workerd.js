@@ -1,11 +1,13 @@
-// Runs scripts/bench/workerd/worker.js in a real workerd (npm `workerd`) and drives it over HTTP.
+// A real workerd (npm `workerd`) running scripts/bench/workerd/worker.js — the package imported
+// as workerd users do (the .wasm as a module, initSync) — driven over HTTP: POST a loop spec
+// ({kind: "engine"|"bare", base, clients, perClient, maxTokens}), get its samples back.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { ROOT } from "../../tests/js/sim.js";
+import { ROOT } from "./sim.js";
 
 const MODULES = [
   ["worker.js", "scripts/bench/workerd/worker.js", "esModule"],
