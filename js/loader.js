@@ -17,8 +17,9 @@
 /**
  * @param {(input?: any) => Promise<unknown>} wasmInit the wasm-bindgen default export
  * @param {(input: any) => unknown} wasmInitSync the wasm-bindgen `initSync`
- * @param {() => URL} wasmUrl where the `.wasm` file lies (`() => new URL("./x_bg.wasm", import.meta.url)`);
- *   a function because workerd has no `import.meta.url`, so the URL is only built when needed
+ * @param {URL | (() => URL)} wasmUrl where the `.wasm` file lies; pass a function
+ *   (`() => new URL("./x_bg.wasm", import.meta.url)`) so that the URL is only built when needed:
+ *   workerd has no `import.meta.url`, and building it at import time throws there
  * @returns {WasmLoader}
  */
 export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
@@ -34,7 +35,7 @@ export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
             // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
             const fsModule = "node:fs/promises";
             const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
-            input = await readFile(wasmUrl());
+            input = await readFile(typeof wasmUrl === "function" ? wasmUrl() : wasmUrl);
           }
           await (input === undefined ? wasmInit() : wasmInit({ module_or_path: input }));
           done = true;
