@@ -38,7 +38,7 @@ export function wasmLoader(wasmInit, wasmInitSync, wasmUrl) {
             // A computed specifier keeps bundlers for the web from trying to resolve node:fs.
             const fsModule = "node:fs/promises";
             const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule);
-            input = await readFile(wasmUrl);
+            input = await readFile(/** @type {URL} */ (wasmUrl));
           }
           await (input === undefined ? wasmInit() : wasmInit({ module_or_path: input }));
           done = true;

@@ -1,0 +1,44 @@
+// The two measured loops, shared by Node, pages, workers and workerd: our engine (Runner) and
+// the bare fetch loop (tests/js/bare.js). Both return `{seconds, samples: [{id, ttft, ttlt}]}`
+// with ms timings and the simulator's request id, plus the engine's protocol.
+import { init, OpenAIEndpoint, Runner } from "../../../pkg/index.js";
+import { bareLoop } from "../../../tests/js/bare.js";
+
+/**
+ * @param {{kind: "engine"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean}} spec
+ */
+export async function runLoop({ kind, base, clients, perClient, maxTokens, tokenizer, noUsage = false }) {
+  await init();
+  // Node only: this process's CPU seconds during the loop itself (not the result conversion).
+  const cpu = () => {
+    try {
+      const u = globalThis.process?.cpuUsage?.(); // workerd has one that throws
+      return u ? (u.user + u.system) / 1e6 : NaN;
+    } catch {
+      return NaN;
+    }
+  };
+  if (kind === "bare") {
+    const c0 = cpu();
+    const r = await bareLoop({ base, clients, perClient, maxTokens });
+    return { ...r, cpuS: cpu() - c0 };
+  }
+  const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "bench" }), tokenizer });
+  const payload = { messages: [{ role: "user", content: "benchmark me" }], max_tokens: maxTokens };
+  // Without usage in the stream the engine falls back to the tokenizer for every count.
+  if (noUsage) payload.stream_options = { include_usage: false };
+  const c0 = cpu();
+  const start = performance.now();
+  const result = await runner.run({ clients, nRequests: perClient, payload, startJitterMs: 0 });
+  const seconds = (performance.now() - start) / 1000;
+  const cpuS = cpu() - c0;
+  const responses = result.responses;
+  const failed = responses.find((r) => r.error);
+  if (failed) throw new Error(`engine: ${result.stats.failed_requests} failed: ${failed.error}`);
+  return {
+    seconds,
+    cpuS,
+    protocol: result.info.protocol,
+    samples: responses.map((r) => ({ id: r.id.replace(/^chatcmpl-/, ""), ttft: r.time_to_first_token * 1000, ttlt: r.time_to_last_token * 1000, out: r.num_tokens_output })),
+  };
+}

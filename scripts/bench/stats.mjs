@@ -1,0 +1,32 @@
+// Small statistics for the bench: nearest-rank percentiles, medians over repeats with spread.
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Nearest-rank percentile (p in 0..100). */
+export const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
+/** `{median, min, max}` of repeated measurements of one figure. */
+export const summarize = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
+
+/**
+ * Client-minus-server errors (ms) of one run: samples are `{id, ttft, ttlt}` in client ms,
+ * records are llm-sim ground truth (µs on the server's clock).
+ */
+export function truthErrors(samples, records) {
+  const recs = new Map(records.map((r) => [r.id, r]));
+  const ttft = [], ttlt = [];
+  for (const s of samples) {
+    const rec = recs.get(s.id);
+    if (!rec) throw new Error(`no ground truth for request ${s.id}`);
+    ttft.push(s.ttft - (rec.first_token_sent_us - rec.received_us) / 1000);
+    ttlt.push(s.ttlt - (rec.last_token_sent_us - rec.received_us) / 1000);
+  }
+  return { ttftP50: median(ttft), ttftP99: pct(ttft, 99), ttltP50: median(ttlt), ttltP99: pct(ttlt, 99), n: ttft.length };
+}
