@@ -6,6 +6,7 @@ pub mod json;
 pub mod live;
 pub mod response;
 pub mod result;
+pub mod result_builder;
 pub mod runner;
 pub mod sse;
 pub mod stats;
