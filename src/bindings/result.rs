@@ -59,17 +59,21 @@ impl WasmRunResult {
     }
 }
 
-/// Loads a run folder given as `{ fileName: content }` (ours or written by Python LLMeter).
-#[wasm_bindgen(js_name = resultFromFiles)]
-pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
+/// `{ fileName: content }` as `(name, content)` pairs.
+pub fn files_from_js(files: JsValue) -> Result<Vec<(String, String)>, JsValue> {
     let map: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(files)
         .map_err(|e| {
             JsValue::from(js_sys::TypeError::new(&format!(
                 "files must map names to text: {e}"
             )))
         })?;
-    let files: Vec<(String, String)> = map.into_iter().collect();
-    RunResult::from_files(&files)
+    Ok(map.into_iter().collect())
+}
+
+/// Loads a run folder given as `{ fileName: content }` (ours or written by Python LLMeter).
+#[wasm_bindgen(js_name = resultFromFiles)]
+pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
+    RunResult::from_files(&files_from_js(files)?)
         .map(WasmRunResult::new)
         .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
 }
