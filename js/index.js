@@ -6,9 +6,10 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import wasmInit, { initSync as wasmInitSync, runBenchmark, resultFromFiles, createOpenAIPayload } from "./llmeter_wasm.js";
+import wasmInit, { initSync as wasmInitSync, runBenchmark, createOpenAIPayload } from "./llmeter_wasm.js";
 
 import { wasmLoader, besideModule } from "./loader.js";
+import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
 export * from "./experiments.js";
 
 const core = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_wasm_bg.wasm", import.meta.url));
@@ -190,11 +191,18 @@ export class Result {
 
   /**
    * Loads a run folder given as `{fileName: text}` (written by us or by Python LLMeter).
-   * @param {Record<string, string>} files
+   * `responses.jsonl` and `chunk_timings.jsonl` are parsed `yieldEvery` lines at a time with a
+   * yield to the event loop in between, so a large run loads without freezing the page; they
+   * may also be given as (async) iterables of text pieces, read in that order (responses first).
+   * @param {Record<string, import("./result-loader.js").FileContent>} files
+   * @param {{ yieldEvery?: number }} [options] `yieldEvery`: lines per step (default 2000;
+   *   `Infinity`: one step).
    */
-  static async fromFiles(files) {
+  static async fromFiles(files, options = {}) {
+    const { yieldEvery = DEFAULT_YIELD_EVERY } = options ?? {};
+    if (!(yieldEvery === Infinity || (Number.isInteger(yieldEvery) && yieldEvery >= 1))) throw new RangeError("yieldEvery must be a positive integer number of lines (or Infinity)");
     await init();
-    return new Result(resultFromFiles(files));
+    return new Result(await buildResult(files, yieldEvery));
   }
 
   /** @private @param {string} k */

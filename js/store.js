@@ -496,31 +496,47 @@ export class ResultStore {
    * @returns {Promise<Record<string, string>>}
    */
   async files(id) {
-    const rec = await request(this._db.transaction("runs").objectStore("runs").get(id));
-    if (!rec) throw new StoreError(`no stored run ${id}`, "other");
+    const { files, recovered, batches } = await this._folder(id);
     /** @type {string[]} */ const responses = [];
     /** @type {string[]} */ const timings = [];
-    const PAGE = 64;
-    let seq = 0;
-    while (true) {
-      const range = IDBKeyRange.bound([id, seq], [id, Infinity]);
-      const batch = /** @type {any[]} */ (await request(this._db.transaction("batches").objectStore("batches").getAll(range, PAGE)));
-      for (const b of batch) { responses.push(b.responses); timings.push(b.timings); }
-      if (batch.length < PAGE) break;
-      seq = batch[batch.length - 1].seq + 1;
-      await yieldToEventLoop();
-    }
-    /** @type {Record<string, string>} */
-    const files = { ...(rec.files ?? {}) };
+    for await (const b of batches) { responses.push(b.responses); timings.push(b.timings); }
     files["responses.jsonl"] = responses.join("");
     if (timings.some((t) => t)) files["chunk_timings.jsonl"] = timings.join("");
+    return { ...files, ...recovered };
+  }
+
+  /**
+   * A run's small files, the files LLMeter's recovery needs for an unfinished run, and its
+   * response batches in saved order, read in pages with a yield between pages.
+   * @private @param {string} id
+   */
+  async _folder(id) {
+    const rec = await request(this._db.transaction("runs").objectStore("runs").get(id));
+    if (!rec) throw new StoreError(`no stored run ${id}`, "other");
+    /** @type {Record<string, string>} */
+    const files = { ...(rec.files ?? {}) };
+    /** @type {Record<string, string>} */
+    const recovered = {};
     if (rec.status !== "complete" && !rec.files) {
       // Found unfinished: LLMeter's interrupted-run layout (no summary.json).
-      files["run_config.json"] = JSON.stringify(rec.runConfig, null, 4);
-      files["stats.json"] = JSON.stringify({ interrupted: true });
-      files["run_info.json"] = JSON.stringify({ interrupted: true, warnings: [`Recovered from the result store: the run stopped (page closed, reloaded or crashed) after ${rec.responses} saved responses; requests in flight then are lost.`], unsaved: rec.unsaved ?? null });
+      recovered["run_config.json"] = JSON.stringify(rec.runConfig, null, 4);
+      recovered["stats.json"] = JSON.stringify({ interrupted: true });
+      recovered["run_info.json"] = JSON.stringify({ interrupted: true, warnings: [`Recovered from the result store: the run stopped (page closed, reloaded or crashed) after ${rec.responses} saved responses; requests in flight then are lost.`], unsaved: rec.unsaved ?? null });
     }
-    return files;
+    const db = this._db;
+    async function* pages() {
+      const PAGE = 64;
+      let seq = 0;
+      while (true) {
+        const range = IDBKeyRange.bound([id, seq], [id, Infinity]);
+        const page = /** @type {any[]} */ (await request(db.transaction("batches").objectStore("batches").getAll(range, PAGE)));
+        yield* page;
+        if (page.length < PAGE) break;
+        seq = page[page.length - 1].seq + 1;
+        await yieldToEventLoop();
+      }
+    }
+    return { files, recovered, batches: pages() };
   }
 
   /**
@@ -574,7 +590,19 @@ export class ResultStore {
    * @param {string} id
    */
   async load(id) {
-    const result = await Result.fromFiles(await this.files(id));
+    // The batches go to the parser as they are read (no joined copy of the whole run), which
+    // yields to the event loop every 2,000 lines, so a large run loads without freezing the page.
+    const { files, recovered, batches } = await this._folder(id);
+    /** @type {string[]} */ const timings = [];
+    const result = await Result.fromFiles({
+      ...files,
+      "responses.jsonl": (async function* () {
+        for await (const b of batches) { if (b.timings) timings.push(b.timings); yield b.responses; }
+      })(),
+      // Read after responses.jsonl, so every batch's timings are collected by then.
+      "chunk_timings.jsonl": (function* () { yield* timings; })(),
+      ...recovered,
+    });
     // A recovered run gets its stats computed once; keep them so the list can show them.
     const tx = this._db.transaction("runs", "readwrite");
     const runs = tx.objectStore("runs");

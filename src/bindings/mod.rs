@@ -4,6 +4,7 @@
 mod experiments;
 mod options;
 mod result;
+mod result_builder;
 mod runtime_limits;
 mod tokenizer;
 

@@ -60,25 +60,29 @@ impl WasmRunResult {
     }
 }
 
-/// Loads a run folder given as `{ fileName: content }` (ours or written by Python LLMeter).
-#[wasm_bindgen(js_name = resultFromFiles)]
-pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
-    reserve_heap(text_length(&files).saturating_mul(HEAP_PER_INPUT_CHAR));
+/// `{ fileName: content }` as `(name, content)` pairs.
+pub fn files_from_js(files: JsValue) -> Result<Vec<(String, String)>, JsValue> {
     let map: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(files)
         .map_err(|e| {
             JsValue::from(js_sys::TypeError::new(&format!(
                 "files must map names to text: {e}"
             )))
         })?;
-    let files: Vec<(String, String)> = map.into_iter().collect();
-    RunResult::from_files(&files)
+    Ok(map.into_iter().collect())
+}
+
+/// Loads a run folder given as `{ fileName: content }` (ours or written by Python LLMeter).
+#[wasm_bindgen(js_name = resultFromFiles)]
+pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
+    reserve_heap(text_length(&files).saturating_mul(HEAP_PER_INPUT_CHAR));
+    RunResult::from_files(&files_from_js(files)?)
         .map(WasmRunResult::new)
         .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
 }
 
 /// Heap bytes a loaded run needs per character of its files (input copy, parsed responses,
 /// stats work): measured ~6.5 for a 100k-response folder.
-const HEAP_PER_INPUT_CHAR: usize = 6;
+pub const HEAP_PER_INPUT_CHAR: usize = 6;
 
 /// Total length (UTF-16 units, without copying them in) of the string values of `files`.
 fn text_length(files: &JsValue) -> usize {
@@ -95,7 +99,7 @@ fn text_length(files: &JsValue) -> usize {
 /// in many small steps while parsing: in V8 each `memory.grow` can copy the whole memory, which
 /// made loading 100k responses take 34 s instead of 4. Best effort: a failed reservation is
 /// ignored (the allocator grows on demand as before).
-fn reserve_heap(bytes: usize) {
+pub fn reserve_heap(bytes: usize) {
     let mut reservation: Vec<u8> = Vec::new();
     let _ = reservation.try_reserve_exact(bytes.min(1 << 31));
 }

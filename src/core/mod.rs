@@ -7,6 +7,7 @@ pub mod limits;
 pub mod live;
 pub mod response;
 pub mod result;
+pub mod result_builder;
 pub mod runner;
 pub mod sse;
 pub mod stats;

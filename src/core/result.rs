@@ -3,7 +3,8 @@
 
 use crate::core::json;
 use crate::core::response::{InvocationResponse, ResponseTimings};
-use crate::core::stats::{compute_stats, load_path_stats};
+pub use crate::core::result_builder::RunResultBuilder;
+use crate::core::stats::compute_stats;
 use crate::core::time::parse_utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -232,86 +233,10 @@ impl RunResult {
     /// Stats follow `Result.load`: the load-path keys are recomputed from the summary and the
     /// responses; every other key of `stats.json` is kept as saved; keys that [`compute_stats`]
     /// produces and `stats.json` lacks are added. Without responses, `stats.json` is used as is.
+    ///
+    /// Parses everything in one call; [`RunResultBuilder`] does the same work in pieces.
     pub fn from_files(files: &[(String, String)]) -> Result<RunResult, String> {
-        let mut by_name: HashMap<&str, &str> = HashMap::new();
-        for (name, content) in files {
-            let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-            if by_name.insert(base, content.as_str()).is_some() {
-                return Err(format!("two files named {base}"));
-            }
-        }
-        let saved_stats = by_name
-            .get(STATS_FILE)
-            .map(|t| parse_object(STATS_FILE, t))
-            .transpose()?;
-        let mut run_config = match by_name.get(RUN_CONFIG_FILE) {
-            Some(t) => parse_object(RUN_CONFIG_FILE, t)?,
-            None => Map::new(),
-        };
-        strip_secrets(&mut run_config);
-        if !run_config.is_empty() {
-            run_config = llmeter_run_config(&run_config);
-        }
-        let responses = match by_name.get(RESPONSES_FILE) {
-            Some(t) => parse_responses(t)?,
-            None => Vec::new(),
-        };
-        let summary = match by_name.get(SUMMARY_FILE) {
-            Some(t) => parse_summary(&parse_object(SUMMARY_FILE, t)?)?,
-            None if by_name.contains_key(RESPONSES_FILE) || saved_stats.is_some() => {
-                recover_summary(&run_config, &responses)
-            }
-            None => {
-                return Err(format!(
-                    "no {SUMMARY_FILE}, {RESPONSES_FILE} or {STATS_FILE}: nothing to load"
-                ))
-            }
-        };
-        let timings = match by_name.get(CHUNK_TIMINGS_FILE) {
-            Some(t) => join_timings(parse_timings(t)?, &responses),
-            None => Vec::new(),
-        };
-        let mut info = match by_name.get(RUN_INFO_FILE) {
-            Some(t) => {
-                serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
-                    .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?
-            }
-            None => RunInfo::default(),
-        };
-        if saved_stats.as_ref().and_then(|s| s.get("interrupted")) == Some(&Value::Bool(true)) {
-            info.interrupted = true;
-        }
-        let payloads = match by_name.get(PAYLOAD_FILE) {
-            Some(t) => parse_lines(PAYLOAD_FILE, t)?
-                .into_iter()
-                .map(|(_, v)| v)
-                .collect(),
-            None => Vec::new(),
-        };
-
-        let stats = match saved_stats {
-            Some(saved) if responses.is_empty() => saved,
-            saved => {
-                let mut stats = load_path_stats(&summary, &responses);
-                for (key, value) in saved.into_iter().flatten() {
-                    stats.entry(key).or_insert(value);
-                }
-                for (key, value) in compute_stats(&summary, &responses, &timings, info.interrupted)
-                {
-                    stats.entry(key).or_insert(value);
-                }
-                stats
-            }
-        };
-        Ok(RunResult {
-            summary,
-            responses,
-            timings,
-            stats,
-            info,
-            run_config,
-            payloads,
-        })
+        RunResultBuilder::new(files)?.finish()
     }
 }
 
@@ -440,7 +365,7 @@ pub fn strip_secrets(map: &mut Map<String, Value>) -> Vec<String> {
     removed
 }
 
-fn parse_object(file: &str, text: &str) -> Result<Map<String, Value>, String> {
+pub(crate) fn parse_object(file: &str, text: &str) -> Result<Map<String, Value>, String> {
     match json::parse_lenient(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(other) => Err(format!(
@@ -452,7 +377,7 @@ fn parse_object(file: &str, text: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// Non-blank lines of a JSON-lines file with their 1-based line numbers.
-fn parse_lines(file: &str, text: &str) -> Result<Vec<(usize, Value)>, String> {
+pub(crate) fn parse_lines(file: &str, text: &str) -> Result<Vec<(usize, Value)>, String> {
     let mut out = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -465,7 +390,7 @@ fn parse_lines(file: &str, text: &str) -> Result<Vec<(usize, Value)>, String> {
     Ok(out)
 }
 
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -477,7 +402,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Typed field readers over a JSON object; errors name the field (the caller adds file/line).
-struct Fields<'a>(&'a Map<String, Value>);
+pub(crate) struct Fields<'a>(&'a Map<String, Value>);
 
 impl Fields<'_> {
     fn get(&self, key: &str) -> Option<&Value> {
@@ -527,7 +452,7 @@ impl Fields<'_> {
     }
 }
 
-fn parse_summary(object: &Map<String, Value>) -> Result<Summary, String> {
+pub(crate) fn parse_summary(object: &Map<String, Value>) -> Result<Summary, String> {
     let f = Fields(object);
     let err = |e: String| format!("{SUMMARY_FILE}: {e}");
     let clients = match f.count("clients").map_err(err)? {
@@ -554,7 +479,10 @@ fn parse_summary(object: &Map<String, Value>) -> Result<Summary, String> {
 
 /// LLMeter's interrupted-run recovery (§3.4): metadata from `run_config.json`, request count
 /// and time bounds from the responses, no `total_test_time`.
-fn recover_summary(run_config: &Map<String, Value>, responses: &[InvocationResponse]) -> Summary {
+pub(crate) fn recover_summary(
+    run_config: &Map<String, Value>,
+    responses: &[InvocationResponse],
+) -> Summary {
     let config = Fields(run_config);
     let endpoint = match run_config.get("endpoint") {
         Some(Value::Object(e)) => match e.get("__llmeter_state__") {
@@ -588,88 +516,78 @@ fn recover_summary(run_config: &Map<String, Value>, responses: &[InvocationRespo
     }
 }
 
-fn parse_responses(text: &str) -> Result<Vec<InvocationResponse>, String> {
-    parse_lines(RESPONSES_FILE, text)?
-        .into_iter()
-        .map(|(line, value)| {
-            let err = |e: String| format!("{RESPONSES_FILE} line {line}: {e}");
-            let Value::Object(object) = &value else {
-                return Err(err(format!(
-                    "expected a JSON object, found {}",
-                    kind(&value)
-                )));
-            };
-            let f = Fields(object);
-            Ok(InvocationResponse {
-                response_text: f.string("response_text").map_err(err)?,
-                input_payload: f.get("input_payload").cloned(),
-                id: f.text("id").unwrap_or_default(),
-                input_prompt: f.text("input_prompt"),
-                time_to_first_token: f.number("time_to_first_token").map_err(err)?,
-                time_to_last_token: f.number("time_to_last_token").map_err(err)?,
-                num_tokens_input: f.count("num_tokens_input").map_err(err)?,
-                num_tokens_output: f.count("num_tokens_output").map_err(err)?,
-                num_tokens_input_cached: f.count("num_tokens_input_cached").map_err(err)?,
-                num_tokens_output_reasoning: f.count("num_tokens_output_reasoning").map_err(err)?,
-                time_per_output_token: f.number("time_per_output_token").map_err(err)?,
-                // Any non-null error marks a failure; keep non-string ones as their JSON text.
-                error: f.text("error"),
-                retries: f.count("retries").map_err(err)?,
-                request_time: f.string("request_time").map_err(err)?,
-            })
-        })
-        .collect()
+/// One `responses.jsonl` line (1-based `line`) as an [`InvocationResponse`].
+pub(crate) fn response_from_value(line: usize, value: Value) -> Result<InvocationResponse, String> {
+    let err = |e: String| format!("{RESPONSES_FILE} line {line}: {e}");
+    let Value::Object(object) = &value else {
+        return Err(err(format!(
+            "expected a JSON object, found {}",
+            kind(&value)
+        )));
+    };
+    let f = Fields(object);
+    Ok(InvocationResponse {
+        response_text: f.string("response_text").map_err(err)?,
+        input_payload: f.get("input_payload").cloned(),
+        id: f.text("id").unwrap_or_default(),
+        input_prompt: f.text("input_prompt"),
+        time_to_first_token: f.number("time_to_first_token").map_err(err)?,
+        time_to_last_token: f.number("time_to_last_token").map_err(err)?,
+        num_tokens_input: f.count("num_tokens_input").map_err(err)?,
+        num_tokens_output: f.count("num_tokens_output").map_err(err)?,
+        num_tokens_input_cached: f.count("num_tokens_input_cached").map_err(err)?,
+        num_tokens_output_reasoning: f.count("num_tokens_output_reasoning").map_err(err)?,
+        time_per_output_token: f.number("time_per_output_token").map_err(err)?,
+        // Any non-null error marks a failure; keep non-string ones as their JSON text.
+        error: f.text("error"),
+        retries: f.count("retries").map_err(err)?,
+        request_time: f.string("request_time").map_err(err)?,
+    })
 }
 
-fn parse_timings(text: &str) -> Result<Vec<ResponseTimings>, String> {
-    parse_lines(CHUNK_TIMINGS_FILE, text)?
-        .into_iter()
-        .map(|(line, value)| {
-            let err = |e: String| format!("{CHUNK_TIMINGS_FILE} line {line}: {e}");
-            let Value::Object(object) = &value else {
-                return Err(err(format!(
-                    "expected a JSON object, found {}",
-                    kind(&value)
-                )));
-            };
-            let f = Fields(object);
-            let offsets = match f.get("content_chunk_offsets") {
-                None => Vec::new(),
-                Some(Value::Array(items)) => items.iter().filter_map(Value::as_f64).collect(),
-                Some(other) => {
-                    return Err(err(format!(
-                        "`content_chunk_offsets` must be an array, found {}",
-                        kind(other)
-                    )))
-                }
-            };
-            let small = |key: &str| -> Result<Option<u32>, String> {
-                f.count(key)?
-                    .map(|v| u32::try_from(v).map_err(|_| format!("`{key}` is too large: {v}")))
-                    .transpose()
-            };
-            Ok(ResponseTimings {
-                id: f.text("id").unwrap_or_default(),
-                time_to_first_chunk: f.number("time_to_first_chunk").map_err(err)?,
-                time_to_headers: f.number("time_to_headers").map_err(err)?,
-                content_chunk_offsets: offsets,
-                num_chunks: small("num_chunks").map_err(err)?.unwrap_or(0),
-                num_events: small("num_events").map_err(err)?.unwrap_or(0),
-                status: small("status")
-                    .map_err(err)?
-                    .map(|s| {
-                        u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}")))
-                    })
-                    .transpose()?,
-                payload_index: small("payload_index").map_err(err)?,
-            })
-        })
-        .collect()
+/// One `chunk_timings.jsonl` line (1-based `line`) as [`ResponseTimings`].
+pub(crate) fn timing_from_value(line: usize, value: Value) -> Result<ResponseTimings, String> {
+    let err = |e: String| format!("{CHUNK_TIMINGS_FILE} line {line}: {e}");
+    let Value::Object(object) = &value else {
+        return Err(err(format!(
+            "expected a JSON object, found {}",
+            kind(&value)
+        )));
+    };
+    let f = Fields(object);
+    let offsets = match f.get("content_chunk_offsets") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_f64).collect(),
+        Some(other) => {
+            return Err(err(format!(
+                "`content_chunk_offsets` must be an array, found {}",
+                kind(other)
+            )))
+        }
+    };
+    let small = |key: &str| -> Result<Option<u32>, String> {
+        f.count(key)?
+            .map(|v| u32::try_from(v).map_err(|_| format!("`{key}` is too large: {v}")))
+            .transpose()
+    };
+    Ok(ResponseTimings {
+        id: f.text("id").unwrap_or_default(),
+        time_to_first_chunk: f.number("time_to_first_chunk").map_err(err)?,
+        time_to_headers: f.number("time_to_headers").map_err(err)?,
+        content_chunk_offsets: offsets,
+        num_chunks: small("num_chunks").map_err(err)?.unwrap_or(0),
+        num_events: small("num_events").map_err(err)?.unwrap_or(0),
+        status: small("status")
+            .map_err(err)?
+            .map(|s| u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}"))))
+            .transpose()?,
+        payload_index: small("payload_index").map_err(err)?,
+    })
 }
 
 /// Puts timings in response order, matched on `id` (each timing used once); timings without a
 /// response are dropped, responses without a timing simply have none.
-fn join_timings(
+pub(crate) fn join_timings(
     timings: Vec<ResponseTimings>,
     responses: &[InvocationResponse],
 ) -> Vec<ResponseTimings> {

@@ -1,0 +1,61 @@
+//! `RunResultBuilder` handed to JS, so `Result.fromFiles` can parse a large run in pieces and
+//! yield to the event loop between them.
+
+use super::result::{files_from_js, reserve_heap, WasmRunResult, HEAP_PER_INPUT_CHAR};
+use crate::core::result::RunResultBuilder;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct WasmResultBuilder {
+    /// `None` once finished.
+    inner: Option<RunResultBuilder>,
+}
+
+fn error(message: &str) -> JsValue {
+    js_sys::Error::new(message).into()
+}
+
+#[wasm_bindgen]
+impl WasmResultBuilder {
+    /// Starts from `{ fileName: content }` (the small files; JSON-lines files count as their
+    /// first piece).
+    #[wasm_bindgen(constructor)]
+    pub fn new(files: JsValue) -> Result<WasmResultBuilder, JsValue> {
+        let inner = RunResultBuilder::new(&files_from_js(files)?).map_err(|e| error(&e))?;
+        Ok(WasmResultBuilder { inner: Some(inner) })
+    }
+
+    /// Grows the heap once for `chars` characters of JSON lines still to come (best effort).
+    pub fn reserve(&self, chars: usize) {
+        reserve_heap(chars.saturating_mul(HEAP_PER_INPUT_CHAR));
+    }
+
+    fn builder(&mut self) -> Result<&mut RunResultBuilder, JsValue> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| error("this result builder has already finished"))
+    }
+
+    /// Next piece of `responses.jsonl` (may end inside a line).
+    #[wasm_bindgen(js_name = pushResponses)]
+    pub fn push_responses(&mut self, piece: &str) -> Result<(), JsValue> {
+        self.builder()?.push_responses(piece).map_err(|e| error(&e))
+    }
+
+    /// Next piece of `chunk_timings.jsonl` (may end inside a line).
+    #[wasm_bindgen(js_name = pushTimings)]
+    pub fn push_timings(&mut self, piece: &str) -> Result<(), JsValue> {
+        self.builder()?.push_timings(piece).map_err(|e| error(&e))
+    }
+
+    pub fn finish(&mut self) -> Result<WasmRunResult, JsValue> {
+        let inner = self
+            .inner
+            .take()
+            .ok_or_else(|| error("this result builder has already finished"))?;
+        inner
+            .finish()
+            .map(WasmRunResult::new)
+            .map_err(|e| error(&e))
+    }
+}
