@@ -22,6 +22,8 @@ const benchmarkWorker :Workerd.Worker = (
     (name = "llmeter-wasm/index.js", esModule = embed "../../pkg/index.js"),
     (name = "llmeter-wasm/loader.js", esModule = embed "../../pkg/loader.js"),
     (name = "llmeter-wasm/experiments.js", esModule = embed "../../pkg/experiments.js"),
+    (name = "llmeter-wasm/result-loader.js", esModule = embed "../../pkg/result-loader.js"),
+    (name = "llmeter-wasm/report.js", esModule = embed "../../pkg/report.js"),
     (name = "llmeter-wasm/llmeter_wasm.js", esModule = embed "../../pkg/llmeter_wasm.js"),
     (name = "llmeter-wasm/llmeter_wasm_bg.wasm", wasm = embed "../../pkg/llmeter_wasm_bg.wasm"),
   ],

@@ -15,6 +15,9 @@ const MODULES = [
   ["tests/js/bare.js", "tests/js/bare.js", "esModule"],
   ["pkg/index.js", "pkg/index.js", "esModule"],
   ["pkg/loader.js", "pkg/loader.js", "esModule"],
+  ["pkg/experiments.js", "pkg/experiments.js", "esModule"],
+  ["pkg/result-loader.js", "pkg/result-loader.js", "esModule"],
+  ["pkg/report.js", "pkg/report.js", "esModule"],
   ["pkg/llmeter_wasm.js", "pkg/llmeter_wasm.js", "esModule"],
   ["pkg/llmeter_wasm_bg.wasm", "pkg/llmeter_wasm_bg.wasm", "wasm"],
 ];
