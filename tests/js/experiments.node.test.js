@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { startSim } from "./sim.js";
-import { LLAMA3_TOKENIZER_PATH } from "./tokenizer-fixtures.js";
+import { LLAMA3_TOKENIZER_PATH, bertBaseUncasedTokenizerJson } from "./tokenizer-fixtures.js";
 import { OpenAIEndpoint, Runner, LoadTest, LoadTestResult, LatencyHeatmap, runFigures, runHTML } from "../../pkg/index.js";
 import { Tokenizer } from "../../pkg/tokenizer.js";
 
@@ -87,6 +87,19 @@ test("heatmap prompts measured with Llama 3 (HF tokenizer in wasm): exactly the 
     assert.equal(r.num_tokens_output, [2, 8][j]);
   }
   assert.equal(result.result.runConfig.tokenizer.name, "llama3");
+  tokenizer.free();
+});
+
+test("heatmap prompts measured with BERT (WordPiece, lowercasing normalizer): exactly the target lengths, text kept as written", async () => {
+  const tokenizer = await Tokenizer.fromJSON(bertBaseUncasedTokenizerJson(), "bert-base-uncased");
+  const source = "It was the best of times, it was the worst of times; Grüße aus München, naïve café, unbelievably tokenizable words. ".repeat(40);
+  const hm = new LatencyHeatmap({ endpoint: endpoint(), sourceText: source, inputLengths: [1, 7, 33, 128, 400], outputLengths: [4], requestsPerCombination: 1, tokenizer });
+  const plan = await hm.plan();
+  assert.deepEqual(plan.prompts.map((p) => p.tokens), [1, 7, 33, 128, 400]);
+  for (const p of plan.prompts) {
+    assert.equal(tokenizer.countTokens(p.text), p.target_tokens);
+    assert.ok(source.startsWith(p.text), "a contiguous prefix of the source, not re-joined or lowercased");
+  }
   tokenizer.free();
 });
 
