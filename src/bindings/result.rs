@@ -4,7 +4,6 @@ use crate::core::result::RunResult;
 use js_sys::{Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -71,29 +70,9 @@ pub fn files_from_js(files: JsValue) -> Result<Vec<(String, String)>, JsValue> {
     Ok(map.into_iter().collect())
 }
 
-/// Loads a run folder given as `{ fileName: content }` (ours or written by Python LLMeter).
-#[wasm_bindgen(js_name = resultFromFiles)]
-pub fn result_from_files(files: JsValue) -> Result<WasmRunResult, JsValue> {
-    reserve_heap(text_length(&files).saturating_mul(HEAP_PER_INPUT_CHAR));
-    RunResult::from_files(&files_from_js(files)?)
-        .map(WasmRunResult::new)
-        .map_err(|e| JsValue::from(js_sys::Error::new(&e)))
-}
-
 /// Heap bytes a loaded run needs per character of its files (input copy, parsed responses,
 /// stats work): measured ~6.5 for a 100k-response folder.
 pub const HEAP_PER_INPUT_CHAR: usize = 6;
-
-/// Total length (UTF-16 units, without copying them in) of the string values of `files`.
-fn text_length(files: &JsValue) -> usize {
-    let Some(obj) = files.dyn_ref::<Object>() else {
-        return 0;
-    };
-    Object::values(obj)
-        .iter()
-        .filter_map(|v| v.dyn_ref::<js_sys::JsString>().map(|s| s.length() as usize))
-        .fold(0usize, usize::saturating_add)
-}
 
 /// Grows the wasm memory once by `bytes` (and hands it to the allocator's free pool) instead of
 /// in many small steps while parsing: in V8 each `memory.grow` can copy the whole memory, which
