@@ -1,12 +1,9 @@
-//! llmeter-wasm: LLM latency and throughput benchmarking for browsers and edge runtimes.
-//!
-//! `core` is platform-free (tested natively); `web` is the thin layer over the platform's
-//! `fetch`, clock and timers; `bindings` is the wasm-bindgen JavaScript API.
-
-pub mod core;
+//! llmeter-wasm: the wasm package of llmeter. The engine itself is the platform-free
+//! `llmeter-core` crate (tested natively); this crate is the thin layer around it: `web` drives
+//! the platform's `fetch`, clock and timers, `bindings` is the wasm-bindgen JavaScript API.
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-#[cfg(all(target_arch = "wasm32", feature = "bindings"))]
+#[cfg(target_arch = "wasm32")]
 pub mod bindings;

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use llmeter_wasm::core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
-use llmeter_wasm::core::endpoint::{Endpoint, ParsedResponse};
-use llmeter_wasm::core::sse::SseDecoder;
-use llmeter_wasm::core::transport::ResponseHead;
+use llmeter_core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
+use llmeter_core::endpoint::{Endpoint, ParsedResponse};
+use llmeter_core::sse::SseDecoder;
+use llmeter_core::transport::ResponseHead;
 
 fuzz_target!(|input: &[u8]| {
     // First byte: piece size and response shape; the rest is the body.

@@ -3,9 +3,9 @@
 
 use super::options::{option_error, range_error, type_error, OptionReader};
 use super::tokenizer;
-use crate::core::experiments::heatmap;
-use crate::core::experiments::load_test::plan_levels;
 use js_sys::{Array, Object, Reflect};
+use llmeter_core::experiments::heatmap;
+use llmeter_core::experiments::load_test::plan_levels;
 use wasm_bindgen::prelude::*;
 
 fn positive_ints(r: &OptionReader, key: &str) -> Result<Option<Vec<u32>>, JsValue> {
@@ -95,5 +95,5 @@ pub fn heatmap_plan(options: JsValue) -> Result<JsValue, JsValue> {
         seed,
     )
     .map_err(|e| option_error(&e))?;
-    Ok(JsValue::from_str(&crate::core::json::to_pretty(&plan)))
+    Ok(JsValue::from_str(&llmeter_core::json::to_pretty(&plan)))
 }

@@ -1,9 +1,9 @@
 //! Reads JS option objects into core types, throwing `TypeError`/`RangeError` that name the
 //! option — before any request is sent.
 
-use crate::core::endpoint::openai::OpenAIConfig;
-use crate::core::runner::{OptionError, PayloadAssignment, RunOptions};
 use js_sys::{Array, Function, Object, Reflect};
+use llmeter_core::endpoint::openai::OpenAIConfig;
+use llmeter_core::runner::{OptionError, PayloadAssignment, RunOptions};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

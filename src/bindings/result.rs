@@ -1,7 +1,7 @@
 //! `RunResult` handed to JS: plain-object getters and LLMeter's files.
 
-use crate::core::result::RunResult;
 use js_sys::{Object, Reflect};
+use llmeter_core::result::RunResult;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 

@@ -2,7 +2,7 @@
 //! yield to the event loop between them.
 
 use super::result::{files_from_js, reserve_heap, WasmRunResult, HEAP_PER_INPUT_CHAR};
-use crate::core::result::RunResultBuilder;
+use llmeter_core::result::RunResultBuilder;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

@@ -1,8 +1,8 @@
 //! Runtime limits for the JS experiments: a load test checks its whole plan against the
 //! subrequest limit before its first level, not at the level that would cross it.
 
-use crate::core::limits::{effective_subrequest_limit, LimitOptions};
 use crate::web::platform::runtime_kind;
+use llmeter_core::limits::{effective_subrequest_limit, LimitOptions};
 use wasm_bindgen::prelude::*;
 
 /// The subrequest limit in force in this runtime: `option` (the `subrequestLimit` run option)

@@ -1,7 +1,7 @@
 //! Any JS object with `encode(text)` (and optionally `decode(tokens)`) as a tokenizer.
 
-use crate::core::tokenizer::{Tokenizer, WhitespaceTokenizer};
 use js_sys::{Array, Function, Reflect};
+use llmeter_core::tokenizer::{Tokenizer, WhitespaceTokenizer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -1,8 +1,8 @@
 //! `Clock` on the platform's monotonic and wall clocks, with `setTimeout` sleeps.
 
-use crate::core::time::Clock;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
+use llmeter_core::time::Clock;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

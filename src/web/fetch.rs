@@ -5,12 +5,12 @@
 //! microtask checkpoint cannot delay it. Dropping a request or its body aborts it.
 
 use super::clock::performance_now;
-use crate::core::transport::{
-    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
-};
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
+use llmeter_core::transport::{
+    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
+};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;

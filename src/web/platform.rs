@@ -1,8 +1,8 @@
 //! What the platform does to a measurement: which runtime this is, which HTTP protocol the
 //! requests used, and whether the page was hidden (timer throttling) during a run.
 
-use crate::core::limits::RuntimeKind;
 use js_sys::{Array, Function, Reflect};
+use llmeter_core::limits::RuntimeKind;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

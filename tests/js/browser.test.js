@@ -32,7 +32,7 @@ async function runInPage(base, run) {
 // 5–40 ms or more behind. The exact overhead is a measurement, not a test target: `npm run bench`
 // reports it (about 0–0.5 ms at 1–6 clients on this 2-core machine). Chromium's own fetch path costs
 // ~2.5 ms before a request reaches the server, and at 32 simultaneous h2 streams Chromium queues
-// requests inside its network service for 10–30 ms (net-log evidence in sim/README.md) — under CPU
+// requests inside its network service for 10–30 ms (net-log evidence in crates/llm-sim/README.md) — under CPU
 // contention much more, and unevenly between two loops that start requests differently — so both
 // loops are compared against ground truth, alternately, best of three rounds: a busy machine slows
 // a round of either loop, rarely all three.

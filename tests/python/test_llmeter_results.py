@@ -1,6 +1,6 @@
 """Our result files against the real Python llmeter, in both directions.
 
-* Rust → Python: `examples/result_fixture.rs` writes run folders; `llmeter.results.Result.load`
+* Rust → Python: `crates/llmeter-core/examples/result_fixture.rs` writes run folders; `llmeter.results.Result.load`
   and `llmeter.experiments.LoadTestResult.load` read them, and every stat LLMeter recomputes or
   carries over must equal our `stats.json` (same value, same int/float type).
 * Python → Rust: llmeter writes folders (a hand-built `Result` with a NaN, and a real `Runner`
@@ -45,7 +45,7 @@ TPOT_AND_TPS = {f"time_per_output_token-{s}" for s in ("average", "p50", "p90", 
 
 
 def fixture_command(*args: str) -> list[str]:
-    return ["cargo", "run", "--quiet", "--example", "result_fixture", "--", *args]
+    return ["cargo", "run", "--quiet", "-p", "llmeter-core", "--example", "result_fixture", "--", *args]
 
 
 def run_fixture(*args: str) -> str:

@@ -1,0 +1,227 @@
+//! Loads a run folder in pieces, so a caller on a UI thread can yield between them: the small
+//! files first, then `responses.jsonl` / `chunk_timings.jsonl` as any number of text pieces,
+//! then [`RunResultBuilder::finish`]. The result (and any error) is exactly
+//! [`RunResult::from_files`]'s, which is this builder fed each file in one piece.
+
+use crate::response::{InvocationResponse, ResponseTimings};
+use crate::result::{
+    join_timings, llmeter_run_config, parse_lines, parse_object, parse_summary, recover_summary,
+    response_from_value, strip_secrets, timing_from_value, RunInfo, RunResult, Summary,
+    CHUNK_TIMINGS_FILE, PAYLOAD_FILE, RESPONSES_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE, STATS_FILE,
+    SUMMARY_FILE,
+};
+use crate::stats::{compute_stats, load_path_stats};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// A run folder being loaded. Pieces of a JSON-lines file may end anywhere (inside a line
+/// too): the unfinished line waits for the next piece. Line numbers in errors count from the
+/// start of the whole file.
+#[derive(Debug, Default)]
+pub struct RunResultBuilder {
+    saved_stats: Option<Map<String, Value>>,
+    run_config: Map<String, Value>,
+    summary: Option<Summary>,
+    info: RunInfo,
+    payloads: Vec<Value>,
+    responses: Vec<InvocationResponse>,
+    responses_lines: JsonLines,
+    timings: Vec<ResponseTimings>,
+    timings_lines: JsonLines,
+}
+
+impl RunResultBuilder {
+    /// Starts from `(file name, content)` pairs (names may carry a folder prefix; only the last
+    /// path component counts). Usually the small files; JSON-lines files given here count as
+    /// their first piece. Errors on a malformed small file at once.
+    pub fn new(files: &[(String, String)]) -> Result<RunResultBuilder, String> {
+        let mut by_name: HashMap<&str, &str> = HashMap::new();
+        for (name, content) in files {
+            let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+            if by_name.insert(base, content.as_str()).is_some() {
+                return Err(format!("two files named {base}"));
+            }
+        }
+        let mut builder = RunResultBuilder {
+            saved_stats: by_name
+                .get(STATS_FILE)
+                .map(|t| parse_object(STATS_FILE, t))
+                .transpose()?,
+            ..RunResultBuilder::default()
+        };
+        if let Some(t) = by_name.get(RUN_CONFIG_FILE) {
+            let mut run_config = parse_object(RUN_CONFIG_FILE, t)?;
+            strip_secrets(&mut run_config);
+            if !run_config.is_empty() {
+                run_config = llmeter_run_config(&run_config);
+            }
+            builder.run_config = run_config;
+        }
+        if let Some(t) = by_name.get(RESPONSES_FILE) {
+            builder.push_responses(t)?;
+        }
+        if let Some(t) = by_name.get(SUMMARY_FILE) {
+            builder.summary = Some(parse_summary(&parse_object(SUMMARY_FILE, t)?)?);
+        }
+        if let Some(t) = by_name.get(CHUNK_TIMINGS_FILE) {
+            builder.push_timings(t)?;
+        }
+        if let Some(t) = by_name.get(RUN_INFO_FILE) {
+            builder.info =
+                serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
+                    .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+        }
+        if let Some(t) = by_name.get(PAYLOAD_FILE) {
+            builder.payloads = parse_lines(PAYLOAD_FILE, t)?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
+        }
+        Ok(builder)
+    }
+
+    /// Adds the next piece of `responses.jsonl` (an empty piece still marks the file present).
+    pub fn push_responses(&mut self, piece: &str) -> Result<(), String> {
+        let responses = &mut self.responses;
+        self.responses_lines
+            .push(RESPONSES_FILE, piece, &mut |line, value| {
+                responses.push(response_from_value(line, value)?);
+                Ok(())
+            })
+    }
+
+    /// Adds the next piece of `chunk_timings.jsonl`.
+    pub fn push_timings(&mut self, piece: &str) -> Result<(), String> {
+        let timings = &mut self.timings;
+        self.timings_lines
+            .push(CHUNK_TIMINGS_FILE, piece, &mut |line, value| {
+                timings.push(timing_from_value(line, value)?);
+                Ok(())
+            })
+    }
+
+    /// Parses the last unfinished lines, then the stats (LLMeter's `Result.load` rules; see
+    /// [`RunResult::from_files`]).
+    pub fn finish(mut self) -> Result<RunResult, String> {
+        let responses = &mut self.responses;
+        self.responses_lines
+            .finish(RESPONSES_FILE, &mut |line, value| {
+                responses.push(response_from_value(line, value)?);
+                Ok(())
+            })?;
+        let timings = &mut self.timings;
+        self.timings_lines
+            .finish(CHUNK_TIMINGS_FILE, &mut |line, value| {
+                timings.push(timing_from_value(line, value)?);
+                Ok(())
+            })?;
+        let RunResultBuilder {
+            saved_stats,
+            run_config,
+            summary,
+            mut info,
+            payloads,
+            responses,
+            timings,
+            ..
+        } = self;
+        let summary = match summary {
+            Some(summary) => summary,
+            None if self.responses_lines.present || saved_stats.is_some() => {
+                recover_summary(&run_config, &responses)
+            }
+            None => {
+                return Err(format!(
+                    "no {SUMMARY_FILE}, {RESPONSES_FILE} or {STATS_FILE}: nothing to load"
+                ))
+            }
+        };
+        let timings = if self.timings_lines.present {
+            join_timings(timings, &responses)
+        } else {
+            Vec::new()
+        };
+        if saved_stats.as_ref().and_then(|s| s.get("interrupted")) == Some(&Value::Bool(true)) {
+            info.interrupted = true;
+        }
+        let stats = match saved_stats {
+            Some(saved) if responses.is_empty() => saved,
+            saved => {
+                let mut stats = load_path_stats(&summary, &responses);
+                for (key, value) in saved.into_iter().flatten() {
+                    stats.entry(key).or_insert(value);
+                }
+                for (key, value) in compute_stats(&summary, &responses, &timings, info.interrupted)
+                {
+                    stats.entry(key).or_insert(value);
+                }
+                stats
+            }
+        };
+        Ok(RunResult {
+            summary,
+            responses,
+            timings,
+            stats,
+            info,
+            run_config,
+            payloads,
+        })
+    }
+}
+
+/// Splits JSON-lines text given in pieces into numbered, parsed, non-blank lines, exactly as
+/// `str::lines` over the whole text would (`\n` or `\r\n` endings, last ending optional).
+#[derive(Debug, Default)]
+struct JsonLines {
+    /// Any piece was pushed (an empty file is still a file).
+    present: bool,
+    /// Text after the last `\n` seen: the start of an unfinished line.
+    pending: String,
+    /// Lines consumed so far, blank ones included.
+    line: usize,
+}
+
+type LineSink<'a> = dyn FnMut(usize, Value) -> Result<(), String> + 'a;
+
+impl JsonLines {
+    fn push(&mut self, file: &str, piece: &str, sink: &mut LineSink) -> Result<(), String> {
+        self.present = true;
+        let Some(last_newline) = piece.rfind('\n') else {
+            self.pending.push_str(piece);
+            return Ok(());
+        };
+        let (complete, rest) = piece.split_at(last_newline + 1);
+        if self.pending.is_empty() {
+            self.parse(file, complete, sink)?;
+        } else {
+            // The piece's first line finishes the pending one.
+            let first_end = complete.find('\n').map_or(complete.len(), |i| i + 1);
+            let mut joined = std::mem::take(&mut self.pending);
+            joined.push_str(&complete[..first_end]);
+            self.parse(file, &joined, sink)?;
+            self.parse(file, &complete[first_end..], sink)?;
+        }
+        self.pending.push_str(rest);
+        Ok(())
+    }
+
+    fn finish(&mut self, file: &str, sink: &mut LineSink) -> Result<(), String> {
+        let rest = std::mem::take(&mut self.pending);
+        self.parse(file, &rest, sink)
+    }
+
+    /// `text` is whole lines (it ends with `\n`, or is the file's last line).
+    fn parse(&mut self, file: &str, text: &str, sink: &mut LineSink) -> Result<(), String> {
+        for line in text.lines() {
+            self.line += 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value = crate::json::parse_lenient(line)
+                .map_err(|e| format!("{file} line {}: {e}", self.line))?;
+            sink(self.line, value)?;
+        }
+        Ok(())
+    }
+}

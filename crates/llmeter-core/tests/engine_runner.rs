@@ -1,0 +1,671 @@
+//! The run engine on a virtual clock: tokio's paused time advances only when every task waits,
+//! so these tests of concurrency, deadlines, timeouts and cancellation are exact and take
+//! milliseconds of real time.
+
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+use llmeter_core::endpoint::{
+    Endpoint, EndpointInfo, ParsedResponse, PreparedRequest, ResponseParser,
+};
+use llmeter_core::response::{InvocationResponse, ResponseTimings};
+use llmeter_core::runner::{CancelToken, Progress, RunOptions, Runner};
+use llmeter_core::time::Clock;
+use llmeter_core::tokenizer::WhitespaceTokenizer;
+use llmeter_core::transport::{
+    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
+};
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use tokio::time::{sleep, Duration, Instant};
+
+// ---------- virtual clock ----------
+
+struct VirtualClock {
+    origin: Instant,
+}
+
+impl VirtualClock {
+    fn new() -> Self {
+        VirtualClock {
+            origin: Instant::now(),
+        }
+    }
+}
+
+const UNIX_ORIGIN_MS: f64 = 1_735_732_800_000.0; // 2025-01-01T12:00:00Z
+
+impl Clock for VirtualClock {
+    fn now_ms(&self) -> f64 {
+        (Instant::now() - self.origin).as_secs_f64() * 1000.0
+    }
+    fn unix_ms(&self) -> f64 {
+        UNIX_ORIGIN_MS + self.now_ms()
+    }
+    fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()> {
+        sleep(Duration::from_secs_f64(ms.max(0.0) / 1000.0)).boxed_local()
+    }
+}
+
+// ---------- scripted transport ----------
+
+/// What the scripted server does for one request. Delays are relative to the previous step.
+#[derive(Clone, Debug)]
+struct Script {
+    /// The transport reports the platform send this many ms after `send` was called.
+    sent_after_ms: Option<f64>,
+    connect_failure: Option<String>,
+    head_after_ms: f64,
+    status: u16,
+    chunks: Vec<(f64, &'static str)>,
+    ending: Ending,
+}
+
+#[derive(Clone, Debug)]
+enum Ending {
+    Complete(f64),
+    Fail(f64, &'static str),
+    Hang,
+}
+
+fn stream_script(head_ms: f64, chunk_gaps: &[(f64, &'static str)]) -> Script {
+    Script {
+        sent_after_ms: None,
+        connect_failure: None,
+        head_after_ms: head_ms,
+        status: 200,
+        chunks: chunk_gaps.to_vec(),
+        ending: Ending::Complete(0.0),
+    }
+}
+
+#[derive(Default)]
+struct Traffic {
+    sent: RefCell<Vec<HttpRequest>>,
+    /// Bodies dropped before their end: the web transport aborts the fetch there.
+    aborted: Cell<u32>,
+    in_flight: Cell<u32>,
+    max_in_flight: Cell<u32>,
+}
+
+struct ScriptedTransport {
+    script: Rc<dyn Fn(&HttpRequest) -> Script>,
+    traffic: Rc<Traffic>,
+}
+
+struct InFlight {
+    traffic: Rc<Traffic>,
+    finished: bool,
+}
+
+impl InFlight {
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.traffic.in_flight.set(self.traffic.in_flight.get() - 1);
+        if !self.finished {
+            self.traffic.aborted.set(self.traffic.aborted.get() + 1);
+        }
+    }
+}
+
+impl ScriptedTransport {
+    fn new(script: impl Fn(&HttpRequest) -> Script + 'static) -> Self {
+        ScriptedTransport {
+            script: Rc::new(script),
+            traffic: Rc::new(Traffic::default()),
+        }
+    }
+}
+
+impl Transport for ScriptedTransport {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult> {
+        let script = (self.script)(&request);
+        let traffic = self.traffic.clone();
+        traffic.sent.borrow_mut().push(request);
+        traffic.in_flight.set(traffic.in_flight.get() + 1);
+        traffic
+            .max_in_flight
+            .set(traffic.max_in_flight.get().max(traffic.in_flight.get()));
+        let mut guard = InFlight {
+            traffic: traffic.clone(),
+            finished: false,
+        };
+        let send_called = ORIGIN
+            .with(|o| o.get())
+            .map(|o| (Instant::now() - o).as_secs_f64() * 1000.0);
+        async move {
+            sleep(Duration::from_secs_f64(script.head_after_ms / 1000.0)).await;
+            if let Some(msg) = &script.connect_failure {
+                guard.finish();
+                return Err(TransportError::Network(msg.clone()));
+            }
+            let sent_ms = script
+                .sent_after_ms
+                .and_then(|d| send_called.map(|t| t + d));
+            let head = ResponseHead {
+                status: script.status,
+                headers: vec![],
+                arrival_ms: now_ms(&guard),
+                sent_ms,
+            };
+            let body: Box<dyn BodyStream> = Box::new(ScriptedBody {
+                script,
+                next: 0,
+                guard,
+            });
+            Ok((head, body))
+        }
+        .boxed_local()
+    }
+}
+
+thread_local! {
+    static ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+fn now_ms(_: &InFlight) -> f64 {
+    let origin = ORIGIN.with(|o| o.get()).expect("origin set by test");
+    (Instant::now() - origin).as_secs_f64() * 1000.0
+}
+
+struct ScriptedBody {
+    script: Script,
+    next: usize,
+    guard: InFlight,
+}
+
+impl BodyStream for ScriptedBody {
+    fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
+        async move {
+            if let Some(&(gap, text)) = self.script.chunks.get(self.next) {
+                sleep(Duration::from_secs_f64(gap / 1000.0)).await;
+                self.next += 1;
+                return Ok(BodyEvent::Chunk {
+                    bytes: text.as_bytes().to_vec(),
+                    arrival_ms: now_ms(&self.guard),
+                });
+            }
+            match self.script.ending {
+                Ending::Complete(gap) => {
+                    sleep(Duration::from_secs_f64(gap / 1000.0)).await;
+                    self.guard.finished = true;
+                    Ok(BodyEvent::End {
+                        arrival_ms: now_ms(&self.guard),
+                    })
+                }
+                Ending::Fail(gap, msg) => {
+                    sleep(Duration::from_secs_f64(gap / 1000.0)).await;
+                    self.guard.finished = true;
+                    Err(TransportError::Body(msg.into()))
+                }
+                Ending::Hang => futures::future::pending().await,
+            }
+        }
+        .boxed_local()
+    }
+}
+
+// ---------- a minimal endpoint: every chunk is content ----------
+
+struct ChunkEndpoint;
+
+impl Endpoint for ChunkEndpoint {
+    fn info(&self) -> EndpointInfo {
+        EndpointInfo {
+            endpoint_name: Some("scripted".into()),
+            model_id: Some("m".into()),
+            provider: Some("test".into()),
+            endpoint_type: "Scripted".into(),
+        }
+    }
+    fn prepare(&self, payload: &Value) -> Result<PreparedRequest, String> {
+        if payload.get("bad").is_some() {
+            return Err("payload rejected by endpoint".into());
+        }
+        Ok(PreparedRequest {
+            http: HttpRequest {
+                url: "http://sim/x".into(),
+                method: "POST".into(),
+                headers: vec![],
+                body: Some(payload.to_string()),
+            },
+            input_payload: payload.clone(),
+            input_prompt: payload
+                .get("prompt")
+                .and_then(|p| p.as_str())
+                .map(String::from),
+        })
+    }
+    fn parser(&self) -> Box<dyn ResponseParser> {
+        Box::new(ChunkParser::default())
+    }
+    fn create_payload(&self, prompt: &str, max_tokens: u64) -> Value {
+        json!({"prompt": prompt, "max_tokens": max_tokens})
+    }
+}
+
+#[derive(Default)]
+struct ChunkParser {
+    out: ParsedResponse,
+    text: String,
+    status: u16,
+}
+
+impl ResponseParser for ChunkParser {
+    fn on_head(&mut self, head: &ResponseHead) {
+        self.status = head.status;
+    }
+    fn on_chunk(&mut self, bytes: &[u8], arrival_ms: f64) {
+        let o = &mut self.out;
+        o.num_chunks += 1;
+        o.first_chunk_ms.get_or_insert(arrival_ms);
+        o.first_content_ms.get_or_insert(arrival_ms);
+        o.last_content_ms = Some(arrival_ms);
+        o.content_chunk_ms.push(arrival_ms);
+        self.text.push_str(&String::from_utf8_lossy(bytes));
+    }
+    fn finish(mut self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse {
+        self.out.end_ms = Some(end_ms);
+        if !self.text.is_empty() {
+            self.out.text = Some(self.text.clone());
+        }
+        self.out.error =
+            failure.or_else(|| (self.status >= 400).then(|| format!("HTTP {}", self.status)));
+        self.out
+    }
+}
+
+// ---------- helpers ----------
+
+fn payloads(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"prompt": format!("p{i} word"), "i": i}))
+        .collect()
+}
+
+fn opts(clients: u32, n_requests: Option<u32>, payload_count: usize) -> RunOptions {
+    RunOptions {
+        clients,
+        n_requests,
+        payloads: payloads(payload_count),
+        max_start_jitter_ms: 0.0,
+        seed: 7,
+        ..Default::default()
+    }
+}
+
+struct Harness {
+    clock: VirtualClock,
+    transport: ScriptedTransport,
+}
+
+impl Harness {
+    fn new(script: impl Fn(&HttpRequest) -> Script + 'static) -> Self {
+        let clock = VirtualClock::new();
+        ORIGIN.with(|o| o.set(Some(clock.origin)));
+        Harness {
+            clock,
+            transport: ScriptedTransport::new(script),
+        }
+    }
+
+    async fn run(
+        &self,
+        o: &RunOptions,
+        cancel: &CancelToken,
+    ) -> (llmeter_core::result::RunResult, Vec<Progress>) {
+        let mut progress = Vec::new();
+        let mut observer =
+            |_: &InvocationResponse, _: &ResponseTimings, p: Progress| progress.push(p);
+        let runner = Runner {
+            endpoint: &ChunkEndpoint,
+            transport: &self.transport,
+            clock: &self.clock,
+            tokenizer: &WhitespaceTokenizer,
+        };
+        let result = runner
+            .run(o, cancel, &mut observer)
+            .await
+            .expect("valid options");
+        (result, progress)
+    }
+
+    fn sent_indices(&self) -> Vec<u64> {
+        self.transport
+            .traffic
+            .sent
+            .borrow()
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<Value>(r.body.as_deref().unwrap()).unwrap()["i"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+// ---------- tests ----------
+
+#[tokio::test(start_paused = true)]
+async fn times_each_request_from_chunk_arrivals() {
+    let h =
+        Harness::new(|_| stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta "), (5.0, "gamma")]));
+    let (result, _) = h.run(&opts(1, Some(1), 1), &CancelToken::new()).await;
+    let r = &result.responses[0];
+    assert_eq!(r.error, None);
+    assert!(
+        close(r.time_to_first_token.unwrap(), 0.050),
+        "{:?}",
+        r.time_to_first_token
+    );
+    assert!(close(r.time_to_last_token.unwrap(), 0.060));
+    assert_eq!(r.response_text.as_deref(), Some("alpha beta gamma"));
+    // No usage in the stream: counted by the whitespace tokenizer after the run.
+    assert_eq!(r.num_tokens_output, Some(3));
+    assert_eq!(r.num_tokens_input, Some(2));
+    assert!(close(r.time_per_output_token.unwrap(), 0.005));
+    let t = &result.timings[0];
+    assert!(close(t.time_to_headers.unwrap(), 0.010));
+    assert_eq!(t.num_chunks, 3);
+    assert_eq!(t.content_chunk_offsets.len(), 3);
+    assert!(close(t.content_chunk_offsets[1], 0.055));
+    assert_eq!(r.request_time.as_deref(), Some("2025-01-01T12:00:00.000Z"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn measures_from_the_platform_send_when_the_transport_reports_it() {
+    let h = Harness::new(|_| Script {
+        sent_after_ms: Some(3.0),
+        ..stream_script(10.0, &[(40.0, "alpha "), (5.0, "beta")])
+    });
+    let (result, _) = h.run(&opts(1, Some(1), 1), &CancelToken::new()).await;
+    let r = &result.responses[0];
+    assert!(
+        close(r.time_to_first_token.unwrap(), 0.047),
+        "{:?}",
+        r.time_to_first_token
+    );
+    assert!(close(r.time_to_last_token.unwrap(), 0.052));
+    assert!(close(result.timings[0].time_to_headers.unwrap(), 0.007));
+}
+
+#[tokio::test(start_paused = true)]
+async fn count_bound_sends_n_per_client_concurrently() {
+    let h = Harness::new(|_| stream_script(0.0, &[(100.0, "x")]));
+    let (result, progress) = h.run(&opts(4, Some(3), 5), &CancelToken::new()).await;
+    assert_eq!(result.responses.len(), 12);
+    assert_eq!(result.summary.total_requests, 12);
+    assert_eq!(result.summary.n_requests, Some(3));
+    assert_eq!(result.summary.clients, 4);
+    assert_eq!(h.transport.traffic.max_in_flight.get(), 4);
+    // Four clients in parallel, three sequential 100 ms requests each.
+    assert!(
+        close(result.summary.total_test_time.unwrap(), 0.3),
+        "{:?}",
+        result.summary.total_test_time
+    );
+    assert_eq!(progress.len(), 12);
+    assert_eq!(progress.last().unwrap().completed, 12);
+    assert_eq!(progress.last().unwrap().expected, Some(12));
+}
+
+#[tokio::test(start_paused = true)]
+async fn payload_order_is_a_distinct_seeded_shuffle_per_client() {
+    // Sequential clients (one at a time would hide order): 2 clients, 6 payloads, 6 each.
+    let h = Harness::new(|_| stream_script(0.0, &[(10.0, "x")]));
+    let (_, _) = h.run(&opts(2, Some(6), 6), &CancelToken::new()).await;
+    let sent = h.sent_indices();
+    assert_eq!(sent.len(), 12);
+    // Requests alternate between the two clients (same latency, no jitter).
+    let a: Vec<u64> = sent.iter().step_by(2).copied().collect();
+    let b: Vec<u64> = sent.iter().skip(1).step_by(2).copied().collect();
+    let mut sa = a.clone();
+    sa.sort();
+    let mut sb = b.clone();
+    sb.sort();
+    assert_eq!(
+        sa,
+        vec![0, 1, 2, 3, 4, 5],
+        "each client sends every payload once per cycle"
+    );
+    assert_eq!(sb, vec![0, 1, 2, 3, 4, 5]);
+    assert_ne!(
+        a, b,
+        "clients must not replay the same order (LLMeter's bug)"
+    );
+
+    // Same seed, same orders.
+    let h2 = Harness::new(|_| stream_script(0.0, &[(10.0, "x")]));
+    h2.run(&opts(2, Some(6), 6), &CancelToken::new()).await;
+    assert_eq!(h2.sent_indices(), sent);
+}
+
+#[tokio::test(start_paused = true)]
+async fn payloads_cycle_when_more_requests_than_payloads() {
+    let h = Harness::new(|_| stream_script(0.0, &[(1.0, "x")]));
+    h.run(&opts(1, Some(7), 3), &CancelToken::new()).await;
+    let sent = h.sent_indices();
+    assert_eq!(sent.len(), 7);
+    assert_eq!(&sent[0..3], &sent[3..6]);
+    assert_eq!(sent[6], sent[0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn time_bound_stops_sending_at_the_deadline() {
+    let h = Harness::new(|_| stream_script(0.0, &[(300.0, "x")]));
+    let o = RunOptions {
+        n_requests: None,
+        run_duration_s: Some(1.0),
+        ..opts(2, None, 2)
+    };
+    let (result, _) = h.run(&o, &CancelToken::new()).await;
+    // Sends at 0, 300, 600, 900 ms (before the 1 s deadline); the last finishes at 1.2 s.
+    assert_eq!(result.responses.len(), 8);
+    assert_eq!(result.summary.n_requests, Some(4));
+    assert!(close(result.summary.total_test_time.unwrap(), 1.2));
+    assert!(!result.info.interrupted);
+}
+
+#[tokio::test(start_paused = true)]
+async fn time_bound_run_stops_at_the_subrequest_budget_and_says_so() {
+    let h = Harness::new(|_| stream_script(0.0, &[(100.0, "x")]));
+    let o = RunOptions {
+        n_requests: None,
+        run_duration_s: Some(10.0),
+        max_requests: Some(5),
+        ..opts(2, None, 2)
+    };
+    let (result, _) = h.run(&o, &CancelToken::new()).await;
+    // Two clients, 100 ms each: the fifth request starts at 200 ms and the budget ends the run
+    // long before the 10 s deadline.
+    assert_eq!(result.responses.len(), 5);
+    assert!(close(result.summary.total_test_time.unwrap(), 0.3));
+    assert_eq!(result.info.warnings.len(), 1, "{:?}", result.info.warnings);
+    assert!(result.info.warnings[0].contains("after 5"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_aborts_the_request_and_keeps_partial_data() {
+    let h = Harness::new(|_| Script {
+        chunks: vec![(20.0, "partial ")],
+        ending: Ending::Hang,
+        ..stream_script(5.0, &[])
+    });
+    let o = RunOptions {
+        timeout_s: 0.5,
+        ..opts(1, Some(2), 1)
+    };
+    let (result, _) = h.run(&o, &CancelToken::new()).await;
+    assert_eq!(result.responses.len(), 2);
+    for r in &result.responses {
+        let err = r.error.as_deref().unwrap();
+        assert!(err.contains("timeout") && err.contains("0.5"), "{err}");
+        assert_eq!(r.response_text.as_deref(), Some("partial "));
+        assert!(close(r.time_to_first_token.unwrap(), 0.025));
+        // Failed responses get no tokenizer fallback.
+        assert_eq!(r.num_tokens_output, None);
+    }
+    assert_eq!(
+        h.transport.traffic.aborted.get(),
+        2,
+        "both hung requests were aborted"
+    );
+    assert!(close(result.summary.total_test_time.unwrap(), 1.0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_returns_partial_result_marked_interrupted() {
+    let h = Harness::new(|_| stream_script(0.0, &[(100.0, "x")]));
+    let cancel = CancelToken::new();
+    let o = opts(3, Some(10), 2);
+    let canceller = {
+        let cancel = cancel.clone();
+        async move {
+            sleep(Duration::from_millis(250)).await;
+            cancel.cancel();
+        }
+    };
+    let ((result, _), ()) = futures::join!(h.run(&o, &cancel), canceller);
+    // Each client finished 2 requests (at 100 and 200 ms); the third was in flight.
+    assert_eq!(result.responses.len(), 6);
+    assert!(result.info.interrupted);
+    assert_eq!(result.summary.total_test_time, None);
+    assert_eq!(result.summary.n_requests, Some(2));
+    assert_eq!(
+        h.transport.traffic.aborted.get(),
+        3,
+        "in-flight requests were aborted"
+    );
+    assert_eq!(result.stats.get("interrupted"), Some(&json!(true)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn error_paths_become_per_request_errors() {
+    let h = Harness::new(|req| {
+        let body = req.body.clone().unwrap_or_default();
+        if body.contains("\"i\":0") {
+            Script {
+                connect_failure: Some("connection refused".into()),
+                ..stream_script(1.0, &[])
+            }
+        } else if body.contains("\"i\":1") {
+            Script {
+                ending: Ending::Fail(5.0, "reset by peer"),
+                ..stream_script(1.0, &[(2.0, "half ")])
+            }
+        } else {
+            Script {
+                status: 503,
+                ..stream_script(1.0, &[])
+            }
+        }
+    });
+    let mut o = opts(1, Some(4), 3);
+    o.payloads.push(json!({"bad": true, "i": 3}));
+    let (result, progress) = h.run(&o, &CancelToken::new()).await;
+    assert_eq!(result.responses.len(), 4);
+    let by_prompt = |i: u64| {
+        result
+            .responses
+            .iter()
+            .find(|r| r.input_payload.as_ref().unwrap()["i"] == i)
+            .unwrap()
+    };
+    assert_eq!(
+        by_prompt(0).error.as_deref(),
+        Some("network error: connection refused")
+    );
+    assert_eq!(
+        by_prompt(1).error.as_deref(),
+        Some("stream interrupted: reset by peer")
+    );
+    assert_eq!(by_prompt(1).response_text.as_deref(), Some("half "));
+    assert_eq!(by_prompt(2).error.as_deref(), Some("HTTP 503"));
+    assert_eq!(
+        by_prompt(3).error.as_deref(),
+        Some("payload rejected by endpoint")
+    );
+    assert_eq!(progress.last().unwrap().failed, 4);
+    assert_eq!(result.stats.get("failed_requests"), Some(&json!(4)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_jitter_is_bounded() {
+    let h = Harness::new(|_| stream_script(0.0, &[(0.0, "x")]));
+    let o = RunOptions {
+        max_start_jitter_ms: 10.0,
+        ..opts(8, Some(1), 1)
+    };
+    let (result, _) = h.run(&o, &CancelToken::new()).await;
+    let t = result.summary.total_test_time.unwrap();
+    assert!(t > 0.0 && t <= 0.010, "{t}");
+}
+
+#[test]
+fn invalid_options_are_named() {
+    let cases: Vec<(RunOptions, &str)> = vec![
+        (
+            RunOptions {
+                clients: 0,
+                ..opts(1, Some(1), 1)
+            },
+            "clients",
+        ),
+        (
+            RunOptions {
+                n_requests: Some(0),
+                ..opts(1, None, 1)
+            },
+            "nRequests",
+        ),
+        (
+            RunOptions {
+                run_duration_s: Some(1.0),
+                ..opts(1, Some(1), 1)
+            },
+            "runDuration",
+        ),
+        (
+            RunOptions {
+                n_requests: None,
+                run_duration_s: Some(-1.0),
+                ..opts(1, None, 1)
+            },
+            "runDuration",
+        ),
+        (
+            RunOptions {
+                timeout_s: 0.0,
+                ..opts(1, Some(1), 1)
+            },
+            "timeout",
+        ),
+        (
+            RunOptions {
+                payloads: vec![],
+                ..opts(1, Some(1), 1)
+            },
+            "payload",
+        ),
+        (
+            RunOptions {
+                payloads: vec![json!(3)],
+                ..opts(1, Some(1), 1)
+            },
+            "payload",
+        ),
+    ];
+    for (o, name) in cases {
+        assert_eq!(o.validate().unwrap_err().option, name);
+    }
+}
