@@ -5,9 +5,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use llmeter_core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
-use llmeter_core::endpoint::{Endpoint, ParsedResponse};
-use llmeter_core::sse::SseDecoder;
+use llmeter_core::endpoint::{Endpoint, ParseLimits, ParsedResponse};
+use llmeter_core::framing::sse::SseDecoder;
 use llmeter_core::transport::ResponseHead;
+
+fn decode(decoder: &mut SseDecoder, bytes: &[u8], out: &mut Vec<(String, String, String)>) {
+    let _ = decoder.feed(bytes, &mut |e| out.push((e.event.to_string(), e.data.to_string(), e.id.to_string())));
+}
 
 fuzz_target!(|input: &[u8]| {
     // First byte: piece size and response shape; the rest is the body.
@@ -16,11 +20,11 @@ fuzz_target!(|input: &[u8]| {
 
     let mut whole = Vec::new();
     let mut decoder = SseDecoder::new();
-    decoder.feed(body, &mut whole);
+    decode(&mut decoder, body, &mut whole);
     let whole_end = decoder.finish();
     let mut pieces = Vec::new();
     for chunk in body.chunks(piece) {
-        decoder.feed(chunk, &mut pieces);
+        decode(&mut decoder, chunk, &mut pieces);
     }
     assert_eq!(whole, pieces);
     assert_eq!(whole_end, decoder.finish());
@@ -31,7 +35,7 @@ fuzz_target!(|input: &[u8]| {
     let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
     let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
         let endpoint = OpenAIEndpoint::new(OpenAIConfig { base_url: "http://h/v1".into(), model: "m".into(), stream, ..Default::default() });
-        let mut parser = endpoint.parser();
+        let mut parser = endpoint.parser(ParseLimits { max_event_bytes: 4096 });
         let headers = vec![("content-type".to_string(), content_type.to_string()), ("retry-after".to_string(), "1".to_string())];
         parser.on_head(&ResponseHead { status, headers, arrival_ms: 1.0, sent_ms: None });
         for chunk in chunks {

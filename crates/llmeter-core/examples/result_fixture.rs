@@ -65,9 +65,9 @@ fn request(
     let payload = json!({"model": "sim-model", "messages": [{"role": "user", "content": format!("question {id}")}], "stream": true});
     let mut response = InvocationResponse {
         response_text: None,
-        input_payload: Some(payload),
-        id: id.clone(),
-        input_prompt: Some(format!("question {id}")),
+        input_payload: Some(payload.into()),
+        id: Some(id.clone()),
+        input_prompt: Some(format!("question {id}").into()),
         request_time: Some(format_utc(sent_ms)),
         ..Default::default()
     };

@@ -1,16 +1,22 @@
-//! llmeter-core: the platform-free engine. No I/O, no JS, no clock of its own: callers pass time
-//! and bytes in. Everything here runs under native `cargo test`.
+//! llmeter-core: the platform-free engine of llmeter-wasm. No I/O, no JS, no clock of its own:
+//! callers pass time and bytes in through the [`transport::Transport`] and [`time::Clock`]
+//! traits. Everything here runs under native `cargo test`; Cargo keeps wasm out (this crate has
+//! no wasm dependency).
+//!
+//! Layers, bottom up: `framing` (SSE, JSON lines) → `endpoint` (requests and response parsing
+//! per API family) → `runner` (the scheduler) → `result` (LLMeter's files) and `stats`;
+//! `experiments` and `limits` plan runs; `live` summarises a run in progress.
 
 pub mod endpoint;
 pub mod experiments;
+pub mod framing;
 pub mod json;
 pub mod limits;
 pub mod live;
 pub mod response;
 pub mod result;
-pub mod result_builder;
+pub mod rng;
 pub mod runner;
-pub mod sse;
 pub mod stats;
 pub mod time;
 pub mod tokenizer;

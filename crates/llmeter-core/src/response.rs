@@ -2,19 +2,22 @@
 //! plus our own measurements, kept apart so LLMeter's loader never sees unknown keys.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::rc::Rc;
 
 /// LLMeter's `InvocationResponse`, field for field. Times are seconds (f64), `request_time`
 /// is a UTC timestamp string `YYYY-MM-DDTHH:MM:SS.mmmZ` (LLMeter parses fractional seconds).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InvocationResponse {
     pub response_text: Option<String>,
+    /// Shared by every response that sent the same payload (built once per payload).
     #[serde(default)]
-    pub input_payload: Option<Value>,
+    pub input_payload: Option<Rc<Value>>,
+    /// `None` only for responses loaded from a file that had `"id": null` (kept, as LLMeter).
     #[serde(default)]
-    pub id: String,
+    pub id: Option<String>,
     #[serde(default)]
-    pub input_prompt: Option<String>,
+    pub input_prompt: Option<Rc<str>>,
     #[serde(default)]
     pub time_to_first_token: Option<f64>,
     #[serde(default)]
@@ -35,6 +38,10 @@ pub struct InvocationResponse {
     pub retries: Option<u64>,
     #[serde(default)]
     pub request_time: Option<String>,
+    /// Per-response data from callbacks (LLMeter 0.2.0, e.g. costs); written only when present,
+    /// so files without it stay loadable by LLMeter 0.1.12 (which rejects unknown keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Map<String, Value>>,
 }
 
 /// Measurements beyond LLMeter's fields, written to `chunk_timings.jsonl` (one line per
@@ -62,5 +69,10 @@ pub struct ResponseTimings {
 impl InvocationResponse {
     pub fn is_error(&self) -> bool {
         self.error.is_some()
+    }
+
+    /// The id as a join key (`""` when null).
+    pub fn id_str(&self) -> &str {
+        self.id.as_deref().unwrap_or("")
     }
 }

@@ -382,10 +382,10 @@ pub fn compute_stats(
     }
 
     let by_id: HashMap<&str, &InvocationResponse> =
-        responses.iter().map(|r| (r.id.as_str(), r)).collect();
+        responses.iter().map(|r| (r.id_str(), r)).collect();
     let succeeded = |index: usize, timing: &ResponseTimings| -> bool {
         let response = match responses.get(index) {
-            Some(r) if r.id == timing.id => Some(r),
+            Some(r) if r.id_str() == timing.id => Some(r),
             _ => by_id.get(timing.id.as_str()).copied(),
         };
         response.is_some_and(|r| r.error.is_none())
@@ -716,7 +716,7 @@ mod tests {
                 let tpot = (ttlt - ttft) / (out - 1) as f64;
                 InvocationResponse {
                     response_text: Some("a".into()),
-                    id: id.into(),
+                    id: Some(id.into()),
                     input_prompt: Some("p".into()),
                     time_to_first_token: Some(ttft),
                     time_to_last_token: Some(ttlt),
@@ -734,7 +734,7 @@ mod tests {
             ok("r3", 2, 0.25, 1.2, 15, 80, Some(5)),
             ok("r4", 3, 0.4, 2.0, 30, 120, None),
             InvocationResponse {
-                id: "r5".into(),
+                id: Some("r5".into()),
                 error: Some("timeout".into()),
                 request_time: Some("2025-01-01T12:00:04Z".into()),
                 ..Default::default()

@@ -1,24 +1,33 @@
-//! The transport seam: send an HTTP request, then pull body chunks stamped with their arrival
-//! time. The web implementation stamps with `performance.now()` in the promise callback, before
-//! any parsing; the native test implementation replays a script on a virtual clock.
+//! The transport seam. The runner hands a request and a [`ResponseSink`] to the transport; the
+//! transport reports the exchange into the sink as it happens — the head, every body chunk
+//! stamped with its arrival time, then the end or a failure — and its future resolves once the
+//! sink has heard the end. Chunks are pushed, not pulled: no future, no allocation and no wake-up
+//! per chunk, and the stamp is taken by the transport before any parsing.
 //!
-//! Dropping an in-flight send future or a body stream aborts the request (AbortController on
-//! the web), which is how timeouts and run cancellation really stop traffic.
+//! The web implementation is a small JavaScript pump over `fetch` (one wasm call per chunk); the
+//! native test implementation replays a script on a virtual clock. Dropping the exchange future
+//! aborts the request (AbortController on the web): that is how timeouts and cancellation really
+//! stop traffic.
 
 use futures::future::LocalBoxFuture;
+use std::rc::Rc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpRequest {
     pub url: String,
-    pub method: String,
+    pub method: &'static str,
     pub headers: Vec<(String, String)>,
-    pub body: Option<String>,
+    /// Shared between every request that sends the same payload (built once per payload).
+    pub body: Option<Rc<[u8]>>,
+    /// Response headers the endpoint's parser reads (lower-case); the transport reports only
+    /// these (reading every header costs per request).
+    pub response_headers: Rc<[String]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseHead {
     pub status: u16,
-    /// Lower-case header names.
+    /// The requested response headers that were present, lower-case names.
     pub headers: Vec<(String, String)>,
     /// Monotonic ms when the head arrived (the `fetch` promise resolved).
     pub arrival_ms: f64,
@@ -34,18 +43,6 @@ impl ResponseHead {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum BodyEvent {
-    Chunk {
-        bytes: Vec<u8>,
-        arrival_ms: f64,
-    },
-    /// The body ended normally; `arrival_ms` is when the final read resolved.
-    End {
-        arrival_ms: f64,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,12 +62,24 @@ impl std::fmt::Display for TransportError {
     }
 }
 
-pub trait BodyStream {
-    fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>>;
+/// Receives one exchange as it happens. Calls come in this order: `head` once (unless the
+/// request failed before it), `chunk` per body read, then exactly one of `end` or `fail`.
+/// Methods take `&self` because the platform calls them from its own callbacks while the
+/// runner's future waits.
+pub trait ResponseSink {
+    fn head(&self, head: ResponseHead);
+    fn chunk(&self, bytes: &[u8], arrival_ms: f64);
+    /// The body ended normally; `arrival_ms` is when the final read resolved.
+    fn end(&self, arrival_ms: f64);
+    fn fail(&self, error: TransportError, at_ms: f64);
 }
 
-pub type SendResult = Result<(ResponseHead, Box<dyn BodyStream>), TransportError>;
-
 pub trait Transport {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult>;
+    /// Sends `request` and reports the exchange into `sink`; resolves after `end` or `fail`.
+    /// Dropping the future before then aborts the request.
+    fn exchange(
+        &self,
+        request: HttpRequest,
+        sink: Rc<dyn ResponseSink>,
+    ) -> LocalBoxFuture<'static, ()>;
 }

@@ -2,283 +2,16 @@
 //! so these tests of concurrency, deadlines, timeouts and cancellation are exact and take
 //! milliseconds of real time.
 
-use futures::future::LocalBoxFuture;
-use futures::FutureExt;
-use llmeter_core::endpoint::{
-    Endpoint, EndpointInfo, ParsedResponse, PreparedRequest, ResponseParser,
+mod common;
+
+use common::{
+    run_with, stream_script, ChunkEndpoint, Ending, Script, ScriptedTransport, VirtualClock,
 };
-use llmeter_core::response::{InvocationResponse, ResponseTimings};
-use llmeter_core::runner::{CancelToken, Progress, RunOptions, Runner};
-use llmeter_core::time::Clock;
+use llmeter_core::runner::{CancelToken, Progress, RunOptions};
 use llmeter_core::tokenizer::WhitespaceTokenizer;
-use llmeter_core::transport::{
-    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
-};
+use llmeter_core::transport::HttpRequest;
 use serde_json::{json, Value};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-use tokio::time::{sleep, Duration, Instant};
-
-// ---------- virtual clock ----------
-
-struct VirtualClock {
-    origin: Instant,
-}
-
-impl VirtualClock {
-    fn new() -> Self {
-        VirtualClock {
-            origin: Instant::now(),
-        }
-    }
-}
-
-const UNIX_ORIGIN_MS: f64 = 1_735_732_800_000.0; // 2025-01-01T12:00:00Z
-
-impl Clock for VirtualClock {
-    fn now_ms(&self) -> f64 {
-        (Instant::now() - self.origin).as_secs_f64() * 1000.0
-    }
-    fn unix_ms(&self) -> f64 {
-        UNIX_ORIGIN_MS + self.now_ms()
-    }
-    fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()> {
-        sleep(Duration::from_secs_f64(ms.max(0.0) / 1000.0)).boxed_local()
-    }
-}
-
-// ---------- scripted transport ----------
-
-/// What the scripted server does for one request. Delays are relative to the previous step.
-#[derive(Clone, Debug)]
-struct Script {
-    /// The transport reports the platform send this many ms after `send` was called.
-    sent_after_ms: Option<f64>,
-    connect_failure: Option<String>,
-    head_after_ms: f64,
-    status: u16,
-    chunks: Vec<(f64, &'static str)>,
-    ending: Ending,
-}
-
-#[derive(Clone, Debug)]
-enum Ending {
-    Complete(f64),
-    Fail(f64, &'static str),
-    Hang,
-}
-
-fn stream_script(head_ms: f64, chunk_gaps: &[(f64, &'static str)]) -> Script {
-    Script {
-        sent_after_ms: None,
-        connect_failure: None,
-        head_after_ms: head_ms,
-        status: 200,
-        chunks: chunk_gaps.to_vec(),
-        ending: Ending::Complete(0.0),
-    }
-}
-
-#[derive(Default)]
-struct Traffic {
-    sent: RefCell<Vec<HttpRequest>>,
-    /// Bodies dropped before their end: the web transport aborts the fetch there.
-    aborted: Cell<u32>,
-    in_flight: Cell<u32>,
-    max_in_flight: Cell<u32>,
-}
-
-struct ScriptedTransport {
-    script: Rc<dyn Fn(&HttpRequest) -> Script>,
-    traffic: Rc<Traffic>,
-}
-
-struct InFlight {
-    traffic: Rc<Traffic>,
-    finished: bool,
-}
-
-impl InFlight {
-    fn finish(&mut self) {
-        self.finished = true;
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.traffic.in_flight.set(self.traffic.in_flight.get() - 1);
-        if !self.finished {
-            self.traffic.aborted.set(self.traffic.aborted.get() + 1);
-        }
-    }
-}
-
-impl ScriptedTransport {
-    fn new(script: impl Fn(&HttpRequest) -> Script + 'static) -> Self {
-        ScriptedTransport {
-            script: Rc::new(script),
-            traffic: Rc::new(Traffic::default()),
-        }
-    }
-}
-
-impl Transport for ScriptedTransport {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult> {
-        let script = (self.script)(&request);
-        let traffic = self.traffic.clone();
-        traffic.sent.borrow_mut().push(request);
-        traffic.in_flight.set(traffic.in_flight.get() + 1);
-        traffic
-            .max_in_flight
-            .set(traffic.max_in_flight.get().max(traffic.in_flight.get()));
-        let mut guard = InFlight {
-            traffic: traffic.clone(),
-            finished: false,
-        };
-        let send_called = ORIGIN
-            .with(|o| o.get())
-            .map(|o| (Instant::now() - o).as_secs_f64() * 1000.0);
-        async move {
-            sleep(Duration::from_secs_f64(script.head_after_ms / 1000.0)).await;
-            if let Some(msg) = &script.connect_failure {
-                guard.finish();
-                return Err(TransportError::Network(msg.clone()));
-            }
-            let sent_ms = script
-                .sent_after_ms
-                .and_then(|d| send_called.map(|t| t + d));
-            let head = ResponseHead {
-                status: script.status,
-                headers: vec![],
-                arrival_ms: now_ms(&guard),
-                sent_ms,
-            };
-            let body: Box<dyn BodyStream> = Box::new(ScriptedBody {
-                script,
-                next: 0,
-                guard,
-            });
-            Ok((head, body))
-        }
-        .boxed_local()
-    }
-}
-
-thread_local! {
-    static ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
-}
-
-fn now_ms(_: &InFlight) -> f64 {
-    let origin = ORIGIN.with(|o| o.get()).expect("origin set by test");
-    (Instant::now() - origin).as_secs_f64() * 1000.0
-}
-
-struct ScriptedBody {
-    script: Script,
-    next: usize,
-    guard: InFlight,
-}
-
-impl BodyStream for ScriptedBody {
-    fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
-        async move {
-            if let Some(&(gap, text)) = self.script.chunks.get(self.next) {
-                sleep(Duration::from_secs_f64(gap / 1000.0)).await;
-                self.next += 1;
-                return Ok(BodyEvent::Chunk {
-                    bytes: text.as_bytes().to_vec(),
-                    arrival_ms: now_ms(&self.guard),
-                });
-            }
-            match self.script.ending {
-                Ending::Complete(gap) => {
-                    sleep(Duration::from_secs_f64(gap / 1000.0)).await;
-                    self.guard.finished = true;
-                    Ok(BodyEvent::End {
-                        arrival_ms: now_ms(&self.guard),
-                    })
-                }
-                Ending::Fail(gap, msg) => {
-                    sleep(Duration::from_secs_f64(gap / 1000.0)).await;
-                    self.guard.finished = true;
-                    Err(TransportError::Body(msg.into()))
-                }
-                Ending::Hang => futures::future::pending().await,
-            }
-        }
-        .boxed_local()
-    }
-}
-
-// ---------- a minimal endpoint: every chunk is content ----------
-
-struct ChunkEndpoint;
-
-impl Endpoint for ChunkEndpoint {
-    fn info(&self) -> EndpointInfo {
-        EndpointInfo {
-            endpoint_name: Some("scripted".into()),
-            model_id: Some("m".into()),
-            provider: Some("test".into()),
-            endpoint_type: "Scripted".into(),
-        }
-    }
-    fn prepare(&self, payload: &Value) -> Result<PreparedRequest, String> {
-        if payload.get("bad").is_some() {
-            return Err("payload rejected by endpoint".into());
-        }
-        Ok(PreparedRequest {
-            http: HttpRequest {
-                url: "http://sim/x".into(),
-                method: "POST".into(),
-                headers: vec![],
-                body: Some(payload.to_string()),
-            },
-            input_payload: payload.clone(),
-            input_prompt: payload
-                .get("prompt")
-                .and_then(|p| p.as_str())
-                .map(String::from),
-        })
-    }
-    fn parser(&self) -> Box<dyn ResponseParser> {
-        Box::new(ChunkParser::default())
-    }
-    fn create_payload(&self, prompt: &str, max_tokens: u64) -> Value {
-        json!({"prompt": prompt, "max_tokens": max_tokens})
-    }
-}
-
-#[derive(Default)]
-struct ChunkParser {
-    out: ParsedResponse,
-    text: String,
-    status: u16,
-}
-
-impl ResponseParser for ChunkParser {
-    fn on_head(&mut self, head: &ResponseHead) {
-        self.status = head.status;
-    }
-    fn on_chunk(&mut self, bytes: &[u8], arrival_ms: f64) {
-        let o = &mut self.out;
-        o.num_chunks += 1;
-        o.first_chunk_ms.get_or_insert(arrival_ms);
-        o.first_content_ms.get_or_insert(arrival_ms);
-        o.last_content_ms = Some(arrival_ms);
-        o.content_chunk_ms.push(arrival_ms);
-        self.text.push_str(&String::from_utf8_lossy(bytes));
-    }
-    fn finish(mut self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse {
-        self.out.end_ms = Some(end_ms);
-        if !self.text.is_empty() {
-            self.out.text = Some(self.text.clone());
-        }
-        self.out.error =
-            failure.or_else(|| (self.status >= 400).then(|| format!("HTTP {}", self.status)));
-        self.out
-    }
-}
+use tokio::time::{sleep, Duration};
 
 // ---------- helpers ----------
 
@@ -307,11 +40,8 @@ struct Harness {
 impl Harness {
     fn new(script: impl Fn(&HttpRequest) -> Script + 'static) -> Self {
         let clock = VirtualClock::new();
-        ORIGIN.with(|o| o.set(Some(clock.origin)));
-        Harness {
-            clock,
-            transport: ScriptedTransport::new(script),
-        }
+        let transport = ScriptedTransport::new(&clock, script);
+        Harness { clock, transport }
     }
 
     async fn run(
@@ -319,33 +49,22 @@ impl Harness {
         o: &RunOptions,
         cancel: &CancelToken,
     ) -> (llmeter_core::result::RunResult, Vec<Progress>) {
-        let mut progress = Vec::new();
-        let mut observer =
-            |_: &InvocationResponse, _: &ResponseTimings, p: Progress| progress.push(p);
-        let runner = Runner {
-            endpoint: &ChunkEndpoint,
-            transport: &self.transport,
-            clock: &self.clock,
-            tokenizer: &WhitespaceTokenizer,
-        };
-        let result = runner
-            .run(o, cancel, &mut observer)
-            .await
-            .expect("valid options");
-        (result, progress)
+        run_with(
+            &ChunkEndpoint,
+            &self.transport,
+            &self.clock,
+            &WhitespaceTokenizer,
+            o,
+            cancel,
+        )
+        .await
     }
 
     fn sent_indices(&self) -> Vec<u64> {
         self.transport
-            .traffic
-            .sent
-            .borrow()
+            .sent_bodies()
             .iter()
-            .map(|r| {
-                serde_json::from_str::<Value>(r.body.as_deref().unwrap()).unwrap()["i"]
-                    .as_u64()
-                    .unwrap()
-            })
+            .map(|b| b["i"].as_u64().unwrap())
             .collect()
     }
 }
@@ -497,7 +216,7 @@ async fn time_bound_run_stops_at_the_subrequest_budget_and_says_so() {
 #[tokio::test(start_paused = true)]
 async fn timeout_aborts_the_request_and_keeps_partial_data() {
     let h = Harness::new(|_| Script {
-        chunks: vec![(20.0, "partial ")],
+        chunks: vec![(20.0, b"partial ".to_vec())],
         ending: Ending::Hang,
         ..stream_script(5.0, &[])
     });
@@ -552,7 +271,7 @@ async fn cancellation_returns_partial_result_marked_interrupted() {
 #[tokio::test(start_paused = true)]
 async fn error_paths_become_per_request_errors() {
     let h = Harness::new(|req| {
-        let body = req.body.clone().unwrap_or_default();
+        let body = String::from_utf8(req.body.as_deref().unwrap_or_default().to_vec()).unwrap();
         if body.contains("\"i\":0") {
             Script {
                 connect_failure: Some("connection refused".into()),

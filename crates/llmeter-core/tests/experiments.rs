@@ -2,140 +2,26 @@
 //! clock, scripted transport whose latency varies per request so clients drift apart), the load
 //! test's requests-per-client rule and folders, prompts of a target length.
 
-use futures::future::LocalBoxFuture;
-use futures::FutureExt;
-use llmeter_core::endpoint::{
-    Endpoint, EndpointInfo, ParsedResponse, PreparedRequest, ResponseParser,
-};
+mod common;
+
+use common::{stream_script, ChunkEndpoint, ScriptedTransport, VirtualClock};
 use llmeter_core::experiments::heatmap::{self, HeatmapPlan};
 use llmeter_core::experiments::load_test::{plan_levels, requests_per_client, LoadTestResult};
 use llmeter_core::experiments::prompts::prompt_of_length;
 use llmeter_core::result::RunResult;
 use llmeter_core::runner::{CancelToken, PayloadAssignment, RunOptions, Runner};
-use llmeter_core::time::Clock;
 use llmeter_core::tokenizer::{Tokenizer, WhitespaceTokenizer};
-use llmeter_core::transport::{
-    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
-};
 use serde_json::{json, Value};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
-use tokio::time::{sleep, Duration, Instant};
 
-struct VirtualClock(Instant);
-
-impl Clock for VirtualClock {
-    fn now_ms(&self) -> f64 {
-        (Instant::now() - self.0).as_secs_f64() * 1000.0
-    }
-    fn unix_ms(&self) -> f64 {
-        1_735_732_800_000.0 + self.now_ms()
-    }
-    fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()> {
-        sleep(Duration::from_secs_f64(ms.max(0.0) / 1000.0)).boxed_local()
-    }
-}
-
-/// Answers each request after a delay that depends on its payload (3..=23 ms), one chunk.
-struct UnevenTransport {
-    origin: Instant,
-    sent: Rc<RefCell<Vec<Value>>>,
-}
-
-struct OneChunk {
-    origin: Instant,
-    done: bool,
-}
-
-impl BodyStream for OneChunk {
-    fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
-        let now = (Instant::now() - self.origin).as_secs_f64() * 1000.0;
-        let event = if self.done {
-            BodyEvent::End { arrival_ms: now }
-        } else {
-            self.done = true;
-            BodyEvent::Chunk {
-                bytes: b"a b".to_vec(),
-                arrival_ms: now,
-            }
-        };
-        async move { Ok(event) }.boxed_local()
-    }
-}
-
-impl Transport for UnevenTransport {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult> {
-        let payload: Value = serde_json::from_str(request.body.as_deref().unwrap_or("{}")).unwrap();
+/// Answers each request after a delay that depends on its payload (3..=23 ms), one chunk, so
+/// clients drift apart.
+fn uneven_transport(clock: &VirtualClock) -> ScriptedTransport {
+    ScriptedTransport::new(clock, |request| {
+        let payload: Value = serde_json::from_slice(request.body.as_deref().unwrap()).unwrap();
         let k = payload["k"].as_u64().unwrap_or(0);
-        self.sent.borrow_mut().push(payload);
-        let origin = self.origin;
-        async move {
-            sleep(Duration::from_millis(3 + (k * 7919) % 21)).await;
-            let head = ResponseHead {
-                status: 200,
-                headers: vec![],
-                arrival_ms: (Instant::now() - origin).as_secs_f64() * 1000.0,
-                sent_ms: None,
-            };
-            Ok((
-                head,
-                Box::new(OneChunk {
-                    origin,
-                    done: false,
-                }) as Box<dyn BodyStream>,
-            ))
-        }
-        .boxed_local()
-    }
-}
-
-struct TestEndpoint;
-
-impl Endpoint for TestEndpoint {
-    fn info(&self) -> EndpointInfo {
-        EndpointInfo {
-            endpoint_name: Some("test".into()),
-            model_id: Some("m".into()),
-            provider: Some("test".into()),
-            endpoint_type: "Test".into(),
-        }
-    }
-    fn prepare(&self, payload: &Value) -> Result<PreparedRequest, String> {
-        Ok(PreparedRequest {
-            http: HttpRequest {
-                url: "http://test/x".into(),
-                method: "POST".into(),
-                headers: vec![],
-                body: Some(payload.to_string()),
-            },
-            input_payload: payload.clone(),
-            input_prompt: payload["prompt"].as_str().map(String::from),
-        })
-    }
-    fn parser(&self) -> Box<dyn ResponseParser> {
-        Box::new(Parser::default())
-    }
-    fn create_payload(&self, prompt: &str, max_tokens: u64) -> Value {
-        json!({"prompt": prompt, "max_tokens": max_tokens})
-    }
-}
-
-#[derive(Default)]
-struct Parser(ParsedResponse);
-
-impl ResponseParser for Parser {
-    fn on_head(&mut self, _: &ResponseHead) {}
-    fn on_chunk(&mut self, bytes: &[u8], t: f64) {
-        self.0.first_content_ms.get_or_insert(t);
-        self.0.last_content_ms = Some(t);
-        self.0.text = Some(String::from_utf8_lossy(bytes).into());
-    }
-    fn finish(mut self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse {
-        self.0.end_ms = Some(end_ms);
-        self.0.error = failure;
-        self.0
-    }
+        stream_script(3.0 + ((k * 7919) % 21) as f64, &[(0.0, "a b")])
+    })
 }
 
 fn plan_for(cells_in: usize, cells_out: usize, per_cell: u32, seed: u64) -> HeatmapPlan {
@@ -161,15 +47,10 @@ async fn run_plan_named(
     clients: u32,
     run_name: Option<String>,
 ) -> (RunResult, Vec<Value>) {
-    let origin = Instant::now();
-    let sent = Rc::new(RefCell::new(Vec::new()));
-    let transport = UnevenTransport {
-        origin,
-        sent: sent.clone(),
-    };
-    let clock = VirtualClock(origin);
+    let clock = VirtualClock::new();
+    let transport = uneven_transport(&clock);
     let runner = Runner {
-        endpoint: &TestEndpoint,
+        endpoint: &ChunkEndpoint,
         transport: &transport,
         clock: &clock,
         tokenizer: &WhitespaceTokenizer,
@@ -193,8 +74,7 @@ async fn run_plan_named(
         .run(&opts, &CancelToken::new(), &mut |_: &_, _: &_, _| {})
         .await
         .unwrap();
-    let sent = sent.borrow().clone();
-    (result, sent)
+    (result, transport.sent_bodies())
 }
 
 #[tokio::test(start_paused = true)]

@@ -20,10 +20,10 @@ fn big_run() -> RunResult {
         responses.push(InvocationResponse {
             response_text: (!failed).then(|| format!("réponse {i} ✓ \"q\"")),
             input_payload: Some(
-                json!({"messages": [{"role": "user", "content": format!("q{}", i % 50)}]}),
+                json!({"messages": [{"role": "user", "content": format!("q{}", i % 50)}]}).into(),
             ),
-            id: format!("r{i}"),
-            input_prompt: Some(format!("q{}", i % 50)),
+            id: Some(format!("r{i}")),
+            input_prompt: Some(format!("q{}", i % 50).into()),
             time_to_first_token: (!failed).then_some(ttft),
             time_to_last_token: (!failed).then_some(ttlt),
             num_tokens_input: Some(12),

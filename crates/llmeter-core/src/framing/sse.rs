@@ -4,27 +4,36 @@
 //! Lines are split on bytes — CR and LF never occur inside a multi-byte UTF-8 sequence — and
 //! each complete line is decoded lossily, which gives the same text as decoding the whole stream
 //! at once. Only the unfinished tail of a chunk is copied into the line buffer; complete lines
-//! are parsed in place, and each byte is scanned once.
+//! are parsed in place, and each byte is scanned once. Events are handed out as borrows of the
+//! decoder's reused buffers: steady-state decoding allocates nothing.
+//!
+//! A line or an event larger than the configured limit is an error (a hostile or broken server
+//! must not grow the buffers until the module runs out of memory).
 
+use super::{FrameError, DEFAULT_MAX_EVENT_BYTES};
 use std::borrow::Cow;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One dispatched event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SseEvent {
-    /// The `event` field; `None` means the default type, `message`.
-    pub event: Option<String>,
+/// One dispatched event, borrowed from the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseEvent<'a> {
+    /// The `event` field; empty means the default type, `message`.
+    pub event: &'a str,
     /// `data` lines joined with `\n`.
-    pub data: String,
+    pub data: &'a str,
     /// The last event ID in effect when the event was dispatched (empty when none).
-    pub id: String,
+    pub id: &'a str,
 }
 
-impl SseEvent {
+impl SseEvent<'_> {
     /// The event type as `EventSource` reports it.
     pub fn event_type(&self) -> &str {
-        self.event.as_deref().unwrap_or("message")
+        if self.event.is_empty() {
+            "message"
+        } else {
+            self.event
+        }
     }
 }
 
@@ -38,7 +47,7 @@ pub enum SseEnd {
     Truncated,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseDecoder {
     /// Bytes of the current, not yet terminated line.
     line: Vec<u8>,
@@ -53,6 +62,15 @@ pub struct SseDecoder {
     retry_ms: Option<u64>,
     /// A field line arrived since the last blank line.
     pending_fields: bool,
+    max_event_bytes: usize,
+    /// Set after a limit was exceeded: the rest of the stream is ignored.
+    failed: bool,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_MAX_EVENT_BYTES)
+    }
 }
 
 impl SseDecoder {
@@ -60,15 +78,37 @@ impl SseDecoder {
         Self::default()
     }
 
+    /// A decoder that rejects any line or event longer than `max_event_bytes`.
+    pub fn with_limit(max_event_bytes: usize) -> Self {
+        SseDecoder {
+            line: Vec::new(),
+            skip_lf: false,
+            started: false,
+            data: String::new(),
+            event_type: String::new(),
+            last_id_buffer: String::new(),
+            last_event_id: String::new(),
+            retry_ms: None,
+            pending_fields: false,
+            max_event_bytes,
+            failed: false,
+        }
+    }
+
     /// The reconnection time set by the latest valid `retry` field.
     pub fn retry_ms(&self) -> Option<u64> {
         self.retry_ms
     }
 
-    /// Decodes `bytes`, appending every event completed by them to `out`.
-    pub fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) {
-        if bytes.is_empty() {
-            return;
+    /// Decodes `bytes`, handing every event they complete to `on_event`. After an error the
+    /// decoder ignores the rest of the stream.
+    pub fn feed(
+        &mut self,
+        mut bytes: &[u8],
+        on_event: &mut dyn FnMut(SseEvent<'_>),
+    ) -> Result<(), FrameError> {
+        if bytes.is_empty() || self.failed {
+            return Ok(());
         }
         if self.skip_lf {
             self.skip_lf = false;
@@ -79,13 +119,15 @@ impl SseDecoder {
         while let Some(end) = find_line_end(bytes) {
             let (content, rest) = bytes.split_at(end);
             if self.line.is_empty() {
-                self.process_line(content, out);
+                self.process_line(content, on_event)?;
             } else {
+                self.check_size(self.line.len() + content.len())?;
                 self.line.extend_from_slice(content);
                 let line = std::mem::take(&mut self.line);
-                self.process_line(&line, out);
+                let processed = self.process_line(&line, on_event);
                 self.line = line; // keep the capacity
                 self.line.clear();
+                processed?;
             }
             let terminator = rest.first().copied();
             bytes = rest.get(1..).unwrap_or_default();
@@ -97,11 +139,13 @@ impl SseDecoder {
                 }
             }
         }
+        self.check_size(self.line.len() + bytes.len())?;
         self.line.extend_from_slice(bytes);
+        Ok(())
     }
 
     /// Ends the stream. An unfinished event is discarded (the spec's end-of-stream rule) and
-    /// reported as [`SseEnd::Truncated`]. The decoder is reset for reuse.
+    /// reported as [`SseEnd::Truncated`]. The decoder is reset for reuse (same limit).
     pub fn finish(&mut self) -> SseEnd {
         let mut partial_line: &[u8] = &self.line;
         if !self.started {
@@ -112,21 +156,39 @@ impl SseDecoder {
         } else {
             SseEnd::Clean
         };
-        *self = Self::default();
+        *self = Self::with_limit(self.max_event_bytes);
         end
     }
 
-    fn process_line(&mut self, mut line: &[u8], out: &mut Vec<SseEvent>) {
+    fn check_size(&mut self, len: usize) -> Result<(), FrameError> {
+        if len > self.max_event_bytes {
+            self.failed = true;
+            self.line = Vec::new();
+            self.data = String::new();
+            return Err(FrameError::TooLarge {
+                limit: self.max_event_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn process_line(
+        &mut self,
+        mut line: &[u8],
+        on_event: &mut dyn FnMut(SseEvent<'_>),
+    ) -> Result<(), FrameError> {
+        // Lines handled in place are held to the same limit as buffered ones.
+        self.check_size(line.len())?;
         if !self.started {
             self.started = true;
             line = line.strip_prefix(BOM).unwrap_or(line);
         }
         if line.is_empty() {
-            self.dispatch(out);
-            return;
+            self.dispatch(on_event);
+            return Ok(());
         }
         if line[0] == b':' {
-            return; // comment
+            return Ok(()); // comment
         }
         let (name, value) = match line.iter().position(|&b| b == b':') {
             Some(colon) => {
@@ -138,6 +200,7 @@ impl SseDecoder {
         self.pending_fields = true;
         match name {
             b"data" => {
+                self.check_size(self.data.len() + value.len() + 1)?;
                 self.data.push_str(&lossy(value));
                 self.data.push('\n');
             }
@@ -158,9 +221,10 @@ impl SseDecoder {
             }
             _ => {} // unknown fields, an id with NUL, a non-numeric retry: ignored
         }
+        Ok(())
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+    fn dispatch(&mut self, on_event: &mut dyn FnMut(SseEvent<'_>)) {
         self.pending_fields = false;
         if self.last_event_id != self.last_id_buffer {
             self.last_event_id.clone_from(&self.last_id_buffer);
@@ -172,17 +236,12 @@ impl SseDecoder {
         if self.data.ends_with('\n') {
             self.data.pop();
         }
-        let event = if self.event_type.is_empty() {
-            None
-        } else {
-            Some(self.event_type.clone())
-        };
-        // Clone then clear (rather than take) so the buffers keep their grown capacity.
-        out.push(SseEvent {
-            event,
-            data: self.data.clone(),
-            id: self.last_event_id.clone(),
+        on_event(SseEvent {
+            event: &self.event_type,
+            data: &self.data,
+            id: &self.last_event_id,
         });
+        // Cleared, not dropped: the buffers keep their grown capacity.
         self.data.clear();
         self.event_type.clear();
     }
@@ -201,19 +260,46 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn ev(data: &str) -> SseEvent {
-        SseEvent {
+    /// An owned copy of an event, for comparisons.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Owned {
+        event: Option<String>,
+        data: String,
+        id: String,
+    }
+
+    impl Owned {
+        fn event_type(&self) -> &str {
+            self.event.as_deref().unwrap_or("message")
+        }
+    }
+
+    use Owned as SseEvent;
+
+    fn ev(data: &str) -> Owned {
+        Owned {
             event: None,
             data: data.into(),
             id: String::new(),
         }
     }
 
-    fn decode_pieces(pieces: &[&[u8]]) -> (Vec<SseEvent>, SseEnd) {
+    fn feed_into(d: &mut SseDecoder, bytes: &[u8], out: &mut Vec<Owned>) {
+        d.feed(bytes, &mut |e| {
+            out.push(Owned {
+                event: (!e.event.is_empty()).then(|| e.event.to_string()),
+                data: e.data.to_string(),
+                id: e.id.to_string(),
+            })
+        })
+        .unwrap();
+    }
+
+    fn decode_pieces(pieces: &[&[u8]]) -> (Vec<Owned>, SseEnd) {
         let mut d = SseDecoder::new();
         let mut out = Vec::new();
         for p in pieces {
-            d.feed(p, &mut out);
+            feed_into(&mut d, p, &mut out);
         }
         let end = d.finish();
         (out, end)
@@ -302,7 +388,7 @@ mod tests {
     fn event_type_resets_after_dispatch_and_empty_event_resets_type() {
         let (events, _) =
             decode(b"event: x\n\ndata: a\n\nevent: y\ndata: b\n\ndata: c\n\nevent:\ndata: d\n\n");
-        let types: Vec<&str> = events.iter().map(SseEvent::event_type).collect();
+        let types: Vec<&str> = events.iter().map(Owned::event_type).collect();
         assert_eq!(types, vec!["message", "y", "message", "message"]);
     }
 
@@ -310,11 +396,11 @@ mod tests {
     fn retry_accepts_only_digits() {
         let mut d = SseDecoder::new();
         let mut out = Vec::new();
-        d.feed(b"retry: 1500\n", &mut out);
+        feed_into(&mut d, b"retry: 1500\n", &mut out);
         assert_eq!(d.retry_ms(), Some(1500));
-        d.feed(b"retry: 12a\nretry:\nretry: -5\n", &mut out);
+        feed_into(&mut d, b"retry: 12a\nretry:\nretry: -5\n", &mut out);
         assert_eq!(d.retry_ms(), Some(1500));
-        d.feed(b"retry: 99999999999999999999999\n\n", &mut out);
+        feed_into(&mut d, b"retry: 99999999999999999999999\n\n", &mut out);
         assert_eq!(d.retry_ms(), Some(u64::MAX));
         assert!(out.is_empty());
     }
@@ -360,9 +446,9 @@ mod tests {
     fn finish_resets_the_decoder() {
         let mut d = SseDecoder::new();
         let mut out = Vec::new();
-        d.feed(b"id: 1\ndata: partial", &mut out);
+        feed_into(&mut d, b"id: 1\ndata: partial", &mut out);
         assert_eq!(d.finish(), SseEnd::Truncated);
-        d.feed(b"data: fresh\n\n", &mut out);
+        feed_into(&mut d, b"data: fresh\n\n", &mut out);
         assert_eq!(out, vec![ev("fresh")]);
     }
 
@@ -481,7 +567,7 @@ mod tests {
             while at < bytes.len() {
                 let max = if round % 2 == 0 { 8 } else { 200 };
                 let len = (rng.below(max) as usize).min(bytes.len() - at);
-                d.feed(&bytes[at..at + len], &mut out);
+                feed_into(&mut d, &bytes[at..at + len], &mut out);
                 at += len;
             }
             assert_eq!(d.finish(), SseEnd::Clean, "round {round}");
@@ -506,5 +592,33 @@ mod tests {
                 "{bytes:?} cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_an_error_and_the_rest_is_ignored() {
+        let mut d = SseDecoder::with_limit(16);
+        let mut out = Vec::new();
+        feed_into(&mut d, b"data: ok\n\n", &mut out);
+        // An endless line arriving in pieces: the buffer never grows past the limit.
+        assert!(d.feed(b"data: 0123456", &mut |_| {}).is_ok());
+        assert_eq!(
+            d.feed(b"789abcdef", &mut |_| {}),
+            Err(FrameError::TooLarge { limit: 16 })
+        );
+        assert!(d.line.capacity() <= 16);
+        assert!(d
+            .feed(b"\n\ndata: later\n\n", &mut |_| panic!("ignored"))
+            .is_ok());
+        assert_eq!(out, vec![ev("ok")]);
+    }
+
+    #[test]
+    fn an_event_of_many_small_lines_over_the_limit_is_an_error() {
+        let mut d = SseDecoder::with_limit(32);
+        let many = "data: 0123456789\n".repeat(4);
+        assert_eq!(
+            d.feed(many.as_bytes(), &mut |_| {}),
+            Err(FrameError::TooLarge { limit: 32 })
+        );
     }
 }

@@ -1,0 +1,173 @@
+//! What every HTTP endpoint shares: how a non-2xx answer becomes an error message, how much of
+//! a body is kept, and how excerpts are quoted.
+
+use serde_json::Value;
+
+/// Kept of a non-2xx body: enough for any API error JSON.
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// Kept of a streaming body until its first event, to explain a body that is not a stream.
+pub const STREAM_PREFIX_LIMIT: usize = 1024;
+/// Characters of a body or event quoted in an error message.
+pub const SNIPPET_CHARS: usize = 200;
+
+/// `true` for `application/json` and `*/*+json` media types.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// `HTTP 429 Too Many Requests: <detail> (retry-after: 20)`.
+pub fn http_error_message(
+    status: u16,
+    retry_after: Option<&str>,
+    detail: Option<String>,
+) -> String {
+    let mut message = format!("HTTP {status}");
+    if let Some(reason) = reason_phrase(status) {
+        message.push(' ');
+        message.push_str(reason);
+    }
+    if let Some(detail) = detail {
+        message.push_str(": ");
+        message.push_str(&detail);
+    }
+    if let Some(retry_after) = retry_after.filter(|v| !v.is_empty()) {
+        message.push_str(&format!(" (retry-after: {retry_after})"));
+    }
+    message
+}
+
+/// The message of a JSON error body (`{"error":{"message":…}}`, `{"error": "…"}`, or the
+/// `message` / `Message` / `detail` keys other servers use), else an excerpt of the body.
+pub fn error_body_detail(body: &[u8]) -> Option<String> {
+    if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+        let message = match obj.get("error") {
+            Some(Value::Object(e)) => e.get("message").and_then(Value::as_str),
+            Some(Value::String(s)) => Some(s.as_str()),
+            _ => None,
+        }
+        .or_else(|| obj.get("message").and_then(Value::as_str))
+        .or_else(|| obj.get("Message").and_then(Value::as_str))
+        .or_else(|| obj.get("detail").and_then(Value::as_str));
+        if let Some(m) = message {
+            return Some(snippet(m));
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    (!text.is_empty()).then(|| snippet(text))
+}
+
+/// The message of an `error` value: `{"message": …}`, a string, or its JSON.
+pub fn api_error_message(error: &Value) -> String {
+    match error {
+        Value::String(s) => snippet(s),
+        Value::Object(o) => match o.get("message").and_then(Value::as_str) {
+            Some(m) => snippet(m),
+            None => snippet(&error.to_string()),
+        },
+        other => snippet(&other.to_string()),
+    }
+}
+
+/// The first [`SNIPPET_CHARS`] characters, with `…` when cut.
+pub fn snippet(text: &str) -> String {
+    match text.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// A byte excerpt, decoded lossily.
+pub fn byte_snippet(bytes: &[u8]) -> String {
+    snippet(&String::from_utf8_lossy(bytes))
+}
+
+pub fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        424 => "Failed Dependency",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        529 => "Site Overloaded",
+        _ => return None,
+    })
+}
+
+/// A byte buffer that keeps at most `limit` bytes and remembers whether more arrived.
+#[derive(Debug, Default)]
+pub struct BoundedBody {
+    pub bytes: Vec<u8>,
+    pub overflowed: bool,
+}
+
+impl BoundedBody {
+    pub fn push(&mut self, chunk: &[u8], limit: usize) {
+        let room = limit.saturating_sub(self.bytes.len());
+        if chunk.len() > room {
+            self.overflowed = true;
+        }
+        self.bytes
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_status_reason_detail_and_retry_after() {
+        assert_eq!(
+            http_error_message(
+                429,
+                Some("20"),
+                error_body_detail(br#"{"error":{"message":"slow down"}}"#)
+            ),
+            "HTTP 429 Too Many Requests: slow down (retry-after: 20)"
+        );
+        assert_eq!(http_error_message(599, None, None), "HTTP 599");
+        assert_eq!(
+            error_body_detail(br#"{"Message":"The security token is invalid."}"#).as_deref(),
+            Some("The security token is invalid.")
+        );
+        assert_eq!(error_body_detail(b"  plain  ").as_deref(), Some("plain"));
+        assert_eq!(error_body_detail(b""), None);
+    }
+
+    #[test]
+    fn snippets_cut_on_characters() {
+        let long = "é".repeat(SNIPPET_CHARS + 5);
+        let s = snippet(&long);
+        assert!(s.ends_with('…'));
+        assert_eq!(s.chars().count(), SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn bounded_body_keeps_the_limit() {
+        let mut b = BoundedBody::default();
+        b.push(b"12345", 8);
+        b.push(b"6789", 8);
+        assert_eq!(b.bytes, b"12345678");
+        assert!(b.overflowed);
+    }
+}

@@ -1,0 +1,280 @@
+//! The response parser every endpoint shares. It classifies the response (stream, whole body,
+//! HTTP error), bounds what it buffers, decodes the stream's framing and applies the timing
+//! rule; a [`Protocol`] only reads the family's own messages.
+//!
+//! Timing rule (LLMeter's, per network chunk): TTFT is the arrival of the first chunk that
+//! completed a frame carrying output; TTLT the last such chunk (or a last-token mark). Hidden
+//! output (reasoning, thinking) counts only when the endpoint is told to count it
+//! (`ttft_visible_tokens_only: false`).
+//!
+//! Errors are per request and keep whatever text and timings arrived before them. After the
+//! first error (API error event, malformed event) later frames are counted but not read: the
+//! request has failed, and content after a protocol error cannot be trusted. Once the protocol
+//! says the response is complete, later frames and a later transport failure are ignored.
+
+use super::http::{self, BoundedBody, ERROR_BODY_LIMIT, STREAM_PREFIX_LIMIT};
+use super::{ParseLimits, ParsedResponse, ResponseParser};
+use crate::framing::{Frame, FrameDecoder, Framing, StreamEnd};
+use crate::transport::ResponseHead;
+
+/// What one frame carried, for the timing rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameOutcome {
+    /// Nothing timing-relevant (metadata, usage, keep-alive).
+    Ignored,
+    /// Visible output (text, a tool-call delta): a TTFT and TTLT point.
+    Output,
+    /// Hidden output (reasoning, thinking): a TTFT point only when hidden tokens count.
+    Hidden,
+    /// A TTLT point that is not output (e.g. Bedrock's `contentBlockStop`).
+    LastTokenMark,
+    /// The response is complete (OpenAI's `[DONE]`, Anthropic's `message_stop`).
+    Done,
+    /// An API error or a malformed frame: the request fails with this message.
+    Error(String),
+}
+
+/// The family-specific part of reading a response.
+pub trait Protocol {
+    /// How a streamed body is framed.
+    fn framing(&self) -> Framing;
+    /// Whether the request asked for a stream.
+    fn streaming(&self) -> bool;
+    /// Whether a 2xx answer is one document rather than a stream: by default, when no stream
+    /// was asked for or the server answered JSON anyway.
+    fn is_whole_body(&self, content_type: Option<&str>) -> bool {
+        !self.streaming() || content_type.is_some_and(http::is_json_media_type)
+    }
+    /// Reads the head (status and the headers the endpoint asked for), e.g. a request id.
+    fn on_head(&mut self, _head: &ResponseHead, _out: &mut ParsedResponse) {}
+    /// Reads one frame of a stream.
+    fn on_frame(&mut self, frame: Frame<'_>, out: &mut ParsedResponse) -> FrameOutcome;
+    /// Reads a whole (non-streamed) 2xx body; `Err` is the request's error.
+    fn on_body(&mut self, body: &[u8], out: &mut ParsedResponse) -> Result<(), String>;
+    /// Whether a stream that ended without [`FrameOutcome::Done`] is still complete.
+    fn complete_without_done(&self) -> bool {
+        false
+    }
+    /// Error text for a stream that ended before it was complete.
+    fn truncated_message(&self, end: StreamEnd) -> String {
+        match end {
+            StreamEnd::Clean => "stream ended before it was complete (truncated response)".into(),
+            StreamEnd::Truncated => {
+                "stream ended before it was complete (truncated response, last message incomplete)"
+                    .into()
+            }
+        }
+    }
+    /// The detail of a non-2xx body (default: the usual JSON error shapes, else an excerpt).
+    fn error_detail(&self, body: &[u8]) -> Option<String> {
+        http::error_body_detail(body)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    AwaitingHead,
+    Stream,
+    WholeBody,
+    HttpError,
+}
+
+/// [`ResponseParser`] for any [`Protocol`].
+pub struct StreamParser<P: Protocol> {
+    protocol: P,
+    /// Hidden output (reasoning) counts for TTFT.
+    count_hidden: bool,
+    limits: ParseLimits,
+    kind: BodyKind,
+    status: u16,
+    retry_after: Option<String>,
+    /// The whole body (2xx non-stream, HTTP error) or a stream's first bytes.
+    body: BoundedBody,
+    decoder: Option<FrameDecoder>,
+    done: bool,
+    stream_error: Option<String>,
+    out: ParsedResponse,
+}
+
+impl<P: Protocol> StreamParser<P> {
+    pub fn new(protocol: P, limits: ParseLimits, ttft_visible_tokens_only: bool) -> Self {
+        StreamParser {
+            protocol,
+            count_hidden: !ttft_visible_tokens_only,
+            limits,
+            kind: BodyKind::AwaitingHead,
+            status: 0,
+            retry_after: None,
+            body: BoundedBody::default(),
+            decoder: None,
+            done: false,
+            stream_error: None,
+            out: ParsedResponse::default(),
+        }
+    }
+
+    fn on_stream_bytes(&mut self, bytes: &[u8], arrival_ms: f64) {
+        if self.out.num_events == 0 {
+            self.body.push(bytes, STREAM_PREFIX_LIMIT);
+        }
+        let Self {
+            protocol,
+            decoder,
+            out,
+            done,
+            stream_error,
+            count_hidden,
+            limits,
+            ..
+        } = self;
+        let decoder = decoder
+            .get_or_insert_with(|| FrameDecoder::new(protocol.framing(), limits.max_event_bytes));
+        let mut output = false;
+        let mut last_mark = false;
+        let fed = decoder.feed(bytes, &mut |frame| {
+            out.num_events = out.num_events.saturating_add(1);
+            if *done || stream_error.is_some() {
+                return;
+            }
+            match protocol.on_frame(frame, out) {
+                FrameOutcome::Ignored => {}
+                FrameOutcome::Output => output = true,
+                FrameOutcome::Hidden => output |= *count_hidden,
+                FrameOutcome::LastTokenMark => last_mark = true,
+                FrameOutcome::Done => *done = true,
+                FrameOutcome::Error(e) => *stream_error = Some(e),
+            }
+        });
+        if let Err(e) = fed {
+            if !self.done && self.stream_error.is_none() {
+                self.stream_error = Some(e.to_string());
+            }
+        }
+        if output {
+            self.out.first_content_ms.get_or_insert(arrival_ms);
+            self.out.last_content_ms = Some(arrival_ms);
+            self.out.content_chunk_ms.push(arrival_ms);
+        } else if last_mark {
+            self.out.last_content_ms = Some(arrival_ms);
+        }
+    }
+
+    fn finish_stream(&mut self, failure: Option<String>) -> Option<String> {
+        let Self {
+            protocol,
+            decoder,
+            out,
+            done,
+            stream_error,
+            ..
+        } = self;
+        let end = match decoder.as_mut() {
+            // A final unterminated frame still counts where the framing allows it.
+            Some(d) => d.finish(&mut |frame| {
+                out.num_events = out.num_events.saturating_add(1);
+                if *done || stream_error.is_some() {
+                    return;
+                }
+                match protocol.on_frame(frame, out) {
+                    FrameOutcome::Done => *done = true,
+                    FrameOutcome::Error(e) => *stream_error = Some(e),
+                    _ => {}
+                }
+            }),
+            None => StreamEnd::Clean,
+        };
+        if let Some(error) = self.stream_error.take() {
+            return Some(error);
+        }
+        if self.done {
+            return None; // complete: a break-off afterwards loses nothing
+        }
+        if let Some(failure) = failure {
+            return Some(failure);
+        }
+        if self.protocol.complete_without_done() {
+            return None;
+        }
+        if self.out.num_events == 0 && !self.body.bytes.is_empty() {
+            return Some(format!(
+                "no {} in response body: {}",
+                self.protocol.framing().message_name(),
+                http::byte_snippet(&self.body.bytes)
+            ));
+        }
+        Some(self.protocol.truncated_message(end))
+    }
+
+    fn finish_whole_body(&mut self, failure: Option<String>) -> Option<String> {
+        if let Some(failure) = failure {
+            return Some(failure);
+        }
+        if self.body.overflowed {
+            return Some(format!(
+                "response body larger than the {} MiB limit (maxEventBytes)",
+                self.limits.max_event_bytes / (1024 * 1024)
+            ));
+        }
+        let body = std::mem::take(&mut self.body.bytes);
+        self.protocol.on_body(&body, &mut self.out).err()
+    }
+}
+
+impl<P: Protocol> ResponseParser for StreamParser<P> {
+    fn on_head(&mut self, head: &ResponseHead) {
+        self.status = head.status;
+        self.retry_after = head.header("retry-after").map(|v| v.trim().to_owned());
+        self.kind = if !(200..300).contains(&head.status) {
+            BodyKind::HttpError
+        } else if self.protocol.is_whole_body(head.header("content-type")) {
+            BodyKind::WholeBody
+        } else {
+            BodyKind::Stream
+        };
+        self.protocol.on_head(head, &mut self.out);
+    }
+
+    fn on_chunk(&mut self, bytes: &[u8], arrival_ms: f64) {
+        self.out.num_chunks = self.out.num_chunks.saturating_add(1);
+        if bytes.is_empty() {
+            return;
+        }
+        self.out.first_chunk_ms.get_or_insert(arrival_ms);
+        if self.kind == BodyKind::AwaitingHead {
+            // Not expected from the runner; read the body as the request asked.
+            self.status = 200;
+            self.kind = if self.protocol.streaming() {
+                BodyKind::Stream
+            } else {
+                BodyKind::WholeBody
+            };
+        }
+        match self.kind {
+            BodyKind::Stream => self.on_stream_bytes(bytes, arrival_ms),
+            BodyKind::WholeBody => self.body.push(bytes, self.limits.max_event_bytes),
+            BodyKind::HttpError => self.body.push(bytes, ERROR_BODY_LIMIT),
+            BodyKind::AwaitingHead => {}
+        }
+    }
+
+    fn finish(mut self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse {
+        self.out.end_ms = Some(end_ms);
+        let error = match self.kind {
+            BodyKind::AwaitingHead => {
+                Some(failure.unwrap_or_else(|| "response ended before its headers".into()))
+            }
+            BodyKind::HttpError => {
+                let detail = self.protocol.error_detail(&self.body.bytes);
+                Some(http::http_error_message(
+                    self.status,
+                    self.retry_after.as_deref(),
+                    detail,
+                ))
+            }
+            BodyKind::WholeBody => self.finish_whole_body(failure),
+            BodyKind::Stream => self.finish_stream(failure),
+        };
+        self.out.error = error;
+        self.out
+    }
+}

@@ -1,0 +1,121 @@
+//! Framing: how a streamed response body is cut into messages, before any endpoint reads them.
+//! One decoder per wire format, each sans-IO (fed bytes split anywhere) and allocation-free in
+//! its steady state; an endpoint names its framing and reads the frames.
+
+pub mod json_lines;
+pub mod sse;
+
+use json_lines::JsonLinesDecoder;
+use sse::{SseDecoder, SseEnd, SseEvent};
+
+/// Largest line, event or message a decoder buffers (a hostile server must not grow memory
+/// without bound); overridable per endpoint.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The wire formats a streamed body can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `text/event-stream` (OpenAI, Anthropic).
+    Sse,
+    /// Newline-delimited JSON (one message per line; blank lines skipped).
+    JsonLines,
+}
+
+impl Framing {
+    /// What its messages are called in error messages.
+    pub fn message_name(self) -> &'static str {
+        match self {
+            Framing::Sse => "SSE events",
+            Framing::JsonLines => "JSON lines",
+        }
+    }
+}
+
+/// One message of a stream, borrowed from the decoder's buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'a> {
+    Sse(SseEvent<'a>),
+    /// One line of a JSON-lines body, without its terminator.
+    Line(&'a [u8]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// A line, event or message exceeded the decoder's limit.
+    TooLarge { limit: usize },
+    /// The bytes are not of this framing (e.g. a bad checksum).
+    Malformed(&'static str),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::TooLarge { limit } => write!(
+                f,
+                "stream message larger than the {} limit (maxEventBytes)",
+                human_bytes(*limit)
+            ),
+            FrameError::Malformed(what) => write!(f, "malformed stream: {what}"),
+        }
+    }
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+        format!("{} MiB", n / (1024 * 1024))
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// How a stream ended, as seen by its decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// Every byte belonged to a complete message.
+    Clean,
+    /// A message was cut off (discarded); usually a truncated response.
+    Truncated,
+}
+
+/// A decoder for one [`Framing`].
+#[derive(Debug)]
+pub enum FrameDecoder {
+    Sse(SseDecoder),
+    JsonLines(JsonLinesDecoder),
+}
+
+impl FrameDecoder {
+    pub fn new(framing: Framing, max_event_bytes: usize) -> Self {
+        match framing {
+            Framing::Sse => FrameDecoder::Sse(SseDecoder::with_limit(max_event_bytes)),
+            Framing::JsonLines => {
+                FrameDecoder::JsonLines(JsonLinesDecoder::with_limit(max_event_bytes))
+            }
+        }
+    }
+
+    /// Decodes `bytes`, handing every completed frame to `on_frame`.
+    pub fn feed(
+        &mut self,
+        bytes: &[u8],
+        on_frame: &mut dyn FnMut(Frame<'_>),
+    ) -> Result<(), FrameError> {
+        match self {
+            FrameDecoder::Sse(d) => d.feed(bytes, &mut |e| on_frame(Frame::Sse(e))),
+            FrameDecoder::JsonLines(d) => d.feed(bytes, &mut |l| on_frame(Frame::Line(l))),
+        }
+    }
+
+    /// Ends the stream (a final unterminated JSON line is still a frame).
+    pub fn finish(&mut self, on_frame: &mut dyn FnMut(Frame<'_>)) -> StreamEnd {
+        match self {
+            FrameDecoder::Sse(d) => match d.finish() {
+                SseEnd::Clean => StreamEnd::Clean,
+                SseEnd::Truncated => StreamEnd::Truncated,
+            },
+            FrameDecoder::JsonLines(d) => d.finish(&mut |l| on_frame(Frame::Line(l))),
+        }
+    }
+}

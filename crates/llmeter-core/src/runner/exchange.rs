@@ -1,0 +1,215 @@
+//! One request: build it, hand it to the transport with a sink that feeds the endpoint's parser
+//! as bytes arrive, enforce the timeout, and turn the parse into LLMeter's response.
+
+use crate::endpoint::{
+    Endpoint, EndpointError, ParseLimits, ParsedResponse, PreparedPayload, ResponseParser,
+};
+use crate::response::{InvocationResponse, ResponseTimings};
+use crate::time::{format_utc, Clock};
+use crate::transport::{ResponseHead, ResponseSink, Transport, TransportError};
+use futures::future::{select, Either};
+use std::cell::RefCell;
+use std::pin::pin;
+use std::rc::Rc;
+
+/// The runner's side of one exchange: the transport pushes into it, the parser reads.
+struct Exchange {
+    parser: Option<Box<dyn ResponseParser>>,
+    status: Option<u16>,
+    head_ms: Option<f64>,
+    sent_ms: Option<f64>,
+    /// `(end_ms, failure)` once the body ended or failed.
+    ended: Option<(f64, Option<String>)>,
+}
+
+impl ResponseSink for RefCell<Exchange> {
+    fn head(&self, head: ResponseHead) {
+        let mut x = self.borrow_mut();
+        x.status = Some(head.status);
+        x.head_ms = Some(head.arrival_ms);
+        x.sent_ms = head.sent_ms;
+        if let Some(p) = x.parser.as_mut() {
+            p.on_head(&head);
+        }
+    }
+
+    fn chunk(&self, bytes: &[u8], arrival_ms: f64) {
+        let mut x = self.borrow_mut();
+        if x.ended.is_none() {
+            if let Some(p) = x.parser.as_mut() {
+                p.on_chunk(bytes, arrival_ms);
+            }
+        }
+    }
+
+    fn end(&self, arrival_ms: f64) {
+        self.borrow_mut().ended.get_or_insert((arrival_ms, None));
+    }
+
+    fn fail(&self, error: TransportError, at_ms: f64) {
+        self.borrow_mut()
+            .ended
+            .get_or_insert((at_ms, Some(error.to_string())));
+    }
+}
+
+pub(crate) struct RequestContext<'a> {
+    pub endpoint: &'a dyn Endpoint,
+    pub transport: &'a dyn Transport,
+    pub clock: &'a dyn Clock,
+    pub limits: ParseLimits,
+    pub timeout_s: f64,
+}
+
+impl RequestContext<'_> {
+    /// Sends one prepared payload and waits for its response, the timeout, or nothing (the
+    /// caller drops this future to cancel, which aborts the request).
+    pub async fn invoke(
+        &self,
+        prepared: &Result<PreparedPayload, EndpointError>,
+        payload: &serde_json::Value,
+        generated_id: String,
+    ) -> (InvocationResponse, ResponseTimings) {
+        let clock = self.clock;
+        let request_time = clock.unix_ms();
+        let http = prepared
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|p| self.endpoint.request(p, request_time));
+        let http = match http {
+            Ok(http) => http,
+            Err(error) => {
+                let input_payload = match prepared {
+                    Ok(p) => p.input_payload.clone(),
+                    Err(_) => Rc::new(payload.clone()),
+                };
+                return failed_before_sending(error, input_payload, generated_id, request_time);
+            }
+        };
+        let Ok(prepared) = prepared else {
+            unreachable!("a failed preparation returned above")
+        };
+        let start = clock.now_ms();
+        let exchange = Rc::new(RefCell::new(Exchange {
+            parser: Some(self.endpoint.parser(self.limits)),
+            status: None,
+            head_ms: None,
+            sent_ms: None,
+            ended: None,
+        }));
+        let transfer = self.transport.exchange(http, exchange.clone());
+        let timeout = clock.sleep(self.timeout_s * 1000.0);
+        let timed_out = matches!(
+            select(pin!(transfer), pin!(timeout)).await,
+            // Dropping the transfer future aborts the request.
+            Either::Right(_)
+        );
+        let mut x = exchange.borrow_mut();
+        let (end_ms, failure) = match x.ended.take() {
+            Some(ended) if !timed_out => ended,
+            _ => (
+                clock.now_ms(),
+                Some(format!(
+                    "timeout: no complete response after {} s",
+                    self.timeout_s
+                )),
+            ),
+        };
+        let parsed = match x.parser.take() {
+            Some(p) => p.finish(end_ms, failure),
+            None => ParsedResponse {
+                error: Some("internal: parser missing".into()),
+                ..Default::default()
+            },
+        };
+        // Measure from the platform's send when the transport reports it (our own request
+        // building is not the endpoint's latency), else from before the exchange.
+        let start = x.sent_ms.filter(|&t| t >= start).unwrap_or(start);
+        build_response(
+            parsed,
+            prepared,
+            generated_id,
+            Stamps {
+                start_ms: start,
+                request_time_unix: request_time,
+                status: x.status,
+                head_ms: x.head_ms,
+                end_ms,
+            },
+        )
+    }
+}
+
+fn failed_before_sending(
+    error: EndpointError,
+    input_payload: Rc<serde_json::Value>,
+    generated_id: String,
+    request_time: f64,
+) -> (InvocationResponse, ResponseTimings) {
+    let response = InvocationResponse {
+        id: Some(generated_id.clone()),
+        input_payload: Some(input_payload),
+        error: Some(error.to_string()),
+        request_time: Some(format_utc(request_time)),
+        ..Default::default()
+    };
+    let timings = ResponseTimings {
+        id: generated_id,
+        ..Default::default()
+    };
+    (response, timings)
+}
+
+struct Stamps {
+    start_ms: f64,
+    request_time_unix: f64,
+    status: Option<u16>,
+    head_ms: Option<f64>,
+    end_ms: f64,
+}
+
+fn build_response(
+    parsed: ParsedResponse,
+    prepared: &PreparedPayload,
+    generated_id: String,
+    at: Stamps,
+) -> (InvocationResponse, ResponseTimings) {
+    let secs = |t: f64| (t - at.start_ms) / 1000.0;
+    let ttft = parsed.first_content_ms.map(secs);
+    // Streams: LLMeter's TTLT is the last content chunk. Non-streaming responses (no content
+    // chunk times) and content-less successes fall back to the end of the body, as its wrapper.
+    let ttlt = match (parsed.last_content_ms, &parsed.error) {
+        (Some(t), _) => Some(secs(t)),
+        (None, None) => Some(secs(parsed.end_ms.unwrap_or(at.end_ms))),
+        (None, Some(_)) => None,
+    };
+    let id = parsed.id.unwrap_or(generated_id);
+    let timings = ResponseTimings {
+        id: id.clone(),
+        time_to_first_chunk: parsed.first_chunk_ms.map(secs),
+        time_to_headers: at.head_ms.map(secs),
+        content_chunk_offsets: parsed.content_chunk_ms.iter().map(|&t| secs(t)).collect(),
+        num_chunks: parsed.num_chunks,
+        num_events: parsed.num_events,
+        status: at.status,
+        payload_index: None, // set by the client loop, which knows the index
+    };
+    let response = InvocationResponse {
+        response_text: parsed.text,
+        input_payload: Some(prepared.input_payload.clone()),
+        id: Some(id),
+        input_prompt: prepared.input_prompt.clone(),
+        time_to_first_token: ttft,
+        time_to_last_token: ttlt,
+        num_tokens_input: parsed.tokens_input,
+        num_tokens_output: parsed.tokens_output,
+        num_tokens_input_cached: parsed.tokens_input_cached,
+        num_tokens_output_reasoning: parsed.tokens_output_reasoning,
+        time_per_output_token: None,
+        error: parsed.error,
+        retries: None,
+        request_time: Some(format_utc(at.request_time_unix)),
+        annotations: None,
+    };
+    (response, timings)
+}
