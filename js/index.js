@@ -6,13 +6,14 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import wasmInit, { initSync as wasmInitSync, runBenchmark, createOpenAIPayload } from "./llmeter_wasm.js";
-
-import { wasmLoader, besideModule } from "./loader.js";
+import { runBenchmark } from "./llmeter_wasm.js";
+import { core } from "./core.js";
+import * as pump from "./pump.js";
+import { endpointConfig } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
 export * from "./experiments.js";
-
-const core = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_wasm_bg.wasm", import.meta.url));
+export { Endpoint } from "./endpoints/endpoint.js";
+export { OpenAIEndpoint } from "./endpoints/openai.js";
 
 /**
  * Loads the wasm module. Without an argument it finds `llmeter_wasm_bg.wasm` next to this file
@@ -33,64 +34,6 @@ export function initSync(module) {
   core.initSync(module);
 }
 
-const secrets = new WeakMap();
-
-/**
- * @typedef {Object} OpenAIEndpointOptions
- * @property {string} baseUrl API base including the version, e.g. `https://api.openai.com/v1`.
- * @property {string} model
- * @property {string} [apiKey] Sent as `Authorization: Bearer …`; never saved in any result.
- * @property {Record<string, string>} [headers] Extra request headers; never saved.
- * @property {boolean} [stream] Stream the response (default true; TTFT needs streaming).
- * @property {string} [endpointName] Recorded in results (default "openai").
- * @property {string} [provider] Recorded in results (default "openai").
- */
-
-/** An OpenAI-compatible Chat Completions endpoint (`POST {baseUrl}/chat/completions`). */
-export class OpenAIEndpoint {
-  /** @param {OpenAIEndpointOptions} options */
-  constructor(options) {
-    if (!options || typeof options !== "object") throw new TypeError("OpenAIEndpoint options must be an object");
-    const { baseUrl, model, apiKey, headers, stream = true, endpointName = "openai", provider = "openai" } = options;
-    if (typeof baseUrl !== "string" || !/^https?:\/\//.test(baseUrl)) throw new TypeError("baseUrl must be an http(s) URL");
-    if (typeof model !== "string" || model === "") throw new TypeError("model must be a non-empty string");
-    if (apiKey !== undefined && typeof apiKey !== "string") throw new TypeError("apiKey must be a string");
-    if (headers !== undefined && (typeof headers !== "object" || headers === null)) throw new TypeError("headers must be an object");
-    if (typeof stream !== "boolean") throw new TypeError("stream must be a boolean");
-    /** @readonly */ this.kind = "openai";
-    /** @readonly */ this.baseUrl = baseUrl;
-    /** @readonly */ this.model = model;
-    /** @readonly */ this.stream = stream;
-    /** @readonly */ this.endpointName = endpointName;
-    /** @readonly */ this.provider = provider;
-    secrets.set(this, { apiKey, headers: { ...(headers ?? {}) } });
-  }
-
-  /**
-   * LLMeter's `create_payload`: `{messages: [{role: "user", content: prompt}], max_tokens}`.
-   * @param {string} prompt
-   * @param {number} [maxTokens]
-   * @param {Record<string, unknown>} [extra] merged into the payload
-   * @returns {Record<string, unknown>}
-   */
-  createPayload(prompt, maxTokens = 256, extra = {}) {
-    if (typeof prompt !== "string") throw new TypeError("prompt must be a string");
-    if (!core.initialized()) throw new Error("llmeter-wasm is not initialised: call `await init()` first (in workerd: `initSync(wasmModule)`)");
-    return { ...createOpenAIPayload(this._config(), prompt, maxTokens), ...extra };
-  }
-
-  /** Public description without secrets. */
-  toJSON() {
-    return { kind: this.kind, baseUrl: this.baseUrl, model: this.model, stream: this.stream, endpointName: this.endpointName, provider: this.provider };
-  }
-
-  /** @internal full config including secrets, handed to the engine only. */
-  _config() {
-    const s = secrets.get(this) ?? {};
-    return { ...this.toJSON(), apiKey: s.apiKey, headers: s.headers };
-  }
-}
-
 /**
  * @typedef {Object} Tokenizer Anything with `encode(text)` returning an array-like of tokens.
  * @property {(text: string) => ArrayLike<unknown>} encode
@@ -100,7 +43,7 @@ export class OpenAIEndpoint {
 
 /**
  * @typedef {Object} RunnerOptions
- * @property {OpenAIEndpoint} endpoint
+ * @property {import("./endpoints/endpoint.js").Endpoint} endpoint Any endpoint class of the package.
  * @property {Tokenizer} [tokenizer] Counts tokens when the API reports no usage (default:
  *   whitespace words, LLMeter's DummyTokenizer).
  * @property {number} [timeout] Per-request limit in seconds (default 60); the request is aborted.
@@ -144,6 +87,8 @@ export class OpenAIEndpoint {
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
  * @property {number} [startJitterMs] Max random delay before each client starts (default 10).
  * @property {number} [timeout] Overrides the Runner's timeout for this run.
+ * @property {number} [maxEventBytes] Largest stream message (SSE line or event) or non-streamed
+ *   body a response may have, in bytes (default 16 MiB); a larger one fails that request.
  * @property {number} [subrequestLimit] Requests this invocation may send (Cloudflare Workers:
  *   50 on the Free plan, 10,000 on Paid; default 50 in workerd, none elsewhere). A count-bound
  *   run that would exceed it throws a `RangeError` before sending anything; a time-bound run
@@ -160,7 +105,7 @@ export class Runner {
   /** @param {RunnerOptions} options */
   constructor(options) {
     if (!options || typeof options !== "object") throw new TypeError("Runner options must be an object");
-    if (!(options.endpoint instanceof OpenAIEndpoint)) throw new TypeError("endpoint must be an OpenAIEndpoint");
+    endpointConfig(options.endpoint); // throws a TypeError for anything but a package endpoint
     if (options.tokenizer !== undefined && typeof options.tokenizer?.encode !== "function") throw new TypeError("tokenizer must have an encode(text) method");
     if (options.timeout !== undefined && !(typeof options.timeout === "number" && options.timeout > 0)) throw new RangeError("timeout must be a positive number of seconds");
     this.endpoint = options.endpoint;
@@ -176,7 +121,7 @@ export class Runner {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
     if (options.store) return options.store.record(this, options);
     await init();
-    const spec = { timeout: this.timeout, ...options, endpoint: this.endpoint._config(), tokenizer: this.tokenizer };
+    const spec = { timeout: this.timeout, ...options, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, pump };
     return new Result(await runBenchmark(spec));
   }
 }

@@ -8,7 +8,8 @@ log "llm-sim (cargo --profile sim)"
 cargo build --quiet --profile sim -p llm-sim
 
 rm -rf pkg && mkdir -p pkg
-bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js loader.js result-loader.js experiments.js report.js
+bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js pump.js endpoints/endpoint.js endpoints/openai.js \
+  loader.js result-loader.js experiments.js report.js
 
 node_modules/.bin/tsc -p js/tsconfig.json
 cp js/package.json pkg/package.json

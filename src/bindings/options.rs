@@ -1,8 +1,8 @@
 //! Reads JS option objects into core types, throwing `TypeError`/`RangeError` that name the
 //! option — before any request is sent.
 
-use js_sys::{Array, Function, Object, Reflect};
-use llmeter_core::endpoint::openai::OpenAIConfig;
+use js_sys::{Array, Function, Reflect};
+use llmeter_core::result::naming::check_folder_name;
 use llmeter_core::runner::{OptionError, PayloadAssignment, RunOptions};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -73,16 +73,6 @@ impl<'a> OptionReader<'a> {
         }
     }
 
-    pub fn bool(&self, key: &str) -> Result<Option<bool>, JsValue> {
-        match self.value(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_bool()
-                .map(Some)
-                .ok_or_else(|| type_error(&format!("{key} must be a boolean"))),
-        }
-    }
-
     pub fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
         match self.value(key) {
             None => Ok(None),
@@ -102,58 +92,33 @@ impl<'a> OptionReader<'a> {
     }
 }
 
+/// A JS value as JSON, through `JSON.stringify` (which rejects circular values and runs on the
+/// JS stack) and serde_json's reader (which stops at 128 levels of nesting): neither recursion
+/// can overflow the wasm stack. Errors are `TypeError`s naming `what`.
 pub fn to_json(v: &JsValue, what: &str) -> Result<Value, JsValue> {
-    serde_wasm_bindgen::from_value(v.clone())
-        .map_err(|e| type_error(&format!("{what} is not JSON-serialisable: {e}")))
-}
-
-/// Endpoint options: `{ baseUrl, model, apiKey?, headers?, stream?, endpointName?, provider? }`.
-pub fn endpoint_config(v: &JsValue) -> Result<OpenAIConfig, JsValue> {
-    let r = OptionReader::new(v)?;
-    let base_url = r
-        .string("baseUrl")?
-        .ok_or_else(|| type_error("endpoint.baseUrl is required"))?;
-    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-        return Err(type_error(&format!(
-            "endpoint.baseUrl must be an http(s) URL, got {base_url:?}"
-        )));
-    }
-    let model = r
-        .string("model")?
-        .ok_or_else(|| type_error("endpoint.model is required"))?;
-    let mut extra_headers = Vec::new();
-    if let Some(h) = r.object("headers")? {
-        let entries = Object::entries(h.unchecked_ref());
-        for e in entries.iter() {
-            let pair: Array = e.unchecked_into();
-            let (k, val) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
-            let val = val
-                .as_string()
-                .ok_or_else(|| type_error(&format!("endpoint.headers.{k} must be a string")))?;
-            extra_headers.push((k, val));
-        }
-    }
-    let mut cfg = OpenAIConfig {
-        base_url,
-        model,
-        api_key: r.string("apiKey")?,
-        extra_headers,
-        ..Default::default()
+    let text = js_sys::JSON::stringify(v).map_err(|e| {
+        let reason = e
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "not serialisable".into());
+        type_error(&format!("{what} is not JSON-serialisable: {reason}"))
+    })?;
+    let Some(text) = text.as_string() else {
+        return Err(type_error(&format!("{what} is not JSON-serialisable")));
     };
-    if let Some(s) = r.bool("stream")? {
-        cfg.stream = s;
-    }
-    if let Some(n) = r.string("endpointName")? {
-        cfg.endpoint_name = Some(n);
-    }
-    if let Some(p) = r.string("provider")? {
-        cfg.provider = Some(p);
-    }
-    Ok(cfg)
+    serde_json::from_str(&text).map_err(|e| {
+        if e.to_string().contains("recursion limit") {
+            type_error(&format!(
+                "{what} is nested more than 128 levels deep (a payload must be JSON of reasonable depth)"
+            ))
+        } else {
+            type_error(&format!("{what} is not JSON-serialisable: {e}"))
+        }
+    })
 }
 
 /// Run options: `{ clients, nRequests?, runDuration?, timeout?, payload, runName?,
-/// runDescription?, seed?, startJitterMs? }`.
+/// runDescription?, seed?, startJitterMs?, maxEventBytes? }`.
 pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
     let payload = r
         .value("payload")
@@ -167,12 +132,16 @@ pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
     } else {
         vec![to_json(&payload, "payload")?]
     };
+    let run_name = r.string("runName")?;
+    if let Some(name) = &run_name {
+        check_folder_name("runName", name).map_err(|e| option_error(&e))?;
+    }
     let mut opts = RunOptions {
         clients: r.positive_int("clients")?.unwrap_or(1),
         n_requests: r.positive_int("nRequests")?,
         run_duration_s: r.f64("runDuration")?,
         payloads,
-        run_name: r.string("runName")?,
+        run_name,
         run_description: r.string("runDescription")?,
         ..Default::default()
     };
@@ -184,6 +153,9 @@ pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
     }
     if let Some(j) = r.f64("startJitterMs")? {
         opts.max_start_jitter_ms = j;
+    }
+    if let Some(n) = r.positive_int("maxEventBytes")? {
+        opts.max_event_bytes = n as usize;
     }
     opts.payload_assignment = match r.string("payloadAssignment")?.as_deref() {
         None | Some("cycle") => PayloadAssignment::Cycle,

@@ -1,274 +1,355 @@
-//! `Transport` over the global `fetch` with a streamed body.
+//! `Transport` over the platform's `fetch`, driven by the JavaScript pump (`js/pump.js`).
 //!
-//! Every arrival is stamped with `performance.now()` inside the promise's own reaction, so the
-//! stamp is taken before the Rust task is even polled — other clients' work queued in the same
-//! microtask checkpoint cannot delay it. Dropping a request or its body aborts it.
+//! The pump stamps every arrival with `performance.now()` before anything else runs for it,
+//! copies the bytes into a scratch buffer in wasm memory and calls [`exchange_chunk`] — one
+//! wasm call per chunk, which feeds the engine's parser right there. The runner's future for an
+//! exchange wakes once, at the end. Dropping that future aborts the fetch.
 
-use super::clock::performance_now;
 use futures::future::LocalBoxFuture;
-use futures::FutureExt;
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use llmeter_core::transport::{
-    BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
+    describe_network_error, HttpRequest, ResponseHead, ResponseSink, Transport, TransportError,
 };
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, ReadableStreamReadResult, RequestInit,
-    Response,
-};
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
-    /// A promise seen through plain `then(onFulfilled, onRejected)` with untyped functions.
-    type Thenable;
-    #[wasm_bindgen(method, js_name = then)]
-    fn then_fns(
-        this: &Thenable,
-        on_fulfilled: &js_sys::Function,
-        on_rejected: &js_sys::Function,
-    ) -> JsValue;
+    /// The pump module (`js/pump.js`), handed in by the JS API with each run.
+    pub type JsPump;
+    #[wasm_bindgen(method)]
+    fn send(
+        this: &JsPump,
+        id: u32,
+        url: &JsValue,
+        method: &str,
+        headers: &JsValue,
+        body: &JsValue,
+        wanted: &JsValue,
+    );
+    #[wasm_bindgen(method)]
+    fn abort(this: &JsPump, id: u32);
 }
 
-/// Response headers the parsers and the result need; reading all headers costs per request.
-const KEPT_HEADERS: [&str; 4] = [
-    "content-type",
-    "retry-after",
-    "x-request-id",
-    "x-sim-request-id",
-];
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FetchTransport;
-
-/// Aborts the request when dropped before it finished (timeouts, cancellation).
-struct AbortOnDrop {
-    controller: Option<AbortController>,
+struct Slot {
+    generation: u32,
+    sink: Option<Rc<dyn ResponseSink>>,
+    /// The response headers asked for, in the order the pump reports their values.
+    wanted: Rc<[String]>,
+    done: bool,
+    waker: Option<Waker>,
 }
 
-impl AbortOnDrop {
-    fn disarm(&mut self) {
-        self.controller = None;
+/// Exchanges in flight, by slot index; an id packs index and generation so a late callback for
+/// an aborted exchange never reaches a newer one in the same slot.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+}
+
+const INDEX_BITS: u32 = 20;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+thread_local! {
+    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+    /// Where the pump copies each chunk (grown, never shrunk).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Registry {
+    fn insert(&mut self, sink: Rc<dyn ResponseSink>, wanted: Rc<[String]>) -> u32 {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    sink: None,
+                    wanted: Rc::from([]),
+                    done: false,
+                    waker: None,
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.generation = slot.generation.wrapping_add(1) & (u32::MAX >> INDEX_BITS);
+        slot.sink = Some(sink);
+        slot.wanted = wanted;
+        slot.done = false;
+        slot.waker = None;
+        (slot.generation << INDEX_BITS) | index
+    }
+
+    fn get(&mut self, id: u32) -> Option<&mut Slot> {
+        let slot = self.slots.get_mut((id & INDEX_MASK) as usize)?;
+        (slot.sink.is_some() && slot.generation == id >> INDEX_BITS).then_some(slot)
+    }
+
+    fn remove(&mut self, id: u32) {
+        if self.get(id).is_some() {
+            let index = id & INDEX_MASK;
+            let slot = &mut self.slots[index as usize];
+            slot.sink = None;
+            slot.waker = None;
+            self.free.push(index);
+        }
     }
 }
 
-impl Drop for AbortOnDrop {
+/// The sink of a live exchange (cloned out, so the registry is not borrowed while it runs).
+fn live_sink(id: u32) -> Option<Rc<dyn ResponseSink>> {
+    REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        let slot = r.get(id)?;
+        (!slot.done).then(|| slot.sink.clone()).flatten()
+    })
+}
+
+/// Marks an exchange finished and wakes the runner's future.
+fn settle(id: u32) {
+    let waker = REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        let slot = r.get(id)?;
+        slot.done = true;
+        slot.waker.take()
+    });
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// Address of a scratch buffer of at least `len` bytes for the pump to copy a chunk into.
+#[wasm_bindgen(js_name = exchangeScratch)]
+pub fn exchange_scratch(len: usize) -> *const u8 {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < len {
+            s.resize(len, 0);
+        }
+        s.as_ptr()
+    })
+}
+
+/// The wasm memory, for the pump's view of the scratch buffer.
+#[wasm_bindgen(js_name = exchangeMemory)]
+pub fn exchange_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+#[wasm_bindgen(js_name = exchangeHead)]
+pub fn exchange_head(id: u32, status: u16, values: Array, sent_ms: f64, arrival_ms: f64) {
+    let Some((sink, wanted)) = REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        let slot = r.get(id)?;
+        Some((slot.sink.clone()?, slot.wanted.clone()))
+    }) else {
+        return;
+    };
+    let headers = wanted
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| Some((name.clone(), values.get(i as u32).as_string()?)))
+        .collect();
+    sink.head(ResponseHead {
+        status,
+        headers,
+        arrival_ms,
+        sent_ms: Some(sent_ms),
+    });
+}
+
+/// One body chunk of `len` bytes, already in the scratch buffer, stamped `arrival_ms`.
+#[wasm_bindgen(js_name = exchangeChunk)]
+pub fn exchange_chunk(id: u32, len: usize, arrival_ms: f64) {
+    let Some(sink) = live_sink(id) else { return };
+    SCRATCH.with(|s| {
+        let s = s.borrow();
+        if let Some(bytes) = s.get(..len) {
+            sink.chunk(bytes, arrival_ms);
+        }
+    });
+}
+
+#[wasm_bindgen(js_name = exchangeEnd)]
+pub fn exchange_end(id: u32, arrival_ms: f64) {
+    let Some(sink) = live_sink(id) else { return };
+    sink.end(arrival_ms);
+    settle(id);
+}
+
+/// The request failed before the head (`in_body` false) or while reading the body.
+#[wasm_bindgen(js_name = exchangeFail)]
+pub fn exchange_fail(id: u32, in_body: bool, name: &str, message: &str, cause: &str, at_ms: f64) {
+    let Some(sink) = live_sink(id) else { return };
+    let text = describe_network_error(name, message, cause);
+    sink.fail(
+        if in_body {
+            TransportError::Body(text)
+        } else {
+            TransportError::Network(text)
+        },
+        at_ms,
+    );
+    settle(id);
+}
+
+/// The runner's side of one web exchange: resolves when the pump reported the end; dropping it
+/// before then aborts the fetch.
+struct WebExchange {
+    id: u32,
+    pump: JsPump,
+}
+
+impl Future for WebExchange {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            match r.get(self.id) {
+                Some(slot) if slot.done => Poll::Ready(()),
+                Some(slot) => {
+                    match &slot.waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => slot.waker = Some(cx.waker().clone()),
+                    }
+                    Poll::Pending
+                }
+                None => Poll::Ready(()),
+            }
+        })
+    }
+}
+
+impl Drop for WebExchange {
     fn drop(&mut self) {
-        if let Some(c) = self.controller.take() {
-            c.abort();
+        let unfinished = REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            let unfinished = r.get(self.id).is_some_and(|s| !s.done);
+            r.remove(self.id);
+            unfinished
+        });
+        if unfinished {
+            self.pump.abort(self.id);
         }
     }
 }
 
-/// Awaits `promise` and returns its value with the `performance.now()` of its settlement, taken
-/// in a reaction registered before the awaiting future's own — so the stamp comes first, before
-/// any Rust code runs for this or any other settled read.
-async fn await_stamped(promise: Promise) -> Result<(JsValue, f64), JsValue> {
-    let at = Rc::new(Cell::new(f64::NAN));
-    let cell = at.clone();
-    // Self-freeing after its one call; a settled promise (aborted requests reject) always calls
-    // it, so nothing leaks, and a dropped request can never call a freed closure.
-    let stamp = Closure::once_into_js(move |_: JsValue| cell.set(performance_now()));
-    let stamp: &js_sys::Function = stamp.unchecked_ref();
-    // Both arms stamp; handling the rejection here also keeps the derived promise from
-    // becoming an unhandled rejection (fatal in Node).
-    let _ = promise.unchecked_ref::<Thenable>().then_fns(stamp, stamp);
-    let value = JsFuture::from(promise).await;
-    let t = at.get();
-    value.map(|v| (v, if t.is_nan() { performance_now() } else { t }))
+pub struct FetchTransport {
+    pump: JsPump,
+    /// The JS values of the last request sent: consecutive requests usually share their URL,
+    /// headers, body and wanted headers, so each is converted once, not per request.
+    last: RefCell<Option<Converted>>,
 }
 
-fn js_error_text(e: &JsValue) -> String {
-    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
-        let name = String::from(err.name());
-        let msg = String::from(err.message());
-        // Chromium hides a CORS rejection behind a bare TypeError: say what it usually means.
-        if name == "TypeError"
-            && (msg.contains("Failed to fetch")
-                || msg.contains("fetch failed")
-                || msg.contains("NetworkError"))
-        {
-            let cause = Reflect::get(err, &"cause".into())
-                .ok()
-                .filter(|c| !c.is_undefined())
-                .map(|c| js_error_text(&c));
-            return match cause {
-                Some(c) => format!("{name}: {msg} ({c})"),
-                None => format!("{name}: {msg} (connection refused, reset, or blocked by CORS)"),
-            };
-        }
-        return format!("{name}: {msg}");
+struct Converted {
+    url: String,
+    url_js: JsValue,
+    headers: Vec<(String, String)>,
+    headers_js: JsValue,
+    body: Option<Rc<[u8]>>,
+    body_js: JsValue,
+    wanted: Rc<[String]>,
+    wanted_js: JsValue,
+}
+
+/// Headers as `[[name, value], …]` (a `HeadersInit`).
+fn headers_to_js(headers: &[(String, String)]) -> JsValue {
+    let out = Array::new_with_length(headers.len() as u32);
+    for (i, (k, v)) in headers.iter().enumerate() {
+        out.set(
+            i as u32,
+            Array::of2(&JsValue::from_str(k), &JsValue::from_str(v)).into(),
+        );
     }
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    out.into()
+}
+
+/// A body as text when it is UTF-8 (what every fetch sends fastest), else bytes.
+fn body_to_js(body: Option<&[u8]>) -> JsValue {
+    match body {
+        None => JsValue::UNDEFINED,
+        Some(b) => match std::str::from_utf8(b) {
+            Ok(text) => JsValue::from_str(text),
+            Err(_) => Uint8Array::from(b).into(),
+        },
+    }
+}
+
+impl FetchTransport {
+    pub fn new(pump: JsPump) -> Self {
+        FetchTransport {
+            pump,
+            last: RefCell::new(None),
+        }
+    }
+
+    /// Updates the converted values that changed since the last request.
+    fn convert(&self, request: &HttpRequest) {
+        let mut last = self.last.borrow_mut();
+        let c = last.get_or_insert_with(|| Converted {
+            url: request.url.clone(),
+            url_js: JsValue::from_str(&request.url),
+            headers: request.headers.clone(),
+            headers_js: headers_to_js(&request.headers),
+            body: request.body.clone(),
+            body_js: body_to_js(request.body.as_deref()),
+            wanted: request.response_headers.clone(),
+            wanted_js: JsValue::from_str(&request.response_headers.join(",")),
+        });
+        if c.url != request.url {
+            c.url.clone_from(&request.url);
+            c.url_js = JsValue::from_str(&request.url);
+        }
+        if c.headers != request.headers {
+            c.headers.clone_from(&request.headers);
+            c.headers_js = headers_to_js(&request.headers);
+        }
+        let same_body = match (&c.body, &request.body) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_body {
+            c.body = request.body.clone();
+            c.body_js = body_to_js(request.body.as_deref());
+        }
+        if !Rc::ptr_eq(&c.wanted, &request.response_headers) {
+            c.wanted = request.response_headers.clone();
+            c.wanted_js = JsValue::from_str(&request.response_headers.join(","));
+        }
+    }
 }
 
 impl Transport for FetchTransport {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, SendResult> {
-        async move {
-            let controller =
-                AbortController::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
-            let mut guard = AbortOnDrop {
-                controller: Some(controller.clone()),
-            };
-            let headers = Headers::new().map_err(|e| TransportError::Network(js_error_text(&e)))?;
-            for (k, v) in &request.headers {
-                headers.append(k, v).map_err(|e| {
-                    TransportError::Network(format!("header {k}: {}", js_error_text(&e)))
-                })?;
-            }
-            let init = RequestInit::new();
-            init.set_method(&request.method);
-            init.set_headers(&headers);
-            if let Some(body) = &request.body {
-                init.set_body(&JsValue::from_str(body));
-            }
-            init.set_signal(Some(&controller.signal()));
-            let sent_ms = performance_now();
-            let (value, head_ms) = await_stamped(global_fetch(&request.url, &init))
-                .await
-                .map_err(|e| TransportError::Network(js_error_text(&e)))?;
-            let response: Response = value.unchecked_into();
-            let mut kept = Vec::new();
-            let resp_headers = response.headers();
-            for name in KEPT_HEADERS {
-                if let Ok(Some(v)) = resp_headers.get(name) {
-                    kept.push((name.to_string(), v));
-                }
-            }
-            let head = ResponseHead {
-                status: response.status(),
-                headers: kept,
-                arrival_ms: head_ms,
-                sent_ms: Some(sent_ms),
-            };
-            let pump = response.body().map(|stream| {
-                Pump::start(
-                    stream
-                        .get_reader()
-                        .unchecked_into::<ReadableStreamDefaultReader>(),
-                )
-            });
-            guard.controller = Some(controller);
-            let body: Box<dyn BodyStream> = Box::new(FetchBody { pump, guard });
-            Ok((head, body))
+    fn exchange(
+        &self,
+        request: HttpRequest,
+        sink: Rc<dyn ResponseSink>,
+    ) -> LocalBoxFuture<'static, ()> {
+        let id = REGISTRY.with(|r| {
+            r.borrow_mut()
+                .insert(sink, request.response_headers.clone())
+        });
+        self.convert(&request);
+        if let Some(c) = self.last.borrow().as_ref() {
+            self.pump.send(
+                id,
+                &c.url_js,
+                request.method,
+                &c.headers_js,
+                &c.body_js,
+                &c.wanted_js,
+            );
         }
-        .boxed_local()
-    }
-}
-
-/// The body reader, pumped from JS: each `read()` settles into one of two callbacks created once
-/// per request (not per chunk), which stamp the arrival, queue the bytes, re-arm the next read
-/// and wake the runner. Per chunk this costs one `read()` promise and one wasm call — about
-/// what a bare JavaScript read loop pays.
-struct FetchBody {
-    pump: Option<Rc<Pump>>,
-    guard: AbortOnDrop,
-}
-
-#[derive(Default)]
-struct Pump {
-    queue: RefCell<VecDeque<Result<BodyEvent, TransportError>>>,
-    waker: RefCell<Option<Waker>>,
-    /// `read()` and the two callbacks, kept until the stream settles for good; cleared then,
-    /// which breaks the callback → pump → callback cycle so the JS GC can free them.
-    rearm: RefCell<Option<(ReadableStreamDefaultReader, Function, Function)>>,
-}
-
-impl Pump {
-    fn start(reader: ReadableStreamDefaultReader) -> Rc<Pump> {
-        let pump = Rc::new(Pump::default());
-        let on_read = {
-            let pump = pump.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |result: JsValue| {
-                let t = performance_now();
-                let result: ReadableStreamReadResult = result.unchecked_into();
-                if result.get_done().unwrap_or(true) {
-                    pump.settle(Ok(BodyEvent::End { arrival_ms: t }));
-                    return;
-                }
-                let bytes = result
-                    .get_value()
-                    .dyn_into::<Uint8Array>()
-                    .map(|a| a.to_vec())
-                    .unwrap_or_default();
-                pump.push(Ok(BodyEvent::Chunk {
-                    bytes,
-                    arrival_ms: t,
-                }));
-                pump.read_next();
-            })
-        };
-        let on_error = {
-            let pump = pump.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-                pump.settle(Err(TransportError::Body(js_error_text(&e))))
-            })
-        };
-        // Handed to the JS GC: a settled read may call them after the Rust side is gone.
-        let on_read: Function = on_read.into_js_value().unchecked_into();
-        let on_error: Function = on_error.into_js_value().unchecked_into();
-        *pump.rearm.borrow_mut() = Some((reader, on_read, on_error));
-        pump.read_next();
-        pump
-    }
-
-    fn read_next(&self) {
-        if let Some((reader, on_read, on_error)) = self.rearm.borrow().as_ref() {
-            let _ = reader
-                .read()
-                .unchecked_ref::<Thenable>()
-                .then_fns(on_read, on_error);
-        }
-    }
-
-    fn push(&self, event: Result<BodyEvent, TransportError>) {
-        self.queue.borrow_mut().push_back(event);
-        if let Some(w) = self.waker.borrow_mut().take() {
-            w.wake();
-        }
-    }
-
-    fn settle(&self, event: Result<BodyEvent, TransportError>) {
-        self.rearm.borrow_mut().take();
-        self.push(event);
-    }
-}
-
-impl BodyStream for FetchBody {
-    fn next(&mut self) -> LocalBoxFuture<'_, Result<BodyEvent, TransportError>> {
-        let Some(pump) = self.pump.clone() else {
-            self.guard.disarm();
-            return futures::future::ready(Ok(BodyEvent::End {
-                arrival_ms: performance_now(),
-            }))
-            .boxed_local();
-        };
-        let guard = &mut self.guard;
-        std::future::poll_fn(move |cx| {
-            let next = pump.queue.borrow_mut().pop_front();
-            match next {
-                Some(event) => {
-                    if matches!(event, Ok(BodyEvent::End { .. }) | Err(_)) {
-                        guard.disarm();
-                    }
-                    Poll::Ready(event)
-                }
-                None if pump.rearm.borrow().is_none() => Poll::Ready(Ok(BodyEvent::End {
-                    arrival_ms: performance_now(),
-                })),
-                None => {
-                    *pump.waker.borrow_mut() = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
+        Box::pin(WebExchange {
+            id,
+            pump: self.pump.clone().unchecked_into(),
         })
-        .boxed_local()
     }
 }

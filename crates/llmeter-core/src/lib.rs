@@ -19,5 +19,6 @@ pub mod rng;
 pub mod runner;
 pub mod stats;
 pub mod time;
+pub mod timers;
 pub mod tokenizer;
 pub mod transport;

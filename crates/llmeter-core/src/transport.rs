@@ -83,3 +83,59 @@ pub trait Transport {
         sink: Rc<dyn ResponseSink>,
     ) -> LocalBoxFuture<'static, ()>;
 }
+
+/// How each engine words a fetch that never got a response (Chromium, Node/undici, Firefox,
+/// WebKit): the platform hides the reason (refused, reset, CORS) from scripts.
+const NETWORK_FAILURE_TEXTS: [&str; 4] = [
+    "Failed to fetch",
+    "fetch failed",
+    "NetworkError",
+    "Load failed",
+];
+
+/// The text of a platform fetch error (`name`, `message`, and the text of its `cause` if any,
+/// else empty). Network failures get their cause, or — where the platform gives none, as
+/// browsers do — what they usually mean.
+pub fn describe_network_error(name: &str, message: &str, cause: &str) -> String {
+    let is_network_failure =
+        name == "TypeError" && NETWORK_FAILURE_TEXTS.iter().any(|t| message.contains(t));
+    match (is_network_failure, cause.is_empty()) {
+        (true, false) => format!("{name}: {message} ({cause})"),
+        (true, true) => {
+            format!("{name}: {message} (connection refused, reset, or blocked by CORS)")
+        }
+        (false, _) => format!("{name}: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engines_network_failure_gets_the_hint() {
+        for (message, engine) in [
+            ("Failed to fetch", "Chromium"),
+            ("NetworkError when attempting to fetch resource.", "Firefox"),
+            ("Load failed", "WebKit"),
+        ] {
+            assert_eq!(
+                describe_network_error("TypeError", message, ""),
+                format!("TypeError: {message} (connection refused, reset, or blocked by CORS)"),
+                "{engine}"
+            );
+        }
+        assert_eq!(
+            describe_network_error(
+                "TypeError",
+                "fetch failed",
+                "Error: connect ECONNREFUSED (ECONNREFUSED)"
+            ),
+            "TypeError: fetch failed (Error: connect ECONNREFUSED (ECONNREFUSED))"
+        );
+        assert_eq!(
+            describe_network_error("TypeError", "invalid header value", ""),
+            "TypeError: invalid header value"
+        );
+    }
+}

@@ -3,8 +3,10 @@
 //!
 //! Adding an endpoint family means one module here that implements [`Endpoint`] — usually with
 //! a [`stream::Protocol`] that reads the family's frames, which [`stream::StreamParser`] wraps
-//! with the rules every endpoint shares (HTTP errors, body limits, the TTFT/TTLT rule).
+//! with the rules every endpoint shares (HTTP errors, body limits, the TTFT/TTLT rule) — and
+//! one arm in [`config::build`], which reads the family's options.
 
+pub mod config;
 pub mod http;
 pub mod openai;
 pub mod payload;

@@ -1,0 +1,275 @@
+//! `runBenchmark`: one run of the engine over the platform's fetch, with progress and
+//! per-response callbacks, and the platform facts measured after it.
+
+use super::endpoints;
+use super::options::{self, run_options, OptionReader};
+use super::result::{self, WasmRunResult};
+use super::tokenizer;
+use crate::web::clock::{observe_timer_resolution_ms, WebClock};
+use crate::web::fetch::{FetchTransport, JsPump};
+use crate::web::platform::{next_hop_protocol, runtime_kind, runtime_name, VisibilityWatch};
+use js_sys::{Function, Object, Reflect};
+use llmeter_core::limits::{self, LimitOptions};
+use llmeter_core::live::LiveStats;
+use llmeter_core::response::{InvocationResponse, ResponseTimings};
+use llmeter_core::runner::{CancelToken, Progress, RunObserver, Runner};
+use serde::Serialize;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Runs one benchmark. `spec` is the merged Runner + run options object built by `js/index.js`:
+/// `endpoint` is the endpoint's config, `pump` the fetch pump module.
+#[wasm_bindgen(js_name = runBenchmark)]
+pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
+    let reader = OptionReader::new(&spec)?;
+    let endpoint = endpoints::from_js(
+        &reader
+            .object("endpoint")?
+            .ok_or_else(|| options::type_error("endpoint is required"))?,
+    )?;
+    let pump: JsPump = reader
+        .object("pump")?
+        .ok_or_else(|| options::type_error("pump is required (internal)"))?
+        .unchecked_into();
+    let mut opts = run_options(&reader)?;
+    // The runtime's limits, checked before any request: over the subrequest budget is a
+    // RangeError; what the platform would queue becomes a warning in the result.
+    let runtime = runtime_kind();
+    let limit_options = LimitOptions {
+        subrequest_limit: reader.positive_int("subrequestLimit")?,
+    };
+    // Subrequests already made by this invocation (a load test's earlier levels).
+    let already_sent = match reader.f64("subrequestsSent")? {
+        None => 0,
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
+        Some(n) => {
+            return Err(options::range_error(&format!(
+                "subrequestsSent must be a non-negative integer, got {n}"
+            )))
+        }
+    };
+    let plan = limits::check_run(runtime, &opts, &limit_options, already_sent)
+        .map_err(|e| options::option_error(&e))?;
+    opts.max_requests = plan.max_requests;
+    let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
+    let on_progress: Option<Function> = reader.function("onProgress")?;
+    let on_response: Option<Function> = reader.function("onResponse")?;
+    let progress_interval_ms = reader.f64("progressIntervalMs")?.unwrap_or(500.0);
+    let signal = reader
+        .value("signal")
+        .filter(|s| !s.is_undefined() && !s.is_null());
+
+    let cancel = CancelToken::new();
+    let _abort_listener = match &signal {
+        Some(s) => Some(listen_abort(s, &cancel)?),
+        None => None,
+    };
+
+    let visibility = VisibilityWatch::start();
+    let clock = WebClock;
+    let transport = FetchTransport::new(pump);
+    let runner = Runner {
+        endpoint: endpoint.as_ref(),
+        transport: &transport,
+        clock: &clock,
+        tokenizer: tokenizer.as_ref(),
+    };
+    let mut observer = ProgressForwarder {
+        callback: on_progress,
+        on_response,
+        payload_objects: Vec::new(),
+        interval_ms: progress_interval_ms,
+        last_ms: f64::NEG_INFINITY,
+        live: LiveStats::default(),
+    };
+    let mut result = runner
+        .run(&opts, &cancel, &mut observer)
+        .await
+        .map_err(|e| options::option_error(&e))?;
+
+    // Platform facts, measured after the run so none of this work overlaps a request — and, on
+    // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
+    let timer_resolution = observe_timer_resolution_ms();
+    let info = &mut result.info;
+    info.runtime = Some(runtime_name());
+    info.timer_resolution_ms = timer_resolution;
+    info.protocol = result
+        .responses
+        .first()
+        .and_then(|_| traffic_url(&opts.payloads, endpoint.as_ref()))
+        .and_then(|url| next_hop_protocol(&url));
+    info.clock = Some(limits::classify_clock(timer_resolution));
+    info.warnings.extend(plan.warnings);
+    info.warnings.extend(limits::connection_warnings(
+        runtime,
+        opts.clients,
+        info.protocol.as_deref(),
+    ));
+    if visibility.hidden_seen() {
+        info.warnings.push("The page was hidden during the run: browsers throttle timers in background tabs, so timings may be inflated. Keep the tab visible or run in a dedicated worker.".into());
+    }
+    if let Some(w) = limits::clock_warning(
+        info.clock.unwrap_or(limits::ClockKind::Fine),
+        timer_resolution,
+    ) {
+        info.warnings.push(w);
+    }
+    Ok(WasmRunResult::new(result))
+}
+
+/// The URL the run's requests went to (for the protocol probe in Resource Timing).
+fn traffic_url(
+    payloads: &[serde_json::Value],
+    endpoint: &dyn llmeter_core::endpoint::Endpoint,
+) -> Option<String> {
+    let prepared = endpoint.prepare(payloads.first()?).ok()?;
+    Some(endpoint.request(&prepared, 0.0).ok()?.url)
+}
+
+fn listen_abort(signal: &JsValue, cancel: &CancelToken) -> Result<AbortListener, JsValue> {
+    if Reflect::get(signal, &"aborted".into())?.is_truthy() {
+        cancel.cancel();
+    }
+    let token = cancel.clone();
+    let closure = Closure::<dyn FnMut()>::new(move || token.cancel());
+    let add: Function = Reflect::get(signal, &"addEventListener".into())?
+        .dyn_into()
+        .map_err(|_| options::type_error("signal must be an AbortSignal"))?;
+    add.call2(signal, &"abort".into(), closure.as_ref())?;
+    Ok(AbortListener {
+        signal: signal.clone(),
+        closure,
+    })
+}
+
+struct AbortListener {
+    signal: JsValue,
+    closure: Closure<dyn FnMut()>,
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into())
+            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        {
+            let _ = remove.call2(&self.signal, &"abort".into(), self.closure.as_ref());
+        }
+    }
+}
+
+/// A response for `onResponse` without its `input_payload`, which is set from a JS object
+/// converted once per payload (not once per response).
+#[derive(Serialize)]
+struct ResponseView<'a> {
+    response_text: &'a Option<String>,
+    id: &'a Option<String>,
+    input_prompt: Option<&'a str>,
+    time_to_first_token: Option<f64>,
+    time_to_last_token: Option<f64>,
+    num_tokens_input: Option<u64>,
+    num_tokens_output: Option<u64>,
+    num_tokens_input_cached: Option<u64>,
+    num_tokens_output_reasoning: Option<u64>,
+    time_per_output_token: Option<f64>,
+    error: &'a Option<String>,
+    retries: Option<u64>,
+    request_time: &'a Option<String>,
+}
+
+/// Forwards each response (`onResponse`, e.g. for a store that saves as the run goes) and
+/// progress with live stats (`onProgress`, at most every `interval_ms`, always for the last
+/// response), so a chatty callback cannot eat the event loop while requests are in flight.
+struct ProgressForwarder {
+    callback: Option<Function>,
+    on_response: Option<Function>,
+    /// `input_payload` of each payload index as a JS object, converted on first use.
+    payload_objects: Vec<Option<(Rc<serde_json::Value>, JsValue)>>,
+    interval_ms: f64,
+    last_ms: f64,
+    live: LiveStats,
+}
+
+impl ProgressForwarder {
+    fn payload_object(&mut self, response: &InvocationResponse, index: Option<u32>) -> JsValue {
+        let (Some(payload), Some(index)) = (&response.input_payload, index) else {
+            return response
+                .input_payload
+                .as_deref()
+                .and_then(|p| result::to_js(p).ok())
+                .unwrap_or(JsValue::NULL);
+        };
+        let index = index as usize;
+        if self.payload_objects.len() <= index {
+            self.payload_objects.resize(index + 1, None);
+        }
+        match &self.payload_objects[index] {
+            Some((rc, js)) if Rc::ptr_eq(rc, payload) => js.clone(),
+            _ => {
+                let js = result::to_js(payload.as_ref()).unwrap_or(JsValue::NULL);
+                self.payload_objects[index] = Some((payload.clone(), js.clone()));
+                js
+            }
+        }
+    }
+}
+
+impl RunObserver for ProgressForwarder {
+    fn on_response(
+        &mut self,
+        response: &InvocationResponse,
+        timings: &ResponseTimings,
+        p: Progress,
+    ) {
+        if let Some(cb) = self.on_response.clone() {
+            let view = ResponseView {
+                response_text: &response.response_text,
+                id: &response.id,
+                input_prompt: response.input_prompt.as_deref(),
+                time_to_first_token: response.time_to_first_token,
+                time_to_last_token: response.time_to_last_token,
+                num_tokens_input: response.num_tokens_input,
+                num_tokens_output: response.num_tokens_output,
+                num_tokens_input_cached: response.num_tokens_input_cached,
+                num_tokens_output_reasoning: response.num_tokens_output_reasoning,
+                time_per_output_token: response.time_per_output_token,
+                error: &response.error,
+                retries: response.retries,
+                request_time: &response.request_time,
+            };
+            if let (Ok(r), Ok(t)) = (result::to_js(&view), result::to_js(timings)) {
+                let payload = self.payload_object(response, timings.payload_index);
+                let _ = Reflect::set(&r, &"input_payload".into(), &payload);
+                // A throwing callback must not abort the run.
+                let _ = cb.call2(&JsValue::NULL, &r, &t);
+            }
+        }
+        let Some(cb) = &self.callback else { return };
+        self.live.push(response);
+        let now = crate::web::clock::performance_now();
+        let last = p.expected.is_some_and(|e| p.completed >= e);
+        if !last && now - self.last_ms < self.interval_ms {
+            return;
+        }
+        self.last_ms = now;
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        set("completed", JsValue::from_f64(p.completed as f64));
+        set("failed", JsValue::from_f64(p.failed as f64));
+        set(
+            "expected",
+            p.expected
+                .map(|e| JsValue::from_f64(e as f64))
+                .unwrap_or(JsValue::NULL),
+        );
+        set("elapsedS", JsValue::from_f64(p.elapsed_s));
+        set("inFlight", JsValue::from_f64(p.in_flight as f64));
+        set(
+            "stats",
+            result::to_js(&self.live.snapshot(p.elapsed_s)).unwrap_or(JsValue::NULL),
+        );
+        let _ = cb.call1(&JsValue::NULL, &o);
+    }
+}
