@@ -76,6 +76,19 @@ const report = {
 
 const children = new Set();
 process.on("exit", () => children.forEach((p) => p.kill()));
+// Simulators are stopped on exit too (stop() sends SIGTERM at once).
+const sims = new Set();
+process.on("exit", () => sims.forEach((s) => s.stop()));
+async function startSimTracked(args) {
+  const sim = await startSim(args);
+  const stop = sim.stop;
+  sims.add(sim);
+  sim.stop = () => (sims.delete(sim), stop());
+  return sim;
+}
+// Ctrl-C and SIGTERM end the bench through "exit", so every child (simulators, browsers, peer
+// tools in their own process groups) is stopped too.
+for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => process.exit(130));
 function python(script, argv) {
   return new Promise((resolve, reject) => {
     const p = spawn(PYTHON, [path.join(ROOT, script), ...argv], { stdio: ["ignore", "pipe", "pipe"] });
@@ -100,7 +113,7 @@ async function guard(label, fn) {
 
 // ---------- 1. measurement truth ----------
 async function truthSection() {
-  const sim = await startSim([...TRUTH_SIM, "--tls-port", "0"]);
+  const sim = await startSimTracked([...TRUTH_SIM, "--tls-port", "0"]);
   const browser = await guard("chromium start", startBrowser);
   const workerd = await guard("workerd start", startWorkerd);
   report.versions = { chromium: browser?.version, workerd: workerd?.version };
@@ -165,7 +178,7 @@ async function truthSection() {
 
 // ---------- 2. throughput ----------
 async function throughputSection() {
-  const sim = await startSim(["--ttft-ms", "0", "--itl-ms", "0"]);
+  const sim = await startSimTracked(["--ttft-ms", "0", "--itl-ms", "0"]);
   try {
     for (const clients of CFG.tpClients) {
       // Warm-up, which also sizes the runs: about TP_RUN_S each (the machine may be busy),
@@ -235,7 +248,7 @@ async function processingSection() {
     log(`tokenizer: ours ${report.processing.tokenizer.ours.median.toFixed(0)} tok/s, python ${report.processing.tokenizer.python.median.toFixed(0)} tok/s`);
   });
   await guard("stats 100k", async () => {
-    const sim = await startSim(["--ttft-ms", "0"]);
+    const sim = await startSimTracked(["--ttft-ms", "0"]);
     const folder = path.join(dir, "run-100k");
     let made;
     try {
@@ -254,7 +267,7 @@ async function processingSection() {
 
 // ---------- 4. perturbation ----------
 async function perturbationSection() {
-  const sim = await startSim(TRUTH_SIM);
+  const sim = await startSimTracked(TRUTH_SIM);
   try {
     const { Tokenizer } = await import("../pkg/tokenizer.js");
     const tokenizer = await Tokenizer.fromBytes(readFileSync(TOKENIZER_JSON), "llama3");
@@ -309,7 +322,7 @@ async function peersSection() {
     }
     return rows.get(key);
   };
-  let sim = await startSim(["--ttft-ms", "0", "--itl-ms", "0"]);
+  let sim = await startSimTracked(["--ttft-ms", "0", "--itl-ms", "0"]);
   try {
     for (const clients of PEER_CLIENTS) {
       for (const [tool, run] of tools) {
@@ -324,7 +337,7 @@ async function peersSection() {
   } finally {
     await sim.stop();
   }
-  sim = await startSim(TRUTH_SIM);
+  sim = await startSimTracked(TRUTH_SIM);
   try {
     for (const clients of PEER_CLIENTS) {
       // As many measured requests as each JS loop makes over all its repeats.

@@ -99,6 +99,8 @@ function cpuSampler(root, everyMs = 50) {
   };
 }
 
+const TOOL_TIMEOUT_MS = 300_000; // a run takes 10–40 s; a hung tool must not hang the bench
+
 /** Runs `tool` with `args` under peer_cpu.py, sampling its tree; resolves with the sampler. */
 function runTool(tool, args, dir) {
   const python = path.join(PEERS[tool].venv, "bin/python");
@@ -109,15 +111,33 @@ function runTool(tool, args, dir) {
   const offline = tool === "guidellm" ? { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", HF_DATASETS_OFFLINE: "1" } : {};
   const env = { ...process.env, ...offline, NO_COLOR: "1" };
   return new Promise((resolve, reject) => {
-    const p = spawn(python, [path.join(ROOT, "scripts/bench/peer_cpu.py"), cpuFile, path.join(PEERS[tool].venv, "bin", tool), ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so that a timeout or the bench's exit ends the whole tree.
+    const p = spawn(python, [path.join(ROOT, "scripts/bench/peer_cpu.py"), cpuFile, path.join(PEERS[tool].venv, "bin", tool), ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const killTree = () => {
+      try {
+        process.kill(-p.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    process.on("exit", killTree);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killTree();
+    }, TOOL_TIMEOUT_MS);
     const sampler = cpuSampler(p.pid);
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
     p.on("error", reject);
     p.on("exit", (code) => {
+      clearTimeout(timer);
+      killTree(); // anything the tool left behind would skew the next measurement
+      process.off("exit", killTree);
       sampler.stop();
       writeFileSync(log, out);
+      if (timedOut) return reject(new Error(`${tool} did not finish in ${TOOL_TIMEOUT_MS / 1000} s (log ${path.relative(ROOT, log)})`));
       if (code !== 0) return reject(new Error(`${tool} exited ${code} (log ${path.relative(ROOT, log)}): ${out.slice(-600)}`));
       resolve({ sampler, processCpu: JSON.parse(readFileSync(cpuFile, "utf8")) });
     });
