@@ -3,7 +3,8 @@
 Reads a JSON spec from argv[1]: {"base": url, "runs": [{"clients": n, "perClient": n,
 "maxTokens": n}, ...]} and prints one JSON line: a list of {seconds, cpuS, samples: [{id, ttft,
 ttlt}]} (ms), one per run, in order. LLMeter's own Runner with its OpenAI streaming endpoint is
-used exactly as a user would; CPU is this process's user+system time during the run only.
+used exactly as a user would; CPU is this process's user+system time (threads and any reaped
+child processes included) during the run only.
 """
 
 import asyncio
@@ -20,8 +21,8 @@ logging.disable(logging.WARNING)
 
 
 def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 async def one_run(base: str, clients: int, per_client: int, max_tokens: int) -> dict:

@@ -16,8 +16,9 @@ export const pct = (xs, p) => {
 export const summarize = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
 
 /**
- * Client-minus-server errors (ms) of one run: samples are `{id, ttft, ttlt}` in client ms,
- * records are llm-sim ground truth (µs on the server's clock).
+ * Client-minus-server errors (ms) of one run: samples are `{id, ttft, ttlt?}` in client ms,
+ * records are llm-sim ground truth (µs on the server's clock). Samples without `ttlt` (peers
+ * whose records have no last-token time) give TTFT errors only.
  */
 export function truthErrors(samples, records) {
   const recs = new Map(records.map((r) => [r.id, r]));
@@ -26,7 +27,8 @@ export function truthErrors(samples, records) {
     const rec = recs.get(s.id);
     if (!rec) throw new Error(`no ground truth for request ${s.id}`);
     ttft.push(s.ttft - (rec.first_token_sent_us - rec.received_us) / 1000);
-    ttlt.push(s.ttlt - (rec.last_token_sent_us - rec.received_us) / 1000);
+    if (s.ttlt !== undefined) ttlt.push(s.ttlt - (rec.last_token_sent_us - rec.received_us) / 1000);
   }
-  return { ttftP50: median(ttft), ttftP99: pct(ttft, 99), ttltP50: median(ttlt), ttltP99: pct(ttlt, 99), n: ttft.length };
+  const t = ttlt.length ? { ttltP50: median(ttlt), ttltP99: pct(ttlt, 99) } : {};
+  return { ttftP50: median(ttft), ttftP99: pct(ttft, 99), ...t, n: ttft.length };
 }

@@ -1,4 +1,4 @@
-//! Routing, the small JSON routes (`/v1/models`, `/sim/*`) and headers every response gets
+//! Routing, the small routes (`/v1/models`, `/health`, `/sim/*`) and headers every response gets
 //! (`x-request-id`, CORS).
 
 use std::sync::Arc;
@@ -110,6 +110,13 @@ pub async fn route(
                 SimBody::full(openai::models_body(&state.config.models, unix_now()), clock),
             ),
             ("/v1/models", _) => method_not_allowed(&method, &path, "GET, OPTIONS", clock),
+            // Liveness as vLLM answers it (200, empty body): GuideLLM checks it before a run.
+            ("/health", &Method::GET) => {
+                let mut ok = Response::new(SimBody::empty(clock));
+                *ok.status_mut() = StatusCode::OK;
+                ok
+            }
+            ("/health", _) => method_not_allowed(&method, &path, "GET, OPTIONS", clock),
             ("/sim/requests", &Method::GET) => {
                 let requests = state
                     .records

@@ -172,6 +172,31 @@ async fn non_streaming_completion_and_models() {
     assert_eq!(models["data"][0]["object"], "model");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_200_with_an_empty_body_like_vllm() {
+    let server = start(&[]).await;
+    let addr = server.http_addr;
+    let reply = fetch(addr, Method::GET, "/health", &[], "").await.unwrap();
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.is_empty(), "{}", reply.text());
+    assert!(!reply.request_id().is_empty());
+
+    let wrong = fetch(addr, Method::POST, "/health", &[], "{}")
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.headers["allow"], "GET, OPTIONS");
+    let records = fetch(addr, Method::GET, "/sim/requests", &[], "")
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(
+        records["requests"],
+        serde_json::json!([]),
+        "health checks are not chat requests"
+    );
+}
+
 fn assert_error_shape(json: &Value, error_type: &str) {
     let error = json["error"]
         .as_object()

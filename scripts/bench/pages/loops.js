@@ -1,11 +1,12 @@
-// The two measured loops, shared by Node, pages, workers and workerd: our engine (Runner) and
-// the bare fetch loop (tests/js/bare.js). Both return `{seconds, samples: [{id, ttft, ttlt}]}`
-// with ms timings and the simulator's request id, plus the engine's protocol.
+// The three measured loops, shared by Node, pages, workers and workerd: our engine (Runner), the
+// plain JavaScript client and the bare fetch loop (tests/js/bare.js). Each returns
+// `{seconds, cpuS, samples: [{id, ttft, ttlt}]}` with ms timings and the simulator's request id,
+// plus the engine's protocol.
 import { init, OpenAIEndpoint, Runner } from "../../../pkg/index.js";
-import { bareLoop } from "../../../tests/js/bare.js";
+import { bareLoop, plainLoop } from "../../../tests/js/bare.js";
 
 /**
- * @param {{kind: "engine"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean}} spec
+ * @param {{kind: "engine"|"plain"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean}} spec
  */
 export async function runLoop({ kind, base, clients, perClient, maxTokens, tokenizer, noUsage = false }) {
   await init();
@@ -18,9 +19,10 @@ export async function runLoop({ kind, base, clients, perClient, maxTokens, token
       return NaN;
     }
   };
-  if (kind === "bare") {
+  if (kind === "bare" || kind === "plain") {
+    const loop = kind === "bare" ? bareLoop : plainLoop;
     const c0 = cpu();
-    const r = await bareLoop({ base, clients, perClient, maxTokens });
+    const r = await loop({ base, clients, perClient, maxTokens });
     return { ...r, cpuS: cpu() - c0 };
   }
   const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "bench" }), tokenizer });
