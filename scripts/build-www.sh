@@ -8,5 +8,7 @@ rm -rf www/dist && mkdir -p www/dist/vendor www/dist/pkg
 cp www/src/*.html www/src/*.css www/src/*.js www/dist/
 cp -r www/src/texts www/dist/texts
 cp pkg/*.js pkg/*.wasm www/dist/pkg/
+# The store's files (store/zip.js, …); declarations are not needed by the page.
+mkdir -p www/dist/pkg/store && cp pkg/store/*.js www/dist/pkg/store/
 cp node_modules/plotly.js-dist-min/plotly.min.js www/dist/vendor/plotly.min.js
 echo "[build-www] www/dist: $(du -sh www/dist | cut -f1) (serve with: node scripts/serve-www.mjs)"

@@ -62,6 +62,11 @@ pub enum Outcome {
     Status(u16, String),
     /// No HTTP response (connection refused/reset, DNS, CORS rejection).
     Network(String),
+    /// No answer within the per-file time limit (ms): retried like a network error.
+    TimedOut(f64),
+    /// Not sent, or its answer not followed, for good: a redirect (a presigned URL answers the
+    /// PUT itself), a missing or unusable URL. Never retried; the text says why.
+    Refused(String),
 }
 
 pub struct UploadPlan {
@@ -140,6 +145,11 @@ impl UploadPlan {
                 failure_message(&f.key, Some(status), &detail),
             ),
             Outcome::Network(detail) => (true, failure_message(&f.key, None, &detail)),
+            Outcome::TimedOut(ms) => (
+                true,
+                format!("{}: no answer within {ms} ms (timeout)", f.key),
+            ),
+            Outcome::Refused(reason) => (false, format!("{}: {}", f.key, reason.trim())),
         };
         if retryable && f.attempts < policy.max_attempts {
             let delay = backoff_ms(&policy, f.attempts);
