@@ -62,8 +62,9 @@ pub enum Outcome {
     Status(u16, String),
     /// No HTTP response (connection refused/reset, DNS, CORS rejection).
     Network(String),
-    /// No answer within the per-file time limit (ms): retried like a network error.
-    TimedOut(f64),
+    /// No answer within the per-file time limit (whole ms; an integer keeps float formatting
+    /// out of the module): retried like a network error.
+    TimedOut(u64),
     /// Not sent, or its answer not followed, for good: a redirect (a presigned URL answers the
     /// PUT itself), a missing or unusable URL. Never retried; the text says why.
     Refused(String),

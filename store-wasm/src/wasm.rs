@@ -209,7 +209,7 @@ impl Uploads {
     #[wasm_bindgen(js_name = timedOut)]
     pub fn timed_out(&mut self, index: usize, ms: f64, now_ms: f64) -> f64 {
         self.inner
-            .report(index, Outcome::TimedOut(ms), now_ms)
+            .report(index, Outcome::TimedOut(ms.round() as u64), now_ms)
             .unwrap_or(-1.0)
     }
     #[wasm_bindgen(js_name = doneKeys)]

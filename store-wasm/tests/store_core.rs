@@ -206,9 +206,9 @@ fn upload_refused_is_final_and_timeout_retried() {
         None
     );
     // No answer in time: retried like a network error, then final with the limit named.
-    assert_eq!(plan.report(1, Outcome::TimedOut(200.0), 5.0), Some(100.0));
+    assert_eq!(plan.report(1, Outcome::TimedOut(200), 5.0), Some(100.0));
     assert_eq!(plan.next(105.0), Next::Start(1));
-    assert_eq!(plan.report(1, Outcome::TimedOut(200.0), 310.0), None);
+    assert_eq!(plan.report(1, Outcome::TimedOut(200), 310.0), None);
     assert_eq!(plan.next(310.0), Next::Finished);
     assert_eq!(
         plan.failures(),
