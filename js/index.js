@@ -191,8 +191,9 @@ export class Runner {
     // result; it never calls back into the Runner.
     const recorder = await store.recorder({ endpoint: this.endpoint.toJSON(), options: runOptions });
     const userOnResponse = runOptions.onResponse;
-    spec.runName = recorder.runName;
-    spec.onResponse = typeof userOnResponse === "function" ? (/** @type {any} */ r, /** @type {any} */ t) => { recorder.onResponse(r, t); userOnResponse(r, t); } : recorder.onResponse;
+    if (runOptions.runName === undefined) spec.runName = recorder.runName; // a wrong one is the engine's to reject
+    if (userOnResponse === undefined) spec.onResponse = recorder.onResponse;
+    else if (typeof userOnResponse === "function") spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => { recorder.onResponse(r, t); userOnResponse(r, t); };
     let result;
     try {
       result = new Result(await runBenchmark(spec));
