@@ -2,7 +2,7 @@
 // groups, delete, zip export and import, upload through the user's presign endpoint.
 import { $, el, download, safeName } from "./dom.js";
 import { fmtMs } from "./results.js";
-import { getRun, deleteRun, listRuns, groupZip, importZip, uploadRun } from "./history.js";
+import { getRun, storedRun, deleteRun, listRuns, groupZip, importZip, uploadRun } from "./history.js";
 import { showRecords, shownRecords, hideResults, exportZip } from "./results-view.js";
 
 export async function refreshHistory() {
@@ -61,8 +61,8 @@ function historyRow(r, runs, groupsSeen) {
     btn.addEventListener("click", fn);
     actions.append(btn);
   };
-  action("Zip", `Export “${r.name}” as zip`, async () => exportZip(await getRun(r.id)));
-  action("Upload", `Upload “${r.name}” via the presign endpoint`, async () => upload(await getRun(r.id)));
+  action("Zip", `Export “${r.name}” as zip`, () => exportZip(storedRun(r.id, r.name)));
+  action("Upload", `Upload “${r.name}” via the presign endpoint`, () => upload(storedRun(r.id, r.name)));
   action("Delete", `Delete “${r.name}”`, () => removeRun(r));
   tr.append(c0, name, el("td", new Date(r.createdAt).toLocaleString()), status, el("td", b ? `${b.completed} ok${b.failed ? ` · ${b.failed} failed` : ""}` : "–"), el("td", fmtMs(b?.ttftP50)), el("td", fmtMs(b?.ttltP50)), actions);
   return tr;

@@ -67,6 +67,12 @@ export async function getRun(id) {
   return { ...row(r), brief: briefOf(result), result, plan: plan ? JSON.parse(plan) : null };
 }
 
+/** A stored run to export or upload: its files are read as stored, nothing is parsed. */
+export function storedRun(id, name) {
+  const plan = localStorage.getItem(PLAN_KEY(id));
+  return { id, name, plan: plan ? JSON.parse(plan) : null };
+}
+
 export async function deleteRun(id) {
   await (await store()).delete(id);
   localStorage.removeItem(PLAN_KEY(id));

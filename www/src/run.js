@@ -75,7 +75,11 @@ function resetLive() {
 
 function stop() {
   if (!active) return;
-  engine.post({ type: "stop" });
+  try {
+    engine.post({ type: "stop" });
+  } catch {
+    return; // no engine to stop: its crash handler ends the run
+  }
   $("stop").disabled = true;
   active.stopping = true;
   $("live-state").textContent = "Stopping: cancelling requests in flight and keeping the completed ones…";
