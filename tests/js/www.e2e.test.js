@@ -152,6 +152,8 @@ test("stopping mid-way keeps the partial result, marked interrupted in history",
   await page.waitForFunction(() => /^Running “e2e-stopped”/.test(document.getElementById("live-state").textContent) && Number(document.getElementById("live-completed").textContent) >= 4);
   await page.click("#stop");
   await page.waitForFunction(() => /^Stopped/.test(document.getElementById("live-state").textContent));
+  // Cancelling requests in flight is not a crash: no problem shown, the engine is not replaced.
+  assert.equal(await page.isHidden("#problem"), true, await text("#problem"));
   const row = historyRow("e2e-stopped");
   assert.equal(await row.locator(".badge").textContent(), "interrupted");
   const okCount = Number((await row.locator("td").nth(4).textContent()).match(/^(\d+) ok/)[1]);
