@@ -95,9 +95,17 @@ export function initSync(module) {
  *   stops starting requests at the limit and says so in `info.warnings`.
  * @property {number} [subrequestsSent] Subrequests this invocation already made (earlier runs,
  *   a warm-up), counted against `subrequestLimit` (default 0).
- * @property {{ record(runner: Runner, options: RunOptions): Promise<Result> }} [store] A
- *   `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
+ * @property {{ recorder(start: { endpoint: Record<string, any>, options: Record<string, any> }): Promise<RunRecorder> }} [store]
+ *   A `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
  * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
+ */
+
+/**
+ * @typedef {Object} RunRecorder What a store gives `Runner.run` to record one run.
+ * @property {string} runName The run's name (the option, or the store's default).
+ * @property {(response: Record<string, any>, timings: Record<string, any>) => void} onResponse
+ * @property {(result: Result) => Promise<Result>} finish
+ * @property {() => Promise<void>} abort
  */
 
 /** Runs benchmarks against one endpoint. */
@@ -119,10 +127,26 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
-    if (options.store) return options.store.record(this, options);
+    const { store, ...runOptions } = options;
+    if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
     await init();
-    const spec = { timeout: this.timeout, ...options, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, pump };
-    return new Result(await runBenchmark(spec));
+    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, pump };
+    if (!store) return new Result(await runBenchmark(spec));
+    // The store is a sink: it names the run, gets each response as it completes and the final
+    // result; it never calls back into the Runner.
+    const recorder = await store.recorder({ endpoint: this.endpoint.toJSON(), options: runOptions });
+    const userOnResponse = runOptions.onResponse;
+    if (runOptions.runName === undefined) spec.runName = recorder.runName; // a wrong one is the engine's to reject
+    if (userOnResponse === undefined) spec.onResponse = recorder.onResponse;
+    else if (typeof userOnResponse === "function") spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => { recorder.onResponse(r, t); userOnResponse(r, t); };
+    let result;
+    try {
+      result = new Result(await runBenchmark(spec));
+    } catch (err) {
+      await recorder.abort();
+      throw err;
+    }
+    return recorder.finish(result);
   }
 }
 

@@ -2,7 +2,9 @@
 /**
  * Charts as data (Plotly `{data, layout}` figures) and self-contained HTML reports (stats
  * tables and charts as inline SVG; no script, no network). Loaded on first use by
- * `experiments.js`, so the core package pays nothing for it.
+ * `experiments.js`, so the core package pays nothing for it. Every report's markup is built
+ * with one template tag, `html`, which escapes every value it is given (result files may
+ * come from anyone: a shared zip, a heatmap folder).
  */
 
 /** @typedef {{data: any[], layout: any}} Figure */
@@ -126,10 +128,40 @@ export function runFigures(result) {
   return out;
 }
 
-// ---------- SVG rendering of the figures above (no dependencies, no script) ----------
+// ---------- Markup: every report's HTML and SVG is built with `html`, which escapes every value ----------
+
+/** Markup made by `html`, inserted as is; anything else is text and escaped. */
+class Markup {
+  /** @param {string} text */
+  constructor(text) { this.text = text; }
+  toString() { return this.text; }
+}
 
 /** @param {unknown} s */
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+const escapeText = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+
+/** @param {unknown} v @returns {string} */
+function markupOf(v) {
+  if (v instanceof Markup) return v.text;
+  if (Array.isArray(v)) return v.map(markupOf).join("");
+  if (v === null || v === undefined || v === false) return "";
+  return escapeText(v);
+}
+
+/**
+ * The one way this module writes HTML and SVG: a template tag that escapes every interpolated
+ * value (text, attribute values, numbers), unless it is markup this tag made. Values from result
+ * files (names, times, warnings, a heatmap's lengths) can never become markup.
+ * @param {TemplateStringsArray} strings
+ * @param {...unknown} values
+ * @returns {Markup}
+ */
+function html(strings, ...values) {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += markupOf(values[i]) + strings[i + 1];
+  return new Markup(out);
+}
+
 /** @param {number} v */
 const fmt = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : Number(v.toPrecision(3)).toString());
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
@@ -162,14 +194,20 @@ function scale(v, log, lo = 0, hi = 1) {
 }
 
 /**
- * Renders one of this module's figures as an SVG string.
+ * Renders one of this module's figures as an SVG string (every value escaped by `html`).
  * @param {Figure} fig @param {number} [w] @param {number} [h]
+ * @returns {string}
  */
 export function figureToSVG(fig, w = 640, h = 380) {
+  return svgOf(fig, w, h).text;
+}
+
+/** @param {Figure} fig @param {number} w @param {number} h @returns {Markup} */
+function svgOf(fig, w, h) {
   const L = 70, R = 20, T = 40, B = 55, PW = w - L - R, PH = h - T - B;
   const lay = fig.layout ?? {};
   const logX = lay.xaxis?.type === "log", logY = lay.yaxis?.type === "log";
-  /** @type {string[]} */ const parts = [];
+  /** @type {Markup[]} */ const parts = [];
   /** @type {number[]} */ const X = [], Y = [];
   const boxes = fig.data.filter((t) => t.type === "box");
   const hists = fig.data.filter((t) => t.type === "histogram").map((t) => {
@@ -190,9 +228,9 @@ export function figureToSVG(fig, w = 640, h = 380) {
   for (const t of fig.data.filter((t) => t.type === "heatmap")) { X.push(...edges(t.x).flat()); Y.push(...edges(t.y).flat()); }
   if (boxes.length) { X.push(-0.5, boxes.length - 0.5); }
   const sx = scale(X, logX, L, L + PW), sy = scale(Y, logY, T + PH, T);
-  parts.push(`<rect x="${L}" y="${T}" width="${PW}" height="${PH}" fill="#fafafa" stroke="#ccc"/>`);
-  for (const t of sy.ticks) { const yy = sy.f(t); parts.push(`<line x1="${L}" x2="${L + PW}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/><text x="${L - 6}" y="${yy + 4}" text-anchor="end" font-size="11">${fmt(t)}</text>`); }
-  if (!boxes.length) for (const t of sx.ticks) { const xx = sx.f(t); parts.push(`<line y1="${T}" y2="${T + PH}" x1="${xx}" x2="${xx}" stroke="#e5e5e5"/><text y="${T + PH + 16}" x="${xx}" text-anchor="middle" font-size="11">${fmt(t)}</text>`); }
+  parts.push(html`<rect x="${L}" y="${T}" width="${PW}" height="${PH}" fill="#fafafa" stroke="#ccc"/>`);
+  for (const t of sy.ticks) { const yy = sy.f(t); parts.push(html`<line x1="${L}" x2="${L + PW}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/><text x="${L - 6}" y="${yy + 4}" text-anchor="end" font-size="11">${fmt(t)}</text>`); }
+  if (!boxes.length) for (const t of sx.ticks) { const xx = sx.f(t); parts.push(html`<line y1="${T}" y2="${T + PH}" x1="${xx}" x2="${xx}" stroke="#e5e5e5"/><text y="${T + PH + 16}" x="${xx}" text-anchor="middle" font-size="11">${fmt(t)}</text>`); }
   /** @type {{name: string, color: string}[]} */ const legend = [];
   let prev = /** @type {[number, number][] | null} */ (null);
   fig.data.forEach((t, k) => {
@@ -202,17 +240,17 @@ export function figureToSVG(fig, w = 640, h = 380) {
       /** @type {[number, number][]} */
       const pts = [];
       t.x.forEach((/** @type {any} */ x, /** @type {number} */ i) => { if (num(x) && num(t.y[i]) && (!logX || x > 0) && (!logY || t.y[i] > 0)) pts.push([sx.f(x), sy.f(t.y[i])]); });
-      if (t.fill === "tonexty" && prev && prev.length && pts.length) parts.push(`<polygon points="${[...pts, ...[...prev].reverse()].map((p) => p.join(",")).join(" ")}" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
+      if (t.fill === "tonexty" && prev && prev.length && pts.length) parts.push(html`<polygon points="${[...pts, ...[...prev].reverse()].map((p) => p.join(",")).join(" ")}" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
       const mode = t.mode ?? "lines+markers";
-      const dash = t.line?.dash === "dot" ? ' stroke-dasharray="2,3"' : t.line?.dash === "dash" ? ' stroke-dasharray="6,4"' : "";
-      if (mode.includes("lines") && pts.length > 1) parts.push(`<polyline points="${pts.map((p) => p.join(",")).join(" ")}" fill="none" stroke="${color}" stroke-width="2"${dash} opacity="${t.opacity ?? 1}"/>`);
+      const dash = t.line?.dash === "dot" ? html` stroke-dasharray="2,3"` : t.line?.dash === "dash" ? html` stroke-dasharray="6,4"` : "";
+      if (mode.includes("lines") && pts.length > 1) parts.push(html`<polyline points="${pts.map((p) => p.join(",")).join(" ")}" fill="none" stroke="${color}" stroke-width="2"${dash} opacity="${t.opacity ?? 1}"/>`);
       if (mode.includes("markers")) {
         const cs = Array.isArray(t.marker?.color) ? t.marker.color : null;
         const cv = cs ? cs.filter(num) : [], c0 = Math.min(...cv), c1 = Math.max(...cv);
         t.x.forEach((/** @type {any} */ x, /** @type {number} */ i) => {
           if (!(num(x) && num(t.y[i]))) return;
           const fill = cs ? (num(cs[i]) ? viridis((cs[i] - c0) / (c1 - c0 || 1)) : "#999") : color;
-          parts.push(`<circle class="point" cx="${sx.f(x)}" cy="${sy.f(t.y[i])}" r="${cs ? 4 : 3.5}" fill="${fill}" stroke="${cs ? "#fff" : "none"}"/>`);
+          parts.push(html`<circle class="point" cx="${sx.f(x)}" cy="${sy.f(t.y[i])}" r="${cs ? 4 : 3.5}" fill="${fill}" stroke="${cs ? "#fff" : "none"}"/>`);
         });
       }
       prev = pts;
@@ -222,8 +260,8 @@ export function figureToSVG(fig, w = 640, h = 380) {
       const ex = edges(t.x), ey = edges(t.y);
       t.z.forEach((/** @type {any[]} */ row, /** @type {number} */ i) => row.forEach((z, j) => {
         const x0 = sx.f(ex[j][0]), x1 = sx.f(ex[j][1]), y0 = sy.f(ey[i][1]), y1 = sy.f(ey[i][0]);
-        parts.push(`<rect class="cell" x="${Math.min(x0, x1)}" y="${Math.min(y0, y1)}" width="${Math.abs(x1 - x0)}" height="${Math.abs(y1 - y0)}" fill="${num(z) ? viridis((z - z0) / (z1 - z0 || 1)) : "#eee"}"><title>${num(z) ? fmt(z) : "no data"}</title></rect>`);
-        if (num(z)) parts.push(`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2 + 4}" text-anchor="middle" font-size="11" fill="${(z - z0) / (z1 - z0 || 1) > 0.6 ? "#000" : "#fff"}">${fmt(z)}</text>`);
+        parts.push(html`<rect class="cell" x="${Math.min(x0, x1)}" y="${Math.min(y0, y1)}" width="${Math.abs(x1 - x0)}" height="${Math.abs(y1 - y0)}" fill="${num(z) ? viridis((z - z0) / (z1 - z0 || 1)) : "#eee"}"><title>${num(z) ? fmt(z) : "no data"}</title></rect>`);
+        if (num(z)) parts.push(html`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2 + 4}" text-anchor="middle" font-size="11" fill="${(z - z0) / (z1 - z0 || 1) > 0.6 ? "#000" : "#fff"}">${fmt(z)}</text>`);
       }));
       legend.push({ name: `${t.name} (${fmt(z0)} … ${fmt(z1)})`, color: viridis(1) });
     } else if (t.type === "box") {
@@ -232,20 +270,20 @@ export function figureToSVG(fig, w = 640, h = 380) {
       const q = (/** @type {number} */ p) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))];
       const cx = sx.f(k), bw = PW / boxes.length * 0.3;
       const [lo, q1, md, q3, hi] = [v[0], q(0.25), q(0.5), q(0.75), v[v.length - 1]].map((x) => sy.f(Math.max(x, logY ? 1e-12 : x)));
-      parts.push(`<g class="box"><line x1="${cx}" x2="${cx}" y1="${lo}" y2="${hi}" stroke="${color}"/><rect x="${cx - bw / 2}" y="${Math.min(q1, q3)}" width="${bw}" height="${Math.abs(q1 - q3)}" fill="${color}" fill-opacity="0.3" stroke="${color}"/><line x1="${cx - bw / 2}" x2="${cx + bw / 2}" y1="${md}" y2="${md}" stroke="${color}" stroke-width="2"/></g>`);
-      parts.push(`<text y="${T + PH + 16}" x="${cx}" text-anchor="middle" font-size="11">${esc(t.name)}</text>`);
+      parts.push(html`<g class="box"><line x1="${cx}" x2="${cx}" y1="${lo}" y2="${hi}" stroke="${color}"/><rect x="${cx - bw / 2}" y="${Math.min(q1, q3)}" width="${bw}" height="${Math.abs(q1 - q3)}" fill="${color}" fill-opacity="0.3" stroke="${color}"/><line x1="${cx - bw / 2}" x2="${cx + bw / 2}" y1="${md}" y2="${md}" stroke="${color}" stroke-width="2"/></g>`);
+      parts.push(html`<text y="${T + PH + 16}" x="${cx}" text-anchor="middle" font-size="11">${t.name}</text>`);
     }
   });
   for (const { t, bars } of hists) {
     const color = PALETTE[0];
-    for (const b of bars) parts.push(`<rect class="bar" x="${sx.f(b.x0)}" y="${sy.f(b.c)}" width="${Math.max(0, sx.f(b.x1) - sx.f(b.x0) - 1)}" height="${sy.f(0) - sy.f(b.c)}" fill="${color}" fill-opacity="0.7"/>`);
+    for (const b of bars) parts.push(html`<rect class="bar" x="${sx.f(b.x0)}" y="${sy.f(b.c)}" width="${Math.max(0, sx.f(b.x1) - sx.f(b.x0) - 1)}" height="${sy.f(0) - sy.f(b.c)}" fill="${color}" fill-opacity="0.7"/>`);
     legend.push({ name: t.name, color });
   }
-  legend.forEach((l, i) => parts.push(`<rect x="${L + 10}" y="${T + 8 + i * 16}" width="10" height="10" fill="${l.color}"/><text x="${L + 24}" y="${T + 17 + i * 16}" font-size="11">${esc(l.name)}</text>`));
-  parts.push(`<text x="${w / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(lay.title?.text ?? "")}</text>`);
-  parts.push(`<text x="${L + PW / 2}" y="${h - 12}" text-anchor="middle" font-size="12">${esc(lay.xaxis?.title?.text ?? "")}</text>`);
-  parts.push(`<text transform="translate(16 ${T + PH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(lay.yaxis?.title?.text ?? "")}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="system-ui, sans-serif" role="img" aria-label="${esc(lay.title?.text ?? "chart")}">${parts.join("")}</svg>`;
+  legend.forEach((l, i) => parts.push(html`<rect x="${L + 10}" y="${T + 8 + i * 16}" width="10" height="10" fill="${l.color}"/><text x="${L + 24}" y="${T + 17 + i * 16}" font-size="11">${l.name}</text>`));
+  parts.push(html`<text x="${w / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${lay.title?.text ?? ""}</text>`);
+  parts.push(html`<text x="${L + PW / 2}" y="${h - 12}" text-anchor="middle" font-size="12">${lay.xaxis?.title?.text ?? ""}</text>`);
+  parts.push(html`<text transform="translate(16 ${T + PH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${lay.yaxis?.title?.text ?? ""}</text>`);
+  return html`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="system-ui, sans-serif" role="img" aria-label="${lay.title?.text ?? "chart"}">${parts}</svg>`;
 }
 
 // ---------- HTML ----------
@@ -258,31 +296,31 @@ const STAT_COLUMNS = [
   ["average_output_tokens_per_minute", "output tok/min"],
 ];
 
-/** @param {any} v */
-const cell = (v) => (typeof v === "number" ? fmt(v) : v === null || v === undefined ? "—" : esc(v));
+/** A table cell's text: numbers formatted, missing values as a dash (escaped by `html`). @param {any} v */
+const cell = (v) => (typeof v === "number" ? fmt(v) : v === null || v === undefined ? "—" : v);
 
-/** @param {string} title @param {string} body */
+/** @param {string} title @param {Markup} body */
 function page(title, body) {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}table{border-collapse:collapse;margin:1rem 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 figure{display:inline-block;margin:0.5rem}svg{max-width:100%;height:auto}details{margin:1rem 0}pre{background:#f6f6f6;padding:0.5rem;overflow:auto;font-size:12px}
-</style></head><body><h1>${esc(title)}</h1>${body}<footer><p>Generated by llmeter-wasm on ${esc(new Date().toISOString())}. LLMeter-compatible statistics.</p></footer></body></html>`;
+</style></head><body><h1>${title}</h1>${body}<footer><p>Generated by llmeter-wasm on ${new Date().toISOString()}. LLMeter-compatible statistics.</p></footer></body></html>`.text;
 }
 
 /** @param {[string, any][]} rows @param {string} first */
 function statsTable(rows, first) {
-  const head = `<tr><th>${esc(first)}</th>${STAT_COLUMNS.map(([, l]) => `<th>${esc(l)}</th>`).join("")}</tr>`;
-  return `<table class="stats">${head}${rows.map(([label, s]) => `<tr><td>${esc(label)}</td>${STAT_COLUMNS.map(([k]) => `<td>${cell(s[k])}</td>`).join("")}</tr>`).join("")}</table>`;
+  const head = html`<tr><th>${first}</th>${STAT_COLUMNS.map(([, l]) => html`<th>${l}</th>`)}</tr>`;
+  return html`<table class="stats">${head}${rows.map(([label, s]) => html`<tr><td>${label}</td>${STAT_COLUMNS.map(([k]) => html`<td>${cell(s[k])}</td>`)}</tr>`)}</table>`;
 }
 
 /** @param {Record<string, Figure>} figs */
-const figuresHTML = (figs) => Object.entries(figs).map(([k, f]) => `<figure id="${esc(k)}">${figureToSVG(f)}</figure>`).join("");
+const figuresHTML = (figs) => Object.entries(figs).map(([k, f]) => html`<figure id="${k}">${svgOf(f, 640, 380)}</figure>`);
 
 /** @param {any} r Result */
 function runMeta(r) {
   const s = r.summary;
-  const warnings = (r.info?.warnings ?? []).map((/** @type {string} */ w) => `<li>${esc(w)}</li>`).join("");
-  return `<p>Model <b>${esc(s.model_id ?? "—")}</b> (${esc(s.provider ?? "—")}), ${esc(s.total_requests)} requests, ${esc(s.clients)} clients, from ${esc(s.start_time ?? "—")} to ${esc(s.end_time ?? "—")}; runtime ${esc(r.info?.runtime ?? "—")}, protocol ${esc(r.info?.protocol ?? "—")}.</p>${warnings ? `<ul class="warnings">${warnings}</ul>` : ""}`;
+  const warnings = (r.info?.warnings ?? []).map((/** @type {string} */ w) => html`<li>${w}</li>`);
+  return html`<p>Model <b>${s.model_id ?? "—"}</b> (${s.provider ?? "—"}), ${s.total_requests} requests, ${s.clients} clients, from ${s.start_time ?? "—"} to ${s.end_time ?? "—"}; runtime ${r.info?.runtime ?? "—"}, protocol ${r.info?.protocol ?? "—"}.</p>${warnings.length ? html`<ul class="warnings">${warnings}</ul>` : ""}`;
 }
 
 /** @param {any} lt LoadTestResult */
@@ -290,7 +328,7 @@ export function loadTestHTML(lt) {
   const rows = lt.clients.map((/** @type {number} */ c) => [`${c}`, lt.results.get(c).stats]);
   const first = lt.results.values().next().value;
   const all = Object.fromEntries(lt.clients.map((/** @type {number} */ c) => [c, lt.results.get(c).stats]));
-  return page(`Load test ${lt.testName}`, `${first ? runMeta(first) : ""}<h2>Statistics by number of clients</h2>${statsTable(rows, "clients")}<h2>Charts</h2>${figuresHTML(loadTestFigures(lt))}<details><summary>All statistics (JSON)</summary><pre>${esc(JSON.stringify(all, null, 2))}</pre></details>`);
+  return page(`Load test ${lt.testName}`, html`${first ? runMeta(first) : ""}<h2>Statistics by number of clients</h2>${statsTable(rows, "clients")}<h2>Charts</h2>${figuresHTML(loadTestFigures(lt))}<details><summary>All statistics (JSON)</summary><pre>${JSON.stringify(all, null, 2)}</pre></details>`);
 }
 
 /** @param {any} hm LatencyHeatmapResult */
@@ -299,16 +337,16 @@ export function heatmapHTML(hm) {
   const rows = [];
   for (const [i, n] of hm.plan.input_lengths.entries()) {
     for (const [j, m] of hm.plan.output_lengths.entries()) {
-      const rs = cells[i][j];
+      const rs = cells[i]?.[j] ?? [];
       const get = (/** @type {string} */ k) => rs.map((/** @type {any} */ r) => r[k]).filter(num);
-      rows.push(`<tr><td>${n} (${hm.plan.prompts[i].tokens})</td><td>${m}</td><td>${rs.length}</td><td>${cell(mean(get("num_tokens_input")))}</td><td>${cell(mean(get("num_tokens_output")))}</td><td>${cell(median(get("time_to_first_token")))}</td><td>${cell(median(get("time_to_last_token")))}</td></tr>`);
+      rows.push(html`<tr><td>${n} (${hm.plan.prompts?.[i]?.tokens ?? "—"})</td><td>${m}</td><td>${rs.length}</td><td>${cell(mean(get("num_tokens_input")))}</td><td>${cell(mean(get("num_tokens_output")))}</td><td>${cell(median(get("time_to_first_token")))}</td><td>${cell(median(get("time_to_last_token")))}</td></tr>`);
     }
   }
-  const table = `<table class="cells"><tr><th>input target (prompt tokens)</th><th>output target</th><th>requests</th><th>avg input tok</th><th>avg output tok</th><th>TTFT p50 (s)</th><th>TTLT p50 (s)</th></tr>${rows.join("")}</table>`;
-  return page(`Latency heatmap ${hm.testName}`, `${runMeta(hm.result)}<h2>Cells</h2>${table}<h2>Run statistics</h2>${statsTable([[hm.result.summary.run_name ?? "run", hm.result.stats]], "run")}<h2>Charts</h2>${figuresHTML(heatmapFigures(hm))}${figuresHTML(runFigures(hm.result))}`);
+  const table = html`<table class="cells"><tr><th>input target (prompt tokens)</th><th>output target</th><th>requests</th><th>avg input tok</th><th>avg output tok</th><th>TTFT p50 (s)</th><th>TTLT p50 (s)</th></tr>${rows}</table>`;
+  return page(`Latency heatmap ${hm.testName}`, html`${runMeta(hm.result)}<h2>Cells</h2>${table}<h2>Run statistics</h2>${statsTable([[hm.result.summary.run_name ?? "run", hm.result.stats]], "run")}<h2>Charts</h2>${figuresHTML(heatmapFigures(hm))}${figuresHTML(runFigures(hm.result))}`);
 }
 
 /** @param {any} r Result */
 export function runHTML(r) {
-  return page(`Run ${r.summary.run_name ?? ""}`, `${runMeta(r)}${statsTable([[r.summary.run_name ?? "run", r.stats]], "run")}<h2>Charts</h2>${figuresHTML(runFigures(r))}`);
+  return page(`Run ${r.summary.run_name ?? ""}`, html`${runMeta(r)}${statsTable([[r.summary.run_name ?? "run", r.stats]], "run")}<h2>Charts</h2>${figuresHTML(runFigures(r))}`);
 }

@@ -2,7 +2,8 @@
 # Builds one of the package's wasm modules into pkg/:
 #   scripts/build-module.sh <cargo package> <out name> <wasm-opt level> [js files to copy...]
 # e.g. scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
-# → pkg/<out name>.js, pkg/<out name>_bg.wasm (+ .d.ts), and each js/<file> copied to pkg/.
+# → pkg/<out name>.js, pkg/<out name>_bg.wasm (+ .d.ts), and each js/<file> copied to pkg/<file>
+# (sub-folders kept, e.g. store/zip.js).
 # Every optional module is a separate wasm file that its JS wrapper loads on first use, so the
 # core package stays small (see docs/ARCHITECTURE.md).
 set -euo pipefail
@@ -21,5 +22,5 @@ wasm-bindgen --target web --weak-refs --out-dir pkg --out-name "$out" \
 node_modules/.bin/wasm-opt "$opt" --strip-debug --strip-producers --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
-for f in "$@"; do mkdir -p "$(dirname "pkg/$f")"; cp "js/$f" "pkg/$f"; done
+for f in "$@"; do mkdir -p "pkg/$(dirname "$f")"; cp "js/$f" "pkg/$f"; done
 log "pkg/${out}_bg.wasm: $(stat -c %s "pkg/${out}_bg.wasm") bytes raw, $(gzip -9 -c "pkg/${out}_bg.wasm" | wc -c) bytes gzipped"

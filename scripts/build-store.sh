@@ -3,5 +3,6 @@
 # its JS API (store.js), loaded only when store.js is used, so the core module does not grow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-module.sh llmeter-store llmeter_store -Oz store.js
+# store.js is the entry; store/ holds one file per concern (zip, upload, IndexedDB, recorder).
+bash scripts/build-module.sh llmeter-store llmeter_store -Oz store.js $(cd js && ls store/*.js)
 node_modules/.bin/tsc -p js/tsconfig.store.json

@@ -9,5 +9,9 @@ cp www/src/*.html www/src/*.css www/src/*.js www/dist/
 cp -r www/src/texts www/dist/texts
 cp pkg/*.js pkg/*.wasm www/dist/pkg/
 mkdir -p www/dist/pkg/endpoints && cp pkg/endpoints/*.js www/dist/pkg/endpoints/
+# The store's files (store/zip.js, …); declarations are not needed by the page.
+mkdir -p www/dist/pkg/store && cp pkg/store/*.js www/dist/pkg/store/
 cp node_modules/plotly.js-dist-min/plotly.min.js www/dist/vendor/plotly.min.js
+# The security and isolation headers for static hosts that read a _headers file (www/README.md).
+node --input-type=module -e 'import { headersFile } from "./scripts/serve-www.mjs"; import { readFileSync, writeFileSync } from "node:fs"; writeFileSync("www/dist/_headers", headersFile(readFileSync("www/dist/index.html", "utf8")));' 
 echo "[build-www] www/dist: $(du -sh www/dist | cut -f1) (serve with: node scripts/serve-www.mjs)"

@@ -4,6 +4,7 @@
 // that Python llmeter then loads.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { startSim } from "./sim.js";
 import { startStatic, launchChromium } from "./browser.js";
 import { startS3, assertSameStats } from "./s3.js";
@@ -223,7 +224,38 @@ test("chromium: storage full (QuotaExceededError) is reported; the run completes
   assert.match(out.info.unsaved, /responses were not saved during the run: .*storage for this site is full \(QuotaExceededError\)/);
   assert.ok(out.info.warnings.some((w) => w.startsWith("Result store: ")), JSON.stringify(out.info.warnings));
   assert.match(out.run.unsaved ?? "", /QuotaExceededError/);
+  // The record is closed, not left "running" until the next page load.
+  assert.equal(out.run.status, "interrupted");
+  assert.ok(out.run.endedAt >= out.run.startedAt, JSON.stringify(out.run));
   await page.context().close();
+});
+
+test("chromium: an upload answered with a redirect is refused (not followed, not retried)", async () => {
+  const page = await newPage();
+  let hits = 0, followed = 0;
+  const target = createServer((req, res) => { followed++; req.resume(); res.writeHead(200, { "access-control-allow-origin": "*" }).end(); });
+  await new Promise((r) => target.listen(0, "127.0.0.1", r));
+  const server = createServer((req, res) => {
+    const cors = { "access-control-allow-origin": site.origin, "access-control-allow-methods": "PUT", "access-control-allow-headers": "content-type" };
+    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+    hits++;
+    req.resume();
+    res.writeHead(307, { ...cors, location: `http://127.0.0.1:${target.address().port}/elsewhere` }).end();
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const out = await page.evaluate(async (url) => {
+      const { upload } = await import("/pkg/store.js");
+      return upload({ "r.json": "{}" }, { urls: { "r.json": url }, retryDelayMs: 10 }).then(() => "uploaded", (e) => e.failures?.map((f) => f.message) ?? String(e));
+    }, `http://127.0.0.1:${server.address().port}/r`);
+    assert.deepEqual(out, ["r.json: redirect refused (the server answered with a redirect): a presigned URL must accept the PUT itself"]);
+    assert.equal(hits, 1);
+    assert.equal(followed, 0);
+  } finally {
+    await new Promise((r) => server.close(r));
+    await new Promise((r) => target.close(r));
+    await page.context().close();
+  }
 });
 
 test("chromium: upload a stored load test to S3 via presigned URLs; expired and tampered URLs rejected; Python llmeter loads it with equal stats", async () => {

@@ -172,3 +172,93 @@ test("upload retries 5xx and network errors with backoff, then reports them", as
   const cred = await upload({ "c.json": "{}" }, { urls: { "c.json": "http://user:pw@127.0.0.1:1/c" } }).catch((e) => e);
   assert.match(cred.failures[0].message, /carries credentials/);
 });
+
+/** A real HTTP server that reads each PUT and then never answers (sockets closed at the end). */
+async function silentServer() {
+  const sockets = new Set();
+  let hits = 0;
+  const server = createServer((req) => { hits++; req.resume(); });
+  server.on("connection", (s) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: (p) => `http://127.0.0.1:${server.address().port}/${p}`,
+    hits: () => hits,
+    close: () => { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(r)); },
+  };
+}
+
+/** Settles like `p`, or rejects after `ms` with "still pending" (a hang fails the test, not the suite). */
+const within = (p, ms) => Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref())]);
+
+test("upload: a PUT that never gets an answer fails after timeoutMs per attempt, retried, then reported", async () => {
+  const silent = await silentServer();
+  try {
+    const t0 = performance.now();
+    const err = await within(upload({ "a.json": "{}" }, { urls: { "a.json": silent.url("a") }, timeoutMs: 300, retries: 1, retryDelayMs: 10 }), 10_000).catch((e) => e);
+    const took = performance.now() - t0;
+    assert.ok(err instanceof UploadError, String(err));
+    assert.equal(err.failures[0].message, "a.json: no answer within 300 ms (timeout) (after 2 attempts)");
+    assert.equal(silent.hits(), 2);
+    assert.ok(took >= 600 && took < 5000, `two attempts of 300 ms, took ${took}`);
+    assert.deepEqual(err.state, { uploaded: [], pending: ["a.json"] });
+  } finally {
+    await silent.close();
+  }
+});
+
+test("upload: the overall signal ends a hanging upload at once, in flight or backing off, with no stray rejection", async () => {
+  const stray = [];
+  const onStray = (e) => stray.push(e);
+  process.on("unhandledRejection", onStray);
+  const silent = await silentServer();
+  // A server that answers 503 (retried after a long backoff).
+  const busy = createServer((req, res) => { req.resume(); req.on("end", () => res.writeHead(503).end("busy")); });
+  await new Promise((r) => busy.listen(0, "127.0.0.1", r));
+  try {
+    const inFlight = new AbortController();
+    const t0 = performance.now();
+    const pending = upload({ "a.json": "{}", "b.json": "{}" }, { urls: { "a.json": silent.url("a"), "b.json": silent.url("b") }, signal: inFlight.signal });
+    setTimeout(() => inFlight.abort(new Error("user cancelled")), 200);
+    const err = await within(pending, 5000).catch((e) => e);
+    assert.equal(err.message, "user cancelled");
+    assert.ok(performance.now() - t0 < 1500, `ended ${performance.now() - t0} ms after start`);
+    const backingOff = new AbortController();
+    const t1 = performance.now();
+    const waiting = upload({ "c.json": "{}" }, { urls: { "c.json": `http://127.0.0.1:${busy.address().port}/c` }, retryDelayMs: 8000, signal: backingOff.signal, onProgress: (p) => p.event === "retry" && backingOff.abort() });
+    const err2 = await within(waiting, 5000).catch((e) => e);
+    assert.equal(err2.name, "AbortError");
+    assert.ok(performance.now() - t1 < 2000, `a backoff of 8 s was not waited out: ${performance.now() - t1} ms`);
+    // An already-aborted signal sends nothing.
+    const hits = silent.hits();
+    await assert.rejects(upload({ "d.json": "{}" }, { urls: { "d.json": silent.url("d") }, signal: AbortSignal.abort() }), { name: "AbortError" });
+    assert.equal(silent.hits(), hits);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(stray.map(String), [], "no unhandled rejection");
+  } finally {
+    process.off("unhandledRejection", onStray);
+    await silent.close();
+    await new Promise((r) => busy.close(r));
+  }
+});
+
+test("upload: a redirect is reported as refused, never followed or retried", async () => {
+  // The redirect target would accept the PUT: it must not receive it.
+  let targetHits = 0;
+  const target = createServer((req, res) => { targetHits++; req.resume(); res.writeHead(200).end(); });
+  await new Promise((r) => target.listen(0, "127.0.0.1", r));
+  let hits = 0;
+  const redirecting = createServer((req, res) => { hits++; req.resume(); res.writeHead(307, { location: `http://localhost:${target.address().port}/elsewhere?X-Amz-Signature=s` }).end(); });
+  await new Promise((r) => redirecting.listen(0, "127.0.0.1", r));
+  try {
+    const events = [];
+    const err = await within(upload({ "r.json": "{}" }, { urls: { "r.json": `http://127.0.0.1:${redirecting.address().port}/r` }, retryDelayMs: 10, onProgress: (p) => events.push(p.event) }), 10_000).catch((e) => e);
+    assert.ok(err instanceof UploadError, String(err));
+    assert.equal(err.failures[0].message, `r.json: redirect refused (HTTP 307 to http://localhost:${target.address().port}): a presigned URL must accept the PUT itself`);
+    assert.equal(hits, 1, "not retried");
+    assert.equal(targetHits, 0, "not followed");
+    assert.deepEqual(events, ["failed"]);
+  } finally {
+    await new Promise((r) => redirecting.close(r));
+    await new Promise((r) => target.close(r));
+  }
+});

@@ -1,7 +1,10 @@
 // The playground (www/dist) end to end in headless Chromium against real llm-sim processes:
 // configure, run, live progress, charts, stop mid-way, history across reloads, export and
-// re-import, compare, a CORS-misconfigured endpoint, accessibility (axe-core). Screenshots of
-// the main states go to out/screenshots/.
+// re-import, compare, a CORS-misconfigured endpoint, accessibility (axe-core); hardening: the
+// Content-Security-Policy (no violation during the whole suite), frame-ancestors, cross-origin
+// isolation by headers and by the service-worker fallback (the finer clock it gives), a share
+// link nested too deep, a crashed engine worker, storage full mid-run. Screenshots of the main
+// states go to out/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,11 +14,14 @@ import { startSim, ROOT } from "./sim.js";
 import { launchChromium } from "./browser.js";
 import { LLAMA3_TOKENIZER_PATH } from "./tokenizer-fixtures.js";
 import { serveWww } from "../../scripts/serve-www.mjs";
+import { encodeShare } from "../../www/src/share.js";
 
 const SHOTS = path.join(ROOT, "out/screenshots");
 const DOWNLOADS = path.join(ROOT, "out/www-downloads");
 const SECRET = "sk-e2e-do-not-store";
 let sim, noCors, site, browser, context, page;
+/** Content-Security-Policy violations reported by any page of the suite (Chromium logs each). */
+const cspViolations = [];
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -25,6 +31,7 @@ before(async () => {
   site = await serveWww(0);
   browser = await launchChromium();
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } });
+  context.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
   page = await context.newPage();
   page.on("dialog", (d) => d.accept());
   page.on("pageerror", (e) => console.log("# page error:", e.message));
@@ -60,7 +67,8 @@ const text = (sel) => page.textContent(sel);
 const historyRow = (name) => page.locator("#history-table tbody tr", { has: page.getByRole("button", { name: `Open run “${name}”` }) });
 
 async function seriousA11yViolations() {
-  await page.addScriptTag({ path: path.join(ROOT, "node_modules/axe-core/axe.min.js") });
+  // Evaluated by the test driver: the page's CSP allows no injected script tag.
+  await page.evaluate(readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8"));
   const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
   return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
 }
@@ -144,6 +152,8 @@ test("stopping mid-way keeps the partial result, marked interrupted in history",
   await page.waitForFunction(() => /^Running “e2e-stopped”/.test(document.getElementById("live-state").textContent) && Number(document.getElementById("live-completed").textContent) >= 4);
   await page.click("#stop");
   await page.waitForFunction(() => /^Stopped/.test(document.getElementById("live-state").textContent));
+  // Cancelling requests in flight is not a crash: no problem shown, the engine is not replaced.
+  assert.equal(await page.isHidden("#problem"), true, await text("#problem"));
   const row = historyRow("e2e-stopped");
   assert.equal(await row.locator(".badge").textContent(), "interrupted");
   const okCount = Number((await row.locator("td").nth(4).textContent()).match(/^(\d+) ok/)[1]);
@@ -403,4 +413,180 @@ test("narrow screens: one column, no horizontal scrolling", async () => {
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px: ${wide.join(", ")}`);
   await shot("10-mobile");
   await page.setViewportSize({ width: 1360, height: 900 });
+});
+
+// ---------- hardening: headers, isolation, bad input, crashes, storage ----------
+
+/** The page's current engine worker (after a reload the old one may still be listed for a moment). */
+const engineWorker = (p) => p.workers().filter((w) => w.url().endsWith("/worker.js")).at(-1);
+
+test("served with a strict Content-Security-Policy (also in a <meta> for static hosts) and frame-ancestors 'none'; no violation during the suite", async () => {
+  const res = await fetch(`${site.origin}/`);
+  const csp = res.headers.get("content-security-policy");
+  assert.match(csp, /(^|; )default-src 'self'(;|$)/);
+  assert.match(csp, /(^|; )script-src 'self' 'wasm-unsafe-eval'(;|$)/, "no inline or eval'd script");
+  assert.match(csp, /(^|; )object-src 'none'(;|$)/);
+  assert.match(csp, /(^|; )base-uri 'none'(;|$)/);
+  assert.match(csp, /(^|; )frame-ancestors 'none'$/);
+  const html = await res.text();
+  const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/)[1];
+  assert.equal(`${meta}; frame-ancestors 'none'`, csp, "the header is the <meta> plus frame-ancestors");
+  // No inline script or event handler attribute anywhere in the page.
+  assert.deepEqual([...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>/g)].map((m) => m[0]), []);
+  assert.deepEqual([...html.matchAll(/\son[a-z]+=/g)].map((m) => m[0]), []);
+  // Everything the suite did so far (runs, charts, heatmaps, exports, uploads, imports) ran under the policy.
+  assert.deepEqual(cspViolations, []);
+  // Framed by another page: refused.
+  const framing = await context.newPage();
+  await framing.setContent(`<iframe src="${site.origin}/"></iframe>`);
+  await framing.waitForTimeout(500);
+  const frame = framing.frames()[1];
+  assert.match(frame.url(), /^chrome-error:/, `the frame loaded ${frame.url()}`);
+  await framing.close();
+  assert.deepEqual(cspViolations.map((v) => v.replace(/^Framing .*frame-ancestors 'none'.*$/s, "framing refused")), ["framing refused"]);
+  cspViolations.length = 0;
+});
+
+test("cross-origin isolated by COOP/COEP: the page and its engine worker get the fine clock, shown in the results (5 µs steps vs 100 µs without)", async () => {
+  const res = await fetch(`${site.origin}/worker.js`);
+  assert.equal(res.headers.get("cross-origin-opener-policy"), "same-origin");
+  assert.equal(res.headers.get("cross-origin-embedder-policy"), "require-corp");
+  await open();
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  assert.equal(await engineWorker(page).evaluate(() => crossOriginIsolated), true);
+  await configure({ clients: 2, perClient: 2, runName: "e2e-isolated" });
+  await page.click("#start");
+  await page.waitForFunction(() => /^Finished: 4 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+  const fine = Number((await text("#results-meta")).match(/timer step ([\d.e-]+) ms/)[1]);
+  assert.ok(fine > 0 && fine <= 0.02, `isolated timer step ${fine} ms`);
+  // The same page not isolated (no COOP/COEP, service workers blocked, so no fallback either).
+  const plain = await serveWww(0, "127.0.0.1", { isolate: false });
+  const ctx = await browser.newContext({ serviceWorkers: "block", viewport: { width: 1360, height: 900 } });
+  try {
+    const p = await ctx.newPage();
+    await p.goto(`${plain.origin}/`);
+    await p.waitForFunction(() => window.playground?.ready === true);
+    assert.equal(await p.evaluate(() => crossOriginIsolated), false);
+    await p.fill("#base-url", sim.base);
+    await p.fill("#model", "sim-model");
+    await p.fill("#clients", "2");
+    await p.fill("#amount", "2");
+    await p.fill("#run-name", "e2e-not-isolated");
+    await p.click("#start");
+    await p.waitForFunction(() => /^Finished: 4 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+    const coarse = Number((await p.textContent("#results-meta")).match(/timer step ([\d.e-]+) ms/)[1]);
+    assert.ok(coarse >= 0.05, `not isolated timer step ${coarse} ms`);
+    console.log(`# timer step: ${fine} ms isolated, ${coarse} ms not isolated`);
+  } finally {
+    await ctx.close();
+    await plain.close();
+  }
+});
+
+test("static hosting without headers: the service worker makes the page and its engine isolated; the endpoint's requests are not answered by it", async () => {
+  const plain = await serveWww(0, "127.0.0.1", { isolate: false });
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  ctx.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  try {
+    const p = await ctx.newPage();
+    await p.goto(`${plain.origin}/`);
+    // The first visit registers sw.js and reloads once.
+    await p.waitForFunction(() => window.playground?.ready === true && crossOriginIsolated, null, { timeout: 30_000 });
+    assert.equal(await p.evaluate(() => !!navigator.serviceWorker.controller), true);
+    await p.fill("#base-url", sim.base);
+    await p.fill("#model", "sim-model");
+    await p.fill("#clients", "2");
+    await p.fill("#amount", "3");
+    await p.fill("#run-name", "e2e-sw-isolated");
+    await sim.clear();
+    await p.click("#start");
+    await p.waitForFunction(() => /^Finished: 6 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+    const step = Number((await p.textContent("#results-meta")).match(/timer step ([\d.e-]+) ms/)[1]);
+    assert.ok(step <= 0.02, `timer step ${step} ms`);
+    assert.equal(await engineWorker(p).evaluate(() => crossOriginIsolated), true);
+    // The page's own files came through the service worker (with the headers it adds); the
+    // endpoint's answers came from the endpoint (the worker never answers other origins).
+    const own = await p.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/app.js") || e.name.endsWith("/run.js")).map((e) => e.workerMatchedSourceType));
+    assert.deepEqual([...new Set(own)], ["fetch-event"]);
+    assert.equal((await sim.requests()).length, 6);
+  } finally {
+    await ctx.close();
+    await plain.close();
+  }
+});
+
+test("a share link whose payload nests 4,000 deep is refused before the run starts; the page is not left running", async () => {
+  const deep = `{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "x": ${"[".repeat(4000)}${"]".repeat(4000)}}`;
+  const link = `${site.origin}/#${encodeShare({ baseUrl: sim.base, model: "sim-model", payload: deep, clients: "1", mode: "requests", amount: 1, runName: "e2e-deep" })}`;
+  const p = await context.newPage();
+  try {
+    await p.goto(link);
+    await p.waitForFunction(() => window.playground?.ready === true);
+    assert.match(await p.textContent("#payload-status"), /nests deeper than 100 levels/);
+    await p.click("#start");
+    await p.waitForSelector("#problem:not([hidden])");
+    assert.match(await p.textContent("#problem"), /nests deeper than 100 levels/);
+    assert.equal(await p.getAttribute("body", "data-running"), null, "never marked as running");
+    assert.equal(await p.isEnabled("#start"), true);
+    assert.equal(await p.isDisabled("#stop"), true);
+    // The page still works: a normal payload runs.
+    await p.fill("#payload", JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 4 }));
+    await p.click("#start");
+    await p.waitForFunction(() => /^Finished: 1 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+  } finally {
+    await p.close();
+  }
+});
+
+test("the engine worker crashing mid-run (a wasm trap): the page restarts it, says so, closes the run in history, and the next run works", async () => {
+  await open();
+  await configure({ clients: 1, perClient: 400, runName: "e2e-crash" });
+  await page.click("#start");
+  await page.waitForFunction(() => Number(document.getElementById("live-completed").textContent) >= 3);
+  await page.waitForTimeout(400); // a batch of responses is saved
+  // A real wasm trap (`unreachable`) in the engine's worker, in a promise nobody handles, as an
+  // engine trap in an async call would be.
+  await engineWorker(page).evaluate(() => {
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 8, 1, 4, 116, 114, 97, 112, 0, 0, 10, 5, 1, 3, 0, 0, 11]);
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    Promise.resolve().then(() => exports.trap());
+  });
+  await page.waitForFunction(() => /stopped unexpectedly and was restarted/.test(document.getElementById("problem").textContent));
+  assert.match(await text("#problem"), /RuntimeError: unreachable/);
+  assert.equal(await page.getAttribute("body", "data-running"), "false");
+  assert.equal(await page.isEnabled("#start"), true);
+  const row = historyRow("e2e-crash");
+  await page.waitForFunction(() => document.querySelector('#history-table tr[data-status="running"]') === null);
+  assert.equal(await row.locator(".badge").textContent(), "interrupted");
+  // A fresh engine: the next run completes.
+  await configure({ clients: 2, perClient: 2, runName: "e2e-after-crash" });
+  await page.click("#start");
+  await page.waitForFunction(() => /^Finished: 4 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+  assert.equal(await historyRow("e2e-after-crash").locator(".badge").textContent(), "complete");
+});
+
+test("storage full mid-run: the run finishes and its record is closed (interrupted, saying what was not saved), not left running", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 }, serviceWorkers: "block" });
+  try {
+    const p = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(p);
+    await p.goto(`${site.origin}/`);
+    await p.waitForFunction(() => window.playground?.ready === true);
+    // Room for the run's record, not for its responses (each carries a 64 KB prompt).
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize: 300 * 1024 });
+    await p.fill("#base-url", sim.base);
+    await p.fill("#model", "sim-model");
+    await p.fill("#payload", JSON.stringify({ messages: [{ role: "user", content: "x".repeat(64 * 1024) }], max_tokens: 4 }));
+    await p.fill("#clients", "2");
+    await p.fill("#amount", "6");
+    await p.fill("#run-name", "e2e-quota");
+    await p.click("#start");
+    await p.waitForFunction(() => /^Finished: 12 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+    assert.match(await p.textContent("#results-warnings"), /storage for this site is full/);
+    const row = p.locator("#history-table tbody tr", { has: p.getByRole("button", { name: "Open run “e2e-quota”" }) });
+    assert.equal(await row.locator(".badge").textContent(), "interrupted");
+    assert.match(await row.locator(".badge").getAttribute("title"), /Not stored completely: .*QuotaExceededError/);
+  } finally {
+    await ctx.close();
+  }
 });

@@ -1,6 +1,7 @@
 // Turning the browser's opaque "TypeError: Failed to fetch" into an explanation. A browser hides
 // why a cross-origin request failed, so we probe: a no-cors request reaches a live server even
 // when CORS forbids reading its answer. Reachable + unreadable = CORS; unreachable = network.
+import { probeFromServiceWorker } from "./isolation.js";
 
 const NETWORK_ERROR = /failed to fetch|networkerror|load failed|network error|fetch failed|cors|typeerror/i;
 
@@ -23,12 +24,19 @@ export async function diagnose(baseUrl, headerNames) {
       lines: ["Browsers do not let HTTPS pages call http:// servers (mixed content).", `Use an https:// URL for ${target.origin}, or open this page over http:// locally.`],
     };
   }
-  let reachable = false;
-  try {
-    await fetch(`${baseUrl.replace(/\/+$/, "")}/models`, { mode: "no-cors", cache: "no-store" });
-    reachable = true;
-  } catch {
-    reachable = false;
+  const probe = `${baseUrl.replace(/\/+$/, "")}/models`;
+  // Cross-origin isolated (COEP require-corp), the page's own no-cors request is blocked
+  // whatever the server does; the service worker sends it instead.
+  const reachable = globalThis.crossOriginIsolated ? await probeFromServiceWorker(probe) : await probeHere(probe);
+  if (reachable === null) {
+    return {
+      kind: "cors",
+      title: `The endpoint ${target.origin} could not be reached, or it does not allow cross-origin requests (CORS).`,
+      lines: [
+        "This page cannot tell which: check that the server is running and reachable from this computer, and that it allows this page's origin.",
+        ...corsLines(target, headerNames),
+      ],
+    };
   }
   if (!reachable) {
     return {
@@ -40,17 +48,32 @@ export async function diagnose(baseUrl, headerNames) {
       ],
     };
   }
-  const allowHeaders = ["authorization", "content-type", ...headerNames.map((h) => h.toLowerCase())].join(", ");
   return {
     kind: "cors",
     title: "The server answered, but your browser blocked the response: the server does not allow cross-origin requests (CORS).",
-    lines: [
-      `This page (origin ${location.origin}) calls ${target.origin} from your browser, so the server must allow it. It must:`,
-      `• answer the preflight OPTIONS request to ${target.pathname.replace(/\/+$/, "")}/chat/completions with a 2xx status;`,
-      `• send Access-Control-Allow-Origin: ${location.origin} (or *) on the preflight and on the response;`,
-      `• send Access-Control-Allow-Headers: ${allowHeaders} and Access-Control-Allow-Methods: POST on the preflight.`,
-      "Optional: Timing-Allow-Origin: * lets the browser report connection timings.",
-      "Many servers have a switch for this (vLLM: --allowed-origins; Ollama: OLLAMA_ORIGINS), or put a reverse proxy in front that adds the headers.",
-    ],
+    lines: corsLines(target, headerNames),
   };
+}
+
+/** @param {string} url @returns {Promise<boolean>} whether a no-cors request got an answer */
+async function probeHere(url) {
+  try {
+    await fetch(url, { mode: "no-cors", cache: "no-store" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the server must send for this page to read its answers. @param {URL} target @param {string[]} headerNames */
+function corsLines(target, headerNames) {
+  const allowHeaders = ["authorization", "content-type", ...headerNames.map((h) => h.toLowerCase())].join(", ");
+  return [
+    `This page (origin ${location.origin}) calls ${target.origin} from your browser, so the server must allow it. It must:`,
+    `• answer the preflight OPTIONS request to ${target.pathname.replace(/\/+$/, "")}/chat/completions with a 2xx status;`,
+    `• send Access-Control-Allow-Origin: ${location.origin} (or *) on the preflight and on the response;`,
+    `• send Access-Control-Allow-Headers: ${allowHeaders} and Access-Control-Allow-Methods: POST on the preflight.`,
+    "Optional: Timing-Allow-Origin: * lets the browser report connection timings.",
+    "Many servers have a switch for this (vLLM: --allowed-origins; Ollama: OLLAMA_ORIGINS), or put a reverse proxy in front that adds the headers.",
+  ];
 }

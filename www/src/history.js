@@ -1,13 +1,16 @@
 // Run history on the package's ResultStore (IndexedDB, llmeter-wasm/store.js). The worker saves
 // each run into the same database while it runs (grouped commits), so a page closed mid-run is
 // found on the next visit, marked interrupted, with the responses saved until then. This module
-// is the page's view of it: rows for the table, a run's files, delete, zip in/out, upload.
+// is the page's access to it: rows for the table, a run (parsed once), delete, zip in/out, upload.
 import { ResultStore, toZip, fromZip, resultFromFolder, upload } from "./pkg/store.js";
 import { LoadTestResult } from "./pkg/index.js";
+import { briefOf } from "./results.js";
 
 /** Shared with the worker (worker.js opens the same name). */
 export const STORE_NAME = "llmeter-results";
 const PLAN_KEY = (id) => `llmeter.heatmap:${id}`;
+/** How long the presign endpoint may take per file before the attempt counts as failed. */
+const PRESIGN_TIMEOUT_MS = 30_000;
 
 /** @type {Promise<ResultStore> | null} */
 let opened = null;
@@ -27,12 +30,14 @@ const displayName = (r) => (r.group ? `${r.group}/${r.name}` : r.name);
  * @property {string} [note]
  * @property {{completed: number, failed: number, ttftP50: number|null, ttltP50: number|null}} brief
  * @property {{baseUrl?: string, model?: string}} config
+ * @property {string | null} unsaved
  */
 
 /** @returns {RunRow} */
 function row(r) {
   const s = r.stats ?? {};
   const failed = s.failed_requests ?? 0;
+  const note = r.unsaved ? `Not stored completely: ${r.unsaved}` : r.status === "interrupted" ? "Stopped, or the page closed before the run finished; the responses saved until then are kept." : undefined;
   return {
     id: r.id,
     name: displayName(r),
@@ -40,7 +45,7 @@ function row(r) {
     clients: r.summary?.clients ?? null,
     createdAt: r.startedAt,
     status: r.status,
-    note: r.status === "interrupted" ? "Stopped, or the page closed before the run finished; the responses saved until then are kept." : undefined,
+    note,
     brief: { completed: Math.max(0, r.responses - failed), failed, ttftP50: s["time_to_first_token-p50"] ?? null, ttltP50: s["time_to_last_token-p50"] ?? null },
     config: { baseUrl: r.endpoint?.baseUrl, model: r.endpoint?.model ?? r.summary?.model_id },
     unsaved: r.unsaved,
@@ -52,20 +57,30 @@ export async function listRuns() {
   return (await (await store()).list()).map(row);
 }
 
-/** A run with its LLMeter files (plus heatmap.json for a heatmap run). */
+/** A stored run as a record: its row and the run parsed once (plus a heatmap's plan). */
 export async function getRun(id) {
   const s = await store();
   const r = await s.get(id);
   if (!r) return undefined;
-  const files = await s.files(id);
+  const result = await s.load(id);
   const plan = localStorage.getItem(PLAN_KEY(id));
-  if (plan) files["heatmap.json"] = plan;
-  return { ...row(r), files };
+  return { ...row(r), brief: briefOf(result), result, plan: plan ? JSON.parse(plan) : null };
+}
+
+/** A stored run to export or upload: its files are read as stored, nothing is parsed. */
+export function storedRun(id, name) {
+  const plan = localStorage.getItem(PLAN_KEY(id));
+  return { id, name, plan: plan ? JSON.parse(plan) : null };
 }
 
 export async function deleteRun(id) {
   await (await store()).delete(id);
   localStorage.removeItem(PLAN_KEY(id));
+}
+
+/** Closes runs whose worker is gone (it crashed and was replaced): they are listed as interrupted. */
+export async function closeAbandonedRuns() {
+  return (await store()).recoverUnfinished();
 }
 
 /** Keeps a heatmap's plan (its cells) next to the newest stored run, which the worker just saved. */
@@ -74,9 +89,15 @@ export async function attachHeatmapPlan(planJson) {
   if (newest) localStorage.setItem(PLAN_KEY(newest.id), planJson);
 }
 
+/** The run's folder: as stored (opened from history), else written from its result. */
+async function filesOf(record) {
+  const files = record.id ? await (await store()).files(record.id) : record.result.toFiles();
+  return record.plan ? { ...files, "heatmap.json": JSON.stringify(record.plan, null, 4) } : files;
+}
+
 /** The run as a zip in LLMeter's folder layout. @returns {Promise<Blob>} */
-export async function runZip(record, folder) {
-  return new Blob([await toZip(record.files, { folder })], { type: "application/zip" });
+export async function runZip(record) {
+  return new Blob([await toZip(await filesOf(record), { folder: record.name })], { type: "application/zip" });
 }
 
 /** A load test as one zip: `{test}/{00004-clients}/…`, what Python's LoadTestResult.load reads. */
@@ -100,15 +121,16 @@ export async function importZip(blob) {
 
 /**
  * Uploads the run's files through the user's presign endpoint: POST {key, contentType} answers
- * {url} (a presigned PUT URL); every file is then PUT there.
+ * {url} (a presigned PUT URL); every file is then PUT there. Neither can hang: the presign call
+ * and each PUT have a time limit.
  */
 export async function uploadRun(record, presignEndpoint, prefix) {
   const presign = async (key, contentType) => {
-    const res = await fetch(presignEndpoint, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, contentType }) });
+    const res = await fetch(presignEndpoint, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, contentType }), signal: AbortSignal.timeout(PRESIGN_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`presign endpoint answered HTTP ${res.status}`);
     const body = await res.json();
     if (typeof body?.url !== "string") throw new Error('presign answer has no "url"');
     return body.url;
   };
-  return upload(record.files, { presign, prefix });
+  return upload(await filesOf(record), { presign, prefix, timeoutMs: 120_000 });
 }

@@ -29,12 +29,35 @@ export function parsePayloadText(text) {
   return fail(line, column, `Invalid JSON at line ${line}${column ? `, column ${column}` : ""}: ${whole.message}`);
 }
 
+/**
+ * How deep a payload may nest. Real payloads (messages, tool schemas) stay far below; a payload
+ * nested thousands deep cannot be handed to the engine's worker (the browser's structured clone
+ * and the engine's conversion run out of stack), so it is refused here, before a run starts.
+ */
+export const MAX_PAYLOAD_DEPTH = 100;
+
+/** Nesting depth of a JSON value (a scalar is 0), without recursion. @param {unknown} value */
+export function depthOf(value) {
+  let max = 0;
+  /** @type {[unknown, number][]} */
+  const stack = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = /** @type {[unknown, number]} */ (stack.pop());
+    if (v === null || typeof v !== "object") continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > MAX_PAYLOAD_DEPTH) return max; // deep enough to refuse: stop walking
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
 function checkValues(values, format, label, lineOf) {
   if (values.length === 0) return fail(1, null, "The array is empty: at least one payload is needed.");
   const notes = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like {"messages": [...], "max_tokens": 64}.`);
+    if (depthOf(v) > MAX_PAYLOAD_DEPTH) return fail(lineOf(i), null, `${label(i)} nests deeper than ${MAX_PAYLOAD_DEPTH} levels of objects and arrays, more than any real request: it cannot be sent.`);
     if (!Array.isArray(v.messages)) return fail(lineOf(i), null, `${label(i)} has no "messages" array, which Chat Completions requires.`);
     if (v.max_tokens === undefined && v.max_completion_tokens === undefined) notes.push(`${label(i)} sets no max_tokens: output length is up to the server.`);
   }

@@ -1,15 +1,11 @@
-// Reading a run folder (LLMeter's files) into what the page shows, and formatting numbers.
+// What the page shows of a parsed run (a package `Result`), and number formatting. Runs are
+// parsed by the package (the core), never here.
 
-/** @param {Record<string, string>} files */
-export function readRunFiles(files) {
-  const find = (name) => Object.keys(files).find((k) => k === name || k.endsWith(`/${name}`));
-  const json = (name) => {
-    const k = find(name);
-    return k ? parseLenient(files[k]) : null;
-  };
-  const rk = find("responses.jsonl");
-  const responses = rk ? files[rk].split("\n").filter((l) => l.trim()).map(parseLenient) : [];
-  return { summary: json("summary.json") ?? {}, stats: json("stats.json") ?? {}, runConfig: json("run_config.json"), info: json("run_info.json") ?? {}, responses };
+/** Counts and headline latencies of a parsed run (a package `Result`). */
+export function briefOf(result) {
+  const s = result.stats;
+  const total = s.total_requests ?? 0, failed = s.failed_requests ?? 0;
+  return { completed: total - failed, failed, ttftP50: s["time_to_first_token-p50"] ?? null, ttltP50: s["time_to_last_token-p50"] ?? null, warnings: [...(result.info.warnings ?? [])] };
 }
 
 /** Values of one metric (seconds → ms) over responses without errors. */
@@ -32,15 +28,4 @@ export function statRows(stats) {
     metric("Output tokens", "num_tokens_output", (x) => fmtNum(x, 0)),
     metric("Input tokens", "num_tokens_input", (x) => fmtNum(x, 0)),
   ];
-}
-
-/** JSON.parse that also reads Python's bare NaN/Infinity (LLMeter writes them) as null. */
-function parseLenient(text) {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const fixed = text.replace(/(?<=[:,\[]\s*)-?(NaN|Infinity)(?=\s*[,}\]])/g, "null");
-    if (fixed === text) throw e;
-    return JSON.parse(fixed);
-  }
 }

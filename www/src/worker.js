@@ -1,9 +1,18 @@
 // The engine runs here, in a dedicated Web Worker, so the page's rendering and charting never
-// delay a chunk's timestamp. In: {type:"start", endpoint, run, levels, timeout} and {type:"stop"}.
-// `levels` is the clients sequence: one level is a run, more are a LoadTest (one run per level).
-// Out: level (a run starts), progress, done (files + JSON view; `last` after the final level), error.
+// delay a chunk's timestamp. In: {type:"start", endpoint, run, levels, timeout} (or a heatmap's
+// {type:"start", experiment:"heatmap", …}) and {type:"stop"}. `levels` is the clients sequence:
+// one level is a run, more are a LoadTest (one run per level).
+// Out: ready (loaded), level (a run starts), progress, warning, done (the run's files; `last`
+// after the final level), error (the run could not start or failed), crash (anything uncaught:
+// the page replaces this worker).
 import { init, OpenAIEndpoint, Runner, LoadTest } from "./pkg/index.js";
 import { ResultStore } from "./pkg/store.js";
+
+/** @param {unknown} e */
+const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+// A wasm trap or any error nobody caught: the engine's state is unknown, so the page restarts us.
+self.addEventListener("error", (e) => self.postMessage({ type: "crash", message: e.error ? describe(e.error) : e.message }));
+self.addEventListener("unhandledrejection", (e) => self.postMessage({ type: "crash", message: describe(e.reason) }));
 
 // The page's history (history.js) reads the same database.
 const STORE_NAME = "llmeter-results";
@@ -31,22 +40,20 @@ self.onmessage = async (event) => {
   try {
     await init();
     const store = await openStore();
-    if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal, store);
-    const endpoint = new OpenAIEndpoint(msg.endpoint);
     const saving = store ? { store } : {};
-    const post = (result, runName, clients, last) =>
-      // Serialising the result happens after the run, never while requests are in flight.
-      self.postMessage({ type: "done", files: result.toFiles(), view: { stats: result.stats, info: result.info, summary: result.summary }, runName, clients, last });
+    if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal, saving);
+    const endpoint = new OpenAIEndpoint(msg.endpoint);
+    // Serialising a result happens after its run, never while requests are in flight. The
+    // warnings travel apart: the store adds its own (e.g. storage full) to the result's.
+    const post = (result, clients, last, testName) => self.postMessage({ type: "done", files: result.toFiles(), warnings: result.info.warnings, clients, testName, last });
     if (msg.levels.length === 1) {
       const clients = msg.levels[0];
-      self.postMessage({ type: "level", index: 0, clients, runName: msg.run.runName });
+      self.postMessage({ type: "level", index: 0, clients });
       const runner = new Runner({ endpoint, timeout: msg.timeout });
       const result = await runner.run({ ...msg.run, ...saving, clients, signal: controller.signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
-      return post(result, msg.run.runName, clients, true);
+      return post(result, clients, true);
     }
     // A load test: the package's LoadTest, one run per level, saved as the test's group.
-    const testName = msg.run.runName;
-    const levelName = (clients) => `${testName}/${String(clients).padStart(5, "0")}-clients`;
     let level = -1;
     const test = new LoadTest({
       endpoint,
@@ -57,7 +64,7 @@ self.onmessage = async (event) => {
       minRequestsPerClient: msg.run.nRequests ?? 1,
       minRequestsPerRun: 1,
       runDuration: msg.run.runDuration,
-      testName,
+      testName: msg.run.runName,
       ...saving,
     });
     const result = await test.run({
@@ -66,23 +73,23 @@ self.onmessage = async (event) => {
       onProgress: (p) => {
         if (p.level !== level) {
           level = p.level;
-          self.postMessage({ type: "level", index: p.level, clients: p.clients, runName: levelName(p.clients) });
+          self.postMessage({ type: "level", index: p.level, clients: p.clients, testName: test.testName });
         }
         self.postMessage({ type: "progress", progress: p.run });
       },
     });
     const runs = [...result.results];
     if (!runs.length) return self.postMessage({ type: "error", message: "The load test stopped before any level ran." });
-    runs.forEach(([clients, r], i) => post(r, levelName(clients), clients, i === runs.length - 1));
+    runs.forEach(([clients, r], i) => post(r, clients, i === runs.length - 1, test.testName));
   } catch (e) {
-    self.postMessage({ type: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    self.postMessage({ type: "error", message: describe(e) });
   } finally {
     controller = null;
   }
 };
 
 /** LatencyHeatmap (from the package's experiments, when built with them): one run over all cells. */
-async function runHeatmap(msg, signal, store) {
+async function runHeatmap(msg, signal, saving) {
   const pkg = await import("./pkg/index.js");
   const { Tokenizer } = await import("./pkg/tokenizer.js");
   const h = msg.heatmap;
@@ -91,9 +98,10 @@ async function runHeatmap(msg, signal, store) {
   else if (msg.tokenizer?.kind === "json") tokenizer = await Tokenizer.fromJSON(msg.tokenizer.json, msg.tokenizer.name);
   const endpoint = new OpenAIEndpoint(msg.endpoint);
   const heatmap = new pkg.LatencyHeatmap({ endpoint, sourceText: h.sourceText, clients: h.clients, inputLengths: h.inputLengths, outputLengths: h.outputLengths, requestsPerCombination: h.requestsPerCombination, tokenizer, testName: h.testName, timeout: msg.timeout });
-  self.postMessage({ type: "level", index: 0, clients: h.clients, runName: `${h.testName}/${String(h.clients).padStart(5, "0")}-clients` });
-  const saving = store ? { store, testName: h.testName } : {};
-  const result = await heatmap.run({ ...saving, signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
+  self.postMessage({ type: "level", index: 0, clients: h.clients, testName: heatmap.testName });
+  const result = await heatmap.run({ ...saving, testName: heatmap.testName, signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
   const r = result.result;
-  self.postMessage({ type: "done", files: { ...r.toFiles(), "heatmap.json": JSON.stringify(result.plan, null, 4) }, view: { stats: r.stats, info: r.info, summary: r.summary }, last: true });
+  self.postMessage({ type: "done", files: r.toFiles(), warnings: r.info.warnings, plan: result.plan, clients: h.clients, testName: heatmap.testName, last: true });
 }
+
+self.postMessage({ type: "ready" });

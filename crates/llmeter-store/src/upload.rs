@@ -62,6 +62,12 @@ pub enum Outcome {
     Status(u16, String),
     /// No HTTP response (connection refused/reset, DNS, CORS rejection).
     Network(String),
+    /// No answer within the per-file time limit (whole ms; an integer keeps float formatting
+    /// out of the module): retried like a network error.
+    TimedOut(u64),
+    /// Not sent, or its answer not followed, for good: a redirect (a presigned URL answers the
+    /// PUT itself), a missing or unusable URL. Never retried; the text says why.
+    Refused(String),
 }
 
 pub struct UploadPlan {
@@ -140,6 +146,11 @@ impl UploadPlan {
                 failure_message(&f.key, Some(status), &detail),
             ),
             Outcome::Network(detail) => (true, failure_message(&f.key, None, &detail)),
+            Outcome::TimedOut(ms) => (
+                true,
+                format!("{}: no answer within {ms} ms (timeout)", f.key),
+            ),
+            Outcome::Refused(reason) => (false, format!("{}: {}", f.key, reason.trim())),
         };
         if retryable && f.attempts < policy.max_attempts {
             let delay = backoff_ms(&policy, f.attempts);

@@ -107,6 +107,13 @@ pub fn scrub_file(path: &str, text: &str) -> Option<String> {
     layout::scrub_run_config(text).map(|(t, _)| t)
 }
 
+/// LLMeter's default run name for a run starting at `unix_ms` (the core's rule, so a run saved
+/// by the store is named as the engine would name it).
+#[wasm_bindgen(js_name = defaultRunName)]
+pub fn default_run_name(unix_ms: f64) -> String {
+    llmeter_core::result::default_run_name(unix_ms)
+}
+
 #[wasm_bindgen(js_name = schemaUpgradeSteps)]
 pub fn schema_upgrade_steps(old: u32, new: u32) -> Result<Vec<u32>, JsValue> {
     schema::upgrade_steps(old, new).map_err(err)
@@ -191,6 +198,19 @@ impl Uploads {
             s => Outcome::Status(s, upload::s3_error_detail(detail)),
         };
         self.inner.report(index, outcome, now_ms).unwrap_or(-1.0)
+    }
+    /// Final, never retried (a refused redirect, no usable URL); returns -1.
+    pub fn refuse(&mut self, index: usize, reason: &str, now_ms: f64) -> f64 {
+        self.inner
+            .report(index, Outcome::Refused(reason.to_string()), now_ms)
+            .unwrap_or(-1.0)
+    }
+    /// No answer within `ms`: retried like a network error; returns the delay or -1.
+    #[wasm_bindgen(js_name = timedOut)]
+    pub fn timed_out(&mut self, index: usize, ms: f64, now_ms: f64) -> f64 {
+        self.inner
+            .report(index, Outcome::TimedOut(ms.round() as u64), now_ms)
+            .unwrap_or(-1.0)
     }
     #[wasm_bindgen(js_name = doneKeys)]
     pub fn done_keys(&self) -> Array {

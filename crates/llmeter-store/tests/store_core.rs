@@ -187,6 +187,42 @@ fn upload_retries_5xx_and_network_not_4xx() {
 }
 
 #[test]
+fn upload_refused_is_final_and_timeout_retried() {
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        base_delay_ms: 100.0,
+        max_delay_ms: 1000.0,
+    };
+    let mut plan = UploadPlan::new(vec!["r".into(), "t".into()], &BTreeSet::new(), policy);
+    assert_eq!(plan.next(0.0), Next::Start(0));
+    assert_eq!(plan.next(0.0), Next::Start(1));
+    // A redirect is not retried, whatever the attempts left.
+    assert_eq!(
+        plan.report(
+            0,
+            Outcome::Refused("redirect refused (HTTP 307)".into()),
+            5.0
+        ),
+        None
+    );
+    // No answer in time: retried like a network error, then final with the limit named.
+    assert_eq!(plan.report(1, Outcome::TimedOut(200), 5.0), Some(100.0));
+    assert_eq!(plan.next(105.0), Next::Start(1));
+    assert_eq!(plan.report(1, Outcome::TimedOut(200), 310.0), None);
+    assert_eq!(plan.next(310.0), Next::Finished);
+    assert_eq!(
+        plan.failures(),
+        vec![
+            ("r".into(), "r: redirect refused (HTTP 307)".into()),
+            (
+                "t".into(),
+                "t: no answer within 200 ms (timeout) (after 2 attempts)".into()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn backoff_doubles_and_caps() {
     let p = RetryPolicy::default();
     let d: Vec<f64> = (1..=7).map(|a| backoff_ms(&p, a)).collect();

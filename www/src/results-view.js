@@ -1,0 +1,194 @@
+// The Results section: one run, several runs compared, or a load test's levels; the stats
+// table, the package's charts, the responses, and exports. A record holds its run as a parsed
+// `Result` (parsed once, when it arrives or is opened); everything here is derived from it.
+import { $, el, showWarnings, download, safeName } from "./dom.js";
+import { fmtMs, fmtNum, statRows, briefOf } from "./results.js";
+import { renderCharts, drawFigures, nothingToChart, noCharts } from "./charts.js";
+import { runZip } from "./history.js";
+
+/**
+ * @typedef {Object} RunRecord
+ * @property {string | null} id the stored run's id (runs opened from history)
+ * @property {string} name "{run}" or "{test}/{level}"
+ * @property {string} group the load test or heatmap the run belongs to, or ""
+ * @property {number | null} clients
+ * @property {number} createdAt
+ * @property {"running" | "complete" | "interrupted"} status
+ * @property {string} [note]
+ * @property {{completed: number, failed: number, ttftP50: number | null, ttltP50: number | null, warnings: string[]}} brief
+ * @property {{baseUrl?: string, model?: string, headerNames?: string[]}} config
+ * @property {any} result the run, parsed (a package `Result`)
+ * @property {any} [plan] a heatmap's plan (heatmap.json), if the run is one
+ */
+
+/** Records currently shown (one, or several when comparing). @type {RunRecord[]} */
+let shown = [];
+export const shownRecords = () => shown;
+
+/**
+ * A record from a run's files as the worker sent them: the one place a finished run is parsed.
+ * @param {Record<string, string>} files
+ * @param {{ group: string, clients: number, config: any, plan: any, warnings?: string[] }} context
+ *   `warnings`: the run's warnings as the worker saw them (the store's included)
+ * @returns {Promise<RunRecord>}
+ */
+export async function recordFromResult(files, { group, clients, config, plan, warnings }) {
+  const { Result } = await import("./pkg/index.js");
+  const result = await Result.fromFiles(files);
+  const info = result.info;
+  const runName = result.summary.run_name ?? "";
+  return {
+    id: null,
+    name: group ? `${group}/${runName}` : runName,
+    group,
+    clients: result.summary.clients ?? clients,
+    createdAt: Date.now(),
+    status: info.interrupted ? "interrupted" : "complete",
+    note: info.interrupted ? "Stopped before all requests were sent; the completed responses are kept." : undefined,
+    brief: { ...briefOf(result), warnings: [...(warnings ?? result.info.warnings ?? [])] },
+    config,
+    result,
+    plan,
+  };
+}
+
+/**
+ * @param {RunRecord[]} records one run, several to compare, or the levels of a load test
+ * @param {string} [group] the load test's name when `records` are its levels
+ */
+export async function showRecords(records, group = "") {
+  shown = records;
+  $("results").hidden = false;
+  const meta = $("results-meta");
+  const single = records.length === 1;
+  if (single) {
+    const record = records[0];
+    const { summary, info, stats, responses } = record.result;
+    const c = record.config ?? {};
+    const clock = typeof info.timer_resolution_ms === "number" ? `timer step ${info.timer_resolution_ms} ms` : null;
+    const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, summary.clients && `${summary.clients} clients`, info.protocol, clock, record.status === "interrupted" ? "interrupted" : null];
+    meta.textContent = bits.filter(Boolean).join(" · ");
+    $("results-title").textContent = "Results";
+    showWarnings($("results-warnings"), [...new Set([...(info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
+    fillStatsTable(stats);
+    fillResponses(responses);
+  } else {
+    $("results-title").textContent = group ? `Load test “${group}”: ${records.length} levels` : `Comparing ${records.length} runs`;
+    meta.textContent = group ? `${records.map((r) => r.result.summary.clients).join(", ")} concurrent clients · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
+    showWarnings($("results-warnings"), [...new Set(records.flatMap((r) => r.brief?.warnings ?? []))]);
+    fillCompareTable(records);
+  }
+  document.querySelector(".responses").hidden = !single;
+  document.querySelector("#results h3").hidden = !single;
+  $("export-zip").hidden = $("export-html").hidden = !single;
+  const runs = records.map((r) => ({ name: group ? r.name.slice(group.length + 1) : r.name, responses: r.result.responses }));
+  if (!single && !group) return renderCharts($("charts"), runs); // several runs overlaid
+  if (nothingToChart(runs)) return noCharts($("charts"));
+  try {
+    await drawPackageFigures(records, group);
+  } catch (e) {
+    showWarnings($("results-warnings"), [`The package's charts could not be drawn (${e?.message ?? e}); showing the page's own.`]);
+    await renderCharts($("charts"), runs);
+  }
+}
+
+/** The package's figures: a run's histograms and box plots, a heatmap's cells, a load test's bands. */
+async function drawPackageFigures(records, group) {
+  const pkg = await import("./pkg/index.js");
+  const charts = $("charts");
+  charts.replaceChildren();
+  if (group) {
+    const test = new pkg.LoadTestResult(group, new Map(records.map((r) => [r.result.summary.clients, r.result])));
+    return drawFigures(charts, await test.figures(), "load-");
+  }
+  const [record] = records;
+  if (record.plan) await drawFigures(charts, await heatmapOf(pkg, record).figures(), "heatmap-");
+  await drawFigures(charts, await record.result.figures());
+}
+
+/** A heatmap record as the package's LatencyHeatmapResult (no parsing: the Result is reused). */
+const heatmapOf = (pkg, record) => new pkg.LatencyHeatmapResult(record.group || "heatmap", record.result, record.plan);
+
+function fillStatsTable(stats) {
+  const head = $("stats-table").tHead.rows[0];
+  head.replaceChildren(...["Metric", "p50", "p90", "p99", "Average"].map((t) => el("th", t, { scope: "col" })));
+  const body = $("stats-table").tBodies[0];
+  body.replaceChildren();
+  for (const [label, ...vals] of statRows(stats)) {
+    const tr = document.createElement("tr");
+    tr.append(el("th", label, { scope: "row" }), ...vals.map((v) => el("td", v)));
+    body.append(tr);
+  }
+  const tr = document.createElement("tr");
+  tr.className = "totals";
+  tr.append(
+    el("th", "Throughput", { scope: "row" }),
+    // An interrupted run has no total test time, so LLMeter's rates are null for it.
+    el("td", typeof stats.requests_per_minute === "number" ? `${fmtNum(stats.requests_per_minute, 1)} req/min` : "req/min n/a"),
+    el("td", typeof stats.output_tps === "number" ? `${fmtNum(stats.output_tps, 1)} output tok/s` : "tok/s n/a"),
+    el("td", `${stats.failed_requests ?? 0} failed`),
+    el("td", `${stats.total_requests ?? "–"} total`),
+  );
+  body.append(tr);
+}
+
+function fillCompareTable(records) {
+  const head = $("stats-table").tHead.rows[0];
+  head.replaceChildren(...["Run", "Clients", "TTFT p50", "TTFT p90", "TTLT p50", "TTLT p90", "Req/min", "Output tok/s", "Failed"].map((t) => el("th", t, { scope: "col" })));
+  const body = $("stats-table").tBodies[0];
+  body.replaceChildren();
+  for (const record of records) {
+    const s = record.result.stats;
+    const tr = document.createElement("tr");
+    tr.append(el("th", record.name, { scope: "row" }), ...[String(record.result.summary.clients ?? "–"), fmtMs(s["time_to_first_token-p50"]), fmtMs(s["time_to_first_token-p90"]), fmtMs(s["time_to_last_token-p50"]), fmtMs(s["time_to_last_token-p90"]), fmtNum(s.requests_per_minute), fmtNum(s.output_tps), String(s.failed_requests ?? 0)].map((v) => el("td", v)));
+    body.append(tr);
+  }
+}
+
+function fillResponses(responses) {
+  const body = $("responses-table").tBodies[0];
+  body.replaceChildren();
+  responses.forEach((r, i) => {
+    const tr = document.createElement("tr");
+    const btn = el("button", String(i + 1), { type: "button", class: "link", "aria-label": `Show response ${i + 1}` });
+    btn.addEventListener("click", () => showResponse(r, i, tr));
+    const num = document.createElement("td");
+    num.append(btn);
+    tr.append(num, el("td", fmtMs(r.time_to_first_token)), el("td", fmtMs(r.time_to_last_token)), el("td", r.num_tokens_output ?? "–"), el("td", r.error ? "error" : "ok", { class: r.error ? "bad" : "good" }));
+    body.append(tr);
+  });
+  $("resp-title").textContent = responses.length ? "Choose a response" : "No responses";
+  $("resp-output").textContent = "";
+  if (responses.length) showResponse(responses[0], 0, body.rows[0]);
+}
+
+function showResponse(r, i, tr) {
+  for (const row of $("responses-table").tBodies[0].rows) row.removeAttribute("aria-current");
+  tr?.setAttribute("aria-current", "true");
+  $("resp-title").textContent = `Response ${i + 1}${r.error ? " — error" : ""}`;
+  // Model output is untrusted text: textContent only, never HTML.
+  const lines = [];
+  if (r.input_prompt) lines.push(`PROMPT\n${r.input_prompt}\n`);
+  lines.push(r.error ? `ERROR\n${r.error}` : `OUTPUT\n${r.response_text ?? ""}`);
+  $("resp-output").textContent = lines.join("\n");
+}
+
+/** @param {RunRecord | undefined} record */
+export async function exportZip(record) {
+  if (!record) return;
+  download(await runZip(record), `${safeName(record.name)}.zip`);
+}
+
+/** The package's self-contained report (stats, SVG charts; opens offline) of the run shown. */
+export async function exportHtml() {
+  if (shown.length !== 1) return;
+  const [record] = shown;
+  const pkg = await import("./pkg/index.js");
+  const html = await (record.plan ? heatmapOf(pkg, record) : record.result).toHTML();
+  download(new Blob([html], { type: "text/html" }), `${safeName(record.name)}.html`);
+}
+
+export function hideResults() {
+  $("results").hidden = true;
+  shown = [];
+}
