@@ -21,20 +21,32 @@ import wasmInit, {
   initSync as wasmInitSync, ZipBuilder, readZip, normalizePath, detectLayout, contentType,
   isTextFile, scrubFile, schemaUpgradeSteps, schemaVersion, Batcher, Uploads,
 } from "./llmeter_store.js";
-import { wasmLoader, besideModule } from "./loader.js";
+import { wasmLoader } from "./loader.js";
 import { Result } from "./index.js";
 
-const module = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_store_bg.wasm", import.meta.url));
+// The URL is literal, so that bundlers emit the .wasm and rewrite it; in Node, server bundles
+// without the file use the inlined copy (see loader.js).
+const module = wasmLoader({
+  init: wasmInit,
+  initSync: wasmInitSync,
+  syncName: "initStoreSync",
+  url: () => new URL("./llmeter_store_bg.wasm", import.meta.url),
+  inlined: () => import("#inline/llmeter_store_bg.wasm"),
+});
 
 /**
  * Loads the store's wasm module (called by every function here that needs it).
- * @param {BufferSource | WebAssembly.Module | URL | string | Response} [source]
+ * @param {import("./types.js").WasmSource} [source]
  */
 export async function initStore(source) {
   await module.init(source);
 }
 
-/** @param {BufferSource | WebAssembly.Module} wasm */
+/**
+ * Synchronous initialisation from a compiled module or bytes (workerd: `import wasm from
+ * "llmeter-wasm/llmeter_store_bg.wasm"; initStoreSync(wasm)`).
+ * @param {import("./types.js").WasmBytes | import("./types.js").WasmModule} wasm
+ */
 export function initStoreSync(wasm) {
   module.initSync(wasm);
 }
@@ -317,13 +329,14 @@ export async function upload(filesOrResult, options) {
  * @property {number} startedAt Unix ms.
  * @property {number | null} endedAt
  * @property {number} responses Responses saved.
- * @property {Record<string, any> | null} summary LLMeter's summary.json (finished runs).
- * @property {Record<string, any> | null} stats Headline stats (finished runs): requests,
+ * @property {import("./types.js").Summary | null} summary LLMeter's summary.json (finished runs).
+ * @property {import("./types.js").ListStats | null} stats Headline stats (finished runs): requests,
  *   failures, TTFT/TTLT p50/p90, requests per minute.
- * @property {Record<string, any>} endpoint Endpoint description (no secrets).
+ * @property {{ [key: string]: unknown }} endpoint Endpoint description (`endpoint.toJSON()`: no secrets).
  * @property {string | null} unsaved What could not be saved, if anything.
  */
 
+/** @type {(keyof import("./types.js").ListStats)[]} */
 const LIST_STATS = ["total_requests", "failed_requests", "failed_requests_rate", "requests_per_minute", "time_to_first_token-p50", "time_to_first_token-p90", "time_to_last_token-p50", "time_to_last_token-p90", "num_tokens_output-average", "interrupted"];
 
 /** Upgrade steps by schema version (the order and the refusal of newer databases: wasm `schema`). */
@@ -543,7 +556,7 @@ export class ResultStore {
    * All of a run's stats without reading its responses (finished runs, and recovered runs after
    * their first `load`); `null` otherwise.
    * @param {string} id
-   * @returns {Promise<Record<string, any> | null>}
+   * @returns {Promise<import("./types.js").Stats | null>}
    */
   async stats(id) {
     const rec = await request(this._db.transaction("runs").objectStore("runs").get(id));
@@ -555,13 +568,13 @@ export class ResultStore {
    * the batches that hold it: for browsing large runs without loading them.
    * @param {string} id
    * @param {{ offset?: number, limit?: number }} [options] default: the first 100
-   * @returns {Promise<Record<string, any>[]>}
+   * @returns {Promise<import("./types.js").InvocationResponse[]>}
    */
   async responses(id, options = {}) {
     const { offset = 0, limit = 100 } = options;
     if (!(Number.isInteger(offset) && offset >= 0)) throw new RangeError("offset must be a non-negative integer");
     if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError("limit must be a non-negative integer");
-    /** @type {Record<string, any>[]} */
+    /** @type {import("./types.js").InvocationResponse[]} */
     const out = [];
     if (limit === 0) return out;
     const tx = this._db.transaction(["runs", "batches"]);

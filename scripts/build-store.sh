@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-module.sh llmeter-store llmeter_store -Oz store.js
-node_modules/.bin/tsc -p js/tsconfig.store.json
+node scripts/package-types.mjs store.js

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 rm -rf www/dist && mkdir -p www/dist/vendor www/dist/pkg
 cp www/src/*.html www/src/*.css www/src/*.js www/dist/
 cp -r www/src/texts www/dist/texts
-cp pkg/*.js pkg/*.wasm www/dist/pkg/
+# (not the base64 copies of the .wasm files: for Node server bundles only)
+find pkg -maxdepth 1 \( -name "*.wasm" -o -name "*.js" ! -name "*.base64.js" \) -exec cp {} www/dist/pkg/ \;
 cp node_modules/plotly.js-dist-min/plotly.min.js www/dist/vendor/plotly.min.js
 echo "[build-www] www/dist: $(du -sh www/dist | cut -f1) (serve with: node scripts/serve-www.mjs)"
