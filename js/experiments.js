@@ -20,7 +20,7 @@ function defaultTestName() {
 /**
  * A payload as an object, an array of objects, JSONL text, or a Blob of JSONL.
  * @param {unknown} payload
- * @returns {Promise<Record<string, unknown>[]>}
+ * @returns {Promise<import("./types.js").Payload[]>}
  */
 export async function readPayloads(payload) {
   if (typeof Blob !== "undefined" && payload instanceof Blob) payload = await payload.text();
@@ -95,10 +95,10 @@ export class LoadTest {
     this.runner = new Runner({ endpoint, tokenizer, timeout });
     if (payload === undefined) throw new TypeError("payload is required");
     if (testName !== undefined && (typeof testName !== "string" || testName === "" || /[\/\\]/.test(testName))) throw new TypeError("testName must be a non-empty string without slashes");
-    this.payload = payload;
-    this.plan = { sequenceOfClients, minRequestsPerClient, minRequestsPerRun, runDuration };
+    /** @internal */ this.payload = payload;
+    /** @internal */ this.plan = { sequenceOfClients, minRequestsPerClient, minRequestsPerRun, runDuration };
     this.testName = testName ?? defaultTestName();
-    this.runOptions = runOptions;
+    /** @internal */ this.runOptions = runOptions;
   }
 
   /**
@@ -253,14 +253,14 @@ export class LatencyHeatmap {
     this.tokenizer = tokenizer;
     this.sourceText = sourceText;
     this.clients = clients;
-    this.planOptions = { inputLengths, outputLengths, requestsPerCombination, seed };
+    /** @internal */ this.planOptions = { inputLengths, outputLengths, requestsPerCombination, seed };
     this.createPayload = createPayload ?? ((/** @type {string} */ p, /** @type {number} */ m, /** @type {Record<string, unknown>} */ x) => endpoint.createPayload(p, m, x));
     this.createPayloadArgs = createPayloadArgs;
     this.testName = testName ?? defaultTestName();
-    this.runOptions = runOptions;
+    /** @internal */ this.runOptions = runOptions;
   }
 
-  /** @returns {Promise<string>} */
+  /** @internal @returns {Promise<string>} */
   async _source() {
     const s = this.sourceText;
     if (typeof s === "string") return s;

@@ -686,8 +686,9 @@ export class ResultStore {
    * Runs `runner.run(options)` and saves it as it goes (`runner.run({ store })` calls this):
    * responses are appended in batches during the run; at the end the finished result replaces
    * them. Storage errors never stop the run: the result's `info.unsaved` says what was not saved.
-   * @param {{ endpoint: { toJSON(): any }, run(o: any): Promise<Result> }} runner
-   * @param {Record<string, any>} options run options; `testName` (or `group`) groups runs of a load test
+   * @param {import("./index.js").Runner} runner
+   * @param {import("./index.js").RunOptions & { group?: string }} options run options; `testName`
+   *   (or `group`) groups runs of a load test
    * @returns {Promise<Result>}
    */
   async record(runner, options) {

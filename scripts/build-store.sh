@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-module.sh llmeter-store llmeter_store -Oz store.js
-node scripts/package-types.mjs store.js
+node scripts/package-types.mjs

@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
-node scripts/package-types.mjs tokenizer.js
+node scripts/package-types.mjs

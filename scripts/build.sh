@@ -13,7 +13,7 @@ bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js loader.js no
 # The package's own README (for npm users; the repository's README is for contributors).
 cp js/package.json js/README.md LICENSE js/types.d.ts pkg/
 # Declarations from the JSDoc (checks the JS too), without what is marked @internal.
-node scripts/package-types.mjs index.js
+node scripts/package-types.mjs
 # Optional HF tokenizers: a separate wasm module, loaded only when used.
 bash scripts/build-tokenizers.sh
 # Optional result store / zip / upload: a separate wasm module, loaded only when used.

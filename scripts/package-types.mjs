@@ -1,21 +1,22 @@
 // Emits the package's TypeScript declarations from the JSDoc of pkg/*.js (type-checking the JS
 // on the way, with js/tsconfig.json), then takes out what is marked `@internal`:
-//   node scripts/package-types.mjs [entry.js ...]     (default: index.js tokenizer.js store.js)
+//   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js in pkg/)
 // tsc's own `stripInternal` does not apply to declarations emitted from JavaScript, so this does
 // it: an `@internal` member is removed, an `@internal` constructor becomes `private
 // constructor();` (results and tokenizers come from factories), and imports left unused by the
 // removals go too (e.g. the wasm-bindgen glue's types, which need a newer lib than consumers
 // may have).
 import path from "node:path";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = path.join(ROOT, "pkg");
-const entries = process.argv.length > 2 ? process.argv.slice(2) : ["index.js", "tokenizer.js", "store.js"];
+// All entries every time: a declaration left from an earlier run would be read instead of the JS
+// it describes, so they are all removed first and all written again.
+const entries = ["index.js", "tokenizer.js", "store.js"].filter((e) => existsSync(path.join(PKG, e)));
 
-// Declarations left from an earlier run would be read instead of the JS they describe.
 for (const file of readdirSync(path.join(ROOT, "js"))) {
   if (file.endsWith(".js")) rmSync(path.join(PKG, file.replace(/\.js$/, ".d.ts")), { force: true });
 }

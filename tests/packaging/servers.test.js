@@ -32,6 +32,25 @@ test("Node: plain ESM import of the installed package (and its package.json expo
   }
 });
 
+test("Node, bundled into one file by esbuild (platform node) and run without node_modules: the inlined .wasm copies load", async () => {
+  const app = await stageApp("node");
+  try {
+    await execFileAsync(process.execPath, ["bundle.mjs"], { cwd: app.dir });
+    rmSync(path.join(app.dir, "node_modules"), { recursive: true, force: true });
+    const dist = path.join(app.dir, "dist");
+    assert.deepEqual(filesUnder(dist), ["run.mjs"], "no .wasm beside the bundle");
+    assertNoBuildPath([path.join(dist, "run.mjs")], app.dir);
+    await sim.clear();
+    const out = JSON.parse(await execFileAsync(process.execPath, [path.join(dist, "run.mjs"), sim.base], { cwd: dist }));
+    assertMeasured(out, await sim.requests(), /^node \d+/);
+    assert.ok(out.zipBytes > 1000, "store.js zipped the run");
+    assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
+    recordSizes("node-esbuild", [sizeRow("bundle (the three .wasm inlined)", dist, "run.mjs")]);
+  } finally {
+    app.remove();
+  }
+});
+
 /**
  * A minimal npm registry with one package: the tarball `npm pack` made, under its version.
  * Enough for Deno (and npm) to resolve `npm:llmeter-wasm@<version>` and check its integrity.
