@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -24,23 +23,28 @@ export function requireInstalled() {
 }
 
 /**
- * Copies apps/<name> (and apps/shared/measure.js into `measureDir`) into a fresh temporary
- * folder with the test project's package.json and a hard-linked copy of its node_modules, so
- * the app builds as in a user's project, and a path of this machine is easy to spot in output.
- * @returns {{ dir: string, remove: () => void }}
+ * Copies apps/<name> (and apps/shared/measure.js into `measureDir`) into a fresh folder under
+ * out/packaging/apps/ with the test project's package.json and a hard-linked copy of its
+ * node_modules, so the app builds as in a user's project, and its path (random) is easy to spot
+ * in output.
+ * @returns {Promise<{ dir: string, remove: () => void }>}
  */
 export async function stageApp(name, { measureDir = "." } = {}) {
   requireInstalled();
-  const dir = mkdtempSync(path.join(os.tmpdir(), `llmeter-pkg-${name}-`));
+  mkdirSync(path.join(OUT, "apps"), { recursive: true });
+  const dir = mkdtempSync(path.join(OUT, "apps", `${name}-`));
   cpSync(path.join(HERE, "apps", name), dir, { recursive: true });
   mkdirSync(path.join(dir, measureDir), { recursive: true });
   cpSync(path.join(HERE, "apps/shared/measure.js"), path.join(dir, measureDir, "measure.js"));
   cpSync(path.join(HERE, "package.json"), path.join(dir, "package.json"));
   // Hard links: instant, and the staged tree can be deleted without touching the original.
-  return execFileAsync("cp", ["-al", path.join(HERE, "node_modules"), path.join(dir, "node_modules")]).then(() => ({
-    dir,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  }));
+  // (A copy where hard links are not possible.)
+  const from = path.join(HERE, "node_modules"), to = path.join(dir, "node_modules");
+  await execFileAsync("cp", ["-al", from, to]).catch(async () => {
+    rmSync(to, { recursive: true, force: true });
+    await execFileAsync("cp", ["-a", from, to]);
+  });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Runs a command; resolves with stdout, rejects with its output on failure. */
