@@ -6,6 +6,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { startSim } from "../js/sim.js";
 import { startStatic, launchChromium } from "../js/browser.js";
 import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
@@ -36,6 +38,14 @@ async function runBuiltApp(root, page, wasmFiles) {
   }
 }
 
+async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 const wasmOf = (files, name) => files.filter((f) => f.endsWith(".wasm") && path.basename(f).startsWith(name));
 
 test("Vite: page and module worker, no configuration; lazily loaded store.js and tokenizer.js get their own .wasm assets", async () => {
@@ -59,6 +69,38 @@ test("Vite: page and module worker, no configuration; lazily loaded store.js and
     const worker = files.find((f) => /^assets\/worker-.*\.js$/.test(f));
     recordSizes("vite", [sizeRow("main chunk", dist, main), sizeRow("worker chunk", dist, worker), sizeRow("core wasm", dist, core), sizeRow("store wasm", dist, store), sizeRow("tokenizers wasm", dist, tok)]);
   } finally {
+    app.remove();
+  }
+});
+
+test("Vite dev server: the same app unbuilt; the package's .wasm files are served from node_modules", async () => {
+  const app = await stageApp("vite");
+  const port = await freePort();
+  const vite = spawn(path.join(app.dir, "node_modules/.bin/vite"), ["--port", String(port), "--strictPort", "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: app.dir, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  vite.stdout.on("data", (d) => (output += d));
+  vite.stderr.on("data", (d) => (output += d));
+  try {
+    const url = `http://127.0.0.1:${port}/index.html?${new URLSearchParams({ baseUrl: sim.base })}`;
+    for (let i = 0; ; i++) {
+      try { await fetch(url); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
+    }
+    // The first visit makes Vite discover and pre-bundle the package (and reload the page once
+    // it finds tokenizer.js in the worker): Vite's own start-up, not measured.
+    await runPage(browser, url).catch(() => {});
+    await sim.clear();
+    const run = await runPage(browser, url);
+    assert.equal(run.result.error, undefined, `${run.result.error}\n${run.errors.join("\n")}\n${output}`);
+    assert.deepEqual(run.failures, [], "every request the app made succeeded");
+    const truth = await sim.requests();
+    assertMeasured(run.result.page, truth, /HeadlessChrome\/\d+/);
+    assertMeasured(run.result.worker, truth, /HeadlessChrome\/\d+.*\(worker\)/);
+    const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
+    assert.deepEqual([...new Set(wasm)].sort(), ["llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm", "llmeter_wasm_bg.wasm"].map((f) => `/node_modules/llmeter-wasm/${f}`));
+  } finally {
+    const exited = new Promise((r) => vite.once("exit", r));
+    vite.kill("SIGTERM");
+    await exited;
     app.remove();
   }
 });
