@@ -4,9 +4,17 @@
  * @internal
  */
 import wasmInit, { initSync as wasmInitSync } from "./llmeter_wasm.js";
-import { wasmLoader, besideModule } from "./loader.js";
+import { wasmLoader } from "./loader.js";
 
-export const core = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_wasm_bg.wasm", import.meta.url));
+// The URL is literal, so that bundlers emit the .wasm and rewrite it; in Node, server bundles
+// without the file use the inlined copy (see loader.js).
+export const core = wasmLoader({
+  init: wasmInit,
+  initSync: wasmInitSync,
+  syncName: "initSync",
+  url: () => new URL("./llmeter_wasm_bg.wasm", import.meta.url),
+  inlined: () => import("#inline/llmeter_wasm_bg.wasm"),
+});
 
 /** Throws unless the module is ready (for the synchronous API). */
 export function requireCore() {

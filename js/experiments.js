@@ -20,7 +20,7 @@ function defaultTestName() {
 /**
  * A payload as an object, an array of objects, JSONL text, or a Blob of JSONL.
  * @param {unknown} payload
- * @returns {Promise<Record<string, unknown>[]>}
+ * @returns {Promise<import("./types.js").Payload[]>}
  */
 export async function readPayloads(payload) {
   if (typeof Blob !== "undefined" && payload instanceof Blob) payload = await payload.text();
@@ -59,13 +59,19 @@ const report = () => import("./report.js");
  * @property {number} clients clients of the current level
  * @property {number} levelsDone levels finished before this one
  * @property {number} fraction share of the whole test done, 0…1 (levels count equally; time-bound levels by elapsed time)
- * @property {import("./index.js").Progress} run the current level's progress
+ * @property {import("./types.js").Progress} run the current level's progress
  */
 
 /**
- * @typedef {Object} LoadTestOptions
- * @property {import("./index.js").OpenAIEndpoint} endpoint
- * @property {Record<string, unknown> | Record<string, unknown>[] | string | Blob} payload object, array, JSONL text or Blob
+ * @typedef {Omit<import("./index.js").RunOptions, "clients" | "nRequests" | "runDuration" | "runName" | "testName" | "payload" | "payloadAssignment" | "onProgress" | "timeout">} LevelRunOptions
+ *   Run options passed to every level's run: `onResponse`, `store`, `signal`, `seed`,
+ *   `subrequestLimit`, … (see `RunOptions`).
+ */
+
+/**
+ * @typedef {Object} LoadTestPlanOptions
+ * @property {import("./index.js").Endpoint} endpoint
+ * @property {import("./types.js").Payload | import("./types.js").Payload[] | string | Blob} payload object, array, JSONL text or Blob
  * @property {number[]} sequenceOfClients concurrency levels, run in this order
  * @property {number} [minRequestsPerClient] default 1
  * @property {number} [minRequestsPerRun] default 10 (LLMeter's rule: each level sends at least this many)
@@ -77,24 +83,27 @@ const report = () => import("./report.js");
  * @property {(p: LoadTestProgress) => void} [onProgress]
  */
 
+/** @typedef {LoadTestPlanOptions & LevelRunOptions} LoadTestOptions */
+/** @typedef {LevelRunOptions & { onProgress?: (p: LoadTestProgress) => void }} LoadTestRunOptions */
+
 /** LLMeter's LoadTest: one run per number of clients. */
 export class LoadTest {
-  /** @param {LoadTestOptions & Record<string, unknown>} options other keys are passed to every run (e.g. `onResponse`, `store`) */
+  /** @param {LoadTestOptions} options run options (`onResponse`, `store`, …) apply to every level */
   constructor(options) {
     if (!options || typeof options !== "object") throw new TypeError("LoadTest options must be an object");
     const { endpoint, tokenizer, timeout, payload, sequenceOfClients, minRequestsPerClient, minRequestsPerRun, runDuration, testName, ...runOptions } = options;
     this.runner = new Runner({ endpoint, tokenizer, timeout });
     if (payload === undefined) throw new TypeError("payload is required");
     if (testName !== undefined && (typeof testName !== "string" || testName === "" || /[\/\\]/.test(testName))) throw new TypeError("testName must be a non-empty string without slashes");
-    this.payload = payload;
-    this.plan = { sequenceOfClients, minRequestsPerClient, minRequestsPerRun, runDuration };
+    /** @internal */ this.payload = payload;
+    /** @internal */ this.plan = { sequenceOfClients, minRequestsPerClient, minRequestsPerRun, runDuration };
     this.testName = testName ?? defaultTestName();
-    this.runOptions = runOptions;
+    /** @internal */ this.runOptions = runOptions;
   }
 
   /**
    * Runs every level in order. Extra options override the constructor's for this call.
-   * @param {Partial<LoadTestOptions> & Record<string, unknown>} [overrides]
+   * @param {LoadTestRunOptions} [overrides]
    * @returns {Promise<LoadTestResult>}
    */
   async run(overrides = {}) {
@@ -195,7 +204,7 @@ export class LoadTestResult {
     return new LoadTestResult(testName, results);
   }
 
-  /** Plotly figures (`{data, layout}`) keyed by chart name. @returns {Promise<Record<string, {data: any[], layout: any}>>} */
+  /** Plotly figures (`{data, layout}`) keyed by chart name. @returns {Promise<Record<string, import("./types.js").Figure>>} */
   async figures() { return (await report()).loadTestFigures(this); }
 
   /** One self-contained HTML page (stats tables, SVG charts; no network). @returns {Promise<string>} */
@@ -203,28 +212,35 @@ export class LoadTestResult {
 }
 
 /**
- * @typedef {Object} LatencyHeatmapOptions
- * @property {import("./index.js").OpenAIEndpoint} endpoint
+ * @typedef {Omit<import("./index.js").RunOptions, "clients" | "nRequests" | "runDuration" | "runName" | "testName" | "payload" | "payloadAssignment" | "timeout" | "seed">} HeatmapRunOptions
+ *   Run options passed to the heatmap's run: `onResponse`, `onProgress`, `store`, `signal`, … (see `RunOptions`).
+ */
+
+/**
+ * @typedef {Object} LatencyHeatmapPlanOptions
+ * @property {import("./index.js").Endpoint} endpoint
  * @property {string | URL | Blob} sourceText text to cut prompts from (a URL is fetched)
  * @property {number} [clients] default 4
  * @property {number[]} [inputLengths] default [10, 50, 200, 500]
  * @property {number[]} [outputLengths] default [128, 256, 512, 1024]
  * @property {number} [requestsPerCombination] default 1
- * @property {(prompt: string, maxTokens: number, extra: Record<string, unknown>) => Record<string, unknown>} [createPayload]
+ * @property {(prompt: string, maxTokens: number, extra: import("./types.js").Payload) => import("./types.js").Payload} [createPayload]
  *   default: the endpoint's `createPayload`
- * @property {Record<string, unknown>} [createPayloadArgs] passed as `extra`
+ * @property {import("./types.js").Payload} [createPayloadArgs] passed as `extra`
  * @property {import("./index.js").Tokenizer} [tokenizer] measures prompt lengths (default whitespace words)
  * @property {string} [testName]
  * @property {number} [seed] order of the requests (default 0)
  * @property {number} [timeout]
  */
 
+/** @typedef {LatencyHeatmapPlanOptions & HeatmapRunOptions} LatencyHeatmapOptions */
+
 /**
  * LLMeter's LatencyHeatmap, without its coverage bugs: every (input, output) cell gets exactly
  * `requestsPerCombination` requests, spread over the clients from one shared queue.
  */
 export class LatencyHeatmap {
-  /** @param {LatencyHeatmapOptions & Record<string, unknown>} options other keys are passed to the run */
+  /** @param {LatencyHeatmapOptions} options run options (`onResponse`, `store`, …) apply to the run */
   constructor(options) {
     if (!options || typeof options !== "object") throw new TypeError("LatencyHeatmap options must be an object");
     const { endpoint, tokenizer, timeout, sourceText, clients = 4, inputLengths, outputLengths, requestsPerCombination, createPayload, createPayloadArgs = {}, testName, seed, ...runOptions } = options;
@@ -237,14 +253,14 @@ export class LatencyHeatmap {
     this.tokenizer = tokenizer;
     this.sourceText = sourceText;
     this.clients = clients;
-    this.planOptions = { inputLengths, outputLengths, requestsPerCombination, seed };
+    /** @internal */ this.planOptions = { inputLengths, outputLengths, requestsPerCombination, seed };
     this.createPayload = createPayload ?? ((/** @type {string} */ p, /** @type {number} */ m, /** @type {Record<string, unknown>} */ x) => endpoint.createPayload(p, m, x));
     this.createPayloadArgs = createPayloadArgs;
     this.testName = testName ?? defaultTestName();
-    this.runOptions = runOptions;
+    /** @internal */ this.runOptions = runOptions;
   }
 
-  /** @returns {Promise<string>} */
+  /** @internal @returns {Promise<string>} */
   async _source() {
     const s = this.sourceText;
     if (typeof s === "string") return s;
@@ -267,7 +283,7 @@ export class LatencyHeatmap {
   }
 
   /**
-   * @param {Record<string, unknown>} [overrides] run options for this call (e.g. `signal`, `onProgress`)
+   * @param {HeatmapRunOptions} [overrides] run options for this call (e.g. `signal`, `onProgress`)
    * @returns {Promise<LatencyHeatmapResult>}
    */
   async run(overrides = {}) {
@@ -310,11 +326,11 @@ export class LatencyHeatmapResult {
 
   /**
    * Responses per cell: `cells[i][j]` = responses of input length i and output length j.
-   * @returns {Record<string, any>[][][]}
+   * @returns {import("./types.js").InvocationResponse[][][]}
    */
   cells() {
     const { input_lengths: ins, output_lengths: outs, requests } = this.plan;
-    /** @type {Record<string, any>[][][]} */
+    /** @type {import("./types.js").InvocationResponse[][][]} */
     const cells = ins.map(() => outs.map(() => []));
     const timings = this.result.timings;
     this.result.responses.forEach((r, i) => {
@@ -343,7 +359,7 @@ export class LatencyHeatmapResult {
     return new LatencyHeatmapResult(testName, await Result.fromFiles(run), JSON.parse(files[planPath]));
   }
 
-  /** TTFT and TTLT heatmaps over measured input × output tokens, with the points. @returns {Promise<Record<string, {data: any[], layout: any}>>} */
+  /** TTFT and TTLT heatmaps over measured input × output tokens, with the points. @returns {Promise<Record<string, import("./types.js").Figure>>} */
   async figures() { return (await report()).heatmapFigures(this); }
 
   /** @returns {Promise<string>} */
@@ -353,7 +369,7 @@ export class LatencyHeatmapResult {
 /**
  * Histograms and box plots of one run's TTFT, TTLT and TPOT (Plotly `{data, layout}`).
  * @param {Result} result
- * @returns {Promise<Record<string, {data: any[], layout: any}>>}
+ * @returns {Promise<Record<string, import("./types.js").Figure>>}
  */
 export async function runFigures(result) { return (await report()).runFigures(result); }
 

@@ -15,10 +15,37 @@ export * from "./experiments.js";
 export { Endpoint } from "./endpoints/endpoint.js";
 export { OpenAIEndpoint } from "./endpoints/openai.js";
 
+// The data shapes (hand-written in types.d.ts: the values come from the wasm core).
+/** @typedef {import("./types.js").Summary} Summary */
+/** @typedef {import("./types.js").Stats} Stats */
+/** @typedef {import("./types.js").RunStats} RunStats */
+/** @typedef {import("./types.js").MetricStats} MetricStats */
+/** @typedef {import("./types.js").Metric} Metric */
+/** @typedef {import("./types.js").Aggregate} Aggregate */
+/** @typedef {import("./types.js").MetricKey} MetricKey */
+/** @typedef {import("./types.js").InvocationResponse} InvocationResponse */
+/** @typedef {import("./types.js").ResponseTimings} ResponseTimings */
+/** @typedef {import("./types.js").RunInfo} RunInfo */
+/** @typedef {import("./types.js").ClockKind} ClockKind */
+/** @typedef {import("./types.js").RunConfig} RunConfig */
+/** @typedef {import("./types.js").RunConfigEndpoint} RunConfigEndpoint */
+/** @typedef {import("./types.js").Payload} Payload */
+/** @typedef {import("./types.js").Progress} Progress */
+/** @typedef {import("./types.js").LiveStats} LiveStats */
+/** @typedef {import("./types.js").Figure} Figure */
+/** @typedef {import("./types.js").FileContent} FileContent */
+/** @typedef {import("./types.js").WasmSource} WasmSource */
+/** @typedef {import("./types.js").WasmBytes} WasmBytes */
+/** @typedef {import("./types.js").WasmModule} WasmModule */
+
+
 /**
  * Loads the wasm module. Without an argument it finds `llmeter_wasm_bg.wasm` next to this file
- * (by `fetch` in browsers and Deno, by reading the file in Node). A failed load can be retried.
- * @param {BufferSource | WebAssembly.Module | URL | string | Response} [source]
+ * (by `fetch` in browsers and Deno, by reading the file in Node; in a bundle, the copy the
+ * bundler emitted). A failed load can be retried.
+ * @param {WasmSource} [source] the `.wasm`'s bytes, compiled module, URL or `Response`
+ *   (e.g. `import wasm from "llmeter-wasm/llmeter_wasm_bg.wasm.base64.js"` where no bundler
+ *   support for `.wasm` files is at hand)
  * @returns {Promise<void>}
  */
 export async function init(source) {
@@ -28,7 +55,7 @@ export async function init(source) {
 /**
  * Synchronous initialisation from a compiled module or bytes (workerd: `import wasm from
  * "llmeter-wasm/llmeter_wasm_bg.wasm"; initSync(wasm)`).
- * @param {BufferSource | WebAssembly.Module} module
+ * @param {WasmBytes | WasmModule} module
  */
 export function initSync(module) {
   core.initSync(module);
@@ -41,6 +68,8 @@ export function initSync(module) {
  * @property {string} [name]
  */
 
+/** @typedef {import("./endpoints/endpoint.js").EndpointKind} EndpointKind */
+
 /**
  * @typedef {Object} RunnerOptions
  * @property {import("./endpoints/endpoint.js").Endpoint} endpoint Any endpoint class of the package.
@@ -50,38 +79,17 @@ export function initSync(module) {
  */
 
 /**
- * @typedef {Object} Progress
- * @property {number} completed
- * @property {number} failed
- * @property {number | null} expected
- * @property {number} elapsedS
- * @property {number} inFlight
- * @property {LiveStats} stats
- */
-
-/**
- * @typedef {Object} LiveStats Live statistics (seconds; null until there is data).
- * @property {number} completed
- * @property {number} failed
- * @property {number | null} ttft_p50
- * @property {number | null} ttft_p90
- * @property {number | null} ttlt_p50
- * @property {number | null} ttlt_p90
- * @property {number | null} requests_per_minute
- * @property {number | null} output_tokens_per_second
- */
-
-/**
  * @typedef {Object} RunOptions
  * @property {number} [clients] Concurrent clients (default 1).
  * @property {number} [nRequests] Requests per client (default: number of payloads).
  * @property {number} [runDuration] Seconds each client keeps sending (instead of nRequests).
- * @property {Record<string, unknown> | Record<string, unknown>[]} payload
+ * @property {Payload | Payload[]} payload One payload or a list (each client cycles through a
+ *   shuffled copy).
  * @property {string} [runName] Default `YYYYMMDD-HHMM` (UTC).
  * @property {string} [runDescription]
  * @property {AbortSignal} [signal] Aborting returns the partial result, marked interrupted.
  * @property {(p: Progress) => void} [onProgress] Throttled progress with live stats.
- * @property {(response: Record<string, any>, timings: Record<string, any>) => void} [onResponse]
+ * @property {(response: InvocationResponse, timings: ResponseTimings) => void} [onResponse]
  *   Called with every response as soon as it completes (before token-count fallbacks).
  * @property {number} [progressIntervalMs] Minimum ms between progress callbacks (default 500).
  * @property {number} [seed] Seed for payload shuffles and start jitter (default 0).
@@ -98,6 +106,9 @@ export function initSync(module) {
  * @property {{ recorder(start: { endpoint: Record<string, any>, options: Record<string, any> }): Promise<RunRecorder> }} [store]
  *   A `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
  * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
+ * @property {"cycle" | "eachOnce"} [payloadAssignment] `cycle` (default): each client sends
+ *   `nRequests` payloads from its shuffled copy of the list; `eachOnce`: every payload is sent
+ *   exactly once, the clients taking them from one shared queue (`nRequests` is ignored).
  */
 
 /**
@@ -152,7 +163,10 @@ export class Runner {
 
 /** A run's result: LLMeter's summary, stats and responses, plus our timing extras. */
 export class Result {
-  /** @param {any} handle @internal */
+  /**
+   * @param {any} handle the core's result
+   * @internal results come from `Runner.run` and `Result.fromFiles`
+   */
   constructor(handle) {
     /** @private */ this._h = handle;
     /** @private */ this._cache = new Map();
@@ -163,7 +177,7 @@ export class Result {
    * `responses.jsonl` and `chunk_timings.jsonl` are parsed `yieldEvery` lines at a time with a
    * yield to the event loop in between, so a large run loads without freezing the page; they
    * may also be given as (async) iterables of text pieces, read in that order (responses first).
-   * @param {Record<string, import("./result-loader.js").FileContent>} files
+   * @param {Record<string, FileContent>} files
    * @param {{ yieldEvery?: number }} [options] `yieldEvery`: lines per step (default 2000;
    *   `Infinity`: one step).
    */
@@ -179,28 +193,28 @@ export class Result {
     if (!this._cache.has(k)) this._cache.set(k, this._h[k]);
     return this._cache.get(k);
   }
-  /** LLMeter's summary.json fields. @returns {Record<string, any>} */
+  /** LLMeter's summary.json fields. @returns {Summary} */
   get summary() { return this._get("summary"); }
-  /** LLMeter's stats (load-path values) plus our extras. @returns {Record<string, any>} */
+  /** LLMeter's stats (load-path values) plus our extras. @returns {Stats} */
   get stats() { return this._get("stats"); }
-  /** LLMeter InvocationResponse objects. @returns {Record<string, any>[]} */
+  /** LLMeter InvocationResponse objects. @returns {InvocationResponse[]} */
   get responses() { return this._get("responses"); }
-  /** Per-response timing extras (first chunk, chunk offsets, counts). @returns {Record<string, any>[]} */
+  /** Per-response timing extras (first chunk, chunk offsets, counts), in the order of `responses`. @returns {ResponseTimings[]} */
   get timings() { return this._get("timings"); }
   /**
    * Where and how the run was measured: runtime (name and version), HTTP protocol, the smallest
    * timer step observed, the clock's kind (`fine`; `coarsened`: browsers; `frozen-between-io`:
    * workerd, where time advances only when I/O completes), warnings, interrupted.
-   * @returns {{interrupted: boolean, warnings: string[], runtime: string|null, protocol: string|null, timer_resolution_ms: number|null, clock: "fine"|"coarsened"|"frozen-between-io"|null}}
+   * @returns {RunInfo}
    */
   get info() { return this._get("info"); }
-  /** @returns {Record<string, any>} */
+  /** LLMeter's run_config.json (no secrets). @returns {RunConfig} */
   get runConfig() { return this._get("runConfig"); }
   /** LLMeter's run folder: `{"summary.json": …, "stats.json": …, "responses.jsonl": …, …}`. @returns {Record<string, string>} */
   toFiles() { return this._h.toFiles(); }
   /**
    * Plotly figures (`{data, layout}`) of this run: histograms and box plots of TTFT, TTLT and
-   * TPOT. Loads `report.js` on first use. @returns {Promise<Record<string, {data: any[], layout: any}>>}
+   * TPOT. Loads `report.js` on first use. @returns {Promise<Record<string, Figure>>}
    */
   async figures() { return (await import("./report.js")).runFigures(this); }
   /** A self-contained HTML report (stats table, SVG charts; opens offline). @returns {Promise<string>} */

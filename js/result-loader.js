@@ -23,11 +23,7 @@ export function yieldToEventLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/**
- * @typedef {string | Iterable<string> | AsyncIterable<string>} FileContent Text of a file; a
- *   JSON-lines file (`responses.jsonl`, `chunk_timings.jsonl`) may also be given as text
- *   pieces (cut anywhere, even inside a line), e.g. pages read from storage.
- */
+/** @typedef {import("./types.js").FileContent} FileContent */
 
 /**
  * Parses a run folder with the core builder, at most `yieldEvery` JSON lines per step.

@@ -17,16 +17,24 @@
  */
 import wasmInit, { initSync as wasmInitSync, WasmTokenizer } from "./llmeter_tokenizers.js";
 
-import { wasmLoader, isNode, besideModule } from "./loader.js";
+import { wasmLoader, isNode } from "./loader.js";
 
-const module = wasmLoader(wasmInit, wasmInitSync, besideModule("./llmeter_tokenizers_bg.wasm", import.meta.url));
+// The URL is literal, so that bundlers emit the .wasm and rewrite it; in Node, server bundles
+// without the file use the inlined copy (see loader.js).
+const module = wasmLoader({
+  init: wasmInit,
+  initSync: wasmInitSync,
+  syncName: "initTokenizersSync",
+  url: () => new URL("./llmeter_tokenizers_bg.wasm", import.meta.url),
+  inlined: () => import("#inline/llmeter_tokenizers_bg.wasm"),
+});
 
 /**
  * Loads the tokenizer wasm module (about 0.7 MB gzipped). Called by every `Tokenizer.from*`, so
  * calling it yourself is only needed to choose the source or to start the download early.
  * Without an argument it finds `llmeter_tokenizers_bg.wasm` next to this file (by `fetch` in
  * browsers and Deno, by reading the file in Node). A failed load can be retried.
- * @param {BufferSource | WebAssembly.Module | URL | string | Response} [source]
+ * @param {import("./types.js").WasmSource} [source]
  * @returns {Promise<void>}
  */
 export async function initTokenizers(source) {
@@ -36,7 +44,7 @@ export async function initTokenizers(source) {
 /**
  * Synchronous initialisation from a compiled module or bytes (workerd: `import wasm from
  * "llmeter-wasm/llmeter_tokenizers_bg.wasm"; initTokenizersSync(wasm)`).
- * @param {BufferSource | WebAssembly.Module} wasm
+ * @param {import("./types.js").WasmBytes | import("./types.js").WasmModule} wasm
  */
 export function initTokenizersSync(wasm) {
   module.initSync(wasm);

@@ -22,5 +22,7 @@ wasm-bindgen --target web --weak-refs --out-dir pkg --out-name "$out" \
 node_modules/.bin/wasm-opt "$opt" --strip-debug --strip-producers --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
+# Typed `.wasm` subpath and a base64 entry for set-ups without .wasm support.
+node scripts/package-wasm.mjs "$out"
 for f in "$@"; do mkdir -p "pkg/$(dirname "$f")"; cp "js/$f" "pkg/$f"; done
 log "pkg/${out}_bg.wasm: $(stat -c %s "pkg/${out}_bg.wasm") bytes raw, $(gzip -9 -c "pkg/${out}_bg.wasm" | wc -c) bytes gzipped"

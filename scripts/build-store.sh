@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # store.js is the entry; store/ holds one file per concern (zip, upload, IndexedDB, recorder).
 bash scripts/build-module.sh llmeter-store llmeter_store -Oz store.js $(cd js && ls store/*.js)
-node_modules/.bin/tsc -p js/tsconfig.store.json
+node scripts/package-types.mjs

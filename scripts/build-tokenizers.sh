@@ -5,5 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
-# Its own tsconfig: js/tsconfig.json lists only what scripts/build.sh has put in pkg/ by then.
-node_modules/.bin/tsc -p js/tsconfig.tokenizer.json
+node scripts/package-types.mjs

@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 rm -rf www/dist && mkdir -p www/dist/vendor www/dist/pkg
 cp www/src/*.html www/src/*.css www/src/*.js www/dist/
 cp -r www/src/texts www/dist/texts
-cp pkg/*.js pkg/*.wasm www/dist/pkg/
-mkdir -p www/dist/pkg/endpoints && cp pkg/endpoints/*.js www/dist/pkg/endpoints/
-# The store's files (store/zip.js, …); declarations are not needed by the page.
-mkdir -p www/dist/pkg/store && cp pkg/store/*.js www/dist/pkg/store/
+# (not the base64 copies of the .wasm files: for Node server bundles only)
+find pkg -maxdepth 1 \( -name "*.wasm" -o -name "*.js" ! -name "*.base64.js" \) -exec cp {} www/dist/pkg/ \;
+mkdir -p www/dist/pkg/endpoints www/dist/pkg/store
+cp pkg/endpoints/*.js www/dist/pkg/endpoints/
+cp pkg/store/*.js www/dist/pkg/store/
 cp node_modules/plotly.js-dist-min/plotly.min.js www/dist/vendor/plotly.min.js
 # The security and isolation headers for static hosts that read a _headers file (www/README.md).
 node --input-type=module -e 'import { headersFile } from "./scripts/serve-www.mjs"; import { readFileSync, writeFileSync } from "node:fs"; writeFileSync("www/dist/_headers", headersFile(readFileSync("www/dist/index.html", "utf8")));' 

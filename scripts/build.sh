@@ -9,11 +9,12 @@ cargo build --quiet --profile sim -p llm-sim
 
 rm -rf pkg && mkdir -p pkg
 bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js pump.js endpoints/endpoint.js endpoints/openai.js \
-  loader.js result-loader.js experiments.js report.js
+  loader.js no-inline.js result-loader.js experiments.js report.js
 
-node_modules/.bin/tsc -p js/tsconfig.json
-cp js/package.json pkg/package.json
-cp README.md pkg/README.md 2>/dev/null || true
+# The package's own README (for npm users; the repository's README is for contributors).
+cp js/package.json js/README.md LICENSE js/types.d.ts pkg/
+# Declarations from the JSDoc (checks the JS too), without what is marked @internal.
+node scripts/package-types.mjs
 # Optional HF tokenizers: a separate wasm module, loaded only when used.
 bash scripts/build-tokenizers.sh
 # Optional result store / zip / upload: a separate wasm module, loaded only when used.

@@ -36,5 +36,8 @@ if [ ! -f node_modules/.lock.sha ] || [ "$(cat node_modules/.lock.sha)" != "$loc
   echo "$lock_sha" > node_modules/.lock.sha
 fi
 
+# The packaging tests' apps (Vite, webpack, esbuild, Next.js, TypeScript, publint, attw).
+bash tests/packaging/setup.sh
+
 # Python reference packages (openai, llmeter, tokenizers, boto3, pytest) in .venv.
 bash scripts/python-env.sh

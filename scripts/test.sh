@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: set-up, build, native Rust tests (core + simulator), the wasm package in
-# Node and headless Chromium against llm-sim, and the Python cross-checks (openai SDK, llmeter).
+# Node and headless Chromium against llm-sim, the packed package in bundlers and runtimes
+# (tests/packaging), and the Python cross-checks (openai SDK, llmeter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,6 +16,9 @@ node_modules/.bin/tsc -p tests/js/tsconfig.json
 
 echo "== wasm package in Node and Chromium (node --test)"
 node --test --test-timeout=180000 tests/js/*.test.js
+
+echo "== the packed npm package in Vite, webpack, esbuild, Next.js, Node, Deno, workerd; types; publint, attw"
+bash tests/packaging/run.sh
 
 echo "== Python cross-checks (pytest)"
 .venv/bin/python -m pytest tests/python -q

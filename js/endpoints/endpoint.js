@@ -8,6 +8,8 @@
 import { createPayload as wasmCreatePayload, endpointInfo } from "../llmeter_wasm.js";
 import { core, requireCore } from "../core.js";
 
+/** The endpoint families (`kind` of each endpoint class). @typedef {"openai"} EndpointKind */
+
 /** Full configs including secrets, reachable only from inside the package. */
 const configs = new WeakMap();
 
@@ -23,7 +25,7 @@ const configs = new WeakMap();
 /** The interface every endpoint class implements; `Runner`, the experiments and the store take any of them. */
 export class Endpoint {
   /**
-   * @param {string} kind which family (selects the engine's core module)
+   * @param {EndpointKind} kind which family (selects the engine's core module)
    * @param {Record<string, unknown>} settings public settings (in results and `toJSON()`)
    * @param {Record<string, unknown>} secrets keys, tokens and secret headers: sent, never saved
    */

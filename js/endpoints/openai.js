@@ -14,6 +14,9 @@ import { Endpoint, optionsObject } from "./endpoint.js";
 
 /** An OpenAI-compatible Chat Completions endpoint (`POST {baseUrl}/chat/completions`). */
 export class OpenAIEndpoint extends Endpoint {
+  /** @readonly @type {"openai"} */
+  kind = "openai";
+
   /** @param {OpenAIEndpointOptions} options */
   constructor(options) {
     const { apiKey, headers, ...settings } = optionsObject(options, "OpenAIEndpoint");

@@ -7,9 +7,9 @@
  */
 import { schemaUpgradeSteps, schemaVersion } from "../llmeter_store.js";
 
-/** @template T @param {IDBRequest<T>} req @returns {Promise<T>} */
+/** @template T @param {{ onsuccess: unknown, onerror: unknown, result: T, error: unknown }} req an IDBRequest @returns {Promise<T>} */
 export const request = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
-/** @param {IDBTransaction} tx @returns {Promise<void>} */
+/** @param {{ oncomplete: unknown, onerror: unknown, onabort: unknown, error: unknown }} tx an IDBTransaction @returns {Promise<void>} */
 export const committed = (tx) => new Promise((resolve, reject) => { tx.oncomplete = () => resolve(); tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error ?? new Error("transaction aborted")); });
 
 /**
@@ -59,7 +59,7 @@ const UPGRADES = {
 /**
  * Opens (creating or upgrading) the database; errors name what to do.
  * @param {string} name
- * @returns {Promise<IDBDatabase>}
+ * @returns {Promise<any>} the IDBDatabase (typed loosely: the package's declarations must not need the DOM lib)
  */
 export async function openDatabase(name) {
   const version = schemaVersion();
@@ -101,14 +101,15 @@ export async function openDatabase(name) {
  * @property {number} startedAt Unix ms.
  * @property {number | null} endedAt
  * @property {number} responses Responses saved.
- * @property {Record<string, any> | null} summary LLMeter's summary.json (finished runs).
- * @property {Record<string, any> | null} stats Headline stats (finished runs): requests,
+ * @property {import("../types.js").Summary | null} summary LLMeter's summary.json (finished runs).
+ * @property {import("../types.js").ListStats | null} stats Headline stats (finished runs): requests,
  *   failures, TTFT/TTLT p50/p90, requests per minute.
- * @property {Record<string, any>} endpoint Endpoint description (no secrets).
+ * @property {{ [key: string]: unknown }} endpoint Endpoint description (`endpoint.toJSON()`: no secrets).
  * @property {string | null} unsaved What could not be saved, if anything.
  */
 
 /** The stats a listed run carries. */
+/** @type {(keyof import("../types.js").ListStats)[]} */
 export const LIST_STATS = ["total_requests", "failed_requests", "failed_requests_rate", "requests_per_minute", "time_to_first_token-p50", "time_to_first_token-p90", "time_to_last_token-p50", "time_to_last_token-p90", "num_tokens_output-average", "interrupted"];
 
 /** @param {Record<string, any>} stats */

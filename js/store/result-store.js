@@ -161,7 +161,7 @@ export class ResultStore {
    * All of a run's stats without reading its responses (finished runs, and recovered runs after
    * their first `load`); `null` otherwise.
    * @param {string} id
-   * @returns {Promise<Record<string, any> | null>}
+   * @returns {Promise<import("../types.js").Stats | null>}
    */
   async stats(id) {
     const rec = await request(this._db.transaction("runs").objectStore("runs").get(id));
@@ -173,13 +173,13 @@ export class ResultStore {
    * the batches that hold it: for browsing large runs without loading them.
    * @param {string} id
    * @param {{ offset?: number, limit?: number }} [options] default: the first 100
-   * @returns {Promise<Record<string, any>[]>}
+   * @returns {Promise<import("../types.js").InvocationResponse[]>}
    */
   async responses(id, options = {}) {
     const { offset = 0, limit = 100 } = options;
     if (!(Number.isInteger(offset) && offset >= 0)) throw new RangeError("offset must be a non-negative integer");
     if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError("limit must be a non-negative integer");
-    /** @type {Record<string, any>[]} */
+    /** @type {import("../types.js").InvocationResponse[]} */
     const out = [];
     if (limit === 0) return out;
     const tx = this._db.transaction(["runs", "batches"]);

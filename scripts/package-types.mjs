@@ -1,0 +1,98 @@
+// Emits the package's TypeScript declarations from the JSDoc of pkg/*.js (type-checking the JS
+// on the way, with js/tsconfig.json), then takes out what is marked `@internal`:
+//   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js in pkg/)
+// tsc's own `stripInternal` does not apply to declarations emitted from JavaScript, so this does
+// it: an `@internal` member is removed, an `@internal` constructor becomes `private
+// constructor();` (results and tokenizers come from factories), and imports left unused by the
+// removals go too (e.g. the wasm-bindgen glue's types, which need a newer lib than consumers
+// may have).
+import path from "node:path";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PKG = path.join(ROOT, "pkg");
+// All entries every time: a declaration left from an earlier run would be read instead of the JS
+// it describes, so they are all removed first and all written again.
+const entries = ["index.js", "tokenizer.js", "store.js"].filter((e) => existsSync(path.join(PKG, e)));
+
+for (const file of readdirSync(path.join(ROOT, "js"))) {
+  if (file.endsWith(".js")) rmSync(path.join(PKG, file.replace(/\.js$/, ".d.ts")), { force: true });
+}
+
+const configPath = path.join(ROOT, "js/tsconfig.json");
+const { config, error } = ts.readConfigFile(configPath, ts.sys.readFile);
+if (error) throw new Error(ts.flattenDiagnosticMessageText(error.messageText, "\n"));
+const { options } = ts.parseJsonConfigFileContent(config, ts.sys, path.dirname(configPath));
+const program = ts.createProgram(entries.map((e) => path.join(PKG, e)), options);
+
+const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => "\n" };
+const diagnostics = ts.getPreEmitDiagnostics(program);
+if (diagnostics.length) {
+  console.error(ts.formatDiagnostics(diagnostics, host));
+  process.exit(1);
+}
+
+const emitted = [];
+const result = program.emit(undefined, (fileName, text) => {
+  writeFileSync(fileName, fileName.endsWith(".d.ts") ? stripInternal(fileName, text) : text);
+  emitted.push(path.relative(ROOT, fileName));
+});
+if (result.diagnostics.length) {
+  console.error(ts.formatDiagnostics(result.diagnostics, host));
+  process.exit(1);
+}
+console.log(`[types] ${emitted.join(", ")}`);
+
+/** Whether the JSDoc right before `node` says `@internal`. */
+function isInternal(text, node) {
+  return (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).some((c) => /@internal\b/.test(text.slice(c.pos, c.end)));
+}
+
+/** Applies `[start, end, replacement]` edits (non-overlapping) from the end backwards. */
+function applyEdits(text, edits) {
+  for (const [start, end, replacement] of edits.sort((a, b) => b[0] - a[0])) text = text.slice(0, start) + replacement + text.slice(end);
+  return text;
+}
+
+export function stripInternal(fileName, text) {
+  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const edits = [];
+  for (const statement of source.statements) {
+    if (!ts.isClassDeclaration(statement)) continue;
+    for (const member of statement.members) {
+      if (!isInternal(text, member)) continue;
+      if (ts.isConstructorDeclaration(member)) {
+        const indent = text.slice(text.lastIndexOf("\n", member.getStart()) + 1, member.getStart());
+        edits.push([member.getFullStart(), member.end, `\n${indent}private constructor();`]);
+      } else {
+        edits.push([member.getFullStart(), member.end, ""]);
+      }
+    }
+  }
+  return dropUnusedImports(fileName, applyEdits(text, edits));
+}
+
+function dropUnusedImports(fileName, text) {
+  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const edits = [];
+  for (const statement of source.statements) {
+    const bindings = ts.isImportDeclaration(statement) ? statement.importClause?.namedBindings : undefined;
+    if (!bindings || !ts.isNamedImports(bindings) || statement.importClause.name) continue;
+    const rest = text.slice(0, statement.getFullStart()) + text.slice(statement.end);
+    const used = bindings.elements.filter((e) => new RegExp(`\\b${e.name.text}\\b`).test(stripComments(rest)));
+    if (used.length === bindings.elements.length) continue;
+    const replacement = used.length === 0 ? "" : `\nimport { ${used.map((e) => e.getText()).join(", ")} } from ${statement.moduleSpecifier.getText()};`;
+    edits.push([statement.getFullStart(), statement.end, replacement]);
+  }
+  return applyEdits(text, edits);
+}
+
+/** Code without comments (JSDoc may mention a name the code no longer uses). */
+function stripComments(text) {
+  const scanner = ts.createScanner(ts.ScriptTarget.ES2022, true, ts.LanguageVariant.Standard, text);
+  let out = "";
+  for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) out += scanner.getTokenText() + " ";
+  return out;
+}

@@ -1,0 +1,163 @@
+// The packed tarball in browser bundles: Vite (page + module worker), webpack 5 (page) and
+// esbuild (module worker). Each app is built as a user would build it, served from its output
+// folder alone, and run in headless Chromium against llm-sim: a real measurement, every .wasm
+// fetched from the bundle's own assets, no build-machine path in the output.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { startSim } from "../js/sim.js";
+import { startStatic, launchChromium } from "../js/browser.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
+
+let sim, browser;
+before(async () => {
+  sim = await startSim(SIM_ARGS);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await sim?.stop();
+});
+
+/** Serves `root` only, opens `page`, and checks what every bundle must get right. */
+async function runBuiltApp(root, page, wasmFiles) {
+  await sim.clear();
+  const site = await startStatic(root);
+  try {
+    const run = await runPage(browser, `${site.origin}/${page}?${new URLSearchParams({ baseUrl: sim.base })}`);
+    assert.equal(run.result.error, undefined, `${run.result.error}\n${run.errors.join("\n")}`);
+    assert.deepEqual(run.failures, [], "every request the app made succeeded");
+    const fetched = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname.slice(1));
+    assert.deepEqual(fetched.sort(), [...wasmFiles].sort(), "each .wasm came from the bundle's output");
+    return run.result;
+  } finally {
+    await site.close();
+  }
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const wasmOf = (files, name) => files.filter((f) => f.endsWith(".wasm") && path.basename(f).startsWith(name));
+
+test("Vite: page and module worker, no configuration; lazily loaded store.js and tokenizer.js get their own .wasm assets", async () => {
+  const app = await stageApp("vite");
+  try {
+    await execFileAsync(path.join(app.dir, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], { cwd: app.dir });
+    const dist = path.join(app.dir, "dist");
+    const files = filesUnder(dist);
+    assertNoBuildPath(files.map((f) => path.join(dist, f)), app.dir);
+    const [core] = wasmOf(files, "llmeter_wasm_bg"), [store] = wasmOf(files, "llmeter_store_bg"), [tok] = wasmOf(files, "llmeter_tokenizers_bg");
+    assert.ok(core && store && tok, files.join(" "));
+
+    const result = await runBuiltApp(dist, "index.html", [core, store, core, tok]);
+    const truth = await sim.requests();
+    assertMeasured(result.page, truth, /HeadlessChrome\/\d+/);
+    assertMeasured(result.worker, truth, /HeadlessChrome\/\d+.*\(worker\)/);
+    assert.ok(result.page.zipBytes > 1000, "store.js zipped the run");
+    assert.equal(result.worker.tokens, 3, "tokenizer.js counted with its wasm");
+
+    const main = files.find((f) => /^assets\/index-.*\.js$/.test(f));
+    const worker = files.find((f) => /^assets\/worker-.*\.js$/.test(f));
+    recordSizes("vite", [sizeRow("main chunk", dist, main), sizeRow("worker chunk", dist, worker), sizeRow("core wasm", dist, core), sizeRow("store wasm", dist, store), sizeRow("tokenizers wasm", dist, tok)]);
+  } finally {
+    app.remove();
+  }
+});
+
+test("Vite dev server: the same app unbuilt; the package's .wasm files are served from node_modules", async () => {
+  const app = await stageApp("vite");
+  const port = await freePort();
+  const vite = spawn(path.join(app.dir, "node_modules/.bin/vite"), ["--port", String(port), "--strictPort", "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: app.dir, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  vite.stdout.on("data", (d) => (output += d));
+  vite.stderr.on("data", (d) => (output += d));
+  try {
+    const url = `http://127.0.0.1:${port}/index.html?${new URLSearchParams({ baseUrl: sim.base })}`;
+    for (let i = 0; ; i++) {
+      try { await fetch(url); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
+    }
+    // The first visit makes Vite discover and pre-bundle the package (and reload the page once
+    // it finds tokenizer.js in the worker): Vite's own start-up, not measured.
+    await runPage(browser, url).catch(() => {});
+    await sim.clear();
+    const run = await runPage(browser, url);
+    assert.equal(run.result.error, undefined, `${run.result.error}\n${run.errors.join("\n")}\n${output}`);
+    assert.deepEqual(run.failures, [], "every request the app made succeeded");
+    const truth = await sim.requests();
+    assertMeasured(run.result.page, truth, /HeadlessChrome\/\d+/);
+    assertMeasured(run.result.worker, truth, /HeadlessChrome\/\d+.*\(worker\)/);
+    const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
+    assert.deepEqual([...new Set(wasm)].sort(), ["llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm", "llmeter_wasm_bg.wasm"].map((f) => `/node_modules/llmeter-wasm/${f}`));
+  } finally {
+    const exited = new Promise((r) => vite.once("exit", r));
+    vite.kill("SIGTERM");
+    await exited;
+    app.remove();
+  }
+});
+
+test("webpack 5: page with no .wasm loader or plugin; store.js, tokenizer.js and report.js as chunks", async () => {
+  const app = await stageApp("webpack");
+  try {
+    const { default: webpack } = await import(path.join(app.dir, "node_modules/webpack/lib/index.js"));
+    const { default: config } = await import(path.join(app.dir, "webpack.config.js"));
+    const stats = await new Promise((resolve, reject) => webpack(config, (err, s) => (err ? reject(err) : resolve(s))));
+    assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
+    const dist = path.join(app.dir, "dist");
+    const files = filesUnder(dist);
+    assertNoBuildPath(files.map((f) => path.join(dist, f)), app.dir);
+    const wasm = files.filter((f) => f.endsWith(".wasm"));
+    assert.equal(wasm.length, 3, `one asset per wasm module: ${files.join(" ")}`);
+
+    const result = await runBuiltApp(app.dir, "index.html", wasm.map((f) => `dist/${f}`));
+    assertMeasured(result.page, await sim.requests(), /HeadlessChrome\/\d+/);
+    assert.ok(result.page.zipBytes > 1000, "store.js zipped the run");
+    assert.equal(result.page.tokens, 3, "tokenizer.js counted with its wasm");
+    assert.ok(result.page.figures.includes("time_to_first_token_histogram"), "report.js made the figures");
+
+    const bySize = (a, b) => b[1] - a[1];
+    const named = wasm.map((f) => [f, sizeRow("", dist, f).raw]).sort(bySize).map(([f]) => f); // tokenizers > core > store
+    recordSizes("webpack", [sizeRow("main chunk", dist, "main.js"), sizeRow("tokenizers wasm", dist, named[0]), sizeRow("core wasm", dist, named[1]), sizeRow("store wasm", dist, named[2])]);
+  } finally {
+    app.remove();
+  }
+});
+
+test("esbuild: module worker with chunks in a sub-folder; the core .wasm by the `file` loader, the store's inlined (base64)", async () => {
+  const app = await stageApp("esbuild");
+  try {
+    await execFileAsync(process.execPath, ["build.mjs"], { cwd: app.dir });
+    const dist = path.join(app.dir, "dist");
+    const files = filesUnder(dist);
+    assertNoBuildPath(files.map((f) => path.join(dist, f)), app.dir);
+    const wasm = files.filter((f) => f.endsWith(".wasm"));
+    assert.equal(wasm.length, 1, `only the core .wasm is a file: ${files.join(" ")}`);
+
+    const result = await runBuiltApp(app.dir, "index.html", [`dist/${wasm[0]}`]);
+    assertMeasured(result.worker, await sim.requests(), /HeadlessChrome\/\d+.*\(worker\)/);
+    assert.ok(result.worker.zipBytes > 1000, "store.js zipped the run with the inlined wasm");
+
+    // The main chunk: the worker's entry and the chunks it imports statically (loaded before it runs).
+    const { outputs } = JSON.parse(readFileSync(path.join(app.dir, "meta.json"), "utf8"));
+    const main = new Set(["dist/worker.js"]);
+    for (const out of main) for (const i of outputs[out].imports) if (i.kind === "import-statement") main.add(i.path);
+    const mainRows = [...main].map((f) => sizeRow("", dist, path.relative("dist", f)));
+    const base64 = files.find((f) => /^chunks\/llmeter_store_bg\.wasm\.base64-.*\.js$/.test(f));
+    recordSizes("esbuild", [
+      { what: "worker (main) chunk", file: [...main].map((f) => path.relative("dist", f)).join(" + "), raw: mainRows.reduce((n, r) => n + r.raw, 0), gzip: mainRows.reduce((n, r) => n + r.gzip, 0) },
+      sizeRow("core wasm", dist, wasm[0]),
+      sizeRow("store wasm, inlined as base64", dist, base64),
+    ]);
+  } finally {
+    app.remove();
+  }
+});

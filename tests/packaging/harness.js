@@ -1,0 +1,165 @@
+// Shared by the packaging tests: where things are, staging an app the way a user's project
+// looks (its files, `measure.js`, and node_modules with the installed tarball), checks on the
+// built output (no build-machine path, sizes) and on the measurement it ran against llm-sim.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, "../..");
+export const PKG = path.join(ROOT, "pkg");
+export const OUT = path.join(ROOT, "out/packaging");
+const { version } = JSON.parse(readFileSync(path.join(ROOT, "js/package.json"), "utf8"));
+export const TARBALL = path.join(OUT, `llmeter-wasm-${version}.tgz`);
+export const BIN = path.join(HERE, "node_modules/.bin");
+
+/** Fails early, with what to run, when prepare.mjs has not installed the tarball. */
+export function requireInstalled() {
+  const installed = path.join(HERE, "node_modules/llmeter-wasm/package.json");
+  if (!existsSync(installed)) throw new Error("llmeter-wasm is not installed in tests/packaging/node_modules: run `bash tests/packaging/run.sh` (or `node tests/packaging/prepare.mjs` after `bash scripts/build.sh`)");
+}
+
+/**
+ * Copies apps/<name> (and apps/shared/measure.js into `measureDir`) into a fresh folder under
+ * out/packaging/apps/ with the test project's package.json and a hard-linked copy of its
+ * node_modules, so the app builds as in a user's project, and its path (random) is easy to spot
+ * in output.
+ * @returns {Promise<{ dir: string, remove: () => void }>}
+ */
+export async function stageApp(name, { measureDir = "." } = {}) {
+  requireInstalled();
+  mkdirSync(path.join(OUT, "apps"), { recursive: true });
+  const dir = mkdtempSync(path.join(OUT, "apps", `${name}-`));
+  cpSync(path.join(HERE, "apps", name), dir, { recursive: true });
+  mkdirSync(path.join(dir, measureDir), { recursive: true });
+  cpSync(path.join(HERE, "apps/shared/measure.js"), path.join(dir, measureDir, "measure.js"));
+  cpSync(path.join(HERE, "package.json"), path.join(dir, "package.json"));
+  // Hard links: instant, and the staged tree can be deleted without touching the original.
+  // (A copy where hard links are not possible.)
+  const from = path.join(HERE, "node_modules"), to = path.join(dir, "node_modules");
+  await execFileAsync("cp", ["-al", from, to]).catch(async () => {
+    rmSync(to, { recursive: true, force: true });
+    await execFileAsync("cp", ["-a", from, to]);
+  });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs a command; resolves with stdout, rejects with its output on failure. */
+export function execFileAsync(cmd, args, { cwd, env = {}, timeoutMs = 300_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${cmd} ${args.join(" ")} failed (${error.code ?? error.signal}):\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Every file under `dir` (relative paths), skipping node_modules. */
+export function filesUnder(dir, { skip = ["node_modules"] } = {}) {
+  const out = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (skip.includes(entry.name)) continue;
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * Asserts that no built file mentions `buildDir` (where the app was built: a path of the build
+ * machine), e.g. a `file://…/node_modules/llmeter-wasm/…` URL baked into a chunk.
+ * @param {string[]} files absolute paths
+ * @param {string[]} [needles] what must not appear (default: `buildDir` itself)
+ */
+export function assertNoBuildPath(files, buildDir, needles = [buildDir]) {
+  const offenders = [];
+  for (const file of files) {
+    const text = readFileSync(file).toString("latin1");
+    for (const needle of needles.flatMap((n) => [n, encodeURI(n)])) {
+      const at = text.indexOf(needle);
+      if (at >= 0) { offenders.push(`${file}: …${text.slice(Math.max(0, at - 60), at + needle.length + 60)}…`); break; }
+    }
+  }
+  assert.deepEqual(offenders, [], `the build machine's path ${buildDir} is in the output`);
+}
+
+export const gzipBytes = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
+export const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+
+/** Records an app's bundle sizes (main chunk and each wasm, gzipped) in out/packaging/sizes/. */
+export function recordSizes(app, rows) {
+  mkdirSync(path.join(OUT, "sizes"), { recursive: true });
+  writeFileSync(path.join(OUT, "sizes", `${app}.json`), JSON.stringify(rows, null, 2));
+  for (const r of rows) console.log(`[sizes] ${app}: ${r.what} ${r.file}: ${kb(r.raw)} raw, ${kb(r.gzip)} gzipped`);
+}
+
+/** `{what, file, raw, gzip}` for a built file. */
+export function sizeRow(what, root, file) {
+  const abs = path.join(root, file);
+  return { what, file, raw: statSync(abs).size, gzip: gzipBytes(abs) };
+}
+
+/**
+ * Opens `url` in Chromium, waits for the app to publish `window.__result`, and returns it with
+ * every request the page (and its workers) made and every response that failed.
+ */
+export async function runPage(browser, url, { timeoutMs = 90_000 } = {}) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const requests = [];
+  const failures = [];
+  context.on("request", (r) => requests.push(r.url()));
+  context.on("response", (r) => { if (r.status() >= 400) failures.push(`${r.status()} ${r.url()}`); });
+  context.on("requestfailed", (r) => failures.push(`failed ${r.url()}: ${r.failure()?.errorText}`));
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.__result !== undefined, null, { timeout: timeoutMs });
+    const result = await page.evaluate(() => window.__result);
+    return { result, requests, failures, errors };
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * A real measurement against llm-sim: every request completed with the tokens asked for, and
+ * each client-measured TTFT/TTLT is no shorter than the server's own, give or take one step of
+ * the runtime's clock (ground truth: the server cannot send a token before it receives the
+ * request, so a client cannot see it sooner).
+ * @param {{responses: any[], stats: any, info: any}} m
+ * @param {any[]} groundTruth llm-sim's request records
+ * @param {RegExp} runtime expected `info.runtime`
+ */
+export function assertMeasured(m, groundTruth, runtime) {
+  assert.equal(m.error, undefined, m.error);
+  assert.equal(m.responses.length, 6, "2 clients × 3 requests");
+  assert.equal(m.stats.failed_requests, 0, JSON.stringify(m.responses.find((r) => r.error)?.error));
+  assert.match(m.info.runtime, runtime);
+  const records = new Map(groundTruth.map((r) => [r.id, r]));
+  // Each stamp is off by up to one step of the runtime's clock (local workerd: whole ms).
+  const step = (m.info.timer_resolution_ms ?? 0) / 1000;
+  for (const r of m.responses) {
+    assert.equal(r.num_tokens_output, 8);
+    const rec = records.get(r.id.replace(/^chatcmpl-/, ""));
+    assert.ok(rec, `llm-sim has no record of ${r.id}`);
+    const serverTtft = (rec.first_token_sent_us - rec.received_us) / 1e6;
+    const serverTtlt = (rec.last_token_sent_us - rec.received_us) / 1e6;
+    assert.ok(r.time_to_first_token + step >= serverTtft, `TTFT ${r.time_to_first_token} s < the server's ${serverTtft} s (clock step ${step} s)`);
+    assert.ok(r.time_to_last_token + step >= serverTtlt, `TTLT ${r.time_to_last_token} s < the server's ${serverTtlt} s (clock step ${step} s)`);
+  }
+  assert.equal(typeof m.stats["time_to_first_token-p50"], "number");
+  // The API key was sent (llm-sim accepts any) but is in no result.
+  assert.ok(!JSON.stringify(m).includes("sk-packaging-test"), "the API key is in the result");
+}
+
+/** llm-sim arguments for the packaging apps: 30 ms to the first token, 2 ms between tokens. */
+export const SIM_ARGS = ["--ttft-ms", "30", "--itl-ms", "2", "--seed", "17"];

@@ -1,0 +1,134 @@
+// The packed tarball in Next.js (App Router, Turbopack, `output: "standalone"`): a client
+// component measuring from the browser and a route handler measuring from the server. The
+// standalone server runs from a copy, with the project folder (and its node_modules) deleted,
+// so it can only use what the build emitted.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { startSim } from "../js/sim.js";
+import { launchChromium } from "../js/browser.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
+
+const ENV = { NEXT_TELEMETRY_DISABLED: "1" };
+
+let sim, browser;
+before(async () => {
+  sim = await startSim(SIM_ARGS);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await sim?.stop();
+});
+
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** `node server.js` in `dir`; resolves once it answers. */
+async function startStandalone(dir) {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ["server.js"], { cwd: dir, env: { ...process.env, ...ENV, PORT: String(port), HOSTNAME: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  proc.stdout.on("data", (d) => (output += d));
+  proc.stderr.on("data", (d) => (output += d));
+  const origin = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`the standalone server exited (${proc.exitCode}):\n${output}`);
+    try { await fetch(`${origin}/favicon.ico`); break; } catch { /* not listening yet */ }
+    if (i > 300) throw new Error(`the standalone server did not answer in 30 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    origin,
+    output: () => output,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// Turbopack is the default bundler of `next build`; `--webpack` is the other one Next ships.
+for (const bundler of ["turbopack", "webpack"]) {
+  test(`Next.js (${bundler}): client component and route handler, built standalone and run from a copy without the project's node_modules`, async () => {
+    const app = await stageApp("next", { measureDir: "app" });
+    let runDir, sizes;
+    try {
+      await execFileAsync(path.join(app.dir, "node_modules/.bin/next"), ["build", ...(bundler === "webpack" ? ["--webpack"] : [])], { cwd: app.dir, env: ENV });
+      const dotNext = path.join(app.dir, ".next");
+      const standalone = path.join(dotNext, "standalone");
+      // Next itself names the project's files by absolute path (its config in server.js, the
+      // client-reference manifests of webpack's server chunks), so what is checked here is the
+      // package: no path into the build machine's node_modules, no file: URL of it.
+      const output = [
+        ...filesUnder(standalone).map((f) => path.join(standalone, f)),
+        ...filesUnder(path.join(dotNext, "static")).map((f) => path.join(dotNext, "static", f)),
+      ];
+      assertNoBuildPath(output, app.dir, [path.join(app.dir, "node_modules/llmeter-wasm"), `file://${app.dir}`]);
+      sizes = nextSizes(dotNext);
+
+      runDir = mkdtempSync(path.join(os.tmpdir(), `llmeter-pkg-next-${bundler}-run-`));
+      cpSync(standalone, runDir, { recursive: true });
+      cpSync(path.join(dotNext, "static"), path.join(runDir, ".next/static"), { recursive: true });
+    } finally {
+      app.remove(); // the project, its node_modules and the original build are gone from here on
+    }
+
+    const server = await startStandalone(runDir);
+    try {
+      await sim.clear();
+      const response = await fetch(`${server.origin}/api/run?${new URLSearchParams({ baseUrl: sim.base })}`);
+      const fromServer = await response.json();
+      assert.equal(response.status, 200, `${fromServer.error}\n${fromServer.stack}\n${server.output()}`);
+      assertMeasured(fromServer, await sim.requests(), /^node \d+/);
+      assert.equal(fromServer.tokens, 3, "tokenizer.js counted with its wasm on the server");
+
+      await sim.clear();
+      const run = await runPage(browser, `${server.origin}/?${new URLSearchParams({ baseUrl: sim.base })}`);
+      assert.equal(run.result.error, undefined, `${run.result.error}\n${run.errors.join("\n")}`);
+      assert.deepEqual(run.failures, [], "every request the page made succeeded");
+      const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
+      assert.equal(wasm.length, 1, wasm.join(" "));
+      assert.match(wasm[0], /^\/_next\/static\/media\/llmeter_wasm_bg\.[\w-]+\.wasm$/);
+      assertMeasured(run.result.page, await sim.requests(), /HeadlessChrome\/\d+/);
+      recordSizes(`next-${bundler}`, sizes);
+    } finally {
+      await server.stop();
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * The client chunk that holds the package's code, each wasm the client loads, and what the
+ * standalone server carries: its chunks with the package, and the wasm files or the inlined
+ * (base64) copies it reads them from.
+ */
+function nextSizes(dotNext) {
+  const files = filesUnder(dotNext, { skip: ["node_modules", "cache"] });
+  const text = (f) => readFileSync(path.join(dotNext, f), "latin1");
+  const marker = "llmeter-wasm is not initialised"; // a string of the package's index.js
+  const wasmMagic = "AGFzbQEAAAA"; // "\0asm", version 1, in base64: an inlined .wasm
+  const clientChunk = files.find((f) => f.startsWith("static/chunks/") && f.endsWith(".js") && text(f).includes(marker));
+  const serverJs = files.filter((f) => f.startsWith("standalone/.next/server/") && f.endsWith(".js"));
+  const serverChunks = serverJs.filter((f) => text(f).includes(marker));
+  assert.ok(clientChunk && serverChunks.length, "the package's code is in a client and a server chunk");
+  return [
+    sizeRow("client chunk with the package", dotNext, clientChunk),
+    ...files.filter((f) => f.startsWith("static/") && f.endsWith(".wasm")).map((f) => sizeRow("client wasm", dotNext, f)),
+    ...serverChunks.map((f) => sizeRow("server chunk with the package", dotNext, f)),
+    ...files.filter((f) => f.startsWith("standalone/") && f.endsWith(".wasm")).map((f) => sizeRow("server wasm", dotNext, f)),
+    ...serverJs.filter((f) => !serverChunks.includes(f) && text(f).includes(wasmMagic)).map((f) => sizeRow("server chunk with an inlined wasm", dotNext, f)),
+  ];
+}

@@ -1,0 +1,132 @@
+// The packed tarball on servers: plain Node ESM from node_modules, Deno fetching it by an
+// `npm:` specifier (from a local registry that serves the tarball), and workerd running a
+// worker bundled the way wrangler bundles one. Each runs a real measurement against llm-sim.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { startSim } from "../js/sim.js";
+import { DENO_BIN, DENO_ENV, startWorkerd } from "../js/runtimes.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, assertMeasured, SIM_ARGS, TARBALL, PKG } from "./harness.js";
+
+let sim;
+before(async () => { sim = await startSim(SIM_ARGS); });
+after(async () => { await sim?.stop(); });
+
+test("Node: plain ESM import of the installed package (and its package.json export); store.js and tokenizer.js load their wasm", async () => {
+  const app = await stageApp("node");
+  try {
+    await sim.clear();
+    const out = JSON.parse(await execFileAsync(process.execPath, ["run.mjs", sim.base], { cwd: app.dir }));
+    assertMeasured(out, await sim.requests(), /^node \d+/);
+    assert.ok(out.zipBytes > 1000, "store.js zipped the run");
+    assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
+    assert.equal(out.version, JSON.parse(readFileSync(path.join(app.dir, "node_modules/llmeter-wasm/package.json"), "utf8")).version);
+    recordSizes("node", ["llmeter_wasm_bg.wasm", "llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm"].map((f) => sizeRow("wasm read from node_modules", path.join(app.dir, "node_modules/llmeter-wasm"), f)));
+  } finally {
+    app.remove();
+  }
+});
+
+test("Node, bundled into one file by esbuild (platform node) and run without node_modules: the inlined .wasm copies load", async () => {
+  const app = await stageApp("node");
+  try {
+    await execFileAsync(process.execPath, ["bundle.mjs"], { cwd: app.dir });
+    rmSync(path.join(app.dir, "node_modules"), { recursive: true, force: true });
+    const dist = path.join(app.dir, "dist");
+    assert.deepEqual(filesUnder(dist), ["run.mjs"], "no .wasm beside the bundle");
+    assertNoBuildPath([path.join(dist, "run.mjs")], app.dir);
+    await sim.clear();
+    const out = JSON.parse(await execFileAsync(process.execPath, [path.join(dist, "run.mjs"), sim.base], { cwd: dist }));
+    assertMeasured(out, await sim.requests(), /^node \d+/);
+    assert.ok(out.zipBytes > 1000, "store.js zipped the run");
+    assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
+    recordSizes("node-esbuild", [sizeRow("bundle (the three .wasm inlined)", dist, "run.mjs")]);
+  } finally {
+    app.remove();
+  }
+});
+
+/**
+ * A minimal npm registry with one package: the tarball `npm pack` made, under its version.
+ * Enough for Deno (and npm) to resolve `npm:llmeter-wasm@<version>` and check its integrity.
+ */
+async function startRegistry() {
+  const tarball = readFileSync(TARBALL);
+  const manifest = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8")); // the tarball's package.json
+  const server = createServer((req, res) => {
+    const { port } = server.address();
+    const file = path.basename(TARBALL);
+    if (req.url === "/llmeter-wasm") {
+      const version = {
+        ...manifest,
+        dist: {
+          tarball: `http://127.0.0.1:${port}/llmeter-wasm/-/${file}`,
+          shasum: createHash("sha1").update(tarball).digest("hex"),
+          integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
+        },
+      };
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ name: manifest.name, "dist-tags": { latest: manifest.version }, versions: { [manifest.version]: version } }));
+    }
+    if (req.url === `/llmeter-wasm/-/${file}`) {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      return res.end(tarball);
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no node_modules); the tokenizer's wasm loads too", async () => {
+  const registry = await startRegistry();
+  const denoDir = mkdtempSync(path.join(os.tmpdir(), "llmeter-pkg-deno-cache-"));
+  const app = await stageApp("deno");
+  try {
+    rmSync(path.join(app.dir, "node_modules"), { recursive: true, force: true }); // Deno reads npm: packages from its cache
+    rmSync(path.join(app.dir, "package.json"));
+    await sim.clear();
+    const stdout = await execFileAsync(DENO_BIN, ["run", "--allow-net=127.0.0.1", `--allow-read=${denoDir}`, "run.js", sim.base], {
+      cwd: app.dir,
+      env: { ...DENO_ENV, DENO_DIR: denoDir, NPM_CONFIG_REGISTRY: registry.url },
+    });
+    const out = JSON.parse(stdout);
+    assertMeasured(out, await sim.requests(), /^deno \d+/);
+    assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
+    const cached = filesUnder(denoDir).filter((f) => f.endsWith("llmeter_wasm_bg.wasm"));
+    assert.equal(cached.length, 1, `Deno unpacked the tarball into its cache: ${cached}`);
+    recordSizes("deno", [sizeRow("wasm fetched from Deno's npm cache", denoDir, cached[0])]);
+  } finally {
+    app.remove();
+    rmSync(denoDir, { recursive: true, force: true });
+    await registry.close();
+  }
+});
+
+test("workerd: a worker bundled with esbuild as wrangler does (workerd conditions, .wasm imports as modules), initSync at the top level", async () => {
+  const app = await stageApp("workerd");
+  let workerd;
+  try {
+    await execFileAsync(process.execPath, ["build.mjs"], { cwd: app.dir });
+    const dist = path.join(app.dir, "dist");
+    const files = filesUnder(dist);
+    assert.deepEqual(files, ["llmeter_store_bg.wasm", "llmeter_wasm_bg.wasm", "worker.js"]);
+    assertNoBuildPath(files.map((f) => path.join(dist, f)), app.dir);
+    workerd = await startWorkerd(path.join(app.dir, "config.capnp"));
+    await sim.clear();
+    const response = await fetch(`${workerd.origin}/?${new URLSearchParams({ baseUrl: sim.base })}`);
+    const out = await response.json();
+    assert.equal(response.status, 200, out.error);
+    assertMeasured(out, await sim.requests(), /^workerd/);
+    assert.ok(out.zipBytes > 1000, "store.js zipped the run");
+    recordSizes("workerd", [sizeRow("worker bundle", dist, "worker.js"), sizeRow("core wasm module", dist, "llmeter_wasm_bg.wasm"), sizeRow("store wasm module", dist, "llmeter_store_bg.wasm")]);
+  } finally {
+    await workerd?.stop();
+    app.remove();
+  }
+});
