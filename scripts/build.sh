@@ -8,7 +8,8 @@ log "llm-sim (cargo --profile sim)"
 cargo build --quiet --profile sim -p llm-sim
 
 rm -rf pkg && mkdir -p pkg
-bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js pump.js endpoints/endpoint.js endpoints/openai.js \
+# Every endpoint class in js/endpoints/ ships: adding one needs no change here.
+bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js pump.js $(cd js && ls endpoints/*.js) \
   loader.js no-inline.js result-loader.js experiments.js report.js
 
 # The package's own README (for npm users; the repository's README is for contributors).

@@ -2,7 +2,7 @@
 // as workerd users do (the .wasm as a module, initSync) — driven over HTTP: POST a loop spec
 // ({kind: "engine"|"bare", base, clients, perClient, maxTokens}), get its samples back.
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -17,8 +17,7 @@ const MODULES = [
   ["pkg/loader.js", "pkg/loader.js", "esModule"],
   ["pkg/core.js", "pkg/core.js", "esModule"],
   ["pkg/pump.js", "pkg/pump.js", "esModule"],
-  ["pkg/endpoints/endpoint.js", "pkg/endpoints/endpoint.js", "esModule"],
-  ["pkg/endpoints/openai.js", "pkg/endpoints/openai.js", "esModule"],
+  ...readdirSync(path.join(ROOT, "pkg/endpoints")).filter((f) => f.endsWith(".js")).map((f) => [`pkg/endpoints/${f}`, `pkg/endpoints/${f}`, "esModule"]),
   ["pkg/experiments.js", "pkg/experiments.js", "esModule"],
   ["pkg/result-loader.js", "pkg/result-loader.js", "esModule"],
   ["pkg/report.js", "pkg/report.js", "esModule"],

@@ -3,7 +3,7 @@
 // linters: publint (strict) and arethetypeswrong (ESM-only profile) must report nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { BIN, HERE, PKG, ROOT, TARBALL, execFileAsync, requireInstalled } from "./harness.js";
 
@@ -15,7 +15,9 @@ const INTENDED_FILES = [
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
   "loader.js", "no-inline.js", "result-loader.js", "report.js",
   "tokenizer.js", "tokenizer.d.ts", "store.js", "store.d.ts",
-  "core.js", "pump.js", "endpoints/endpoint.js", "endpoints/endpoint.d.ts", "endpoints/openai.js", "endpoints/openai.d.ts",
+  "core.js", "pump.js",
+  // Every endpoint class, with its declarations.
+  ...readdirSync(path.join(ROOT, "js/endpoints")).filter((f) => f.endsWith(".js")).flatMap((f) => [`endpoints/${f}`, `endpoints/${f.replace(/\.js$/, ".d.ts")}`]),
   ...["init", "files", "zip", "upload", "idb", "recorder", "result-store"].flatMap((f) => [`store/${f}.js`, `store/${f}.d.ts`]),
   ...WASM_MODULES.flatMap((m) => [`${m}.js`, `${m}_bg.wasm`, `${m}_bg.wasm.d.ts`, `${m}_bg.wasm.base64.js`, `${m}_bg.wasm.base64.d.ts`]),
 ].sort();
