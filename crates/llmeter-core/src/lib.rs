@@ -5,10 +5,12 @@
 //!
 //! Layers, bottom up: `framing` (SSE, JSON lines) → `endpoint` (requests and response parsing
 //! per API family) → `runner` (the scheduler) → `result` (LLMeter's files) and `stats`;
-//! `experiments` and `limits` plan runs; `live` summarises a run in progress.
+//! `experiments` and `limits` plan runs; `live` summarises a run in progress; `fleet` makes a run
+//! one shard of a test (manifest, clock offset, plan), merged exactly by `result::merge`.
 
 pub mod endpoint;
 pub mod experiments;
+pub mod fleet;
 pub mod framing;
 pub mod json;
 pub mod limits;

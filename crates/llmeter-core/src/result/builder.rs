@@ -71,6 +71,9 @@ impl RunResultBuilder {
                 serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
                     .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
         }
+        if let Some(t) = by_name.get(crate::fleet::SHARD_FILE) {
+            builder.info.shard = Some(crate::fleet::ShardManifest::from_json(t)?);
+        }
         if let Some(t) = by_name.get(PAYLOAD_FILE) {
             builder.payloads = parse_lines(PAYLOAD_FILE, t)?
                 .into_iter()

@@ -4,6 +4,7 @@
 mod builder;
 mod files;
 mod load;
+pub mod merge;
 pub mod naming;
 pub mod run_config;
 pub mod secrets;
@@ -13,6 +14,7 @@ mod tests;
 pub use builder::RunResultBuilder;
 pub use files::{jsonl, llmeter_run_config, RUN_CONFIG_KEYS};
 pub(crate) use load::*;
+pub use merge::{merge, FleetInfo, MergeOptions, ShardEntry};
 pub use naming::{default_run_name, load_test_run_name};
 pub use secrets::{is_secret_key, strip_secrets};
 
@@ -79,6 +81,16 @@ pub struct RunInfo {
     pub clock: Option<crate::limits::ClockKind>,
     /// Responses that could not be saved, with the reason (filled by stores).
     pub unsaved: Option<String>,
+    /// This machine's wall-clock offset against the endpoint's `Date` headers, when the run
+    /// read them (shards do; see `crate::fleet::offset`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_offset: Option<crate::fleet::ClockOffset>,
+    /// The run as a shard of a test: saved as `shard.json` (not in `run_info.json`).
+    #[serde(skip)]
+    pub shard: Option<crate::fleet::ShardManifest>,
+    /// A merged result's shards, and the plan's missing and late ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetInfo>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -197,7 +209,7 @@ impl RunResult {
 
     /// The run folder as `(file name, content)` pairs: LLMeter's `summary.json`, `stats.json`,
     /// `responses.jsonl`, `run_config.json`, `payload.jsonl`, and our `chunk_timings.jsonl`
-    /// and `run_info.json`. Loadable by `llmeter.results.Result.load` (0.1.12 and 0.2.0).
+    /// and `run_info.json` (and `shard.json` for a shard). Loadable by `llmeter.results.Result.load` (0.1.12 and 0.2.0).
     pub fn to_files(&self) -> Vec<(String, String)> {
         let mut config = self.run_config.clone();
         strip_secrets(&mut config);
@@ -213,6 +225,14 @@ impl RunResult {
             (CHUNK_TIMINGS_FILE.into(), jsonl(&self.timings)),
             (RUN_INFO_FILE.into(), json::to_pretty(&self.info)),
         ]
+        .into_iter()
+        .chain(
+            self.info
+                .shard
+                .as_ref()
+                .map(|m| (crate::fleet::SHARD_FILE.to_string(), json::to_pretty(m))),
+        )
+        .collect()
     }
 
     /// Loads a run folder given as `(file name, content)` pairs (names may carry a folder

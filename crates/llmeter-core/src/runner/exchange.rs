@@ -4,6 +4,7 @@
 use crate::endpoint::{
     Endpoint, EndpointError, ParseLimits, ParsedResponse, PreparedPayload, ResponseParser,
 };
+use crate::fleet::OffsetEstimator;
 use crate::response::{InvocationResponse, ResponseTimings};
 use crate::time::{format_utc, Clock};
 use crate::transport::{ResponseHead, ResponseSink, Transport, TransportError};
@@ -20,6 +21,9 @@ struct Exchange {
     sent_ms: Option<f64>,
     /// `(end_ms, failure)` once the body ended or failed.
     ended: Option<(f64, Option<String>)>,
+    /// The answer's `Date` header, when the run reads it (see `RunOptions::reference_clock`).
+    want_date: bool,
+    date: Option<String>,
 }
 
 impl ResponseSink for RefCell<Exchange> {
@@ -28,6 +32,9 @@ impl ResponseSink for RefCell<Exchange> {
         x.status = Some(head.status);
         x.head_ms = Some(head.arrival_ms);
         x.sent_ms = head.sent_ms;
+        if x.want_date {
+            x.date = head.header("date").map(str::to_string);
+        }
         if let Some(p) = x.parser.as_mut() {
             p.on_head(&head);
         }
@@ -59,6 +66,51 @@ pub(crate) struct RequestContext<'a> {
     pub clock: &'a dyn Clock,
     pub limits: ParseLimits,
     pub timeout_s: f64,
+    /// Collects the `Date` headers of the answers, when the run reads them.
+    pub dates: Option<&'a DateReader>,
+}
+
+/// Reads the `Date` header of each answer into the run's offset estimate. The header list with
+/// `date` added is built once per distinct list the endpoint hands out (usually one).
+pub(crate) struct DateReader {
+    /// Monotonic ms and wall ms of one instant: the run's own mapping between its clocks.
+    pub origin: (f64, f64),
+    pub estimator: RefCell<OffsetEstimator>,
+    lists: RefCell<Vec<HeaderLists>>,
+}
+
+/// An endpoint's response-header list and the same list with `date`.
+type HeaderLists = (Rc<[String]>, Rc<[String]>);
+
+impl DateReader {
+    pub fn new(origin: (f64, f64)) -> DateReader {
+        DateReader {
+            origin,
+            estimator: RefCell::new(OffsetEstimator::default()),
+            lists: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn with_date(&self, wanted: &Rc<[String]>) -> Rc<[String]> {
+        if wanted.iter().any(|h| h == "date") {
+            return wanted.clone();
+        }
+        let mut lists = self.lists.borrow_mut();
+        if let Some((_, with)) = lists.iter().find(|(w, _)| Rc::ptr_eq(w, wanted)) {
+            return with.clone();
+        }
+        let with: Rc<[String]> = wanted
+            .iter()
+            .cloned()
+            .chain(std::iter::once("date".to_string()))
+            .collect();
+        lists.push((wanted.clone(), with.clone()));
+        with
+    }
+
+    fn wall(&self, monotonic_ms: f64) -> f64 {
+        self.origin.1 + (monotonic_ms - self.origin.0)
+    }
 }
 
 impl RequestContext<'_> {
@@ -89,6 +141,10 @@ impl RequestContext<'_> {
         let Ok(prepared) = prepared else {
             unreachable!("a failed preparation returned above")
         };
+        let mut http = http;
+        if let Some(dates) = self.dates {
+            http.response_headers = dates.with_date(&http.response_headers);
+        }
         let start = clock.now_ms();
         let exchange = Rc::new(RefCell::new(Exchange {
             parser: Some(self.endpoint.parser(self.limits)),
@@ -96,6 +152,8 @@ impl RequestContext<'_> {
             head_ms: None,
             sent_ms: None,
             ended: None,
+            want_date: self.dates.is_some(),
+            date: None,
         }));
         let transfer = self.transport.exchange(http, exchange.clone());
         let timeout = clock.sleep(self.timeout_s * 1000.0);
@@ -125,6 +183,12 @@ impl RequestContext<'_> {
         // Measure from the platform's send when the transport reports it (our own request
         // building is not the endpoint's latency), else from before the exchange.
         let start = x.sent_ms.filter(|&t| t >= start).unwrap_or(start);
+        if let (Some(dates), Some(date), Some(head_ms)) = (self.dates, &x.date, x.head_ms) {
+            dates
+                .estimator
+                .borrow_mut()
+                .add(dates.wall(start), dates.wall(head_ms), date);
+        }
         build_response(
             parsed,
             prepared,

@@ -22,7 +22,7 @@ use crate::rng::{shuffled_indices, SplitMix64};
 use crate::time::{format_utc, Clock};
 use crate::tokenizer::Tokenizer;
 use crate::transport::Transport;
-use exchange::RequestContext;
+use exchange::{DateReader, RequestContext};
 use futures::future::{select, Either};
 use std::cell::{Cell, RefCell};
 use std::pin::pin;
@@ -101,12 +101,16 @@ impl<'a> Runner<'a> {
             .iter()
             .map(|p| self.endpoint.prepare(p))
             .collect();
+        let dates = opts
+            .reference_clock
+            .then(|| DateReader::new((start_ms, start_unix)));
         let context = RequestContext {
             endpoint: self.endpoint,
             transport: self.transport,
             clock,
             limits: opts.parse_limits(),
             timeout_s: opts.timeout_s,
+            dates: dates.as_ref(),
         };
         let next_payload = Cell::new(0usize);
         let ids = RefCell::new(SplitMix64::new(
@@ -258,6 +262,10 @@ impl<'a> Runner<'a> {
         let run_config = run_config_json(opts, &info, self.tokenizer);
         let mut run_info = RunInfo {
             interrupted,
+            clock_offset: crate::fleet::reference_offset(
+                &dates.map(|d| d.estimator.into_inner()).unwrap_or_default(),
+                &opts.clock_samples,
+            ),
             ..RunInfo::default()
         };
         if budget_reached {

@@ -54,6 +54,13 @@ pub struct RunOptions {
     pub payload_assignment: PayloadAssignment,
     /// Largest stream message or body a response may have (`maxEventBytes`).
     pub max_event_bytes: usize,
+    /// Read the endpoint's `Date` header of each answer (one header per request, nothing per
+    /// chunk) and estimate this machine's wall-clock offset from it (`info.clock_offset`; a
+    /// shard needs it to be merged with shards from other machines).
+    pub reference_clock: bool,
+    /// `Date` samples gathered elsewhere (the plan's download, the upload server), used when
+    /// the endpoint's answers carry no readable `Date`.
+    pub clock_samples: Vec<crate::fleet::DateSample>,
 }
 
 impl Default for RunOptions {
@@ -71,6 +78,8 @@ impl Default for RunOptions {
             max_start_jitter_ms: 10.0,
             payload_assignment: PayloadAssignment::Cycle,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            reference_clock: false,
+            clock_samples: Vec::new(),
         }
     }
 }

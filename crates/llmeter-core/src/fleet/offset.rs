@@ -1,0 +1,277 @@
+//! How far this machine's wall clock is from a reference clock (the endpoint's or the upload
+//! server's), estimated from HTTP `Date` headers, with an honest uncertainty.
+//!
+//! A `Date` header says the server's clock read `D` (whole seconds, truncated) at some instant
+//! while it answered. That instant lies between our send and our receipt of the answer, so
+//! `offset = server − local` lies in `(D − received, D + 1000 − sent)` (ms). Every sample is such
+//! an interval; their intersection narrows as answers arrive at different phases of the
+//! server's second (a run of a few seconds with a few dozen requests usually brings it close
+//! to the round trip to the headers). The estimate is the middle, the uncertainty half the width.
+//! Samples that do not intersect (two servers whose clocks disagree, our clock stepped) widen
+//! the interval to their hull and are counted as conflicts rather than hidden.
+
+use serde::{Deserialize, Serialize};
+
+/// A wall-clock offset: `reference = local + offset_ms`, known to ± `uncertainty_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockOffset {
+    pub offset_ms: f64,
+    pub uncertainty_ms: f64,
+    /// `Date` headers the estimate rests on (0 for a clock known to be the reference, e.g. a
+    /// worker of the same machine).
+    pub samples: u32,
+    /// Samples that contradicted the others (their hull was taken).
+    #[serde(default)]
+    pub conflicts: u32,
+    /// What the reference is: `endpoint`, `store`, `same clock`, or the caller's word.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl ClockOffset {
+    /// The reference clock itself (a shard on the machine that merges, a worker of a run).
+    pub fn same_clock() -> ClockOffset {
+        ClockOffset {
+            offset_ms: 0.0,
+            uncertainty_ms: 0.0,
+            samples: 0,
+            conflicts: 0,
+            source: Some("same clock".into()),
+        }
+    }
+}
+
+/// One `Date` header with the local wall times (ms since the epoch) of the request's send and
+/// of the answer's headers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateSample {
+    pub sent_unix_ms: f64,
+    pub received_unix_ms: f64,
+    pub date: String,
+}
+
+/// Intersects the intervals of `Date` samples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OffsetEstimator {
+    bounds: Option<(f64, f64)>,
+    samples: u32,
+    conflicts: u32,
+}
+
+impl OffsetEstimator {
+    /// Adds one sample; returns `false` (and changes nothing) when the header is not an HTTP
+    /// date or the local times are not in order.
+    pub fn add(&mut self, sent_unix_ms: f64, received_unix_ms: f64, date: &str) -> bool {
+        let Some(server_ms) = parse_http_date(date) else {
+            return false;
+        };
+        if !(sent_unix_ms.is_finite()
+            && received_unix_ms.is_finite()
+            && sent_unix_ms <= received_unix_ms)
+        {
+            return false;
+        }
+        self.add_interval(
+            server_ms - received_unix_ms,
+            server_ms + 1000.0 - sent_unix_ms,
+        );
+        true
+    }
+
+    pub fn add_sample(&mut self, s: &DateSample) -> bool {
+        self.add(s.sent_unix_ms, s.received_unix_ms, &s.date)
+    }
+
+    fn add_interval(&mut self, lo: f64, hi: f64) {
+        self.samples += 1;
+        self.bounds = Some(match self.bounds {
+            None => (lo, hi),
+            Some((a, b)) if lo.max(a) <= hi.min(b) => (lo.max(a), hi.min(b)),
+            Some((a, b)) => {
+                self.conflicts += 1;
+                (lo.min(a), hi.max(b))
+            }
+        });
+    }
+
+    pub fn samples(&self) -> u32 {
+        self.samples
+    }
+
+    /// The estimate, or `None` without any sample.
+    pub fn estimate(&self, source: &str) -> Option<ClockOffset> {
+        let (lo, hi) = self.bounds?;
+        Some(ClockOffset {
+            offset_ms: (lo + hi) / 2.0,
+            uncertainty_ms: (hi - lo) / 2.0,
+            samples: self.samples,
+            conflicts: self.conflicts,
+            source: Some(source.to_string()),
+        })
+    }
+}
+
+/// The offset a shard records: against the endpoint when its answers carried a readable `Date`
+/// header (the clock every shard of a test talks to), otherwise against the samples the caller
+/// gathered elsewhere (the upload server's answers, the plan's download), tagged `store`.
+pub fn reference_offset(
+    endpoint: &OffsetEstimator,
+    fallback: &[DateSample],
+) -> Option<ClockOffset> {
+    if let Some(o) = endpoint.estimate("endpoint") {
+        return Some(o);
+    }
+    let mut other = OffsetEstimator::default();
+    for s in fallback {
+        other.add_sample(s);
+    }
+    other.estimate("store")
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Parses an HTTP date in the one form servers must send (RFC 9110 IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`) into Unix milliseconds. `None` for anything else.
+pub fn parse_http_date(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (_, rest) = s.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let day = parts.next()?;
+    let month = parts.next()?;
+    let year = parts.next()?;
+    let time = parts.next()?;
+    if parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    if day.len() != 2 || year.len() != 4 || time.len() != 8 {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    crate::time::parse_utc(&format!("{year}-{month:02}-{day}T{time}Z"))
+}
+
+/// Formats Unix milliseconds as an IMF-fixdate (whole seconds, truncated), as a server writes
+/// its `Date` header.
+pub fn format_http_date(unix_ms: f64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let iso = crate::time::format_utc(unix_ms);
+    let day_index = (unix_ms / 86_400_000.0).floor() as i64;
+    let weekday = DAYS[day_index.rem_euclid(7) as usize];
+    let month = MONTHS[iso[5..7].parse::<usize>().unwrap_or(1) - 1];
+    format!(
+        "{weekday}, {} {month} {} {} GMT",
+        &iso[8..10],
+        &iso[0..4],
+        &iso[11..19]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: f64 = 1_735_732_800_000.0; // 2025-01-01T12:00:00Z, a Wednesday
+
+    #[test]
+    fn parses_imf_fixdate_only() {
+        assert_eq!(parse_http_date("Wed, 01 Jan 2025 12:00:00 GMT"), Some(T0));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777_000.0)
+        );
+        for bad in [
+            "",
+            "Wed, 1 Jan 2025 12:00:00 GMT",
+            "Wed, 01 Foo 2025 12:00:00 GMT",
+            "Wed, 01 Jan 2025 12:00:00 UTC",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Wed, 01 Jan 2025 25:00:00 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn one_sample_bounds_the_offset_by_the_second_and_the_round_trip() {
+        let mut e = OffsetEstimator::default();
+        // Local clock 2.3 s behind the server: sent at local T0-2300+100, answered 40 ms later.
+        let sent = T0 - 2300.0 + 100.0;
+        assert!(e.add(sent, sent + 40.0, "Wed, 01 Jan 2025 12:00:00 GMT"));
+        let o = e.estimate("endpoint").unwrap();
+        let (lo, hi) = (
+            o.offset_ms - o.uncertainty_ms,
+            o.offset_ms + o.uncertainty_ms,
+        );
+        assert!(lo <= 2300.0 && 2300.0 <= hi, "{o:?}");
+        assert_eq!(hi - lo, 1040.0);
+        assert_eq!(o.samples, 1);
+    }
+
+    #[test]
+    fn samples_at_different_phases_narrow_the_interval() {
+        let true_offset = -1234.5;
+        let mut e = OffsetEstimator::default();
+        // 50 requests, 10 ms round trip, the server answering mid-way, spread over 5 s.
+        for k in 0..50 {
+            let sent = T0 + k as f64 * 103.0;
+            let server = sent + 5.0 + true_offset;
+            let date = format_http_date(server);
+            assert!(e.add(sent, sent + 10.0, &date));
+        }
+        let o = e.estimate("endpoint").unwrap();
+        assert!(
+            (o.offset_ms - true_offset).abs() <= o.uncertainty_ms,
+            "{o:?}"
+        );
+        // From ±520 ms for one sample down to about the round trip (the phases of 103 ms steps
+        // come within a few ms of every second boundary).
+        assert!(o.uncertainty_ms < 15.0, "{o:?}");
+        assert_eq!(o.conflicts, 0);
+    }
+
+    #[test]
+    fn contradicting_samples_widen_and_are_counted() {
+        let mut e = OffsetEstimator::default();
+        assert!(e.add(T0, T0 + 10.0, "Wed, 01 Jan 2025 12:00:00 GMT"));
+        // A second server 5 s ahead.
+        assert!(e.add(T0, T0 + 10.0, "Wed, 01 Jan 2025 12:00:05 GMT"));
+        let o = e.estimate("endpoint").unwrap();
+        assert_eq!(o.conflicts, 1);
+        assert_eq!(o.offset_ms - o.uncertainty_ms, -10.0);
+        assert_eq!(o.offset_ms + o.uncertainty_ms, 6000.0);
+    }
+
+    #[test]
+    fn bad_samples_are_ignored_and_fallback_is_tagged() {
+        let mut e = OffsetEstimator::default();
+        assert!(!e.add(T0, T0 + 1.0, "yesterday"));
+        assert!(!e.add(T0 + 5.0, T0, "Wed, 01 Jan 2025 12:00:00 GMT"));
+        assert_eq!(e.estimate("endpoint"), None);
+        let fallback = [DateSample {
+            sent_unix_ms: T0,
+            received_unix_ms: T0 + 20.0,
+            date: "Wed, 01 Jan 2025 12:00:00 GMT".into(),
+        }];
+        let o = reference_offset(&e, &fallback).unwrap();
+        assert_eq!(o.source.as_deref(), Some("store"));
+        assert_eq!(reference_offset(&e, &[]), None);
+    }
+
+    #[test]
+    fn formats_what_it_parses() {
+        assert_eq!(
+            format_http_date(T0 + 999.0),
+            "Wed, 01 Jan 2025 12:00:00 GMT"
+        );
+        assert_eq!(
+            format_http_date(784_111_777_000.0),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        for ms in [0.0, 951_782_400_000.0, T0 + 86_400_000.0 * 3.0 + 7_000.0] {
+            assert_eq!(parse_http_date(&format_http_date(ms)), Some(ms));
+        }
+    }
+}
