@@ -204,6 +204,32 @@ export class LoadTestResult {
     return new LoadTestResult(testName, results);
   }
 
+  /**
+   * Merges the shards of a load test run on many machines (each a `LoadTestResult` with the
+   * same levels, e.g. every participant ran `sequenceOfClients: [1, 4, 16]` as its shard):
+   * level by level, the shards' runs are merged exactly (`Result.merge`), so the merged level of
+   * `c` clients per shard has `c × shards` clients.
+   * @param {Iterable<LoadTestResult>} shards
+   * @param {{ testName?: string, plan?: Record<string, unknown> }} [options]
+   * @returns {Promise<LoadTestResult>}
+   */
+  static async merge(shards, options = {}) {
+    const list = [...shards];
+    if (list.length === 0 || !list.every((lt) => lt instanceof LoadTestResult)) throw new TypeError("LoadTestResult.merge: shards must be a non-empty array of LoadTestResult");
+    /** @type {Map<number, Result[]>} */
+    const levels = new Map();
+    for (const lt of list) for (const [clients, r] of lt.results) levels.set(clients, [...(levels.get(clients) ?? []), r]);
+    const testName = options.testName ?? list[0].testName;
+    /** @type {Map<number, Result>} */
+    const merged = new Map();
+    for (const [clients, runs] of levels) {
+      if (runs.length !== list.length) throw new Error(`LoadTestResult.merge: the level of ${clients} clients is in ${runs.length} of ${list.length} shards; every shard must run the same levels`);
+      const r = await Result.merge(runs, { runName: levelFolder(clients * runs.length), plan: options.plan });
+      merged.set(r.summary.clients, r);
+    }
+    return new LoadTestResult(testName, merged);
+  }
+
   /** Plotly figures (`{data, layout}`) keyed by chart name. @returns {Promise<Record<string, import("./types.js").Figure>>} */
   async figures() { return (await report()).loadTestFigures(this); }
 

@@ -11,6 +11,7 @@ import { core } from "./core.js";
 import * as pump from "./pump.js";
 import { endpointConfig } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
+import { mergeHandles } from "./shards.js";
 export * from "./experiments.js";
 export { Endpoint } from "./endpoints/endpoint.js";
 export { OpenAIEndpoint } from "./endpoints/openai.js";
@@ -26,6 +27,7 @@ export { OpenAIEndpoint } from "./endpoints/openai.js";
 /** @typedef {import("./types.js").InvocationResponse} InvocationResponse */
 /** @typedef {import("./types.js").ResponseTimings} ResponseTimings */
 /** @typedef {import("./types.js").RunInfo} RunInfo */
+/** @typedef {import("./types.js").ShardManifest} ShardManifest */
 /** @typedef {import("./types.js").ClockKind} ClockKind */
 /** @typedef {import("./types.js").RunConfig} RunConfig */
 /** @typedef {import("./types.js").RunConfigEndpoint} RunConfigEndpoint */
@@ -109,6 +111,27 @@ export function initSync(module) {
  * @property {"cycle" | "eachOnce"} [payloadAssignment] `cycle` (default): each client sends
  *   `nRequests` payloads from its shuffled copy of the list; `eachOnce`: every payload is sent
  *   exactly once, the clients taking them from one shared queue (`nRequests` is ignored).
+ * @property {ShardOptions} [shard] Runs as one shard of a test (a fleet): the result carries a
+ *   manifest (`result.shard`, saved as `shard.json`) and this machine's wall-clock offset,
+ *   estimated from the endpoint's `Date` headers (browsers need the endpoint to expose `Date`
+ *   with `Access-Control-Expose-Headers`), so `Result.merge` can combine it with shards from
+ *   other machines.
+ * @property {{ sentUnixMs: number, receivedUnixMs: number, date: string }[]} [clockSamples]
+ *   `Date` headers seen elsewhere (e.g. the fleet plan's download), used for the clock offset
+ *   when the endpoint's answers carry none.
+ * @property {number} [workers] Spreads the clients over this many dedicated workers (module Web
+ *   Workers in browsers, worker threads in Node, Workers in Deno), each running the same engine
+ *   on its share; the shards are merged exactly into one result. A worker that dies fails only
+ *   its own clients' requests, each with an error. Not in workerd (split load over invocations
+ *   there); `tokenizer` must be left out (token counts fall back to whitespace words).
+ */
+
+/**
+ * @typedef {Object} ShardOptions
+ * @property {string} testId The test this run is a shard of (a folder name).
+ * @property {string} shardId This shard (a folder name, unique in the test).
+ * @property {string} [label] A label (region, network, …): the merged result breaks every metric down by it.
+ * @property {Record<string, unknown>} [plan] The plan it ran, recorded in the manifest.
  */
 
 /**
@@ -138,6 +161,7 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
+    if (options.workers !== undefined) return (await import("./workers.js")).runInWorkers(this, options);
     const { store, ...runOptions } = options;
     if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
     await init();
@@ -188,6 +212,23 @@ export class Result {
     return new Result(await buildResult(files, yieldEvery));
   }
 
+  /**
+   * Merges shards of one test — results of `Runner.run({shard})` from any machine, runtime or
+   * worker, results loaded from their folders, or compact shard texts from probes — into one
+   * result. Stats are computed on the union of the responses, so they are the stats one run of
+   * the same responses has; throughput uses the union of the shards' wall-clock windows, each
+   * corrected by its clock offset. Every metric is broken down per label (`stats.by_label`) and,
+   * when shards ran in several runtimes, per runtime (`stats.by_runtime`); `info.fleet` lists the
+   * shards (and, given the plan, the missing and late ones).
+   * @param {Iterable<Result | string>} shards
+   * @param {import("./shards.js").MergeOptions} [options]
+   * @returns {Promise<Result>}
+   */
+  static async merge(shards, options = {}) {
+    await init();
+    return new Result(mergeHandles(shards, options));
+  }
+
   /** @private @param {string} k */
   _get(k) {
     if (!this._cache.has(k)) this._cache.set(k, this._h[k]);
@@ -208,6 +249,8 @@ export class Result {
    * @returns {RunInfo}
    */
   get info() { return this._get("info"); }
+  /** The shard manifest (`shard.json`) when the run was a shard of a test, else `undefined`. @returns {ShardManifest | undefined} */
+  get shard() { return this._get("shard"); }
   /** LLMeter's run_config.json (no secrets). @returns {RunConfig} */
   get runConfig() { return this._get("runConfig"); }
   /** LLMeter's run folder: `{"summary.json": …, "stats.json": …, "responses.jsonl": …, …}`. @returns {Record<string, string>} */
@@ -220,6 +263,6 @@ export class Result {
   /** A self-contained HTML report (stats table, SVG charts; opens offline). @returns {Promise<string>} */
   async toHTML() { return (await import("./report.js")).runHTML(this); }
   toJSON() {
-    return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig };
+    return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig, ...(this.shard ? { shard: this.shard } : {}) };
   }
 }

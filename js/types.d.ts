@@ -97,7 +97,19 @@ export interface RunStats {
   "num_chunks-average"?: number;
   /** Present (true) only for a run that was aborted or cut short. */
   interrupted?: true;
+  /** A merged result's stats per label of its shards (each group as one run of its responses). */
+  by_label?: Record<string, GroupStats>;
+  /** A merged result's stats per runtime family (`chromium`, `node`, …), when shards ran in several. */
+  by_runtime?: Record<string, GroupStats>;
 }
+
+/** One group of a merged result (`stats.by_label[label]`): its run figures and every metric. */
+export type GroupStats = Pick<Summary, "total_requests" | "clients" | "total_test_time"> &
+  RunStats &
+  MetricStats & {
+    /** Shards in the group. */
+    shards: number;
+  };
 
 /**
  * A run's statistics, as in its `stats.json`: the summary's keys, the run-level figures, and
@@ -189,6 +201,61 @@ export interface RunInfo {
   clock: ClockKind | null;
   /** What a store could not save, if anything. */
   unsaved: string | null;
+  /** This machine's wall-clock offset against the endpoint's `Date` headers (shards). */
+  clock_offset?: ClockOffset;
+  /** A merged result's shards, in the order of their responses, and the plan's missing and late ones. */
+  fleet?: FleetInfo;
+}
+
+/** `reference time = local time + offset_ms`, known to ± `uncertainty_ms`. */
+export interface ClockOffset {
+  offset_ms: number;
+  uncertainty_ms: number;
+  /** `Date` headers it rests on (0 for the same clock). */
+  samples: number;
+  /** Samples that contradicted the others. */
+  conflicts: number;
+  /** `endpoint`, `store`, `same clock`. */
+  source: string | null;
+}
+
+/** A shard's manifest (`shard.json`). */
+export interface ShardManifest {
+  test_id: string;
+  shard_id: string;
+  label: string | null;
+  /** e.g. `HeadlessChrome/141.0.0.0 (worker)`, `node 20.20.2`, `workerd`. */
+  runtime: string | null;
+  /** e.g. `llmeter-wasm 0.1.0`. */
+  engine: string | null;
+  /** The plan it ran. */
+  plan: Record<string, unknown> | null;
+  clock_offset: ClockOffset | null;
+}
+
+/** What a merged result records about its shards (`info.fleet`). */
+export interface FleetInfo {
+  test_id: string | null;
+  /** Shard `i` owns the `responses` responses after those of the shards before it. */
+  shards: ShardEntry[];
+  /** Shards the plan lists that did not come. */
+  missing: string[];
+  /** Shards that started more than the plan's `late_after_s` after its start. */
+  late: string[];
+}
+
+export interface ShardEntry {
+  shard_id: string | null;
+  label: string | null;
+  runtime: string | null;
+  engine: string | null;
+  responses: number;
+  clients: number;
+  /** On the reference clock. */
+  start_time: string | null;
+  end_time: string | null;
+  clock_offset: ClockOffset | null;
+  interrupted: boolean;
 }
 
 // ─────────────────────────────── run_config.json ───────────────────────────────

@@ -3,6 +3,7 @@
 
 mod endpoints;
 mod experiments;
+mod fleet;
 mod options;
 mod result;
 mod result_builder;

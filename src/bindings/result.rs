@@ -19,6 +19,10 @@ impl WasmRunResult {
     pub fn new(inner: RunResult) -> Self {
         WasmRunResult { inner }
     }
+
+    pub fn inner(&self) -> &RunResult {
+        &self.inner
+    }
 }
 
 #[wasm_bindgen]
@@ -42,6 +46,14 @@ impl WasmRunResult {
     #[wasm_bindgen(getter)]
     pub fn info(&self) -> Result<JsValue, JsValue> {
         to_js(&self.inner.info)
+    }
+    /// The shard manifest (`shard.json`) of a run that was a shard, else `undefined`.
+    #[wasm_bindgen(getter)]
+    pub fn shard(&self) -> Result<JsValue, JsValue> {
+        match &self.inner.info.shard {
+            Some(m) => to_js(m),
+            None => Ok(JsValue::UNDEFINED),
+        }
     }
     #[wasm_bindgen(getter, js_name = runConfig)]
     pub fn run_config(&self) -> Result<JsValue, JsValue> {

@@ -3,6 +3,7 @@
 //! shards is `crate::result::merge`.
 
 pub mod compact;
+pub mod lost;
 pub mod manifest;
 pub mod offset;
 pub mod plan;

@@ -160,7 +160,7 @@ pub(crate) fn recover_summary(
 }
 
 /// One `responses.jsonl` line (1-based `line`) as an [`InvocationResponse`].
-pub(crate) fn response_from_value(line: usize, value: Value) -> Result<InvocationResponse, String> {
+pub fn response_from_value(line: usize, value: Value) -> Result<InvocationResponse, String> {
     let err = |e: String| format!("{RESPONSES_FILE} line {line}: {e}");
     let Value::Object(object) = &value else {
         return Err(err(format!(
@@ -194,7 +194,7 @@ pub(crate) fn response_from_value(line: usize, value: Value) -> Result<Invocatio
 }
 
 /// One `chunk_timings.jsonl` line (1-based `line`) as [`ResponseTimings`].
-pub(crate) fn timing_from_value(line: usize, value: Value) -> Result<ResponseTimings, String> {
+pub fn timing_from_value(line: usize, value: Value) -> Result<ResponseTimings, String> {
     let err = |e: String| format!("{CHUNK_TIMINGS_FILE} line {line}: {e}");
     let Value::Object(object) = &value else {
         return Err(err(format!(

@@ -14,6 +14,9 @@ mod tests;
 pub use builder::RunResultBuilder;
 pub use files::{jsonl, llmeter_run_config, RUN_CONFIG_KEYS};
 pub(crate) use load::*;
+/// One response / timing object (as `onResponse` gives them) read like a `responses.jsonl` /
+/// `chunk_timings.jsonl` line (1-based `line` for errors).
+pub use load::{response_from_value as response_from_json, timing_from_value as timing_from_json};
 pub use merge::{merge, FleetInfo, MergeOptions, ShardEntry};
 pub use naming::{default_run_name, load_test_run_name};
 pub use secrets::{is_secret_key, strip_secrets};
