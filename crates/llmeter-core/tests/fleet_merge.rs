@@ -11,7 +11,7 @@ use common::{
 use futures::future::LocalBoxFuture;
 use llmeter_core::fleet::{format_http_date, FleetPlan, ShardSpec};
 use llmeter_core::response::{InvocationResponse, ResponseTimings};
-use llmeter_core::result::{merge, MergeOptions, RunInfo, RunResult, Summary};
+use llmeter_core::result::{merge, FleetInfo, MergeOptions, RunInfo, RunResult, Summary};
 use llmeter_core::rng::{shuffled_indices, SplitMix64};
 use llmeter_core::runner::{CancelToken, RunOptions};
 use llmeter_core::stats::compute_stats;
@@ -255,7 +255,7 @@ fn labels_break_every_metric_down() {
             }
             assert_eq!(got["shards"], json!(group.len()));
         }
-        let fleet = merged.info.fleet.as_ref().unwrap();
+        let fleet = FleetInfo::of(&merged.info).unwrap();
         assert_eq!(fleet.test_id.as_deref(), Some("t1"));
         assert_eq!(fleet.shards.iter().map(|s| s.responses).sum::<u64>(), 150);
         // Shards in id order, their responses contiguous in that order.
@@ -334,7 +334,7 @@ fn refuses_foreign_and_duplicate_shards_and_reports_missing_and_late() {
         },
     )
     .unwrap();
-    let fleet = merged.info.fleet.as_ref().unwrap();
+    let fleet = FleetInfo::of(&merged.info).unwrap();
     assert_eq!(fleet.missing, ["s3"]);
     assert_eq!(fleet.late, ["s0", "s1", "s2"]);
     assert!(merged
@@ -359,7 +359,7 @@ fn refuses_foreign_and_duplicate_shards_and_reports_missing_and_late() {
         },
     )
     .unwrap();
-    assert!(merged.info.fleet.as_ref().unwrap().late.is_empty());
+    assert!(FleetInfo::of(&merged.info).unwrap().late.is_empty());
 }
 
 #[test]
@@ -522,7 +522,7 @@ async fn offsets_from_date_headers_put_skewed_shards_on_the_reference_timeline()
         (start - UNIX_ORIGIN_MS).abs() <= ua + 1.0,
         "merged start {start} vs true {UNIX_ORIGIN_MS}"
     );
-    let fleet = merged.info.fleet.as_ref().unwrap();
+    let fleet = FleetInfo::of(&merged.info).unwrap();
     let b_start = parse_utc(fleet.shards[1].start_time.as_deref().unwrap()).unwrap();
     assert!((b_start - UNIX_ORIGIN_MS - 2500.0).abs() <= ub + 1.0);
     // The union of the true windows: a [0, ~6.x s], b [2.5 s, ~8.x s].

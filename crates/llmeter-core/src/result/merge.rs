@@ -409,7 +409,7 @@ pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunRe
     info.runtime = common(parts.iter().map(|p| p.runtime.clone()));
     info.protocol = common(parts.iter().map(|p| p.protocol.clone()));
     info.warnings = warnings;
-    info.fleet = Some(fleet);
+    info.fleet = serde_json::to_value(&fleet).ok();
     run_config.insert("clients".into(), Value::from(clients));
     run_config.insert(
         "n_requests".into(),
@@ -497,6 +497,13 @@ fn coarser(a: ClockKind, b: ClockKind) -> ClockKind {
         b
     } else {
         a
+    }
+}
+
+impl FleetInfo {
+    /// A merged result's fleet record (`info.fleet`), if it has a readable one.
+    pub fn of(info: &RunInfo) -> Option<FleetInfo> {
+        serde_json::from_value(info.fleet.clone()?).ok()
     }
 }
 

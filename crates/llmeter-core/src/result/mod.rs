@@ -91,9 +91,10 @@ pub struct RunInfo {
     /// The run as a shard of a test: saved as `shard.json` (not in `run_info.json`).
     #[serde(skip)]
     pub shard: Option<crate::fleet::ShardManifest>,
-    /// A merged result's shards, and the plan's missing and late ones.
+    /// A merged result's shards, and the plan's missing and late ones: a [`FleetInfo`], kept
+    /// as JSON here so the core module carries no code for it (only merges write it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet: Option<FleetInfo>,
+    pub fleet: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
