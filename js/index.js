@@ -11,7 +11,6 @@ import { core } from "./core.js";
 import * as pump from "./pump.js";
 import { endpointConfig } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
-import { mergeHandles } from "./shards.js";
 export * from "./experiments.js";
 export { Endpoint } from "./endpoints/endpoint.js";
 export { OpenAIEndpoint } from "./endpoints/openai.js";
@@ -161,7 +160,7 @@ export class Runner {
    */
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
-    if (options.workers !== undefined) return (await import("./workers.js")).runInWorkers(this, options);
+    if (options.workers !== undefined) return (await import("./fleet/workers.js")).runInWorkers(this, options);
     const { store, ...runOptions } = options;
     if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
     await init();
@@ -220,13 +219,14 @@ export class Result {
    * corrected by its clock offset. Every metric is broken down per label (`stats.by_label`) and,
    * when shards ran in several runtimes, per runtime (`stats.by_runtime`); `info.fleet` lists the
    * shards (and, given the plan, the missing and late ones).
-   * @param {Iterable<Result | string>} shards
-   * @param {import("./shards.js").MergeOptions} [options]
+   * Loads the fleet's own small wasm module on first use.
+   * @param {Iterable<import("./fleet/merge.js").Shard>} shards results, run folders
+   *   (`{fileName: text}`) or compact shard texts (probes' beacons)
+   * @param {import("./fleet/merge.js").MergeOptions} [options]
    * @returns {Promise<Result>}
    */
   static async merge(shards, options = {}) {
-    await init();
-    return new Result(mergeHandles(shards, options));
+    return (await import("./fleet/merge.js")).mergeShards(shards, options);
   }
 
   /** @private @param {string} k */

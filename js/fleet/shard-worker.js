@@ -5,10 +5,10 @@
  * and sends back, in batches, each response as it completes, then its shard's files.
  * @internal
  */
-import { runBenchmark } from "./llmeter_wasm.js";
-import { core } from "./core.js";
-import * as pump from "./pump.js";
-import { isNode } from "./loader.js";
+import { runBenchmark } from "../llmeter_wasm.js";
+import { core } from "../core.js";
+import * as pump from "../pump.js";
+import { isNode } from "../loader.js";
 
 /** Responses are sent back at most this often or in batches of this size. */
 const BATCH_MS = 50;

@@ -6,10 +6,13 @@
  * clients' requests, each with an error; what it finished before is kept.
  * @internal
  */
-import wasmInit, { lostShard, LiveTracker } from "./llmeter_wasm.js";
-import { endpointConfig } from "./endpoints/endpoint.js";
-import { isNode } from "./loader.js";
-import { Result } from "./index.js";
+import wasmInit from "../llmeter_wasm.js";
+import { lostShard, LiveTracker } from "../llmeter_fleet.js";
+import { initFleet } from "./init.js";
+import { mergeShards } from "./merge.js";
+import { endpointConfig } from "../endpoints/endpoint.js";
+import { isNode } from "../loader.js";
+import { Result, init } from "../index.js";
 
 /** The most workers one run may use. */
 const MAX_WORKERS = 256;
@@ -24,8 +27,8 @@ const MAX_WORKERS = 256;
 
 /** @returns {Promise<Port>} */
 async function spawn() {
-  const url = new URL("./shard-worker.js", import.meta.url);
   if (isNode()) {
+    const url = new URL("./shard-worker.js", import.meta.url);
     const name = "node:worker_threads";
     const { Worker } = await import(/* @vite-ignore */ /* webpackIgnore: true */ name);
     const w = new Worker(url);
@@ -40,7 +43,8 @@ async function spawn() {
     };
   }
   if (typeof Worker !== "function") throw new RangeError("workers: this runtime has no Worker (in workerd, split the load over invocations; see docs/SCALE.md)");
-  const w = new Worker(url, { type: "module" });
+  // Written out in full: bundlers recognise exactly this form and bundle the worker.
+  const w = new Worker(new URL("./shard-worker.js", import.meta.url), { type: "module" });
   return {
     post: (m) => w.postMessage(m),
     listen: (onMessage, onFailure) => {
@@ -73,7 +77,7 @@ export async function runInWorkers(runner, options) {
   if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
   signal?.throwIfAborted?.();
   const { _workerFault: fault, ...runOptions } = /** @type {any} */ (rest);
-  await (await import("./index.js")).init();
+  await Promise.all([init(), initFleet()]);
   const module = /** @type {any} */ (wasmInit).__wbindgen_wasm_module;
   const endpoint = endpointConfig(runner.endpoint);
   const payload = Array.isArray(runOptions.payload) ? runOptions.payload : [runOptions.payload];
@@ -154,21 +158,20 @@ export async function runInWorkers(runner, options) {
     const optionError = outcomes.find((o) => o.optionError)?.optionError;
     if (optionError) throw optionError;
     emitProgress(true);
-    /** @type {Result[]} */
-    const results = [];
-    for (const [i, o] of outcomes.entries()) {
+    // Each shard as its run folder: what the worker sent, or, for a worker that died, what it
+    // finished plus an error for every request it still owed.
+    const folders = outcomes.map((o, i) => {
       const s = shards[i];
-      if (o.files) results.push(await Result.fromFiles(o.files));
-      else {
-        results.push(new /** @type {any} */ (Result)(lostShard({
-          clients: s.clients, expectedRequests: s.expected ?? undefined, error: o.lost, startUnixMs, endUnixMs: Date.now(),
-          runName, endpoint, shard: s.shard, seed: seed + s.w * 7919,
-          responses: s.received.map(([r, t]) => ({ ...r, input_payload: s.payloads.get(t.payload_index) ?? null })),
-          timings: s.received.map(([, t]) => t),
-        })));
-      }
-    }
-    return Result.merge(results, { runName: runName ?? results[0].summary.run_name ?? undefined, runDescription: runOptions.runDescription });
+      return o.files ?? lostShard({
+        clients: s.clients, expectedRequests: s.expected ?? undefined, error: o.lost, startUnixMs, endUnixMs: Date.now(),
+        runName, endpointInfo: runner.endpoint.info, shard: s.shard, seed: seed + s.w * 7919,
+        responses: s.received.map(([r, t]) => ({ ...r, input_payload: s.payloads.get(t.payload_index) ?? null })),
+        timings: s.received.map(([, t]) => t),
+      });
+    });
+    const firstName = outcomes.find((o) => o.files)?.files?.["summary.json"];
+    const name = runName ?? (firstName ? JSON.parse(firstName).run_name : undefined);
+    return mergeShards(folders, { runName: name ?? undefined, runDescription: runOptions.runDescription });
   } finally {
     signal?.removeEventListener("abort", onAbort);
     tracker?.free();
