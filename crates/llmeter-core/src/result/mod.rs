@@ -14,7 +14,7 @@ pub use builder::RunResultBuilder;
 pub use files::{jsonl, llmeter_run_config, RUN_CONFIG_KEYS};
 pub(crate) use load::*;
 pub use naming::{default_run_name, load_test_run_name};
-pub use secrets::{is_secret_key, strip_secrets};
+pub use secrets::{is_secret_key, strip_secrets, Redactor};
 
 use crate::json;
 use crate::response::{InvocationResponse, ResponseTimings};
