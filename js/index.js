@@ -6,9 +6,9 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import { runBenchmark } from "./llmeter_wasm.js";
+import { runBenchmark, cancelRun } from "./llmeter_wasm.js";
 import { core } from "./core.js";
-import * as pump from "./pump.js";
+import { guard, tracked } from "./crash.js";
 import { endpointConfig } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
 export * from "./experiments.js";
@@ -164,8 +164,8 @@ export class Runner {
     const { store, ...runOptions } = options;
     if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
     await init();
-    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, pump };
-    if (!store) return new Result(await runBenchmark(spec));
+    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, signal: undefined };
+    if (!store) return new Result(await runEngine(spec, runOptions.signal));
     // The store is a sink: it names the run, gets each response as it completes and the final
     // result; it never calls back into the Runner.
     const recorder = await store.recorder({ endpoint: this.endpoint.toJSON(), options: runOptions });
@@ -175,12 +175,33 @@ export class Runner {
     else if (typeof userOnResponse === "function") spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => { recorder.onResponse(r, t); userOnResponse(r, t); };
     let result;
     try {
-      result = new Result(await runBenchmark(spec));
+      result = new Result(await runEngine(spec, runOptions.signal));
     } catch (err) {
       await recorder.abort();
       throw err;
     }
     return recorder.finish(result);
+  }
+}
+
+let nextCancelId = 1;
+
+/**
+ * Runs the engine; an `AbortSignal` cancels it through `cancelRun` (the listener lives here,
+ * so nothing of the engine stays on a signal the caller keeps); an engine crash rejects it.
+ * @param {Record<string, unknown>} spec
+ * @param {AbortSignal | undefined} signal
+ */
+async function runEngine(spec, signal) {
+  if (signal !== undefined && signal !== null && typeof signal?.addEventListener !== "function") throw new TypeError("signal must be an AbortSignal");
+  const cancelId = nextCancelId++;
+  const cancel = guard(() => cancelRun(cancelId));
+  signal?.addEventListener("abort", cancel);
+  try {
+    if (signal?.aborted) cancel();
+    return await tracked(runBenchmark({ ...spec, cancelId }));
+  } finally {
+    signal?.removeEventListener("abort", cancel);
   }
 }
 

@@ -6,7 +6,16 @@
  * It holds no rules: what the bytes mean is decided by the engine.
  * @internal
  */
-import { exchangeHead, exchangeChunk, exchangeEnd, exchangeFail, exchangeScratch, exchangeMemory } from "./llmeter_wasm.js";
+import { exchangeHead as head, exchangeChunk as chunk, exchangeEnd as end, exchangeFail as failed, exchangeScratch, exchangeMemory, timerFired as fired } from "./llmeter_wasm.js";
+import { guard, whenCrashed } from "./crash.js";
+
+// Each call into the engine from a fetch callback is guarded: a trap stops the run with an
+// error instead of escaping as an uncaught exception.
+const exchangeHead = guard(head);
+const exchangeChunk = guard(chunk);
+const exchangeEnd = guard(end);
+const exchangeFail = guard(failed);
+const timerFired = guard(fired);
 
 /** @type {Map<number, AbortController>} */
 const controllers = new Map();
@@ -19,6 +28,17 @@ let scratchCap = 0;
 /** @type {WebAssembly.Memory | null} */
 let memory = null;
 let heap = new Uint8Array(0);
+
+// A crashed engine is replaced by a new instance with a new memory: abort what was in flight
+// and forget the old buffer.
+whenCrashed(() => {
+  for (const c of controllers.values()) c.abort();
+  controllers.clear();
+  clearTimer();
+  scratchPtr = scratchCap = 0;
+  memory = null;
+  heap = new Uint8Array(0);
+});
 
 /**
  * Copies `bytes` into the scratch buffer and returns their length.
@@ -121,4 +141,24 @@ export function abort(id) {
     controllers.delete(id);
     controller.abort();
   }
+}
+
+/** The engine's one timer (all its sleeps share it): the handle lives here, not in wasm. */
+let timer = /** @type {ReturnType<typeof setTimeout> | null} */ (null);
+
+/** (Re-)arms the timer to fire in `ms`. @param {number} ms */
+export function armTimer(ms) {
+  if (timer !== null) clearTimeout(timer);
+  timer = setTimeout(onTimer, ms);
+}
+
+/** Clears the timer (nothing waits: an armed timer would keep a Node process alive). */
+export function clearTimer() {
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+}
+
+function onTimer() {
+  timer = null;
+  timerFired();
 }

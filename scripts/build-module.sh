@@ -16,7 +16,7 @@ lib_name="${crate//-/_}"
 log "cargo build --release --target wasm32-unknown-unknown -p $crate"
 cargo build --quiet --release --lib --target wasm32-unknown-unknown -p "$crate"
 mkdir -p pkg
-wasm-bindgen --target web --weak-refs --out-dir pkg --out-name "$out" \
+wasm-bindgen --target web --weak-refs --experimental-reset-state-function --out-dir pkg --out-name "$out" \
   "$target_dir/wasm32-unknown-unknown/release/$lib_name.wasm"
 # npm binaryen, after wasm-bindgen (Debian's binaryen 108 silently breaks modules).
 node_modules/.bin/wasm-opt "$opt" --strip-debug --strip-producers --enable-bulk-memory \

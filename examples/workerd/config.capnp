@@ -22,6 +22,7 @@ const benchmarkWorker :Workerd.Worker = (
     (name = "llmeter-wasm/index.js", esModule = embed "../../pkg/index.js"),
     (name = "llmeter-wasm/loader.js", esModule = embed "../../pkg/loader.js"),
     (name = "llmeter-wasm/core.js", esModule = embed "../../pkg/core.js"),
+    (name = "llmeter-wasm/crash.js", esModule = embed "../../pkg/crash.js"),
     (name = "llmeter-wasm/pump.js", esModule = embed "../../pkg/pump.js"),
     (name = "llmeter-wasm/endpoints/endpoint.js", esModule = embed "../../pkg/endpoints/endpoint.js"),
     (name = "llmeter-wasm/endpoints/openai.js", esModule = embed "../../pkg/endpoints/openai.js"),

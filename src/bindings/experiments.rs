@@ -22,7 +22,8 @@ fn positive_ints(r: &OptionReader, key: &str) -> Result<Option<Vec<u32>>, JsValu
         .map(|x| match x.as_f64() {
             Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(n as u32),
             _ => Err(range_error(&format!(
-                "{key} must hold positive integers, got {x:?}"
+                "{key} must hold positive integers, got {}",
+                super::options::js_text(&x)
             ))),
         })
         .collect::<Result<Vec<_>, _>>()

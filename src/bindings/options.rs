@@ -24,6 +24,27 @@ pub fn option_error(e: &OptionError) -> JsValue {
     }
 }
 
+/// A JS value as a short text for messages (`String(v)`, or its type), never `JsValue(…)`.
+pub fn js_text(v: &JsValue) -> String {
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return format!("{}: {}", String::from(e.name()), String::from(e.message()));
+    }
+    if let Some(s) = v.as_string() {
+        return format!("{s:?}");
+    }
+    if v.is_object() && !js_sys::Array::is_array(v) {
+        return "an object".into();
+    }
+    string_of(v).chars().take(80).collect()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// JS `String(v)` (numbers, booleans, null, undefined, arrays).
+    #[wasm_bindgen(js_name = String)]
+    fn string_of(v: &JsValue) -> String;
+}
+
 pub struct OptionReader<'a> {
     obj: &'a JsValue,
 }

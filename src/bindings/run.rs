@@ -6,7 +6,7 @@ use super::options::{self, run_options, OptionReader};
 use super::result::{self, WasmRunResult};
 use super::tokenizer;
 use crate::web::clock::{observe_timer_resolution_ms, WebClock};
-use crate::web::fetch::{FetchTransport, JsPump};
+use crate::web::fetch::FetchTransport;
 use crate::web::platform::{next_hop_protocol, runtime_kind, runtime_name, VisibilityWatch};
 use js_sys::{Function, Object, Reflect};
 use llmeter_core::limits::{self, LimitOptions};
@@ -14,9 +14,10 @@ use llmeter_core::live::LiveStats;
 use llmeter_core::response::{InvocationResponse, ResponseTimings};
 use llmeter_core::runner::{CancelToken, Progress, RunObserver, Runner};
 use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// Runs one benchmark. `spec` is the merged Runner + run options object built by `js/index.js`:
 /// `endpoint` is the endpoint's config, `pump` the fetch pump module.
@@ -28,10 +29,6 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
             .object("endpoint")?
             .ok_or_else(|| options::type_error("endpoint is required"))?,
     )?;
-    let pump: JsPump = reader
-        .object("pump")?
-        .ok_or_else(|| options::type_error("pump is required (internal)"))?
-        .unchecked_into();
     let mut opts = run_options(&reader)?;
     let shard = super::fleet::read_shard(&reader)?;
     // A shard from another machine reads the endpoint's `Date` to place itself on its clock.
@@ -60,19 +57,19 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let on_progress: Option<Function> = reader.function("onProgress")?;
     let on_response: Option<Function> = reader.function("onResponse")?;
     let progress_interval_ms = reader.f64("progressIntervalMs")?.unwrap_or(500.0);
-    let signal = reader
-        .value("signal")
-        .filter(|s| !s.is_undefined() && !s.is_null());
-
     let cancel = CancelToken::new();
-    let _abort_listener = match &signal {
-        Some(s) => Some(listen_abort(s, &cancel)?),
+    // The JS API listens to the run's AbortSignal and calls `cancelRun(cancelId)`: no Rust
+    // closure is left on a signal the caller keeps.
+    let _cancel_registration = match reader.f64("cancelId")? {
+        Some(id) => Some(CancelRegistration::new(id as u32, &cancel)),
         None => None,
     };
 
     let visibility = VisibilityWatch::start();
     let clock = WebClock;
-    let transport = FetchTransport::new(pump);
+    let transport = FetchTransport::new().ok_or_else(|| {
+        options::type_error("the platform is not registered (internal: call setPlatform)")
+    })?;
     let runner = Runner {
         endpoint: endpoint.as_ref(),
         transport: &transport,
@@ -140,33 +137,39 @@ fn traffic_url(
     Some(endpoint.request(&prepared, 0.0).ok()?.url)
 }
 
-fn listen_abort(signal: &JsValue, cancel: &CancelToken) -> Result<AbortListener, JsValue> {
-    if Reflect::get(signal, &"aborted".into())?.is_truthy() {
-        cancel.cancel();
+thread_local! {
+    static CANCELS: RefCell<HashMap<u32, CancelToken>> = RefCell::new(HashMap::new());
+    /// Ids cancelled before their run registered (the signal fired while it was starting).
+    static EARLY_CANCELS: RefCell<std::collections::HashSet<u32>> = RefCell::new(Default::default());
+}
+
+/// A run's cancel token, reachable by id while the run lasts.
+struct CancelRegistration(u32);
+
+impl CancelRegistration {
+    fn new(id: u32, token: &CancelToken) -> Self {
+        if EARLY_CANCELS.with(|c| c.borrow_mut().remove(&id)) {
+            token.cancel();
+        }
+        CANCELS.with(|c| c.borrow_mut().insert(id, token.clone()));
+        CancelRegistration(id)
     }
-    let token = cancel.clone();
-    let closure = Closure::<dyn FnMut()>::new(move || token.cancel());
-    let add: Function = Reflect::get(signal, &"addEventListener".into())?
-        .dyn_into()
-        .map_err(|_| options::type_error("signal must be an AbortSignal"))?;
-    add.call2(signal, &"abort".into(), closure.as_ref())?;
-    Ok(AbortListener {
-        signal: signal.clone(),
-        closure,
-    })
 }
 
-struct AbortListener {
-    signal: JsValue,
-    closure: Closure<dyn FnMut()>,
-}
-
-impl Drop for AbortListener {
+impl Drop for CancelRegistration {
     fn drop(&mut self) {
-        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into())
-            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
-        {
-            let _ = remove.call2(&self.signal, &"abort".into(), self.closure.as_ref());
+        CANCELS.with(|c| c.borrow_mut().remove(&self.0));
+    }
+}
+
+/// Cancels the run registered under `id` (its AbortSignal fired); unknown ids are ignored.
+#[wasm_bindgen(js_name = cancelRun)]
+pub fn cancel_run(id: u32) {
+    let token = CANCELS.with(|c| c.borrow().get(&id).cloned());
+    match token {
+        Some(t) => t.cancel(),
+        None => {
+            EARLY_CANCELS.with(|c| c.borrow_mut().insert(id));
         }
     }
 }

@@ -9,6 +9,7 @@ pub struct JsTokenizer {
     obj: JsValue,
     encode: Function,
     decode: Option<Function>,
+    failure: std::cell::RefCell<Option<String>>,
 }
 
 pub fn from_option(v: Option<JsValue>) -> Result<Box<dyn Tokenizer>, JsValue> {
@@ -25,22 +26,50 @@ pub fn from_option(v: Option<JsValue>) -> Result<Box<dyn Tokenizer>, JsValue> {
         obj,
         encode,
         decode,
+        failure: Default::default(),
     }))
 }
 
 impl JsTokenizer {
     fn encode(&self, text: &str) -> Option<JsValue> {
-        self.encode.call1(&self.obj, &JsValue::from_str(text)).ok()
+        match self.encode.call1(&self.obj, &JsValue::from_str(text)) {
+            Ok(tokens) => Some(tokens),
+            Err(e) => {
+                self.fail(format!("encode() threw {}", super::options::js_text(&e)));
+                None
+            }
+        }
+    }
+
+    fn fail(&self, message: String) {
+        self.failure.borrow_mut().get_or_insert(message);
     }
 }
 
 impl Tokenizer for JsTokenizer {
     fn count_tokens(&self, text: &str) -> usize {
-        self.encode(text)
-            .and_then(|t| Reflect::get(&t, &"length".into()).ok())
+        let Some(tokens) = self.encode(text) else {
+            return 0;
+        };
+        let length = (tokens.is_object())
+            .then(|| Reflect::get(&tokens, &"length".into()).ok())
+            .flatten()
             .and_then(|l| l.as_f64())
-            .map(|l| l as usize)
-            .unwrap_or(0)
+            .filter(|l| *l >= 0.0 && l.fract() == 0.0);
+        match length {
+            Some(l) => l as usize,
+            None => {
+                self.fail(format!(
+                    "encode() returned {}, not an array of tokens",
+                    super::options::js_text(&tokens)
+                ));
+                0
+            }
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.borrow().clone()
     }
 
     fn truncate(&self, text: &str, n: usize) -> String {

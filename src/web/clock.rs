@@ -1,8 +1,8 @@
 //! `Clock` on the platform's monotonic and wall clocks; every sleep of a run shares one
 //! `setTimeout` through a timer queue.
 
+use super::fetch::with_platform;
 use futures::future::LocalBoxFuture;
-use js_sys::Function;
 use llmeter_core::time::Clock;
 use llmeter_core::timers::{Arm, TimerId, TimerQueue};
 use std::cell::RefCell;
@@ -10,7 +10,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -20,57 +19,26 @@ extern "C" {
     fn date_now() -> f64;
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
-}
-
-/// All of the run's sleeps on one platform timer (see `llmeter_core::timers`).
-struct Timers {
-    queue: TimerQueue,
-    handle: Option<JsValue>,
-    callback: Option<Function>,
-}
-
+// All of the run's sleeps on one platform timer (see `llmeter_core::timers`). The timer is
+// the JS pump's (`armTimer`/`clearTimer` → `timerFired`), so JS owns its handle and can clear
+// it if the engine crashes; no Rust closure is left behind for a timer to call.
 thread_local! {
-    static TIMERS: RefCell<Timers> = const {
-        RefCell::new(Timers { queue: TimerQueue::new_const(), handle: None, callback: None })
-    };
+    static TIMERS: RefCell<TimerQueue> = const { RefCell::new(TimerQueue::new_const()) };
 }
 
-fn apply(t: &mut Timers, arm: Arm) {
+fn apply(arm: Arm) {
     match arm {
         Arm::Keep => {}
-        Arm::Clear => {
-            if let Some(h) = t.handle.take() {
-                clear_timeout(&h);
-            }
-        }
-        Arm::In(ms) => {
-            if let Some(h) = t.handle.take() {
-                clear_timeout(&h);
-            }
-            let callback = t.callback.get_or_insert_with(|| {
-                Closure::<dyn FnMut()>::new(on_timer)
-                    .into_js_value()
-                    .unchecked_into()
-            });
-            t.handle = Some(set_timeout(callback, ms.ceil()));
-        }
+        Arm::Clear => with_platform(|p| p.clear_timer()),
+        Arm::In(ms) => with_platform(|p| p.arm_timer(ms.ceil())),
     }
 }
 
-fn on_timer() {
-    let woken = TIMERS.with(|t| {
-        let mut t = t.borrow_mut();
-        t.handle = None;
-        let (woken, arm) = t.queue.fire(performance_now());
-        apply(&mut t, arm);
-        woken
-    });
+/// The platform timer fired.
+#[wasm_bindgen(js_name = timerFired)]
+pub fn timer_fired() {
+    let (woken, arm) = TIMERS.with(|t| t.borrow_mut().fire(performance_now()));
+    apply(arm);
     for w in woken {
         w.wake();
     }
@@ -81,7 +49,7 @@ struct Sleep(TimerId);
 impl Future for Sleep {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let fired = TIMERS.with(|t| t.borrow_mut().queue.poll(self.0, cx.waker()));
+        let fired = TIMERS.with(|t| t.borrow_mut().poll(self.0, cx.waker()));
         if fired {
             Poll::Ready(())
         } else {
@@ -92,11 +60,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        TIMERS.with(|t| {
-            let mut t = t.borrow_mut();
-            let arm = t.queue.remove(self.0);
-            apply(&mut t, arm);
-        });
+        let arm = TIMERS.with(|t| t.borrow_mut().remove(self.0));
+        apply(arm);
     }
 }
 
@@ -112,12 +77,8 @@ impl Clock for WebClock {
     }
     fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()> {
         let now = performance_now();
-        let id = TIMERS.with(|t| {
-            let mut t = t.borrow_mut();
-            let (id, arm) = t.queue.insert(now + ms.max(0.0), now);
-            apply(&mut t, arm);
-            id
-        });
+        let (id, arm) = TIMERS.with(|t| t.borrow_mut().insert(now + ms.max(0.0), now));
+        apply(arm);
         Box::pin(Sleep(id))
     }
 }

@@ -20,8 +20,13 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The pump module (`js/pump.js`), handed in by the JS API with each run.
+    /// The platform side of the engine (`js/pump.js`): fetch exchanges and the one timer,
+    /// registered once per instance by `setPlatform`.
     pub type JsPump;
+    #[wasm_bindgen(method, js_name = armTimer)]
+    pub fn arm_timer(this: &JsPump, ms: f64);
+    #[wasm_bindgen(method, js_name = clearTimer)]
+    pub fn clear_timer(this: &JsPump);
     #[wasm_bindgen(method)]
     fn send(
         this: &JsPump,
@@ -57,6 +62,7 @@ const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
 thread_local! {
+    static PLATFORM: RefCell<Option<JsPump>> = const { RefCell::new(None) };
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
     /// Where the pump copies each chunk (grown, never shrunk).
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -121,6 +127,25 @@ fn settle(id: u32) {
     });
     if let Some(w) = waker {
         w.wake();
+    }
+}
+
+/// Registers the platform side (the JS pump module).
+#[wasm_bindgen(js_name = setPlatform)]
+pub fn set_platform(pump: JsPump) {
+    PLATFORM.with(|p| *p.borrow_mut() = Some(pump));
+}
+
+/// Calls `f` with the registered platform (none registered: nothing to do).
+pub(crate) fn with_platform(f: impl FnOnce(&JsPump)) {
+    let pump = PLATFORM.with(|p| {
+        p.borrow().as_ref().map(|p| {
+            let v: &JsValue = p;
+            v.clone().unchecked_into::<JsPump>()
+        })
+    });
+    if let Some(pump) = pump {
+        f(&pump);
     }
 }
 
@@ -282,11 +307,18 @@ fn body_to_js(body: Option<&[u8]>) -> JsValue {
 }
 
 impl FetchTransport {
-    pub fn new(pump: JsPump) -> Self {
-        FetchTransport {
+    /// The transport over the registered platform, if `setPlatform` was called.
+    pub fn new() -> Option<Self> {
+        let pump = PLATFORM.with(|p| {
+            p.borrow().as_ref().map(|p| {
+                let v: &JsValue = p;
+                v.clone().unchecked_into::<JsPump>()
+            })
+        })?;
+        Some(FetchTransport {
             pump,
             last: RefCell::new(None),
-        }
+        })
     }
 
     /// Updates the converted values that changed since the last request.

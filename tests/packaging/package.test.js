@@ -15,7 +15,7 @@ const INTENDED_FILES = [
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
   "loader.js", "no-inline.js", "result-loader.js", "report.js",
   "tokenizer.js", "tokenizer.d.ts", "store.js", "store.d.ts",
-  "core.js", "pump.js",
+  "core.js", "crash.js", "pump.js",
   // Every endpoint class, with its declarations.
   ...readdirSync(path.join(ROOT, "js/endpoints")).filter((f) => f.endsWith(".js")).flatMap((f) => [`endpoints/${f}`, `endpoints/${f.replace(/\.js$/, ".d.ts")}`]),
   ...["init", "files", "zip", "upload", "idb", "recorder", "result-store"].flatMap((f) => [`store/${f}.js`, `store/${f}.d.ts`]),

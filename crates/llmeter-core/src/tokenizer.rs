@@ -7,6 +7,11 @@ pub trait Tokenizer {
     fn truncate(&self, text: &str, n: usize) -> String;
     /// Serialized description for `run_config.json` (LLMeter's flat `tokenizer_module` form).
     fn describe(&self) -> serde_json::Value;
+    /// The first failure of a tokenizer that can fail (a user's JS tokenizer that threw or
+    /// returned no array): counts since then are not to be trusted.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// LLMeter's `DummyTokenizer`: tokens are runs of non-whitespace (Unicode whitespace, as

@@ -175,6 +175,80 @@ fn heatmap_plan_rejects_bad_options() {
             .option,
         "sourceText"
     );
+    // An input length the source cannot give is an error, not a shorter prompt.
+    let e = heatmap::plan("a b c", &[2, 5, 4], &[1], 1, t, 0).unwrap_err();
+    assert_eq!((e.option, e.is_range), ("inputLengths", true));
+    assert!(
+        e.message
+            .contains("5 tokens is longer than sourceText (3 tokens"),
+        "{e}"
+    );
+    assert!(heatmap::plan("a b c", &[1, 3], &[1], 1, t, 0).is_ok());
+}
+
+/// A tokenizer that fails the way a user's JS tokenizer can (throws, returns no array).
+struct FailingTokenizer(std::cell::Cell<bool>);
+
+impl Tokenizer for FailingTokenizer {
+    fn count_tokens(&self, text: &str) -> usize {
+        self.0.set(true);
+        WhitespaceTokenizer.count_tokens(text)
+    }
+    fn truncate(&self, text: &str, n: usize) -> String {
+        WhitespaceTokenizer.truncate(text, n)
+    }
+    fn describe(&self) -> Value {
+        json!({})
+    }
+    fn failure(&self) -> Option<String> {
+        self.0
+            .get()
+            .then(|| "encode() threw Error: boom".to_string())
+    }
+}
+
+#[test]
+fn a_failing_tokenizer_is_named_in_the_plan_error() {
+    let e = heatmap::plan(
+        "a b c",
+        &[1],
+        &[1],
+        1,
+        &FailingTokenizer(Default::default()),
+        0,
+    )
+    .unwrap_err();
+    assert_eq!(e.option, "tokenizer");
+    assert!(e.message.contains("boom"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_tokenizer_leaves_counts_empty_with_a_warning() {
+    let clock = VirtualClock::new();
+    let transport = ScriptedTransport::new(&clock, |_| stream_script(1.0, &[(1.0, "a b")]));
+    let opts = RunOptions {
+        clients: 1,
+        n_requests: Some(2),
+        payloads: vec![json!({"prompt": "one two"})],
+        max_start_jitter_ms: 0.0,
+        ..Default::default()
+    };
+    let tokenizer = FailingTokenizer(Default::default());
+    let (result, _) = common::run_with(
+        &ChunkEndpoint,
+        &transport,
+        &clock,
+        &tokenizer,
+        &opts,
+        &CancelToken::new(),
+    )
+    .await;
+    assert!(result
+        .responses
+        .iter()
+        .all(|r| r.num_tokens_input.is_none() && r.num_tokens_output.is_none()));
+    assert_eq!(result.info.warnings.len(), 1);
+    assert!(result.info.warnings[0].contains("The tokenizer failed (encode() threw Error: boom)"));
 }
 
 #[test]

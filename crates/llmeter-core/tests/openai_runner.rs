@@ -200,3 +200,172 @@ async fn non_streaming_completion_times_the_whole_body() {
     assert!(close(r.time_to_last_token.unwrap(), 0.035));
     assert_eq!(r.id.as_deref(), Some("cmpl-1"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn secrets_echoed_by_the_server_are_never_kept() {
+    let clock = VirtualClock::new();
+    let key = "sk-test-secret";
+    let header_secret = "hdr-secret-value-42";
+    let endpoint = OpenAIEndpoint::new(OpenAIConfig {
+        base_url: "http://127.0.0.1:9/v1".into(),
+        model: "m".into(),
+        api_key: Some(key.into()),
+        extra_headers: vec![("x-team-token".into(), header_secret.into())],
+        ..Default::default()
+    });
+    let transport = ScriptedTransport::new(&clock, move |req| {
+        let body: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        let case = body["messages"][0]["content"].as_str().unwrap().to_string();
+        let sse = |v: serde_json::Value| format!("data: {v}\n\n").into_bytes();
+        match case.as_str() {
+            // A proxy's 401 quoting the key in full.
+            "status" => Script {
+                status: 401,
+                headers: vec![("content-type".into(), "application/json".into())],
+                chunks: vec![(1.0, format!(r#"{{"error": {{"message": "Incorrect API key provided: {key}"}}}}"#).into_bytes())],
+                ..common::stream_script(1.0, &[])
+            },
+            // An SSE error event quoting the header value, and an id made of it.
+            "event" => Script {
+                headers: vec![("content-type".into(), "text/event-stream".into())],
+                chunks: vec![
+                    (1.0, sse(json!({"id": header_secret, "choices": [{"index": 0, "delta": {"content": "x"}}]}))),
+                    (1.0, format!("event: error\ndata: {{\"error\": {{\"message\": \"bad token {header_secret}\"}}}}\n\n").into_bytes()),
+                ],
+                ..common::stream_script(1.0, &[])
+            },
+            // A long plain-text body cut into an excerpt in the middle of the key.
+            "cut" => Script {
+                status: 500,
+                chunks: vec![(1.0, format!("{}{key}", "e".repeat(192)).into_bytes())],
+                ..common::stream_script(1.0, &[])
+            },
+            // The model "echoes" the key in its text: kept, with a warning.
+            _ => Script {
+                headers: vec![("content-type".into(), "text/event-stream".into())],
+                chunks: vec![(1.0, [sse(json!({"id": "c1", "choices": [{"index": 0, "delta": {"content": format!("your key is {key}")}}]})), b"data: [DONE]\n\n".to_vec()].concat())],
+                ..common::stream_script(1.0, &[])
+            },
+        }
+    });
+    let payload = |c: &str| json!({"messages": [{"role": "user", "content": c}]});
+    let opts = RunOptions {
+        payloads: vec![
+            payload("status"),
+            payload("event"),
+            payload("cut"),
+            payload("content"),
+        ],
+        payload_assignment: llmeter_core::runner::PayloadAssignment::EachOnce,
+        max_start_jitter_ms: 0.0,
+        ..Default::default()
+    };
+    let (result, _) = run_with(
+        &endpoint,
+        &transport,
+        &clock,
+        &WhitespaceTokenizer,
+        &opts,
+        &CancelToken::new(),
+    )
+    .await;
+    let files = result.to_files();
+    let all: String = files.iter().map(|(_, c)| c.as_str()).collect();
+    let errors: Vec<&str> = result
+        .responses
+        .iter()
+        .filter_map(|r| r.error.as_deref())
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors.contains(&"HTTP 401 Unauthorized: Incorrect API key provided: [redacted]"),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&"API error mid-stream: bad token [redacted]"),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("HTTP 500") && e.ends_with("[redacted]…")),
+        "{errors:?}"
+    );
+    assert!(!all.contains(header_secret), "a header secret was saved");
+    // The key appears once: in the text the model produced (kept, with a warning).
+    assert_eq!(
+        all.matches("sk-test-s").count(),
+        1,
+        "a key (or the start of one) was saved"
+    );
+    let echoed = result
+        .responses
+        .iter()
+        .filter(|r| r.error.is_none())
+        .find_map(|r| r.response_text.as_deref())
+        .unwrap();
+    assert_eq!(echoed, "your key is sk-test-secret");
+    assert_eq!(result.info.warnings.len(), 1, "{:?}", result.info.warnings);
+    assert!(
+        result.info.warnings[0].contains("1 response(s) contain one of this run's secret values")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_settled_response_stops_reading_a_server_that_keeps_sending() {
+    let clock = VirtualClock::new();
+    let transport = ScriptedTransport::new(&clock, |req| {
+        let body: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        let sse = |v: serde_json::Value| format!("data: {v}\n\n").into_bytes();
+        let first = sse(json!({"id": "c", "choices": [{"index": 0, "delta": {"content": "hi"}}]}));
+        let chunks = if body["messages"][0]["content"] == "done" {
+            // [DONE], then the connection stays open and idle.
+            vec![(1.0, first), (1.0, b"data: [DONE]\n\n".to_vec())]
+        } else {
+            // A line that never ends, 1 KiB every millisecond.
+            let mut c = vec![(1.0, first), (1.0, b"data: {\"choices\": [".to_vec())];
+            c.extend((0..100).map(|_| (1.0, vec![b'x'; 1024])));
+            c
+        };
+        Script {
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            chunks,
+            ending: common::Ending::Hang,
+            ..common::stream_script(1.0, &[])
+        }
+    });
+    let opts = RunOptions {
+        payloads: vec![
+            json!({"messages": [{"role": "user", "content": "done"}]}),
+            json!({"messages": [{"role": "user", "content": "endless"}]}),
+        ],
+        payload_assignment: llmeter_core::runner::PayloadAssignment::EachOnce,
+        max_event_bytes: 16 * 1024,
+        timeout_s: 60.0,
+        max_start_jitter_ms: 0.0,
+        ..Default::default()
+    };
+    let (result, _) = run_with(
+        &endpoint(true),
+        &transport,
+        &clock,
+        &WhitespaceTokenizer,
+        &opts,
+        &CancelToken::new(),
+    )
+    .await;
+    let done = result.responses.iter().find(|r| r.error.is_none()).unwrap();
+    assert_eq!(done.response_text.as_deref(), Some("hi"));
+    let endless = result.responses.iter().find(|r| r.error.is_some()).unwrap();
+    assert_eq!(
+        endless.error.as_deref(),
+        Some("stream message larger than the 16 KiB limit (maxEventBytes)")
+    );
+    // Both ended within milliseconds, not at the 60 s timeout; both transfers were aborted.
+    assert!(
+        result.summary.total_test_time.unwrap() < 0.1,
+        "{:?}",
+        result.summary.total_test_time
+    );
+    assert_eq!(transport.traffic.aborted.get(), 2);
+}

@@ -103,6 +103,12 @@ pub trait ResponseParser {
     fn on_chunk(&mut self, bytes: &[u8], arrival_ms: f64);
     /// `failure` is `Some(message)` when the body broke off (reset, timeout, abort).
     fn finish(self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse;
+    /// Nothing more the body could send would change the outcome (the stream said it is
+    /// complete, or failed for good): the runner stops reading and aborts the transfer, so a
+    /// server that keeps sending cannot hold the request until its timeout.
+    fn is_settled(&self) -> bool {
+        false
+    }
 }
 
 /// Identity recorded in LLMeter's summary and run_config (never a key or header value).

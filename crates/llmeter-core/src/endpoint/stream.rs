@@ -257,6 +257,14 @@ impl<P: Protocol> ResponseParser for StreamParser<P> {
         }
     }
 
+    fn is_settled(&self) -> bool {
+        match self.kind {
+            BodyKind::Stream => self.done || self.stream_error.is_some(),
+            BodyKind::WholeBody => self.body.overflowed,
+            BodyKind::AwaitingHead | BodyKind::HttpError => false,
+        }
+    }
+
     fn finish(mut self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse {
         self.out.end_ms = Some(end_ms);
         let error = match self.kind {

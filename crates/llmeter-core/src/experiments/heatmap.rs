@@ -7,7 +7,7 @@
 use super::prompts::{prompt_of_length, Prompt};
 use crate::response::ResponseTimings;
 use crate::rng::{shuffled_indices, SplitMix64};
-use crate::runner::OptionError;
+use crate::runner::{type_err, OptionError};
 use crate::tokenizer::Tokenizer;
 use serde::{Deserialize, Serialize};
 
@@ -83,10 +83,26 @@ pub fn plan(
             "has no tokens to build prompts from",
         ));
     }
-    let prompts = input_lengths
+    let prompts: Vec<Prompt> = input_lengths
         .iter()
         .map(|&n| prompt_of_length(source, n, tokenizer))
         .collect();
+    if let Some(e) = tokenizer.failure() {
+        return Err(type_err("tokenizer", format!("failed: {e}")));
+    }
+    // A prompt can only be as long as the source: asking for more is a mistake, not a
+    // shorter prompt measured as if it were the length asked for.
+    if prompts.iter().any(|p| p.tokens < p.target_tokens) {
+        let available = tokenizer.count_tokens(source) as u32;
+        if let Some(&longest) = input_lengths.iter().filter(|&&n| n > available).max() {
+            return Err(range_err(
+                "inputLengths",
+                format!(
+                    "{longest} tokens is longer than sourceText ({available} tokens with this tokenizer): give a longer text or shorter inputLengths"
+                ),
+            ));
+        }
+    }
     let mut cells = Vec::with_capacity(total as usize);
     for _ in 0..requests_per_combination {
         for input in 0..input_lengths.len() as u32 {

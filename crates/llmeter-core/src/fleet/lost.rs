@@ -53,7 +53,7 @@ pub fn lost_shard(lost: LostShard, tokenizer: &dyn Tokenizer) -> RunResult {
     let mut ids = SplitMix64::new(seed ^ (end_unix_ms as u64).rotate_left(23));
     let message = format!("worker failed: {error}");
     for r in received.iter_mut() {
-        fill_token_counts(r, tokenizer);
+        let _ = fill_token_counts(r, Some(tokenizer));
     }
     let mut timings = timings;
     for _ in 0..owed {

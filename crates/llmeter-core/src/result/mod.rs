@@ -19,7 +19,7 @@ pub(crate) use load::*;
 pub use load::{response_from_value as response_from_json, timing_from_value as timing_from_json};
 pub use merge::{merge, FleetInfo, MergeOptions, ShardEntry};
 pub use naming::{default_run_name, load_test_run_name};
-pub use secrets::{is_secret_key, strip_secrets};
+pub use secrets::{is_secret_key, strip_secrets, Redactor};
 
 use crate::json;
 use crate::response::{InvocationResponse, ResponseTimings};

@@ -66,3 +66,113 @@ pub fn strip_secrets(map: &mut Map<String, Value>) -> Vec<String> {
     }
     removed
 }
+
+/// Shortest value treated as a secret: redacting one- or two-letter values would garble every
+/// message while protecting nothing.
+pub const MIN_SECRET_LEN: usize = 6;
+/// Replaces a secret in kept text.
+pub const REDACTED: &str = "[redacted]";
+
+/// The secret values of a run (API keys, tokens, secret header values): every error text and
+/// every string the run keeps passes through [`Redactor::redact`] first, so no secret reaches a
+/// result, store, export, upload, log or UI — also when an endpoint echoes it back.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so a secret that contains another is replaced whole.
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| s.chars().count() >= MIN_SECRET_LEN)
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// Whether `text` holds a secret (whole, or cut off at its end as an excerpt would be).
+    pub fn finds(&self, text: &str) -> bool {
+        self.secrets
+            .iter()
+            .any(|s| text.contains(s.as_str()) || cut_secret_at_end(text, s).is_some())
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`] — also one cut off by an excerpt's
+    /// end (`sk-abc…`), of at least [`MIN_SECRET_LEN`] characters.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), REDACTED);
+            }
+        }
+        for s in &self.secrets {
+            if let Some(start) = cut_secret_at_end(&out, s) {
+                let tail = if out.ends_with('…') { "…" } else { "" };
+                out.truncate(start);
+                out.push_str(REDACTED);
+                out.push_str(tail);
+            }
+        }
+        out
+    }
+
+    /// Redacts in place; true when something was replaced.
+    pub fn redact_in_place(&self, text: &mut String) -> bool {
+        if self.secrets.is_empty() || !self.finds(text) {
+            return false;
+        }
+        *text = self.redact(text);
+        true
+    }
+}
+
+/// Where a prefix (≥ [`MIN_SECRET_LEN`] chars) of `secret` ends `text` (optionally followed by
+/// the excerpt mark `…`).
+fn cut_secret_at_end(text: &str, secret: &str) -> Option<usize> {
+    let body = text.strip_suffix('…').unwrap_or(text);
+    let mut best = None;
+    for (i, _) in secret.char_indices().skip(MIN_SECRET_LEN) {
+        if body.ends_with(&secret[..i]) {
+            best = Some(body.len() - i);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn whole_and_cut_secrets_are_redacted() {
+        let r = Redactor::new(["sk-live-1234567890".to_string(), "x".to_string()]);
+        assert_eq!(
+            r.redact("HTTP 401: invalid key sk-live-1234567890 (Bearer sk-live-1234567890)"),
+            "HTTP 401: invalid key [redacted] (Bearer [redacted])"
+        );
+        // An excerpt cut inside the key.
+        assert_eq!(r.redact("bad key: sk-live-12345…"), "bad key: [redacted]…");
+        assert_eq!(r.redact("ends with sk-live"), "ends with [redacted]");
+        // Short prefixes and short secrets are left alone.
+        assert_eq!(r.redact("the word sk-l and x"), "the word sk-l and x");
+        assert!(!r.finds("nothing here"));
+        let mut s = "sk-live-1234567890".to_string();
+        assert!(r.redact_in_place(&mut s));
+        assert_eq!(s, "[redacted]");
+    }
+
+    #[test]
+    fn a_secret_containing_another_goes_whole() {
+        let r = Redactor::new(["abcdef".to_string(), "abcdefghij".to_string()]);
+        assert_eq!(r.redact("k=abcdefghij"), "k=[redacted]");
+    }
+}

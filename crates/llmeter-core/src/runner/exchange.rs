@@ -12,6 +12,7 @@ use futures::future::{select, Either};
 use std::cell::RefCell;
 use std::pin::pin;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 /// The runner's side of one exchange: the transport pushes into it, the parser reads.
 struct Exchange {
@@ -24,6 +25,10 @@ struct Exchange {
     /// The answer's `Date` header, when the run reads it (see `RunOptions::reference_clock`).
     want_date: bool,
     date: Option<String>,
+    /// The parser needs nothing more: the exchange is over for the runner at this time.
+    settled_ms: Option<f64>,
+    /// Woken when the exchange settles early.
+    waker: Option<Waker>,
 }
 
 impl ResponseSink for RefCell<Exchange> {
@@ -42,9 +47,15 @@ impl ResponseSink for RefCell<Exchange> {
 
     fn chunk(&self, bytes: &[u8], arrival_ms: f64) {
         let mut x = self.borrow_mut();
-        if x.ended.is_none() {
-            if let Some(p) = x.parser.as_mut() {
-                p.on_chunk(bytes, arrival_ms);
+        if x.ended.is_some() || x.settled_ms.is_some() {
+            return;
+        }
+        let Some(p) = x.parser.as_mut() else { return };
+        p.on_chunk(bytes, arrival_ms);
+        if p.is_settled() {
+            x.settled_ms = Some(arrival_ms);
+            if let Some(w) = x.waker.take() {
+                w.wake();
             }
         }
     }
@@ -154,16 +165,25 @@ impl RequestContext<'_> {
             ended: None,
             want_date: self.dates.is_some(),
             date: None,
+            settled_ms: None,
+            waker: None,
         }));
         let transfer = self.transport.exchange(http, exchange.clone());
+        // The transfer ends with the body, or earlier when the parser is settled; either way
+        // dropping it aborts whatever the server would still send.
+        let mut transfer = transfer;
+        let done = std::future::poll_fn(|cx| {
+            if exchange.borrow().settled_ms.is_some() {
+                return Poll::Ready(());
+            }
+            exchange.borrow_mut().waker = Some(cx.waker().clone());
+            transfer.as_mut().poll(cx)
+        });
         let timeout = clock.sleep(self.timeout_s * 1000.0);
-        let timed_out = matches!(
-            select(pin!(transfer), pin!(timeout)).await,
-            // Dropping the transfer future aborts the request.
-            Either::Right(_)
-        );
+        let timed_out = matches!(select(pin!(done), pin!(timeout)).await, Either::Right(_));
         let mut x = exchange.borrow_mut();
-        let (end_ms, failure) = match x.ended.take() {
+        let ended = x.ended.take().or(x.settled_ms.map(|t| (t, None)));
+        let (end_ms, failure) = match ended {
             Some(ended) if !timed_out => ended,
             _ => (
                 clock.now_ms(),

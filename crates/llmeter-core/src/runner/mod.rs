@@ -17,7 +17,7 @@ pub use options::{
 use crate::endpoint::{Endpoint, EndpointError, PreparedPayload};
 use crate::response::{InvocationResponse, ResponseTimings};
 use crate::result::run_config::run_config_json;
-use crate::result::{default_run_name, RunInfo, RunResult, Summary};
+use crate::result::{default_run_name, Redactor, RunInfo, RunResult, Summary};
 use crate::rng::{shuffled_indices, SplitMix64};
 use crate::time::{format_utc, Clock};
 use crate::tokenizer::Tokenizer;
@@ -76,6 +76,8 @@ struct Shared<'o> {
     /// Requests started, and whether `max_requests` stopped a client.
     started: u64,
     budget_reached: bool,
+    /// Responses whose generated text contains a secret (reported, not altered).
+    secret_in_text: u64,
     observer: &'o mut dyn RunObserver,
 }
 
@@ -112,6 +114,8 @@ impl<'a> Runner<'a> {
             timeout_s: opts.timeout_s,
             dates: dates.as_ref(),
         };
+        let redactor = Redactor::new(self.endpoint.secrets());
+        let redactor = &redactor;
         let next_payload = Cell::new(0usize);
         let ids = RefCell::new(SplitMix64::new(
             opts.seed ^ (start_unix as u64).rotate_left(17),
@@ -123,6 +127,7 @@ impl<'a> Runner<'a> {
             in_flight: 0,
             started: 0,
             budget_reached: false,
+            secret_in_text: 0,
             observer,
         });
 
@@ -192,9 +197,27 @@ impl<'a> Runner<'a> {
                     };
                     let mut s = shared.borrow_mut();
                     s.in_flight -= 1;
-                    let Some((response, mut timings)) = outcome else {
+                    let Some((mut response, mut timings)) = outcome else {
                         return; // cancelled: returning drops the in-flight request, which aborts it
                     };
+                    if !redactor.is_empty() {
+                        // Errors and ids quote what the server sent back: no secret is kept.
+                        if let Some(e) = response.error.as_mut() {
+                            redactor.redact_in_place(e);
+                        }
+                        if let Some(id) = response.id.as_mut() {
+                            if redactor.redact_in_place(id) {
+                                timings.id.clone_from(id);
+                            }
+                        }
+                        if response
+                            .response_text
+                            .as_deref()
+                            .is_some_and(|t| redactor.finds(t))
+                        {
+                            s.secret_in_text += 1;
+                        }
+                    }
                     timings.payload_index = u32::try_from(payload_index).ok();
                     if response.error.is_some() {
                         s.failed += 1;
@@ -222,10 +245,16 @@ impl<'a> Runner<'a> {
             timings,
             started,
             budget_reached,
+            secret_in_text,
             ..
         } = shared.into_inner();
+        let mut tokenizer_failure = None;
         for r in responses.iter_mut() {
-            fill_token_counts(r, self.tokenizer);
+            // After a failure, counting stops; TPOT from the API's own counts goes on.
+            let tokenizer = tokenizer_failure.is_none().then_some(self.tokenizer);
+            if let Err(e) = fill_token_counts(r, tokenizer) {
+                tokenizer_failure = Some(e);
+            }
         }
         let info = self.endpoint.info();
         let total = responses.len() as u64;
@@ -273,6 +302,16 @@ impl<'a> Runner<'a> {
                 .warnings
                 .push(crate::limits::budget_warning(started));
         }
+        if let Some(e) = tokenizer_failure {
+            run_info.warnings.push(format!(
+                "The tokenizer failed ({e}): token counts the API did not report are left empty."
+            ));
+        }
+        if secret_in_text > 0 {
+            run_info.warnings.push(format!(
+                "{secret_in_text} response(s) contain one of this run's secret values (an API key or secret header) in the generated text: the model or a proxy echoed it. The text is kept as the endpoint produced it — review before sharing these results."
+            ));
+        }
         Ok(RunResult::new(
             summary,
             responses,
@@ -285,17 +324,29 @@ impl<'a> Runner<'a> {
 }
 
 /// LLMeter's post-processing (§6.6 of the reference), minus its quirk of counting a missing
-/// text as the one-word string "None": token fallbacks for successes, then TPOT.
-pub fn fill_token_counts(r: &mut InvocationResponse, tokenizer: &dyn Tokenizer) {
-    if r.error.is_none() {
+/// text as the one-word string "None": token fallbacks for successes (without a tokenizer:
+/// none), then TPOT. A tokenizer that fails leaves its counts empty and returns its failure.
+pub fn fill_token_counts(
+    r: &mut InvocationResponse,
+    tokenizer: Option<&dyn Tokenizer>,
+) -> Result<(), String> {
+    let mut failure = None;
+    if let (None, Some(tokenizer)) = (&r.error, tokenizer) {
+        let count = |text: &str| {
+            let n = tokenizer.count_tokens(text) as u64;
+            match tokenizer.failure() {
+                Some(e) => Err(e),
+                None => Ok(n),
+            }
+        };
         if r.num_tokens_input.is_none() {
             if let Some(p) = &r.input_prompt {
-                r.num_tokens_input = Some(tokenizer.count_tokens(p) as u64);
+                r.num_tokens_input = count(p).map_err(|e| failure = Some(e)).ok();
             }
         }
-        if r.num_tokens_output.is_none() {
+        if r.num_tokens_output.is_none() && failure.is_none() {
             if let Some(t) = &r.response_text {
-                r.num_tokens_output = Some(tokenizer.count_tokens(t) as u64);
+                r.num_tokens_output = count(t).map_err(|e| failure = Some(e)).ok();
             }
         }
     }
@@ -310,4 +361,5 @@ pub fn fill_token_counts(r: &mut InvocationResponse, tokenizer: &dyn Tokenizer) 
             }
         }
     }
+    failure.map_or(Ok(()), Err)
 }

@@ -1,0 +1,18 @@
+// Guards the one place where wasm-bindgen's glue enters the engine from the event loop on its
+// own: the task queue's `queueMicrotask` callback, where runs are polled. A trap there would
+// otherwise escape as an uncaught error (ending a Node process or a worker); guarded, it
+// rejects the pending run and restarts the engine (js/crash.js).
+//   node scripts/patch-glue.mjs pkg/llmeter_wasm.js
+import { readFileSync, writeFileSync } from "node:fs";
+
+const file = process.argv[2];
+const text = readFileSync(file, "utf8");
+const site = "queueMicrotask(arg0);";
+const count = text.split(site).length - 1;
+if (count !== 1) {
+  console.error(`[patch-glue] expected one "${site}" in ${file}, found ${count}: wasm-bindgen's glue changed; update scripts/patch-glue.mjs`);
+  process.exit(1);
+}
+const patched = `import { guard as __llmeterGuard } from "./crash.js";\n${text.replace(site, "queueMicrotask(__llmeterGuard(arg0));")}`;
+writeFileSync(file, patched);
+console.log(`[patch-glue] ${file}: the engine's task queue is guarded`);
