@@ -8,6 +8,9 @@ log "llm-sim (cargo --profile sim)"
 cargo build --quiet --profile sim -p llm-sim
 
 rm -rf pkg && mkdir -p pkg
+# The entries import each other's modules (index.js → fleet/, fleet/ → store/): declarations are
+# emitted once, after every module is in pkg/.
+export LLMETER_DEFER_TYPES=1
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
 bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js pump.js $(cd js && ls endpoints/*.js) \
   loader.js no-inline.js result-loader.js experiments.js report.js
@@ -15,12 +18,14 @@ node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 
 # The package's own README (for npm users; the repository's README is for contributors).
 cp js/package.json js/README.md LICENSE js/types.d.ts pkg/
-# Declarations from the JSDoc (checks the JS too), without what is marked @internal.
-node scripts/package-types.mjs
 # Optional HF tokenizers: a separate wasm module, loaded only when used.
 bash scripts/build-tokenizers.sh
 # Optional result store / zip / upload: a separate wasm module, loaded only when used.
 bash scripts/build-store.sh
+# Optional fleets (merge, plans, workers): a separate wasm module, loaded only when used.
+bash scripts/build-fleet.sh
+# Declarations from the JSDoc (checks the JS too), without what is marked @internal.
+LLMETER_DEFER_TYPES= node scripts/package-types.mjs
 
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)

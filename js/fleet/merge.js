@@ -16,6 +16,8 @@ import { Result } from "../index.js";
  * @property {string} [runDescription]
  * @property {Record<string, unknown>} [plan] The fleet's plan (`plan.json`): shards it lists but
  *   that did not come are reported missing, late starters late, shards of other tests refused.
+ * @property {string[]} [notes] What the caller found before merging (an incomplete upload),
+ *   kept in the merged result's warnings.
  */
 
 /**

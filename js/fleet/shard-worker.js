@@ -5,9 +5,9 @@
  * and sends back, in batches, each response as it completes, then its shard's files.
  * @internal
  */
-import { runBenchmark } from "../llmeter_wasm.js";
+import { runBenchmark, cancelRun } from "../llmeter_wasm.js";
 import { core } from "../core.js";
-import * as pump from "../pump.js";
+import { tracked } from "../crash.js";
 import { isNode } from "../loader.js";
 
 /** Responses are sent back at most this often or in batches of this size. */
@@ -25,10 +25,11 @@ const port = await (async () => {
   return { post: (m) => g.postMessage(m), listen: (f) => g.addEventListener("message", (/** @type {MessageEvent} */ e) => f(e.data)) };
 })();
 
-const controller = new AbortController();
+/** The run's id for `cancelRun` (one run per worker). */
+const CANCEL_ID = 1;
 
 port.listen(async (msg) => {
-  if (msg?.type === "abort") return controller.abort();
+  if (msg?.type === "abort") return cancelRun(CANCEL_ID);
   if (msg?.type !== "run") return;
   try {
     if (msg.module) core.initSync(msg.module);
@@ -48,8 +49,7 @@ port.listen(async (msg) => {
     let seen = 0;
     const spec = {
       ...msg.spec,
-      pump,
-      signal: controller.signal,
+      cancelId: CANCEL_ID,
       onResponse: (/** @type {any} */ r, /** @type {any} */ t) => {
         // Each payload object crosses once; responses point at it by index.
         const index = t.payload_index;
@@ -67,7 +67,7 @@ port.listen(async (msg) => {
         }
       },
     };
-    const result = await runBenchmark(spec);
+    const result = await tracked(runBenchmark(spec));
     flush();
     port.post({ type: "done", files: result.toFiles() });
     result.free();

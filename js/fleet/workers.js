@@ -60,8 +60,8 @@ async function spawn() {
 const shares = (n, parts) => Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0));
 
 /**
- * @param {import("./index.js").Runner} runner
- * @param {import("./index.js").RunOptions} options
+ * @param {import("../index.js").Runner} runner
+ * @param {import("../index.js").RunOptions} options
  * @returns {Promise<Result>}
  */
 export async function runInWorkers(runner, options) {
@@ -94,7 +94,7 @@ export async function runInWorkers(runner, options) {
 
   const shards = clientShares.map((c, w) => {
     // eachOnce: every payload once overall, so the list is dealt over the workers.
-    const own = eachOnce ? payload.filter((_, i) => i % n === w) : payload;
+    const own = eachOnce ? payload.filter((/** @type {unknown} */ _, /** @type {number} */ i) => i % n === w) : payload;
     return {
       w,
       clients: c,

@@ -105,6 +105,12 @@ impl FleetMerger {
             let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
             merge_options.run_name = text("runName");
             merge_options.run_description = text("runDescription");
+            if let Some(Value::Array(notes)) = o.get("notes") {
+                merge_options.notes = notes
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect();
+            }
             if let Some(plan) = o.get("plan").filter(|p| !p.is_null()) {
                 merge_options.plan = Some(FleetPlan::from_value(plan).map_err(plan_error)?);
             }
@@ -239,6 +245,31 @@ pub fn lost_shard_files(spec: JsValue) -> Result<JsValue, JsValue> {
         &WhitespaceTokenizer,
     );
     files_to_js(result.to_files())
+}
+
+/// `[{sentUnixMs, receivedUnixMs, date}]` → this machine's clock offset against the server
+/// that sent the `Date` headers (`{offset_ms, uncertainty_ms, …}`), or `undefined` without a
+/// usable sample.
+#[wasm_bindgen(js_name = clockOffset)]
+pub fn clock_offset(samples: JsValue, source: &str) -> Result<JsValue, JsValue> {
+    let Value::Array(items) = to_json(&samples, "samples")? else {
+        return Err(type_error("samples must be an array"));
+    };
+    let mut estimator = llmeter_core::fleet::OffsetEstimator::default();
+    for s in &items {
+        let num = |k: &str| s.get(k).and_then(Value::as_f64);
+        if let (Some(sent), Some(received), Some(date)) = (
+            num("sentUnixMs"),
+            num("receivedUnixMs"),
+            s.get("date").and_then(Value::as_str),
+        ) {
+            estimator.add(sent, received, date);
+        }
+    }
+    match estimator.estimate(source) {
+        Some(o) => to_js(&o),
+        None => Ok(JsValue::UNDEFINED),
+    }
 }
 
 /// Live stats for a run spread over workers: the page feeds each response's numbers as they

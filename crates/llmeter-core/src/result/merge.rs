@@ -53,6 +53,9 @@ pub struct MergeOptions {
     /// The fleet's plan: shards it lists but that are absent are reported missing, shards that
     /// started late are reported late, and shards of another test are refused.
     pub plan: Option<FleetPlan>,
+    /// What the caller found before merging (an incomplete upload, an unreadable shard), kept
+    /// in the merged result's warnings.
+    pub notes: Vec<String>,
 }
 
 /// A shard's wall-clock window on the reference clock: its start (ms) and its length (s) as
@@ -408,6 +411,7 @@ pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunRe
     info.interrupted = interrupted_all;
     info.runtime = common(parts.iter().map(|p| p.runtime.clone()));
     info.protocol = common(parts.iter().map(|p| p.protocol.clone()));
+    warnings.extend(options.notes.iter().cloned());
     info.warnings = warnings;
     info.fleet = serde_json::to_value(&fleet).ok();
     run_config.insert("clients".into(), Value::from(clients));
