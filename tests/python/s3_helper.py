@@ -5,6 +5,7 @@ and the Python `llmeter` loading what was uploaded.
 Driven over stdin/stdout, one JSON object per line (the Node tests spawn it):
   {"cmd": "start", "origin": "http://127.0.0.1:1234", "bucket": "results"} -> {"endpoint": ...}
   {"cmd": "presign", "key": k, "content_type": t, "expires": 600}     -> {"url": ...}
+  {"cmd": "presign", "key": k, "method": "get_object"}                  -> {"url": ...} (a presigned GET)
   {"cmd": "list", "prefix": p}                                          -> {"keys": {key: size}}
   {"cmd": "llmeter_load_test", "prefix": p} -> {"results": {clients: stats}} (LoadTestResult.load("s3://…"))
   {"cmd": "llmeter_load_run", "prefix": p}  -> {"stats": …} (Result.load("s3://…"))
@@ -71,11 +72,14 @@ class Storage:
                 if time.time() > deadline:
                     raise
                 time.sleep(0.3)
-        self.client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{"AllowedOrigins": [origin], "AllowedMethods": ["PUT", "GET", "HEAD"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 60}]})
+        self.client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{"AllowedOrigins": [origin], "AllowedMethods": ["PUT", "GET", "HEAD"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag", "Date"], "MaxAgeSeconds": 60}]})
         return {"endpoint": self.endpoint, "bucket": bucket}
 
-    def presign(self, key, content_type, expires=600):
-        url = self.client.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type}, ExpiresIn=int(expires))
+    def presign(self, key, content_type=None, expires=600, method="put_object"):
+        params = {"Bucket": self.bucket, "Key": key}
+        if method == "put_object":
+            params["ContentType"] = content_type
+        url = self.client.generate_presigned_url(method, Params=params, ExpiresIn=int(expires))
         return {"url": url}
 
     def list(self, prefix):

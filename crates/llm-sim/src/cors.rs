@@ -18,8 +18,9 @@ const ALLOW_PRIVATE_NETWORK: HeaderName =
     HeaderName::from_static("access-control-allow-private-network");
 
 pub const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-/// Readable by scripts: the ground-truth id and the retry hint of injected errors.
-pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
+/// Readable by scripts: the ground-truth id, the retry hint of injected errors, and the date
+/// (a fleet's shards place their clocks on the endpoint's).
+pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after, date";
 
 pub struct Cors {
     enabled: bool,
