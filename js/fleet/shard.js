@@ -36,6 +36,8 @@ import { Runner } from "../index.js";
  * @property {(p: import("../types.js").Progress) => void} [onProgress]
  * @property {(r: import("../types.js").InvocationResponse, t: import("../types.js").ResponseTimings) => void} [onResponse]
  * @property {typeof fetch} [fetch] for the plan's download
+ * @property {Omit<import("../index.js").RunOptions, "clients" | "nRequests" | "runDuration" | "payload" | "shard" | "clockSamples" | "workers" | "store">} [runOptions]
+ *   other run options (`seed`, `startJitterMs`, `subrequestLimit`, `subrequestsSent`, …)
  */
 
 /**
@@ -60,7 +62,7 @@ function sleep(ms, signal) {
  */
 export async function runShard(options) {
   if (!options || typeof options !== "object") throw new TypeError("runShard options must be an object");
-  const { plan: planOrUrl, shardId, endpoint, tokenizer, timeout, payload, upload, waitForStart = true, signal, onProgress, onResponse, fetch: doFetch } = options;
+  const { plan: planOrUrl, shardId, endpoint, tokenizer, timeout, payload, upload, waitForStart = true, signal, onProgress, onResponse, fetch: doFetch, runOptions = {} } = options;
   await initFleet();
   /** @type {import("./plan.js").DateSample[]} */
   const samples = [];
@@ -83,6 +85,7 @@ export async function runShard(options) {
   const runPayload = payload ?? load.payload;
   if (runPayload === undefined) throw new TypeError("runShard: the plan carries no payload; pass payload");
   const result = await runner.run({
+    ...runOptions,
     clients: load.clients,
     nRequests: load.nRequests,
     runDuration: load.runDuration,
