@@ -26,6 +26,7 @@ export { fleetPlan, publishPlan, fetchPlan, planKey } from "./fleet/plan.js";
 export { runShard, uploadShard } from "./fleet/shard.js";
 export { mergeFleet, mergeFleetLink } from "./fleet/collect.js";
 export { mergeShards } from "./fleet/merge.js";
+export { fanOut } from "./fleet/edge.js";
 
 /** @typedef {import("./fleet/plan.js").FleetPlanOptions} FleetPlanOptions */
 /** @typedef {import("./fleet/plan.js").ShardLoadOptions} ShardLoadOptions */
@@ -34,3 +35,4 @@ export { mergeShards } from "./fleet/merge.js";
 /** @typedef {import("./fleet/collect.js").FleetSource} FleetSource */
 /** @typedef {import("./fleet/merge.js").MergeOptions} MergeOptions */
 /** @typedef {import("./fleet/merge.js").Shard} Shard */
+/** @typedef {import("./fleet/edge.js").FanOutOptions} FanOutOptions */

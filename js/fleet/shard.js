@@ -4,7 +4,7 @@
  * shard, upload it under the test's prefix with presigned URLs (resumable like any upload).
  * @internal
  */
-import { fleetShardLoad, fleetShardPrefix, clockOffset } from "../llmeter_fleet.js";
+import { fleetShardLoad, fleetShardPrefix, fleetShardFiles, clockOffset } from "../llmeter_fleet.js";
 import { initFleet } from "./init.js";
 import { fetchPlan, fleetPlan } from "./plan.js";
 import { Runner } from "../index.js";
@@ -82,10 +82,14 @@ export async function runShard(options) {
     else startedLateMs = Math.max(0, -wait);
   }
   const runner = new Runner({ endpoint, tokenizer, timeout });
+  // Where an invocation has a subrequest budget (workerd), the plan's download and the upload's
+  // PUTs count against it too: the run gets what is left.
+  const ownSubrequests = (typeof planOrUrl === "string" ? 1 : 0) + (upload ? fleetShardFiles().length : 0);
   const runPayload = payload ?? load.payload;
   if (runPayload === undefined) throw new TypeError("runShard: the plan carries no payload; pass payload");
   const result = await runner.run({
     ...runOptions,
+    subrequestsSent: (/** @type {number | undefined} */ (runOptions.subrequestsSent) ?? 0) + ownSubrequests,
     clients: load.clients,
     nRequests: load.nRequests,
     runDuration: load.runDuration,

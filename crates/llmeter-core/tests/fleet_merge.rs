@@ -192,6 +192,15 @@ fn random_splits_merge_to_the_stats_of_the_whole() {
 }
 
 #[test]
+fn a_shard_folder_holds_exactly_the_shard_files() {
+    let mut rng = SplitMix64::new(1);
+    let (rs, ts) = responses(3, &mut rng);
+    let shard = &split(&rs, &ts, 1, &mut rng, Some(&["x"]))[0];
+    let names: Vec<String> = shard.to_files().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, llmeter_core::fleet::plan::SHARD_FILES);
+}
+
+#[test]
 fn labels_break_every_metric_down() {
     let mut rng = SplitMix64::new(7);
     let (rs, ts) = responses(150, &mut rng);

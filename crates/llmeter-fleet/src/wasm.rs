@@ -175,6 +175,15 @@ pub fn fleet_shard_prefix(prefix: &str, test_id: &str, shard_id: &str) -> String
     shard_prefix(prefix, test_id, shard_id)
 }
 
+/// The files of a shard's folder (what a driver presigns for a participant that cannot sign).
+#[wasm_bindgen(js_name = fleetShardFiles)]
+pub fn fleet_shard_files() -> Vec<String> {
+    llmeter_core::fleet::plan::SHARD_FILES
+        .iter()
+        .map(|f| f.to_string())
+        .collect()
+}
+
 /// `[shardId, file]` of a listed key, or `undefined` for keys that are not a shard's file.
 #[wasm_bindgen(js_name = fleetParseKey)]
 pub fn fleet_parse_key(prefix: &str, test_id: &str, key: &str) -> Option<Vec<String>> {

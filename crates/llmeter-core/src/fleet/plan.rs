@@ -368,6 +368,19 @@ impl FleetPlan {
     }
 }
 
+/// The files of a shard's folder, as `RunResult::to_files` writes them for a shard: what a
+/// driver presigns for a participant that cannot sign (an edge invocation).
+pub const SHARD_FILES: [&str; 8] = [
+    crate::result::SUMMARY_FILE,
+    crate::result::STATS_FILE,
+    crate::result::RESPONSES_FILE,
+    crate::result::RUN_CONFIG_FILE,
+    crate::result::PAYLOAD_FILE,
+    crate::result::CHUNK_TIMINGS_FILE,
+    crate::result::RUN_INFO_FILE,
+    super::SHARD_FILE,
+];
+
 /// `{prefix}{test_id}/plan.json`.
 pub fn plan_key(prefix: &str, test_id: &str) -> String {
     format!("{prefix}{test_id}/{PLAN_FILE}")
