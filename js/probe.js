@@ -1,0 +1,231 @@
+// @ts-check
+/**
+ * llmeter-wasm/probe.js — real-user sampling in production pages. A tiny entry (no tokenizer,
+ * no store; the engine and its wasm are loaded only when a page view is sampled) that measures
+ * a few requests from a sample of a web app's users and sends each page view's measurements as
+ * one compact shard, for a collector to merge (`Result.merge` in Node, with per-label and
+ * per-runtime breakdowns). See docs/SCALE.md for its privacy defaults and measured cost.
+ *
+ * It measures only when the page is visible and idle (`requestIdleCallback`), never on a hidden
+ * tab (a probe the tab is hidden during is dropped, not sent), within a budget of requests per
+ * page view and per day (kept in `localStorage`, so reloads do not reset it). Prompts, payloads
+ * and response texts are left out of what it sends unless `keepText` is set.
+ *
+ * ```js
+ * import { Probe } from "llmeter-wasm/probe.js";
+ * new Probe({
+ *   testId: "prod-latency", label: "eu-west", sampleRate: 0.01, requestsPerView: 1, requestsPerDay: 3,
+ *   endpoint: { kind: "openai", baseUrl: "https://llm.example.com/v1", model: "m" },
+ *   payload: { messages: [{ role: "user", content: "ping" }], max_tokens: 8 },
+ *   beaconUrl: "https://collector.example.com/probe",
+ * }).start();
+ * ```
+ */
+
+/** @typedef {{ kind: "openai", [option: string]: unknown }} EndpointOptions */
+
+/**
+ * @typedef {Object} ProbeOptions
+ * @property {string} testId names the collection (a folder name); shards of one test are merged
+ * @property {EndpointOptions | (() => unknown)} endpoint `{kind: "openai", baseUrl, model, …}`
+ *   (the class's options), or a function returning any llmeter-wasm endpoint (called lazily)
+ * @property {Record<string, unknown> | Record<string, unknown>[]} payload what to send
+ * @property {number} [sampleRate] share of page views that measure, 0…1 (default 0.01)
+ * @property {number} [requestsPerView] requests a sampled page view sends (default 1)
+ * @property {number} [requestsPerDay] requests this browser sends per UTC day, over every page
+ *   view and reload (default 3)
+ * @property {string} [label] region, cohort, release: the merged result breaks every metric down by it
+ * @property {string} [beaconUrl] where `navigator.sendBeacon` posts the shard (text/plain JSON)
+ * @property {() => Promise<string> | string} [presignedPut] or: a presigned PUT URL for this shard
+ * @property {boolean} [keepText] send prompts, payloads and response texts too (default false)
+ * @property {number} [idleTimeoutMs] longest wait for an idle moment once visible (default 10000);
+ *   past it the probe gives up for this page view
+ * @property {number} [timeout] per-request seconds (default 30)
+ * @property {Storage} [storage] where the daily budget is kept (default `localStorage`)
+ * @property {() => number} [random] the sampling draw (default `Math.random`)
+ */
+
+/**
+ * @typedef {Object} ProbeOutcome
+ * @property {boolean} sent
+ * @property {string} reason `sent`, `not sampled`, `over the daily budget`, `over the page view's
+ *   budget`, `hidden`, `no idle time`, `failed: …`
+ * @property {number} [requests] requests measured
+ * @property {number} [bytes] size of the shard sent
+ */
+
+/** Requests sent in this page view, per test (every Probe of the test on the page counts). */
+const viewRequests = new Map();
+
+const DAY_KEY = "llmeter-probe:";
+
+/** @param {unknown} x @param {string} name */
+function nonNegativeInt(x, name) {
+  if (!(Number.isInteger(x) && /** @type {number} */ (x) >= 0)) throw new RangeError(`${name} must be a non-negative integer, got ${x}`);
+  return /** @type {number} */ (x);
+}
+
+/** A random shard id: 16 hex characters. */
+function randomId() {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** @type {Document | undefined} */
+const doc = /** @type {any} */ (globalThis).document;
+const hidden = () => doc?.visibilityState === "hidden";
+
+export class Probe {
+  /** @param {ProbeOptions} options */
+  constructor(options) {
+    if (!options || typeof options !== "object") throw new TypeError("Probe options must be an object");
+    const o = options;
+    if (typeof o.testId !== "string" || !/^[^/\\\u0000-\u001f]{1,200}$/.test(o.testId) || o.testId === "." || o.testId === "..") throw new TypeError("testId must be a folder name (1–200 characters, no slashes)");
+    if (typeof o.endpoint !== "function" && (o.endpoint === null || typeof o.endpoint !== "object")) throw new TypeError("endpoint must be {kind, …options} or a function returning an endpoint");
+    if (o.payload === null || typeof o.payload !== "object") throw new TypeError("payload must be an object or an array of objects");
+    const sampleRate = o.sampleRate ?? 0.01;
+    if (!(typeof sampleRate === "number" && sampleRate >= 0 && sampleRate <= 1)) throw new RangeError(`sampleRate must be between 0 and 1, got ${sampleRate}`);
+    if (o.beaconUrl === undefined && typeof o.presignedPut !== "function") throw new TypeError("give beaconUrl or presignedPut: where the shard goes");
+    if (o.label !== undefined && (typeof o.label !== "string" || o.label.trim() === "" || o.label.length > 200)) throw new TypeError("label must be a string of 1–200 characters");
+    /** @private */ this.o = o;
+    /** @private */ this.sampleRate = sampleRate;
+    /** @private */ this.perView = nonNegativeInt(o.requestsPerView ?? 1, "requestsPerView");
+    /** @private */ this.perDay = nonNegativeInt(o.requestsPerDay ?? 3, "requestsPerDay");
+    /** @private @type {Promise<ProbeOutcome> | null} */ this.started = null;
+  }
+
+  /**
+   * Decides whether this page view measures, waits for a visible, idle moment, measures, sends.
+   * Called again, it returns the same outcome. Never throws: failures are in the outcome.
+   * @returns {Promise<ProbeOutcome>}
+   */
+  start() {
+    this.started ??= this.run().catch((e) => ({ sent: false, reason: `failed: ${e?.name ?? "Error"}: ${e?.message ?? e}` }));
+    return this.started;
+  }
+
+  /** @private @returns {Promise<ProbeOutcome>} */
+  async run() {
+    const { o } = this;
+    if ((o.random ?? Math.random)() >= this.sampleRate) return { sent: false, reason: "not sampled" };
+    await this.visible();
+    if (!(await this.idle())) return { sent: false, reason: "no idle time" };
+    if (hidden()) return { sent: false, reason: "hidden" };
+    const viewLeft = this.perView - (viewRequests.get(o.testId) ?? 0);
+    const n = Math.min(viewLeft, this.dayLeft());
+    if (n <= 0) return { sent: false, reason: viewLeft <= 0 ? "over the page view's budget" : "over the daily budget" };
+    // The budget is spent before measuring: a reload while measuring cannot get it back.
+    this.spend(n);
+    viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + n);
+
+    const controller = new AbortController();
+    const onHide = () => { if (hidden()) controller.abort(); };
+    doc?.addEventListener("visibilitychange", onHide);
+    let result;
+    try {
+      const mod = await import("./index.js");
+      const endpoint = typeof o.endpoint === "function" ? await o.endpoint() : this.endpointOf(mod, o.endpoint);
+      result = await new mod.Runner({ endpoint: /** @type {any} */ (endpoint), timeout: o.timeout ?? 30 }).run({
+        clients: 1, nRequests: n, payload: o.payload, startJitterMs: 0, signal: controller.signal,
+        shard: { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) },
+      });
+    } finally {
+      doc?.removeEventListener("visibilitychange", onHide);
+    }
+    // Never a measurement from a hidden tab: its timers and network are throttled.
+    if (controller.signal.aborted || result.info.interrupted) return { sent: false, reason: "hidden", requests: n };
+    const { toCompact } = await import("./llmeter_wasm.js");
+    const text = toCompact(/** @type {any} */ (result)._h, o.keepText === true);
+    await this.send(text);
+    return { sent: true, reason: "sent", requests: n, bytes: text.length };
+  }
+
+  /** @private @param {any} mod the package @param {EndpointOptions} options */
+  endpointOf(mod, options) {
+    const { kind, ...rest } = options;
+    const classes = { openai: mod.OpenAIEndpoint };
+    const C = classes[/** @type {keyof typeof classes} */ (kind)];
+    if (!C) throw new TypeError(`endpoint.kind ${JSON.stringify(kind)} is not known to the probe; pass a function returning the endpoint`);
+    return new C(rest);
+  }
+
+  /** @private Resolves once the page is visible (at once where there is no document). */
+  visible() {
+    return new Promise((resolve) => {
+      if (!hidden()) return resolve(undefined);
+      const on = () => { if (!hidden()) { doc?.removeEventListener("visibilitychange", on); resolve(undefined); } };
+      doc?.addEventListener("visibilitychange", on);
+    });
+  }
+
+  /** @private @returns {Promise<boolean>} whether an idle moment came in time */
+  idle() {
+    const timeout = this.o.idleTimeoutMs ?? 10_000;
+    const g = /** @type {any} */ (globalThis);
+    return new Promise((resolve) => {
+      if (typeof g.requestIdleCallback === "function") {
+        g.requestIdleCallback((/** @type {{ didTimeout: boolean }} */ d) => resolve(!d.didTimeout), { timeout });
+      } else {
+        // WebKit has no requestIdleCallback: the next macrotask after load is the nearest thing.
+        setTimeout(() => resolve(true), 0);
+      }
+    });
+  }
+
+  /** @private */
+  storage() {
+    try {
+      return this.o.storage ?? globalThis.localStorage;
+    } catch {
+      return undefined; // storage blocked (privacy settings): no daily memory, so no probe
+    }
+  }
+
+  /** @private Requests left today (0 without storage: no memory means no budget). */
+  dayLeft() {
+    const s = this.storage();
+    if (!s) return 0;
+    const today = new Date().toISOString().slice(0, 10);
+    let used = 0;
+    try {
+      const saved = JSON.parse(s.getItem(DAY_KEY + this.o.testId) ?? "null");
+      if (saved?.day === today && Number.isInteger(saved.count)) used = saved.count;
+    } catch { /* a corrupt entry counts as nothing used */ }
+    return Math.max(0, this.perDay - used);
+  }
+
+  /** @private @param {number} n */
+  spend(n) {
+    const s = this.storage();
+    if (!s) return;
+    const today = new Date().toISOString().slice(0, 10);
+    const used = this.perDay - this.dayLeft();
+    s.setItem(DAY_KEY + this.o.testId, JSON.stringify({ day: today, count: used + n }));
+  }
+
+  /** @private @param {string} text */
+  async send(text) {
+    const { o } = this;
+    if (o.beaconUrl !== undefined) {
+      // text/plain keeps the beacon a simple request (no preflight) for any collector origin.
+      const blob = new Blob([text], { type: "text/plain;charset=UTF-8" });
+      if (typeof navigator !== "undefined" && navigator.sendBeacon?.(o.beaconUrl, blob)) return;
+      const r = await fetch(o.beaconUrl, { method: "POST", body: blob, keepalive: text.length < 60_000, credentials: "omit" });
+      if (!r.ok) throw new Error(`beacon: HTTP ${r.status}`);
+      return;
+    }
+    const url = await /** @type {() => Promise<string> | string} */ (o.presignedPut)();
+    const r = await fetch(url, { method: "PUT", body: text, headers: { "content-type": "application/json" }, credentials: "omit", redirect: "manual" });
+    if (!r.ok) throw new Error(`presigned PUT: HTTP ${r.status}`);
+  }
+}
+
+/**
+ * Requests the probes of a test have sent in this page view (for diagnostics).
+ * @param {string} testId
+ * @returns {number}
+ */
+export function probeRequestsThisView(testId) {
+  return viewRequests.get(testId) ?? 0;
+}

@@ -1,0 +1,137 @@
+// Probe (llmeter-wasm/probe.js) in real Chromium tabs, whose visibility changes as a user's do
+// (raw CDP; see cdp.js): a hidden tab sends nothing, a visible idle tab sends one compact shard
+// that the collector merges (counts = llm-sim's ground truth; no prompt or response text), a tab
+// hidden while measuring drops its measurement, and the daily budget holds across reloads.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { startSim } from "./sim.js";
+import { startStatic } from "./browser.js";
+import { launchRawChromium } from "./cdp.js";
+import { Result } from "../../pkg/index.js";
+
+let sim, slowSim, site, chromium, collector;
+/** Beacon bodies received by the collector, in order. */
+const beacons = [];
+
+before(async () => {
+  sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "8"]);
+  slowSim = await startSim(["--ttft-ms", "3000", "--itl-ms", "2"]);
+  site = await startStatic();
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      if (req.method === "POST") beacons.push({ type: req.headers["content-type"], body });
+      res.writeHead(204, { "access-control-allow-origin": "*" }).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  collector = { url: `http://127.0.0.1:${server.address().port}/probe`, close: () => new Promise((r) => server.close(r)) };
+  chromium = await launchRawChromium();
+});
+after(async () => {
+  await chromium?.close();
+  await collector?.close();
+  await site?.close();
+  await slowSim?.stop();
+  await sim?.stop();
+});
+
+const options = (testId, extra = {}) => ({
+  testId, label: "eu-west", sampleRate: 1, requestsPerView: 1, requestsPerDay: 5, beaconUrl: collector.url,
+  endpoint: { kind: "openai", baseUrl: sim.base, model: "sim-model" },
+  payload: { messages: [{ role: "user", content: "private prompt text" }], max_tokens: 6 },
+  ...extra,
+});
+const pageUrl = (o) => `${site.origin}/tests/js/pages/probe.html#${encodeURIComponent(JSON.stringify(o))}`;
+const ofTest = (testId) => beacons.filter((b) => JSON.parse(b.body).shard?.test_id === testId);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function open(o) {
+  const tab = await chromium.newTab(pageUrl(o));
+  for (let i = 0; i < 100 && !(await tab.evaluate("window.ready === true").catch(() => false)); i++) await sleep(50);
+  return tab;
+}
+
+test("a hidden tab sends nothing; once visible and idle it sends one shard, which the collector merges", async () => {
+  await sim.clear();
+  const tab = await open(options("hidden-then-visible"));
+  const other = await chromium.newTab(`${site.origin}/tests/js/pages/blank.html`);
+  await sleep(300);
+  assert.equal(await tab.evaluate("document.visibilityState"), "hidden");
+  await tab.evaluate("void window.startProbe()");
+  await sleep(1500);
+  assert.equal(ofTest("hidden-then-visible").length, 0, "nothing sent from a hidden tab");
+  assert.equal((await sim.requests()).length, 0, "not a single request from a hidden tab");
+  await tab.activate();
+  const outcome = await tab.evaluate("window.outcome");
+  assert.deepEqual({ sent: outcome.sent, reason: outcome.reason, requests: outcome.requests }, { sent: true, reason: "sent", requests: 1 });
+  assert.deepEqual(await tab.evaluate("window.visibility"), ["hidden", "visible"]);
+  for (let i = 0; i < 50 && ofTest("hidden-then-visible").length === 0; i++) await sleep(50);
+  const [beacon] = ofTest("hidden-then-visible");
+  assert.match(beacon.type, /^text\/plain/);
+  assert.ok(!beacon.body.includes("private prompt text"), "no prompt in the shard");
+  const shard = JSON.parse(beacon.body);
+  assert.equal(shard.format, "llmeter-shard/1");
+  assert.equal(shard.responses[0].response_text, null);
+  assert.equal(shard.responses[0].input_payload, null);
+  assert.match(shard.shard.runtime, /Chrom/);
+  assert.equal(shard.shard.label, "eu-west");
+  // The collector merges what it received; the counts are the simulator's.
+  const merged = await Result.merge(ofTest("hidden-then-visible").map((b) => b.body));
+  const truth = (await sim.requests()).filter((r) => r.outcome === "completed");
+  assert.equal(merged.summary.total_requests, truth.length);
+  assert.equal(merged.stats.total_output_tokens, truth.reduce((a, r) => a + r.output_tokens, 0));
+  assert.equal(merged.stats.by_label["eu-west"].total_requests, 1);
+  await other.close();
+  await tab.close();
+});
+
+test("a tab hidden while measuring drops its measurement: nothing is sent", async () => {
+  const tab = await open(options("hidden-during", { endpoint: { kind: "openai", baseUrl: slowSim.base, model: "m" } }));
+  await tab.evaluate("void window.startProbe()");
+  await sleep(800); // the request is in flight (the endpoint answers after 3 s)
+  const other = await chromium.newTab(`${site.origin}/tests/js/pages/blank.html`);
+  const outcome = await tab.evaluate("window.outcome");
+  assert.equal(outcome.sent, false);
+  assert.equal(outcome.reason, "hidden");
+  await sleep(300);
+  assert.equal(ofTest("hidden-during").length, 0);
+  await other.close();
+  await tab.close();
+});
+
+test("the daily budget holds across reloads; the page view's budget within one", async () => {
+  const o = options("budget", { requestsPerView: 1, requestsPerDay: 3 });
+  const tab = await open(o);
+  const reasons = [];
+  const start = async () => reasons.push((await tab.evaluate("window.startProbe()")).reason);
+  // A second Probe of the same test in the same page view (an app re-creating it on a route change).
+  const again = async () => reasons.push((await tab.evaluate(`import("/pkg/probe.js").then(({ Probe }) => new Probe(${JSON.stringify(o)}).start())`)).reason);
+  const reload = async () => {
+    await tab.reload(); // a new page view, the same browser
+    for (let i = 0; i < 100 && !(await tab.evaluate("window.ready === true").catch(() => false)); i++) await sleep(50);
+  };
+  await start();
+  await again();
+  await reload();
+  await start();
+  await reload();
+  await start();
+  await reload();
+  await start();
+  assert.deepEqual(reasons, ["sent", "over the page view's budget", "sent", "sent", "over the daily budget"]);
+  for (let i = 0; i < 50 && ofTest("budget").length < 3; i++) await sleep(50);
+  await sleep(200);
+  assert.equal(ofTest("budget").length, 3);
+  const stored = JSON.parse(await tab.evaluate(`localStorage.getItem("llmeter-probe:budget")`));
+  assert.deepEqual(stored, { day: new Date().toISOString().slice(0, 10), count: 3 });
+  await tab.close();
+});
+
+test("a page view that is not sampled does nothing", async () => {
+  const tab = await open(options("unsampled", { sampleRate: 0 }));
+  assert.deepEqual(await tab.evaluate("window.startProbe()"), { sent: false, reason: "not sampled" });
+  assert.equal(await tab.evaluate(`localStorage.getItem("llmeter-probe:unsampled")`), null);
+  await tab.close();
+});
