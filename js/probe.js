@@ -41,6 +41,9 @@
  * @property {number} [idleTimeoutMs] longest wait for an idle moment once visible (default 10000);
  *   past it the probe gives up for this page view
  * @property {number} [timeout] per-request seconds (default 30)
+ * @property {boolean} [inWorker] measure in a dedicated module worker (default true where
+ *   `Worker` exists and `endpoint` is options, not a function): the page's main thread then
+ *   only decides and sends (a page whose CSP forbids workers: set false)
  * @property {Storage} [storage] where the daily budget is kept (default `localStorage`)
  * @property {() => number} [random] the sampling draw (default `Math.random`)
  */
@@ -119,26 +122,64 @@ export class Probe {
     this.spend(n);
     viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + n);
 
-    const controller = new AbortController();
-    const onHide = () => { if (hidden()) controller.abort(); };
+    const run = {
+      clients: 1, nRequests: n, payload: o.payload, startJitterMs: 0,
+      shard: { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) },
+    };
+    const inWorker = (o.inWorker ?? true) && typeof o.endpoint !== "function" && typeof Worker === "function";
+    /** @type {() => void} */ let abort = () => {};
+    let wasHidden = false;
+    const onHide = () => { if (hidden()) { wasHidden = true; abort(); } };
     doc?.addEventListener("visibilitychange", onHide);
-    let result;
+    let text;
     try {
-      const mod = await import("./index.js");
-      const endpoint = typeof o.endpoint === "function" ? await o.endpoint() : this.endpointOf(mod, o.endpoint);
-      result = await new mod.Runner({ endpoint: /** @type {any} */ (endpoint), timeout: o.timeout ?? 30 }).run({
-        clients: 1, nRequests: n, payload: o.payload, startJitterMs: 0, signal: controller.signal,
-        shard: { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) },
-      });
+      text = inWorker ? await this.measureInWorker(run, (f) => (abort = f)) : await this.measureHere(run, (f) => (abort = f));
     } finally {
       doc?.removeEventListener("visibilitychange", onHide);
     }
     // Never a measurement from a hidden tab: its timers and network are throttled.
-    if (controller.signal.aborted || result.info.interrupted) return { sent: false, reason: "hidden", requests: n };
-    const { toCompact } = await import("./llmeter_wasm.js");
-    const text = toCompact(/** @type {any} */ (result)._h, o.keepText === true);
+    if (wasHidden || text === null) return { sent: false, reason: "hidden", requests: n };
     await this.send(text);
     return { sent: true, reason: "sent", requests: n, bytes: text.length };
+  }
+
+  /**
+   * In a dedicated module worker: the engine never touches the page's main thread.
+   * @private @param {Record<string, unknown>} run @param {(abort: () => void) => void} onAbort
+   * @returns {Promise<string | null>} the compact shard, or null when interrupted
+   */
+  measureInWorker(run, onAbort) {
+    const { o } = this;
+    return new Promise((resolve, reject) => {
+      // Written out in full: bundlers recognise exactly this form and bundle the worker.
+      const worker = new Worker(new URL("./probe-worker.js", import.meta.url), { type: "module" });
+      const done = () => worker.terminate();
+      onAbort(() => { worker.postMessage({ type: "abort" }); });
+      worker.onerror = (e) => { done(); reject(new Error(e.message || "the probe's worker failed")); };
+      worker.onmessage = (e) => {
+        const m = e.data;
+        if (m?.type === "ready") worker.postMessage({ type: "run", endpoint: o.endpoint, timeout: o.timeout ?? 30, keepText: o.keepText === true, run });
+        else if (m?.type === "done") { done(); resolve(m.interrupted ? null : m.text); }
+        else if (m?.type === "error") { done(); reject(Object.assign(new Error(m.message), { name: m.name })); }
+      };
+    });
+  }
+
+  /**
+   * On the page's thread (no Worker, or an endpoint given as a function).
+   * @private @param {Record<string, unknown>} run @param {(abort: () => void) => void} onAbort
+   * @returns {Promise<string | null>}
+   */
+  async measureHere(run, onAbort) {
+    const { o } = this;
+    const controller = new AbortController();
+    onAbort(() => controller.abort());
+    const mod = await import("./index.js");
+    const endpoint = typeof o.endpoint === "function" ? await o.endpoint() : this.endpointOf(mod, o.endpoint);
+    const result = await new mod.Runner({ endpoint: /** @type {any} */ (endpoint), timeout: o.timeout ?? 30 }).run({ ...run, signal: controller.signal });
+    if (controller.signal.aborted || result.info.interrupted) return null;
+    const { toCompact } = await import("./llmeter_wasm.js");
+    return toCompact(/** @type {any} */ (result)._h, o.keepText === true);
   }
 
   /** @private @param {any} mod the package @param {EndpointOptions} options */

@@ -8,6 +8,9 @@
 //  3. processing  wasm tokenizer vs Python tokenizers, stats for 100k responses, bundle sizes
 //  4. perturbation TTFT error with HF token counting on vs off, 64 clients
 //  5. peers       AIPerf and GuideLLM: throughput, CPU per request, TTFT error; 1, 8, 64 clients
+//  6. workers     `workers: N` in a Chromium page, h2, 64 and 256 clients: 1 vs 4 workers vs the
+//                 page's thread vs the bare loop (scripts/bench/fleet.mjs)
+//  7. probe       the Probe's main-thread time per request and its bytes (scripts/bench/fleet.mjs)
 // Every figure is the median over repeats with its spread (min–max); comparisons are ratios or
 // differences within the same run. Prints the tables, writes out/bench/latest.{json,md};
 // `--quick` is a smaller run, `--readme` puts the tables into README.md,
@@ -25,11 +28,12 @@ import { startWorkerd } from "../tests/js/workerd.js";
 import { tokenizerSpeed, makeRunFolder, statsCost, bundleSizes, TOKENIZER_JSON } from "./bench/processing.mjs";
 import { sseSplitter } from "../tests/js/bare.js";
 import { PEERS, checkPeers, peerTokenizer, runAiperf, runGuidellm } from "./bench/peers.mjs";
+import { workersSection, probeSection, fleetTables } from "./bench/fleet.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const ONLY = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-const SECTIONS = ["truth", "throughput", "processing", "perturbation", "peers"];
+const SECTIONS = ["truth", "throughput", "processing", "perturbation", "peers", "workers", "probe"];
 const unknown = ONLY?.filter((s) => !SECTIONS.includes(s));
 if (unknown?.length) {
   console.error(`--only: unknown section ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`);
@@ -376,6 +380,8 @@ if (runs("throughput")) await guard("throughput", throughputSection);
 if (runs("processing")) await guard("processing", processingSection);
 if (runs("perturbation")) await guard("perturbation", perturbationSection);
 if (runs("peers")) await guard("peers", peersSection);
+if (runs("workers")) await guard("workers", async () => { report.workers = await workersSection({ repeats: CFG.repeats, log, guard }); });
+if (runs("probe")) await guard("probe", async () => { report.probe = await probeSection({ repeats: CFG.repeats, log, guard }); });
 report.loadAverageEnd = load();
 report.seconds = (performance.now() - t0) / 1000;
 
@@ -457,6 +463,7 @@ const md = [
   "",
   `Throughput and CPU: zero delays, ${TP_TOKENS}-token streams; AIPerf and GuideLLM report their own requests/s for a ${CFG.peerSeconds} s measured phase after a warm-up, and their CPU is the whole process tree's user+system time over that phase (children included, sampled from /proc) per completed request. TTFT error: the truth server above, each request matched to llm-sim's record by its id (AIPerf: the response's X-Request-ID in its per-request records with --export-http-trace; GuideLLM: the response id), one run of as many requests as a JS loop makes over its repeats.`,
   ] : []),
+  ...fleetTables(report.workers, report.probe),
   ...(report.errors.length ? ["", `Failed parts: ${report.errors.map((e) => `${e.label}: ${e.error.split("\n")[0]}`).join("; ")}`] : []),
 ].join("\n");
 

@@ -13,7 +13,7 @@ rm -rf pkg && mkdir -p pkg
 export LLMETER_DEFER_TYPES=1
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
 bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js pump.js $(cd js && ls endpoints/*.js) \
-  loader.js no-inline.js result-loader.js experiments.js report.js probe.js
+  loader.js no-inline.js result-loader.js experiments.js report.js probe.js probe-worker.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 
 # The package's own README (for npm users; the repository's README is for contributors).

@@ -36,7 +36,7 @@ export async function launchRawChromium() {
       const exited = new Promise((r) => proc.once("exit", r));
       proc.kill();
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }

@@ -6,9 +6,10 @@ import { init, OpenAIEndpoint, Runner } from "../../../pkg/index.js";
 import { bareLoop, plainLoop } from "../../../tests/js/bare.js";
 
 /**
- * @param {{kind: "engine"|"plain"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean}} spec
+ * @param {{kind: "engine"|"plain"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean, workers?: number}} spec
+ *   `workers`: the engine's clients spread over that many dedicated workers
  */
-export async function runLoop({ kind, base, clients, perClient, maxTokens, tokenizer, noUsage = false }) {
+export async function runLoop({ kind, base, clients, perClient, maxTokens, tokenizer, noUsage = false, workers }) {
   await init();
   // Node only: this process's CPU seconds during the loop itself (not the result conversion).
   const cpu = () => {
@@ -33,7 +34,7 @@ export async function runLoop({ kind, base, clients, perClient, maxTokens, token
   const start = performance.now();
   // subrequestLimit: the bench measures 64 clients in workerd as on Cloudflare's Paid plan (10,000
   // subrequests per invocation); other runtimes have no such limit and ignore it.
-  const result = await runner.run({ clients, nRequests: perClient, payload, startJitterMs: 0, subrequestLimit: 10000 });
+  const result = await runner.run({ clients, nRequests: perClient, payload, startJitterMs: 0, subrequestLimit: 10000, ...(workers ? { workers } : {}) });
   const seconds = (performance.now() - start) / 1000;
   const cpuS = cpu() - c0;
   const responses = result.responses;

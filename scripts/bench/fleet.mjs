@@ -1,0 +1,163 @@
+// Bench sections of fleets (issue 16) and of `workers: N` (issue 15 item 5), run by
+// scripts/bench.mjs (`--only=workers,probe`) or alone: `node scripts/bench/fleet.mjs [--quick]`.
+//  workers  Chromium page, h2: TTFT/TTLT error against llm-sim's ground truth for 64 and 256
+//           clients — the engine on the page's thread, spread over 1 and 4 dedicated workers,
+//           and the bare fetch loop (the floor) — interleaved repeat by repeat.
+//  probe    the Probe's own cost in a real Chromium tab: main-thread task time per probe request
+//           (DevTools Performance.getMetrics TaskDuration, an idle tab's rate and DevTools' own evaluate subtracted), in a
+//           worker (the default) and on the page; and the bytes of its entry and what it loads
+//           lazily (gzip -9).
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { createServer } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startSim, ROOT } from "../../tests/js/sim.js";
+import { startStatic } from "../../tests/js/browser.js";
+import { launchRawChromium } from "../../tests/js/cdp.js";
+import { startBrowser } from "./browser.mjs";
+import { summarize, truthErrors } from "./stats.mjs";
+
+const TRUTH_SIM = ["--ttft-ms", "50", "--itl-ms", "5"];
+const TOKENS = 32;
+const rotate = (xs, i) => xs.map((_, j) => xs[(i + j) % xs.length]);
+
+/** @param {{ repeats: number, log: (...m: any[]) => void, guard: (label: string, f: () => Promise<void>) => Promise<void> }} ctx */
+export async function workersSection({ repeats, log, guard }) {
+  const rows = [];
+  const sim = await startSim([...TRUTH_SIM, "--tls-port", "0"]);
+  const browser = await startBrowser();
+  const kinds = [["engine", {}], ["1 worker", { workers: 1 }], ["4 workers", { workers: 4 }], ["bare", {}]];
+  try {
+    for (const clients of [64, 256]) {
+      await guard(`workers ${clients}`, async () => {
+        const spec = (kind, extra, perClient) => ({ kind: kind === "bare" ? "bare" : "engine", base: sim.httpsBase, clients, perClient, maxTokens: TOKENS, ...extra });
+        for (const [kind, extra] of kinds) await browser.run("page", spec(kind, extra, 1)); // warm-up
+        await sim.clear();
+        const acc = Object.fromEntries(kinds.map(([k]) => [k, []]));
+        const secs = Object.fromEntries(kinds.map(([k]) => [k, []]));
+        for (let i = 0; i < repeats; i++) {
+          for (const [kind, extra] of rotate(kinds, i)) {
+            const r = await browser.run("page", spec(kind, extra, 2));
+            acc[kind].push(truthErrors(r.samples, await sim.requests()));
+            secs[kind].push(r.seconds);
+            await sim.clear();
+          }
+        }
+        const row = { clients, protocol: "h2" };
+        for (const [kind] of kinds) {
+          row[kind] = { ttftP50: summarize(acc[kind].map((e) => e.ttftP50)), ttftP99: summarize(acc[kind].map((e) => e.ttftP99)), ttltP50: summarize(acc[kind].map((e) => e.ttltP50)), seconds: summarize(secs[kind]) };
+        }
+        rows.push(row);
+        log(`workers ${clients}: TTFT p50 engine +${row.engine.ttftP50.median.toFixed(1)}, 1 worker +${row["1 worker"].ttftP50.median.toFixed(1)}, 4 workers +${row["4 workers"].ttftP50.median.toFixed(1)}, bare +${row.bare.ttftP50.median.toFixed(1)} ms`);
+      });
+    }
+  } finally {
+    await browser.stop();
+    await sim.stop();
+  }
+  return rows;
+}
+
+/** @param {{ repeats: number, log: (...m: any[]) => void, guard: (label: string, f: () => Promise<void>) => Promise<void> }} ctx */
+export async function probeSection({ repeats, log, guard }) {
+  const out = { cost: [], sizes: probeSizes() };
+  const sim = await startSim(TRUTH_SIM);
+  const site = await startStatic();
+  const collector = createServer((req, res) => { req.resume(); req.on("end", () => res.writeHead(204, { "access-control-allow-origin": "*" }).end()); });
+  await new Promise((r) => collector.listen(0, "127.0.0.1", r));
+  const chromium = await launchRawChromium();
+  const metrics = async (tab) => Object.fromEntries((await tab.send("Performance.getMetrics")).metrics.map((x) => [x.name, x.value]));
+  try {
+    for (const inWorker of [true, false]) {
+      for (const requests of [1, 5]) {
+        await guard(`probe ${inWorker ? "worker" : "page"} ${requests}`, async () => {
+          const perRequestMs = [], totalMs = [];
+          for (let i = 0; i < repeats + 1; i++) {
+            const o = { testId: `bench-${Math.random()}`, sampleRate: 1, requestsPerView: requests, requestsPerDay: 1000, inWorker, beaconUrl: `http://127.0.0.1:${collector.address().port}/`, endpoint: { kind: "openai", baseUrl: sim.base, model: "m" }, payload: { messages: [{ role: "user", content: "ping" }], max_tokens: TOKENS } };
+            const tab = await chromium.newTab(`${site.origin}/tests/js/pages/probe.html#${encodeURIComponent(JSON.stringify(o))}`);
+            await tab.send("Performance.enable", { timeDomain: "threadTicks" });
+            await new Promise((r) => setTimeout(r, 300));
+            // What DevTools' own evaluate costs, and the tab's rate of main-thread work while idle:
+            // both subtracted from the probe's figure.
+            const e0 = await metrics(tab);
+            await tab.evaluate("1");
+            const e1 = await metrics(tab), evaluateMs = (e1.TaskDuration - e0.TaskDuration) * 1000;
+            const i0 = await metrics(tab), w0 = performance.now();
+            await tab.evaluate("new Promise((r) => setTimeout(() => r(1), 500))");
+            const i1 = await metrics(tab), idlePerMs = Math.max(0, (i1.TaskDuration - i0.TaskDuration) * 1000 - evaluateMs) / (performance.now() - w0);
+            const a = await metrics(tab), t0 = performance.now();
+            const outcome = await tab.evaluate("window.startProbe()");
+            const b = await metrics(tab), wall = performance.now() - t0;
+            await tab.close();
+            if (outcome.reason !== "sent") throw new Error(`probe: ${outcome.reason}`);
+            if (i === 0) continue; // the first tab warms the browser's caches
+            const ms = (b.TaskDuration - a.TaskDuration) * 1000 - evaluateMs - idlePerMs * wall;
+            totalMs.push(ms);
+            perRequestMs.push(ms / requests);
+          }
+          out.cost.push({ where: inWorker ? "worker" : "page", requests, perRequestMs: summarize(perRequestMs), totalMs: summarize(totalMs) });
+          log(`probe ${inWorker ? "worker" : "page"} ${requests} requests: ${summarize(perRequestMs).median.toFixed(2)} ms main thread per request`);
+        });
+      }
+    }
+  } finally {
+    await chromium.close().catch(() => {});
+    collector.close();
+    await site.close();
+    await sim.stop();
+  }
+  return out;
+}
+
+/** gzip -9 sizes of the probe's entry and of what a sampled page view loads after it. */
+export function probeSizes() {
+  const pkg = path.join(ROOT, "pkg");
+  const gz = (files) => files.reduce((a, f) => a + gzipSync(readFileSync(path.join(pkg, f)), { level: 9 }).length, 0);
+  const raw = (files) => files.reduce((a, f) => a + readFileSync(path.join(pkg, f)).length, 0);
+  const entry = ["probe.js"];
+  const engineJs = ["probe-worker.js", "index.js", "core.js", "crash.js", "pump.js", "loader.js", "endpoints/endpoint.js", "endpoints/openai.js", "result-loader.js", "experiments.js", "llmeter_wasm.js"];
+  const wasm = ["llmeter_wasm_bg.wasm"];
+  return [
+    { what: "probe.js (the entry)", raw: raw(entry), gzip: gz(entry) },
+    { what: "loaded when sampled: the engine's JS", raw: raw(engineJs), gzip: gz(engineJs) },
+    { what: "loaded when sampled: the core wasm", raw: raw(wasm), gzip: gz(wasm) },
+  ];
+}
+
+const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? "–" : Number(x).toFixed(d));
+const sp = (s, d = 1) => (s ? `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})` : "–");
+
+/** Markdown for the two sections. */
+export function fleetTables(workers, probe) {
+  const md = [];
+  if (workers?.length) {
+    md.push("", "Workers (`workers: N`, Chromium page, h2, 2 requests per client; TTFT / TTLT error against llm-sim's ground truth, ms, median (min–max) of the repeats):", "",
+      "| clients | error | engine on the page | 1 worker | 4 workers | bare fetch (floor) |", "|---|---|---|---|---|---|");
+    for (const r of workers) {
+      for (const [k, label] of [["ttftP50", "TTFT p50"], ["ttftP99", "TTFT p99"], ["ttltP50", "TTLT p50"], ["seconds", "run s"]]) {
+        md.push(`| ${r.clients} | ${label} | ${sp(r.engine[k])} | ${sp(r["1 worker"][k])} | ${sp(r["4 workers"][k])} | ${sp(r.bare[k])} |`);
+      }
+    }
+  }
+  if (probe?.cost?.length) {
+    md.push("", "Probe cost (a real Chromium tab; main-thread task time from DevTools, an idle tab's rate and DevTools' evaluate subtracted; ms, median (min–max); target ≤ 2 ms per request):", "",
+      "| measured in | requests per page view | main thread per request | per page view |", "|---|---|---|---|");
+    for (const c of probe.cost) md.push(`| ${c.where} | ${c.requests} | ${sp(c.perRequestMs, 2)} ${c.perRequestMs.median <= 2 ? "✓" : "✗"} | ${sp(c.totalMs, 2)} |`);
+  }
+  if (probe?.sizes?.length) {
+    md.push("", "| probe bytes | raw | gzip -9 |", "|---|---|---|");
+    for (const s of probe.sizes) md.push(`| ${s.what} | ${f(s.raw / 1024, 1)} KB | ${f(s.gzip / 1024, 1)} KB${s.what.startsWith("probe.js") ? ` (target < 60 KB ${s.gzip / 1024 < 60 ? "✓" : "✗"})` : ""} |`);
+  }
+  return md;
+}
+
+// Alone: node scripts/bench/fleet.mjs [--quick] [--only=workers|probe]
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes("--quick");
+  const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+  const ctx = { repeats: quick ? 2 : 3, log: (...m) => console.error("[fleet bench]", ...m), guard: async (label, fn) => { try { await fn(); } catch (e) { console.error(`[fleet bench] ${label}: ${e.stack ?? e}`); } } };
+  const workers = !only || only.includes("workers") ? await workersSection(ctx) : [];
+  const probe = !only || only.includes("probe") ? await probeSection(ctx) : null;
+  console.log(fleetTables(workers, probe).join("\n"));
+}
