@@ -108,6 +108,21 @@ export function heatmapFigures(hm) {
   };
 }
 
+/**
+ * The label of each response of a merged result (its shard's label; `null` without one), from
+ * `info.fleet.shards`, where shard `i` owns the `responses` responses after the shards before it.
+ * @param {any} result Result
+ * @returns {(string | null)[] | null} null for a result that is not a merge of labelled shards
+ */
+export function responseLabels(result) {
+  const shards = result.info?.fleet?.shards;
+  if (!Array.isArray(shards) || !shards.some((s) => typeof s.label === "string")) return null;
+  /** @type {(string | null)[]} */
+  const out = [];
+  for (const s of shards) for (let i = 0; i < s.responses; i++) out.push(s.label ?? null);
+  return out.length === result.responses.length ? out : null;
+}
+
 /** @param {any} result Result @returns {Record<string, Figure>} */
 export function runFigures(result) {
   const rs = result.responses;
@@ -125,6 +140,17 @@ export function runFigures(result) {
     // Box names are categories; a linear axis would label them 0, 1, 2.
     layout: { ...layout("Latency distributions", "", "Seconds", false, true), xaxis: { type: "category" } },
   };
+  // A merged fleet: one box per label, for TTFT and for TTLT.
+  const labels = responseLabels(result);
+  if (labels) {
+    const names = [...new Set(labels.filter((l) => l !== null))].sort();
+    for (const [m, label] of metrics.slice(0, 2)) {
+      out[`${m}_by_label`] = {
+        data: names.map((name) => ({ type: "box", name, y: rs.filter((/** @type {any} */ _, /** @type {number} */ i) => labels[i] === name).map((/** @type {any} */ r) => r[m]).filter(num), boxpoints: "outliers" })),
+        layout: { ...layout(`${label.replace(" (s)", "")} by label`, "Label", "Seconds", false, true), xaxis: { type: "category" } },
+      };
+    }
+  }
   return out;
 }
 
@@ -348,5 +374,20 @@ export function heatmapHTML(hm) {
 
 /** @param {any} r Result */
 export function runHTML(r) {
-  return page(`Run ${r.summary.run_name ?? ""}`, html`${runMeta(r)}${statsTable([[r.summary.run_name ?? "run", r.stats]], "run")}<h2>Charts</h2>${figuresHTML(runFigures(r))}`);
+  return page(`Run ${r.summary.run_name ?? ""}`, html`${runMeta(r)}${statsTable([[r.summary.run_name ?? "run", r.stats]], "run")}${fleetHTML(r)}<h2>Charts</h2>${figuresHTML(runFigures(r))}`);
+}
+
+/** A merged result's breakdowns (per label, per runtime) and its shards. @param {any} r Result */
+function fleetHTML(r) {
+  const fleet = r.info?.fleet;
+  if (!fleet) return "";
+  /** @param {string} key @param {string} title @param {string} first */
+  const groups = (key, title, first) => {
+    const g = r.stats[key];
+    return g && typeof g === "object" ? html`<h2>${title}</h2>${statsTable(Object.entries(g), first)}` : "";
+  };
+  const offset = (/** @type {any} */ o) => (o ? `${fmt(o.offset_ms)} ± ${fmt(o.uncertainty_ms)} ms (${o.source ?? "?"}, ${o.samples} samples)` : "—");
+  const shardRows = fleet.shards.map((/** @type {any} */ s) => html`<tr><td>${s.shard_id ?? "—"}</td><td>${s.label ?? "—"}</td><td>${s.runtime ?? "—"}</td><td>${s.clients}</td><td>${s.responses}</td><td>${s.start_time ?? "—"}</td><td>${offset(s.clock_offset)}</td><td>${fleet.late.includes(s.shard_id) ? "late" : s.interrupted ? "interrupted" : ""}</td></tr>`);
+  const missing = fleet.missing.length ? html`<p class="missing">Missing shards (in the plan, never came): ${fleet.missing.join(", ")}</p>` : "";
+  return html`${groups("by_label", "By label", "label")}${groups("by_runtime", "By runtime", "runtime")}<h2>Shards${fleet.test_id ? html` of ${fleet.test_id}` : ""}</h2><table class="shards"><tr><th>shard</th><th>label</th><th>runtime</th><th>clients</th><th>requests</th><th>start (reference clock)</th><th>clock offset</th><th></th></tr>${shardRows}</table>${missing}`;
 }

@@ -179,3 +179,25 @@ test("LoadTestResult.merge: two shards of the same levels become one load test w
   const loaded = JSON.parse(execFileSync(PY, ["-c", "import json,sys; from llmeter.experiments import LoadTestResult; lt=LoadTestResult.load(sys.argv[1]); print(json.dumps({str(k): r.stats['total_requests'] for k,r in lt.results.items()}))", path.join(dir, "lt")], { encoding: "utf8" }));
   assert.deepEqual(loaded, { 2: merged.results.get(2).summary.total_requests, 4: merged.results.get(4).summary.total_requests });
 });
+
+test("figures and the HTML report break a merged result down per label (one box per label); labels are escaped", async () => {
+  const runner = new Runner({ endpoint });
+  const hostile = `<img src=x onerror="alert(1)">`;
+  const shards = await Promise.all([["a", "eu", 3], ["b", hostile, 2], ["c", "eu", 1]].map(([shardId, label, n]) => runner.run({ clients: 1, nRequests: n, payload, shard: { testId: "report", shardId, label } })));
+  const merged = await Result.merge(shards);
+  const figs = await merged.figures();
+  const ttft = figs.time_to_first_token_by_label;
+  assert.deepEqual(ttft.data.map((t) => t.name), [hostile, "eu"].sort());
+  assert.equal(ttft.data.find((t) => t.name === "eu").y.length, 4);
+  assert.equal(ttft.data.find((t) => t.name === hostile).y.length, 2);
+  assert.deepEqual(ttft.data.find((t) => t.name === "eu").y, [...merged.responses.slice(0, 3), ...merged.responses.slice(5)].map((r) => r.time_to_first_token));
+  assert.ok(figs.time_to_last_token_by_label);
+  const page = await merged.toHTML();
+  assert.ok(!page.includes(hostile), "the label never becomes markup");
+  assert.ok(page.includes("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"));
+  assert.match(page, /<h2>By label<\/h2><table class="stats">/);
+  assert.match(page, /<h2>Shards of report<\/h2>/);
+  assert.equal((page.match(/<g class="box">/g) ?? []).length, 3 + 2 + 2, "3 latency boxes, 2 TTFT and 2 TTLT label boxes");
+  // A single run has no label figures.
+  assert.equal((await shards[0].figures()).time_to_first_token_by_label, undefined);
+});
