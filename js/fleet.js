@@ -24,7 +24,7 @@
 export { initFleet, initFleetSync } from "./fleet/init.js";
 export { fleetPlan, publishPlan, fetchPlan, planKey } from "./fleet/plan.js";
 export { runShard, uploadShard } from "./fleet/shard.js";
-export { mergeFleet, mergeFleetLink } from "./fleet/collect.js";
+export { mergeFleet, mergeFleetLink, fleetLink } from "./fleet/collect.js";
 export { mergeShards } from "./fleet/merge.js";
 export { fanOut } from "./fleet/edge.js";
 

@@ -69,6 +69,21 @@ export async function mergeFleet(options) {
 }
 
 /**
+ * Makes a fleet link for a page without credentials (the playground): every object under the
+ * test's prefix with a presigned GET URL (`presignGet(key)`, e.g. S3's with an expiry).
+ * @param {{ testId: string, prefix?: string, list: (prefix: string) => Promise<string[]>, presignGet: (key: string) => Promise<string> | string }} options
+ * @returns {Promise<{ test_id: string, prefix: string, objects: Record<string, string> }>}
+ */
+export async function fleetLink(options) {
+  const { testId, prefix = "", list, presignGet } = options ?? {};
+  if (typeof testId !== "string" || typeof list !== "function" || typeof presignGet !== "function") throw new TypeError("fleetLink needs testId, list(prefix) and presignGet(key)");
+  /** @type {Record<string, string>} */
+  const objects = {};
+  for (const key of await list(`${prefix}${testId}/`)) if (!key.includes(`/merged/`)) objects[key] = await presignGet(key);
+  return { test_id: testId, prefix, objects };
+}
+
+/**
  * A fleet link: a JSON document listing presigned GET URLs of a fleet's objects, which a page
  * without credentials (the playground) can open: `{test_id, prefix, objects: {key: url}}`.
  * @param {{ test_id: string, prefix?: string, objects: Record<string, string> }} link

@@ -71,12 +71,14 @@ export async function showRecords(records, group = "") {
     $("results-title").textContent = "Results";
     showWarnings($("results-warnings"), [...new Set([...(info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
     fillStatsTable(stats);
+    fillLabelTable(stats);
     fillResponses(responses);
   } else {
     $("results-title").textContent = group ? `Load test “${group}”: ${records.length} levels` : `Comparing ${records.length} runs`;
     meta.textContent = group ? `${records.map((r) => r.result.summary.clients).join(", ")} concurrent clients · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
     showWarnings($("results-warnings"), [...new Set(records.flatMap((r) => r.brief?.warnings ?? []))]);
     fillCompareTable(records);
+    fillLabelTable({});
   }
   document.querySelector(".responses").hidden = !single;
   document.querySelector("#results h3").hidden = !single;
@@ -108,6 +110,20 @@ async function drawPackageFigures(records, group) {
 
 /** A heatmap record as the package's LatencyHeatmapResult (no parsing: the Result is reused). */
 const heatmapOf = (pkg, record) => new pkg.LatencyHeatmapResult(record.group || "heatmap", record.result, record.plan);
+
+/** A merged fleet's stats per label (and per runtime family): one row each. */
+function fillLabelTable(stats) {
+  const groups = [...Object.entries(stats.by_label ?? {}).map(([k, v]) => [k, v]), ...Object.entries(stats.by_runtime ?? {}).map(([k, v]) => [`runtime: ${k}`, v])];
+  $("labels-block").hidden = groups.length === 0;
+  if (!groups.length) return;
+  const cols = [["total_requests", "Requests", (v) => fmtNum(v, 0)], ["failed_requests", "Failed", (v) => fmtNum(v, 0)], ["time_to_first_token-p50", "TTFT p50", fmtMs], ["time_to_first_token-p90", "TTFT p90", fmtMs], ["time_to_last_token-p50", "TTLT p50", fmtMs], ["time_to_last_token-p90", "TTLT p90", fmtMs], ["requests_per_minute", "req/min", (v) => fmtNum(v, 1)]];
+  $("labels-table").tHead.rows[0].replaceChildren(el("th", "Label", { scope: "col" }), ...cols.map(([, t]) => el("th", t, { scope: "col" })));
+  $("labels-table").tBodies[0].replaceChildren(...groups.map(([name, g]) => {
+    const tr = document.createElement("tr");
+    tr.append(el("th", name, { scope: "row" }), ...cols.map(([k, , f]) => el("td", typeof g[k] === "number" ? f(g[k]) : "–")));
+    return tr;
+  }));
+}
 
 function fillStatsTable(stats) {
   const head = $("stats-table").tHead.rows[0];
