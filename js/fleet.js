@@ -26,7 +26,7 @@ export { fleetPlan, publishPlan, fetchPlan, planKey } from "./fleet/plan.js";
 export { runShard, uploadShard } from "./fleet/shard.js";
 export { mergeFleet, mergeFleetLink, fleetLink } from "./fleet/collect.js";
 export { mergeShards } from "./fleet/merge.js";
-export { fanOut } from "./fleet/edge.js";
+export { fanOut, presignShard } from "./fleet/edge.js";
 
 /** @typedef {import("./fleet/plan.js").FleetPlanOptions} FleetPlanOptions */
 /** @typedef {import("./fleet/plan.js").ShardLoadOptions} ShardLoadOptions */

@@ -26,6 +26,25 @@ import { fleetPlan } from "./plan.js";
  */
 
 /**
+ * Presigned PUT URLs for every file of one shard: `{prefix, urls: {key: url}}`, to hand as is to
+ * a participant that cannot sign (an edge invocation, a page) as `runShard`'s `upload`.
+ * @param {{ testId: string, shardId: string, prefix?: string, presign: (key: string, contentType: string) => Promise<string> | string }} options
+ * @returns {Promise<{ prefix: string, urls: Record<string, string> }>}
+ */
+export async function presignShard({ testId, shardId, prefix = "", presign }) {
+  if (typeof presign !== "function") throw new TypeError("presignShard: presign(key, contentType) is required");
+  await initFleet();
+  const { initStore } = await import("../store/init.js");
+  await initStore();
+  const { contentType } = await import("../llmeter_store.js");
+  const shardPrefix = fleetShardPrefix(prefix, testId, shardId);
+  /** @type {Record<string, string>} */
+  const urls = {};
+  for (const f of fleetShardFiles()) urls[`${shardPrefix}${f}`] = await presign(`${shardPrefix}${f}`, contentType(f));
+  return { prefix, urls };
+}
+
+/**
  * Triggers the invocations (at most `concurrency` at once) and reports how each ended; a failed
  * invocation is reported, not retried (its shard is then missing from the merge, and reported
  * there too).
@@ -41,7 +60,6 @@ export async function fanOut(options) {
   if (typeof invoke !== "string" && typeof invoke !== "function") throw new TypeError("fanOut: invoke must be the worker's URL or a function");
   await initFleet();
   const plan = await fleetPlan(options.plan);
-  const files = fleetShardFiles();
   const call = typeof invoke === "function" ? invoke : async (/** @type {Record<string, unknown>} */ b) => {
     const r = await fetch(invoke, { method: "POST", body: JSON.stringify(b), headers: { "content-type": "application/json" } });
     const text = await r.text();
@@ -58,14 +76,10 @@ export async function fanOut(options) {
     while (next < ids.length) {
       const i = next++;
       const shardId = ids[i];
-      const shardPrefix = fleetShardPrefix(prefix, plan.test_id, shardId);
-      const { contentType } = await import("../llmeter_store.js").then(async (m) => { await (await import("../store/init.js")).initStore(); return m; });
-      /** @type {Record<string, string>} */
-      const urls = {};
-      for (const f of files) urls[`${shardPrefix}${f}`] = await presign(`${shardPrefix}${f}`, contentType(f));
+      const upload = await presignShard({ testId: plan.test_id, shardId, prefix, presign });
       for (let attempt = 0; ; attempt++) {
         try {
-          const r = await call({ ...body, plan, shardId, upload: { prefix, urls } });
+          const r = await call({ ...body, plan, shardId, upload });
           out[i] = { shardId, ok: true, status: r?.status, body: r?.body ?? r };
           break;
         } catch (e) {
