@@ -68,8 +68,7 @@ impl RunResultBuilder {
         }
         if let Some(t) = by_name.get(RUN_INFO_FILE) {
             builder.info =
-                serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
-                    .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+                serde_json::from_str::<RunInfo>(t).map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
         }
         if let Some(t) = by_name.get(PAYLOAD_FILE) {
             builder.payloads = parse_lines(PAYLOAD_FILE, t)?
