@@ -61,7 +61,7 @@ test("options are checked before any request, naming the option", async () => {
   // An input length the text cannot give is an error, not a shorter prompt (the defaults go up to 500 tokens).
   await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c" }).run(), (err) => err instanceof RangeError && /inputLengths: 500 tokens is longer than sourceText \(3 tokens/.test(err.message));
   await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [0] }).run(), (err) => err instanceof RangeError && /inputLengths/.test(err.message));
-  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", createPayload: () => "nope" }).run(), (err) => err instanceof TypeError && /createPayload/.test(err.message));
+  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [2], createPayload: () => "nope" }).run(), (err) => err instanceof TypeError && /createPayload/.test(err.message));
   assert.deepEqual(await sim.requests(), []);
 });
 
