@@ -28,7 +28,19 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# npm dev dependencies (binaryen, playwright-core, typescript) from the lock file.
+# Firefox ESR and WebKitGTK for the three-engine browser tests: Firefox is driven over WebDriver
+# BiDi by puppeteer-core (no geckodriver), WebKit's MiniBrowser by WebKitWebDriver under Xvfb
+# (it has no headless mode). Debian's security updates replace older versions, so not pinned.
+if ! command -v firefox-esr >/dev/null || ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null || ! command -v xauth >/dev/null; then
+  log "installing Debian firefox-esr, webkit2gtk-driver, xvfb and xauth"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth >/dev/null
+fi
+
+# npm dev dependencies (binaryen, playwright-core, puppeteer-core, selenium-webdriver, typescript)
+# from the lock file. puppeteer-core downloads no browser; the variable keeps it that way.
+export PUPPETEER_SKIP_DOWNLOAD=1
 lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.lock.sha ] || [ "$(cat node_modules/.lock.sha)" != "$lock_sha" ]; then
   log "npm ci"

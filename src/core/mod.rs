@@ -9,6 +9,7 @@ pub mod response;
 pub mod result;
 pub mod result_builder;
 pub mod runner;
+pub mod runtime_facts;
 pub mod sse;
 pub mod stats;
 pub mod time;

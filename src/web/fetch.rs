@@ -5,6 +5,7 @@
 //! microtask checkpoint cannot delay it. Dropping a request or its body aborts it.
 
 use super::clock::performance_now;
+use crate::core::runtime_facts::{is_opaque_network_failure, NETWORK_FAILURE_HINT};
 use crate::core::transport::{
     BodyEvent, BodyStream, HttpRequest, ResponseHead, SendResult, Transport, TransportError,
 };
@@ -89,19 +90,15 @@ fn js_error_text(e: &JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         let name = String::from(err.name());
         let msg = String::from(err.message());
-        // Chromium hides a CORS rejection behind a bare TypeError: say what it usually means.
-        if name == "TypeError"
-            && (msg.contains("Failed to fetch")
-                || msg.contains("fetch failed")
-                || msg.contains("NetworkError"))
-        {
+        // Browsers hide a CORS rejection behind a bare TypeError: say what it usually means.
+        if is_opaque_network_failure(&name, &msg) {
             let cause = Reflect::get(err, &"cause".into())
                 .ok()
                 .filter(|c| !c.is_undefined())
                 .map(|c| js_error_text(&c));
             return match cause {
                 Some(c) => format!("{name}: {msg} ({c})"),
-                None => format!("{name}: {msg} (connection refused, reset, or blocked by CORS)"),
+                None => format!("{name}: {msg} ({NETWORK_FAILURE_HINT})"),
             };
         }
         return format!("{name}: {msg}");
