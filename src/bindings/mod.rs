@@ -103,6 +103,12 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         opts.clients,
         info.protocol.as_deref(),
     ));
+    info.warnings
+        .extend(crate::core::runtime_facts::webkitgtk_h2_warning(
+            info.runtime.as_deref().unwrap_or_default(),
+            opts.clients,
+            info.protocol.as_deref(),
+        ));
     if visibility.hidden_seen() {
         info.warnings.push("The page was hidden during the run: browsers throttle timers in background tabs, so timings may be inflated. Keep the tab visible or run in a dedicated worker.".into());
     }

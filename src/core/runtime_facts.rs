@@ -5,7 +5,8 @@
 /// The browser engine and its version from a user agent, with the brand token it came from:
 /// `Blink 156.0.0.0 (HeadlessChrome/156.0.0.0)`, `Gecko 153.0 (Firefox/153.0)`. WebKit's user
 /// agent carries no engine version (`AppleWebKit/605.1.15` is frozen, `Version/` is the browser
-/// release), so it says so: `WebKit (Version/60.5 Safari/605.1.15; engine version not exposed)`.
+/// release), so it says so, and names WebKitGTK/WPE on Linux (not Safari's network stack):
+/// `WebKit (WebKitGTK/WPE on Linux; Version/60.5 Safari/605.1.15; engine version not exposed)`.
 /// Chrome and Firefox on iOS are WebKit too. `None` when no known engine is named.
 pub fn browser_runtime_name(user_agent: &str) -> Option<String> {
     let tokens: Vec<&str> = user_agent.split_whitespace().collect();
@@ -25,17 +26,44 @@ pub fn browser_runtime_name(user_agent: &str) -> Option<String> {
         }
     }
     if token("AppleWebKit/").is_some() {
-        let known: Vec<&str> = [ios_brand, token("Version/"), token("Safari/")]
+        let mut known: Vec<String> = Vec::new();
+        // On Linux it is WebKitGTK or WPE (libsoup's network stack), not Safari's.
+        if ios_brand.is_none() && user_agent.contains("Linux") {
+            known.push(LINUX_WEBKIT.into());
+        }
+        let tokens: Vec<&str> = [ios_brand, token("Version/"), token("Safari/")]
             .into_iter()
             .flatten()
             .collect();
-        return Some(if known.is_empty() {
-            "WebKit (engine version not exposed)".into()
-        } else {
-            format!("WebKit ({}; engine version not exposed)", known.join(" "))
-        });
+        if !tokens.is_empty() {
+            known.push(tokens.join(" "));
+        }
+        known.push("engine version not exposed".into());
+        return Some(format!("WebKit ({})", known.join("; ")));
     }
     None
+}
+
+/// How [`browser_runtime_name`] marks WebKit on Linux.
+const LINUX_WEBKIT: &str = "WebKitGTK/WPE on Linux";
+
+/// WebKitGTK runs at most this many requests to one host at once even over HTTP/2: 32 clients
+/// over h2 reached llm-sim in waves of 6, each after the previous wave finished (WebKitGTK
+/// 2.50; Chromium and Firefox multiplex all 32 on one connection).
+pub const WEBKITGTK_REQUESTS_PER_HOST: u32 = 6;
+
+/// The warning for more clients than WebKitGTK runs at once over HTTP/2 or HTTP/3 (HTTP/1.1 is
+/// covered by the browsers' 6-connection warning); `runtime` is [`browser_runtime_name`]'s text.
+pub fn webkitgtk_h2_warning(runtime: &str, clients: u32, protocol: Option<&str>) -> Option<String> {
+    let proto = protocol.unwrap_or_default();
+    let multiplexed = proto.starts_with("h2") || proto.starts_with("h3");
+    (runtime.starts_with("WebKit (")
+        && runtime.contains(LINUX_WEBKIT)
+        && multiplexed
+        && clients > WEBKITGTK_REQUESTS_PER_HOST)
+        .then(|| format!(
+            "{clients} clients over {proto} in WebKitGTK: it runs at most {WEBKITGTK_REQUESTS_PER_HOST} requests to one host at once even over HTTP/2, so requests beyond that queued inside the browser and their TTFT includes the wait. Use at most {WEBKITGTK_REQUESTS_PER_HOST} clients per host in this browser (Chromium and Firefox multiplex HTTP/2)."
+        ))
 }
 
 /// Whether a fetch rejection is the opaque network failure browsers and runtimes report for a
@@ -81,14 +109,40 @@ mod tests {
         );
         assert_eq!(
             browser_runtime_name("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15").as_deref(),
-            Some("WebKit (Version/60.5 Safari/605.1.15; engine version not exposed)")
+            Some("WebKit (WebKitGTK/WPE on Linux; Version/60.5 Safari/605.1.15; engine version not exposed)")
         );
         assert_eq!(
             browser_runtime_name("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1").as_deref(),
             Some("WebKit (CriOS/120.0.6099.119 Safari/604.1; engine version not exposed)")
         );
+        assert_eq!(
+            browser_runtime_name("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15").as_deref(),
+            Some("WebKit (Version/17.4 Safari/605.1.15; engine version not exposed)")
+        );
         assert_eq!(browser_runtime_name("Cloudflare-Workers"), None);
         assert_eq!(browser_runtime_name(""), None);
+    }
+
+    #[test]
+    fn webkitgtk_warns_over_six_clients_on_http2_only() {
+        let gtk = browser_runtime_name("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15").unwrap();
+        let w = webkitgtk_h2_warning(&gtk, 32, Some("h2")).expect("32 clients over h2 warn");
+        assert!(
+            w.starts_with("32 clients over h2 in WebKitGTK: it runs at most 6 requests"),
+            "{w}"
+        );
+        assert!(webkitgtk_h2_warning(&format!("{gtk} (worker)"), 7, Some("h2")).is_some());
+        assert!(webkitgtk_h2_warning(&gtk, 6, Some("h2")).is_none());
+        // HTTP/1.1 has the browsers' own connection warning.
+        assert!(webkitgtk_h2_warning(&gtk, 32, Some("http/1.1")).is_none());
+        // Safari, Chromium and Firefox are not WebKitGTK.
+        let safari = browser_runtime_name("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15").unwrap();
+        assert!(webkitgtk_h2_warning(&safari, 32, Some("h2")).is_none());
+        assert!(
+            webkitgtk_h2_warning("Blink 156.0.0.0 (HeadlessChrome/156.0.0.0)", 32, Some("h2"))
+                .is_none()
+        );
+        assert!(webkitgtk_h2_warning("Gecko 153.0 (Firefox/153.0)", 32, Some("h2")).is_none());
     }
 
     #[test]
