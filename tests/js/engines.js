@@ -166,61 +166,69 @@ async function launchFirefox({ insecureCerts }) {
 async function launchWebKit({ insecureCerts }) {
   // MiniBrowser has no headless mode: a private virtual display (Xvfb picks a free number).
   const xvfb = child("Xvfb", ["-displayfd", "1", "-screen", "0", "1360x1024x24", "-nolisten", "tcp"], { stdio: ["ignore", "pipe", "inherit"] });
-  let driverProc;
-  try {
-    const display = await new Promise((resolve, reject) => {
-      xvfb.once("exit", (code) => reject(new Error(`Xvfb exited early with ${code}`)));
-      xvfb.stdout.once("data", (d) => resolve(d.toString().trim()));
-    });
+  const display = await new Promise((resolve, reject) => {
+    xvfb.once("exit", (code) => reject(new Error(`Xvfb exited early with ${code}`)));
+    xvfb.stdout.once("data", (d) => resolve(d.toString().trim()));
+  }).catch(async (e) => { await stopChild(xvfb); throw e; });
+  const capabilities = {
+    browserName: "MiniBrowser",
+    acceptInsecureCerts: insecureCerts,
+    "webkitgtk:browserOptions": { binary: MINIBROWSER_PATH, args: ["--automation"] },
+  };
+  // WebKitWebDriver serves one session at a time: each page gets its own driver and session,
+  // i.e. its own MiniBrowser with its own storage (about a second to start).
+  const session = async () => {
     const port = await freePort();
-    driverProc = child("WebKitWebDriver", [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}` }, stdio: ["ignore", "ignore", "inherit"] });
-    const capabilities = {
-      browserName: "MiniBrowser",
-      acceptInsecureCerts: insecureCerts,
-      "webkitgtk:browserOptions": { binary: MINIBROWSER_PATH, args: ["--automation"] },
-    };
-    // One WebDriver session per page: each is its own MiniBrowser with its own storage.
-    const session = async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const d = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(capabilities).build();
-          await d.manage().setTimeouts({ script: 600_000, pageLoad: 60_000 });
-          return d;
-        } catch (e) {
-          // The driver needs a moment to listen after it starts.
-          if (attempt >= 100 || driverProc.exitCode !== null) throw e;
-          await new Promise((r) => setTimeout(r, 100));
+    const proc = child("WebKitWebDriver", [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}` }, stdio: ["ignore", "ignore", "inherit"] });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const d = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(capabilities).build();
+        await d.manage().setTimeouts({ script: 600_000, pageLoad: 60_000 });
+        return { d, proc };
+      } catch (e) {
+        // The driver needs a moment to listen after it starts.
+        if (attempt >= 100 || proc.exitCode !== null) {
+          await stopChild(proc);
+          throw e;
         }
+        await new Promise((r) => setTimeout(r, 100));
       }
-    };
-    let spare = await session();
-    const version = (await spare.getCapabilities()).get("browserVersion");
-    const open = new Set();
-    return {
-      version: `WebKitGTK ${version}`,
-      async newPage() {
-        const d = spare ?? (await session());
-        spare = null;
-        open.add(d);
-        return {
-          raw: d,
-          run: (expr) => d.executeAsyncScript(`const done = arguments[arguments.length - 1]; (${expr}).then(done, (e) => done(JSON.stringify({ ok: false, error: String(e) })));`),
-          goto: (url) => d.get(url),
-          reload: () => d.navigate().refresh(),
-          close: async () => { open.delete(d); await d.quit(); },
-        };
-      },
-      async close() {
-        for (const d of [spare, ...open]) await d?.quit().catch(() => {});
-        await stopChild(driverProc);
-        await stopChild(xvfb);
-      },
-    };
+    }
+  };
+  const end = async ({ d, proc }) => {
+    await d.quit().catch(() => {});
+    await stopChild(proc);
+  };
+  let spare;
+  try {
+    spare = await session();
   } catch (e) {
-    await stopChild(driverProc);
     await stopChild(xvfb);
     throw e;
   }
+  const version = (await spare.d.getCapabilities()).get("browserVersion");
+  const open = new Set([spare]);
+  return {
+    version: `WebKitGTK ${version}`,
+    async newPage() {
+      const s = spare ?? (await session());
+      spare = null;
+      open.add(s);
+      const { d } = s;
+      return {
+        raw: d,
+        run: (expr) => d.executeAsyncScript(`const done = arguments[arguments.length - 1]; (${expr}).then(done, (e) => done(JSON.stringify({ ok: false, error: String(e) })));`),
+        goto: (url) => d.get(url),
+        reload: () => d.navigate().refresh(),
+        close: async () => { open.delete(s); await end(s); },
+      };
+    },
+    async close() {
+      for (const s of open) await end(s);
+      open.clear();
+      await stopChild(xvfb);
+    },
+  };
 }
 
 const LAUNCH = { chromium: launchChromiumEngine, firefox: launchFirefox, webkit: launchWebKit };
