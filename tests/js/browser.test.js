@@ -4,13 +4,13 @@
 // clients) and HTTP/2 over TLS (32 clients); the runtime facts each engine records (engine and
 // version, clock step and its warning); every engine's network-failure text with its hint; the
 // per-host connection-limit and hidden-page warnings.
-import { describe, test, before, after } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { startSim } from "./sim.js";
 import { groundTruthErrors, engineSamples } from "./bare.js";
 import { startStatic } from "./browser.js";
-import { ENGINES, launchEngine } from "./engines.js";
+import { forEachEngine, launchEngine } from "./engines.js";
 
 const payload = { messages: [{ role: "user", content: "Tell me about browsers" }], max_tokens: 16 };
 
@@ -47,8 +47,9 @@ after(async () => {
   await noCors?.stop();
 });
 
-for (const engine of ENGINES) {
-  describe(engine, () => {
+// One engine at a time: these compare timings, and 2 cores cannot run two browsers unperturbed.
+forEachEngine((engine) => {
+  {
     let browser, page, worker;
     const where = {};
     before(async () => {
@@ -187,5 +188,5 @@ for (const engine of ENGINES) {
       }, { base: sim.base });
       assert.ok(warnings.some((w) => /hidden/.test(w) && /throttle/.test(w)), JSON.stringify(warnings));
     });
-  });
-}
+  }
+});

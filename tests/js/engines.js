@@ -9,6 +9,7 @@
 // same values whichever driver carried them (no driver-specific handling of undefined, NaN or
 // Dates). Each newPage() is a fresh browsing context with its own storage.
 import { spawn } from "node:child_process";
+import { describe } from "node:test";
 import { createServer } from "node:net";
 import puppeteer from "puppeteer-core";
 import { Builder } from "selenium-webdriver";
@@ -250,4 +251,16 @@ export async function launchEngine(engine, { insecureCerts = false } = {}) {
     },
     close: () => b.close(),
   };
+}
+
+/**
+ * Defines `suite(engine)` once per engine as a `describe` block named after it. `parallel` runs
+ * the engines' blocks at the same time — for functional suites, each with its own servers;
+ * suites that measure timing keep one engine at a time (2 cores).
+ */
+export function forEachEngine(suite, { parallel = false } = {}) {
+  describe("browser engines", { concurrency: parallel ? ENGINES.length : 1 }, () => {
+    // Within an engine, one test at a time (suites inherit their parent's concurrency otherwise).
+    for (const engine of ENGINES) describe(engine, { concurrency: 1 }, () => suite(engine));
+  });
 }

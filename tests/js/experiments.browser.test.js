@@ -2,7 +2,7 @@
 // engines.js) against a real llm-sim whose TTFT grows with input tokens (prefill) and whose TTLT
 // grows with output tokens (inter-token latency); the LoadTest folder read by Python llmeter;
 // figures drawn by plotly.js-dist-min; the HTML report opened with nothing for it to load.
-import { describe, test, before, after } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { startSim, ROOT } from "./sim.js";
 import { startStatic } from "./browser.js";
-import { ENGINES, launchEngine } from "./engines.js";
+import { forEachEngine, launchEngine } from "./engines.js";
 
 // Large effects on purpose: on a busy 2-core machine Chromium can add ~150 ms to a request.
 const PREFILL_US_PER_TOKEN = 1000; // 400 input tokens → +400 ms TTFT over 20 tokens (+20 ms)
@@ -28,19 +28,19 @@ function writeTree(files) {
   return dir;
 }
 
-let sim, site;
+let site;
 before(async () => {
-  sim = await startSim(["--ttft-ms", "10", "--itl-ms", String(ITL_MS), "--prefill-us-per-token", String(PREFILL_US_PER_TOKEN), "--seed", "1"]);
   site = await startStatic();
 });
 after(async () => {
   await site?.close();
-  await sim?.stop();
 });
 
-for (const engine of ENGINES) describe(engine, () => {
-let browser, page, loadTest, heatmap;
+// The engines run side by side, each with its own simulator.
+forEachEngine((engine) => {
+let sim, browser, page, loadTest, heatmap;
 before(async () => {
+  sim = await startSim(["--ttft-ms", "10", "--itl-ms", String(ITL_MS), "--prefill-us-per-token", String(PREFILL_US_PER_TOKEN), "--seed", "1"]);
   browser = await launchEngine(engine);
   page = await browser.newPage(`${site.origin}/tests/js/pages/blank.html`);
   const out = await page.evaluate(async ({ base }) => {
@@ -77,6 +77,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  await sim?.stop();
 });
 
 test(`${engine}: LoadTest runs 3 levels with LLMeter's requests-per-client rule, progress across levels`, () => {
@@ -261,4 +262,4 @@ test(`${engine}: in a module Web Worker (as the playground calls it): LoadTest, 
   assert.equal(out.figures, 6);
   assert.equal(out.svgs, 6);
 });
-});
+}, { parallel: true });

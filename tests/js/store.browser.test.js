@@ -3,35 +3,36 @@
 // list/load/rename/delete, schema upgrade and blocked upgrade, storage quota errors (Chromium,
 // which lets a test set an origin's quota), and uploads to a real S3 (SeaweedFS, CORS for this
 // origin only) that Python llmeter then loads.
-import { describe, test, before, after } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { startSim } from "./sim.js";
 import { startStatic } from "./browser.js";
 import { startS3, assertSameStats } from "./s3.js";
-import { ENGINES, launchEngine } from "./engines.js";
+import { forEachEngine, launchEngine } from "./engines.js";
 
-let sim, site, s3;
+let site, s3;
 before(async () => {
-  sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "5"]);
   site = await startStatic();
   s3 = await startS3(site.origin);
 });
 after(async () => {
   await s3?.stop();
   await site?.close();
-  await sim?.stop();
 });
 
 const PAYLOAD = { messages: [{ role: "user", content: "Tell me about storage" }], max_tokens: 8 };
 
-for (const engine of ENGINES) describe(engine, () => {
-let browser;
+// The engines run side by side, each with its own simulator (the reload test counts what it served).
+forEachEngine((engine) => {
+let sim, browser;
 before(async () => {
+  sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "5"]);
   browser = await launchEngine(engine);
 });
 after(async () => {
   await browser?.close();
+  await sim?.stop();
 });
 /** A fresh browsing context (its own storage) on a blank page of the static site. */
 const newPage = () => browser.newPage(`${site.origin}/tests/js/pages/blank.html`);
@@ -386,4 +387,4 @@ test(`${engine}: an aborted run is stored as interrupted with its partial respon
   assert.deepEqual(out.loadedStats, out.stats);
   await page.close();
 });
-});
+}, { parallel: true });

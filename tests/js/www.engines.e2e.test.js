@@ -5,23 +5,19 @@
 // dispatched, buttons clicked) so one script runs on every driver; downloads are captured from
 // the link the page clicks. Chromium's own suite (www.e2e.test.js) adds trusted input,
 // accessibility, screenshots and small screens.
-import { describe, test, before, after } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSim } from "./sim.js";
-import { ENGINES, launchEngine } from "./engines.js";
+import { forEachEngine, launchEngine } from "./engines.js";
 import { serveWww } from "../../scripts/serve-www.mjs";
 
 const SECRET = "sk-e2e-engines-do-not-store";
-let sim, noCors, site;
+let site;
 before(async () => {
-  sim = await startSim(["--ttft-ms", "normal:60,10", "--itl-ms", "normal:8,2", "--seed", "11"]);
-  noCors = await startSim(["--no-cors"]);
   site = await serveWww(0);
 });
 after(async () => {
   await site?.close();
-  await sim?.stop();
-  await noCors?.stop();
 });
 
 // In the page: DOM helpers, confirm() answered yes, and every download the page starts (a
@@ -74,20 +70,25 @@ const installHelpers = () => {
   return true;
 };
 
-for (const engine of ENGINES) describe(engine, () => {
-  let browser, page;
+// The engines run side by side, each with its own simulators.
+forEachEngine((engine) => {
+  let sim, noCors, browser, page;
   async function open() {
     await page.goto(`${site.origin}/`);
     await page.waitFor(() => window.playground?.ready === true);
     await page.evaluate(installHelpers);
   }
   before(async () => {
+    sim = await startSim(["--ttft-ms", "normal:60,10", "--itl-ms", "normal:8,2", "--seed", "11"]);
+    noCors = await startSim(["--no-cors"]);
     browser = await launchEngine(engine);
     page = await browser.newPage();
     await open();
   });
   after(async () => {
     await browser?.close();
+    await sim?.stop();
+    await noCors?.stop();
   });
 
   const configure = ({ base = sim.base, clients = 4, perClient = 6, runName }) => page.evaluate((c) => {
@@ -209,4 +210,4 @@ for (const engine of ENGINES) describe(engine, () => {
     assert.match(problem, /preflight OPTIONS/);
     assert.ok(!/TypeError/.test(problem));
   });
-});
+}, { parallel: true });
