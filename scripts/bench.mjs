@@ -18,6 +18,7 @@ import { init } from "../pkg/index.js";
 import { runLoop } from "./bench/pages/loops.js";
 import { summarize, truthErrors, median } from "./bench/stats.mjs";
 import { startBrowser } from "./bench/browser.mjs";
+import { startOtherEngines } from "./bench/engines.mjs";
 import { startWorkerd } from "../tests/js/workerd.js";
 import { tokenizerSpeed, makeRunFolder, statsCost, bundleSizes, TOKENIZER_JSON } from "./bench/processing.mjs";
 
@@ -84,13 +85,16 @@ async function truthSection() {
   const sim = await startSim([...TRUTH_SIM, "--tls-port", "0"]);
   const browser = await guard("chromium start", startBrowser);
   const workerd = await guard("workerd start", startWorkerd);
-  report.versions = { chromium: browser?.version, workerd: workerd?.version };
+  const engines = await guard("firefox/webkit start", startOtherEngines);
+  report.errors.push(...(engines?.errors ?? []));
+  report.versions = { chromium: browser?.version, workerd: workerd?.version, ...engines?.versions };
   // Each runtime: engine and bare loop, interleaved run by run so that noise hits both alike.
   const runtimes = [
     { name: "node", run: (spec) => runLoop(spec) },
     browser && { name: "chromium page", run: (spec) => browser.run("page", spec), h2At64: true },
     browser && { name: "chromium worker", run: (spec) => browser.run("worker", spec), h2At64: true },
     workerd && { name: "workerd", run: (spec) => workerd.run(spec) },
+    ...(engines?.runtimes ?? []),
   ].filter(Boolean);
   try {
     for (const clients of TRUTH_CLIENTS) {
@@ -135,6 +139,7 @@ async function truthSection() {
     }
   } finally {
     await browser?.stop();
+    await engines?.stop();
     await workerd?.stop();
     await sim.stop();
   }
