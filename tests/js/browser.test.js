@@ -76,7 +76,7 @@ forEachEngine((engine) => {
     // measure its queue (~600 ms), not the engine, so its h2 case uses 6.
     const ROUNDS = 3;
     const h2Clients = engine === "webkit" ? 6 : 32;
-    for (const [label, clients, perClient, useH2, ENGINE_ALLOWANCE_MS] of [["HTTP/1.1, 1 client", 1, 8, false, 3], ["HTTP/1.1, 6 clients", 6, 3, false, 3], [`h2, ${h2Clients} clients`, h2Clients, 2, true, 60]]) {
+    for (const [label, clients, perClient, useH2, ENGINE_ALLOWANCE_MS] of [["HTTP/1.1, 1 client", 1, 12, false, 3], ["HTTP/1.1, 6 clients", 6, 4, false, 3], [`h2, ${h2Clients} clients`, h2Clients, 3, true, 60]]) {
       for (const context of ["page", "worker"]) {
         test(`${engine} ${context} ${label}: TTFT/TTLT at p50 within ${ENGINE_ALLOWANCE_MS} ms of a bare fetch loop against ground truth`, async () => {
           const target = where[context];
