@@ -746,8 +746,21 @@ export class ResultStore {
         }
       });
     };
+    // A page going away (reload, navigation, closed tab) aborts its requests in flight before
+    // `pagehide` — Firefox and WebKit then hand the engine those failures, and WebKit failures of
+    // the next requests too, within ms of `beforeunload`: failures of the page, not of the
+    // endpoint, so failed responses are not saved once `beforeunload` fired, until a successful
+    // one shows the page stayed (a cancelled navigation).
+    let leaving = false;
+    const onLeave = (/** @type {any} */ e) => { if (!e?.persisted) leaving = true; };
+    globalThis.addEventListener?.("beforeunload", onLeave);
+    globalThis.addEventListener?.("pagehide", onLeave);
     /** @param {any} r @param {any} t */
     const collect = (r, t) => {
+      if (leaving) {
+        if (r?.error) { if (onResponse) onResponse(r, t); return; }
+        leaving = false;
+      }
       buf.push(r); tbuf.push(t);
       const due = batcher.append(performance.now());
       if (due < 0) flush();
@@ -780,6 +793,8 @@ export class ResultStore {
       }
       return result;
     } finally {
+      globalThis.removeEventListener?.("beforeunload", onLeave);
+      globalThis.removeEventListener?.("pagehide", onLeave);
       clearTimeout(timer);
       batcher.free();
       releaseLock();

@@ -68,6 +68,13 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     };
 
     let visibility = VisibilityWatch::start();
+    let base = endpoint_cfg.base_url.trim_end_matches('/').to_string();
+    // Browsers: each request's Resource Timing entry, collected during the run, read after it.
+    let resource_timing = matches!(
+        runtime,
+        limits::RuntimeKind::BrowserPage | limits::RuntimeKind::BrowserWorker
+    )
+    .then(|| crate::web::resource_timing::ResourceTimingWatch::start(&base));
     let clock = WebClock;
     let transport = FetchTransport;
     let runner = Runner {
@@ -91,10 +98,19 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     // Platform facts, measured after the run so none of this work overlaps a request — and, on
     // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
     let timer_resolution = observe_timer_resolution_ms();
+    if let Some(watch) = resource_timing {
+        let answered = result.timings.iter().filter(|t| t.status.is_some()).count();
+        let entries = watch.finish(answered).await;
+        crate::core::network_phases::assign(
+            &mut result.timings,
+            &entries,
+            timer_resolution.unwrap_or(0.0),
+        );
+        result.info.network_phases = crate::core::network_phases::summarize(&result.timings);
+    }
     let info = &mut result.info;
     info.runtime = Some(runtime_name());
     info.timer_resolution_ms = timer_resolution;
-    let base = endpoint_cfg.base_url.trim_end_matches('/').to_string();
     info.protocol = next_hop_protocol(&base);
     info.clock = Some(limits::classify_clock(timer_resolution));
     info.warnings.extend(plan.warnings);

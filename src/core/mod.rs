@@ -5,6 +5,7 @@ pub mod experiments;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod network_phases;
 pub mod response;
 pub mod result;
 pub mod result_builder;

@@ -66,6 +66,11 @@ pub struct RunInfo {
     pub clock: Option<crate::core::limits::ClockKind>,
     /// Responses that could not be saved, with the reason (filled by stores).
     pub unsaved: Option<String>,
+    /// Browsers: how many requests have Resource Timing phases (and how many were hidden for
+    /// want of `Timing-Allow-Origin`), and the queueing inside the browser, reported apart from
+    /// the endpoint's latency (see `core::network_phases`).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub network_phases: Option<crate::core::network_phases::PhasesSummary>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -582,6 +587,30 @@ pub(crate) fn timing_from_value(line: usize, value: Value) -> Result<ResponseTim
             .map(|s| u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}"))))
             .transpose()?,
         payload_index: small("payload_index").map_err(err)?,
+        network: match f.get("network") {
+            None => None,
+            Some(Value::Object(n)) => {
+                let n = Fields(n);
+                let num = |k: &str| n.number(k).map_err(|e| err(format!("`network`: {e}")));
+                Some(crate::core::network_phases::NetworkPhases {
+                    visible: matches!(n.get("visible"), Some(Value::Bool(true))),
+                    queueing: num("queueing")?,
+                    dns: num("dns")?,
+                    connect: num("connect")?,
+                    tls: num("tls")?,
+                    request_sent: num("request_sent")?,
+                    response_start: num("response_start")?,
+                })
+            }
+            Some(other) => {
+                return Err(err(format!(
+                    "`network` must be an object, found {}",
+                    kind(other)
+                )))
+            }
+        },
+        start_ms: None,
+        end_ms: None,
     })
 }
 

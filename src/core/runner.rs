@@ -556,6 +556,9 @@ fn build_response(
         num_events: parsed.num_events,
         status,
         payload_index: None, // set by the client loop, which knows the index
+        network: None,       // set after the run, from the browser's Resource Timing
+        start_ms: Some(start_ms),
+        end_ms: Some(end_ms),
     };
     let response = InvocationResponse {
         response_text: parsed.text,

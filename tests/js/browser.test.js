@@ -7,6 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { startSim } from "./sim.js";
 import { groundTruthErrors, engineSamples } from "./bare.js";
 import { startStatic } from "./browser.js";
@@ -35,14 +36,32 @@ const FACTS = {
 // The rejection text of a refused or CORS-blocked fetch in each engine.
 const NETWORK_TEXT = { chromium: "TypeError: Failed to fetch", firefox: "TypeError: NetworkError when attempting to fetch resource.", webkit: "TypeError: Load failed" };
 
-let sim, noCors, site;
+/** A plain HTTP proxy to `target` that drops `Timing-Allow-Origin` (CORS stays): an endpoint whose phases browsers hide. */
+async function startNoTaoProxy(target) {
+  const server = createHttpServer((req, res) => {
+    const up = httpRequest({ host: "127.0.0.1", port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      const headers = { ...r.headers };
+      delete headers["timing-allow-origin"];
+      res.writeHead(r.statusCode, headers);
+      r.pipe(res);
+    });
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { base: `http://127.0.0.1:${server.address().port}/v1`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+let sim, noCors, noTao, site;
 before(async () => {
   sim = await startSim(["--ttft-ms", "50", "--itl-ms", "5", "--tls-port", "0"]);
   noCors = await startSim(["--no-cors"]);
+  noTao = await startNoTaoProxy(sim);
   site = await startStatic();
 });
 after(async () => {
   await site?.close();
+  await noTao?.close();
   await sim?.stop();
   await noCors?.stop();
 });
@@ -169,6 +188,39 @@ forEachEngine((engine) => {
           assert.ok(seventhLateMs < 100, `7th request ${seventhLateMs} ms after the 1st`);
           assert.equal(warning, undefined);
         }
+      }
+    });
+
+    test(`${engine}: Resource Timing phases per request in chunk_timings.jsonl — 10 clients over HTTP/1.1: requests 7+ queued for a connection; hidden without Timing-Allow-Origin`, async () => {
+      for (const context of ["page", "worker"]) {
+        const result = await where[context].evaluate(engineRun, { base: sim.base, clients: 10, nRequests: 1, payload });
+        assert.equal(result.stats.failed_requests, 0);
+        const lines = result.files["chunk_timings.jsonl"].trim().split("\n").map((l) => JSON.parse(l));
+        const byId = new Map(lines.map((t) => [t.id, t.network]));
+        const rows = result.responses.map((r) => ({ ttft: r.time_to_first_token, ttlt: r.time_to_last_token, n: byId.get(r.id) }));
+        assert.ok(rows.every((r) => r.n?.visible === true), `${context}: ${JSON.stringify(rows.map((r) => r.n))}`);
+        assert.deepEqual(result.info.network_phases && [result.info.network_phases.recorded, result.info.network_phases.hidden], [10, 0], context);
+        // Six requests get a connection at once; the other four wait for one to be free, i.e.
+        // for a whole response (50 ms TTFT + 16 tokens × 5 ms ≈ 130 ms): their TTFT is that
+        // wait. (A busy machine delays every request's dispatch alike, so compare the groups.)
+        const queueing = rows.map((r) => r.n.queueing).sort((a, b) => a - b);
+        console.log(`# ${engine} ${context}: queueing (ms) ${queueing.map((q) => (q * 1000).toFixed(1)).join(" ")}; summary ${JSON.stringify(result.info.network_phases)}`);
+        assert.ok(queueing[6] - queueing[5] > 0.08 && queueing[6] > 0.1, `${context}: ${queueing}`);
+        assert.ok(result.info.network_phases.queued >= 4);
+        assert.ok(result.info.network_phases.queueing_max > 0.1);
+        // Each client stamp is explained: sent after its queueing, head before the first token.
+        const step = result.info.timer_resolution_ms / 1000;
+        for (const r of rows) {
+          assert.ok(r.n.request_sent >= r.n.queueing - step - 0.001, JSON.stringify(r));
+          assert.ok(r.n.response_start >= r.n.request_sent - step && r.n.response_start <= r.ttft + step, JSON.stringify(r));
+          for (const k of ["dns", "connect", "tls"]) assert.ok(r.n[k] >= 0 && r.n[k] < 0.05, `${k}: ${JSON.stringify(r)}`);
+        }
+        // Without Timing-Allow-Origin the same requests record that their phases are hidden.
+        const hidden = await where[context].evaluate(engineRun, { base: noTao.base, clients: 2, nRequests: 1, payload });
+        assert.equal(hidden.stats.failed_requests, 0);
+        const hiddenLines = hidden.files["chunk_timings.jsonl"].trim().split("\n").map((l) => JSON.parse(l).network);
+        assert.deepEqual(hiddenLines, [{ visible: false, queueing: null, dns: null, connect: null, tls: null, request_sent: null, response_start: null }, { visible: false, queueing: null, dns: null, connect: null, tls: null, request_sent: null, response_start: null }], context);
+        assert.deepEqual([hidden.info.network_phases.recorded, hidden.info.network_phases.hidden, hidden.info.network_phases.queueing_p50], [2, 2, null]);
       }
     });
 

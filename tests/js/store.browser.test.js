@@ -106,6 +106,28 @@ test(`${engine}: responses are saved during the run; a reload mid-run leaves an 
   await page.close();
 });
 
+test(`${engine}: a navigation that does not happen (beforeunload, then the page stays) loses no response`, async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "stay-db", batchSize: 4 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    let n = 0;
+    // What a cancelled "Leave page?" looks like to the page: beforeunload, and nothing after.
+    const onResponse = () => { if (++n === 5) dispatchEvent(new Event("beforeunload")); };
+    const result = await runner.run({ clients: 2, nRequests: 10, payload, runName: "stay", store, onResponse });
+    const [run] = await store.list();
+    const batches = await new Promise((resolve) => {
+      const req = indexedDB.open("stay-db");
+      req.onsuccess = () => { const g = req.result.transaction("batches").objectStore("batches").getAll(); g.onsuccess = () => { resolve(g.result.reduce((k, b) => k + b.n, 0)); req.result.close(); }; };
+    });
+    return { n: result.responses.length, stored: run.responses, batches };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out, { n: 20, stored: 20, batches: 20 });
+  await page.close();
+});
+
 test(`${engine}: a finished run is stored; list (newest first) / load (same stats) / rename / delete; load test grouped by testName`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async ({ base, payload }) => {

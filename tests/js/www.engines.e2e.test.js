@@ -1,5 +1,6 @@
 // The playground (www/dist) end to end in all three browser engines (Chromium, Firefox, WebKit;
-// engines.js) against real llm-sim processes: configure, run in the worker, results and charts,
+// engines.js) against real llm-sim processes: configure, run in the worker, results, charts and
+// a response with its Resource Timing phases,
 // history across a reload and a page closed mid-run, export as zip and import back, a
 // CORS-misconfigured endpoint. The page is driven through its DOM (values set and events
 // dispatched, buttons clicked) so one script runs on every driver; downloads are captured from
@@ -136,6 +137,8 @@ forEachEngine((engine) => {
     assert.equal(seen.responses, 24);
     // Responses are text: a model answer is never parsed as HTML.
     assert.match(seen.output, /^PROMPT\nExplain TTFT\.\n\nOUTPUT\n\s*\S+/);
+    // What the browser added to this request (Resource Timing; llm-sim allows it).
+    assert.match(seen.output, /\n\nBROWSER \(time to first token \d+(\.\d)? ms\)\nqueueing \d+(\.\d)? ms · DNS \d+(\.\d)? ms · connect \d+(\.\d)? ms · TLS 0\.0 ms · request sent at \d+(\.\d)? ms · response began at \d+(\.\d)? ms$/);
     assert.equal(seen.outputElements, 0);
     assert.equal((await sim.requests()).length, 24);
     // Everything the page's ResultStore (IndexedDB) holds: the run, never the key.

@@ -1,7 +1,7 @@
 // The playground page: configuration form, the engine worker, live progress, results, history.
 import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
 import { getRun, deleteRun, listRuns, attachHeatmapPlan, runZip, groupZip, importZip as importZipToStore, uploadRun } from "./history.js";
-import { readRunFiles, fmtMs, fmtNum, statRows } from "./results.js";
+import { readRunFiles, fmtMs, fmtNum, statRows, networkText } from "./results.js";
 import { renderCharts, drawFigures, nothingToChart, noCharts } from "./charts.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
 import { encodeShare, decodeShare } from "./share.js";
@@ -471,7 +471,7 @@ async function showRecords(records, group = "") {
     $("results-title").textContent = "Results";
     showWarnings($("results-warnings"), [...new Set([...(view.info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
     fillStatsTable(view.stats);
-    fillResponses(view.responses);
+    fillResponses(view.responses, view.timings);
   } else {
     $("results-title").textContent = group ? `Load test “${group}”: ${records.length} levels` : `Comparing ${records.length} runs`;
     meta.textContent = group ? `${records.map((r) => r.clients ?? readRunFiles(r.files).summary.clients).join(", ")} concurrent clients · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
@@ -555,13 +555,13 @@ function fillCompareTable(views) {
   }
 }
 
-function fillResponses(responses) {
+function fillResponses(responses, timings = new Map()) {
   const body = $("responses-table").tBodies[0];
   body.replaceChildren();
   responses.forEach((r, i) => {
     const tr = document.createElement("tr");
     const btn = cell("button", String(i + 1), { type: "button", class: "link", "aria-label": `Show response ${i + 1}` });
-    btn.addEventListener("click", () => showResponse(r, i, tr));
+    btn.addEventListener("click", () => showResponse(r, i, tr, timings.get(r.id)));
     const num = document.createElement("td");
     num.append(btn);
     tr.append(num, cell("td", fmtMs(r.time_to_first_token)), cell("td", fmtMs(r.time_to_last_token)), cell("td", r.num_tokens_output ?? "–"), cell("td", r.error ? "error" : "ok", { class: r.error ? "bad" : "good" }));
@@ -569,10 +569,10 @@ function fillResponses(responses) {
   });
   $("resp-title").textContent = responses.length ? "Choose a response" : "No responses";
   $("resp-output").textContent = "";
-  if (responses.length) showResponse(responses[0], 0, body.rows[0]);
+  if (responses.length) showResponse(responses[0], 0, body.rows[0], timings.get(responses[0].id));
 }
 
-function showResponse(r, i, tr) {
+function showResponse(r, i, tr, timing) {
   for (const row of $("responses-table").tBodies[0].rows) row.removeAttribute("aria-current");
   tr?.setAttribute("aria-current", "true");
   $("resp-title").textContent = `Response ${i + 1}${r.error ? " — error" : ""}`;
@@ -580,6 +580,9 @@ function showResponse(r, i, tr) {
   const lines = [];
   if (r.input_prompt) lines.push(`PROMPT\n${r.input_prompt}\n`);
   lines.push(r.error ? `ERROR\n${r.error}` : `OUTPUT\n${r.response_text ?? ""}`);
+  // Where the browser recorded them: what it added before the first byte (Resource Timing).
+  const network = networkText(timing?.network);
+  if (network) lines.push(`\nBROWSER (time to first token ${fmtMs(r.time_to_first_token)})\n${network}`);
   $("resp-output").textContent = lines.join("\n");
 }
 

@@ -7,9 +7,24 @@ export function readRunFiles(files) {
     const k = find(name);
     return k ? parseLenient(files[k]) : null;
   };
-  const rk = find("responses.jsonl");
-  const responses = rk ? files[rk].split("\n").filter((l) => l.trim()).map(parseLenient) : [];
-  return { summary: json("summary.json") ?? {}, stats: json("stats.json") ?? {}, runConfig: json("run_config.json"), info: json("run_info.json") ?? {}, responses };
+  const lines = (name) => {
+    const k = find(name);
+    return k ? files[k].split("\n").filter((l) => l.trim()).map(parseLenient) : [];
+  };
+  const responses = lines("responses.jsonl");
+  // Our per-response extras (chunk_timings.jsonl), by response id.
+  const timings = new Map(lines("chunk_timings.jsonl").map((t) => [t.id, t]));
+  return { summary: json("summary.json") ?? {}, stats: json("stats.json") ?? {}, runConfig: json("run_config.json"), info: json("run_info.json") ?? {}, responses, timings };
+}
+
+/**
+ * What the browser added to a request (Resource Timing phases in chunk_timings.jsonl), as text.
+ * @param {any} network `{visible, queueing, dns, connect, tls, request_sent, response_start}` (s)
+ */
+export function networkText(network) {
+  if (!network) return null;
+  if (!network.visible) return "Hidden: the endpoint sends no Timing-Allow-Origin for this page, so the browser does not show its phases.";
+  return `queueing ${fmtMs(network.queueing)} · DNS ${fmtMs(network.dns)} · connect ${fmtMs(network.connect)} · TLS ${fmtMs(network.tls)} · request sent at ${fmtMs(network.request_sent)} · response began at ${fmtMs(network.response_start)}`;
 }
 
 /** Values of one metric (seconds → ms) over responses without errors. */
