@@ -71,8 +71,9 @@ pub fn phases(e: &ResourceEntry, start_ms: f64) -> NetworkPhases {
         dns: Some(s(dns)),
         connect: Some(s(connect_all - tls)),
         tls: Some(s(tls)),
-        request_sent: Some((e.request_start - start_ms) / 1000.0),
-        response_start: Some((e.response_start - start_ms) / 1000.0),
+        // Never before the start: on a 1 ms clock a stamp can fall one step earlier.
+        request_sent: Some(s(e.request_start - start_ms)),
+        response_start: Some(s(e.response_start - start_ms)),
     }
 }
 
@@ -297,6 +298,16 @@ mod tests {
         // the fetch call; that wait is queueing too.
         let late = phases(&reused(140.0, 140.5, 191.0, 270.0), 100.0);
         assert_eq!(ms(late.queueing), 40.5);
+        // A 1 ms clock can put the send one step before the start stamp: read as 0.
+        let coarse = phases(&reused(100.0, 99.0, 100.0, 160.0), 100.0);
+        assert_eq!(
+            (
+                ms(coarse.request_sent),
+                ms(coarse.queueing),
+                ms(coarse.response_start)
+            ),
+            (0.0, 0.0, 0.0)
+        );
         // The 7th request over HTTP/1.1 waits for one of the 6 connections, then reuses it.
         let waited = phases(&reused(100.0, 230.0, 281.0, 360.0), 100.0);
         assert_eq!(ms(waited.queueing), 130.0);
