@@ -20,22 +20,27 @@ if [ "$have_wb" != "$want_wb" ]; then
   cargo install wasm-bindgen-cli --version "$want_wb"
 fi
 
+# Debian packages, after one `apt-get update` for all of them.
+apt_updated=0
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  apt-get install -y -qq "$@" >/dev/null
+}
+
 # Headless Chromium and its driver for browser tests.
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   log "installing Debian chromium and chromium-driver"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt_install chromium chromium-driver
 fi
 
 # Firefox ESR and WebKitGTK for the three-engine browser tests: Firefox is driven over WebDriver
 # BiDi by puppeteer-core (no geckodriver), WebKit's MiniBrowser by WebKitWebDriver under Xvfb
-# (it has no headless mode). Debian's security updates replace older versions, so not pinned.
+# (it has no headless mode). About 35 s of apt on a machine that has Chromium. Debian's
+# security updates replace older versions, so not pinned.
 if ! command -v firefox-esr >/dev/null || ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null || ! command -v xauth >/dev/null; then
   log "installing Debian firefox-esr, webkit2gtk-driver, xvfb and xauth"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth >/dev/null
+  apt_install --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth
 fi
 
 # npm dev dependencies (binaryen, playwright-core, puppeteer-core, selenium-webdriver, typescript)
