@@ -140,6 +140,8 @@ impl RunResultBuilder {
         } else {
             Vec::new()
         };
+        // Derived from the timings, as after a run (never read from run_info.json).
+        info.network_phases = crate::network_phases::summarize(&timings);
         if saved_stats.as_ref().and_then(|s| s.get("interrupted")) == Some(&Value::Bool(true)) {
             info.interrupted = true;
         }

@@ -79,6 +79,11 @@ pub struct RunInfo {
     pub clock: Option<crate::limits::ClockKind>,
     /// Responses that could not be saved, with the reason (filled by stores).
     pub unsaved: Option<String>,
+    /// Browsers: how many requests have Resource Timing phases (and how many were hidden for
+    /// want of `Timing-Allow-Origin`), and the queueing inside the browser, reported apart from
+    /// the endpoint's latency (see `crate::network_phases`).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub network_phases: Option<crate::network_phases::PhasesSummary>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
