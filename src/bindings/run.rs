@@ -43,7 +43,8 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         Some(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
         Some(n) => {
             return Err(options::range_error(&format!(
-                "subrequestsSent must be a non-negative integer, got {n}"
+                "subrequestsSent must be a non-negative integer, got {}",
+                llmeter_core::json::num(n)
             )))
         }
     };

@@ -131,7 +131,7 @@ impl RequestContext<'_> {
                 clock.now_ms(),
                 Some(format!(
                     "timeout: no complete response after {} s",
-                    self.timeout_s
+                    crate::json::num(self.timeout_s)
                 )),
             ),
         };
