@@ -312,7 +312,7 @@ async fn secrets_echoed_by_the_server_are_never_kept() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_settled_response_stops_reading_a_server_that_keeps_sending() {
+async fn a_failed_response_stops_reading_a_server_that_keeps_sending() {
     let clock = VirtualClock::new();
     let transport = ScriptedTransport::new(&clock, |req| {
         let body: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
@@ -354,8 +354,11 @@ async fn a_settled_response_stops_reading_a_server_that_keeps_sending() {
         &CancelToken::new(),
     )
     .await;
+    // Complete at [DONE]: the body is still read to its end (here: the timeout), and that late
+    // end changes nothing — the response succeeded, timed at its content.
     let done = result.responses.iter().find(|r| r.error.is_none()).unwrap();
     assert_eq!(done.response_text.as_deref(), Some("hi"));
+    assert!(close(done.time_to_last_token.unwrap(), 0.002));
     let endless = result.responses.iter().find(|r| r.error.is_some()).unwrap();
     assert_eq!(
         endless.error.as_deref(),
