@@ -26,13 +26,21 @@ after(async () => {
 const installHelpers = () => {
   window.confirm = () => true;
   window.__downloads = [];
+  // The page's CSP (connect-src) forbids fetching blob: URLs, so keep each Blob as it is made.
+  const blobs = new Map();
+  const createObjectURL = URL.createObjectURL.bind(URL);
+  URL.createObjectURL = (blob) => {
+    const url = createObjectURL(blob);
+    blobs.set(url, blob);
+    return url;
+  };
   document.addEventListener("click", (ev) => {
     const a = ev.target instanceof HTMLAnchorElement && ev.target.hasAttribute("download") ? ev.target : null;
     if (!a) return;
     ev.preventDefault();
     const entry = { name: a.download, base64: null };
     window.__downloads.push(entry);
-    fetch(a.href).then((r) => r.arrayBuffer()).then((buf) => {
+    blobs.get(a.href).arrayBuffer().then((buf) => {
       let s = "";
       const bytes = new Uint8Array(buf);
       for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
