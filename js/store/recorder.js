@@ -220,8 +220,9 @@ export class RunRecorder {
    * Replaces the saved batches by the finished run's files (the core fills token counts and
    * time per output token after the last request, so the lines saved during the run are not
    * final) and records its summary and stats.
-   * TODO(core): once the sink receives final lines (or the changed ones at the end), keep the
-   * batches and save only the small files.
+   * The finished run's files replace the batches saved during it: the core completes responses
+   * after the last request (token-count fallbacks, TPOT, the browser's network phases), so the
+   * lines saved while it ran are not final.
    * @private @param {{ info: any, toFiles(): Record<string, string>, stats: Record<string, any>, summary: Record<string, any> }} result
    */
   async _saveFinal(result) {
