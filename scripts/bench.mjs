@@ -24,6 +24,7 @@ import { init } from "../pkg/index.js";
 import { runLoop } from "./bench/pages/loops.js";
 import { summarize, truthErrors, median } from "./bench/stats.mjs";
 import { startBrowser } from "./bench/browser.mjs";
+import { startOtherEngines } from "./bench/engines.mjs";
 import { startWorkerd } from "../tests/js/workerd.js";
 import { tokenizerSpeed, makeRunFolder, statsCost, bundleSizes, TOKENIZER_JSON } from "./bench/processing.mjs";
 import { sseSplitter } from "../tests/js/bare.js";
@@ -120,7 +121,9 @@ async function truthSection() {
   const sim = await startSimTracked([...TRUTH_SIM, "--tls-port", "0"]);
   const browser = await guard("chromium start", startBrowser);
   const workerd = await guard("workerd start", startWorkerd);
-  report.versions = { chromium: browser?.version, workerd: workerd?.version };
+  const engines = await guard("firefox/webkit start", startOtherEngines);
+  report.errors.push(...(engines?.errors ?? []));
+  report.versions = { chromium: browser?.version, workerd: workerd?.version, ...engines?.versions };
   // Each runtime: engine, plain client and bare loop, interleaved run by run so that noise hits
   // them alike. Chromium allows 6 HTTP/1.1 connections per host: above that it uses h2 over TLS.
   const runtimes = [
@@ -128,6 +131,7 @@ async function truthSection() {
     browser && { name: "chromium page", run: (spec) => browser.run("page", spec), h2Above6: true },
     browser && { name: "chromium worker", run: (spec) => browser.run("worker", spec), h2Above6: true },
     workerd && { name: "workerd", run: (spec) => workerd.run(spec) },
+    ...(engines?.runtimes ?? []),
   ].filter(Boolean);
   const cap = (k) => k[0].toUpperCase() + k.slice(1);
   try {
@@ -175,6 +179,7 @@ async function truthSection() {
     }
   } finally {
     await browser?.stop();
+    await engines?.stop();
     await workerd?.stop();
     await sim.stop();
   }

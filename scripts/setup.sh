@@ -20,15 +20,32 @@ if [ "$have_wb" != "$want_wb" ]; then
   cargo install wasm-bindgen-cli --version "$want_wb"
 fi
 
+# Debian packages, after one `apt-get update` for all of them.
+apt_updated=0
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  apt-get install -y -qq "$@" >/dev/null
+}
+
 # Headless Chromium and its driver for browser tests.
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   log "installing Debian chromium and chromium-driver"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt_install chromium chromium-driver
 fi
 
-# npm dev dependencies (binaryen, playwright-core, typescript) from the lock file.
+# Firefox ESR and WebKitGTK for the three-engine browser tests: Firefox is driven over WebDriver
+# BiDi by puppeteer-core (no geckodriver), WebKit's MiniBrowser by WebKitWebDriver under Xvfb
+# (it has no headless mode). About 35 s of apt on a machine that has Chromium. Debian's
+# security updates replace older versions, so not pinned.
+if ! command -v firefox-esr >/dev/null || ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null || ! command -v xauth >/dev/null; then
+  log "installing Debian firefox-esr, webkit2gtk-driver, xvfb and xauth"
+  apt_install --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth
+fi
+
+# npm dev dependencies (binaryen, playwright-core, puppeteer-core, selenium-webdriver, typescript)
+# from the lock file. puppeteer-core downloads no browser; the variable keeps it that way.
+export PUPPETEER_SKIP_DOWNLOAD=1
 lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.lock.sha ] || [ "$(cat node_modules/.lock.sha)" != "$lock_sha" ]; then
   log "npm ci"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: set-up, build, native Rust tests (core + simulator), the wasm package in
-# Node and headless Chromium against llm-sim, the packed package in bundlers and runtimes
-# (tests/packaging), and the Python cross-checks (openai SDK, llmeter).
+# Node, Deno, workerd and the three browser engines (Chromium, Firefox, WebKit) against llm-sim,
+# the packed package in bundlers and runtimes (tests/packaging), and the Python cross-checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,8 +14,9 @@ cargo test --workspace
 echo "== TypeScript declarations type-check a typical use (tsc --noEmit)"
 node_modules/.bin/tsc -p tests/js/tsconfig.json
 
-echo "== wasm package in Node and Chromium (node --test)"
-node --test --test-timeout=180000 tests/js/*.test.js
+echo "== wasm package in Node, Deno, workerd, Chromium, Firefox and WebKit (node --test)"
+# The timeout bounds each test file as a whole too: the browser files run three engines (~1.5 min).
+node --test --test-timeout=300000 tests/js/*.test.js
 
 echo "== the packed npm package in Vite, webpack, esbuild, Next.js, Node, Deno, workerd; types; publint, attw"
 bash tests/packaging/run.sh

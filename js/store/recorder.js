@@ -74,6 +74,15 @@ export class RunRecorder {
     /** @private @type {() => void} */ this._releaseLock = () => {};
     /** The sink: give it each response as it completes (`onResponse` of a run). */
     this.onResponse = this._collect.bind(this);
+    // A page going away (reload, navigation, closed tab) aborts its requests in flight before
+    // `pagehide` — Firefox and WebKit then hand the engine those failures, and WebKit failures of
+    // the next requests too, within ms of `beforeunload`: failures of the page, not of the
+    // endpoint, so failed responses are not saved once `beforeunload` fired, until a successful
+    // one shows the page stayed (a cancelled navigation).
+    /** @private */ this._leaving = false;
+    /** @private */ this._onLeave = (/** @type {any} */ e) => { if (!e?.persisted) this._leaving = true; };
+    globalThis.addEventListener?.("beforeunload", this._onLeave);
+    globalThis.addEventListener?.("pagehide", this._onLeave);
   }
 
   /** @private */
@@ -103,6 +112,10 @@ export class RunRecorder {
 
   /** @private @param {any} r @param {any} t */
   _collect(r, t) {
+    if (this._leaving) {
+      if (r?.error) return;
+      this._leaving = false;
+    }
     this._seen++;
     this._buf.push(r);
     this._tbuf.push(t);
@@ -196,6 +209,8 @@ export class RunRecorder {
 
   /** @private */
   _end() {
+    globalThis.removeEventListener?.("beforeunload", this._onLeave);
+    globalThis.removeEventListener?.("pagehide", this._onLeave);
     clearTimeout(this._timer);
     this._batcher.free();
     this._releaseLock();
@@ -205,8 +220,9 @@ export class RunRecorder {
    * Replaces the saved batches by the finished run's files (the core fills token counts and
    * time per output token after the last request, so the lines saved during the run are not
    * final) and records its summary and stats.
-   * TODO(core): once the sink receives final lines (or the changed ones at the end), keep the
-   * batches and save only the small files.
+   * The finished run's files replace the batches saved during it: the core completes responses
+   * after the last request (token-count fallbacks, TPOT, the browser's network phases), so the
+   * lines saved while it ran are not final.
    * @private @param {{ info: any, toFiles(): Record<string, string>, stats: Record<string, any>, summary: Record<string, any> }} result
    */
   async _saveFinal(result) {

@@ -43,7 +43,8 @@ pub fn load_test_levels(options: JsValue) -> Result<JsValue, JsValue> {
         Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => n as u32,
         Some(n) => {
             return Err(range_error(&format!(
-                "minRequestsPerRun must be a non-negative integer, got {n}"
+                "minRequestsPerRun must be a non-negative integer, got {}",
+                llmeter_core::json::num(n)
             )))
         }
     };

@@ -79,7 +79,8 @@ impl<'a> OptionReader<'a> {
             None => Ok(None),
             Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(Some(n as u32)),
             Some(n) => Err(range_error(&format!(
-                "{key} must be a positive integer, got {n}"
+                "{key} must be a positive integer, got {}",
+                llmeter_core::json::num(n)
             ))),
         }
     }

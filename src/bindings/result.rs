@@ -4,10 +4,14 @@ use js_sys::{Object, Reflect};
 use llmeter_core::result::RunResult;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
+/// A value as a plain JS object, through JSON text: one string crosses, `JSON.parse` builds the
+/// object (faster than many small crossings, and one serializer — serde_json's — in the module).
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+    let text =
+        serde_json::to_string(v).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+    js_sys::JSON::parse(&text)
 }
 
 #[wasm_bindgen]
@@ -73,13 +77,25 @@ impl WasmRunResult {
 
 /// `{ fileName: content }` as `(name, content)` pairs.
 pub fn files_from_js(files: JsValue) -> Result<Vec<(String, String)>, JsValue> {
-    let map: std::collections::BTreeMap<String, String> = serde_wasm_bindgen::from_value(files)
-        .map_err(|e| {
-            JsValue::from(js_sys::TypeError::new(&format!(
-                "files must map names to text: {e}"
-            )))
-        })?;
-    Ok(map.into_iter().collect())
+    let bad = |what: String| {
+        JsValue::from(js_sys::TypeError::new(&format!(
+            "files must map names to text: {what}"
+        )))
+    };
+    if !files.is_object() {
+        return Err(bad("not an object".into()));
+    }
+    let mut out = Vec::new();
+    for entry in js_sys::Object::entries(files.unchecked_ref()).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        let name = pair.get(0).as_string().unwrap_or_default();
+        let Some(text) = pair.get(1).as_string() else {
+            return Err(bad(format!("{name} is not a string")));
+        };
+        out.push((name, text));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Heap bytes a loaded run needs per character of its files (input copy, parsed responses,

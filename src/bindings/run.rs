@@ -13,6 +13,7 @@ use llmeter_core::limits::{self, LimitOptions};
 use llmeter_core::live::LiveStats;
 use llmeter_core::response::{InvocationResponse, ResponseTimings};
 use llmeter_core::runner::{CancelToken, Progress, RunObserver, Runner};
+use llmeter_core::{network_phases, runtime_facts};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -46,7 +47,8 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         Some(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
         Some(n) => {
             return Err(options::range_error(&format!(
-                "subrequestsSent must be a non-negative integer, got {n}"
+                "subrequestsSent must be a non-negative integer, got {}",
+                llmeter_core::json::num(n)
             )))
         }
     };
@@ -66,6 +68,17 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     };
 
     let visibility = VisibilityWatch::start();
+    let url = traffic_url(&opts.payloads, endpoint.as_ref());
+    // Browsers: each request's Resource Timing entry, collected during the run, read after it.
+    let resource_timing = matches!(
+        runtime,
+        limits::RuntimeKind::BrowserPage | limits::RuntimeKind::BrowserWorker
+    )
+    .then(|| {
+        url.as_deref()
+            .map(crate::web::resource_timing::ResourceTimingWatch::start)
+    })
+    .flatten();
     let clock = WebClock;
     let transport = FetchTransport::new().ok_or_else(|| {
         options::type_error("the platform is not registered (internal: call setPlatform)")
@@ -92,18 +105,29 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     // Platform facts, measured after the run so none of this work overlaps a request — and, on
     // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
     let timer_resolution = observe_timer_resolution_ms();
+    if let Some(watch) = resource_timing {
+        let answered = result.timings.iter().filter(|t| t.status.is_some()).count();
+        let entries = watch.finish(answered).await;
+        network_phases::assign(
+            &mut result.timings,
+            &entries,
+            timer_resolution.unwrap_or(0.0),
+        );
+        result.info.network_phases = network_phases::summarize(&result.timings);
+    }
     let info = &mut result.info;
     info.runtime = Some(runtime_name());
     info.timer_resolution_ms = timer_resolution;
-    info.protocol = result
-        .responses
-        .first()
-        .and_then(|_| traffic_url(&opts.payloads, endpoint.as_ref()))
-        .and_then(|url| next_hop_protocol(&url));
+    info.protocol = url.as_deref().and_then(next_hop_protocol);
     info.clock = Some(limits::classify_clock(timer_resolution));
     info.warnings.extend(plan.warnings);
     info.warnings.extend(limits::connection_warnings(
         runtime,
+        opts.clients,
+        info.protocol.as_deref(),
+    ));
+    info.warnings.extend(runtime_facts::webkitgtk_h2_warning(
+        info.runtime.as_deref().unwrap_or_default(),
         opts.clients,
         info.protocol.as_deref(),
     ));

@@ -107,5 +107,8 @@ pub fn observe_timer_resolution_ms() -> Option<f64> {
             break;
         }
     }
-    smallest.is_finite().then_some(smallest)
+    // Read as its nominal step: a difference of two readings carries floating-point error.
+    smallest
+        .is_finite()
+        .then_some(llmeter_core::limits::nominal_step_ms(smallest))
 }

@@ -5,3 +5,4 @@
 pub mod clock;
 pub mod fetch;
 pub mod platform;
+pub mod resource_timing;

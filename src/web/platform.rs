@@ -3,6 +3,7 @@
 
 use js_sys::{Array, Function, Reflect};
 use llmeter_core::limits::RuntimeKind;
+use llmeter_core::runtime_facts::browser_runtime_name;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -29,8 +30,9 @@ fn get_path(path: &[&str]) -> Option<JsValue> {
     Some(v)
 }
 
-/// `deno 2.1.4`, `node 20.20.2`, `workerd`, or the browser's user agent product
-/// (`Chrome/156.0…`), plus `(worker)` inside a Web Worker.
+/// `deno 2.1.4`, `node 20.20.2`, `workerd`, or the browser engine with its version and brand
+/// (`Blink 156.0.0.0 (HeadlessChrome/156.0.0.0)`, `Gecko 153.0 (Firefox/153.0)`, `WebKit (…)`),
+/// plus `(worker)` inside a Web Worker.
 pub fn runtime_name() -> String {
     if let Some(v) = get_path(&["Deno", "version", "deno"]).and_then(|v| v.as_string()) {
         return format!("deno {v}");
@@ -44,20 +46,7 @@ pub fn runtime_name() -> String {
     if let Some(v) = get_path(&["process", "versions", "node"]).and_then(|v| v.as_string()) {
         return format!("node {v}");
     }
-    let product = ua
-        .split_whitespace()
-        .find(|p| {
-            p.starts_with("Firefox/")
-                || p.starts_with("Chrome/")
-                || p.starts_with("HeadlessChrome/")
-        })
-        .or_else(|| {
-            ua.split_whitespace()
-                .find(|p| p.starts_with("Version/"))
-                .map(|_| "Safari")
-        })
-        .unwrap_or("unknown runtime")
-        .to_string();
+    let product = browser_runtime_name(&ua).unwrap_or_else(|| "unknown runtime".into());
     let in_worker =
         get(&global(), "document").is_none() && get(&global(), "importScripts").is_some();
     if in_worker {

@@ -1,15 +1,17 @@
-// LoadTest and LatencyHeatmap in headless Chromium against a real llm-sim whose TTFT grows with
-// input tokens (prefill) and whose TTLT grows with output tokens (inter-token latency); the
-// LoadTest folder read by Python llmeter; figures drawn by plotly.js-dist-min; the HTML report
-// opened with every network request blocked.
+// LoadTest and LatencyHeatmap in the three browser engines (Chromium, Firefox, WebKit; see
+// engines.js) against a real llm-sim whose TTFT grows with input tokens (prefill) and whose TTLT
+// grows with output tokens (inter-token latency); the LoadTest folder read by Python llmeter;
+// figures drawn by plotly.js-dist-min; the HTML report opened with nothing for it to load.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { startSim, ROOT } from "./sim.js";
-import { startStatic, launchChromium } from "./browser.js";
+import { startStatic } from "./browser.js";
+import { forEachEngine, launchEngine } from "./engines.js";
 
 // Large effects on purpose: on a busy 2-core machine Chromium can add ~150 ms to a request.
 const PREFILL_US_PER_TOKEN = 1000; // 400 input tokens → +400 ms TTFT over 20 tokens (+20 ms)
@@ -26,13 +28,21 @@ function writeTree(files) {
   return dir;
 }
 
-let sim, site, browser, page, loadTest, heatmap;
+let site;
+before(async () => {
+  site = await startStatic();
+});
+after(async () => {
+  await site?.close();
+});
+
+// The engines run side by side, each with its own simulator.
+forEachEngine((engine) => {
+let sim, browser, page, loadTest, heatmap;
 before(async () => {
   sim = await startSim(["--ttft-ms", "10", "--itl-ms", String(ITL_MS), "--prefill-us-per-token", String(PREFILL_US_PER_TOKEN), "--seed", "1"]);
-  site = await startStatic();
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(`${site.origin}/tests/js/pages/blank.html`);
+  browser = await launchEngine(engine);
+  page = await browser.newPage(`${site.origin}/tests/js/pages/blank.html`);
   const out = await page.evaluate(async ({ base }) => {
     const { OpenAIEndpoint, LoadTest, LatencyHeatmap } = await import("/pkg/index.js");
     const endpoint = new OpenAIEndpoint({ baseUrl: base, model: "sim", apiKey: "sk-secret-exp" });
@@ -67,11 +77,10 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
-  await site?.close();
   await sim?.stop();
 });
 
-test("LoadTest runs 3 levels with LLMeter's requests-per-client rule, progress across levels", () => {
+test(`${engine}: LoadTest runs 3 levels with LLMeter's requests-per-client rule, progress across levels`, () => {
   const { levels, progress, seenCount } = loadTest;
   // minRequestsPerRun 6: 1 client → 6, 2 → 3, 4 → 2 (ceil(6/4)).
   assert.deepEqual(levels.map((l) => [l.c, l.n, l.nRequests, l.runName, l.failed]), [[1, 6, 6, "00001-clients", 0], [2, 6, 3, "00002-clients", 0], [4, 8, 2, "00004-clients", 0]]);
@@ -84,7 +93,7 @@ test("LoadTest runs 3 levels with LLMeter's requests-per-client rule, progress a
   for (const l of levels) assert.ok(l.stats["time_to_first_token-p50"] > 0.01);
 });
 
-test("LoadTest files: LLMeter's layout, no secret, read back by fromFiles and by Python llmeter", async () => {
+test(`${engine}: LoadTest files: LLMeter's layout, no secret, read back by fromFiles and by Python llmeter`, async () => {
   const files = loadTest.ltFiles;
   const names = Object.keys(files).sort();
   for (const c of ["00001", "00002", "00004"]) for (const f of ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl"]) assert.ok(names.includes(`sweep/${c}-clients/${f}`), `${c} ${f}`);
@@ -105,7 +114,7 @@ test("LoadTest files: LLMeter's layout, no secret, read back by fromFiles and by
   assert.deepEqual(back.stats, loadTest.levels.map((l) => l.stats));
 });
 
-test("LatencyHeatmap 2×2, 2 per cell over 3 clients: every cell measured, TTFT grows with input, TTLT with output", async () => {
+test(`${engine}: LatencyHeatmap 2×2, 2 per cell over 3 clients: every cell measured, TTFT grows with input, TTLT with output`, async () => {
   const { cells, plan } = heatmap;
   assert.deepEqual(plan.prompts.map((p) => p.tokens), [20, 400]);
   assert.equal(plan.requests.length, 8);
@@ -151,7 +160,7 @@ test("LatencyHeatmap 2×2, 2 per cell over 3 clients: every cell measured, TTFT 
   assert.deepEqual(back.stats, heatmap.hmStats);
 });
 
-test("figures render with plotly.js-dist-min: traces drawn", async () => {
+test(`${engine}: figures render with plotly.js-dist-min: traces drawn`, async () => {
   const drawn = await page.evaluate(async ({ ltFigures, hmFigures, runFigures }) => {
     await new Promise((resolve, reject) => {
       const s = document.createElement("script");
@@ -198,50 +207,59 @@ test("figures render with plotly.js-dist-min: traces drawn", async () => {
   assert.equal(drawn["run.latency_box"].boxes, 3);
 });
 
-test("HTML reports open offline: no request of any kind, tables and SVG charts inside", async () => {
+test(`${engine}: HTML reports open offline: no request of any kind, tables and SVG charts inside`, async () => {
+  // Each report is the only thing its own server has; any request the page makes for a script,
+  // style, image or font is logged there (or, to another origin, in Resource Timing), and no
+  // element points anywhere.
   for (const [html, svgs, marker] of [[loadTest.ltHTML, 6, "Load test sweep"], [heatmap.hmHTML, 6, "Latency heatmap heat"]]) {
-    const context = await browser.newContext({ offline: true });
     const requests = [];
-    await context.route("**/*", (route) => { requests.push(route.request().url()); return route.abort(); });
-    const p = await context.newPage();
-    p.on("request", (r) => requests.push(r.url()));
-    await p.setContent(html, { waitUntil: "load" });
-    const seen = await p.evaluate(() => ({ svgs: document.querySelectorAll("svg").length, rows: document.querySelectorAll("table tr").length, scripts: document.querySelectorAll("script").length, title: document.querySelector("h1").textContent, pointsOrCells: document.querySelectorAll("svg .point, svg .cell").length }));
-    await context.close();
-    assert.deepEqual(requests, []);
-    assert.equal(seen.svgs, svgs);
-    assert.equal(seen.scripts, 0);
-    assert.equal(seen.title, marker);
-    assert.ok(seen.rows >= 4 && seen.pointsOrCells > 0, JSON.stringify(seen));
-    assert.ok(!html.includes("sk-secret-exp"));
+    const server = createServer((req, res) => {
+      if (req.url === "/report.html") return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+      // Browsers ask for a favicon on their own; anything else would be the report's.
+      if (req.url !== "/favicon.ico") requests.push(req.url);
+      res.writeHead(404).end();
+    });
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const p = await browser.newPage(`http://127.0.0.1:${server.address().port}/report.html`);
+      const seen = await p.evaluate(() => ({
+        svgs: document.querySelectorAll("svg").length, rows: document.querySelectorAll("table tr").length, scripts: document.querySelectorAll("script").length,
+        title: document.querySelector("h1").textContent, pointsOrCells: document.querySelectorAll("svg .point, svg .cell").length,
+        loaded: performance.getEntriesByType("resource").map((e) => e.name).filter((u) => !u.endsWith("/favicon.ico")),
+        pointing: [...document.querySelectorAll("[src], link[href], iframe, object, embed, image, use[href]")].map((e) => e.outerHTML.slice(0, 80)),
+      }));
+      await p.close();
+      assert.deepEqual(requests, []);
+      assert.deepEqual(seen.loaded, []);
+      assert.deepEqual(seen.pointing, []);
+      assert.equal(seen.svgs, svgs);
+      assert.equal(seen.scripts, 0);
+      assert.equal(seen.title, marker);
+      assert.ok(seen.rows >= 4 && seen.pointsOrCells > 0, JSON.stringify(seen));
+      assert.ok(!html.includes("sk-secret-exp"));
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   }
 });
 
-test("in a module Web Worker (as the playground calls it): LoadTest, heatmap, figures and HTML", async () => {
-  const out = await page.evaluate(async ({ base, origin }) => {
-    const code = `
-      import { init, OpenAIEndpoint, LoadTest, LatencyHeatmap } from "${origin}/pkg/index.js";
-      onmessage = async () => {
-        try {
-          await init(); // endpoint.createPayload below is synchronous wasm
-          const endpoint = new OpenAIEndpoint({ baseUrl: "${base}", model: "sim" });
-          const lt = await new LoadTest({ endpoint, payload: endpoint.createPayload("hi there", 3), sequenceOfClients: [1, 2], minRequestsPerRun: 2, testName: "w" }).run();
-          const hm = await new LatencyHeatmap({ endpoint, sourceText: "one two three four five six seven eight", clients: 2, inputLengths: [2, 6], outputLengths: [2], testName: "wh" }).run();
-          const figs = await lt.figures();
-          const html = await hm.toHTML();
-          postMessage({ clients: lt.clients, counts: hm.cells().map((row) => row.map((c) => c.length)), figures: Object.keys(figs).length, svgs: (html.match(/<svg /g) || []).length });
-        } catch (e) { postMessage({ error: String(e && e.stack || e) }); }
-      };`;
-    const worker = new Worker(URL.createObjectURL(new Blob([code], { type: "text/javascript" })), { type: "module" });
-    const reply = new Promise((resolve) => { worker.onmessage = (e) => resolve(e.data); worker.onerror = (e) => resolve({ error: e.message }); });
-    worker.postMessage("go");
-    const r = await reply;
-    worker.terminate();
-    return r;
-  }, { base: sim.base, origin: site.origin });
-  assert.equal(out.error, undefined, out.error);
+test(`${engine}: in a module Web Worker (as the playground calls it): LoadTest, heatmap, figures and HTML`, async () => {
+  const worker = await page.worker();
+  const out = await worker.evaluate(async ({ base }) => {
+    const { init, OpenAIEndpoint, LoadTest, LatencyHeatmap } = await import("/pkg/index.js");
+    await init(); // endpoint.createPayload below is synchronous wasm
+    const endpoint = new OpenAIEndpoint({ baseUrl: base, model: "sim" });
+    const lt = await new LoadTest({ endpoint, payload: endpoint.createPayload("hi there", 3), sequenceOfClients: [1, 2], minRequestsPerRun: 2, testName: "w" }).run();
+    const hm = await new LatencyHeatmap({ endpoint, sourceText: "one two three four five six seven eight", clients: 2, inputLengths: [2, 6], outputLengths: [2], testName: "wh" }).run();
+    const figs = await lt.figures();
+    const html = await hm.toHTML();
+    return { inWorker: typeof document === "undefined", clients: lt.clients, counts: hm.cells().map((row) => row.map((c) => c.length)), figures: Object.keys(figs).length, svgs: (html.match(/<svg /g) || []).length };
+  }, { base: sim.base });
+  await worker.terminate();
+  assert.equal(out.inWorker, true);
   assert.deepEqual(out.clients, [1, 2]);
   assert.deepEqual(out.counts, [[1], [1]]);
   assert.equal(out.figures, 6);
   assert.equal(out.svgs, 6);
 });
+}, { parallel: true });

@@ -57,9 +57,11 @@ test("options are checked before any request, naming the option", async () => {
   await assert.rejects(new LoadTest({ endpoint: e, payload: '{"a": 1}\nnot json\n', sequenceOfClients: [1] }).run(), (err) => err instanceof TypeError && /payload line 2/.test(err.message));
   assert.throws(() => new LoadTest({ endpoint: e, payload, sequenceOfClients: [1], testName: "a/b" }), TypeError);
   assert.throws(() => new LatencyHeatmap({ endpoint: e, sourceText: 42 }), /sourceText/);
-  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", requestsPerCombination: 0 }).run(), (err) => err instanceof RangeError && /requestsPerCombination/.test(err.message));
+  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [2], requestsPerCombination: 0 }).run(), (err) => err instanceof RangeError && /requestsPerCombination/.test(err.message));
+  // An input length the text cannot give is an error, not a shorter prompt (the defaults go up to 500 tokens).
+  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c" }).run(), (err) => err instanceof RangeError && /inputLengths: 500 tokens is longer than sourceText \(3 tokens/.test(err.message));
   await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [0] }).run(), (err) => err instanceof RangeError && /inputLengths/.test(err.message));
-  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", createPayload: () => "nope" }).run(), (err) => err instanceof TypeError && /createPayload/.test(err.message));
+  await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [2], createPayload: () => "nope" }).run(), (err) => err instanceof TypeError && /createPayload/.test(err.message));
   assert.deepEqual(await sim.requests(), []);
 });
 

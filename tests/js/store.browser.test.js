@@ -1,39 +1,44 @@
-// llmeter-wasm/store.js in headless Chromium: the real IndexedDB written during a run, a reload
-// mid-run recovered as an interrupted run, list/load/rename/delete, schema upgrade and blocked
-// upgrade, storage quota errors, and uploads to a real S3 (SeaweedFS, CORS for this origin only)
-// that Python llmeter then loads.
+// llmeter-wasm/store.js in the three browser engines (Chromium, Firefox, WebKit; engines.js):
+// the real IndexedDB written during a run, a reload mid-run recovered as an interrupted run,
+// list/load/rename/delete, schema upgrade and blocked upgrade, storage quota errors (Chromium,
+// which lets a test set an origin's quota), and uploads to a real S3 (SeaweedFS, CORS for this
+// origin only) that Python llmeter then loads.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { startSim } from "./sim.js";
-import { startStatic, launchChromium } from "./browser.js";
+import { startStatic } from "./browser.js";
 import { startS3, assertSameStats } from "./s3.js";
+import { forEachEngine, launchEngine } from "./engines.js";
 
-let sim, site, browser, s3;
+let site, s3;
 before(async () => {
-  sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "5"]);
   site = await startStatic();
-  browser = await launchChromium();
   s3 = await startS3(site.origin);
 });
 after(async () => {
-  await browser?.close();
   await s3?.stop();
   await site?.close();
-  await sim?.stop();
 });
-
-async function newPage() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("pageerror", (e) => console.log("# page error:", e.message));
-  await page.goto(`${site.origin}/tests/js/pages/blank.html`);
-  return page;
-}
 
 const PAYLOAD = { messages: [{ role: "user", content: "Tell me about storage" }], max_tokens: 8 };
 
-test("chromium: responses are saved during the run; a reload mid-run leaves an interrupted run with its responses and stats", async () => {
+// The engines run side by side, each with its own simulator (the reload test counts what it served).
+forEachEngine((engine) => {
+let sim, browser;
+before(async () => {
+  sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "5"]);
+  browser = await launchEngine(engine);
+});
+after(async () => {
+  await browser?.close();
+  await sim?.stop();
+});
+/** A fresh browsing context (its own storage) on a blank page of the static site. */
+const newPage = () => browser.newPage(`${site.origin}/tests/js/pages/blank.html`);
+
+test(`${engine}: responses are saved during the run; a reload mid-run leaves an interrupted run with its responses and stats`, async () => {
+  await sim.clear(); // counted below: what the server served for this run alone
   const page = await newPage();
   await page.evaluate(({ base, payload }) => {
     (async () => {
@@ -45,7 +50,7 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
       runner.run({ clients: 2, nRequests: 500, payload, runName: "long-run", store, onResponse: () => { window.completed++; } });
     })();
   }, { base: sim.base, payload: PAYLOAD });
-  await page.waitForFunction(() => window.completed >= 40, null, { timeout: 30000 });
+  await page.waitFor(() => window.completed >= 40, null, { timeout: 30000 });
   // While it runs, another connection sees the saved responses grow (group commit, not at the end).
   const during = await page.evaluate(async () => {
     const { ResultStore } = await import("/pkg/store.js");
@@ -98,10 +103,32 @@ test("chromium: responses are saved during the run; a reload mid-run leaves an i
   const served = (await sim.requests()).length;
   console.log(`# reload mid-run: ${after.n} responses recovered, ${served} requests served`);
   assert.ok(served - after.n <= 10 + 2, `lost ${served - after.n}: at most one batch (10) plus the requests in flight (2)`);
-  await page.context().close();
+  await page.close();
 });
 
-test("chromium: a finished run is stored; list (newest first) / load (same stats) / rename / delete; load test grouped by testName", async () => {
+test(`${engine}: a navigation that does not happen (beforeunload, then the page stays) loses no response`, async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "stay-db", batchSize: 4 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    let n = 0;
+    // What a cancelled "Leave page?" looks like to the page: beforeunload, and nothing after.
+    const onResponse = () => { if (++n === 5) dispatchEvent(new Event("beforeunload")); };
+    const result = await runner.run({ clients: 2, nRequests: 10, payload, runName: "stay", store, onResponse });
+    const [run] = await store.list();
+    const batches = await new Promise((resolve) => {
+      const req = indexedDB.open("stay-db");
+      req.onsuccess = () => { const g = req.result.transaction("batches").objectStore("batches").getAll(); g.onsuccess = () => { resolve(g.result.reduce((k, b) => k + b.n, 0)); req.result.close(); }; };
+    });
+    return { n: result.responses.length, stored: run.responses, batches };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out, { n: 20, stored: 20, batches: 20 });
+  await page.close();
+});
+
+test(`${engine}: a finished run is stored; list (newest first) / load (same stats) / rename / delete; load test grouped by testName`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async ({ base, payload }) => {
     const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
@@ -143,10 +170,10 @@ test("chromium: a finished run is stored; list (newest first) / load (same stats
   assert.equal(out.rejected, "RangeError");
   assert.deepEqual(out.afterDelete, ["renamed", "00001-clients"], "a run rejected before it started leaves no record");
   assert.deepEqual(out.grouped, ["renamed", "00001-clients"]);
-  await page.context().close();
+  await page.close();
 });
 
-test("chromium: a LoadTest with { store } saves each level in its test group; groupFiles loads back as the same LoadTestResult", async () => {
+test(`${engine}: a LoadTest with { store } saves each level in its test group; groupFiles loads back as the same LoadTestResult`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async ({ base, payload }) => {
     const { OpenAIEndpoint, LoadTest, LoadTestResult } = await import("/pkg/index.js");
@@ -166,10 +193,10 @@ test("chromium: a LoadTest with { store } saves each level in its test group; gr
   // LLMeter's rule with its default minRequestsPerRun 10: max(2, ceil(10 / clients)) per client.
   assert.deepEqual(out.ours.map(([c, , n]) => [c, n]), [[1, 10], [3, 12]]);
   assert.equal(out.leaked, false);
-  await page.context().close();
+  await page.close();
 });
 
-test("chromium: schema v1 databases are upgraded; a blocked upgrade and a newer database give clear errors", async () => {
+test(`${engine}: schema v1 databases are upgraded; a blocked upgrade and a newer database give clear errors`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async () => {
     const { ResultStore } = await import("/pkg/store.js");
@@ -201,12 +228,14 @@ test("chromium: schema v1 databases are upgraded; a blocked upgrade and a newer 
   assert.match(out.blocked.message, /another tab or window still has it open/);
   assert.equal(out.newer.code, "version");
   assert.match(out.newer.message, /newer version of llmeter-wasm/);
-  await page.context().close();
+  await page.close();
 });
 
-test("chromium: storage full (QuotaExceededError) is reported; the run completes and says what was not saved", async () => {
+// Only Chromium lets a test give an origin a small quota (DevTools Storage.overrideQuotaForOrigin);
+// Firefox and WebKit have no per-origin quota a driver can set.
+if (engine === "chromium") test(`${engine}: storage full (QuotaExceededError) is reported; the run completes and says what was not saved`, async () => {
   const page = await newPage();
-  const cdp = await page.context().newCDPSession(page);
+  const cdp = await page.raw.context().newCDPSession(page.raw);
   // Room for the run record, not for the responses (each carries a 64 KB prompt).
   await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize: 200 * 1024 });
   const out = await page.evaluate(async ({ base }) => {
@@ -227,10 +256,10 @@ test("chromium: storage full (QuotaExceededError) is reported; the run completes
   // The record is closed, not left "running" until the next page load.
   assert.equal(out.run.status, "interrupted");
   assert.ok(out.run.endedAt >= out.run.startedAt, JSON.stringify(out.run));
-  await page.context().close();
+  await page.close();
 });
 
-test("chromium: an upload answered with a redirect is refused (not followed, not retried)", async () => {
+test(`${engine}: an upload answered with a redirect is refused (not followed, not retried)`, async () => {
   const page = await newPage();
   let hits = 0, followed = 0;
   const target = createServer((req, res) => { followed++; req.resume(); res.writeHead(200, { "access-control-allow-origin": "*" }).end(); });
@@ -254,16 +283,34 @@ test("chromium: an upload answered with a redirect is refused (not followed, not
   } finally {
     await new Promise((r) => server.close(r));
     await new Promise((r) => target.close(r));
-    await page.context().close();
+    await page.close();
   }
 });
 
-test("chromium: upload a stored load test to S3 via presigned URLs; expired and tampered URLs rejected; Python llmeter loads it with equal stats", async () => {
+/** A presign service for the page (a user's backend): POST {key, contentType} → {url}, signed by the S3 helper. */
+async function startPresigner(sign) {
+  const calls = [];
+  const server = createServer(async (req, res) => {
+    const cors = { "access-control-allow-origin": site.origin };
+    if (req.method !== "POST") return res.writeHead(405, cors).end();
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const { key, contentType } = JSON.parse(Buffer.concat(chunks).toString());
+    calls.push(key);
+    const url = await sign(key, contentType);
+    res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ url }));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/presign`, calls, close: () => new Promise((r) => server.close(r)) };
+}
+
+test(`${engine}: upload a stored load test to S3 via presigned URLs; expired and tampered URLs rejected; Python llmeter loads it with equal stats`, async () => {
   const page = await newPage();
-  const requests = [];
-  page.on("request", (r) => { if (r.url().startsWith(s3.endpoint) && r.method() === "PUT") requests.push(r); });
+  // Chromium (playwright) shows the PUTs themselves: no cookie or Authorization may go out.
+  const puts = [];
+  if (engine === "chromium") page.raw.on("request", (r) => { if (r.url().startsWith(s3.endpoint) && r.method() === "PUT") puts.push(r); });
   let mode = "ok";
-  await page.exposeFunction("presignFromTest", async (key, contentType) => {
+  const presigner = await startPresigner(async (key, contentType) => {
     if (mode === "expired" && key.endsWith("00001-clients/summary.json")) {
       const { url } = await s3.call("presign", { key, content_type: contentType, expires: 1 });
       await new Promise((r) => setTimeout(r, 2100));
@@ -273,102 +320,105 @@ test("chromium: upload a stored load test to S3 via presigned URLs; expired and 
     if (mode === "tampered" && key.endsWith("00003-clients/stats.json")) return url.replace(/X-Amz-Signature=(.)/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
     return url;
   });
-  await page.evaluate(async ({ base, payload }) => {
-    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
-    const { ResultStore } = await import("/pkg/store.js");
-    document.cookie = "session=cookie-secret; path=/";
-    window.store = await ResultStore.open({ name: "upload-db" });
-    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-upload-secret" }) });
-    window.levels = {};
-    for (const clients of [1, 3]) {
-      const r = await runner.run({ clients, nRequests: 3, payload, runName: `${String(clients).padStart(5, "0")}-clients`, testName: "lt-up", store: window.store });
-      window.levels[clients] = r.stats;
+  try {
+    await page.evaluate(async ({ base, payload, presignUrl }) => {
+      const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+      const { ResultStore } = await import("/pkg/store.js");
+      document.cookie = "session=cookie-secret; path=/";
+      window.presign = async (key, contentType) => (await (await fetch(presignUrl, { method: "POST", body: JSON.stringify({ key, contentType }) })).json()).url;
+      window.store = await ResultStore.open({ name: "upload-db" });
+      const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "sk-upload-secret" }) });
+      window.levels = {};
+      for (const clients of [1, 3]) {
+        const r = await runner.run({ clients, nRequests: 3, payload, runName: `${String(clients).padStart(5, "0")}-clients`, testName: "lt-up", store: window.store });
+        window.levels[clients] = r.stats;
+      }
+    }, { base: sim.base, payload: PAYLOAD, presignUrl: presigner.url });
+    // Each engine uploads under its own prefix of the one bucket.
+    const prefix = `browser/${engine}/lt-up/`;
+    const attempt = (m) => { mode = m; return page.evaluate(async ({ prefix }) => {
+      const { upload } = await import("/pkg/store.js");
+      const files = await window.store.groupFiles("lt-up");
+      const events = [];
+      try {
+        const out = await upload(files, { prefix, presign: window.presign, resume: window.uploadState, onProgress: (p) => events.push(p) });
+        window.uploadState = out;
+        return { ok: true, out, events, n: Object.keys(files).length };
+      } catch (e) {
+        window.uploadState = e.state;
+        return { ok: false, name: e.name, message: e.message, failures: e.failures, state: e.state, events, n: Object.keys(files).length };
+      }
+    }, { prefix }); };
+
+    const expired = await attempt("expired");
+    assert.equal(expired.ok, false);
+    assert.equal(expired.name, "UploadError");
+    assert.deepEqual(expired.failures.map((f) => f.key), [`${prefix}00001-clients/summary.json`]);
+    assert.match(expired.failures[0].message, /00001-clients\/summary\.json: HTTP 403/);
+    assert.equal(expired.state.uploaded.length, expired.n - 1);
+
+    const before = presigner.calls.length;
+    const tampered = await attempt("tampered");
+    assert.deepEqual(presigner.calls.slice(before), [`${prefix}00001-clients/summary.json`], "resume sends only the missing file");
+    assert.equal(tampered.ok, true, JSON.stringify(tampered.failures));
+    // Tamper a file that is not yet uploaded: a fresh prefix.
+    const tamperedFresh = await page.evaluate(async ({ prefix }) => {
+      const { upload } = await import("/pkg/store.js");
+      const files = await window.store.groupFiles("lt-up");
+      return upload(files, { prefix, presign: window.presign }).then(() => null, (e) => e.failures);
+    }, { prefix: `browser/${engine}/tampered/` });
+    assert.equal(tamperedFresh.length, 1);
+    assert.equal(tamperedFresh[0].key, `browser/${engine}/tampered/00003-clients/stats.json`);
+    assert.match(tamperedFresh[0].message, /: HTTP 403 \(SignatureDoesNotMatch/);
+
+    if (engine === "chromium") {
+      assert.ok(puts.length > 0);
+      for (const r of puts) {
+        const h = await r.allHeaders();
+        assert.equal(h.cookie, undefined, "no cookies sent");
+        assert.equal(h.authorization, undefined, "no Authorization sent");
+        assert.ok(!r.postData()?.includes("sk-upload-secret"));
+      }
     }
-  }, { base: sim.base, payload: PAYLOAD });
-  const prefix = "browser/lt-up/";
-  const attempt = (m) => { mode = m; return page.evaluate(async ({ prefix }) => {
-    const { upload } = await import("/pkg/store.js");
-    const files = await window.store.groupFiles("lt-up");
-    const events = [];
-    try {
-      const out = await upload(files, { prefix, presign: (k, t) => window.presignFromTest(k, t), resume: window.uploadState, onProgress: (p) => events.push(p) });
-      window.uploadState = out;
-      return { ok: true, out, events, n: Object.keys(files).length };
-    } catch (e) {
-      window.uploadState = e.state;
-      return { ok: false, name: e.name, message: e.message, failures: e.failures, state: e.state, events, n: Object.keys(files).length };
-    }
-  }, { prefix }); };
-
-  const expired = await attempt("expired");
-  assert.equal(expired.ok, false);
-  assert.equal(expired.name, "UploadError");
-  assert.deepEqual(expired.failures.map((f) => f.key), [`${prefix}00001-clients/summary.json`]);
-  assert.match(expired.failures[0].message, /00001-clients\/summary\.json: HTTP 403/);
-  assert.equal(expired.state.uploaded.length, expired.n - 1);
-
-  const before = requests.length;
-  const tampered = await attempt("tampered");
-  assert.equal(requests.length - before, 1, "resume sends only the missing file");
-  assert.equal(tampered.ok, true, JSON.stringify(tampered.failures));
-  // Tamper a file that is not yet uploaded: a fresh prefix.
-  const tamperedFresh = await page.evaluate(async () => {
-    const { upload } = await import("/pkg/store.js");
-    const files = await window.store.groupFiles("lt-up");
-    return upload(files, { prefix: "browser/tampered/", presign: (k, t) => window.presignFromTest(k, t) }).then(() => null, (e) => e.failures);
-  });
-  assert.equal(tamperedFresh.length, 1);
-  assert.match(tamperedFresh[0].message, /^browser\/tampered\/00003-clients\/stats\.json: HTTP 403 \(SignatureDoesNotMatch/);
-
-  for (const r of requests) {
-    const h = await r.allHeaders();
-    assert.equal(h.cookie, undefined, "no cookies sent");
-    assert.equal(h.authorization, undefined, "no Authorization sent");
-    assert.ok(!r.postData()?.includes("sk-upload-secret"));
+    const py = await s3.call("llmeter_load_test", { prefix });
+    const ours = await page.evaluate(() => window.levels);
+    assert.deepEqual(Object.keys(py.results).sort(), ["1", "3"]);
+    for (const clients of ["1", "3"]) assertSameStats(assert, ours[clients], py.results[clients], `${clients} clients`);
+  } finally {
+    await presigner.close();
+    await page.close();
   }
-  const py = await s3.call("llmeter_load_test", { prefix });
-  const ours = await page.evaluate(() => window.levels);
-  assert.deepEqual(Object.keys(py.results).sort(), ["1", "3"]);
-  for (const clients of ["1", "3"]) assertSameStats(assert, ours[clients], py.results[clients], `${clients} clients`);
-  await page.context().close();
 });
 
-test("chromium Web Worker: a run stored in IndexedDB from a worker, then uploaded from the worker with a key → URL map", async () => {
+test(`${engine} Web Worker: a run stored in IndexedDB from a worker, then uploaded from the worker with a key → URL map`, async () => {
   const page = await newPage();
-  const prefix = "worker/run/";
+  const prefix = `worker/${engine}/run/`;
   const urls = {};
   for (const name of ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl", "chunk_timings.jsonl", "run_info.json"]) {
     urls[prefix + name] = (await s3.call("presign", { key: prefix + name, content_type: name.endsWith(".jsonl") ? "application/x-ndjson" : "application/json" })).url;
   }
-  const out = await page.evaluate(({ base, payload, urls, prefix }) => new Promise((resolve, reject) => {
-    const src = `
-      import { OpenAIEndpoint, Runner } from "${location.origin}/pkg/index.js";
-      import { ResultStore, upload } from "${location.origin}/pkg/store.js";
-      onmessage = async ({ data }) => {
-        try {
-          const store = await ResultStore.open({ name: "worker-db" });
-          const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: data.base, model: "sim-model" }) });
-          const result = await runner.run({ clients: 2, nRequests: 2, payload: data.payload, runName: "in-worker", store });
-          const [run] = await store.list();
-          const up = await upload(await store.files(run.id), { urls: data.urls, prefix: data.prefix });
-          postMessage({ run, uploaded: up.uploaded.length, stats: result.stats });
-        } catch (e) { postMessage({ error: String(e && e.stack || e) }); }
-      };`;
-    const worker = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
-    worker.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data));
-    worker.onerror = (e) => reject(new Error(e.message));
-    worker.postMessage({ base, payload, urls, prefix });
-  }), { base: sim.base, payload: PAYLOAD, urls, prefix });
+  const worker = await page.worker();
+  const out = await worker.evaluate(async ({ base, payload, urls, prefix }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore, upload } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "worker-db" });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    const result = await runner.run({ clients: 2, nRequests: 2, payload, runName: "in-worker", store });
+    const [run] = await store.list();
+    const up = await upload(await store.files(run.id), { urls, prefix });
+    return { inWorker: typeof document === "undefined", run, uploaded: up.uploaded.length, stats: result.stats };
+  }, { base: sim.base, payload: PAYLOAD, urls, prefix });
+  assert.equal(out.inWorker, true);
   assert.equal(out.run.status, "complete");
   assert.equal(out.run.responses, 4);
   assert.equal(out.uploaded, 7);
   const py = await s3.call("llmeter_load_run", { prefix });
   assert.equal(py.responses, 4);
   assertSameStats(assert, out.stats, py.stats, "worker upload");
-  await page.context().close();
+  await page.close();
 });
 
-test("chromium: an aborted run is stored as interrupted with its partial responses and stats", async () => {
+test(`${engine}: an aborted run is stored as interrupted with its partial responses and stats`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async ({ base, payload }) => {
     const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
@@ -388,5 +438,6 @@ test("chromium: an aborted run is stored as interrupted with its partial respons
   assert.equal(out.run.stats.interrupted, true);
   assert.equal(out.loadedInfo.interrupted, true);
   assert.deepEqual(out.loadedStats, out.stats);
-  await page.context().close();
+  await page.close();
 });
+}, { parallel: true });

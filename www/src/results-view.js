@@ -2,7 +2,7 @@
 // table, the package's charts, the responses, and exports. A record holds its run as a parsed
 // `Result` (parsed once, when it arrives or is opened); everything here is derived from it.
 import { $, el, showWarnings, download, safeName } from "./dom.js";
-import { fmtMs, fmtNum, statRows, briefOf } from "./results.js";
+import { fmtMs, fmtNum, statRows, briefOf, networkText } from "./results.js";
 import { renderCharts, drawFigures, nothingToChart, noCharts } from "./charts.js";
 import { runZip } from "./history.js";
 
@@ -63,7 +63,7 @@ export async function showRecords(records, group = "") {
   const single = records.length === 1;
   if (single) {
     const record = records[0];
-    const { summary, info, stats, responses } = record.result;
+    const { summary, info, stats, responses, timings } = record.result;
     const c = record.config ?? {};
     const clock = typeof info.timer_resolution_ms === "number" ? `timer step ${info.timer_resolution_ms} ms` : null;
     const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, summary.clients && `${summary.clients} clients`, info.protocol, clock, record.status === "interrupted" ? "interrupted" : null];
@@ -72,7 +72,7 @@ export async function showRecords(records, group = "") {
     showWarnings($("results-warnings"), [...new Set([...(info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
     fillStatsTable(stats);
     fillLabelTable(stats);
-    fillResponses(responses);
+    fillResponses(responses, timings);
   } else {
     $("results-title").textContent = group ? `Load test “${group}”: ${records.length} levels` : `Comparing ${records.length} runs`;
     meta.textContent = group ? `${records.map((r) => r.result.summary.clients).join(", ")} concurrent clients · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
@@ -161,13 +161,14 @@ function fillCompareTable(records) {
   }
 }
 
-function fillResponses(responses) {
+/** @param {any[]} responses @param {any[]} timings same order as `responses` */
+function fillResponses(responses, timings = []) {
   const body = $("responses-table").tBodies[0];
   body.replaceChildren();
   responses.forEach((r, i) => {
     const tr = document.createElement("tr");
     const btn = el("button", String(i + 1), { type: "button", class: "link", "aria-label": `Show response ${i + 1}` });
-    btn.addEventListener("click", () => showResponse(r, i, tr));
+    btn.addEventListener("click", () => showResponse(r, i, tr, timings[i]));
     const num = document.createElement("td");
     num.append(btn);
     tr.append(num, el("td", fmtMs(r.time_to_first_token)), el("td", fmtMs(r.time_to_last_token)), el("td", r.num_tokens_output ?? "–"), el("td", r.error ? "error" : "ok", { class: r.error ? "bad" : "good" }));
@@ -175,10 +176,10 @@ function fillResponses(responses) {
   });
   $("resp-title").textContent = responses.length ? "Choose a response" : "No responses";
   $("resp-output").textContent = "";
-  if (responses.length) showResponse(responses[0], 0, body.rows[0]);
+  if (responses.length) showResponse(responses[0], 0, body.rows[0], timings[0]);
 }
 
-function showResponse(r, i, tr) {
+function showResponse(r, i, tr, timing) {
   for (const row of $("responses-table").tBodies[0].rows) row.removeAttribute("aria-current");
   tr?.setAttribute("aria-current", "true");
   $("resp-title").textContent = `Response ${i + 1}${r.error ? " — error" : ""}`;
@@ -186,6 +187,9 @@ function showResponse(r, i, tr) {
   const lines = [];
   if (r.input_prompt) lines.push(`PROMPT\n${r.input_prompt}\n`);
   lines.push(r.error ? `ERROR\n${r.error}` : `OUTPUT\n${r.response_text ?? ""}`);
+  // Where the browser recorded them: what it added before the first byte (Resource Timing).
+  const network = networkText(timing?.network);
+  if (network) lines.push(`\nBROWSER (time to first token ${fmtMs(r.time_to_first_token)})\n${network}`);
   $("resp-output").textContent = lines.join("\n");
 }
 

@@ -8,6 +8,16 @@ export function briefOf(result) {
   return { completed: total - failed, failed, ttftP50: s["time_to_first_token-p50"] ?? null, ttltP50: s["time_to_last_token-p50"] ?? null, warnings: [...(result.info.warnings ?? [])] };
 }
 
+/**
+ * What the browser added to a request (Resource Timing phases in chunk_timings.jsonl), as text.
+ * @param {any} network `{visible, queueing, dns, connect, tls, request_sent, response_start}` (s)
+ */
+export function networkText(network) {
+  if (!network) return null;
+  if (!network.visible) return "Hidden: the endpoint sends no Timing-Allow-Origin for this page, so the browser does not show its phases.";
+  return `queueing ${fmtMs(network.queueing)} · DNS ${fmtMs(network.dns)} · connect ${fmtMs(network.connect)} · TLS ${fmtMs(network.tls)} · request sent at ${fmtMs(network.request_sent)} · response began at ${fmtMs(network.response_start)}`;
+}
+
 /** Values of one metric (seconds → ms) over responses without errors. */
 export function metricMs(responses, key) {
   return responses.filter((r) => !r.error && typeof r[key] === "number").map((r) => r[key] * 1000);

@@ -171,3 +171,33 @@ mod tests {
         assert!(parse_lenient("{\"a\": \"NaN\"").is_err());
     }
 }
+
+/// A number for a message, as JavaScript prints it (`3000000`, `0.5`, `1e+21`-free for common
+/// values): shortest round-trip digits, no `.0` on whole numbers. Kept apart from `{}` on `f64`,
+/// whose formatting code would otherwise be linked into the wasm module just for messages.
+pub fn num(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+        return (x as i64).to_string();
+    }
+    match serde_json::Number::from_f64(x) {
+        Some(n) => n.to_string(),
+        None if x.is_nan() => "NaN".into(),
+        None if x > 0.0 => "Infinity".into(),
+        None => "-Infinity".into(),
+    }
+}
+
+#[cfg(test)]
+mod num_tests {
+    use super::num;
+
+    #[test]
+    fn numbers_print_as_in_javascript() {
+        assert_eq!(num(3e6), "3000000");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(-2.0), "-2");
+        assert_eq!(num(1.25e-7), "1.25e-7");
+        assert_eq!(num(f64::NAN), "NaN");
+        assert_eq!(num(f64::NEG_INFINITY), "-Infinity");
+    }
+}

@@ -57,10 +57,18 @@ pub enum ClockKind {
 /// Largest step of a clock still called fine: 1 µs, far below any network timing.
 pub const FINE_CLOCK_MAX_STEP_MS: f64 = 0.001;
 
+/// A measured clock step as the step it is: the difference of two `performance.now()` readings
+/// carries floating-point error (WebKit workers measure their 1 ms step as
+/// 0.9999999999998863), so steps are read to the nearest nanosecond — finer than any runtime's
+/// clock — before they are compared with a threshold.
+pub fn nominal_step_ms(measured_ms: f64) -> f64 {
+    (measured_ms * 1e6).round() / 1e6
+}
+
 /// Classifies a clock from the smallest non-zero step seen in a busy loop (`None`: it never
 /// advanced).
 pub fn classify_clock(smallest_step_ms: Option<f64>) -> ClockKind {
-    match smallest_step_ms {
+    match smallest_step_ms.map(nominal_step_ms) {
         None => ClockKind::FrozenBetweenIo,
         Some(s) if s.is_finite() && s <= FINE_CLOCK_MAX_STEP_MS => ClockKind::Fine,
         Some(_) => ClockKind::Coarsened,
@@ -71,7 +79,7 @@ pub fn classify_clock(smallest_step_ms: Option<f64>) -> ClockKind {
 /// as local workerd's, or frozen between I/O, as deployed Workers'); `None` for fine clocks and
 /// the browsers' sub-millisecond coarsening.
 pub fn clock_warning(kind: ClockKind, smallest_step_ms: Option<f64>) -> Option<String> {
-    match (kind, smallest_step_ms) {
+    match (kind, smallest_step_ms.map(nominal_step_ms)) {
         (ClockKind::FrozenBetweenIo, _) => Some(
             "Clock frozen between I/O (as in deployed Cloudflare Workers): performance.now() advances only when I/O completes. Chunk arrivals are I/O, so TTFT/TTLT stay accurate to the I/O event; CPU work between the last I/O and a request's send is counted into its TTFT."
                 .into(),
@@ -245,6 +253,21 @@ mod tests {
             .unwrap()
             .contains("frozen between I/O"));
         assert!(clock_warning(ClockKind::Fine, Some(0.0001)).is_none());
+    }
+
+    #[test]
+    fn measured_steps_with_floating_point_error_are_their_nominal_step() {
+        // WebKit workers: the 1 ms step measured as the difference of two readings.
+        let webkit = 0.9999999999998863;
+        assert_eq!(nominal_step_ms(webkit), 1.0);
+        assert_eq!(classify_clock(Some(webkit)), ClockKind::Coarsened);
+        let w = clock_warning(ClockKind::Coarsened, Some(webkit)).expect("1 ms step warns");
+        assert!(w.contains("steps of 1.000 ms"), "{w}");
+        // A 1 µs step read a hair above is still fine; Node's 80 ns steps are kept.
+        assert_eq!(classify_clock(Some(0.0010000000000331966)), ClockKind::Fine);
+        assert_eq!(nominal_step_ms(0.00008), 0.00008);
+        assert_eq!(nominal_step_ms(0.1000000000003638), 0.1);
+        assert!(clock_warning(ClockKind::Coarsened, Some(0.1000000000003638)).is_none());
     }
 
     #[test]

@@ -64,6 +64,16 @@ pub struct ResponseTimings {
     /// response maps back to what was asked (e.g. a heatmap cell).
     #[serde(default)]
     pub payload_index: Option<u32>,
+    /// What the browser added to this request (queueing, DNS, connect, TLS, send, first byte),
+    /// from its Resource Timing entry, in browsers (see `core::network_phases`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<crate::network_phases::NetworkPhases>,
+    /// The request's start and end on the platform clock (ms), to pair it with its Resource
+    /// Timing entry after the run; not saved.
+    #[serde(skip)]
+    pub start_ms: Option<f64>,
+    #[serde(skip)]
+    pub end_ms: Option<f64>,
 }
 
 impl InvocationResponse {

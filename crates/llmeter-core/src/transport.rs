@@ -84,26 +84,14 @@ pub trait Transport {
     ) -> LocalBoxFuture<'static, ()>;
 }
 
-/// How each engine words a fetch that never got a response (Chromium, Node/undici, Firefox,
-/// WebKit): the platform hides the reason (refused, reset, CORS) from scripts.
-const NETWORK_FAILURE_TEXTS: [&str; 4] = [
-    "Failed to fetch",
-    "fetch failed",
-    "NetworkError",
-    "Load failed",
-];
-
 /// The text of a platform fetch error (`name`, `message`, and the text of its `cause` if any,
 /// else empty). Network failures get their cause, or — where the platform gives none, as
 /// browsers do — what they usually mean.
 pub fn describe_network_error(name: &str, message: &str, cause: &str) -> String {
-    let is_network_failure =
-        name == "TypeError" && NETWORK_FAILURE_TEXTS.iter().any(|t| message.contains(t));
-    match (is_network_failure, cause.is_empty()) {
+    use crate::runtime_facts::{is_opaque_network_failure, NETWORK_FAILURE_HINT};
+    match (is_opaque_network_failure(name, message), cause.is_empty()) {
         (true, false) => format!("{name}: {message} ({cause})"),
-        (true, true) => {
-            format!("{name}: {message} (connection refused, reset, or blocked by CORS)")
-        }
+        (true, true) => format!("{name}: {message} ({NETWORK_FAILURE_HINT})"),
         (false, _) => format!("{name}: {message}"),
     }
 }

@@ -47,6 +47,7 @@ fn big_run() -> RunResult {
             num_events: 4,
             status: Some(if failed { 500 } else { 200 }),
             payload_index: Some((i % 50) as u32),
+            ..Default::default()
         });
     }
     timings.reverse();

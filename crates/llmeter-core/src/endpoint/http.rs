@@ -45,7 +45,10 @@ pub fn http_error_message(
 /// The message of a JSON error body (`{"error":{"message":…}}`, `{"error": "…"}`, or the
 /// `message` / `Message` / `detail` keys other servers use), else an excerpt of the body.
 pub fn error_body_detail(body: &[u8]) -> Option<String> {
-    if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+    let parsed = std::str::from_utf8(body)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    if let Some(Value::Object(obj)) = parsed {
         let message = match obj.get("error") {
             Some(Value::Object(e)) => e.get("message").and_then(Value::as_str),
             Some(Value::String(s)) => Some(s.as_str()),

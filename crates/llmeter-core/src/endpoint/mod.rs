@@ -103,9 +103,10 @@ pub trait ResponseParser {
     fn on_chunk(&mut self, bytes: &[u8], arrival_ms: f64);
     /// `failure` is `Some(message)` when the body broke off (reset, timeout, abort).
     fn finish(self: Box<Self>, end_ms: f64, failure: Option<String>) -> ParsedResponse;
-    /// Nothing more the body could send would change the outcome (the stream said it is
-    /// complete, or failed for good): the runner stops reading and aborts the transfer, so a
-    /// server that keeps sending cannot hold the request until its timeout.
+    /// The response failed for good (a protocol error, a message over the size limit): nothing
+    /// more the body could send would change the outcome, so the runner stops reading and
+    /// aborts the transfer — a server that keeps sending cannot hold the request until its
+    /// timeout. (A complete response is read to its end, keeping its connection reusable.)
     fn is_settled(&self) -> bool {
         false
     }

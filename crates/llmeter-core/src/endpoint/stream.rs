@@ -258,8 +258,10 @@ impl<P: Protocol> ResponseParser for StreamParser<P> {
     }
 
     fn is_settled(&self) -> bool {
+        // Failed for good. A stream that is only complete (`Done`) is still read to its end:
+        // aborting it would close a connection the next request could reuse.
         match self.kind {
-            BodyKind::Stream => self.done || self.stream_error.is_some(),
+            BodyKind::Stream => self.stream_error.is_some(),
             BodyKind::WholeBody => self.body.overflowed,
             BodyKind::AwaitingHead | BodyKind::HttpError => false,
         }

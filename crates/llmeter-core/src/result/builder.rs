@@ -68,8 +68,7 @@ impl RunResultBuilder {
         }
         if let Some(t) = by_name.get(RUN_INFO_FILE) {
             builder.info =
-                serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
-                    .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+                serde_json::from_str::<RunInfo>(t).map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
         }
         if let Some(t) = by_name.get(crate::fleet::SHARD_FILE) {
             builder.info.shard = Some(crate::fleet::ShardManifest::from_json(t)?);
@@ -144,6 +143,8 @@ impl RunResultBuilder {
         } else {
             Vec::new()
         };
+        // Derived from the timings, as after a run (never read from run_info.json).
+        info.network_phases = crate::network_phases::summarize(&timings);
         if saved_stats.as_ref().and_then(|s| s.get("interrupted")) == Some(&Value::Bool(true)) {
             info.interrupted = true;
         }

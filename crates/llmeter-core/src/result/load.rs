@@ -230,6 +230,30 @@ pub fn timing_from_value(line: usize, value: Value) -> Result<ResponseTimings, S
             .map(|s| u16::try_from(s).map_err(|_| err(format!("`status` out of range: {s}"))))
             .transpose()?,
         payload_index: small("payload_index").map_err(err)?,
+        network: match f.get("network") {
+            None => None,
+            Some(Value::Object(n)) => {
+                let n = Fields(n);
+                let num = |k: &str| n.number(k).map_err(|e| err(format!("`network`: {e}")));
+                Some(crate::network_phases::NetworkPhases {
+                    visible: matches!(n.get("visible"), Some(Value::Bool(true))),
+                    queueing: num("queueing")?,
+                    dns: num("dns")?,
+                    connect: num("connect")?,
+                    tls: num("tls")?,
+                    request_sent: num("request_sent")?,
+                    response_start: num("response_start")?,
+                })
+            }
+            Some(other) => {
+                return Err(err(format!(
+                    "`network` must be an object, found {}",
+                    kind(other)
+                )))
+            }
+        },
+        start_ms: None,
+        end_ms: None,
     })
 }
 

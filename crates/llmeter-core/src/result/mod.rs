@@ -95,6 +95,11 @@ pub struct RunInfo {
     /// as JSON here so the core module carries no code for it (only merges write it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<Value>,
+    /// Browsers: how many requests have Resource Timing phases (and how many were hidden for
+    /// want of `Timing-Allow-Origin`), and the queueing inside the browser, reported apart from
+    /// the endpoint's latency (see `crate::network_phases`).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub network_phases: Option<crate::network_phases::PhasesSummary>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

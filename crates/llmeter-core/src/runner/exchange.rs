@@ -189,7 +189,7 @@ impl RequestContext<'_> {
                 clock.now_ms(),
                 Some(format!(
                     "timeout: no complete response after {} s",
-                    self.timeout_s
+                    crate::json::num(self.timeout_s)
                 )),
             ),
         };
@@ -277,6 +277,9 @@ fn build_response(
         num_events: parsed.num_events,
         status: at.status,
         payload_index: None, // set by the client loop, which knows the index
+        network: None,       // set after the run, from the browser's Resource Timing
+        start_ms: Some(at.start_ms),
+        end_ms: Some(at.end_ms),
     };
     let response = InvocationResponse {
         response_text: parsed.text,

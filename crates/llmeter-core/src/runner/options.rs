@@ -4,6 +4,7 @@
 
 use crate::endpoint::ParseLimits;
 use crate::framing::DEFAULT_MAX_EVENT_BYTES;
+use crate::json::num;
 use serde_json::Value;
 
 /// Most concurrent clients in one run: each is a loop on one thread, and past this the thread
@@ -125,7 +126,11 @@ fn seconds_in_range(option: &'static str, s: f64) -> Result<(), OptionError> {
     if s > MAX_SECONDS {
         return Err(range_err(
             option,
-            format!("at most {MAX_SECONDS} seconds (a week), got {s}"),
+            format!(
+                "at most {} seconds (a week), got {}",
+                num(MAX_SECONDS),
+                num(s)
+            ),
         ));
     }
     Ok(())
@@ -189,8 +194,9 @@ impl RunOptions {
             return Err(range_err(
                 "startJitterMs",
                 format!(
-                    "at most {MAX_START_JITTER_MS} ms (an hour), got {}",
-                    self.max_start_jitter_ms
+                    "at most {} ms (an hour), got {}",
+                    num(MAX_START_JITTER_MS),
+                    num(self.max_start_jitter_ms)
                 ),
             ));
         }

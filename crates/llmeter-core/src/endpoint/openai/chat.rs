@@ -10,7 +10,7 @@
 //! unless a text carries escapes.
 
 use crate::endpoint::http::{api_error_message, byte_snippet, snippet};
-use crate::endpoint::payload::{content_text, lenient_content, lenient_str};
+use crate::endpoint::payload::{lenient_content, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol};
 use crate::endpoint::ParsedResponse;
 use crate::framing::{Frame, Framing, StreamEnd};
@@ -109,6 +109,56 @@ impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
             }
         }
         d.deserialize_any(Walk(std::marker::PhantomData))
+    }
+}
+
+/// A whole `chat.completion` body: what the rule needs, read like the stream's chunks.
+#[derive(Deserialize)]
+struct Completion<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default, borrow)]
+    choices: Option<CompletionChoices<'a>>,
+}
+
+/// `choices[0].message` of a completion, if there is a first choice.
+struct CompletionChoices<'a> {
+    first_message: Option<CompletionMessage<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct CompletionMessage<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient_content")]
+    content: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct CompletionChoice<'a> {
+    #[serde(default, borrow)]
+    message: Option<CompletionMessage<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for CompletionChoices<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Walk<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Walk<'a> {
+            type Value = CompletionChoices<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of choices")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let first = seq.next_element::<CompletionChoice<'de>>()?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(CompletionChoices {
+                    first_message: first.map(|c| c.message.unwrap_or_default()),
+                })
+            }
+        }
+        d.deserialize_seq(Walk(std::marker::PhantomData))
     }
 }
 
@@ -256,30 +306,23 @@ impl Protocol for ChatProtocol {
     }
 
     fn on_body(&mut self, body: &[u8], out: &mut ParsedResponse) -> Result<(), String> {
-        let bytes = body;
-        let body: Value = serde_json::from_slice(bytes)
-            .map_err(|_| format!("invalid JSON response body: {}", byte_snippet(bytes)))?;
-        if let Some(error) = body.get("error").filter(|e| !e.is_null()) {
-            return Err(format!("API error: {}", api_error_message(error)));
+        let invalid = || format!("invalid JSON response body: {}", byte_snippet(body));
+        let text = std::str::from_utf8(body).map_err(|_| invalid())?;
+        let completion: Completion = serde_json::from_str(text).map_err(|_| invalid())?;
+        if let Some(error) = completion.error.filter(|e| !e.is_null()) {
+            return Err(format!("API error: {}", api_error_message(&error)));
         }
-        out.id = body
-            .get("id")
-            .and_then(Value::as_str)
+        out.id = completion
+            .id
             .filter(|id| !id.is_empty())
-            .map(str::to_owned);
-        if let Some(usage) = body.get("usage") {
-            if let Ok(usage) = Usage::deserialize(usage) {
-                usage.apply(out);
-            }
+            .map(Cow::into_owned);
+        if let Some(usage) = &completion.usage {
+            usage.apply(out);
         }
-        let Some(choice) = body
-            .get("choices")
-            .and_then(Value::as_array)
-            .and_then(|c| c.first())
-        else {
-            return Err(format!("response has no choices: {}", byte_snippet(bytes)));
+        let Some(message) = completion.choices.and_then(|c| c.first_message) else {
+            return Err(format!("response has no choices: {}", byte_snippet(body)));
         };
-        out.text = choice.pointer("/message/content").and_then(content_text);
+        out.text = message.content.map(Cow::into_owned);
         Ok(())
     }
 
