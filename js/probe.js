@@ -122,8 +122,9 @@ export class Probe {
     this.spend(n);
     viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + n);
 
+    /** @type {import("./index.js").RunOptions} */
     const run = {
-      clients: 1, nRequests: n, payload: o.payload, startJitterMs: 0,
+      clients: 1, nRequests: n, payload: /** @type {any} */ (o.payload), startJitterMs: 0,
       shard: { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) },
     };
     const inWorker = (o.inWorker ?? true) && typeof o.endpoint !== "function" && typeof Worker === "function";
@@ -145,7 +146,7 @@ export class Probe {
 
   /**
    * In a dedicated module worker: the engine never touches the page's main thread.
-   * @private @param {Record<string, unknown>} run @param {(abort: () => void) => void} onAbort
+   * @private @param {import("./index.js").RunOptions} run @param {(abort: () => void) => void} onAbort
    * @returns {Promise<string | null>} the compact shard, or null when interrupted
    */
   measureInWorker(run, onAbort) {
@@ -167,7 +168,7 @@ export class Probe {
 
   /**
    * On the page's thread (no Worker, or an endpoint given as a function).
-   * @private @param {Record<string, unknown>} run @param {(abort: () => void) => void} onAbort
+   * @private @param {import("./index.js").RunOptions} run @param {(abort: () => void) => void} onAbort
    * @returns {Promise<string | null>}
    */
   async measureHere(run, onAbort) {
