@@ -115,9 +115,6 @@ export function initSync(module) {
  *   estimated from the endpoint's `Date` headers (browsers need the endpoint to expose `Date`
  *   with `Access-Control-Expose-Headers`), so `Result.merge` can combine it with shards from
  *   other machines.
- * @property {{ sentUnixMs: number, receivedUnixMs: number, date: string }[]} [clockSamples]
- *   `Date` headers seen elsewhere (e.g. the fleet plan's download), used for the clock offset
- *   when the endpoint's answers carry none.
  * @property {number} [workers] Spreads the clients over this many dedicated workers (module Web
  *   Workers in browsers, worker threads in Node, Workers in Deno), each running the same engine
  *   on its share; the shards are merged exactly into one result. A worker that dies fails only
@@ -131,6 +128,8 @@ export function initSync(module) {
  * @property {string} shardId This shard (a folder name, unique in the test).
  * @property {string} [label] A label (region, network, …): the merged result breaks every metric down by it.
  * @property {Record<string, unknown>} [plan] The plan it ran, recorded in the manifest.
+ * @property {import("./types.js").ClockOffset} [clockOffset] An offset estimated elsewhere (e.g.
+ *   from the fleet plan's download), used when the endpoint's answers carry no readable `Date`.
  */
 
 /**

@@ -36,7 +36,7 @@ import { Runner } from "../index.js";
  * @property {(p: import("../types.js").Progress) => void} [onProgress]
  * @property {(r: import("../types.js").InvocationResponse, t: import("../types.js").ResponseTimings) => void} [onResponse]
  * @property {typeof fetch} [fetch] for the plan's download
- * @property {Omit<import("../index.js").RunOptions, "clients" | "nRequests" | "runDuration" | "payload" | "shard" | "clockSamples" | "workers" | "store">} [runOptions]
+ * @property {Omit<import("../index.js").RunOptions, "clients" | "nRequests" | "runDuration" | "payload" | "shard" | "workers" | "store">} [runOptions]
  *   other run options (`seed`, `startJitterMs`, `subrequestLimit`, `subrequestsSent`, …)
  */
 
@@ -75,9 +75,9 @@ export async function runShard(options) {
   const load = fleetShardLoad(plan, shardId);
   // The start is on the reference clock; the plan's download says how far ours is from it.
   let startedLateMs = 0;
+  const storeOffset = clockOffset(samples, "store");
   if (load.startUnixMs !== undefined) {
-    const offset = clockOffset(samples, "store")?.offset_ms ?? 0;
-    const wait = load.startUnixMs - (Date.now() + offset);
+    const wait = load.startUnixMs - (Date.now() + (storeOffset?.offset_ms ?? 0));
     if (wait > 0 && waitForStart) await sleep(wait, signal);
     else startedLateMs = Math.max(0, -wait);
   }
@@ -94,8 +94,8 @@ export async function runShard(options) {
     nRequests: load.nRequests,
     runDuration: load.runDuration,
     payload: runPayload,
-    shard: { testId: load.testId, shardId, label: load.label, plan: load.plan },
-    clockSamples: samples,
+    // The endpoint's Date places the shard on its clock; the plan's download is the fallback.
+    shard: { testId: load.testId, shardId, label: load.label, plan: load.plan, clockOffset: storeOffset },
     signal, onProgress, onResponse,
   });
   if (!upload) return { result, startedLateMs };

@@ -1,4 +1,4 @@
-//! A run as one shard of a test: the `shard` and `clockSamples` run options, and the compact
+//! A run as one shard of a test: the `shard` run option, and the compact
 //! form a probe sends. Merging, plans and the rest of the fleet live in their own wasm module
 //! (`crates/llmeter-fleet`), so the core module stays small.
 
@@ -24,11 +24,11 @@ pub fn to_compact_text(result: &WasmRunResult, keep_text: bool) -> String {
 /// The engine's name and version, as shard manifests record it.
 pub const ENGINE: &str = concat!("llmeter-wasm ", env!("CARGO_PKG_VERSION"));
 
-/// The run option `shard: {testId, shardId, label?, plan?, sameClock?}`: the spec, and whether
-/// the shard shares the merging machine's clock (a worker of a run: no offset to estimate).
-pub fn read_shard(
-    reader: &super::options::OptionReader,
-) -> Result<Option<(llmeter_core::fleet::ShardSpec, bool)>, JsValue> {
+/// The run option `shard: {testId, shardId, label?, plan?, sameClock?, clockOffset?}`: the spec,
+/// whether the shard shares the merging machine's clock (a worker of a run: no offset to
+/// estimate), and an offset estimated elsewhere, used when the endpoint's answers carry no
+/// readable `Date` (e.g. from the plan's download).
+pub fn read_shard(reader: &super::options::OptionReader) -> Result<Option<ShardOption>, JsValue> {
     let Some(v) = reader.object("shard")? else {
         return Ok(None);
     };
@@ -53,39 +53,23 @@ pub fn read_shard(
         .get("sameClock")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
-    Ok(Some((spec, same_clock)))
+    let fallback = match o.get("clockOffset") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            llmeter_core::fleet::ClockOffset::from_value(v).ok_or_else(|| {
+                type_error("shard.clockOffset must be {offset_ms, uncertainty_ms ≥ 0, …}")
+            })?,
+        ),
+    };
+    Ok(Some(ShardOption {
+        spec,
+        same_clock,
+        fallback,
+    }))
 }
 
-/// The run option `clockSamples: [{sentUnixMs, receivedUnixMs, date}]`: `Date` headers seen
-/// elsewhere (the plan's download), used when the endpoint's answers carry none.
-pub fn read_clock_samples(
-    reader: &super::options::OptionReader,
-) -> Result<Vec<llmeter_core::fleet::DateSample>, JsValue> {
-    let Some(v) = reader.value("clockSamples") else {
-        return Ok(Vec::new());
-    };
-    let serde_json::Value::Array(items) = to_json(&v, "clockSamples")? else {
-        return Err(type_error("clockSamples must be an array"));
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let num = |k: &str| s.get(k).and_then(serde_json::Value::as_f64);
-            match (
-                num("sentUnixMs"),
-                num("receivedUnixMs"),
-                s.get("date").and_then(|d| d.as_str()),
-            ) {
-                (Some(sent), Some(received), Some(date)) => Ok(llmeter_core::fleet::DateSample {
-                    sent_unix_ms: sent,
-                    received_unix_ms: received,
-                    date: date.to_string(),
-                }),
-                _ => Err(type_error(&format!(
-                    "clockSamples[{i}] must be {{sentUnixMs, receivedUnixMs, date}}"
-                ))),
-            }
-        })
-        .collect()
+pub struct ShardOption {
+    pub spec: llmeter_core::fleet::ShardSpec,
+    pub same_clock: bool,
+    pub fallback: Option<llmeter_core::fleet::ClockOffset>,
 }

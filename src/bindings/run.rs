@@ -33,8 +33,10 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let mut opts = run_options(&reader)?;
     let shard = super::fleet::read_shard(&reader)?;
     // A shard from another machine reads the endpoint's `Date` to place itself on its clock.
-    opts.reference_clock = shard.as_ref().is_some_and(|(_, same_clock)| !same_clock);
-    opts.clock_samples = super::fleet::read_clock_samples(&reader)?;
+    if let Some(s) = &shard {
+        opts.reference_clock = !s.same_clock;
+        opts.fallback_offset = s.fallback.clone();
+    }
     // The runtime's limits, checked before any request: over the subrequest budget is a
     // RangeError; what the platform would queue becomes a warning in the result.
     let runtime = runtime_kind();
@@ -140,14 +142,20 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     ) {
         info.warnings.push(w);
     }
-    if let Some((spec, same_clock)) = shard {
+    if let Some(super::fleet::ShardOption {
+        spec, same_clock, ..
+    }) = shard
+    {
         let offset = if same_clock {
             Some(llmeter_core::fleet::ClockOffset::same_clock())
         } else {
             result.info.clock_offset.clone()
         };
         let runtime = result.info.runtime.clone();
-        result.info.shard = Some(spec.manifest(runtime, super::fleet::ENGINE, offset));
+        result.info.shard = Some(
+            spec.manifest(runtime, super::fleet::ENGINE, offset)
+                .to_value(),
+        );
     }
     Ok(WasmRunResult::new(result))
 }

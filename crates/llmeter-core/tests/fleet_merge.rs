@@ -67,6 +67,7 @@ fn responses(n: usize, rng: &mut SplitMix64) -> (Vec<InvocationResponse>, Vec<Re
             num_events: chunks as u32 + 2,
             status: Some(if failed { 500 } else { 200 }),
             payload_index: Some(rng.below(3) as u32),
+            ..Default::default()
         });
     }
     (rs, ts)
@@ -139,11 +140,8 @@ fn split(
                         None,
                     )
                     .unwrap()
-                    .manifest(
-                        Some(format!("node {s}")),
-                        "llmeter-wasm test",
-                        None,
-                    )
+                    .manifest(Some(format!("node {s}")), "llmeter-wasm test", None)
+                    .to_value()
                 }),
                 ..RunInfo::default()
             };
@@ -219,7 +217,7 @@ fn labels_break_every_metric_down() {
                     l.to_string(),
                     shards
                         .iter()
-                        .filter(|s| s.info.shard.as_ref().unwrap().label.as_deref() == Some(l))
+                        .filter(|s| s.info.shard.as_ref().unwrap()["label"] == json!(l))
                         .cloned()
                         .collect::<Vec<_>>(),
                 )
@@ -294,7 +292,7 @@ fn runtimes_break_down_by_family() {
         "workerd",
     ];
     for (s, rt) in shards.iter_mut().zip(runtimes) {
-        s.info.shard.as_mut().unwrap().runtime = Some(rt.into());
+        s.info.shard.as_mut().unwrap()["runtime"] = json!(rt);
     }
     let merged = merge(shards, &MergeOptions::default()).unwrap();
     let by_runtime = merged.stats["by_runtime"].as_object().unwrap();
@@ -317,12 +315,12 @@ fn refuses_foreign_and_duplicate_shards_and_reports_missing_and_late() {
     let (rs, ts) = responses(30, &mut rng);
     let shards = split(&rs, &ts, 3, &mut rng, Some(&["a"]));
     let mut dup = shards.clone();
-    dup[1].info.shard.as_mut().unwrap().shard_id = "s0".into();
+    dup[1].info.shard.as_mut().unwrap()["shard_id"] = json!("s0");
     assert!(merge(dup, &MergeOptions::default())
         .unwrap_err()
         .contains("\"s0\" is given twice"));
     let mut foreign = shards.clone();
-    foreign[2].info.shard.as_mut().unwrap().test_id = "other".into();
+    foreign[2].info.shard.as_mut().unwrap()["test_id"] = json!("other");
     assert!(merge(foreign, &MergeOptions::default())
         .unwrap_err()
         .contains("belongs to test \"other\""));
@@ -491,7 +489,8 @@ async fn skewed_shard(
             None,
         )
         .unwrap()
-        .manifest(Some("node 20".into()), "llmeter-wasm test", offset),
+        .manifest(Some("node 20".into()), "llmeter-wasm test", offset)
+        .to_value(),
     );
     result
 }
@@ -595,14 +594,29 @@ fn compact_shards_merge_to_the_same_stats_without_texts() {
     );
     let shards = split(&rs, &ts, 5, &mut rng, Some(&["eu", "us"]));
     let texts: Vec<String> = shards.iter().map(|s| to_compact(s, false)).collect();
-    assert!(texts
-        .iter()
-        .all(|t| !t.contains("\"text\"") && !t.contains("\"input_prompt\": \"p\"")));
+    for t in &texts {
+        let doc: Value = serde_json::from_str(t).unwrap();
+        let files = doc["files"].as_object().unwrap();
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "summary.json",
+                "responses.jsonl",
+                "chunk_timings.jsonl",
+                "run_info.json",
+                "shard.json"
+            ]
+        );
+        for line in files["responses.jsonl"].as_str().unwrap().lines() {
+            let r: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(
+                (&r["response_text"], &r["input_prompt"], &r["input_payload"]),
+                (&Value::Null, &Value::Null, &Value::Null)
+            );
+        }
+    }
     let back: Vec<RunResult> = texts.iter().map(|t| from_compact(t).unwrap()).collect();
-    assert!(back.iter().all(|r| r
-        .responses
-        .iter()
-        .all(|r| r.response_text.is_none() && r.input_prompt.is_none())));
     let mut merged = merge(
         back,
         &MergeOptions {
@@ -613,19 +627,40 @@ fn compact_shards_merge_to_the_same_stats_without_texts() {
     .unwrap();
     assert!(merged.stats.shift_remove("by_label").is_some());
     assert_eq!(merged.stats, whole.stats);
-    // With texts kept, they come back.
+    // With texts kept, they come back (and the payloads with them).
     let kept = from_compact(&to_compact(&shards[0], true)).unwrap();
     assert!(kept.responses.iter().any(|r| r.response_text.is_some()));
+    assert_eq!(kept.payloads, shards[0].payloads);
     // Bad input is an error naming the problem, never a panic.
+    let doc = |files: Value| json!({"format": "llmeter-shard/1", "files": files}).to_string();
     for (bad, why) in [
-        ("[]", "expected a JSON object"),
-        ("{\"format\": \"x\"}", "format must be"),
-        ("{\"format\": \"llmeter-shard/1\"}", "summary must be an object"),
-        ("{\"format\": \"llmeter-shard/1\", \"summary\": {\"total_requests\": 2}, \"responses\": [{\"response_text\": null}]}", "says 2 requests but 1"),
-        ("{\"format\": \"llmeter-shard/1\", \"summary\": {}, \"responses\": [{\"time_to_first_token\": \"x\"}]}", "must be a number"),
-        ("{\"format\": \"llmeter-shard/1\", \"summary\": {}, \"shard\": {\"test_id\": \"../x\", \"shard_id\": \"a\"}}", "shard.json"),
+        ("[]".to_string(), "expected a JSON object"),
+        (json!({"format": "x"}).to_string(), "format must be"),
+        (
+            json!({"format": "llmeter-shard/1"}).to_string(),
+            "files must be an object",
+        ),
+        (
+            doc(json!({"summary.json": 3})),
+            "summary.json must be a text",
+        ),
+        (doc(json!({"../summary.json": "{}"})), "not a file name"),
+        (doc(json!({"summary.json": "{}"})), "no shard.json"),
+        (
+            doc(json!({"shard.json": "{}", "responses.jsonl": "{\"time_to_first_token\": \"x\"}"})),
+            "must be a number",
+        ),
     ] {
-        let e = from_compact(bad).unwrap_err();
+        let e = from_compact(&bad).unwrap_err();
         assert!(e.contains(why), "{bad}: {e}");
     }
+    // A bad manifest is found when merging.
+    let shard = from_compact(&doc(json!({
+        "shard.json": "{\"test_id\": \"../x\", \"shard_id\": \"a\"}",
+        "responses.jsonl": "",
+    })))
+    .unwrap();
+    assert!(merge(vec![shard], &MergeOptions::default())
+        .unwrap_err()
+        .contains("shard.json"));
 }

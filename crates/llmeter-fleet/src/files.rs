@@ -81,7 +81,8 @@ mod tests {
                     Some(json!({"clients": 1})),
                 )
                 .unwrap()
-                .manifest(Some("node 20".into()), "test", None),
+                .manifest(Some("node 20".into()), "test", None)
+                .to_value(),
             ),
             ..RunInfo::default()
         };

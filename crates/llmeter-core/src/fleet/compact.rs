@@ -1,60 +1,81 @@
 //! A shard as one small JSON document — what a `Probe` sends from a user's page (by
-//! `navigator.sendBeacon` or a presigned PUT) and what a collector merges by the thousand.
-//! Prompts, payloads and response texts are left out unless the app asks to keep them; token
-//! counts, timings and errors stay.
+//! `navigator.sendBeacon` or a presigned PUT) and what a collector merges by the thousand:
+//! `{"format": "llmeter-shard/1", "files": {"summary.json": "…", "responses.jsonl": "…", …}}`,
+//! the run folder's files that a merge reads. Prompts, payloads and response texts are left out
+//! unless the app asks to keep them; token counts, timings and errors stay.
+//!
+//! Written and read through `serde_json::Value` and the run folder's own reader and writers, so
+//! neither wasm module gains a serializer for it.
 
-use super::manifest::ShardManifest;
-use crate::response::{InvocationResponse, ResponseTimings};
-use crate::result::{response_from_value, timing_from_value, RunInfo, RunResult, Summary};
-use serde::Serialize;
+use crate::json;
+use crate::result::{
+    RunResult, CHUNK_TIMINGS_FILE, PAYLOAD_FILE, RESPONSES_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE,
+    SUMMARY_FILE,
+};
 use serde_json::{Map, Value};
 
 /// The format marker and version of a compact shard.
 pub const COMPACT_FORMAT: &str = "llmeter-shard/1";
 /// Most responses a compact shard may carry (a collector reads shards from anyone).
 pub const MAX_COMPACT_RESPONSES: usize = 10_000;
+/// The response fields a compact shard leaves out unless texts are kept.
+pub const TEXT_FIELDS: [&str; 3] = ["input_payload", "input_prompt", "response_text"];
 
-#[derive(Serialize)]
-struct Compact<'a> {
-    format: &'static str,
-    shard: Option<&'a ShardManifest>,
-    summary: &'a Summary,
-    info: &'a RunInfo,
-    responses: Vec<InvocationResponse>,
-    timings: &'a [ResponseTimings],
+/// The files a compact shard carries: what a merge reads (`stats.json` is recomputed), plus the
+/// payloads and run configuration only when texts are kept.
+fn carried(name: &str, keep_text: bool) -> bool {
+    matches!(
+        name,
+        SUMMARY_FILE | RESPONSES_FILE | CHUNK_TIMINGS_FILE | RUN_INFO_FILE | super::SHARD_FILE
+    ) || (keep_text && matches!(name, PAYLOAD_FILE | RUN_CONFIG_FILE))
 }
 
-/// The compact text of a run (with its manifest). With `keep_text` false, `input_payload`,
-/// `input_prompt` and `response_text` are left out.
-pub fn to_compact(result: &RunResult, keep_text: bool) -> String {
-    let responses = result
-        .responses
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            if !keep_text {
-                r.input_payload = None;
-                r.input_prompt = None;
-                r.response_text = None;
+/// `responses.jsonl` with [`TEXT_FIELDS`] set to null on every line (lines that are not JSON
+/// objects are kept as they are; the reader will name them).
+pub fn strip_texts(responses_jsonl: &str) -> String {
+    let mut out = String::with_capacity(responses_jsonl.len() / 2);
+    for line in responses_jsonl.lines().filter(|l| !l.trim().is_empty()) {
+        match json::parse_lenient(line) {
+            Ok(Value::Object(mut m)) => {
+                for k in TEXT_FIELDS {
+                    if let Some(v) = m.get_mut(k) {
+                        *v = Value::Null;
+                    }
+                }
+                out.push_str(&json::to_line(&Value::Object(m)));
             }
-            r
-        })
-        .collect();
-    let doc = Compact {
-        format: COMPACT_FORMAT,
-        shard: result.info.shard.as_ref(),
-        summary: &result.summary,
-        info: &result.info,
-        responses,
-        timings: &result.timings,
-    };
-    serde_json::to_string(&doc).unwrap_or_default()
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
-/// Reads a compact shard back into a result (stats computed as for any run). Errors name what
-/// is wrong; nothing in the text can make this panic.
+/// The compact text of a run (with its manifest). With `keep_text` false, prompts, payloads and
+/// response texts are left out.
+pub fn to_compact(result: &RunResult, keep_text: bool) -> String {
+    let mut files = Map::new();
+    for (name, text) in result.to_files() {
+        if !carried(&name, keep_text) {
+            continue;
+        }
+        let text = if name == RESPONSES_FILE && !keep_text {
+            strip_texts(&text)
+        } else {
+            text
+        };
+        files.insert(name, Value::String(text));
+    }
+    let mut doc = Map::new();
+    doc.insert("format".into(), Value::from(COMPACT_FORMAT));
+    doc.insert("files".into(), Value::Object(files));
+    json::to_line(&Value::Object(doc))
+}
+
+/// Reads a compact shard back into a result (the run folder's reader: stats computed as for any
+/// run, errors naming the file and line). Nothing in the text can make this panic.
 pub fn from_compact(text: &str) -> Result<RunResult, String> {
-    let doc: Map<String, Value> = match crate::json::parse_lenient(text) {
+    let doc = match json::parse_lenient(text) {
         Ok(Value::Object(m)) => m,
         Ok(_) => return Err("compact shard: expected a JSON object".into()),
         Err(e) => return Err(format!("compact shard: {e}")),
@@ -67,58 +88,26 @@ pub fn from_compact(text: &str) -> Result<RunResult, String> {
             ))
         }
     }
-    let shard = match doc.get("shard") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(ShardManifest::from_json(&v.to_string())?),
+    let Some(Value::Object(files)) = doc.get("files") else {
+        return Err("compact shard: files must be an object of file texts".into());
     };
-    let summary = crate::result::parse_summary(match doc.get("summary") {
-        Some(Value::Object(m)) => m,
-        _ => return Err("compact shard: summary must be an object".into()),
-    })?;
-    let mut info: RunInfo = match doc.get("info") {
-        None | Some(Value::Null) => RunInfo::default(),
-        Some(v) => {
-            serde_json::from_value(v.clone()).map_err(|e| format!("compact shard: info: {e}"))?
+    let mut out = Vec::with_capacity(files.len());
+    for (name, text) in files {
+        let Value::String(text) = text else {
+            return Err(format!("compact shard: {name} must be a text"));
+        };
+        if name.contains(['/', '\\']) {
+            return Err(format!("compact shard: {name:?} is not a file name"));
         }
-    };
-    info.shard = shard;
-    let list = |key: &str| -> Result<Vec<Value>, String> {
-        match doc.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) if items.len() <= MAX_COMPACT_RESPONSES => Ok(items.clone()),
-            Some(Value::Array(items)) => Err(format!(
-                "compact shard: {} {key}, at most {MAX_COMPACT_RESPONSES}",
-                items.len()
-            )),
-            Some(_) => Err(format!("compact shard: {key} must be an array")),
+        if name == RESPONSES_FILE && text.lines().count() > MAX_COMPACT_RESPONSES {
+            return Err(format!(
+                "compact shard: more than {MAX_COMPACT_RESPONSES} responses"
+            ));
         }
-    };
-    let responses = list("responses")?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| response_from_value(i + 1, v))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("compact shard: {e}"))?;
-    let timings = list("timings")?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| timing_from_value(i + 1, v))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("compact shard: {e}"))?;
-    let timings = crate::result::join_timings(timings, &responses);
-    if summary.total_requests != responses.len() as u64 {
-        return Err(format!(
-            "compact shard: summary says {} requests but {} responses are given",
-            summary.total_requests,
-            responses.len()
-        ));
+        out.push((name.clone(), text.clone()));
     }
-    Ok(RunResult::new(
-        summary,
-        responses,
-        timings,
-        info,
-        Map::new(),
-        Vec::new(),
-    ))
+    if !out.iter().any(|(n, _)| n == super::SHARD_FILE) {
+        return Err("compact shard: no shard.json (not a shard)".into());
+    }
+    RunResult::from_files(&out).map_err(|e| format!("compact shard: {e}"))
 }

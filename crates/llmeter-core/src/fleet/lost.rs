@@ -77,7 +77,7 @@ pub fn lost_shard(lost: LostShard, tokenizer: &dyn Tokenizer) -> RunResult {
         warnings: vec![format!(
             "{shard_name} failed ({error}): its {owed} unfinished requests are recorded as errors"
         )],
-        shard: manifest,
+        shard: manifest.as_ref().map(ShardManifest::to_value),
         ..RunInfo::default()
     };
     let summary = Summary {

@@ -4,30 +4,25 @@
 
 use super::offset::ClockOffset;
 use super::plan::{check_id, check_label, PlanError};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub const SHARD_FILE: &str = "shard.json";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (Read and written through `serde_json::Value`, whose code the core module has anyway.)
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShardManifest {
     pub test_id: String,
     pub shard_id: String,
     /// The user's label (region, network, cohort): the merged result breaks every metric down
     /// by it.
-    #[serde(default)]
     pub label: Option<String>,
     /// Runtime name and version (`HeadlessChrome/141.0… (worker)`, `node 20.20.2`, `workerd`).
-    #[serde(default)]
     pub runtime: Option<String>,
     /// The measuring engine and its version (`llmeter-wasm 0.1.0`).
-    #[serde(default)]
     pub engine: Option<String>,
     /// The plan the shard ran (its load and the test's start), as given.
-    #[serde(default)]
     pub plan: Option<Value>,
     /// `reference = local + offset`; `None` when no `Date` header was readable.
-    #[serde(default)]
     pub clock_offset: Option<ClockOffset>,
 }
 
@@ -81,20 +76,72 @@ impl ShardSpec {
 }
 
 impl ShardManifest {
-    /// Reads `shard.json`; errors name the file.
+    /// `shard.json`'s object, keys in this order.
+    pub fn to_value(&self) -> Value {
+        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::from);
+        let mut m = Map::new();
+        m.insert("test_id".into(), Value::from(self.test_id.clone()));
+        m.insert("shard_id".into(), Value::from(self.shard_id.clone()));
+        m.insert("label".into(), text(&self.label));
+        m.insert("runtime".into(), text(&self.runtime));
+        m.insert("engine".into(), text(&self.engine));
+        m.insert("plan".into(), self.plan.clone().unwrap_or(Value::Null));
+        m.insert(
+            "clock_offset".into(),
+            self.clock_offset
+                .as_ref()
+                .map_or(Value::Null, ClockOffset::to_value),
+        );
+        Value::Object(m)
+    }
+
+    /// The manifest a run carries (`info.shard`, kept as saved), checked: `Ok(None)` for a run
+    /// that is not a shard.
+    pub fn of(info: &crate::result::RunInfo) -> Result<Option<ShardManifest>, String> {
+        info.shard
+            .as_ref()
+            .map(ShardManifest::from_value)
+            .transpose()
+    }
+
+    /// Reads `shard.json`; errors name the file and the field.
     pub fn from_json(text: &str) -> Result<ShardManifest, String> {
-        let m: ShardManifest =
-            serde_json::from_str(text).map_err(|e| format!("{SHARD_FILE}: {e}"))?;
-        check_id("test_id", &m.test_id).map_err(|e| format!("{SHARD_FILE}: {e}"))?;
-        check_id("shard_id", &m.shard_id).map_err(|e| format!("{SHARD_FILE}: {e}"))?;
-        if let Some(o) = &m.clock_offset {
-            if !(o.offset_ms.is_finite() && o.uncertainty_ms.is_finite() && o.uncertainty_ms >= 0.0)
-            {
-                return Err(format!(
-                    "{SHARD_FILE}: clock_offset must hold finite numbers (uncertainty ≥ 0)"
-                ));
-            }
+        let v: Value =
+            crate::json::parse_lenient(text).map_err(|e| format!("{SHARD_FILE}: {e}"))?;
+        ShardManifest::from_value(&v)
+    }
+
+    pub fn from_value(v: &Value) -> Result<ShardManifest, String> {
+        let err = |what: String| format!("{SHARD_FILE}: {what}");
+        if !v.is_object() {
+            return Err(err("expected a JSON object".into()));
         }
-        Ok(m)
+        let text = |k: &str| -> Result<Option<String>, String> {
+            match v.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(err(format!("`{k}` must be a string"))),
+            }
+        };
+        let id = |k: &'static str| -> Result<String, String> {
+            let id = text(k)?.ok_or_else(|| err(format!("`{k}` is required")))?;
+            check_id(k, &id).map_err(|e| err(e.to_string()))?;
+            Ok(id)
+        };
+        let clock_offset = match v.get("clock_offset") {
+            None | Some(Value::Null) => None,
+            Some(o) => Some(ClockOffset::from_value(o).ok_or_else(|| {
+                err("clock_offset must hold finite numbers (uncertainty ≥ 0)".into())
+            })?),
+        };
+        Ok(ShardManifest {
+            test_id: id("test_id")?,
+            shard_id: id("shard_id")?,
+            label: text("label")?,
+            runtime: text("runtime")?,
+            engine: text("engine")?,
+            plan: v.get("plan").filter(|p| !p.is_null()).cloned(),
+            clock_offset,
+        })
     }
 }

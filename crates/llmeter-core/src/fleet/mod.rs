@@ -9,7 +9,5 @@ pub mod offset;
 pub mod plan;
 
 pub use manifest::{ShardManifest, ShardSpec, SHARD_FILE};
-pub use offset::{
-    format_http_date, parse_http_date, reference_offset, ClockOffset, DateSample, OffsetEstimator,
-};
+pub use offset::{format_http_date, parse_http_date, ClockOffset, OffsetEstimator};
 pub use plan::{FleetPlan, PlanError, ShardLoad};

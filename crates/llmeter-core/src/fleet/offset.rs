@@ -10,10 +10,14 @@
 //! Samples that do not intersect (two servers whose clocks disagree, our clock stepped) widen
 //! the interval to their hull and are counted as conflicts rather than hidden.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 /// A wall-clock offset: `reference = local + offset_ms`, known to ± `uncertainty_ms`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (De)serialized through `serde_json::Value`, whose code the core module has anyway: derived
+/// impls would add to every module that saves or loads a run.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClockOffset {
     pub offset_ms: f64,
     pub uncertainty_ms: f64,
@@ -21,11 +25,66 @@ pub struct ClockOffset {
     /// worker of the same machine).
     pub samples: u32,
     /// Samples that contradicted the others (their hull was taken).
-    #[serde(default)]
     pub conflicts: u32,
     /// What the reference is: `endpoint`, `store`, `same clock`, or the caller's word.
-    #[serde(default)]
     pub source: Option<String>,
+}
+
+impl ClockOffset {
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert(
+            "offset_ms".into(),
+            crate::stats::float_value(self.offset_ms),
+        );
+        m.insert(
+            "uncertainty_ms".into(),
+            crate::stats::float_value(self.uncertainty_ms),
+        );
+        m.insert("samples".into(), Value::from(self.samples));
+        m.insert("conflicts".into(), Value::from(self.conflicts));
+        m.insert(
+            "source".into(),
+            self.source.clone().map_or(Value::Null, Value::from),
+        );
+        Value::Object(m)
+    }
+
+    /// `None` unless `offset_ms` and `uncertainty_ms` are finite numbers (uncertainty ≥ 0).
+    pub fn from_value(v: &Value) -> Option<ClockOffset> {
+        let num = |k: &str| v.get(k).and_then(Value::as_f64);
+        let count = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_u64)
+                .map_or(0, |n| n.min(u32::MAX as u64) as u32)
+        };
+        let (offset_ms, uncertainty_ms) = (num("offset_ms")?, num("uncertainty_ms")?);
+        (offset_ms.is_finite() && uncertainty_ms.is_finite() && uncertainty_ms >= 0.0).then(|| {
+            ClockOffset {
+                offset_ms,
+                uncertainty_ms,
+                samples: count("samples"),
+                conflicts: count("conflicts"),
+                source: v.get("source").and_then(Value::as_str).map(str::to_string),
+            }
+        })
+    }
+}
+
+impl Serialize for ClockOffset {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockOffset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ClockOffset::from_value(&Value::deserialize(d)?).ok_or_else(|| {
+            D::Error::custom(
+                "clock_offset must be {offset_ms, uncertainty_ms ≥ 0, …} with finite numbers",
+            )
+        })
+    }
 }
 
 impl ClockOffset {
@@ -39,15 +98,6 @@ impl ClockOffset {
             source: Some("same clock".into()),
         }
     }
-}
-
-/// One `Date` header with the local wall times (ms since the epoch) of the request's send and
-/// of the answer's headers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DateSample {
-    pub sent_unix_ms: f64,
-    pub received_unix_ms: f64,
-    pub date: String,
 }
 
 /// Intersects the intervals of `Date` samples.
@@ -78,10 +128,6 @@ impl OffsetEstimator {
         true
     }
 
-    pub fn add_sample(&mut self, s: &DateSample) -> bool {
-        self.add(s.sent_unix_ms, s.received_unix_ms, &s.date)
-    }
-
     fn add_interval(&mut self, lo: f64, hi: f64) {
         self.samples += 1;
         self.bounds = Some(match self.bounds {
@@ -109,23 +155,6 @@ impl OffsetEstimator {
             source: Some(source.to_string()),
         })
     }
-}
-
-/// The offset a shard records: against the endpoint when its answers carried a readable `Date`
-/// header (the clock every shard of a test talks to), otherwise against the samples the caller
-/// gathered elsewhere (the upload server's answers, the plan's download), tagged `store`.
-pub fn reference_offset(
-    endpoint: &OffsetEstimator,
-    fallback: &[DateSample],
-) -> Option<ClockOffset> {
-    if let Some(o) = endpoint.estimate("endpoint") {
-        return Some(o);
-    }
-    let mut other = OffsetEstimator::default();
-    for s in fallback {
-        other.add_sample(s);
-    }
-    other.estimate("store")
 }
 
 const MONTHS: [&str; 12] = [
@@ -245,19 +274,37 @@ mod tests {
     }
 
     #[test]
-    fn bad_samples_are_ignored_and_fallback_is_tagged() {
+    fn bad_samples_are_ignored() {
         let mut e = OffsetEstimator::default();
         assert!(!e.add(T0, T0 + 1.0, "yesterday"));
         assert!(!e.add(T0 + 5.0, T0, "Wed, 01 Jan 2025 12:00:00 GMT"));
         assert_eq!(e.estimate("endpoint"), None);
-        let fallback = [DateSample {
-            sent_unix_ms: T0,
-            received_unix_ms: T0 + 20.0,
-            date: "Wed, 01 Jan 2025 12:00:00 GMT".into(),
-        }];
-        let o = reference_offset(&e, &fallback).unwrap();
-        assert_eq!(o.source.as_deref(), Some("store"));
-        assert_eq!(reference_offset(&e, &[]), None);
+        assert!(e.add(T0, T0 + 20.0, "Wed, 01 Jan 2025 12:00:00 GMT"));
+        assert_eq!(
+            e.estimate("store").unwrap().source.as_deref(),
+            Some("store")
+        );
+    }
+
+    #[test]
+    fn offsets_round_trip_through_json_and_bad_ones_are_refused() {
+        let o = ClockOffset {
+            offset_ms: -12.5,
+            uncertainty_ms: 3.25,
+            samples: 40,
+            conflicts: 1,
+            source: Some("endpoint".into()),
+        };
+        assert_eq!(ClockOffset::from_value(&o.to_value()), Some(o.clone()));
+        let text = serde_json::to_string(&o).unwrap();
+        assert_eq!(serde_json::from_str::<ClockOffset>(&text).unwrap(), o);
+        for bad in [
+            serde_json::json!({"offset_ms": 1.0}),
+            serde_json::json!({"offset_ms": 1.0, "uncertainty_ms": -1.0}),
+            serde_json::json!({"offset_ms": "1", "uncertainty_ms": 1.0}),
+        ] {
+            assert_eq!(ClockOffset::from_value(&bad), None, "{bad}");
+        }
     }
 
     #[test]

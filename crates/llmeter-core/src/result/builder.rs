@@ -69,9 +69,15 @@ impl RunResultBuilder {
         if let Some(t) = by_name.get(RUN_INFO_FILE) {
             builder.info =
                 serde_json::from_str::<RunInfo>(t).map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+            if t.contains("\"clock_offset\"") || t.contains("\"fleet\"") {
+                builder
+                    .info
+                    .read_fleet_fields(&parse_object(RUN_INFO_FILE, t)?);
+            }
         }
         if let Some(t) = by_name.get(crate::fleet::SHARD_FILE) {
-            builder.info.shard = Some(crate::fleet::ShardManifest::from_json(t)?);
+            // Kept as saved; a merge reads and checks it (`ShardManifest::of`).
+            builder.info.shard = Some(Value::Object(parse_object(crate::fleet::SHARD_FILE, t)?));
         }
         if let Some(t) = by_name.get(PAYLOAD_FILE) {
             builder.payloads = parse_lines(PAYLOAD_FILE, t)?

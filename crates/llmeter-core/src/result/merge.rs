@@ -170,13 +170,19 @@ impl Part {
 
 /// Merges shards into one result (see the module docs). Errors: no shard, a shard of another
 /// test (than the plan's or the first shard's), a shard id given twice.
-pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunResult, String> {
+pub fn merge(shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunResult, String> {
     if shards.is_empty() {
         return Err("merge: no shards given".into());
     }
+    // The manifests, checked (the core keeps them as saved).
+    let mut shards: Vec<(RunResult, Option<ShardManifest>)> = shards
+        .into_iter()
+        .map(|s| ShardManifest::of(&s.info).map(|m| (s, m)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("merge: {e}"))?;
     // A listing's order is not the fleet's: shards with ids go in id order.
-    if shards.iter().all(|s| s.info.shard.is_some()) {
-        shards.sort_by(|a, b| shard_id(a).cmp(shard_id(b)));
+    if shards.iter().all(|(_, m)| m.is_some()) {
+        shards.sort_by(|a, b| shard_id(&a.1).cmp(shard_id(&b.1)));
     }
     let test_id = options
         .plan
@@ -185,11 +191,11 @@ pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunRe
         .or_else(|| {
             shards
                 .iter()
-                .find_map(|s| s.info.shard.as_ref().map(|m| m.test_id.clone()))
+                .find_map(|(_, m)| m.as_ref().map(|m| m.test_id.clone()))
         });
     let mut seen = HashSet::new();
-    for s in &shards {
-        if let Some(m) = &s.info.shard {
+    for (_, m) in &shards {
+        if let Some(m) = m {
             if Some(&m.test_id) != test_id.as_ref() {
                 return Err(format!(
                     "merge: shard {:?} belongs to test {:?}, not {:?}",
@@ -204,12 +210,14 @@ pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunRe
         }
     }
 
-    let same_payloads = shards.windows(2).all(|w| w[0].payloads == w[1].payloads);
-    let interrupted_all = shards.iter().all(|s| s.info.interrupted);
+    let same_payloads = shards
+        .windows(2)
+        .all(|w| w[0].0.payloads == w[1].0.payloads);
+    let interrupted_all = shards.iter().all(|(s, _)| s.info.interrupted);
     let (first_name, first_description, mut run_config) = (
-        shards[0].summary.run_name.clone(),
-        shards[0].summary.run_description.clone(),
-        shards[0].run_config.clone(),
+        shards[0].0.summary.run_name.clone(),
+        shards[0].0.summary.run_description.clone(),
+        shards[0].0.run_config.clone(),
     );
     let mut parts: Vec<Part> = Vec::with_capacity(shards.len());
     let mut responses: Vec<InvocationResponse> = Vec::new();
@@ -217,7 +225,7 @@ pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunRe
     let mut payloads: Vec<Value> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut info = RunInfo::default();
-    for (k, shard) in shards.into_iter().enumerate() {
+    for (k, (shard, manifest)) in shards.into_iter().enumerate() {
         let RunResult {
             summary,
             responses: shard_responses,
@@ -226,7 +234,6 @@ pub fn merge(mut shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunRe
             payloads: shard_payloads,
             ..
         } = shard;
-        let manifest = shard_info.shard;
         let name = manifest
             .as_ref()
             .map(|m| m.shard_id.clone())
@@ -511,6 +518,6 @@ impl FleetInfo {
     }
 }
 
-fn shard_id(r: &RunResult) -> &str {
-    r.info.shard.as_ref().map_or("", |m| m.shard_id.as_str())
+fn shard_id(m: &Option<ShardManifest>) -> &str {
+    m.as_ref().map_or("", |m| m.shard_id.as_str())
 }

@@ -85,15 +85,18 @@ pub struct RunInfo {
     /// Responses that could not be saved, with the reason (filled by stores).
     pub unsaved: Option<String>,
     /// This machine's wall-clock offset against the endpoint's `Date` headers, when the run
-    /// read them (shards do; see `crate::fleet::offset`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// read them (shards do; see `crate::fleet::offset`). Read by [`RunInfo::read_fleet_fields`].
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub clock_offset: Option<crate::fleet::ClockOffset>,
-    /// The run as a shard of a test: saved as `shard.json` (not in `run_info.json`).
+    /// The run as a shard of a test: its manifest, saved as `shard.json` (not in
+    /// `run_info.json`), kept here as JSON; `ShardManifest::of` reads and checks it (a merge
+    /// does), so the core module carries no reader for it.
     #[serde(skip)]
-    pub shard: Option<crate::fleet::ShardManifest>,
+    pub shard: Option<Value>,
     /// A merged result's shards, and the plan's missing and late ones: a [`FleetInfo`], kept
-    /// as JSON here so the core module carries no code for it (only merges write it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// as JSON here so the core module carries no code for it (only merges write it). Read by
+    /// [`RunInfo::read_fleet_fields`].
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub fleet: Option<Value>,
     /// Browsers: how many requests have Resource Timing phases (and how many were hidden for
     /// want of `Timing-Allow-Origin`), and the queueing inside the browser, reported apart from
@@ -125,6 +128,18 @@ pub const RUN_CONFIG_FILE: &str = "run_config.json";
 pub const PAYLOAD_FILE: &str = "payload.jsonl";
 pub const CHUNK_TIMINGS_FILE: &str = "chunk_timings.jsonl";
 pub const RUN_INFO_FILE: &str = "run_info.json";
+
+impl RunInfo {
+    /// Reads `clock_offset` and `fleet` from `run_info.json`'s object. They are not in the
+    /// derived reader: a `Value` field there would build a second JSON value parser into every
+    /// module that loads a run, for fields only shards and merges have.
+    pub fn read_fleet_fields(&mut self, object: &Map<String, Value>) {
+        self.clock_offset = object
+            .get("clock_offset")
+            .and_then(crate::fleet::ClockOffset::from_value);
+        self.fleet = object.get("fleet").filter(|f| !f.is_null()).cloned();
+    }
+}
 
 impl Summary {
     /// Earliest and latest `request_time` of the responses (LLMeter's `first_request_time` and

@@ -291,10 +291,9 @@ impl<'a> Runner<'a> {
         let run_config = run_config_json(opts, &info, self.tokenizer);
         let mut run_info = RunInfo {
             interrupted,
-            clock_offset: crate::fleet::reference_offset(
-                &dates.map(|d| d.estimator.into_inner()).unwrap_or_default(),
-                &opts.clock_samples,
-            ),
+            clock_offset: dates
+                .and_then(|d| d.estimator.into_inner().estimate("endpoint"))
+                .or_else(|| opts.fallback_offset.clone()),
             ..RunInfo::default()
         };
         if budget_reached {

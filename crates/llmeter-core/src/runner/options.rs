@@ -59,9 +59,9 @@ pub struct RunOptions {
     /// chunk) and estimate this machine's wall-clock offset from it (`info.clock_offset`; a
     /// shard needs it to be merged with shards from other machines).
     pub reference_clock: bool,
-    /// `Date` samples gathered elsewhere (the plan's download, the upload server), used when
-    /// the endpoint's answers carry no readable `Date`.
-    pub clock_samples: Vec<crate::fleet::DateSample>,
+    /// An offset estimated elsewhere (e.g. from the plan's download), used when the endpoint's
+    /// answers carry no readable `Date`.
+    pub fallback_offset: Option<crate::fleet::ClockOffset>,
 }
 
 impl Default for RunOptions {
@@ -80,7 +80,7 @@ impl Default for RunOptions {
             payload_assignment: PayloadAssignment::Cycle,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             reference_clock: false,
-            clock_samples: Vec::new(),
+            fallback_offset: None,
         }
     }
 }
