@@ -12,13 +12,11 @@ pub const SNIPPET_CHARS: usize = 200;
 
 /// `true` for `application/json` and `*/*+json` media types.
 pub fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() >= 5
+            && essence.is_char_boundary(essence.len() - 5)
+            && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
 }
 
 /// `HTTP 429 Too Many Requests: <detail> (retry-after: 20)`.
