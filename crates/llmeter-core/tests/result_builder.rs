@@ -273,3 +273,34 @@ fn recovers_a_run_without_summary_from_pieces() {
     assert_eq!(empty, RunResult::from_files(&with_empty).expect("loads"));
     assert_eq!(empty.summary.total_requests, 0);
 }
+
+/// Found by the `result_files` fuzz target: with a bad line in `responses.jsonl` and a bad
+/// `summary.json`, the whole folder reported the line and the pieces (small files first, as
+/// `js/result-loader.js` feeds them) the summary.
+#[test]
+fn a_bad_small_file_and_a_bad_line_give_the_same_error_whole_and_in_pieces() {
+    let files = big_run().to_files();
+    let mut lines: Vec<&str> = file(&files, "responses.jsonl").lines().collect();
+    lines[1] = "{oops";
+    let broken = replace(&files, "responses.jsonl", lines.join("\n") + "\n");
+    for (name, bad, expected) in [
+        ("summary.json", "", "summary.json: EOF while parsing"),
+        ("run_info.json", "5", "run_info.json: invalid type"),
+        (
+            "payload.jsonl",
+            "{\"a\": 1}\nnope\n",
+            "payload.jsonl line 2: ",
+        ),
+        (
+            "stats.json",
+            "1",
+            "stats.json: expected a JSON object, found a number",
+        ),
+    ] {
+        let broken = replace(&broken, name, bad.to_string());
+        let whole = RunResult::from_files(&broken).expect_err("bad file");
+        assert!(whole.starts_with(expected), "{name}: {whole}");
+        assert_eq!(load_in_pieces(&broken, 7).expect_err("bad file"), whole);
+        assert_eq!(load_in_byte_pieces(&broken, 13).expect_err("bad"), whole);
+    }
+}

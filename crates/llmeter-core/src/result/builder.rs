@@ -57,14 +57,8 @@ impl RunResultBuilder {
             }
             builder.run_config = run_config;
         }
-        if let Some(t) = by_name.get(RESPONSES_FILE) {
-            builder.push_responses(t)?;
-        }
         if let Some(t) = by_name.get(SUMMARY_FILE) {
             builder.summary = Some(parse_summary(&parse_object(SUMMARY_FILE, t)?)?);
-        }
-        if let Some(t) = by_name.get(CHUNK_TIMINGS_FILE) {
-            builder.push_timings(t)?;
         }
         if let Some(t) = by_name.get(RUN_INFO_FILE) {
             builder.info =
@@ -75,6 +69,14 @@ impl RunResultBuilder {
                 .into_iter()
                 .map(|(_, v)| v)
                 .collect();
+        }
+        // The JSON-lines files last, as when the small files come first and these in pieces:
+        // whichever way a folder is fed, the first error reported is the same.
+        if let Some(t) = by_name.get(RESPONSES_FILE) {
+            builder.push_responses(t)?;
+        }
+        if let Some(t) = by_name.get(CHUNK_TIMINGS_FILE) {
+            builder.push_timings(t)?;
         }
         Ok(builder)
     }
