@@ -32,6 +32,9 @@ pub enum FrameOutcome {
     Done,
     /// An API error or a malformed frame: the request fails with this message.
     Error(String),
+    /// An API error event that LLMeter also times as the last token (the Responses API's
+    /// `response.failed`): a TTLT point, then the request fails with this message.
+    TimedError(String),
 }
 
 /// The family-specific part of reading a response.
@@ -143,6 +146,10 @@ impl<P: Protocol> StreamParser<P> {
                 FrameOutcome::LastTokenMark => last_mark = true,
                 FrameOutcome::Done => *done = true,
                 FrameOutcome::Error(e) => *stream_error = Some(e),
+                FrameOutcome::TimedError(e) => {
+                    last_mark = true;
+                    *stream_error = Some(e);
+                }
             }
         });
         if let Err(e) = fed {
@@ -177,7 +184,7 @@ impl<P: Protocol> StreamParser<P> {
                 }
                 match protocol.on_frame(frame, out) {
                     FrameOutcome::Done => *done = true,
-                    FrameOutcome::Error(e) => *stream_error = Some(e),
+                    FrameOutcome::Error(e) | FrameOutcome::TimedError(e) => *stream_error = Some(e),
                     _ => {}
                 }
             }),

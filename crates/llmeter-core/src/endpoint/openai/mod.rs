@@ -1,7 +1,9 @@
 //! OpenAI-compatible endpoints. Chat Completions (`POST {base}/chat/completions`), streaming
-//! or not, as LLMeter's `OpenAICompletionStreamEndpoint` / `OpenAICompletionEndpoint`.
+//! or not, as LLMeter's `OpenAICompletionStreamEndpoint` / `OpenAICompletionEndpoint`; the
+//! Responses API in [`responses`].
 
 mod chat;
+pub mod responses;
 #[cfg(test)]
 mod tests;
 
@@ -74,12 +76,22 @@ pub(crate) fn merge_headers(
     defaults
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OpenAIEndpoint {
     config: OpenAIConfig,
     url: String,
     headers: Vec<(String, String)>,
     response_headers: Rc<[String]>,
+}
+
+/// Shows the (redacted) config, never the built headers, which hold the key.
+impl fmt::Debug for OpenAIEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAIEndpoint")
+            .field("config", &self.config)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpenAIEndpoint {
