@@ -2,7 +2,9 @@
 //! read and checked here so every family's options are validated once, natively tested, with
 //! errors that name the option. [`build`] is the one registry of endpoint kinds.
 
-use super::anthropic::{AnthropicConfig, AnthropicEndpoint};
+use super::anthropic::{
+    AnthropicConfig, AnthropicEndpoint, DEFAULT_BASE_URL, DEFAULT_NAME, DEFAULT_VERSION,
+};
 use super::custom::{self, CustomConfig, CustomEndpoint, CustomHooks};
 use super::openai::responses::OpenAIResponsesEndpoint;
 use super::openai::{OpenAIConfig, OpenAIEndpoint};
@@ -15,15 +17,88 @@ use std::rc::Rc;
 pub const KINDS: [&str; 4] = ["openai", "openai-responses", "anthropic", "custom"];
 
 /// Typed readers over an endpoint config object; errors name `endpoint.<key>`.
+///
+/// Two styles: the `Result` readers (`string`, `bool`, …), and the keeping readers (`text`,
+/// `flag`, …) that return a plain value and keep the first error for [`ConfigReader::check`]
+/// — one call per option without a branch at each call site, which keeps families with many
+/// options small in the wasm.
 pub struct ConfigReader<'a> {
     map: &'a Map<String, Value>,
+    first_error: std::cell::RefCell<Option<OptionError>>,
 }
 
 impl<'a> ConfigReader<'a> {
     pub fn new(config: &'a Value) -> Result<Self, OptionError> {
         match config {
-            Value::Object(map) => Ok(ConfigReader { map }),
+            Value::Object(map) => Ok(ConfigReader {
+                map,
+                first_error: Default::default(),
+            }),
             _ => Err(type_err("endpoint", "must be an object")),
+        }
+    }
+
+    fn keep<T>(&self, read: Result<T, OptionError>) -> Option<T> {
+        match read {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.first_error.borrow_mut().get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    /// An optional string (keeping reader).
+    #[inline(never)]
+    pub fn text(&self, key: &'static str) -> Option<String> {
+        self.keep(self.string(key)).flatten()
+    }
+
+    /// A string with a default (keeping reader).
+    #[inline(never)]
+    pub fn text_or(&self, key: &'static str, default: &str) -> String {
+        self.text(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// A boolean with a default (keeping reader).
+    #[inline(never)]
+    pub fn flag(&self, key: &'static str, default: bool) -> bool {
+        self.keep(self.bool(key)).flatten().unwrap_or(default)
+    }
+
+    /// Request headers (keeping reader).
+    #[inline(never)]
+    pub fn headers(&self, key: &'static str) -> Vec<(String, String)> {
+        self.keep(self.string_map(key)).unwrap_or_default()
+    }
+
+    /// An http(s) URL, or `default` when absent (keeping reader).
+    #[inline(never)]
+    pub fn link(&self, key: &'static str, default: Option<&str>) -> String {
+        match (self.get(key), default) {
+            (None, Some(d)) => d.to_owned(),
+            _ => self.keep(self.url(key)).unwrap_or_default(),
+        }
+    }
+
+    /// One of `names`, or `default` (keeping reader).
+    #[inline(never)]
+    pub fn choice_of(
+        &self,
+        key: &'static str,
+        names: &[&'static str],
+        default: &'static str,
+    ) -> &'static str {
+        self.keep(self.one_of(key, names))
+            .flatten()
+            .unwrap_or(default)
+    }
+
+    /// The first error a keeping reader met.
+    pub fn check(&self) -> Result<(), OptionError> {
+        match self.first_error.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
@@ -66,22 +141,22 @@ impl<'a> ConfigReader<'a> {
         Ok(url)
     }
 
-    /// One of the `choices` by name.
-    pub fn choice<T: Copy>(
+    /// One of `names` (matched without case), as written in `names`.
+    pub fn one_of(
         &self,
         key: &'static str,
-        choices: &[(&'static str, T)],
-    ) -> Result<Option<T>, OptionError> {
-        let Some(name) = self.string(key)? else {
+        names: &[&'static str],
+    ) -> Result<Option<&'static str>, OptionError> {
+        let Some(given) = self.string(key)? else {
             return Ok(None);
         };
-        match choices.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-            Some((_, v)) => Ok(Some(*v)),
+        match names.iter().find(|n| n.eq_ignore_ascii_case(&given)) {
+            Some(name) => Ok(Some(name)),
             None => {
-                let known: Vec<String> = choices.iter().map(|(n, _)| format!("{n:?}")).collect();
+                let known: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
                 Err(range_err(
                     key,
-                    format!("must be one of {}, got {name:?}", known.join(", ")),
+                    format!("must be one of {}, got {given:?}", known.join(", ")),
                 ))
             }
         }
@@ -119,11 +194,10 @@ pub fn build_with(
         "openai" => Ok(Box::new(OpenAIEndpoint::new(openai_config(&r)?))),
         "openai-responses" => {
             let mut openai = openai_config(&r)?;
-            openai.endpoint_name = r.string("endpointName")?; // None: LLMeter's per-class default
-            Ok(Box::new(OpenAIResponsesEndpoint::new(
-                openai,
-                r.bool("ttftVisibleTokensOnly")?.unwrap_or(true),
-            )))
+            openai.endpoint_name = r.text("endpointName"); // None: LLMeter's per-class default
+            let visible_only = r.flag("ttftVisibleTokensOnly", true);
+            r.check()?;
+            Ok(Box::new(OpenAIResponsesEndpoint::new(openai, visible_only)))
         }
         "anthropic" => Ok(Box::new(AnthropicEndpoint::new(anthropic_config(&r)?))),
         "custom" => {
@@ -144,49 +218,44 @@ pub fn build_with(
 }
 
 fn anthropic_config(r: &ConfigReader) -> Result<AnthropicConfig, OptionError> {
-    let defaults = AnthropicConfig::default();
-    Ok(AnthropicConfig {
-        base_url: r.url("baseUrl")?,
+    let config = AnthropicConfig {
+        base_url: r.link("baseUrl", Some(DEFAULT_BASE_URL)),
         model: r.required_string("model")?,
-        api_key: r.string("apiKey")?,
-        version: r.string("anthropicVersion")?.unwrap_or(defaults.version),
-        direct_browser_access: r
-            .bool("directBrowserAccess")?
-            .unwrap_or(defaults.direct_browser_access),
-        extra_headers: r.string_map("headers")?,
-        stream: r.bool("stream")?.unwrap_or(defaults.stream),
-        ttft_visible_tokens_only: r
-            .bool("ttftVisibleTokensOnly")?
-            .unwrap_or(defaults.ttft_visible_tokens_only),
-        endpoint_name: r.string("endpointName")?.or(defaults.endpoint_name),
-        provider: r.string("provider")?.or(defaults.provider),
-    })
+        api_key: r.text("apiKey"),
+        version: r.text_or("anthropicVersion", DEFAULT_VERSION),
+        direct_browser_access: r.flag("directBrowserAccess", false),
+        extra_headers: r.headers("headers"),
+        stream: r.flag("stream", true),
+        ttft_visible_tokens_only: r.flag("ttftVisibleTokensOnly", true),
+        endpoint_name: Some(r.text_or("endpointName", DEFAULT_NAME)),
+        provider: Some(r.text_or("provider", "anthropic")),
+    };
+    r.check()?;
+    Ok(config)
 }
 
 fn custom_config(r: &ConfigReader) -> Result<CustomConfig, OptionError> {
-    let method_choices: Vec<(&'static str, &'static str)> =
-        custom::METHODS.iter().map(|m| (*m, *m)).collect();
-    let stream = r.bool("stream")?.unwrap_or(true);
-    Ok(CustomConfig {
-        url: r.url("url")?,
-        method: r.choice("method", &method_choices)?.unwrap_or("POST"),
-        headers: r.string_map("headers")?,
-        stream,
-        framing: r
-            .choice("framing", &custom::FRAMINGS)?
-            .unwrap_or(crate::framing::Framing::Sse),
-        ttft_visible_tokens_only: r.bool("ttftVisibleTokensOnly")?.unwrap_or(true),
-        require_done: r.bool("requireDone")?.unwrap_or(false),
+    let framings = custom::FRAMINGS.map(|(name, _)| name);
+    let config = CustomConfig {
+        url: r.link("url", None),
+        method: r.choice_of("method", &custom::METHODS, "POST"),
+        headers: r.headers("headers"),
+        stream: r.flag("stream", true),
+        framing: custom::framing_named(r.choice_of("framing", &framings, "sse")),
+        ttft_visible_tokens_only: r.flag("ttftVisibleTokensOnly", true),
+        require_done: r.flag("requireDone", false),
         info: EndpointInfo {
-            endpoint_name: Some(r.string("endpointName")?.unwrap_or_else(|| "custom".into())),
-            model_id: r.string("model")?,
-            provider: Some(r.string("provider")?.unwrap_or_else(|| "custom".into())),
+            endpoint_name: Some(r.text_or("endpointName", "custom")),
+            model_id: r.text("model"),
+            provider: Some(r.text_or("provider", "custom")),
             endpoint_type: r
-                .string("endpointType")?
+                .text("endpointType")
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| "CustomEndpoint".into()),
         },
-    })
+    };
+    r.check()?;
+    Ok(config)
 }
 
 fn openai_config(r: &ConfigReader) -> Result<OpenAIConfig, OptionError> {
@@ -286,25 +355,13 @@ mod tests {
     #[test]
     fn custom_options_are_checked_by_name() {
         use crate::endpoint::custom::{CustomEvent, CustomHooks, Reading};
-        use crate::endpoint::UserMessage;
         struct NoHooks;
         impl CustomHooks for NoHooks {
-            fn body(&self, _: &Value) -> Result<Vec<u8>, String> {
-                Ok(Vec::new())
-            }
-            fn prompt(&self, _: &Value) -> Result<Option<String>, String> {
+            fn body(&self, _: &Value) -> Result<Option<Vec<u8>>, String> {
                 Ok(None)
             }
             fn read(&self, _: CustomEvent<'_>) -> Result<Reading, String> {
                 Ok(Reading::default())
-            }
-            fn create_payload(
-                &self,
-                _: &UserMessage,
-                _: u64,
-                _: &Map<String, Value>,
-            ) -> Result<Option<Value>, String> {
-                Ok(None)
             }
         }
         let hooks = || Some(Rc::new(NoHooks) as Rc<dyn CustomHooks>);

@@ -8,8 +8,9 @@
 //! wasm bindings; natively by tests). What a reading function returns for one event is a
 //! [`Reading`], checked here with errors that name the bad key.
 
+use super::http::standard_response_headers;
 use super::openai::chat_payload;
-use super::payload::{json_type, messages_prompt};
+use super::payload::messages_prompt;
 use super::stream::{FrameOutcome, Protocol, StreamParser};
 use super::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
@@ -21,12 +22,20 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::rc::Rc;
 
-/// The framings a custom endpoint can name (`framing` option), and how each is written.
+/// The framings a custom endpoint can name (`framing` option).
 pub const FRAMINGS: [(&str, Framing); 3] = [
     ("sse", Framing::Sse),
     ("json-lines", Framing::JsonLines),
     ("bytes", Framing::Raw),
 ];
+
+/// The framing a (checked) `framing` name stands for.
+pub fn framing_named(name: &str) -> Framing {
+    FRAMINGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(Framing::Sse, |(_, f)| *f)
+}
 
 /// The HTTP methods a custom endpoint can use.
 pub const METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "GET"];
@@ -87,7 +96,8 @@ pub struct ReadingUsage {
     pub output_reasoning: Option<u64>,
 }
 
-/// What one event carried, as the user's function says.
+/// What one event carried, as the user's function says (checked by the JS API, which names
+/// any bad key).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
     /// Visible output text: a TTFT/TTLT point when non-empty.
@@ -103,141 +113,12 @@ pub struct Reading {
     pub done: bool,
 }
 
-const READING_KEYS: &str = "text, reasoning, id, usage, error, done";
-const USAGE_KEYS: &str = "input, output, inputCached, outputReasoning";
-
-impl Reading {
-    /// Reads a reading function's result (`null` means "nothing here"). Every key is checked,
-    /// so a typo is an error naming it rather than a silently ignored value.
-    pub fn from_json(value: &Value) -> Result<Reading, String> {
-        let map = match value {
-            Value::Null => return Ok(Reading::default()),
-            Value::Object(m) => m,
-            other => return Err(format!(
-                "must return an object like {{text, usage, id, error, done}} or nothing, got {}",
-                json_type(other)
-            )),
-        };
-        let mut r = Reading::default();
-        for (key, v) in map {
-            if v.is_null() {
-                continue;
-            }
-            match key.as_str() {
-                "text" => match v {
-                    Value::String(s) => r.text = Some(s.clone()),
-                    other => {
-                        return Err(format!(
-                            "returned text as {}: must be a string",
-                            json_type(other)
-                        ))
-                    }
-                },
-                "reasoning" => match v {
-                    Value::Bool(b) => r.reasoning = *b,
-                    Value::String(s) => r.reasoning = !s.is_empty(),
-                    other => {
-                        return Err(format!(
-                            "returned reasoning as {}: must be a boolean or the reasoning text",
-                            json_type(other)
-                        ))
-                    }
-                },
-                "id" => match v {
-                    Value::String(s) => r.id = Some(s.clone()),
-                    Value::Number(n) => r.id = Some(n.to_string()),
-                    other => {
-                        return Err(format!(
-                            "returned id as {}: must be a string",
-                            json_type(other)
-                        ))
-                    }
-                },
-                "error" => {
-                    r.error = Some(match v {
-                        Value::String(s) if !s.is_empty() => s.clone(),
-                        Value::String(_) => "(empty error)".into(),
-                        Value::Bool(false) => continue,
-                        other => other.to_string(),
-                    })
-                }
-                "done" => match v {
-                    Value::Bool(b) => r.done = *b,
-                    other => {
-                        return Err(format!(
-                            "returned done as {}: must be a boolean",
-                            json_type(other)
-                        ))
-                    }
-                },
-                "usage" => r.usage = usage_from_json(v)?,
-                other => {
-                    return Err(format!(
-                        "returned an unknown key {other:?} (known: {READING_KEYS})"
-                    ))
-                }
-            }
-        }
-        Ok(r)
-    }
-}
-
-fn usage_from_json(value: &Value) -> Result<ReadingUsage, String> {
-    let Value::Object(map) = value else {
-        return Err(format!(
-            "returned usage as {}: must be an object like {{input, output}}",
-            json_type(value)
-        ));
-    };
-    let mut u = ReadingUsage::default();
-    for (key, v) in map {
-        let slot = match key.as_str() {
-            "input" => &mut u.input,
-            "output" => &mut u.output,
-            "inputCached" => &mut u.input_cached,
-            "outputReasoning" => &mut u.output_reasoning,
-            other => {
-                return Err(format!(
-                    "returned an unknown usage key {other:?} (known: {USAGE_KEYS})"
-                ))
-            }
-        };
-        *slot = match v {
-            Value::Null => None,
-            Value::Number(n) => match n.as_u64() {
-                Some(n) => Some(n),
-                None => {
-                    return Err(format!(
-                        "returned usage.{key} = {n}: must be a non-negative integer"
-                    ))
-                }
-            },
-            other => {
-                return Err(format!(
-                    "returned usage.{key} as {}: must be a non-negative integer",
-                    json_type(other)
-                ))
-            }
-        };
-    }
-    Ok(u)
-}
-
 /// The user's functions. Errors are messages; the endpoint says which function failed.
 pub trait CustomHooks {
-    /// The request body for a payload (`request` option; default: the payload as JSON).
-    fn body(&self, payload: &Value) -> Result<Vec<u8>, String>;
-    /// The human-readable prompt of a payload (`prompt` option; `None`: the default rule).
-    fn prompt(&self, payload: &Value) -> Result<Option<String>, String>;
+    /// The request body for a payload (`request` option; `None`: the payload as JSON).
+    fn body(&self, payload: &Value) -> Result<Option<Vec<u8>>, String>;
     /// What one event carried (`read` option).
     fn read(&self, event: CustomEvent<'_>) -> Result<Reading, String>;
-    /// LLMeter-style `create_payload` (`createPayload` option; `None`: the default rule).
-    fn create_payload(
-        &self,
-        message: &UserMessage,
-        max_tokens: u64,
-        extra: &Map<String, Value>,
-    ) -> Result<Option<Value>, String>;
 }
 
 /// Shows the config (header names only), not the functions.
@@ -260,7 +141,7 @@ impl CustomEndpoint {
         CustomEndpoint {
             config,
             hooks,
-            response_headers: Rc::from(["content-type".to_string(), "retry-after".to_string()]),
+            response_headers: standard_response_headers(),
         }
     }
 
@@ -269,8 +150,8 @@ impl CustomEndpoint {
     }
 }
 
-/// The default prompt: chat `messages` (LLMeter's rule), else a `prompt`, `input` or `inputs`
-/// string, else none.
+/// The prompt of a payload (for input-token counts when the API reports none): chat
+/// `messages` (LLMeter's rule), else a `prompt`, `input` or `inputs` string, else none.
 pub fn default_prompt(payload: &Value) -> Option<String> {
     if payload.get("messages").is_some() {
         return Some(messages_prompt(payload));
@@ -287,22 +168,20 @@ impl Endpoint for CustomEndpoint {
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        let body = self
+        let body = match self
             .hooks
             .body(payload)
-            .map_err(|e| EndpointError::Payload(format!("custom endpoint request(): {e}")))?;
-        let prompt = match self
-            .hooks
-            .prompt(payload)
-            .map_err(|e| EndpointError::Payload(format!("custom endpoint prompt(): {e}")))?
+            .map_err(|e| EndpointError::Payload(format!("custom endpoint request(): {e}")))?
         {
-            Some(p) => Some(p),
-            None => default_prompt(payload),
+            Some(body) => body,
+            None => serde_json::to_vec(payload).map_err(|e| {
+                EndpointError::Payload(format!("payload cannot be serialised: {e}"))
+            })?,
         };
         Ok(PreparedPayload {
             body: body.into(),
             input_payload: Rc::new(payload.clone()),
-            input_prompt: prompt.map(Rc::from),
+            input_prompt: default_prompt(payload).map(Rc::from),
         })
     }
 
@@ -322,13 +201,13 @@ impl Endpoint for CustomEndpoint {
 
     fn parser(&self, limits: ParseLimits) -> Box<dyn ResponseParser> {
         Box::new(StreamParser::new(
-            CustomProtocol {
+            Box::new(CustomProtocol {
                 hooks: self.hooks.clone(),
                 stream: self.config.stream,
                 framing: self.config.framing,
                 require_done: self.config.require_done,
                 done_seen: false,
-            },
+            }),
             limits,
             self.config.ttft_visible_tokens_only,
         ))
@@ -340,13 +219,8 @@ impl Endpoint for CustomEndpoint {
         max_tokens: u64,
         extra: &Map<String, Value>,
     ) -> Result<Value, EndpointError> {
-        match self.hooks.create_payload(message, max_tokens, extra) {
-            Ok(Some(v)) => Ok(v),
-            Ok(None) => Ok(chat_payload(message, max_tokens, extra)),
-            Err(e) => Err(EndpointError::Payload(format!(
-                "custom endpoint createPayload(): {e}"
-            ))),
-        }
+        // A user's own `createPayload` runs in the JS API; this is the default.
+        Ok(chat_payload(message, max_tokens, extra))
     }
 
     fn secrets(&self) -> Vec<String> {

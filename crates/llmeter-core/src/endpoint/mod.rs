@@ -7,6 +7,7 @@
 //! one arm in [`config::build`], which reads the family's options.
 
 pub mod anthropic;
+mod api_event;
 pub mod config;
 pub mod custom;
 pub mod http;

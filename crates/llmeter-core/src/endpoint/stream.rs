@@ -82,9 +82,10 @@ enum BodyKind {
     HttpError,
 }
 
-/// [`ResponseParser`] for any [`Protocol`].
-pub struct StreamParser<P: Protocol> {
-    protocol: P,
+/// [`ResponseParser`] for any [`Protocol`]. The protocol is boxed (one dynamic call per frame)
+/// so this code exists once in the wasm rather than once per endpoint family.
+pub struct StreamParser {
+    protocol: Box<dyn Protocol>,
     /// Hidden output (reasoning) counts for TTFT.
     count_hidden: bool,
     limits: ParseLimits,
@@ -99,8 +100,12 @@ pub struct StreamParser<P: Protocol> {
     out: ParsedResponse,
 }
 
-impl<P: Protocol> StreamParser<P> {
-    pub fn new(protocol: P, limits: ParseLimits, ttft_visible_tokens_only: bool) -> Self {
+impl StreamParser {
+    pub fn new(
+        protocol: Box<dyn Protocol>,
+        limits: ParseLimits,
+        ttft_visible_tokens_only: bool,
+    ) -> Self {
         StreamParser {
             protocol,
             count_hidden: !ttft_visible_tokens_only,
@@ -227,7 +232,7 @@ impl<P: Protocol> StreamParser<P> {
     }
 }
 
-impl<P: Protocol> ResponseParser for StreamParser<P> {
+impl ResponseParser for StreamParser {
     fn on_head(&mut self, head: &ResponseHead) {
         self.status = head.status;
         self.retry_after = head.header("retry-after").map(|v| v.trim().to_owned());

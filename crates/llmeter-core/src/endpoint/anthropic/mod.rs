@@ -16,22 +16,24 @@
 #[cfg(test)]
 mod tests;
 
+use super::api_event::{count, event_value, BlockEvent};
 use super::http::{api_error_message, byte_snippet, snippet};
-use super::openai::merge_headers;
-use super::payload::{is_truthy, json_type, lenient_count, lenient_str};
+use super::http::{json_headers, payload_object, post, prepared_json, standard_response_headers};
+use super::openai::user_messages;
+use super::payload::{is_truthy, messages_prompt, user_payload};
 use super::stream::{FrameOutcome, Protocol, StreamParser};
 use super::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
     ResponseParser, UserMessage,
 };
-use crate::framing::{Frame, Framing, StreamEnd};
+use crate::framing::{Frame, Framing};
 use crate::transport::HttpRequest;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::borrow::Cow;
+use serde_json::{Map, Value};
 use std::fmt;
 use std::rc::Rc;
 
+/// Where requests go when no base URL is configured.
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com/v1";
 /// The API version sent when none is configured (the one Anthropic's SDKs send).
 pub const DEFAULT_VERSION: &str = "2023-06-01";
 /// LLMeter's default `endpoint_name` (both classes).
@@ -113,23 +115,17 @@ impl fmt::Debug for AnthropicEndpoint {
 impl AnthropicEndpoint {
     pub fn new(config: AnthropicConfig) -> Self {
         let url = format!("{}/messages", config.base_url.trim_end_matches('/'));
-        let mut defaults = vec![("content-type".to_string(), "application/json".to_string())];
-        if let Some(key) = config.api_key.as_deref().filter(|k| !k.is_empty()) {
-            defaults.push(("x-api-key".into(), key.into()));
-        }
-        defaults.push(("anthropic-version".into(), config.version.clone()));
+        let key = config.api_key.clone().filter(|k| !k.is_empty());
+        let mut own = vec![("anthropic-version", config.version.as_str())];
         if config.direct_browser_access {
-            defaults.push((
-                "anthropic-dangerous-direct-browser-access".into(),
-                "true".into(),
-            ));
+            own.push(("anthropic-dangerous-direct-browser-access", "true"));
         }
-        let headers = merge_headers(defaults, &config.extra_headers);
+        let headers = json_headers(key.map(|k| ("x-api-key", k)), &own, &config.extra_headers);
         AnthropicEndpoint {
             config,
             url,
             headers,
-            response_headers: Rc::from(["content-type".to_string(), "retry-after".to_string()]),
+            response_headers: standard_response_headers(),
         }
     }
 
@@ -154,27 +150,14 @@ impl Endpoint for AnthropicEndpoint {
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        let Value::Object(fields) = payload else {
-            return Err(EndpointError::Payload(format!(
-                "payload must be a JSON object (Anthropic Messages request), got {}",
-                json_type(payload)
-            )));
-        };
         // LLMeter's prepare_payload: the model, and `stream: true` for the stream class (the
         // non-stream class leaves `stream` as the payload has it).
-        let mut body: Map<String, Value> = fields.clone();
+        let mut body = payload_object(payload, "Anthropic Messages request")?;
         body.insert("model".into(), Value::String(self.config.model.clone()));
         if self.config.stream {
             body.insert("stream".into(), Value::Bool(true));
         }
-        let body = Value::Object(body);
-        let bytes = serde_json::to_vec(&body)
-            .map_err(|e| EndpointError::Payload(format!("payload cannot be serialised: {e}")))?;
-        Ok(PreparedPayload {
-            body: bytes.into(),
-            input_prompt: Some(messages_prompt(&body).into()),
-            input_payload: Rc::new(body),
-        })
+        prepared_json(body, messages_prompt)
     }
 
     fn request(
@@ -182,20 +165,19 @@ impl Endpoint for AnthropicEndpoint {
         prepared: &PreparedPayload,
         _now_unix_ms: f64,
     ) -> Result<HttpRequest, EndpointError> {
-        Ok(HttpRequest {
-            url: self.url.clone(),
-            method: "POST",
-            headers: self.headers.clone(),
-            body: Some(prepared.body.clone()),
-            response_headers: self.response_headers.clone(),
-        })
+        Ok(post(
+            &self.url,
+            &self.headers,
+            prepared,
+            &self.response_headers,
+        ))
     }
 
     fn parser(&self, limits: ParseLimits) -> Box<dyn ResponseParser> {
         Box::new(StreamParser::new(
-            MessagesProtocol {
+            Box::new(MessagesProtocol {
                 stream: self.config.stream,
-            },
+            }),
             limits,
             self.config.ttft_visible_tokens_only,
         ))
@@ -218,113 +200,24 @@ impl Endpoint for AnthropicEndpoint {
 }
 
 /// LLMeter's `create_payload`: `{messages: [{role: "user", content}], max_tokens, thinking?,
-/// **extra}`. A list of texts becomes text blocks (LLMeter takes one string only).
+/// **extra}` — the chat shape, without a null `thinking`. A list of texts becomes text blocks
+/// (LLMeter takes one string only).
 pub fn messages_payload(
     message: &UserMessage,
     max_tokens: u64,
     extra: &Map<String, Value>,
 ) -> Value {
-    let content = match message {
-        UserMessage::Text(t) => Value::String(t.clone()),
-        UserMessage::Parts(parts) => Value::Array(
-            parts
-                .iter()
-                .map(|p| json!({"type": "text", "text": p}))
-                .collect(),
-        ),
-    };
-    let mut out = Map::new();
-    out.insert(
-        "messages".into(),
-        json!([{ "role": "user", "content": content }]),
-    );
-    out.insert("max_tokens".into(), json!(max_tokens));
-    for (k, v) in extra {
-        // LLMeter adds `thinking` only when it is not None.
-        if k == "thinking" && v.is_null() {
-            continue;
-        }
-        out.insert(k.clone(), v.clone());
-    }
-    Value::Object(out)
-}
-
-/// LLMeter's prompt extraction: every message's string content, and the strings and `text`
-/// blocks of list contents, joined by `\n` (`system` is not included, as LLMeter).
-pub fn messages_prompt(body: &Value) -> String {
-    let messages = body.get("messages").and_then(Value::as_array);
-    let mut texts: Vec<&str> = Vec::new();
-    for message in messages.into_iter().flatten() {
-        match message.get("content") {
-            Some(Value::String(s)) if !s.is_empty() => texts.push(s),
-            Some(Value::Array(blocks)) => {
-                for block in blocks {
-                    match block {
-                        Value::String(s) => texts.push(s),
-                        Value::Object(o)
-                            if o.get("type").and_then(Value::as_str) == Some("text") =>
-                        {
-                            texts.push(o.get("text").and_then(Value::as_str).unwrap_or(""))
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    texts.join("\n")
+    user_payload(
+        ("messages", user_messages(message)),
+        "max_tokens",
+        max_tokens,
+        extra,
+        Some(("thinking", Value::is_null)),
+    )
 }
 
 pub struct MessagesProtocol {
     stream: bool,
-}
-
-#[derive(Deserialize)]
-struct StreamEvent<'a> {
-    #[serde(default, rename = "type", borrow, deserialize_with = "lenient_str")]
-    kind: Option<Cow<'a, str>>,
-    /// `message_start`'s message.
-    #[serde(default, borrow)]
-    message: Option<MessageStart<'a>>,
-    /// `content_block_delta`'s delta (the `message_delta` delta is not read).
-    #[serde(default, borrow)]
-    delta: Option<Delta<'a>>,
-    /// `message_delta`'s usage.
-    #[serde(default)]
-    usage: Option<Usage>,
-    /// An `error` event's error.
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct MessageStart<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    id: Option<Cow<'a, str>>,
-    #[serde(default)]
-    usage: Option<Usage>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(default, rename = "type", borrow, deserialize_with = "lenient_str")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    partial_json: Option<Cow<'a, str>>,
-}
-
-/// Anthropic's `usage`; counts that are not non-negative integers are ignored.
-#[derive(Deserialize, Default)]
-struct Usage {
-    #[serde(default, deserialize_with = "lenient_count")]
-    input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_count")]
-    output_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_count")]
-    cache_read_input_tokens: Option<u64>,
 }
 
 /// `"<type>: <message>"` of an Anthropic error object (`{"type", "message"}`).
@@ -361,7 +254,7 @@ impl Protocol for MessagesProtocol {
         if data.is_empty() || event.event == "ping" {
             return FrameOutcome::Ignored;
         }
-        let parsed: StreamEvent = match serde_json::from_str(data) {
+        let parsed: BlockEvent = match serde_json::from_str(data) {
             Ok(e) => e,
             Err(_) => {
                 return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)))
@@ -392,33 +285,37 @@ impl Protocol for MessagesProtocol {
                 }
             }
             "message_start" => {
-                if let Some(message) = parsed.message {
-                    if let Some(id) = message.id.filter(|id| !id.is_empty()) {
-                        out.id = Some(id.into_owned());
+                let event = event_value(data);
+                if let Some(message) = event.get("message") {
+                    if let Some(id) = message.get("id").and_then(Value::as_str) {
+                        out.id = Some(id.to_owned());
                     }
-                    if let Some(usage) = message.usage {
-                        out.tokens_input = usage.input_tokens;
-                        out.tokens_input_cached = usage.cache_read_input_tokens;
+                    if let Some(usage) = message.get("usage") {
+                        out.tokens_input = count(usage, "input_tokens");
+                        out.tokens_input_cached = count(usage, "cache_read_input_tokens");
                     }
                 }
                 FrameOutcome::Ignored
             }
             "message_delta" => {
-                if let Some(usage) = parsed.usage {
-                    out.tokens_output = usage.output_tokens;
+                let event = event_value(data);
+                if let Some(usage) = event.get("usage").filter(|u| is_truthy(u)) {
+                    out.tokens_output = count(usage, "output_tokens");
                 }
                 FrameOutcome::Ignored
             }
             "message_stop" => FrameOutcome::Done,
-            "error" => FrameOutcome::Error(format!(
-                "API error mid-stream: {}",
-                parsed
-                    .error
-                    .as_ref()
-                    .filter(|e| is_truthy(e))
-                    .map(error_text)
-                    .unwrap_or_else(|| "(no details)".into())
-            )),
+            "error" => {
+                let event = event_value(data);
+                FrameOutcome::Error(format!(
+                    "API error mid-stream: {}",
+                    event
+                        .get("error")
+                        .filter(|e| is_truthy(e))
+                        .map(error_text)
+                        .unwrap_or_else(|| "(no details)".into())
+                ))
+            }
             _ => FrameOutcome::Ignored,
         }
     }
@@ -430,11 +327,7 @@ impl Protocol for MessagesProtocol {
             let error = value.get("error").unwrap_or(&value);
             return Err(format!("API error: {}", error_text(error)));
         }
-        out.id = value
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned);
+        out.id = value.get("id").and_then(Value::as_str).map(str::to_owned);
         // LLMeter: the text blocks concatenated ("" without any; thinking blocks skipped).
         let mut text = String::new();
         let blocks = value.get("content").and_then(Value::as_array);
@@ -445,22 +338,10 @@ impl Protocol for MessagesProtocol {
         }
         out.text = Some(text);
         if let Some(usage) = value.get("usage").filter(|u| is_truthy(u)) {
-            if let Ok(usage) = Usage::deserialize(usage) {
-                out.tokens_input = usage.input_tokens;
-                out.tokens_output = usage.output_tokens;
-                out.tokens_input_cached = usage.cache_read_input_tokens;
-            }
+            out.tokens_input = count(usage, "input_tokens");
+            out.tokens_output = count(usage, "output_tokens");
+            out.tokens_input_cached = count(usage, "cache_read_input_tokens");
         }
         Ok(())
-    }
-
-    fn truncated_message(&self, end: StreamEnd) -> String {
-        match end {
-            StreamEnd::Clean => "stream ended before message_stop (truncated response)".into(),
-            StreamEnd::Truncated => {
-                "stream ended before message_stop (truncated response, last event incomplete)"
-                    .into()
-            }
-        }
     }
 }

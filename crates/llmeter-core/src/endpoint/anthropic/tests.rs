@@ -5,6 +5,7 @@ use super::*;
 use crate::endpoint::test_support::{
     assert_every_byte_boundary, head, json_head, named_event, parse, send, sse_head,
 };
+use serde_json::json;
 
 const BASE: &str = "http://127.0.0.1:8000/v1";
 
@@ -406,7 +407,7 @@ fn error_event_fails_the_request_and_keeps_what_came_before() {
     );
     assert_eq!(
         r.error.as_deref(),
-        Some("stream ended before message_stop (truncated response)")
+        Some("stream ended before it was complete (truncated response)")
     );
     assert_eq!(r.text.as_deref(), Some("so far"));
 }

@@ -5,6 +5,26 @@ use super::*;
 use crate::endpoint::test_support::{assert_every_byte_boundary, head, parse, send, sse_head};
 use serde_json::json;
 
+/// A reading as the JS API hands it over (already checked there).
+fn reading(v: Value) -> Reading {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let usage = v.get("usage").cloned().unwrap_or(Value::Null);
+    let n = |k: &str| usage.get(k).and_then(Value::as_u64);
+    Reading {
+        text: text("text"),
+        reasoning: v.get("reasoning").and_then(Value::as_bool).unwrap_or(false),
+        id: text("id"),
+        usage: ReadingUsage {
+            input: n("input"),
+            output: n("output"),
+            input_cached: n("inputCached"),
+            output_reasoning: n("outputReasoning"),
+        },
+        error: text("error"),
+        done: v.get("done").and_then(Value::as_bool).unwrap_or(false),
+    }
+}
+
 /// A reading function as a user writes one, for the made-up format of the examples:
 /// `event: start {id}`, `event: delta {text}` / `{thinking}`, `event: usage {in, out}`,
 /// `event: end`, `event: fail {reason}` — or the same objects as JSON lines (`type` key).
@@ -25,7 +45,7 @@ fn read_made_up(event: CustomEvent<'_>) -> Result<Reading, String> {
             })
         }
     };
-    let reading = match kind.as_str() {
+    let reading_json = match kind.as_str() {
         "start" => json!({"id": data["id"]}),
         "delta" if data.get("thinking").is_some() => json!({"reasoning": true}),
         "delta" => json!({"text": data["text"]}),
@@ -35,10 +55,9 @@ fn read_made_up(event: CustomEvent<'_>) -> Result<Reading, String> {
         "body" => {
             json!({"id": data["id"], "text": data["text"], "usage": {"input": data["in"], "output": data["out"]}})
         }
-        "raw" => data["reading"].clone(),
         _ => Value::Null,
     };
-    Reading::from_json(&reading)
+    Ok(reading(reading_json))
 }
 
 type BodyFn = fn(&Value) -> Result<Vec<u8>, String>;
@@ -49,34 +68,11 @@ struct Hooks {
 }
 
 impl CustomHooks for Hooks {
-    fn body(&self, payload: &Value) -> Result<Vec<u8>, String> {
-        match self.body {
-            Some(f) => f(payload),
-            None => Ok(serde_json::to_vec(payload).unwrap()),
-        }
-    }
-    fn prompt(&self, payload: &Value) -> Result<Option<String>, String> {
-        Ok(payload
-            .get("question")
-            .and_then(Value::as_str)
-            .map(|q| format!("Q: {q}")))
+    fn body(&self, payload: &Value) -> Result<Option<Vec<u8>>, String> {
+        self.body.map(|f| f(payload)).transpose()
     }
     fn read(&self, event: CustomEvent<'_>) -> Result<Reading, String> {
         (self.read)(event)
-    }
-    fn create_payload(
-        &self,
-        message: &UserMessage,
-        max_tokens: u64,
-        _extra: &Map<String, Value>,
-    ) -> Result<Option<Value>, String> {
-        match message {
-            UserMessage::Text(t) if t == "default" => Ok(None),
-            UserMessage::Text(t) if t == "fail" => Err("no payload for you".into()),
-            other => Ok(Some(
-                json!({"prompt": other.joined(), "max_new_tokens": max_tokens}),
-            )),
-        }
     }
 }
 
@@ -146,7 +142,10 @@ fn requests_use_the_url_headers_and_the_users_body_and_prompt() {
     assert_eq!(sent.url, "http://127.0.0.1:8000/v1/generate");
     assert_eq!((sent.method, sent.body.as_str()), ("POST", "Q=why?"));
     assert_eq!(sent.input_payload, json!({"question": "why?"}));
-    assert_eq!(sent.input_prompt.as_deref(), Some("Q: why?"));
+    assert_eq!(
+        sent.input_prompt, None,
+        "no messages, prompt or input: no prompt"
+    );
     assert_eq!(ep.secrets(), vec!["application/json", "team-secret"]);
     assert!(!format!("{ep:?}").contains("team-secret"), "{ep:?}");
     assert_eq!(ep.info().endpoint_type, "MadeUpEndpoint");
@@ -178,24 +177,13 @@ fn default_prompt_reads_messages_or_a_prompt_string() {
 }
 
 #[test]
-fn create_payload_is_the_users_or_the_chat_default() {
-    let ep = sse(|_| {});
-    let none = Map::new();
+fn create_payload_defaults_to_the_chat_shape() {
+    let p = sse(|_| {})
+        .create_payload(&UserMessage::Text("hi".into()), 4, &Map::new())
+        .unwrap();
     assert_eq!(
-        ep.create_payload(&UserMessage::Parts(vec!["a".into(), "b".into()]), 9, &none)
-            .unwrap(),
-        json!({"prompt": "a\nb", "max_new_tokens": 9})
-    );
-    assert_eq!(
-        ep.create_payload(&UserMessage::Text("default".into()), 4, &none)
-            .unwrap(),
-        json!({"messages": [{"role": "user", "content": "default"}], "max_tokens": 4})
-    );
-    assert_eq!(
-        ep.create_payload(&UserMessage::Text("fail".into()), 4, &none)
-            .unwrap_err()
-            .to_string(),
-        "custom endpoint createPayload(): no payload for you"
+        p,
+        json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})
     );
 }
 
@@ -325,23 +313,6 @@ fn errors_from_the_stream_and_from_the_users_function() {
         "{:?}",
         r.error
     );
-    // What it returned is checked, naming the key.
-    for (reading, want) in [
-        (json!({"txt": "x"}), "custom endpoint read(): returned an unknown key \"txt\" (known: text, reasoning, id, usage, error, done)"),
-        (json!({"usage": {"output": -1}}), "custom endpoint read(): returned usage.output = -1: must be a non-negative integer"),
-        (json!({"usage": {"out": 1}}), "custom endpoint read(): returned an unknown usage key \"out\" (known: input, output, inputCached, outputReasoning)"),
-        (json!({"text": 5}), "custom endpoint read(): returned text as a number: must be a string"),
-        (json!({"done": "yes"}), "custom endpoint read(): returned done as a string: must be a boolean"),
-        (json!(["x"]), "custom endpoint read(): must return an object like {text, usage, id, error, done} or nothing, got an array"),
-    ] {
-        let line = format!("{}\n", json!({"type": "raw", "reading": reading}));
-        let ep = endpoint_with(config(Framing::JsonLines, true));
-        let r = parse(&ep, sse_head(), &[(5.0, line.as_bytes())], 9.0, None);
-        assert_eq!(r.error.as_deref(), Some(want));
-    }
-    // An error value that is not a string is kept as JSON.
-    let r = Reading::from_json(&json!({"error": {"code": 3}})).unwrap();
-    assert_eq!(r.error.as_deref(), Some(r#"{"code":3}"#));
 }
 
 #[test]

@@ -14,19 +14,21 @@
 #[cfg(test)]
 mod tests;
 
-use super::{merge_headers, OpenAIConfig};
+use super::{bearer, OpenAIConfig};
+use crate::endpoint::api_event::{count, event_value, TextEvent};
 use crate::endpoint::http::{api_error_message, byte_snippet, snippet};
-use crate::endpoint::payload::{is_truthy, json_type, lenient_count, lenient_str};
+use crate::endpoint::http::{
+    json_headers, payload_object, post, prepared_json, standard_response_headers,
+};
+use crate::endpoint::payload::{is_truthy, message_texts, user_payload};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
     ResponseParser, UserMessage,
 };
-use crate::framing::{Frame, Framing, StreamEnd};
+use crate::framing::{Frame, Framing};
 use crate::transport::HttpRequest;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 use std::fmt;
 use std::rc::Rc;
 
@@ -66,17 +68,13 @@ impl OpenAIResponsesEndpoint {
             };
             config.endpoint_name = Some(name.into());
         }
-        let mut defaults = vec![("content-type".to_string(), "application/json".to_string())];
-        if let Some(key) = config.api_key.as_deref().filter(|k| !k.is_empty()) {
-            defaults.push(("authorization".into(), format!("Bearer {key}")));
-        }
-        let headers = merge_headers(defaults, &config.extra_headers);
+        let headers = json_headers(bearer(&config), &[], &config.extra_headers);
         OpenAIResponsesEndpoint {
             config,
             ttft_visible_tokens_only,
             url,
             headers,
-            response_headers: Rc::from(["content-type".to_string(), "retry-after".to_string()]),
+            response_headers: standard_response_headers(),
         }
     }
 }
@@ -97,13 +95,7 @@ impl Endpoint for OpenAIResponsesEndpoint {
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        let Value::Object(fields) = payload else {
-            return Err(EndpointError::Payload(format!(
-                "payload must be a JSON object (OpenAI Responses request), got {}",
-                json_type(payload)
-            )));
-        };
-        let mut body: Map<String, Value> = fields.clone();
+        let mut body = payload_object(payload, "OpenAI Responses request")?;
         body.insert("model".into(), Value::String(self.config.model.clone()));
         if !self.config.stream {
             body.insert("stream".into(), Value::Bool(false));
@@ -112,14 +104,7 @@ impl Endpoint for OpenAIResponsesEndpoint {
             body.insert("stream".into(), Value::Bool(true));
             body.insert("stream_options".into(), json!({ "include_usage": true }));
         }
-        let body = Value::Object(body);
-        let bytes = serde_json::to_vec(&body)
-            .map_err(|e| EndpointError::Payload(format!("payload cannot be serialised: {e}")))?;
-        Ok(PreparedPayload {
-            body: bytes.into(),
-            input_prompt: Some(input_prompt(&body).into()),
-            input_payload: Rc::new(body),
-        })
+        prepared_json(body, input_prompt)
     }
 
     fn request(
@@ -127,20 +112,19 @@ impl Endpoint for OpenAIResponsesEndpoint {
         prepared: &PreparedPayload,
         _now_unix_ms: f64,
     ) -> Result<HttpRequest, EndpointError> {
-        Ok(HttpRequest {
-            url: self.url.clone(),
-            method: "POST",
-            headers: self.headers.clone(),
-            body: Some(prepared.body.clone()),
-            response_headers: self.response_headers.clone(),
-        })
+        Ok(post(
+            &self.url,
+            &self.headers,
+            prepared,
+            &self.response_headers,
+        ))
     }
 
     fn parser(&self, limits: ParseLimits) -> Box<dyn ResponseParser> {
         Box::new(StreamParser::new(
-            ResponsesProtocol {
+            Box::new(ResponsesProtocol {
                 stream: self.config.stream,
-            },
+            }),
             limits,
             self.ttft_visible_tokens_only,
         ))
@@ -178,40 +162,22 @@ pub fn responses_payload(
                 .collect(),
         ),
     };
-    let mut out = Map::new();
-    out.insert("input".into(), input);
-    out.insert("max_output_tokens".into(), json!(max_tokens));
-    for (k, v) in extra {
-        // LLMeter adds `instructions` only when truthy.
-        if k == "instructions" && !is_truthy(v) {
-            continue;
-        }
-        out.insert(k.clone(), v.clone());
-    }
-    Value::Object(out)
+    // LLMeter adds `instructions` only when truthy.
+    let falsy: fn(&Value) -> bool = |v| !is_truthy(v);
+    user_payload(
+        ("input", input),
+        "max_output_tokens",
+        max_tokens,
+        extra,
+        Some(("instructions", falsy)),
+    )
 }
 
-/// LLMeter's prompt extraction: the `input` string, or every message's string content and
-/// the `text` of its parts, joined by `\n`.
+/// LLMeter's prompt extraction: the `input` string, or the texts of its messages.
 pub fn input_prompt(body: &Value) -> String {
     match body.get("input") {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(messages)) => {
-            let mut texts: Vec<&str> = Vec::new();
-            for message in messages {
-                match message.get("content") {
-                    Some(Value::String(s)) if !s.is_empty() => texts.push(s),
-                    Some(Value::Array(parts)) => texts.extend(
-                        parts
-                            .iter()
-                            .filter_map(|p| p.get("text").and_then(Value::as_str)),
-                    ),
-                    _ => {}
-                }
-            }
-            texts.join("\n")
-        }
-        _ => String::new(),
+        other => message_texts(other),
     }
 }
 
@@ -219,72 +185,16 @@ pub struct ResponsesProtocol {
     stream: bool,
 }
 
-#[derive(Deserialize)]
-struct StreamEvent<'a> {
-    #[serde(default, rename = "type", borrow, deserialize_with = "lenient_str")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    delta: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    response: Option<ResponseObject<'a>>,
-    /// `{"error": …}` at the top level: what the openai SDK raises as an API error.
-    #[serde(default)]
-    error: Option<Value>,
-    /// The `error` event's own fields.
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    code: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    message: Option<Cow<'a, str>>,
-}
-
-/// The `response` object of lifecycle events (and the whole non-streamed body): the fields
-/// LLMeter reads. The output is skipped unread on the stream (the deltas carried it).
-#[derive(Deserialize)]
-struct ResponseObject<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    status: Option<Cow<'a, str>>,
-    #[serde(default)]
-    usage: Option<Usage>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-/// The Responses API's `usage`; counts that are not non-negative integers are ignored.
-#[derive(Deserialize, Default)]
-struct Usage {
-    #[serde(default, deserialize_with = "lenient_count")]
-    input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_count")]
-    output_tokens: Option<u64>,
-    #[serde(default)]
-    input_tokens_details: Option<Details>,
-    #[serde(default)]
-    output_tokens_details: Option<Details>,
-}
-
-#[derive(Deserialize, Default)]
-struct Details {
-    #[serde(default, deserialize_with = "lenient_count")]
-    cached_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_count")]
-    reasoning_tokens: Option<u64>,
-}
-
-impl Usage {
-    fn apply(&self, out: &mut ParsedResponse) {
-        out.tokens_input = self.input_tokens;
-        out.tokens_output = self.output_tokens;
-        out.tokens_input_cached = self
-            .input_tokens_details
-            .as_ref()
-            .and_then(|d| d.cached_tokens);
-        out.tokens_output_reasoning = self
-            .output_tokens_details
-            .as_ref()
-            .and_then(|d| d.reasoning_tokens);
-    }
+/// Copies the counts of a Responses `usage` object into `out` (LLMeter's fields).
+fn apply_usage(usage: &Value, out: &mut ParsedResponse) {
+    out.tokens_input = count(usage, "input_tokens");
+    out.tokens_output = count(usage, "output_tokens");
+    out.tokens_input_cached = usage
+        .get("input_tokens_details")
+        .and_then(|d| count(d, "cached_tokens"));
+    out.tokens_output_reasoning = usage
+        .get("output_tokens_details")
+        .and_then(|d| count(d, "reasoning_tokens"));
 }
 
 /// LLMeter's message for a failed response: `"<code>: <message>"`, the message alone, or
@@ -299,9 +209,8 @@ fn failure_message(error: Option<&Value>) -> String {
         .filter(|m| !m.is_empty())
         .map(snippet)
         .unwrap_or_else(|| api_error_message(error));
-    match error.get("code") {
-        Some(Value::String(code)) if !code.is_empty() => format!("{code}: {message}"),
-        Some(Value::Number(code)) => format!("{code}: {message}"),
+    match error.get("code").and_then(Value::as_str) {
+        Some(code) if !code.is_empty() => format!("{code}: {message}"),
         _ => message,
     }
 }
@@ -326,53 +235,69 @@ impl Protocol for ResponsesProtocol {
         if data.is_empty() {
             return FrameOutcome::Ignored;
         }
-        let parsed: StreamEvent = match serde_json::from_str(data) {
+        let parsed: TextEvent = match serde_json::from_str(data) {
             Ok(e) => e,
             Err(_) => {
                 return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)))
             }
         };
-        if let Some(error) = parsed.error.as_ref().filter(|e| is_truthy(e)) {
+        let kind = parsed.kind.as_deref().unwrap_or("");
+        match kind {
+            "response.output_text.delta" => {
+                if let Some(text) = parsed.delta {
+                    out.push_text(&text);
+                }
+                return FrameOutcome::Output;
+            }
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+                return FrameOutcome::Hidden;
+            }
+            ""
+            | "error"
+            | "response.created"
+            | "response.completed"
+            | "response.incomplete"
+            | "response.failed" => {}
+            _ => return FrameOutcome::Ignored,
+        }
+        let event = event_value(data);
+        // `{"error": …}` at the top level: what the openai SDK raises as an API error.
+        if let Some(error) = event.get("error").filter(|e| is_truthy(e)) {
             return FrameOutcome::Error(format!(
                 "API error mid-stream: {}",
                 api_error_message(error)
             ));
         }
-        match parsed.kind.as_deref().unwrap_or("") {
-            "response.output_text.delta" => {
-                if let Some(delta) = parsed.delta {
-                    out.push_text(&delta);
-                }
-                FrameOutcome::Output
-            }
-            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                FrameOutcome::Hidden
-            }
+        let response = event.get("response");
+        match kind {
             "response.created" => {
-                if let Some(id) = parsed.response.and_then(|r| r.id) {
-                    out.id = Some(id.into_owned());
+                if let Some(id) = response.and_then(|r| r.get("id")).and_then(Value::as_str) {
+                    out.id = Some(id.to_owned());
                 }
                 FrameOutcome::Ignored
             }
             "response.completed" | "response.incomplete" => {
-                if let Some(usage) = parsed.response.and_then(|r| r.usage) {
-                    usage.apply(out);
+                if let Some(usage) = response.and_then(|r| r.get("usage")) {
+                    apply_usage(usage, out);
                 }
                 FrameOutcome::Done
             }
-            "response.failed" => FrameOutcome::TimedError(failure_message(
-                parsed.response.as_ref().and_then(|r| r.error.as_ref()),
-            )),
+            "response.failed" => {
+                FrameOutcome::TimedError(failure_message(response.and_then(|r| r.get("error"))))
+            }
             // Not read by LLMeter (the SDK hands it over as an event); a stream that carries it
             // has failed, so it is the request's error here.
             "error" => {
-                let message = parsed
-                    .message
-                    .as_deref()
-                    .filter(|m| !m.is_empty())
+                let text = |key| {
+                    event
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .filter(|t| !t.is_empty())
+                };
+                let message = text("message")
                     .map(snippet)
                     .unwrap_or_else(|| "(no details)".into());
-                FrameOutcome::Error(match parsed.code.as_deref().filter(|c| !c.is_empty()) {
+                FrameOutcome::Error(match text("code") {
                     Some(code) => format!("API error mid-stream: {code}: {message}"),
                     None => format!("API error mid-stream: {message}"),
                 })
@@ -384,35 +309,22 @@ impl Protocol for ResponsesProtocol {
     fn on_body(&mut self, body: &[u8], out: &mut ParsedResponse) -> Result<(), String> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|_| format!("invalid JSON response body: {}", byte_snippet(body)))?;
-        if value.get("status").is_none() {
+        let status = value.get("status").and_then(Value::as_str);
+        if status.is_none() {
             if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
                 return Err(format!("API error: {}", api_error_message(error)));
             }
         }
-        let response = ResponseObject::deserialize(&value)
-            .map_err(|_| format!("malformed response body: {}", byte_snippet(body)))?;
-        if response.status.as_deref() == Some("failed") {
+        if status == Some("failed") {
             // LLMeter records the error and nothing else (TTLT stays null).
-            return Err(failure_message(response.error.as_ref()));
+            return Err(failure_message(value.get("error")));
         }
-        out.id = response.id.map(Cow::into_owned);
-        if let Some(usage) = response.usage {
-            usage.apply(out);
+        out.id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+        if let Some(usage) = value.get("usage").filter(|u| !u.is_null()) {
+            apply_usage(usage, out);
         }
         out.text = Some(output_text(&value));
         Ok(())
-    }
-
-    fn truncated_message(&self, end: StreamEnd) -> String {
-        match end {
-            StreamEnd::Clean => {
-                "stream ended before response.completed (truncated response)".into()
-            }
-            StreamEnd::Truncated => {
-                "stream ended before response.completed (truncated response, last event incomplete)"
-                    .into()
-            }
-        }
     }
 }
 

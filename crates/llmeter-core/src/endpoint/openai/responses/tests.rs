@@ -434,7 +434,7 @@ fn stream_without_a_terminal_event_is_truncated() {
     );
     assert_eq!(
         r.error.as_deref(),
-        Some("stream ended before response.completed (truncated response)")
+        Some("stream ended before it was complete (truncated response)")
     );
     assert_eq!(r.text.as_deref(), Some("so far"));
     let r = parse(
