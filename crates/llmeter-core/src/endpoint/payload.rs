@@ -30,6 +30,9 @@ pub fn json_type(v: &Value) -> &'static str {
     }
 }
 
+/// An extra key left out of a payload when its value passes the test.
+pub type SkipKey<'a> = (&'a str, fn(&Value) -> bool);
+
 /// A `create_payload` result: `{<first key>: first, <limit key>: max_tokens, **extra}`, where
 /// an extra `skip` key is left out when `skip`'s test says so (LLMeter adds some optional
 /// arguments only when set).
@@ -38,7 +41,7 @@ pub fn user_payload(
     limit_key: &str,
     max_tokens: u64,
     extra: &Map<String, Value>,
-    skip: Option<(&str, fn(&Value) -> bool)>,
+    skip: Option<SkipKey>,
 ) -> Value {
     let mut out = Map::new();
     out.insert(first.0.into(), first.1);
