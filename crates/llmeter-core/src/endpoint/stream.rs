@@ -204,15 +204,15 @@ impl StreamParser {
         if let Some(failure) = failure {
             return Some(failure);
         }
-        if self.protocol.complete_without_done() {
-            return None;
-        }
         if self.out.num_events == 0 && !self.body.bytes.is_empty() {
             return Some(format!(
                 "no {} in response body: {}",
                 self.protocol.framing().message_name(),
                 http::byte_snippet(&self.body.bytes)
             ));
+        }
+        if self.protocol.complete_without_done() {
+            return None;
         }
         Some(self.protocol.truncated_message(end))
     }

@@ -387,3 +387,21 @@ fn non_streaming_body_is_one_reading() {
         Some("HTTP 503 Service Unavailable: busy")
     );
 }
+
+#[test]
+fn a_body_without_any_event_is_an_error_even_without_a_terminal_event() {
+    let r = parse(
+        &sse(|_| {}),
+        head(200, &[("content-type", "application/json")]),
+        &[(
+            5.0,
+            b"<html><body>502 Bad Gateway</body></html>\n".as_slice(),
+        )],
+        9.0,
+        None,
+    );
+    assert_eq!(
+        r.error.as_deref(),
+        Some("no SSE events in response body: <html><body>502 Bad Gateway</body></html>\n")
+    );
+}
