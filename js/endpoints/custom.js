@@ -117,16 +117,21 @@ export function packReading(reading) {
 }
 
 /**
- * The engine calls this wrapper with plain values (one call per event); it builds the event
- * object for the user's function and hands its checked reading back.
+ * The engine calls this wrapper with plain values (one call per event: an SSE event's data,
+ * type and id, or the bytes of a line, chunk or body); it builds the event object for the
+ * user's function and hands its checked reading back.
  * @param {Function} read
+ * @param {unknown} framing
+ * @param {unknown} stream
  */
-function wrapRead(read) {
+function wrapRead(read, framing, stream) {
   const decoder = new TextDecoder();
-  /** @param {string} type @param {string | Uint8Array} data @param {string} [event] @param {string} [id] */
-  return (type, data, event, id) => {
+  // What a message given as bytes is: the whole body without streaming, else the framing's.
+  const type = stream === false ? "body" : String(framing ?? "sse").toLowerCase() === "bytes" ? "bytes" : "line";
+  /** @param {string | Uint8Array} data @param {string} [event] @param {string} [id] */
+  return (data, event, id) => {
     const ev =
-      type === "sse" ? { type, event, data, id } : type === "bytes" ? { type, bytes: data } : { type, data: decoder.decode(/** @type {Uint8Array} */ (data)) };
+      typeof data === "string" ? { type: "sse", event, data, id } : type === "bytes" ? { type, bytes: data } : { type, data: decoder.decode(data) };
     const reading = read(ev);
     return reading === undefined || reading === null ? undefined : packReading(reading);
   };
@@ -163,7 +168,7 @@ export class CustomEndpoint extends Endpoint {
     checkFunction(read, "read", true);
     checkFunction(request, "request", false);
     checkFunction(createPayload, "createPayload", false);
-    const hooks = { read: wrapRead(read), request: request && wrapRequest(request) };
+    const hooks = { read: wrapRead(read, settings.framing, settings.stream), request: request && wrapRequest(request) };
     super("custom", settings, { headers, hooks });
     /** @readonly @type {string} */ this.url = settings.url;
     /** @private */ this._createPayload = createPayload;

@@ -1,5 +1,5 @@
 //! A custom endpoint's hooks over JS functions. `js/endpoints/custom.js` wraps the user's
-//! functions so each one here is a single call with plain values: `read(kind, data, event, id)`
+//! functions so each one here is a single call with plain values: `read(data, event, id)`
 //! returns the checked reading as a 9-slot array (or nothing), `request(payload)` a string or
 //! bytes. Nothing here holds a rule.
 
@@ -77,13 +77,14 @@ impl CustomHooks for JsHooks {
             CustomEvent::Sse { event, data, id } => {
                 // The type as EventSource reports it: `message` when the field was absent.
                 let kind = if event.is_empty() { "message" } else { event };
-                let args = Array::of4(&"sse".into(), &data.into(), &kind.into(), &id.into());
-                self.read.apply(this, &args)
+                self.read
+                    .call3(this, &data.into(), &kind.into(), &id.into())
             }
-            // Lines and bodies are decoded by the wrapper (TextDecoder), raw chunks handed over.
-            CustomEvent::Line(b) => self.read.call2(this, &"line".into(), &Uint8Array::from(b)),
-            CustomEvent::Body(b) => self.read.call2(this, &"body".into(), &Uint8Array::from(b)),
-            CustomEvent::Bytes(b) => self.read.call2(this, &"bytes".into(), &Uint8Array::from(b)),
+            // Lines, chunks and bodies as bytes: the wrapper knows which (the endpoint's
+            // framing and stream options) and decodes text with a TextDecoder.
+            CustomEvent::Line(b) | CustomEvent::Body(b) | CustomEvent::Bytes(b) => {
+                self.read.call1(this, &Uint8Array::from(b))
+            }
         }
         .map_err(thrown)?;
         if out.is_undefined() || out.is_null() {
