@@ -108,29 +108,30 @@ for (const family of Object.keys(FAMILIES)) {
     checkFiles(result, `${family}-whole`);
   });
 
+  // Best of three rounds, each with a warm-up request: a busy machine slows a round, rarely all.
   test(`${family}: reasoning tokens set TTFT only with ttftVisibleTokensOnly: false`, async () => {
     const headers = { "x-sim-reasoning-tokens": "6", "x-sim-itl-ms": "10" };
-    const run = async (visibleOnly) => {
-      await sim.clear();
-      const endpoint = FAMILIES[family]({ ttftVisibleTokensOnly: visibleOnly, headers: { ...headers } });
-      const result = await new Runner({ endpoint }).run({ nRequests: 3, payload: payloadFor(family, 16) });
-      assert.equal(result.stats.failed_requests, 0, result.responses.find((r) => r.error)?.error);
-      return { result, records: await sim.requests() };
-    };
-    const visible = await run(true);
-    const all = await run(false);
-    // Ground truth marks the first output token, reasoning included; visible text starts six
-    // inter-token latencies later.
-    const visibleErr = truthErrors(visible.result.responses, visible.records);
-    const allErr = truthErrors(all.result.responses, all.records);
-    assert.ok(allErr.ttft >= 0 && allErr.ttft < 10, `counting reasoning: TTFT error ${allErr.ttft} ms`);
-    assert.ok(visibleErr.ttft >= 55 && visibleErr.ttft < 70, `visible only: TTFT ${visibleErr.ttft} ms after the first (reasoning) token`);
-    for (const r of [...visible.result.responses, ...all.result.responses]) {
-      assert.equal(r.num_tokens_output, 16, "reasoning counts as output");
-      assert.equal(r.response_text.trim().split(/\s+/).length, 10, "reasoning is not text");
-      if (family !== "anthropic") assert.equal(r.num_tokens_output_reasoning, 6);
-      else assert.equal(r.num_tokens_output_reasoning, null, "Anthropic reports no reasoning count");
+    const err = { true: Infinity, false: Infinity };
+    for (let round = 0; round < 3; round++) {
+      for (const visibleOnly of [true, false]) {
+        const runner = new Runner({ endpoint: FAMILIES[family]({ ttftVisibleTokensOnly: visibleOnly, headers: { ...headers } }) });
+        await runner.run({ nRequests: 1, payload: payloadFor(family, 16) });
+        await sim.clear();
+        const result = await runner.run({ nRequests: 4, payload: payloadFor(family, 16) });
+        assert.equal(result.stats.failed_requests, 0, result.responses.find((r) => r.error)?.error);
+        // Ground truth marks the first output token, reasoning included; visible text starts
+        // six inter-token latencies later.
+        err[visibleOnly] = Math.min(err[visibleOnly], truthErrors(result.responses, await sim.requests()).ttft);
+        for (const r of result.responses) {
+          assert.equal(r.num_tokens_output, 16, "reasoning counts as output");
+          assert.equal(r.response_text.trim().split(/\s+/).length, 10, "reasoning is not text");
+          if (family !== "anthropic") assert.equal(r.num_tokens_output_reasoning, 6);
+          else assert.equal(r.num_tokens_output_reasoning, null, "Anthropic reports no reasoning count");
+        }
+      }
     }
+    assert.ok(err[false] >= 0 && err[false] < 10, `counting reasoning: TTFT error ${err[false]} ms`);
+    assert.ok(err[true] >= 55 && err[true] < 70, `visible only: TTFT ${err[true]} ms after the first (reasoning) token`);
   });
 
   test(`${family}: faults are per-request errors with the API's message, partial data kept`, async () => {

@@ -72,15 +72,20 @@ test("chromium anthropic: a page sends the key, the version and the browser opt-
   assert.equal(sent[0]["x-api-key"], KEY);
 });
 
+// Best of three rounds (as the other Chromium timing tests): a busy 2-core machine slows a round,
+// rarely all three; each round's first request is a warm-up.
 test("chromium: reasoning sets TTFT only with ttftVisibleTokensOnly: false", async () => {
   for (const family of Object.keys(OPTIONS)) {
-    const errors = {};
-    for (const visibleOnly of [true, false]) {
-      await sim.clear();
-      const options = { ...OPTIONS[family](), ttftVisibleTokensOnly: visibleOnly, headers: { ...(OPTIONS[family]().headers ?? {}), "x-sim-reasoning-tokens": "6", "x-sim-itl-ms": "10" } };
-      const result = await runInPage(family, options, { nRequests: 3 });
-      assert.equal(result.stats.failed_requests, 0, JSON.stringify(result.responses[0].error));
-      errors[visibleOnly] = truthErrors(result.responses, await sim.requests()).ttft;
+    const errors = { true: Infinity, false: Infinity };
+    for (let round = 0; round < 3; round++) {
+      for (const visibleOnly of [true, false]) {
+        const options = { ...OPTIONS[family](), ttftVisibleTokensOnly: visibleOnly, headers: { ...(OPTIONS[family]().headers ?? {}), "x-sim-reasoning-tokens": "6", "x-sim-itl-ms": "10" } };
+        await runInPage(family, options, { nRequests: 1 });
+        await sim.clear();
+        const result = await runInPage(family, options, { nRequests: 5 });
+        assert.equal(result.stats.failed_requests, 0, JSON.stringify(result.responses[0].error));
+        errors[visibleOnly] = Math.min(errors[visibleOnly], truthErrors(result.responses, await sim.requests()).ttft);
+      }
     }
     assert.ok(errors[false] >= 0 && errors[false] < 10, `${family}: counting reasoning, TTFT error ${errors[false]} ms`);
     assert.ok(errors[true] >= 55 && errors[true] < 75, `${family}: visible only, TTFT ${errors[true]} ms after the first reasoning token`);

@@ -223,8 +223,20 @@ impl Endpoint for CustomEndpoint {
         Ok(chat_payload(message, max_tokens, extra))
     }
 
+    /// Every header value but the media types (`content-type`, `accept`): redacting
+    /// `application/json` from a run's texts would hide nothing and garble them.
     fn secrets(&self) -> Vec<String> {
-        self.config.headers.iter().map(|(_, v)| v.clone()).collect()
+        let media = |name: &str| {
+            ["content-type", "accept"]
+                .iter()
+                .any(|m| name.eq_ignore_ascii_case(m))
+        };
+        self.config
+            .headers
+            .iter()
+            .filter(|(name, _)| !media(name))
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 }
 
@@ -281,6 +293,12 @@ impl Protocol for CustomProtocol {
             },
             Frame::Line(l) => CustomEvent::Line(l),
             Frame::Bytes(b) => CustomEvent::Bytes(b),
+            // A framing added to the core later (AWS event-stream) reaches here until it has
+            // its event shape: a `FRAMINGS` entry, a `CustomEvent` variant and its JS object.
+            #[allow(unreachable_patterns)]
+            _ => {
+                return FrameOutcome::Error("custom endpoints cannot read this framing yet".into())
+            }
         };
         let mut reading = match self.hooks.read(event) {
             Ok(r) => r,

@@ -146,7 +146,11 @@ fn requests_use_the_url_headers_and_the_users_body_and_prompt() {
         sent.input_prompt, None,
         "no messages, prompt or input: no prompt"
     );
-    assert_eq!(ep.secrets(), vec!["application/json", "team-secret"]);
+    assert_eq!(
+        ep.secrets(),
+        vec!["team-secret"],
+        "media types are not secrets"
+    );
     assert!(!format!("{ep:?}").contains("team-secret"), "{ep:?}");
     assert_eq!(ep.info().endpoint_type, "MadeUpEndpoint");
     // A failing request function fails that payload's requests, naming the function.
