@@ -14,6 +14,9 @@ import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
 export * from "./experiments.js";
 export { Endpoint } from "./endpoints/endpoint.js";
 export { OpenAIEndpoint } from "./endpoints/openai.js";
+export { OpenAIResponsesEndpoint } from "./endpoints/openai-responses.js";
+export { AnthropicEndpoint } from "./endpoints/anthropic.js";
+export { CustomEndpoint } from "./endpoints/custom.js";
 
 // The data shapes (hand-written in types.d.ts: the values come from the wasm core).
 /** @typedef {import("./types.js").Summary} Summary */

@@ -8,7 +8,7 @@
 import { createPayload as wasmCreatePayload, endpointInfo } from "../llmeter_wasm.js";
 import { core, requireCore } from "../core.js";
 
-/** The endpoint families (`kind` of each endpoint class). @typedef {"openai"} EndpointKind */
+/** The endpoint families (`kind` of each endpoint class). @typedef {"openai" | "openai-responses" | "anthropic" | "custom"} EndpointKind */
 
 /** Full configs including secrets, reachable only from inside the package. */
 const configs = new WeakMap();

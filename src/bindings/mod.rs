@@ -2,6 +2,7 @@
 //! reading options; the public JavaScript API (`js/index.js`) wraps these exports.
 
 mod crash;
+mod custom;
 mod endpoints;
 mod experiments;
 mod options;

@@ -1,6 +1,7 @@
 // The configuration form: presets, the payload editor, remembered settings, and turning the form
 // into the worker's start message (or showing what is wrong, field by field).
-import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
+import { parsePayloadText, parseHeaders } from "./payload.js";
+import { FAMILIES, DEFAULT_FAMILY, familyOf, presetText } from "./families.js";
 import { encodeShare } from "./share.js";
 import { $, showProblem } from "./dom.js";
 
@@ -12,11 +13,82 @@ const CHECKED_FIELDS = ["base-url", "model", "clients", "amount", "timeout"];
 export const experiment = () => (document.querySelector('input[name="experiment"]:checked')?.value === "heatmap" && !$("experiment-choice").hidden ? "heatmap" : "load");
 const mode = () => /** @type {HTMLInputElement} */ (document.querySelector('input[name="mode"]:checked')).value;
 
+/** The chosen family's entry (families.js). */
+const family = () => familyOf($("endpoint-type").value);
+
+/** The inputs of the chosen family's own fields, by option name. @returns {[import("./families.js").Field, HTMLInputElement][]} */
+const familyInputs = () => family().fields.map((f) => [f, /** @type {HTMLInputElement} */ ($(`family-${f.option}`))]);
+
+/** The family fields' values; `secrets` chooses the secret ones (kept in memory only) or the others. */
+function familyValues(secrets) {
+  /** @type {Record<string, string | boolean>} */
+  const values = {};
+  for (const [f, input] of familyInputs()) {
+    if (Boolean(f.secret) !== secrets) continue;
+    values[f.option] = f.type === "checkbox" ? input.checked : input.value.trim();
+  }
+  return values;
+}
+
+/**
+ * Shows the chosen family's fields: the base URL's text, its own fields (rendered from
+ * families.js), its note and its presets. `values` fills the family fields (a share link's).
+ * @param {Record<string, unknown>} [values]
+ */
+export function applyFamily(values = {}) {
+  const f = family();
+  const base = f.baseUrl;
+  $("base-url-label").hidden = !base;
+  if (base) {
+    $("base-url").placeholder = base.placeholder;
+    $("base-url").required = Boolean(base.required);
+    $("base-url-help").textContent = base.help;
+    // A family's default URL replaces another family's default (never the user's own URL).
+    const defaults = Object.values(FAMILIES).map((x) => x.baseUrl?.value).filter(Boolean);
+    if (base.value && (!$("base-url").value || defaults.includes($("base-url").value))) $("base-url").value = base.value;
+  }
+  $("api-key").placeholder = f.keyPlaceholder ?? "";
+  $("headers").placeholder = f.headersPlaceholder ?? "";
+  const box = $("family-fields");
+  box.replaceChildren();
+  for (const field of f.fields) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.id = `family-${field.option}`;
+    input.type = field.type;
+    input.autocomplete = "off";
+    input.spellcheck = false;
+    const given = values[field.option];
+    if (field.type === "checkbox") {
+      input.checked = typeof given === "boolean" ? given : field.value === true;
+      label.className = "check";
+      label.append(input, ` ${field.label}`);
+    } else {
+      input.value = typeof given === "string" && !field.secret ? given : String(field.value ?? "");
+      if (field.placeholder) input.placeholder = field.placeholder;
+      label.append(field.label, input);
+    }
+    box.append(label);
+    if (field.help) {
+      const help = document.createElement("small");
+      help.className = "help";
+      help.textContent = field.help;
+      box.append(help);
+    }
+  }
+  $("family-note").hidden = !f.note;
+  $("family-note").textContent = f.note ?? "";
+  const preset = $("preset");
+  preset.replaceChildren(new Option("Choose a preset…", ""));
+  for (const [value, p] of Object.entries(f.presets)) preset.append(new Option(p.label, value));
+}
+
 /** The configuration without secrets: what share links, history and exports carry. */
 export function publicConfig() {
   const headers = parseHeaders($("headers").value);
   return {
     endpointType: $("endpoint-type").value,
+    familyOptions: familyValues(false),
     baseUrl: $("base-url").value.trim(),
     model: $("model").value.trim(),
     headerNames: headers.ok ? Object.keys(headers.headers) : [],
@@ -51,7 +123,8 @@ function updateMode() {
 function applyConfig(c) {
   if (!c || typeof c !== "object") return;
   const set = (id, v) => v !== undefined && v !== null && typeof v !== "object" && ($(id).value = String(v));
-  set("endpoint-type", c.endpointType);
+  if (typeof c.endpointType === "string" && c.endpointType in FAMILIES) $("endpoint-type").value = c.endpointType;
+  applyFamily(c.familyOptions && typeof c.familyOptions === "object" ? c.familyOptions : {});
   set("base-url", c.baseUrl);
   set("model", c.model);
   set("payload", c.payload);
@@ -89,7 +162,7 @@ export function saveForm() {
 /** Checks the payload editor and marks the line of the first problem. */
 export function validatePayload() {
   const text = $("payload").value;
-  const check = parsePayloadText(text);
+  const check = parsePayloadText(text, family().payload);
   const status = $("payload-status");
   const lines = text.split("\n").length;
   const gutter = [];
@@ -165,13 +238,17 @@ async function buildHeatmap(problems) {
  */
 export async function buildRun() {
   const problems = [];
+  const fam = family();
   const baseUrl = $("base-url").value.trim();
   const model = $("model").value.trim();
   let urlOk = false;
   try {
     urlOk = /^https?:$/.test(new URL(baseUrl).protocol);
   } catch {}
-  if (!urlOk) problems.push(["base-url", "Base URL must be an http:// or https:// URL, e.g. https://api.openai.com/v1."]);
+  if (fam.baseUrl && !urlOk && (fam.baseUrl.required || baseUrl)) problems.push(["base-url", `Base URL must be an http:// or https:// URL, e.g. ${fam.baseUrl.placeholder}.`]);
+  for (const [f, input] of familyInputs()) {
+    if (f.required && f.type !== "checkbox" && !input.value.trim()) problems.push([input.id, `${f.label} is required.`]);
+  }
   if (!model) problems.push(["model", "Model is required."]);
   const headers = parseHeaders($("headers").value);
   $("headers-error").hidden = headers.ok;
@@ -183,7 +260,10 @@ export async function buildRun() {
   const timeout = Number($("timeout").value);
   if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
   const runName = $("run-name").value.trim();
-  const endpoint = { baseUrl, model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} };
+  // The worker builds the family's class (families.js) from these options.
+  const options = { ...familyValues(false), ...familyValues(true), model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} };
+  if (fam.baseUrl && baseUrl) options.baseUrl = baseUrl;
+  const endpoint = { family: $("endpoint-type").value, options, baseUrl, model };
   if (experiment() === "heatmap") {
     const hm = await buildHeatmap(problems);
     if (problems.length) return reject(problems);
@@ -246,12 +326,14 @@ async function share() {
  * @param {Record<string, unknown> | null} fromHash a decoded share link
  */
 export function initForm(fromHash) {
-  for (const [value, p] of Object.entries(PRESETS)) $("preset").append(new Option(p.label, value));
+  for (const [value, f] of Object.entries(FAMILIES)) $("endpoint-type").append(new Option(f.label, value));
+  $("endpoint-type").value = DEFAULT_FAMILY;
+  applyFamily();
   let stored = null;
   try {
     stored = JSON.parse(localStorage.getItem(FORM_STORAGE) ?? "null");
   } catch {}
-  $("payload").value = presetText("short");
+  $("payload").value = presetText(family().presets.short);
   applyConfig(fromHash ?? stored);
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (key !== null) {
@@ -266,10 +348,21 @@ export function initForm(fromHash) {
   });
   $("payload").addEventListener("scroll", () => ($("payload-gutter").scrollTop = $("payload").scrollTop));
   $("preset").addEventListener("change", () => {
-    if (!$("preset").value) return;
-    $("payload").value = presetText($("preset").value);
+    const preset = family().presets[$("preset").value];
+    if (!preset) return;
+    $("payload").value = presetText(preset);
     validatePayload();
   });
+  $("endpoint-type").addEventListener("change", () => {
+    // A payload the user did not write (a preset's) follows the family.
+    const before = familyOf(previousFamily);
+    const untouched = Object.values(before.presets).some((p) => presetText(p) === $("payload").value);
+    previousFamily = $("endpoint-type").value;
+    applyFamily();
+    if (untouched) $("payload").value = presetText(family().presets.short);
+    validatePayload();
+  });
+  let previousFamily = $("endpoint-type").value;
   $("payload-file").addEventListener("change", async () => {
     const f = $("payload-file").files[0];
     if (!f) return;

@@ -49,7 +49,12 @@ impl CorsRequest {
 
 impl Cors {
     pub fn new(enabled: bool, max_age_s: u64) -> Self {
-        let mut allowed = String::from("authorization, content-type");
+        // The credential and version headers of every API the simulator speaks.
+        let mut allowed = String::from(
+            "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access",
+        );
+        allowed.push_str(", ");
+        allowed.push_str(crate::sse_apis::REASONING_TOKENS);
         for name in overrides::ALL_HEADERS {
             allowed.push_str(", ");
             allowed.push_str(name);

@@ -11,6 +11,7 @@ pub mod openai;
 pub mod overrides;
 pub mod router;
 pub mod server;
+pub mod sse_apis;
 pub mod state;
 pub mod timing;
 pub mod tls;

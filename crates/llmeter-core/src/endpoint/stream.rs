@@ -32,6 +32,9 @@ pub enum FrameOutcome {
     Done,
     /// An API error or a malformed frame: the request fails with this message.
     Error(String),
+    /// An API error event that LLMeter also times as the last token (the Responses API's
+    /// `response.failed`): a TTLT point, then the request fails with this message.
+    TimedError(String),
 }
 
 /// The family-specific part of reading a response.
@@ -79,9 +82,10 @@ enum BodyKind {
     HttpError,
 }
 
-/// [`ResponseParser`] for any [`Protocol`].
-pub struct StreamParser<P: Protocol> {
-    protocol: P,
+/// [`ResponseParser`] for any [`Protocol`]. The protocol is boxed (one dynamic call per frame)
+/// so this code exists once in the wasm rather than once per endpoint family.
+pub struct StreamParser {
+    protocol: Box<dyn Protocol>,
     /// Hidden output (reasoning) counts for TTFT.
     count_hidden: bool,
     limits: ParseLimits,
@@ -96,8 +100,12 @@ pub struct StreamParser<P: Protocol> {
     out: ParsedResponse,
 }
 
-impl<P: Protocol> StreamParser<P> {
-    pub fn new(protocol: P, limits: ParseLimits, ttft_visible_tokens_only: bool) -> Self {
+impl StreamParser {
+    pub fn new(
+        protocol: Box<dyn Protocol>,
+        limits: ParseLimits,
+        ttft_visible_tokens_only: bool,
+    ) -> Self {
         StreamParser {
             protocol,
             count_hidden: !ttft_visible_tokens_only,
@@ -143,6 +151,10 @@ impl<P: Protocol> StreamParser<P> {
                 FrameOutcome::LastTokenMark => last_mark = true,
                 FrameOutcome::Done => *done = true,
                 FrameOutcome::Error(e) => *stream_error = Some(e),
+                FrameOutcome::TimedError(e) => {
+                    last_mark = true;
+                    *stream_error = Some(e);
+                }
             }
         });
         if let Err(e) = fed {
@@ -177,7 +189,7 @@ impl<P: Protocol> StreamParser<P> {
                 }
                 match protocol.on_frame(frame, out) {
                     FrameOutcome::Done => *done = true,
-                    FrameOutcome::Error(e) => *stream_error = Some(e),
+                    FrameOutcome::Error(e) | FrameOutcome::TimedError(e) => *stream_error = Some(e),
                     _ => {}
                 }
             }),
@@ -192,15 +204,15 @@ impl<P: Protocol> StreamParser<P> {
         if let Some(failure) = failure {
             return Some(failure);
         }
-        if self.protocol.complete_without_done() {
-            return None;
-        }
         if self.out.num_events == 0 && !self.body.bytes.is_empty() {
             return Some(format!(
                 "no {} in response body: {}",
                 self.protocol.framing().message_name(),
                 http::byte_snippet(&self.body.bytes)
             ));
+        }
+        if self.protocol.complete_without_done() {
+            return None;
         }
         Some(self.protocol.truncated_message(end))
     }
@@ -220,7 +232,7 @@ impl<P: Protocol> StreamParser<P> {
     }
 }
 
-impl<P: Protocol> ResponseParser for StreamParser<P> {
+impl ResponseParser for StreamParser {
     fn on_head(&mut self, head: &ResponseHead) {
         self.status = head.status;
         self.retry_after = head.header("retry-after").map(|v| v.trim().to_owned());

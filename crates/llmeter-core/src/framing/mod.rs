@@ -19,6 +19,9 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON (one message per line; blank lines skipped).
     JsonLines,
+    /// No framing: every network chunk is one message, as it arrived (custom endpoints that
+    /// split the bytes themselves).
+    Raw,
 }
 
 impl Framing {
@@ -27,6 +30,7 @@ impl Framing {
         match self {
             Framing::Sse => "SSE events",
             Framing::JsonLines => "JSON lines",
+            Framing::Raw => "bytes",
         }
     }
 }
@@ -37,6 +41,8 @@ pub enum Frame<'a> {
     Sse(SseEvent<'a>),
     /// One line of a JSON-lines body, without its terminator.
     Line(&'a [u8]),
+    /// One network chunk of a [`Framing::Raw`] body.
+    Bytes(&'a [u8]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +90,7 @@ pub enum StreamEnd {
 pub enum FrameDecoder {
     Sse(SseDecoder),
     JsonLines(JsonLinesDecoder),
+    Raw,
 }
 
 impl FrameDecoder {
@@ -93,6 +100,7 @@ impl FrameDecoder {
             Framing::JsonLines => {
                 FrameDecoder::JsonLines(JsonLinesDecoder::with_limit(max_event_bytes))
             }
+            Framing::Raw => FrameDecoder::Raw,
         }
     }
 
@@ -105,6 +113,12 @@ impl FrameDecoder {
         match self {
             FrameDecoder::Sse(d) => d.feed(bytes, &mut |e| on_frame(Frame::Sse(e))),
             FrameDecoder::JsonLines(d) => d.feed(bytes, &mut |l| on_frame(Frame::Line(l))),
+            FrameDecoder::Raw => {
+                if !bytes.is_empty() {
+                    on_frame(Frame::Bytes(bytes));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -116,6 +130,7 @@ impl FrameDecoder {
                 SseEnd::Truncated => StreamEnd::Truncated,
             },
             FrameDecoder::JsonLines(d) => d.finish(&mut |l| on_frame(Frame::Line(l))),
+            FrameDecoder::Raw => StreamEnd::Clean,
         }
     }
 }
