@@ -2,9 +2,11 @@
 //! One decoder per wire format, each sans-IO (fed bytes split anywhere) and allocation-free in
 //! its steady state; an endpoint names its framing and reads the frames.
 
+pub mod event_stream;
 pub mod json_lines;
 pub mod sse;
 
+use event_stream::{EventMessage, EventStreamDecoder};
 use json_lines::JsonLinesDecoder;
 use sse::{SseDecoder, SseEnd, SseEvent};
 
@@ -19,6 +21,8 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON (one message per line; blank lines skipped).
     JsonLines,
+    /// AWS event-stream binary messages (Bedrock and SageMaker response streams).
+    EventStream,
 }
 
 impl Framing {
@@ -27,6 +31,7 @@ impl Framing {
         match self {
             Framing::Sse => "SSE events",
             Framing::JsonLines => "JSON lines",
+            Framing::EventStream => "event-stream messages",
         }
     }
 }
@@ -37,6 +42,8 @@ pub enum Frame<'a> {
     Sse(SseEvent<'a>),
     /// One line of a JSON-lines body, without its terminator.
     Line(&'a [u8]),
+    /// One AWS event-stream message (checksums verified).
+    Event(EventMessage<'a>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +91,7 @@ pub enum StreamEnd {
 pub enum FrameDecoder {
     Sse(SseDecoder),
     JsonLines(JsonLinesDecoder),
+    EventStream(EventStreamDecoder),
 }
 
 impl FrameDecoder {
@@ -92,6 +100,9 @@ impl FrameDecoder {
             Framing::Sse => FrameDecoder::Sse(SseDecoder::with_limit(max_event_bytes)),
             Framing::JsonLines => {
                 FrameDecoder::JsonLines(JsonLinesDecoder::with_limit(max_event_bytes))
+            }
+            Framing::EventStream => {
+                FrameDecoder::EventStream(EventStreamDecoder::with_limit(max_event_bytes))
             }
         }
     }
@@ -105,6 +116,7 @@ impl FrameDecoder {
         match self {
             FrameDecoder::Sse(d) => d.feed(bytes, &mut |e| on_frame(Frame::Sse(e))),
             FrameDecoder::JsonLines(d) => d.feed(bytes, &mut |l| on_frame(Frame::Line(l))),
+            FrameDecoder::EventStream(d) => d.feed(bytes, &mut |m| on_frame(Frame::Event(m))),
         }
     }
 
@@ -116,6 +128,7 @@ impl FrameDecoder {
                 SseEnd::Truncated => StreamEnd::Truncated,
             },
             FrameDecoder::JsonLines(d) => d.finish(&mut |l| on_frame(Frame::Line(l))),
+            FrameDecoder::EventStream(d) => d.finish(),
         }
     }
 }
