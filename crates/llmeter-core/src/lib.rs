@@ -17,6 +17,7 @@ pub mod response;
 pub mod result;
 pub mod rng;
 pub mod runner;
+#[cfg(feature = "sigv4")]
 pub mod sigv4;
 pub mod stats;
 pub mod time;

@@ -6,6 +6,7 @@
 //! with the rules every endpoint shares (HTTP errors, body limits, the TTFT/TTLT rule) — and
 //! one arm in [`config::build`], which reads the family's options.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;
 pub mod http;

@@ -11,6 +11,7 @@
 //! stream, because that is what LLMeter records for these endpoints: result files of both agree.
 
 pub mod base64;
+pub mod config;
 mod converse;
 mod invoke;
 pub mod json_path;
@@ -90,6 +91,9 @@ impl fmt::Debug for AwsTarget {
 /// The response headers every AWS protocol reads.
 const RESPONSE_HEADERS: [&str; 3] = ["content-type", "x-amzn-requestid", "x-amzn-errortype"];
 
+/// A body kept alive with its SHA-256 (hex).
+type HashedBody = (Rc<[u8]>, Rc<str>);
+
 /// Builds the signed request of every send to one URL.
 #[derive(Debug)]
 pub(crate) struct AwsRequester {
@@ -101,7 +105,7 @@ pub(crate) struct AwsRequester {
     response_headers: Rc<[String]>,
     /// SHA-256 of each body sent, computed once per prepared payload (keyed by its address;
     /// the kept `Rc` keeps that address from being reused by another body).
-    payload_hashes: RefCell<HashMap<usize, (Rc<[u8]>, Rc<str>)>>,
+    payload_hashes: RefCell<HashMap<usize, HashedBody>>,
 }
 
 impl AwsRequester {

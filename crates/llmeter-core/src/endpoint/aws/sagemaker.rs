@@ -261,10 +261,7 @@ fn read_line(line: &[u8], token_lines: &mut u64, out: &mut ParsedResponse) -> Li
     let Ok(parsed) = serde_json::from_slice::<Line>(json) else {
         return LineOutcome::Other; // LLMeter skips lines that are not JSON
     };
-    if let Some(error) = parsed
-        .error
-        .filter(|e| crate::endpoint::payload::is_truthy(e))
-    {
+    if let Some(error) = parsed.error.filter(crate::endpoint::payload::is_truthy) {
         return LineOutcome::Error(match error {
             Value::String(s) => s,
             other => other.to_string(),
