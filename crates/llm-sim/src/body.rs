@@ -23,13 +23,13 @@ use crate::timing::ValueSpec;
 /// static word and suffix without copying or allocating.
 pub type FrameData = Chain<Chain<Bytes, Bytes>, Bytes>;
 
-fn single(bytes: Bytes) -> FrameData {
+pub fn single(bytes: Bytes) -> FrameData {
     bytes.chain(Bytes::new()).chain(Bytes::new())
 }
 
 /// Minimum time between the last byte sent and an injected disconnect, so hyper has flushed
 /// the tokens already yielded before the connection is aborted (it discards unflushed data).
-const ABORT_FLUSH_GAP: Duration = Duration::from_millis(2);
+pub const ABORT_FLUSH_GAP: Duration = Duration::from_millis(2);
 
 /// The error that makes hyper abort the connection (h1) or reset the stream (h2).
 #[derive(Debug)]
@@ -349,6 +349,8 @@ impl FullState {
 enum BodyKind {
     Full(FullState),
     Stream(Box<StreamState>),
+    /// Bedrock and SageMaker event streams (`aws`).
+    Aws(Box<crate::aws::stream::AwsStream>),
 }
 
 /// Response body for every route.
@@ -407,6 +409,18 @@ impl SimBody {
         }
     }
 
+    pub fn aws(
+        stream: crate::aws::stream::AwsStream,
+        record: Arc<RequestRecord>,
+        clock: Clock,
+    ) -> Self {
+        SimBody {
+            kind: BodyKind::Aws(Box::new(stream)),
+            record: Some(record),
+            clock,
+        }
+    }
+
     pub fn stream(plan: StreamPlan, record: Arc<RequestRecord>, clock: Clock) -> Self {
         SimBody {
             kind: BodyKind::Stream(Box::new(StreamState::new(plan))),
@@ -430,6 +444,7 @@ impl Body for SimBody {
         match &mut this.kind {
             BodyKind::Full(full) => full.poll_next(cx, record, &this.clock),
             BodyKind::Stream(stream) => stream.poll_next(cx, record, &this.clock),
+            BodyKind::Aws(stream) => stream.poll_next(cx, record, &this.clock),
         }
     }
 
@@ -437,6 +452,7 @@ impl Body for SimBody {
         match &self.kind {
             BodyKind::Full(full) => full.data.is_none() && full.done,
             BodyKind::Stream(stream) => stream.step == Step::End,
+            BodyKind::Aws(stream) => stream.is_end(),
         }
     }
 

@@ -35,18 +35,18 @@ impl fmt::Display for InjectedReset {
 
 impl Error for InjectedReset {}
 
-const NON_JSON_BODY: &str = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error (llm-sim non-json fault)</p></body></html>\n";
+pub(crate) const NON_JSON_BODY: &str = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error (llm-sim non-json fault)</p></body></html>\n";
 
 /// The timing and length decided for one request.
-struct Plan {
-    ttft: Duration,
-    itl: ValueSpec,
-    output_tokens: u32,
-    finish_reason: FinishReason,
-    fault: Option<FaultKind>,
-    fault_after_tokens: u32,
-    stall: Duration,
-    rng: SmallRng,
+pub(crate) struct Plan {
+    pub(crate) ttft: Duration,
+    pub(crate) itl: ValueSpec,
+    pub(crate) output_tokens: u32,
+    pub(crate) finish_reason: FinishReason,
+    pub(crate) fault: Option<FaultKind>,
+    pub(crate) fault_after_tokens: u32,
+    pub(crate) stall: Duration,
+    pub(crate) rng: SmallRng,
 }
 
 /// Output length: an explicit length (header, else `--output-tokens`) is capped by the
@@ -64,7 +64,11 @@ fn output_length(
     }
 }
 
-fn plan_request(state: &AppState, chat: &ChatRequest, overrides: &RequestOverrides) -> Plan {
+pub(crate) fn plan_request(
+    state: &AppState,
+    chat: &ChatRequest,
+    overrides: &RequestOverrides,
+) -> Plan {
     let config = &state.config;
     let (request_seed, fault) = state.with_rng(|rng| {
         let seed: u64 = rng.random();
