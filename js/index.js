@@ -6,14 +6,16 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import { runBenchmark } from "./llmeter_wasm.js";
 import { core } from "./core.js";
-import * as pump from "./pump.js";
-import { endpointConfig } from "./endpoints/endpoint.js";
+import { loadEngine } from "./engines.js";
+import { endpointConfig, endpointEngine } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
 export * from "./experiments.js";
 export { Endpoint } from "./endpoints/endpoint.js";
 export { OpenAIEndpoint } from "./endpoints/openai.js";
+// The AWS families run in the optional AWS engine: `await initAws()` from "llmeter-wasm/aws.js".
+export { BedrockConverseEndpoint, BedrockInvokeEndpoint } from "./endpoints/bedrock.js";
+export { SageMakerEndpoint } from "./endpoints/sagemaker.js";
 
 // The data shapes (hand-written in types.d.ts: the values come from the wasm core).
 /** @typedef {import("./types.js").Summary} Summary */
@@ -140,8 +142,10 @@ export class Runner {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
     const { store, ...runOptions } = options;
     if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
-    await init();
-    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, pump };
+    // The whole run happens in the endpoint's engine (the core, or the optional AWS build).
+    const engine = await loadEngine(endpointEngine(this.endpoint), this.endpoint.constructor.name);
+    const runBenchmark = engine.runBenchmark;
+    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, pump: engine.pump };
     if (!store) return new Result(await runBenchmark(spec));
     // The store is a sink: it names the run, gets each response as it completes and the final
     // result; it never calls back into the Runner.

@@ -41,11 +41,13 @@ fn aws_target(r: &ConfigReader, api_key: bool) -> Result<AwsTarget, OptionError>
     let access_key = r.string("accessKeyId")?.filter(|s| !s.is_empty());
     let secret = r.string("secretAccessKey")?.filter(|s| !s.is_empty());
     let session_token = r.string("sessionToken")?.filter(|s| !s.is_empty());
-    let key = if api_key {
-        r.string("apiKey")?.filter(|s| !s.is_empty())
-    } else {
-        None
-    };
+    let key = r.string("apiKey")?.filter(|s| !s.is_empty());
+    if key.is_some() && !api_key {
+        return Err(type_err(
+            "apiKey",
+            "is for Bedrock only: SageMaker takes accessKeyId and secretAccessKey (SigV4)",
+        ));
+    }
     let how = if api_key {
         "give accessKeyId and secretAccessKey (SigV4), or apiKey (a Bedrock API key)"
     } else {

@@ -157,7 +157,7 @@ fn bad_options_are_named() {
                 "sagemaker",
                 json!({"accessKeyId": null, "secretAccessKey": null, "apiKey": "k"}),
             ),
-            "accessKeyId",
+            "apiKey",
         ),
         (
             with("sagemaker", json!({"tokenCountPath": "x["})),
