@@ -16,6 +16,7 @@ const MODULES = [
   ["pkg/index.js", "pkg/index.js", "esModule"],
   ["pkg/loader.js", "pkg/loader.js", "esModule"],
   ["pkg/core.js", "pkg/core.js", "esModule"],
+  ["pkg/engines.js", "pkg/engines.js", "esModule"],
   ["pkg/pump.js", "pkg/pump.js", "esModule"],
   ...readdirSync(path.join(ROOT, "pkg/endpoints")).filter((f) => f.endsWith(".js")).map((f) => [`pkg/endpoints/${f}`, `pkg/endpoints/${f}`, "esModule"]),
   ["pkg/experiments.js", "pkg/experiments.js", "esModule"],
