@@ -380,6 +380,72 @@ test("payload from a JSONL file; the API key is remembered in this tab only when
   assert.equal(await page.evaluate(() => sessionStorage.getItem("llmeter.apiKey")), null);
 });
 
+test("AWS families: their own fields and presets; a Bedrock run signed in the page; region and keys never stored or shared", async () => {
+  const AWS_KEY_ID = "AKIDE2EPLAYGROUND", AWS_SECRET = "e2e-aws-secret-do-not-store";
+  const awsSim = await startSim(["--aws-access-key-id", AWS_KEY_ID, "--aws-secret-access-key", AWS_SECRET, "--ttft-ms", "30", "--itl-ms", "3"]);
+  const shown = (id) => page.isVisible(`#${id}`);
+  try {
+    // An untouched preset in the editor follows the family.
+    await page.selectOption("#endpoint-type", "openai");
+    await page.selectOption("#preset", "short");
+    await page.selectOption("#endpoint-type", "bedrockConverse");
+    assert.deepEqual([await shown("aws-region"), await shown("bedrock-api-key"), await shown("base-url"), await shown("api-key"), await shown("body-format")], [true, true, false, false, false]);
+    // The untouched preset became the family's own (LLMeter's Converse payload).
+    assert.deepEqual(JSON.parse(await page.inputValue("#payload")).inferenceConfig, { maxTokens: 64 });
+    await page.selectOption("#endpoint-type", "bedrockInvoke");
+    assert.ok(await shown("body-format"));
+    await page.selectOption("#body-format", "anthropic");
+    assert.equal(JSON.parse(await page.inputValue("#payload")).anthropic_version, "bedrock-2023-05-31");
+    assert.ok((await page.$$eval("#preset option", (o) => o.map((x) => x.textContent))).includes("Mixed prompts (JSONL, 3 payloads)"));
+    await page.selectOption("#endpoint-type", "sagemaker");
+    assert.equal(await text("#model-label"), "SageMaker endpoint name");
+    assert.ok(!(await shown("bedrock-api-key")));
+    assert.equal(JSON.parse(await page.inputValue("#payload")).parameters.max_new_tokens, 64);
+
+    await page.selectOption("#endpoint-type", "bedrockConverse");
+    await page.check('input[name="experiment"][value="load"]');
+    await page.fill("#model", "anthropic.claude-3-haiku-20240307-v1:0");
+    await page.fill("#aws-region", "us-east-1");
+    await page.fill("#aws-endpoint-url", awsSim.url);
+    await page.fill("#aws-access-key-id", AWS_KEY_ID);
+    await page.fill("#aws-secret-access-key", AWS_SECRET);
+    await page.fill("#clients", "2");
+    await page.check('input[name="mode"][value="requests"]');
+    await page.fill("#amount", "3");
+    await page.fill("#run-name", "e2e-bedrock");
+    await page.click("#start");
+    await page.waitForFunction(() => /^Finished/.test(document.getElementById("live-state").textContent));
+    assert.equal(await text("#live-completed"), "6");
+    assert.equal(await text("#live-failed"), "0");
+    assert.equal((await awsSim.requests()).length, 6);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot("10-bedrock-run");
+    // Nothing the page keeps or shares holds the keys; the region stays out of the saved form
+    // and the link (the run's record names it, as LLMeter's run_config does).
+    const kept = await page.evaluate(() => new Promise((resolve) => {
+      const req = indexedDB.open("llmeter-results");
+      req.onsuccess = () => {
+        const tx = req.result.transaction(["runs", "batches"]);
+        const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+        tx.oncomplete = () => resolve(JSON.stringify([runs.result, batches.result, { ...localStorage }, { ...sessionStorage }]));
+      };
+    }));
+    assert.ok(kept.includes("e2e-bedrock"));
+    for (const secret of [AWS_SECRET, AWS_KEY_ID]) assert.ok(!kept.includes(secret), `${secret} kept by the page`);
+    const saved = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    assert.ok(!saved.includes("us-east-1"), "the region is not saved with the form");
+    await page.click("#share");
+    const url = page.url();
+    const config = JSON.parse(Buffer.from(url.split("#config=")[1], "base64url").toString());
+    assert.equal(config.endpointType, "bedrockConverse");
+    assert.equal(config.awsEndpointUrl, awsSim.url);
+    for (const secret of [AWS_SECRET, AWS_KEY_ID, "us-east-1"]) assert.ok(!JSON.stringify(config).includes(secret), `${secret} in the share link`);
+  } finally {
+    await page.selectOption("#endpoint-type", "openai");
+    await awsSim.stop();
+  }
+});
+
 test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   await configure({ base: noCors.base, clients: 1, perClient: 2, runName: "e2e-nocors" });
   await page.click("#start");

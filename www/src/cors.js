@@ -13,9 +13,11 @@ export function looksLikeNetworkFailure(errors) {
 /**
  * @param {string} baseUrl
  * @param {string[]} headerNames extra header names the run sent
+ * @param {{ path: string, headers: string[], probe?: string }} [request] the family's request
+ *   path and headers (default: Chat Completions, probed at `{base}/models`)
  * @returns {Promise<{kind: "cors" | "mixed" | "unreachable", title: string, lines: string[]}>}
  */
-export async function diagnose(baseUrl, headerNames) {
+export async function diagnose(baseUrl, headerNames, request = { path: "/chat/completions", headers: ["authorization", "content-type"], probe: "/models" }) {
   const target = new URL(baseUrl);
   if (location.protocol === "https:" && target.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(target.hostname)) {
     return {
@@ -24,7 +26,7 @@ export async function diagnose(baseUrl, headerNames) {
       lines: ["Browsers do not let HTTPS pages call http:// servers (mixed content).", `Use an https:// URL for ${target.origin}, or open this page over http:// locally.`],
     };
   }
-  const probe = `${baseUrl.replace(/\/+$/, "")}/models`;
+  const probe = `${baseUrl.replace(/\/+$/, "")}${request.probe ?? "/"}`;
   // Cross-origin isolated (COEP require-corp), the page's own no-cors request is blocked
   // whatever the server does; the service worker sends it instead.
   const reachable = globalThis.crossOriginIsolated ? await probeFromServiceWorker(probe) : await probeHere(probe);
@@ -34,7 +36,7 @@ export async function diagnose(baseUrl, headerNames) {
       title: `The endpoint ${target.origin} could not be reached, or it does not allow cross-origin requests (CORS).`,
       lines: [
         "This page cannot tell which: check that the server is running and reachable from this computer, and that it allows this page's origin.",
-        ...corsLines(target, headerNames),
+        ...corsLines(target, headerNames, request),
       ],
     };
   }
@@ -51,7 +53,7 @@ export async function diagnose(baseUrl, headerNames) {
   return {
     kind: "cors",
     title: "The server answered, but your browser blocked the response: the server does not allow cross-origin requests (CORS).",
-    lines: corsLines(target, headerNames),
+    lines: corsLines(target, headerNames, request),
   };
 }
 
@@ -65,12 +67,15 @@ async function probeHere(url) {
   }
 }
 
-/** What the server must send for this page to read its answers. @param {URL} target @param {string[]} headerNames */
-function corsLines(target, headerNames) {
-  const allowHeaders = ["authorization", "content-type", ...headerNames.map((h) => h.toLowerCase())].join(", ");
+/**
+ * What the server must send for this page to read its answers.
+ * @param {URL} target @param {string[]} headerNames @param {{ path: string, headers: string[] }} request
+ */
+function corsLines(target, headerNames, request) {
+  const allowHeaders = [...request.headers, ...headerNames.map((h) => h.toLowerCase())].join(", ");
   return [
     `This page (origin ${location.origin}) calls ${target.origin} from your browser, so the server must allow it. It must:`,
-    `• answer the preflight OPTIONS request to ${target.pathname.replace(/\/+$/, "")}/chat/completions with a 2xx status;`,
+    `• answer the preflight OPTIONS request to ${target.pathname.replace(/\/+$/, "")}${request.path} with a 2xx status;`,
     `• send Access-Control-Allow-Origin: ${location.origin} (or *) on the preflight and on the response;`,
     `• send Access-Control-Allow-Headers: ${allowHeaders} and Access-Control-Allow-Methods: POST on the preflight.`,
     "Optional: Timing-Allow-Origin: * lets the browser report connection timings.",

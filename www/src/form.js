@@ -1,12 +1,16 @@
 // The configuration form: presets, the payload editor, remembered settings, and turning the form
 // into the worker's start message (or showing what is wrong, field by field).
-import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
+import { parsePayloadText, parseHeaders } from "./payload.js";
+import { FAMILIES, familyOf, presetsOf, presetAsText } from "./families.js";
 import { encodeShare } from "./share.js";
 import { $, showProblem } from "./dom.js";
 
 const KEY_STORAGE = "llmeter.apiKey";
 const FORM_STORAGE = "llmeter.form";
-const CHECKED_FIELDS = ["base-url", "model", "clients", "amount", "timeout"];
+const CHECKED_FIELDS = ["base-url", "model", "clients", "amount", "timeout", "aws-region", "aws-endpoint-url", "aws-access-key-id", "aws-secret-access-key"];
+
+/** The chosen endpoint family (an entry of `FAMILIES`). */
+const familyName = () => $("endpoint-type").value;
 
 /** The chosen experiment: a run or load test, or the latency heatmap (when the package has it). */
 export const experiment = () => (document.querySelector('input[name="experiment"]:checked')?.value === "heatmap" && !$("experiment-choice").hidden ? "heatmap" : "load");
@@ -15,9 +19,14 @@ const mode = () => /** @type {HTMLInputElement} */ (document.querySelector('inpu
 /** The configuration without secrets: what share links, history and exports carry. */
 export function publicConfig() {
   const headers = parseHeaders($("headers").value);
+  // Region and AWS credentials are not here: they stay in memory only.
   return {
-    endpointType: $("endpoint-type").value,
+    endpointType: familyName(),
     baseUrl: $("base-url").value.trim(),
+    awsEndpointUrl: $("aws-endpoint-url").value.trim(),
+    stream: $("aws-stream").checked,
+    ttftVisibleTokensOnly: $("ttft-visible").checked,
+    bodyFormat: $("body-format").value,
     model: $("model").value.trim(),
     headerNames: headers.ok ? Object.keys(headers.headers) : [],
     payload: $("payload").value,
@@ -29,6 +38,36 @@ export function publicConfig() {
     experiment: experiment(),
     heatmap: { source: $("hm-source").value, inputs: $("hm-inputs").value, outputs: $("hm-outputs").value, perCell: $("hm-per-cell").value, clients: $("hm-clients").value, tokenizer: $("hm-tokenizer").value, tokenizerUrl: $("hm-tok-url").value },
   };
+}
+
+/** The family and body format whose fields and presets the form shows. */
+let shown = { family: "openai", bodyFormat: "openai" };
+
+/** The editor text of a preset of the chosen family. @param {string} name */
+const familyPresetText = (name) => {
+  const p = presetsOf(familyName(), $("body-format").value)[name];
+  return p ? presetAsText(p) : null;
+};
+
+/**
+ * Shows the chosen family's fields and presets. When the editor held one of the previously shown
+ * family's presets, untouched, it gets the new family's first preset.
+ */
+export function updateFamily() {
+  const family = familyOf(familyName());
+  const before = Object.values(presetsOf(shown.family, shown.bodyFormat)).map(presetAsText);
+  const switchPayload = before.includes($("payload").value);
+  shown = { family: familyName(), bodyFormat: $("body-format").value };
+  for (const el of document.querySelectorAll("[data-field]")) el.hidden = !family.fields.includes(/** @type {HTMLElement} */ (el).dataset.field ?? "");
+  $("model-label").textContent = family.modelLabel;
+  $("model").placeholder = family.modelPlaceholder;
+  const select = $("preset");
+  while (select.options.length > 1) select.remove(1);
+  for (const [value, p] of Object.entries(presetsOf(shown.family, shown.bodyFormat))) select.append(new Option(p.label, value));
+  if (switchPayload) {
+    $("payload").value = familyPresetText("short") ?? $("payload").value;
+    validatePayload();
+  }
 }
 
 /** Shows the fields of the chosen experiment and of the chosen source/tokenizer. */
@@ -51,8 +90,13 @@ function updateMode() {
 function applyConfig(c) {
   if (!c || typeof c !== "object") return;
   const set = (id, v) => v !== undefined && v !== null && typeof v !== "object" && ($(id).value = String(v));
-  set("endpoint-type", c.endpointType);
+  if (typeof c.endpointType === "string" && c.endpointType in FAMILIES) set("endpoint-type", c.endpointType);
   set("base-url", c.baseUrl);
+  set("aws-endpoint-url", c.awsEndpointUrl);
+  if (["openai", "anthropic", "llama", "nova", "titan"].includes(c.bodyFormat)) set("body-format", c.bodyFormat);
+  if (typeof c.stream === "boolean") $("aws-stream").checked = c.stream;
+  if (typeof c.ttftVisibleTokensOnly === "boolean") $("ttft-visible").checked = c.ttftVisibleTokensOnly;
+  updateFamily();
   set("model", c.model);
   set("payload", c.payload);
   set("clients", c.clients);
@@ -163,16 +207,55 @@ async function buildHeatmap(problems) {
  * (a share link's payload included) never leaves a half-started run behind.
  * @returns {Promise<BuiltRun | null>} null after showing what is wrong
  */
+/** @param {string} url */
+const isHttpUrl = (url) => {
+  try {
+    return /^https?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The endpoint options of the chosen family; problems are pushed as [field id, message].
+ * @param {Array<[string, string]>} problems
+ * @param {Record<string, string>} headers
+ */
+function endpointOptions(problems, headers) {
+  const name = familyName();
+  const family = familyOf(name);
+  const model = $("model").value.trim();
+  if (!model) problems.push(["model", `${family.modelLabel} is required.`]);
+  if (family.engine !== "aws") {
+    const baseUrl = $("base-url").value.trim();
+    if (!isHttpUrl(baseUrl)) problems.push(["base-url", "Base URL must be an http:// or https:// URL, e.g. https://api.openai.com/v1."]);
+    return { baseUrl, model, apiKey: $("api-key").value || undefined, headers };
+  }
+  const region = $("aws-region").value.trim();
+  if (!/^[a-z0-9-]+$/.test(region)) problems.push(["aws-region", "Region must be an AWS region name, e.g. us-east-1."]);
+  const endpointUrl = $("aws-endpoint-url").value.trim();
+  if (endpointUrl && !isHttpUrl(endpointUrl)) problems.push(["aws-endpoint-url", "Endpoint URL must be an http:// or https:// URL (or empty for the regional endpoint)."]);
+  const accessKeyId = $("aws-access-key-id").value.trim(), secretAccessKey = $("aws-secret-access-key").value;
+  const sessionToken = $("aws-session-token").value.trim(), apiKey = family.fields.includes("bedrock-api-key") ? $("bedrock-api-key").value.trim() : "";
+  if (apiKey && (accessKeyId || secretAccessKey)) problems.push(["aws-access-key-id", "Give either access keys or a Bedrock API key, not both."]);
+  else if (!apiKey && !(accessKeyId && secretAccessKey)) problems.push([accessKeyId ? "aws-secret-access-key" : "aws-access-key-id", family.fields.includes("bedrock-api-key") ? "Give an access key ID and secret access key, or a Bedrock API key." : "Give an access key ID and secret access key."]);
+  const options = {
+    region,
+    endpointUrl: endpointUrl || undefined,
+    accessKeyId: accessKeyId || undefined,
+    secretAccessKey: secretAccessKey || undefined,
+    sessionToken: sessionToken || undefined,
+    apiKey: apiKey || undefined,
+    headers,
+    stream: $("aws-stream").checked,
+  };
+  if (name === "sagemaker") return { ...options, endpointName: model };
+  const bedrock = { ...options, model, ttftVisibleTokensOnly: $("ttft-visible").checked };
+  return name === "bedrockInvoke" ? { ...bedrock, bodyFormat: $("body-format").value } : bedrock;
+}
+
 export async function buildRun() {
   const problems = [];
-  const baseUrl = $("base-url").value.trim();
-  const model = $("model").value.trim();
-  let urlOk = false;
-  try {
-    urlOk = /^https?:$/.test(new URL(baseUrl).protocol);
-  } catch {}
-  if (!urlOk) problems.push(["base-url", "Base URL must be an http:// or https:// URL, e.g. https://api.openai.com/v1."]);
-  if (!model) problems.push(["model", "Model is required."]);
   const headers = parseHeaders($("headers").value);
   $("headers-error").hidden = headers.ok;
   if (!headers.ok) {
@@ -183,13 +266,14 @@ export async function buildRun() {
   const timeout = Number($("timeout").value);
   if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
   const runName = $("run-name").value.trim();
-  const endpoint = { baseUrl, model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} };
+  const family = familyName();
+  const endpoint = endpointOptions(problems, headers.ok ? headers.headers : {});
   if (experiment() === "heatmap") {
     const hm = await buildHeatmap(problems);
     if (problems.length) return reject(problems);
     // A heatmap is one run in its test's folder: the name is the test's (slashes would nest it).
     if (runName) hm.heatmap.testName = runName.replace(/[\/\\]/g, "-");
-    return { message: { type: "start", experiment: "heatmap", endpoint, ...hm, timeout }, runName: hm.heatmap.testName ?? "", levels: [hm.heatmap.clients], durationS: null };
+    return { message: { type: "start", experiment: "heatmap", family, endpoint, ...hm, timeout }, runName: hm.heatmap.testName ?? "", levels: [hm.heatmap.clients], durationS: null };
   }
   const payload = validatePayload();
   if (!payload.ok) problems.push(["payload", payload.message]);
@@ -204,7 +288,7 @@ export async function buildRun() {
   if (runName) run.runName = runName;
   if (byRequests) run.nRequests = amount;
   else run.runDuration = amount;
-  return { message: { type: "start", endpoint, run, levels, timeout }, runName, levels, durationS: byRequests ? null : amount };
+  return { message: { type: "start", family, endpoint, run, levels, timeout }, runName, levels, durationS: byRequests ? null : amount };
 }
 
 function markInvalid(problems) {
@@ -246,12 +330,15 @@ async function share() {
  * @param {Record<string, unknown> | null} fromHash a decoded share link
  */
 export function initForm(fromHash) {
-  for (const [value, p] of Object.entries(PRESETS)) $("preset").append(new Option(p.label, value));
+  const types = $("endpoint-type");
+  while (types.options.length) types.remove(0);
+  for (const [value, f] of Object.entries(FAMILIES)) types.append(new Option(f.label, value));
+  updateFamily();
   let stored = null;
   try {
     stored = JSON.parse(localStorage.getItem(FORM_STORAGE) ?? "null");
   } catch {}
-  $("payload").value = presetText("short");
+  $("payload").value = familyPresetText("short") ?? "";
   applyConfig(fromHash ?? stored);
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (key !== null) {
@@ -267,9 +354,11 @@ export function initForm(fromHash) {
   $("payload").addEventListener("scroll", () => ($("payload-gutter").scrollTop = $("payload").scrollTop));
   $("preset").addEventListener("change", () => {
     if (!$("preset").value) return;
-    $("payload").value = presetText($("preset").value);
+    $("payload").value = familyPresetText($("preset").value) ?? $("payload").value;
     validatePayload();
   });
+  // A new family (or InvokeModel body format) brings its fields and presets.
+  for (const id of ["endpoint-type", "body-format"]) $(id).addEventListener("change", () => updateFamily());
   $("payload-file").addEventListener("change", async () => {
     const f = $("payload-file").files[0];
     if (!f) return;

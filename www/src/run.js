@@ -5,6 +5,7 @@ import { buildRun, publicConfig, saveForm } from "./form.js";
 import { startEngine } from "./engine.js";
 import { fmtMs, fmtNum } from "./results.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
+import { familyOf, requestTarget } from "./families.js";
 import { attachHeatmapPlan, closeAbandonedRuns } from "./history.js";
 import { refreshHistory } from "./history-view.js";
 import { showRecords, recordFromResult } from "./results-view.js";
@@ -196,7 +197,11 @@ async function handleMessage(msg) {
   const errors = last.result.responses.map((r) => r.error).filter(Boolean);
   if (errors.length && errors.length === last.result.responses.length) {
     if (looksLikeNetworkFailure(errors)) {
-      const d = await diagnose(last.config.baseUrl, last.config.headerNames ?? []);
+      const family = familyOf(last.config.endpointType);
+      const target = requestTarget(last.config.endpointType, { ...last.config, region: $("aws-region").value.trim() });
+      const d = family.engine === "aws"
+        ? await diagnose(target.base, last.config.headerNames ?? [], { path: target.path, headers: family.requestHeaders })
+        : await diagnose(last.config.baseUrl, last.config.headerNames ?? []);
       showProblem(d.title, d.lines, d.kind);
     } else {
       showProblem("Every request failed. The first error:", [errors[0]]);

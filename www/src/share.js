@@ -1,8 +1,9 @@
-// Share links: the public configuration (never the API key or header values) in the URL's
+// Share links: the public configuration (never an API key, AWS region or credentials, or header
+// values) in the URL's
 // fragment, which browsers do not send to the server hosting the page.
 
 const PREFIX = "config=";
-const ALLOWED = ["endpointType", "baseUrl", "model", "headerNames", "payload", "clients", "mode", "amount", "timeout", "runName", "experiment", "heatmap"];
+const ALLOWED = ["endpointType", "baseUrl", "awsEndpointUrl", "stream", "ttftVisibleTokensOnly", "bodyFormat", "model", "headerNames", "payload", "clients", "mode", "amount", "timeout", "runName", "experiment", "heatmap"];
 
 /** @param {Record<string, unknown>} config */
 export function encodeShare(config) {

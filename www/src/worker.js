@@ -5,8 +5,21 @@
 // Out: ready (loaded), level (a run starts), progress, warning, done (the run's files; `last`
 // after the final level), error (the run could not start or failed), crash (anything uncaught:
 // the page replaces this worker).
-import { init, OpenAIEndpoint, Runner, LoadTest } from "./pkg/index.js";
+import * as pkg from "./pkg/index.js";
 import { ResultStore } from "./pkg/store.js";
+import { familyOf } from "./families.js";
+
+const { init, Runner, LoadTest } = pkg;
+
+/**
+ * The endpoint of the page's chosen family (`msg.family`, default OpenAI); AWS families load the
+ * AWS engine module first (only then: the core engine alone serves the others).
+ */
+async function makeEndpoint(msg) {
+  const family = familyOf(msg.family);
+  if (family.engine === "aws") await (await import("./pkg/aws.js")).initAws();
+  return new pkg[family.className](msg.endpoint);
+}
 
 /** @param {unknown} e */
 const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -42,7 +55,7 @@ self.onmessage = async (event) => {
     const store = await openStore();
     const saving = store ? { store } : {};
     if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal, saving);
-    const endpoint = new OpenAIEndpoint(msg.endpoint);
+    const endpoint = await makeEndpoint(msg);
     // Serialising a result happens after its run, never while requests are in flight. The
     // warnings travel apart: the store adds its own (e.g. storage full) to the result's.
     const post = (result, clients, last, testName) => self.postMessage({ type: "done", files: result.toFiles(), warnings: result.info.warnings, clients, testName, last });
@@ -90,13 +103,12 @@ self.onmessage = async (event) => {
 
 /** LatencyHeatmap (from the package's experiments, when built with them): one run over all cells. */
 async function runHeatmap(msg, signal, saving) {
-  const pkg = await import("./pkg/index.js");
   const { Tokenizer } = await import("./pkg/tokenizer.js");
   const h = msg.heatmap;
   let tokenizer;
   if (msg.tokenizer?.kind === "url") tokenizer = await Tokenizer.fromUrl(msg.tokenizer.url);
   else if (msg.tokenizer?.kind === "json") tokenizer = await Tokenizer.fromJSON(msg.tokenizer.json, msg.tokenizer.name);
-  const endpoint = new OpenAIEndpoint(msg.endpoint);
+  const endpoint = await makeEndpoint(msg);
   const heatmap = new pkg.LatencyHeatmap({ endpoint, sourceText: h.sourceText, clients: h.clients, inputLengths: h.inputLengths, outputLengths: h.outputLengths, requestsPerCombination: h.requestsPerCombination, tokenizer, testName: h.testName, timeout: msg.timeout });
   self.postMessage({ type: "level", index: 0, clients: h.clients, testName: heatmap.testName });
   const result = await heatmap.run({ ...saving, testName: heatmap.testName, signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
