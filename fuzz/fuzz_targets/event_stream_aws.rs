@@ -30,9 +30,16 @@ fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for group in bytes.chunks(3) {
-        let n = group.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
         for i in 0..4 {
-            out.push(if i <= group.len() { A[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+            out.push(if i <= group.len() {
+                A[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
         }
     }
     out
@@ -57,7 +64,10 @@ fn build_stream(mut input: &[u8]) -> Vec<u8> {
             ),
             // A Bedrock chunk carrying the bytes base64-encoded.
             1 => encode_message(
-                &[(":event-type", HeaderValue::String("chunk")), (":message-type", HeaderValue::String("event"))],
+                &[
+                    (":event-type", HeaderValue::String("chunk")),
+                    (":message-type", HeaderValue::String("event")),
+                ],
                 json!({"bytes": base64(payload)}).to_string().as_bytes(),
             ),
             // An exception.
@@ -71,7 +81,10 @@ fn build_stream(mut input: &[u8]) -> Vec<u8> {
             // An error message, or headers of other types.
             _ => encode_message(
                 &[
-                    (":message-type", HeaderValue::String(if kind & 0x80 == 0 { "error" } else { "event" })),
+                    (
+                        ":message-type",
+                        HeaderValue::String(if kind & 0x80 == 0 { "error" } else { "event" }),
+                    ),
                     (":error-code", HeaderValue::Bytes(payload)),
                     ("n", HeaderValue::Long(n as i64)),
                     ("t", HeaderValue::Timestamp(-1)),
@@ -89,10 +102,17 @@ fn build_stream(mut input: &[u8]) -> Vec<u8> {
     out
 }
 
-fn decode(decoder: &mut EventStreamDecoder, bytes: &[u8], out: &mut Vec<(Vec<(String, String)>, Vec<u8>)>) -> bool {
+fn decode(
+    decoder: &mut EventStreamDecoder,
+    bytes: &[u8],
+    out: &mut Vec<(Vec<(String, String)>, Vec<u8>)>,
+) -> bool {
     decoder
         .feed(bytes, &mut |m| {
-            let headers = m.headers().map(|(n, v)| (n.to_string(), format!("{v:?}"))).collect();
+            let headers = m
+                .headers()
+                .map(|(n, v)| (n.to_string(), format!("{v:?}")))
+                .collect();
             out.push((headers, m.payload.to_vec()));
         })
         .is_err()
@@ -114,8 +134,14 @@ thread_local! {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&control, rest)) = input.split_first() else { return };
-    let body = if control & 0x80 != 0 { rest.to_vec() } else { build_stream(rest) };
+    let Some((&control, rest)) = input.split_first() else {
+        return;
+    };
+    let body = if control & 0x80 != 0 {
+        rest.to_vec()
+    } else {
+        build_stream(rest)
+    };
     let piece = usize::from(control & 0x0f) + 1;
 
     // The decoder: whole and in pieces, the same messages and the same verdict.
@@ -136,19 +162,36 @@ fuzz_target!(|input: &[u8]| {
     }
 
     // Each AWS parser.
-    ENDPOINTS.with(|endpoints| check_parser(&*endpoints[(control >> 4 & 3) as usize], control, &body, piece));
+    ENDPOINTS.with(|endpoints| {
+        check_parser(
+            &*endpoints[(control >> 4 & 3) as usize],
+            control,
+            &body,
+            piece,
+        )
+    });
 });
 
 fn check_parser(endpoint: &dyn Endpoint, control: u8, body: &[u8], piece: usize) {
     let status = if control & 0x40 == 0 { 200 } else { 403 };
     let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
-        let mut parser = endpoint.parser(ParseLimits { max_event_bytes: 4096 });
+        let mut parser = endpoint.parser(ParseLimits {
+            max_event_bytes: 4096,
+        });
         let headers = vec![
-            ("content-type".to_string(), "application/vnd.amazon.eventstream".to_string()),
+            (
+                "content-type".to_string(),
+                "application/vnd.amazon.eventstream".to_string(),
+            ),
             ("x-amzn-requestid".to_string(), "r".to_string()),
             ("x-amzn-errortype".to_string(), "X:y".to_string()),
         ];
-        parser.on_head(&ResponseHead { status, headers, arrival_ms: 1.0, sent_ms: None });
+        parser.on_head(&ResponseHead {
+            status,
+            headers,
+            arrival_ms: 1.0,
+            sent_ms: None,
+        });
         for chunk in chunks {
             parser.on_chunk(chunk, 2.0);
         }
