@@ -6,10 +6,9 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import { runBenchmark, cancelRun } from "./llmeter_wasm.js";
 import { core } from "./core.js";
-import { guard, tracked } from "./crash.js";
-import { endpointConfig } from "./endpoints/endpoint.js";
+import { loadEngine } from "./engines.js";
+import { endpointConfig, endpointEngine } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
 export * from "./experiments.js";
 export { Endpoint } from "./endpoints/endpoint.js";
@@ -17,6 +16,9 @@ export { OpenAIEndpoint } from "./endpoints/openai.js";
 export { OpenAIResponsesEndpoint } from "./endpoints/openai-responses.js";
 export { AnthropicEndpoint } from "./endpoints/anthropic.js";
 export { CustomEndpoint } from "./endpoints/custom.js";
+// The AWS families run in the optional AWS engine: `await initAws()` from "llmeter-wasm/aws.js".
+export { BedrockConverseEndpoint, BedrockInvokeEndpoint } from "./endpoints/bedrock.js";
+export { SageMakerEndpoint } from "./endpoints/sagemaker.js";
 
 // The data shapes (hand-written in types.d.ts: the values come from the wasm core).
 /** @typedef {import("./types.js").Summary} Summary */
@@ -143,9 +145,10 @@ export class Runner {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
     const { store, ...runOptions } = options;
     if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
-    await init();
+    // The whole run happens in the endpoint's engine (the core, or the optional AWS build).
+    const engine = await loadEngine(endpointEngine(this.endpoint), this.endpoint.constructor.name);
     const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, signal: undefined };
-    if (!store) return new Result(await runEngine(spec, runOptions.signal));
+    if (!store) return new Result(await runEngine(engine, spec, runOptions.signal));
     // The store is a sink: it names the run, gets each response as it completes and the final
     // result; it never calls back into the Runner.
     const recorder = await store.recorder({ endpoint: this.endpoint.toJSON(), options: runOptions });
@@ -155,7 +158,7 @@ export class Runner {
     else if (typeof userOnResponse === "function") spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => { recorder.onResponse(r, t); userOnResponse(r, t); };
     let result;
     try {
-      result = new Result(await runEngine(spec, runOptions.signal));
+      result = new Result(await runEngine(engine, spec, runOptions.signal));
     } catch (err) {
       await recorder.abort();
       throw err;
@@ -167,19 +170,20 @@ export class Runner {
 let nextCancelId = 1;
 
 /**
- * Runs the engine; an `AbortSignal` cancels it through `cancelRun` (the listener lives here,
+ * Runs `engine`; an `AbortSignal` cancels it through `cancelRun` (the listener lives here,
  * so nothing of the engine stays on a signal the caller keeps); an engine crash rejects it.
+ * @param {import("./engines.js").Engine} engine
  * @param {Record<string, unknown>} spec
  * @param {AbortSignal | undefined} signal
  */
-async function runEngine(spec, signal) {
+async function runEngine(engine, spec, signal) {
   if (signal !== undefined && signal !== null && typeof signal?.addEventListener !== "function") throw new TypeError("signal must be an AbortSignal");
   const cancelId = nextCancelId++;
-  const cancel = guard(() => cancelRun(cancelId));
+  const cancel = engine.crash.guard(() => engine.wasm.cancelRun(cancelId));
   signal?.addEventListener("abort", cancel);
   try {
     if (signal?.aborted) cancel();
-    return await tracked(runBenchmark({ ...spec, cancelId }));
+    return await engine.crash.tracked(engine.wasm.runBenchmark({ ...spec, cancelId }));
   } finally {
     signal?.removeEventListener("abort", cancel);
   }

@@ -17,6 +17,7 @@ const MODULES = [
   ["pkg/loader.js", "pkg/loader.js", "esModule"],
   ["pkg/core.js", "pkg/core.js", "esModule"],
   ["pkg/crash.js", "pkg/crash.js", "esModule"],
+  ["pkg/engines.js", "pkg/engines.js", "esModule"],
   ["pkg/pump.js", "pkg/pump.js", "esModule"],
   ...readdirSync(path.join(ROOT, "pkg/endpoints")).filter((f) => f.endsWith(".js")).map((f) => [`pkg/endpoints/${f}`, `pkg/endpoints/${f}`, "esModule"]),
   ["pkg/experiments.js", "pkg/experiments.js", "esModule"],

@@ -368,6 +368,8 @@ enum BodyKind {
     Stream(Box<StreamState>),
     /// The SSE APIs other than Chat Completions (`sse_apis`).
     Events(Box<crate::sse_apis::body::EventStream>),
+    /// Bedrock and SageMaker event streams (`aws`).
+    Aws(Box<crate::aws::stream::AwsStream>),
 }
 
 /// Response body for every route.
@@ -438,6 +440,18 @@ impl SimBody {
         }
     }
 
+    pub fn aws(
+        stream: crate::aws::stream::AwsStream,
+        record: Arc<RequestRecord>,
+        clock: Clock,
+    ) -> Self {
+        SimBody {
+            kind: BodyKind::Aws(Box::new(stream)),
+            record: Some(record),
+            clock,
+        }
+    }
+
     pub fn stream(plan: StreamPlan, record: Arc<RequestRecord>, clock: Clock) -> Self {
         SimBody {
             kind: BodyKind::Stream(Box::new(StreamState::new(plan))),
@@ -462,6 +476,7 @@ impl Body for SimBody {
             BodyKind::Full(full) => full.poll_next(cx, record, &this.clock),
             BodyKind::Stream(stream) => stream.poll_next(cx, record, &this.clock),
             BodyKind::Events(events) => events.poll_next(cx, record, &this.clock),
+            BodyKind::Aws(stream) => stream.poll_next(cx, record, &this.clock),
         }
     }
 
@@ -470,6 +485,7 @@ impl Body for SimBody {
             BodyKind::Full(full) => full.data.is_none() && full.done,
             BodyKind::Stream(stream) => stream.step == Step::End,
             BodyKind::Events(events) => events.is_end(),
+            BodyKind::Aws(stream) => stream.is_end(),
         }
     }
 

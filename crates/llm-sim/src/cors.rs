@@ -19,7 +19,7 @@ const ALLOW_PRIVATE_NETWORK: HeaderName =
 
 pub const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 /// Readable by scripts: the ground-truth id and the retry hint of injected errors.
-pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
+pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after, x-amzn-requestid, x-amzn-errortype";
 
 pub struct Cors {
     enabled: bool,
@@ -56,6 +56,18 @@ impl Cors {
         allowed.push_str(", ");
         allowed.push_str(crate::sse_apis::REASONING_TOKENS);
         for name in overrides::ALL_HEADERS {
+            allowed.push_str(", ");
+            allowed.push_str(name);
+        }
+        // AWS request signing, Bedrock's stream accept header and the AWS routes' own headers.
+        for name in [
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256",
+            "x-amzn-bedrock-accept",
+            crate::aws::REASONING_TOKENS,
+            crate::aws::LINE_FORMAT,
+        ] {
             allowed.push_str(", ");
             allowed.push_str(name);
         }

@@ -136,6 +136,13 @@ pub async fn route(
             ("/v1/responses" | "/v1/messages" | "/v1/generate", _) => {
                 method_not_allowed(&method, &path, "POST, OPTIONS", clock)
             }
+            // Bedrock and SageMaker runtime paths (`/model/…`, `/endpoints/…`).
+            (p, &Method::POST) if crate::aws::route(p).is_some() => {
+                let Some((api, target)) = crate::aws::route(p) else {
+                    unreachable!("checked by the guard")
+                };
+                crate::aws::serve(&state, &request_id, request, api, target).await?
+            }
             ("/v1/models", &Method::GET) => json_response(
                 StatusCode::OK,
                 SimBody::full(openai::models_body(&state.config.models, unix_now()), clock),

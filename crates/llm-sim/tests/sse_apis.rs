@@ -511,7 +511,10 @@ async fn generate_speaks_sse_json_lines_and_whole_bodies() {
     .unwrap();
     let (name, fail) = named_events(&reply.body).pop().unwrap();
     assert_eq!(name, "fail");
-    assert!(fail["reason"].as_str().unwrap().contains("mid-stream failure simulated"));
+    assert!(fail["reason"]
+        .as_str()
+        .unwrap()
+        .contains("mid-stream failure simulated"));
     let reply = post(
         addr,
         "/v1/generate",

@@ -14,7 +14,15 @@ use serde_json::{Map, Value};
 use std::rc::Rc;
 
 /// Every endpoint kind [`build`] knows.
-pub const KINDS: [&str; 4] = ["openai", "openai-responses", "anthropic", "custom"];
+pub const KINDS: [&str; 7] = [
+    "openai",
+    "openai-responses",
+    "anthropic",
+    "custom",
+    "bedrockConverse",
+    "bedrockInvoke",
+    "sagemaker",
+];
 
 /// Typed readers over an endpoint config object; errors name `endpoint.<key>`.
 ///
@@ -162,6 +170,15 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
+    /// A JSON object.
+    pub fn object(&self, key: &'static str) -> Result<Option<Map<String, Value>>, OptionError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.clone())),
+            Some(_) => Err(type_err(key, "must be an object")),
+        }
+    }
+
     /// A `{name: value}` map of strings (request headers).
     pub fn string_map(&self, key: &'static str) -> Result<Vec<(String, String)>, OptionError> {
         match self.get(key) {
@@ -204,6 +221,13 @@ pub fn build_with(
             let hooks = hooks.ok_or_else(|| type_err("read", "is required (a function)"))?;
             Ok(Box::new(CustomEndpoint::new(custom_config(&r)?, hooks)))
         }
+        #[cfg(feature = "aws")]
+        "bedrockConverse" | "bedrockInvoke" | "sagemaker" => super::aws::config::build(&kind, &r),
+        #[cfg(not(feature = "aws"))]
+        "bedrockConverse" | "bedrockInvoke" | "sagemaker" => Err(range_err(
+            "kind",
+            format!("{kind:?} endpoints are in the AWS build of the engine (llmeter_wasm_aws), not this one: load it with initAws()"),
+        )),
         other => {
             let known: Vec<String> = KINDS.iter().map(|k| format!("{k:?}")).collect();
             Err(range_err(

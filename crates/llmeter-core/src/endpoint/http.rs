@@ -25,11 +25,20 @@ pub fn json_headers(
         headers.push((name.to_string(), value));
     }
     headers.extend(own.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    merge_headers(headers, extra)
+}
+
+/// `defaults` with the user's headers added; a same-named user header replaces a default (fetch
+/// would join duplicates into one value).
+pub fn merge_headers(
+    mut defaults: Vec<(String, String)>,
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
     for (name, value) in extra {
-        headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
-        headers.push((name.clone(), value.clone()));
+        defaults.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+        defaults.push((name.clone(), value.clone()));
     }
-    headers
+    defaults
 }
 
 /// A copy of a payload object, or the per-request error naming the request `what` expects.

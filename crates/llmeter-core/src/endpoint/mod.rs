@@ -8,6 +8,8 @@
 
 pub mod anthropic;
 mod api_event;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod custom;
 pub mod http;

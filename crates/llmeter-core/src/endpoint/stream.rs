@@ -58,6 +58,12 @@ pub trait Protocol {
     fn complete_without_done(&self) -> bool {
         false
     }
+    /// The same, knowing how the framing ended (default: [`Self::complete_without_done`]);
+    /// a framing without an end marker (AWS event streams) is complete when no message was
+    /// cut off.
+    fn complete_at_end(&self, _end: StreamEnd) -> bool {
+        self.complete_without_done()
+    }
     /// Error text for a stream that ended before it was complete.
     fn truncated_message(&self, end: StreamEnd) -> String {
         match end {
@@ -71,6 +77,12 @@ pub trait Protocol {
     /// The detail of a non-2xx body (default: the usual JSON error shapes, else an excerpt).
     fn error_detail(&self, body: &[u8]) -> Option<String> {
         http::error_body_detail(body)
+    }
+    /// The request's error for a non-2xx answer (default: `HTTP 429 Too Many Requests:
+    /// <detail> (retry-after: 20)`); a family whose reference client words it differently
+    /// (botocore's exceptions) overrides it.
+    fn http_error(&self, status: u16, retry_after: Option<&str>, body: &[u8]) -> String {
+        http::http_error_message(status, retry_after, self.error_detail(body))
     }
 }
 
@@ -204,6 +216,7 @@ impl StreamParser {
         if let Some(failure) = failure {
             return Some(failure);
         }
+        // A body without a single event is an error even where a clean end completes.
         if self.out.num_events == 0 && !self.body.bytes.is_empty() {
             return Some(format!(
                 "no {} in response body: {}",
@@ -211,7 +224,7 @@ impl StreamParser {
                 http::byte_snippet(&self.body.bytes)
             ));
         }
-        if self.protocol.complete_without_done() {
+        if self.protocol.complete_at_end(end) {
             return None;
         }
         Some(self.protocol.truncated_message(end))
@@ -285,14 +298,11 @@ impl ResponseParser for StreamParser {
             BodyKind::AwaitingHead => {
                 Some(failure.unwrap_or_else(|| "response ended before its headers".into()))
             }
-            BodyKind::HttpError => {
-                let detail = self.protocol.error_detail(&self.body.bytes);
-                Some(http::http_error_message(
-                    self.status,
-                    self.retry_after.as_deref(),
-                    detail,
-                ))
-            }
+            BodyKind::HttpError => Some(self.protocol.http_error(
+                self.status,
+                self.retry_after.as_deref(),
+                &self.body.bytes,
+            )),
             BodyKind::WholeBody => self.finish_whole_body(failure),
             BodyKind::Stream => self.finish_stream(failure),
         };

@@ -2,9 +2,11 @@
 //! One decoder per wire format, each sans-IO (fed bytes split anywhere) and allocation-free in
 //! its steady state; an endpoint names its framing and reads the frames.
 
+pub mod event_stream;
 pub mod json_lines;
 pub mod sse;
 
+use event_stream::{EventMessage, EventStreamDecoder};
 use json_lines::JsonLinesDecoder;
 use sse::{SseDecoder, SseEnd, SseEvent};
 
@@ -22,6 +24,8 @@ pub enum Framing {
     /// No framing: every network chunk is one message, as it arrived (custom endpoints that
     /// split the bytes themselves).
     Raw,
+    /// AWS event-stream binary messages (Bedrock and SageMaker response streams).
+    EventStream,
 }
 
 impl Framing {
@@ -31,6 +35,7 @@ impl Framing {
             Framing::Sse => "SSE events",
             Framing::JsonLines => "JSON lines",
             Framing::Raw => "bytes",
+            Framing::EventStream => "event-stream messages",
         }
     }
 }
@@ -43,6 +48,8 @@ pub enum Frame<'a> {
     Line(&'a [u8]),
     /// One network chunk of a [`Framing::Raw`] body.
     Bytes(&'a [u8]),
+    /// One AWS event-stream message (checksums verified).
+    Event(EventMessage<'a>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +98,7 @@ pub enum FrameDecoder {
     Sse(SseDecoder),
     JsonLines(JsonLinesDecoder),
     Raw,
+    EventStream(EventStreamDecoder),
 }
 
 impl FrameDecoder {
@@ -101,6 +109,9 @@ impl FrameDecoder {
                 FrameDecoder::JsonLines(JsonLinesDecoder::with_limit(max_event_bytes))
             }
             Framing::Raw => FrameDecoder::Raw,
+            Framing::EventStream => {
+                FrameDecoder::EventStream(EventStreamDecoder::with_limit(max_event_bytes))
+            }
         }
     }
 
@@ -119,6 +130,7 @@ impl FrameDecoder {
                 }
                 Ok(())
             }
+            FrameDecoder::EventStream(d) => d.feed(bytes, &mut |m| on_frame(Frame::Event(m))),
         }
     }
 
@@ -131,6 +143,7 @@ impl FrameDecoder {
             },
             FrameDecoder::JsonLines(d) => d.finish(&mut |l| on_frame(Frame::Line(l))),
             FrameDecoder::Raw => StreamEnd::Clean,
+            FrameDecoder::EventStream(d) => d.finish(),
         }
     }
 }

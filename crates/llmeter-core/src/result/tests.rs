@@ -264,6 +264,11 @@ fn secret_key_names() {
         "token",
         "password",
         "access_key",
+        "aws_access_key_id",
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "x-amz-security-token",
     ] {
         assert!(is_secret_key(secret), "{secret}");
     }
