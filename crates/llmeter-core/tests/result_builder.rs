@@ -47,11 +47,12 @@ fn big_run() -> RunResult {
             num_events: 4,
             status: Some(if failed { 500 } else { 200 }),
             payload_index: Some((i % 50) as u32),
+            ..Default::default()
         });
     }
     timings.reverse();
     let summary = Summary {
-        total_requests: 2500,
+        total_requests: Some(2500),
         clients: 5,
         n_requests: Some(500),
         total_test_time: Some(25.0),
@@ -246,7 +247,7 @@ fn recovers_a_run_without_summary_from_pieces() {
         .filter(|(n, _)| n != "summary.json" && n != "stats.json")
         .collect();
     let whole = RunResult::from_files(&files).expect("loads");
-    assert_eq!(whole.summary.total_requests, 2500);
+    assert_eq!(whole.summary.total_requests, Some(2500));
     assert_eq!(whole.summary.clients, 5);
     assert_eq!(load_in_pieces(&files, 7).expect("loads"), whole);
 
@@ -270,5 +271,5 @@ fn recovers_a_run_without_summary_from_pieces() {
     let mut with_empty = config.clone();
     with_empty.push(("responses.jsonl".into(), String::new()));
     assert_eq!(empty, RunResult::from_files(&with_empty).expect("loads"));
-    assert_eq!(empty.summary.total_requests, 0);
+    assert_eq!(empty.summary.total_requests, Some(0));
 }
