@@ -234,11 +234,11 @@ fn optional_string(
     }
 }
 
+/// Dimensions by name, in order.
+type NamedDims = Vec<(String, Map<String, Value>)>;
+
 /// `{name: dim}` or `[dim, …]` (named by class, as LLMeter) as `(name, config)` pairs.
-fn named(
-    value: Option<&Value>,
-    option: &'static str,
-) -> Result<Vec<(String, Map<String, Value>)>, OptionError> {
+fn named(value: Option<&Value>, option: &'static str) -> Result<NamedDims, OptionError> {
     let kind_of = |v: &Value| -> Result<Map<String, Value>, OptionError> {
         match v {
             Value::Object(o) if o.get("kind").and_then(Value::as_str).is_some() => Ok(o.clone()),

@@ -13,7 +13,7 @@ mod tests;
 pub use builder::{files_to_read, RunResultBuilder};
 pub use files::{jsonl, llmeter_run_config, RUN_CONFIG_KEYS};
 pub(crate) use load::*;
-pub use naming::{default_run_name, load_test_run_name};
+pub use naming::{default_run_name, load_test_rate_run_name, load_test_run_name};
 pub use secrets::{is_secret_key, strip_secrets};
 
 use crate::json;

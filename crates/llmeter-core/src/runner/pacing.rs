@@ -309,7 +309,7 @@ pub fn schedule_lag_warning(
     max_concurrency: u32,
     hidden: Option<bool>,
 ) -> Option<String> {
-    if !(lag_p99_s > threshold_s) {
+    if lag_p99_s.partial_cmp(&threshold_s) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     let mut w = format!(
