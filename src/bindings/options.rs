@@ -231,6 +231,8 @@ pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
             "arrival and maxConcurrency need rate (requests per second): they shape an open loop",
         ));
     }
+    opts.output_path = r.string("outputPath")?;
+    opts.output_nested = r.value("outputNested").is_some_and(|v| v.is_truthy());
     opts.warmup = phase(r, "warmup")?;
     opts.cooldown = phase(r, "cooldown")?;
     opts.slo = slo(r)?;

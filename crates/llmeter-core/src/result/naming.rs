@@ -29,6 +29,18 @@ pub fn load_test_rate_run_name(rate: f64) -> String {
     format!("{rate:09.3}-rps")
 }
 
+/// The folder a run's files go to: `base` itself, or `base/{run_name}` when `nested` (LLMeter's
+/// `Runner(output_path=base)`), joined with `/` unless `base` already ends with a separator.
+pub fn run_folder_path(base: &str, run_name: &str, nested: bool) -> String {
+    if !nested {
+        base.to_string()
+    } else if base.ends_with(['/', '\\']) {
+        format!("{base}{run_name}")
+    } else {
+        format!("{base}/{run_name}")
+    }
+}
+
 /// Checks a run or test name that becomes a folder name: not empty (LLMeter rejects it), not
 /// `.` or `..`, no path separators or control characters, at most 200 characters.
 pub fn check_folder_name(option: &'static str, name: &str) -> Result<(), OptionError> {
@@ -64,6 +76,9 @@ mod tests {
         assert_eq!(load_test_run_name(4), "00004-clients");
         assert_eq!(load_test_run_name(123_456), "123456-clients");
         assert_eq!(load_test_rate_run_name(2.5), "00002.500-rps");
+        assert_eq!(run_folder_path("out", "r1", true), "out/r1");
+        assert_eq!(run_folder_path("out/", "r1", true), "out/r1");
+        assert_eq!(run_folder_path("out/x", "r1", false), "out/x");
         assert_eq!(load_test_rate_run_name(0.1), "00000.100-rps");
         assert_eq!(load_test_rate_run_name(12345.6789), "12345.679-rps");
     }

@@ -25,6 +25,7 @@ pub use pacing::{RequestPhase, PHASE_ANNOTATION};
 use crate::callbacks::{run_config_callbacks, Callback};
 use crate::endpoint::{Endpoint, EndpointError, PreparedPayload};
 use crate::response::{InvocationResponse, ResponseTimings};
+use crate::result::naming::run_folder_path;
 use crate::result::run_config::{llmeter_tokenizer, run_config_json};
 use crate::result::{default_run_name, LoadInfo, RunInfo, RunResult, Summary};
 use crate::rng::SplitMix64;
@@ -195,6 +196,10 @@ impl<'a> Runner<'a> {
                 .collect()
         };
         let info = self.endpoint.info();
+        let output_path = opts
+            .output_path
+            .as_deref()
+            .map(|base| run_folder_path(base, &run_name, opts.output_nested));
         let mut run_config = run_config_json(
             opts,
             &info,
@@ -202,6 +207,7 @@ impl<'a> Runner<'a> {
             &run_name,
             run_config_callbacks(callbacks),
         );
+        run_config.insert("output_path".into(), json!(output_path));
         for cb in callbacks {
             cb.before_run(&mut run_config)
                 .await
@@ -473,7 +479,7 @@ impl<'a> Runner<'a> {
                 Some((window_end - window_start).max(0.0) / 1000.0)
             },
             model_id: info.model_id.clone(),
-            output_path: None,
+            output_path,
             endpoint_name: info.endpoint_name.clone(),
             provider: info.provider.clone(),
             run_name: Some(run_name),

@@ -142,6 +142,11 @@ pub struct RunOptions {
     pub payload_assignment: PayloadAssignment,
     /// Largest stream message or body a response may have (`maxEventBytes`).
     pub max_event_bytes: usize,
+    /// Where the run's files are written (`outputPath`), recorded as LLMeter's `output_path`
+    /// in `summary.json` and `run_config.json`: this folder, or with `output_nested` a folder
+    /// named after the run inside it (LLMeter's `Runner(output_path=…)`).
+    pub output_path: Option<String>,
+    pub output_nested: bool,
 }
 
 impl Default for RunOptions {
@@ -164,6 +169,8 @@ impl Default for RunOptions {
             max_start_jitter_ms: 10.0,
             payload_assignment: PayloadAssignment::Cycle,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            output_path: None,
+            output_nested: false,
         }
     }
 }
