@@ -14,7 +14,7 @@
  * last run inside the engine (the rules live in the Rust core).
  */
 import { core, requireCore } from "./core.js";
-import { costModelEnvelope, costOfResponse, cacheBust } from "./llmeter_wasm.js";
+import { costModelEnvelope } from "./llmeter_wasm.js";
 
 /** @typedef {import("./types.js").InvocationResponse} InvocationResponse */
 
@@ -111,16 +111,6 @@ export class CostModel {
   /** @internal What the engine runs natively. */
   get _builtin() { return { kind: "CostModel", ...this._config }; }
 
-  /**
-   * LLMeter's `calculate_request_cost`: each request dimension's cost and `total` for one response.
-   * @param {InvocationResponse} response
-   * @returns {Record<string, number | null>}
-   */
-  requestCost(response) {
-    requireCore();
-    return costOfResponse(this._config, response);
-  }
-
   /** @param {import("./index.js").Result} result */
   afterRun(result) {
     result._costAfterRun(this._config);
@@ -128,24 +118,15 @@ export class CostModel {
 }
 
 /**
- * The cache buster of LLMeter's user guide: `beforeInvoke` prefixes the first message's text
- * with a unique `[req-<uuid4>] ` tag so implicit prompt caching cannot answer repeated payloads
- * from cache. Tags are seeded by the run's `seed` (unique within a run, reproducible).
+ * The cache buster of LLMeter's user guide, as a callback: before each request the engine
+ * prefixes the payload's first message text with a unique `[req-<uuid4>] ` tag (for a list of
+ * content blocks, the first block with `text`; without `messages`, the `input`, `prompt` or
+ * `inputs` text), so implicit prompt caching cannot answer repeated payloads from cache. Tags
+ * come from the run's `seed`: unique within a run, reproducible.
  */
 export class CacheBuster {
-  constructor() { /** @private */ this._next = 0; }
-  /** @internal */
+  /** @internal What the engine runs natively. */
   get _builtin() { return { kind: "CacheBuster" }; }
-  /**
-   * Tags one payload in place (the engine does this itself during runs).
-   * @param {Record<string, any>} payload
-   */
-  beforeInvoke(payload) {
-    requireCore();
-    const tagged = cacheBust(payload, (Date.now() * 1000 + this._next++) % Number.MAX_SAFE_INTEGER);
-    for (const k of Object.keys(payload)) delete payload[k];
-    Object.assign(payload, tagged);
-  }
 }
 
 /**

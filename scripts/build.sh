@@ -10,7 +10,7 @@ cargo build --quiet --profile sim -p llm-sim
 rm -rf pkg && mkdir -p pkg
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
 bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js pump.js $(cd js && ls endpoints/*.js) \
-  loader.js no-inline.js result-loader.js experiments.js report.js
+  loader.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js
 
 # The package's own README (for npm users; the repository's README is for contributors).
 cp js/package.json js/README.md LICENSE js/types.d.ts pkg/

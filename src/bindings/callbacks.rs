@@ -207,30 +207,3 @@ pub fn cost_model_envelope(config: JsValue) -> Result<JsValue, JsValue> {
         .map_err(|e| super::options::option_error(&e))?;
     to_js(&model.envelope())
 }
-
-/// The cost of each request dimension of a `CostModel` for one response, plus `total`
-/// (LLMeter's `calculate_request_cost`).
-#[wasm_bindgen(js_name = costOfResponse)]
-pub fn cost_of_response(config: JsValue, response: JsValue) -> Result<JsValue, JsValue> {
-    let model = CostModel::from_config(&to_json(&config, "CostModel")?)
-        .map_err(|e| super::options::option_error(&e))?;
-    let mut r = InvocationResponse::from_json_value(to_json(&response, "response")?)
-        .map_err(|e| type_error(&e))?;
-    r.annotations = None;
-    model.annotate(&mut r);
-    let costs: Map<String, Value> = r
-        .annotations
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k.trim_start_matches("cost_").to_string(), v))
-        .collect();
-    to_js(&costs)
-}
-
-/// The cache buster's edit of one payload (a fresh `[req-<uuid4>] ` tag on its first text).
-#[wasm_bindgen(js_name = cacheBust)]
-pub fn cache_bust(payload: JsValue, seed: f64) -> Result<JsValue, JsValue> {
-    let mut v = to_json(&payload, "payload")?;
-    CacheBuster::new(seed as u64).bust(&mut v);
-    to_js(&v)
-}

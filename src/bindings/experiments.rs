@@ -1,11 +1,11 @@
 //! Experiment helpers for `js/experiments.js`: the core plans the levels and the heatmap and
 //! reads load-test folders; the JS layer runs each run through `Runner.run`.
 
-use super::options::{option_error, range_error, to_json, type_error, OptionReader};
-use super::result::{to_js, WasmRunResult};
+use super::options::{option_error, range_error, type_error, OptionReader};
+use super::result::WasmRunResult;
 use super::tokenizer;
 use js_sys::{Array, Object, Reflect};
-use llmeter_core::experiments::heatmap::{self, HeatmapPlan};
+use llmeter_core::experiments::heatmap::{self, CellRequest, HeatmapPlan};
 use llmeter_core::experiments::load_test::{
     group_run_folders, plan_levels, plan_rate_levels, planned_requests, successful_rate,
     sweep_rates,
@@ -212,17 +212,40 @@ pub fn result_file_names(load_responses: bool) -> Vec<String> {
         .collect()
 }
 
-/// Response indices per heatmap cell (`cells[input][output]`), from the run's timings.
-#[wasm_bindgen(js_name = heatmapCells)]
-pub fn heatmap_cells(plan: JsValue, result: &WasmRunResult) -> Result<JsValue, JsValue> {
-    let plan: HeatmapPlan = serde_json::from_value(to_json(&plan, "plan")?)
-        .map_err(|e| type_error(&format!("plan is not a heatmap plan: {e}")))?;
-    let flat = plan.responses_by_cell(&result.inner().timings);
-    let outs = plan.output_lengths.len().max(1);
-    let nested: Vec<Vec<Vec<usize>>> = flat.chunks(outs).map(|row| row.to_vec()).collect();
-    to_js(&nested)
+/// The heatmap cell (`input * outputs + output`) of each response of a run, `-1` for none:
+/// `requests` is the plan's `[input, output, input, output, …]` (`heatmap.json`'s `requests`).
+#[wasm_bindgen(js_name = heatmapCellOf)]
+pub fn heatmap_cell_of(
+    requests: Vec<u32>,
+    inputs: u32,
+    outputs: u32,
+    result: &WasmRunResult,
+) -> Vec<i32> {
+    let plan = HeatmapPlan {
+        input_lengths: vec![0; inputs as usize],
+        output_lengths: vec![0; outputs as usize],
+        requests_per_combination: 1,
+        prompts: Vec::new(),
+        requests: requests
+            .chunks_exact(2)
+            .map(|p| CellRequest {
+                input: p[0],
+                output: p[1],
+            })
+            .collect(),
+    };
+    let mut of = vec![-1i32; result.inner().timings.len()];
+    for (cell, members) in plan
+        .responses_by_cell(&result.inner().timings)
+        .iter()
+        .enumerate()
+    {
+        for &i in members {
+            of[i] = cell as i32;
+        }
+    }
+    of
 }
-
 /// `{sourceText, inputLengths, outputLengths, requestsPerCombination, tokenizer?, seed?}` →
 /// the plan as JSON text (`heatmap.json`: prompts per input length, cell of each payload);
 /// text rather than a JS object keeps serializer code out of the core module.

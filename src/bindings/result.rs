@@ -80,6 +80,12 @@ impl WasmRunResult {
             .map_err(|e| super::options::type_error(&e))
     }
 
+    /// Adds a warning to `info.warnings` (kept in `run_info.json`).
+    #[wasm_bindgen(js_name = addWarning)]
+    pub fn add_warning(&mut self, warning: String) {
+        self.inner.info.warnings.push(warning);
+    }
+
     /// A `CostModel`'s `afterRun` on this result: its `cost_*` stats from the responses'
     /// annotations and the run's time, contributed to the stats.
     #[wasm_bindgen(js_name = costAfterRun)]

@@ -285,7 +285,7 @@ impl CostModel {
             return Err(type_err("CostModel", "options must be an object"));
         };
         let mut model = CostModel::default();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: Vec<String> = Vec::new();
         for (name, o) in named(c.get("requestDims"), "CostModel.requestDims")? {
             const OPT: &str = "CostModel.requestDims";
             let price = amount(&o, "pricePerMillion", OPT, None)?;
@@ -306,12 +306,13 @@ impl CostModel {
                     ))
                 }
             };
-            if !seen.insert(name.clone()) {
+            if seen.contains(&name) {
                 return Err(range_err(
                     OPT,
                     format!("duplicate cost dimension name {name:?}"),
                 ));
             }
+            seen.push(name.clone());
             model.request_dims.push((name, dim));
         }
         for (name, o) in named(c.get("runDims"), "CostModel.runDims")? {
@@ -344,12 +345,13 @@ impl CostModel {
                     ))
                 }
             };
-            if !seen.insert(name.clone()) {
+            if seen.contains(&name) {
                 return Err(range_err(
                     OPT,
                     format!("duplicate cost dimension name {name:?}"),
                 ));
             }
+            seen.push(name.clone());
             model.run_dims.push((name, dim));
         }
         if model.request_dims.is_empty() && model.run_dims.is_empty() {

@@ -7,7 +7,7 @@ use crate::result::{
     SUMMARY_FILE,
 };
 use crate::runner::{OptionError, MAX_RATE};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// LLMeter's rule for a count-bound level with `clients` clients: enough requests per client
 /// that the level sends at least `min_requests_per_run` in total, and at least
@@ -138,7 +138,7 @@ pub fn plan_rate_levels(
             ));
         }
     }
-    let mut seen = BTreeSet::new();
+    let mut seen: Vec<String> = Vec::new();
     rates
         .iter()
         .map(|&rate| {
@@ -149,12 +149,13 @@ pub fn plan_rate_levels(
                 ));
             }
             let run_name = load_test_rate_run_name(rate);
-            if !seen.insert(run_name.clone()) {
+            if seen.contains(&run_name) {
                 return Err(range_err(
                     "sequenceOfRates",
                     format!("{rate} requests/s appears twice (each level is one folder, {run_name})"),
                 ));
             }
+            seen.push(run_name.clone());
             Ok(RateLevel {
                 rate,
                 n_requests: run_duration_s.is_none().then_some(min_requests_per_run.max(1)),
@@ -215,28 +216,33 @@ pub fn planned_requests(levels: &[Level], rate_levels: &[RateLevel]) -> u64 {
 /// The run folders of a load test given as file paths, by LLMeter's `LoadTestResult.load`
 /// rule: every folder that holds files and no sub-folder is a run and must hold a
 /// `summary.json`, `stats.json` or `responses.jsonl` (an error names it otherwise); plain
-/// files beside the run folders are ignored. Returns the run folders (sorted) and the test
-/// name: the one folder above the runs, if there is one.
+/// files beside the run folders are ignored. Returns the run folders (in the order of their
+/// first file) and the test name: the one folder above the runs, if there is one.
 pub fn group_run_folders(paths: &[&str]) -> Result<(Vec<String>, Option<String>), String> {
-    let mut leaves: BTreeMap<String, bool> = BTreeMap::new();
-    let mut containers = BTreeSet::new();
+    // (folder, holds a result file) and the folders that hold other folders.
+    let mut leaves: Vec<(String, bool)> = Vec::new();
+    let mut containers: Vec<String> = Vec::new();
     for path in paths {
         let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
         if parts.len() < 2 {
             continue; // a plain file at the top (LLMeter ignores these)
         }
         for depth in 1..parts.len() - 1 {
-            containers.insert(parts[..depth].join("/"));
+            containers.push(parts[..depth].join("/"));
         }
-        let folder = parts[..parts.len() - 1].join("/");
         let marker = matches!(
             parts[parts.len() - 1],
             SUMMARY_FILE | STATS_FILE | RESPONSES_FILE
         );
-        *leaves.entry(folder).or_default() |= marker;
+        let folder = parts[..parts.len() - 1].join("/");
+        // A folder holds results if any of its files is one (no sort: it costs code size).
+        match leaves.iter_mut().find(|(f, _)| *f == folder) {
+            Some(entry) => entry.1 |= marker,
+            None => leaves.push((folder, marker)),
+        }
     }
     let mut runs = Vec::new();
-    let mut parents = BTreeSet::new();
+    let mut parents: Vec<Option<String>> = Vec::new();
     for (folder, has_results) in leaves {
         if containers.contains(&folder) {
             continue; // plain files next to run folders
@@ -248,8 +254,10 @@ pub fn group_run_folders(paths: &[&str]) -> Result<(Vec<String>, Option<String>)
         }
         let parent = folder
             .rsplit_once('/')
-            .map(|(p, _)| p.rsplit('/').next().unwrap_or(p));
-        parents.insert(parent.map(str::to_string));
+            .map(|(p, _)| p.rsplit('/').next().unwrap_or(p).to_string());
+        if !parents.contains(&parent) {
+            parents.push(parent);
+        }
         runs.push(folder);
     }
     if runs.is_empty() {
@@ -258,7 +266,7 @@ pub fn group_run_folders(paths: &[&str]) -> Result<(Vec<String>, Option<String>)
         ));
     }
     let test_name = match parents.len() {
-        1 => parents.into_iter().next().flatten(),
+        1 => parents.pop().flatten(),
         _ => None,
     };
     Ok((runs, test_name))

@@ -149,9 +149,7 @@ impl RunResultBuilder {
             }
         }
         if let Some(t) = by_name.get(RUN_INFO_FILE) {
-            builder.info =
-                serde_json::from_value::<RunInfo>(Value::Object(parse_object(RUN_INFO_FILE, t)?))
-                    .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+            builder.info = RunInfo::from_json(parse_object(RUN_INFO_FILE, t)?)?;
         }
         Ok(builder)
     }

@@ -81,11 +81,12 @@ pub struct RunInfo {
     /// Responses that could not be saved, with the reason (filled by stores).
     pub unsaved: Option<String>,
     /// How the requests were started (closed loop or open-loop arrivals) and the warm-up and
-    /// cool-down phases; `None` for runs saved before this existed (closed loops).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// cool-down phases; `None` for runs saved before this existed (closed loops). Read by
+    /// [`RunInfo::from_json`] (no derived reader: it keeps the wasm module small).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub load: Option<LoadInfo>,
     /// Latency objectives the stats' `goodput` and `slo_attainment*` keys are computed for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub slo: Option<crate::runner::Slo>,
     /// The tokenizer when `run_config.json` cannot name it in a form LLMeter loads (a custom
     /// JS tokenizer: `run_config.json` then says `null`, LLMeter's default).
@@ -93,9 +94,48 @@ pub struct RunInfo {
     pub tokenizer: Option<Value>,
 }
 
+impl RunInfo {
+    /// `run_info.json`'s object.
+    pub fn from_json(object: Map<String, Value>) -> Result<RunInfo, String> {
+        let load = object.get("load").and_then(Value::as_object).map(|l| {
+            let f = |k: &str| l.get(k).and_then(Value::as_f64);
+            let text = |k: &str| l.get(k).and_then(Value::as_str).map(str::to_string);
+            let phase = |k: &str| l.get(k).filter(|v| v.is_object()).cloned();
+            LoadInfo {
+                model: text("model").unwrap_or_else(|| "closed".into()),
+                rate: f("rate"),
+                arrival: text("arrival"),
+                max_concurrency: l
+                    .get("max_concurrency")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok()),
+                seed: l.get("seed").and_then(Value::as_u64),
+                warmup: phase("warmup"),
+                cooldown: phase("cooldown"),
+                excluded_responses: l
+                    .get("excluded_responses")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+            }
+        });
+        let slo = object.get("slo").and_then(Value::as_object).map(|s| {
+            let f = |k: &str| s.get(k).and_then(Value::as_f64);
+            crate::runner::Slo {
+                ttft: f("ttft"),
+                tpot: f("tpot"),
+                ttlt: f("ttlt"),
+            }
+        });
+        let mut info: RunInfo = serde_json::from_value(Value::Object(object))
+            .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+        info.load = load;
+        info.slo = slo.filter(|s| !s.is_empty());
+        Ok(info)
+    }
+}
+
 /// The load model of a run, as saved in `run_info.json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LoadInfo {
     /// `"closed"` (clients) or `"open"` (arrivals at `rate`).
     pub model: String,
