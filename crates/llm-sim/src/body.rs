@@ -356,6 +356,8 @@ pub struct SimBody {
     kind: BodyKind,
     record: Option<Arc<RequestRecord>>,
     clock: Clock,
+    /// A `--max-concurrency` slot, held until the body is done (or dropped).
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl SimBody {
@@ -369,6 +371,7 @@ impl SimBody {
             }),
             record: None,
             clock,
+            slot: None,
         }
     }
 
@@ -382,6 +385,7 @@ impl SimBody {
             }),
             record: None,
             clock,
+            slot: None,
         }
     }
 
@@ -404,6 +408,7 @@ impl SimBody {
             }),
             record: Some(record),
             clock,
+            slot: None,
         }
     }
 
@@ -412,7 +417,16 @@ impl SimBody {
             kind: BodyKind::Stream(Box::new(StreamState::new(plan))),
             record: Some(record),
             clock,
+            slot: None,
         }
+    }
+}
+
+impl SimBody {
+    /// Keeps `slot` until this body ends.
+    pub fn holding(mut self, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Self {
+        self.slot = slot;
+        self
     }
 }
 

@@ -106,6 +106,11 @@ pub struct Config {
     /// Tokio worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+
+    /// Chat requests generated at once (a server's batch slots); more wait in a first-come
+    /// queue, and their time to first token starts when they leave it. Unset: no limit.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: Option<u32>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
