@@ -100,6 +100,48 @@ impl Drop for Sleep {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    type MessageChannel;
+    #[wasm_bindgen(constructor, catch)]
+    fn new() -> Result<MessageChannel, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn port1(this: &MessageChannel) -> MessagePort;
+    #[wasm_bindgen(method, getter)]
+    fn port2(this: &MessageChannel) -> MessagePort;
+    type MessagePort;
+    #[wasm_bindgen(method, setter)]
+    fn set_onmessage(this: &MessagePort, handler: &Function);
+    #[wasm_bindgen(method, js_name = postMessage)]
+    fn post_message(this: &MessagePort, message: &JsValue);
+    #[wasm_bindgen(method)]
+    fn close(this: &MessagePort);
+}
+
+/// One turn of the event loop (a macrotask: I/O and other tasks run before it resolves),
+/// without a timer's millisecond granularity. `None` where there is no `MessageChannel`.
+fn next_turn() -> Option<js_sys::Promise> {
+    let channel = MessageChannel::new().ok()?;
+    let (port1, port2) = (channel.port1(), channel.port2());
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let close1 = port1.unchecked_ref::<JsValue>().clone();
+        let close2 = port2.unchecked_ref::<JsValue>().clone();
+        let handler = Closure::once_into_js(move || {
+            // Closed ports keep no event loop alive.
+            close1.unchecked_into::<MessagePort>().close();
+            close2.unchecked_into::<MessagePort>().close();
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        port1.set_onmessage(handler.unchecked_ref());
+    });
+    port2.post_message(&JsValue::UNDEFINED);
+    Some(promise)
+}
+
+/// How early the platform timer is asked to fire before a precise deadline: `setTimeout`
+/// counts whole milliseconds and usually fires up to a millisecond late.
+const PRECISE_MARGIN_MS: f64 = 2.0;
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WebClock;
 
@@ -110,6 +152,35 @@ impl Clock for WebClock {
     fn unix_ms(&self) -> f64 {
         date_now()
     }
+    /// The timer to about 2 ms before the deadline, then event-loop turns until it: a request
+    /// due at t leaves within a turn (~0.05 ms in Node) of t instead of up to ~1.5 ms late.
+    /// Where the clock does not move between turns (workerd between I/O), a plain timer.
+    fn sleep_until(&self, deadline_ms: f64) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async move {
+            let early = deadline_ms - performance_now() - PRECISE_MARGIN_MS;
+            if early > 0.0 {
+                WebClock.sleep(early).await;
+            }
+            let mut frozen_turns = 0;
+            loop {
+                let now = performance_now();
+                if now >= deadline_ms {
+                    return;
+                }
+                let Some(turn) = next_turn() else {
+                    return WebClock.sleep(deadline_ms - now).await;
+                };
+                let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
+                if performance_now() == now {
+                    frozen_turns += 1;
+                    if frozen_turns > 8 {
+                        return WebClock.sleep(deadline_ms - now).await;
+                    }
+                }
+            }
+        })
+    }
+
     fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()> {
         let now = performance_now();
         let id = TIMERS.with(|t| {

@@ -10,6 +10,12 @@ pub trait Clock {
     fn unix_ms(&self) -> f64;
     /// Resolves after `ms` milliseconds of this clock.
     fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()>;
+    /// Resolves at `deadline_ms` (this clock) as closely as the platform allows: open-loop
+    /// arrivals use it, where a timer that fires a millisecond late is schedule lag. By default
+    /// a `sleep`.
+    fn sleep_until(&self, deadline_ms: f64) -> LocalBoxFuture<'static, ()> {
+        self.sleep(deadline_ms - self.now_ms())
+    }
 }
 
 /// Formats Unix milliseconds as LLMeter's UTC timestamp with millisecond precision,

@@ -272,6 +272,7 @@ async fn a_server_slower_than_the_rate_fills_every_slot_and_the_warning_says_so(
     }
     assert_eq!(transport.traffic.max_in_flight.get(), 1);
     let w = result.info.warnings.join(" ");
+    // Every arrival after the first found the one slot busy.
     assert!(w.contains("5 requests found all 1 slots busy"), "{w}");
     assert!(w.contains("page was hidden"), "{w}");
     assert_eq!(rec.len(), 1);

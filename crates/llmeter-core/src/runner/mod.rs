@@ -25,7 +25,7 @@ pub use pacing::{RequestPhase, PHASE_ANNOTATION};
 use crate::callbacks::{run_config_callbacks, Callback};
 use crate::endpoint::{Endpoint, EndpointError, PreparedPayload};
 use crate::response::{InvocationResponse, ResponseTimings};
-use crate::result::naming::run_folder_path;
+use crate::result::naming::{check_folder_name, run_folder_path};
 use crate::result::run_config::{llmeter_tokenizer, run_config_json};
 use crate::result::{default_run_name, LoadInfo, RunInfo, RunResult, Summary};
 use crate::rng::SplitMix64;
@@ -162,7 +162,8 @@ impl<'a> Runner<'a> {
     }
 
     /// [`Runner::run`] with LLMeter's callbacks, in LLMeter's order: `before_run` (in order,
-    /// before anything is sent; the `run_config` they leave is the one saved), `before_invoke`
+    /// before anything is sent; the `run_config` they leave is the one saved, and a new
+    /// `run_name` or `run_description` there is the run's), `before_invoke`
     /// before each request (then that request's payload is prepared on its own), and
     /// `after_invoke` for each measured response in completion order once its token counts are
     /// filled — after the last request, so no callback runs while requests are in flight (the
@@ -196,10 +197,6 @@ impl<'a> Runner<'a> {
                 .collect()
         };
         let info = self.endpoint.info();
-        let output_path = opts
-            .output_path
-            .as_deref()
-            .map(|base| run_folder_path(base, &run_name, opts.output_nested));
         let mut run_config = run_config_json(
             opts,
             &info,
@@ -207,7 +204,6 @@ impl<'a> Runner<'a> {
             &run_name,
             run_config_callbacks(callbacks),
         );
-        run_config.insert("output_path".into(), json!(output_path));
         for cb in callbacks {
             cb.before_run(&mut run_config)
                 .await
@@ -216,6 +212,24 @@ impl<'a> Runner<'a> {
                     message,
                 })?;
         }
+        // LLMeter's before_run edits the run itself: a new name or description is the run's.
+        let run_name = match run_config.get("run_name") {
+            Some(Value::String(name)) if *name != run_name => {
+                check_folder_name("runName", name)?;
+                name.clone()
+            }
+            _ => run_name,
+        };
+        let run_description = match run_config.get("run_description") {
+            Some(Value::String(d)) => Some(d.clone()),
+            _ => opts.run_description.clone(),
+        };
+        let output_path = opts
+            .output_path
+            .as_deref()
+            .map(|base| run_folder_path(base, &run_name, opts.output_nested));
+        run_config.insert("run_name".into(), json!(run_name));
+        run_config.insert("output_path".into(), json!(output_path));
         observer.on_start(&run_config);
 
         let start_ms = clock.now_ms();
@@ -270,6 +284,9 @@ impl<'a> Runner<'a> {
                     }
                 }
                 let mut cancelled = pin!(cancel.cancelled());
+                // Whether this worker has sent a request: a late ticket taken after one waited
+                // for this slot (one taken at the start did not).
+                let mut busy_before = false;
                 loop {
                     if cancel.is_cancelled() {
                         return;
@@ -295,13 +312,14 @@ impl<'a> Runner<'a> {
                     if let Some(due) = ticket.due_ms {
                         if due > taken_ms {
                             if let Either::Right(_) =
-                                select(pin!(clock.sleep(due - taken_ms)), cancelled.as_mut()).await
+                                select(pin!(clock.sleep_until(due)), cancelled.as_mut()).await
                             {
                                 return;
                             }
-                        } else if taken_ms > due {
+                        } else if taken_ms > due && busy_before {
                             shared.borrow_mut().slot_waits += 1;
                         }
+                        busy_before = true;
                     }
                     let ready_ms = ticket.due_ms.unwrap_or(taken_ms);
                     {
@@ -483,7 +501,7 @@ impl<'a> Runner<'a> {
             endpoint_name: info.endpoint_name.clone(),
             provider: info.provider.clone(),
             run_name: Some(run_name),
-            run_description: opts.run_description.clone(),
+            run_description,
             start_time: Some(format_utc(start_unix + (window_start - start_ms))),
             // Filled by `RunResult::new` from the responses (compared as instants).
             first_request_time: None,
