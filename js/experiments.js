@@ -219,7 +219,7 @@ export class LoadTest {
       // A sweep's rates come from its synchronous and throughput levels (GuideLLM's rule, in the core).
       if (sweep && i === 1 && sweepSize > 2) {
         const [sync, throughput] = [results.get(/** @type {number} */ (levels[0].clients)), result];
-        const derived = sweepRates(/** @type {Result} */ (sync)._h, throughput._h, sweepSize);
+        const derived = Array.from(sweepRates(/** @type {Result} */ (sync)._h, throughput._h, sweepSize));
         if (derived.length) levels.push(...loadTestLevels({ ...common, sequenceOfRates: derived }).levels);
         total = levels.length;
       }
