@@ -47,12 +47,13 @@ pub fn run_config_json(
     );
     m.insert("clients".into(), json!(opts.clients));
     // Time-bound: 0, as LLMeter (§5.2). Each-once: LLMeter's heatmap value, total // clients.
-    // Open loops: requests per slot, as a summary's n_requests.
+    // Count-bound open loops: requests per slot, rounded up (LLMeter's loader requires a
+    // positive count when there is no run_duration).
     let n_requests = match (opts.payload_assignment, opts.load) {
         (PayloadAssignment::EachOnce, _) => opts.payloads.len() as u32 / opts.clients.max(1),
         (_, LoadModel::Open { .. }) => opts
             .open_loop_requests()
-            .map_or(0, |n| (n / opts.clients.max(1) as u64) as u32),
+            .map_or(0, |n| n.div_ceil(opts.clients.max(1) as u64) as u32),
         (PayloadAssignment::Cycle, LoadModel::Closed) => opts.requests_per_client().unwrap_or(0),
     };
     m.insert("n_requests".into(), json!(n_requests));
