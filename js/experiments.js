@@ -196,8 +196,10 @@ export class LoadTest {
       const level = levels[i];
       if (/** @type {AbortSignal|undefined} */ (signal)?.aborted) break;
       const shape = level.rate !== undefined ? { rate: level.rate } : { clients: level.clients };
+      // An open loop's options (arrival, maxConcurrency) shape the rate levels only.
+      const { arrival, maxConcurrency, ...closedRest } = rest;
       const result = await this.runner.run({
-        ...rest,
+        ...(level.rate !== undefined ? rest : closedRest),
         ...shape,
         ...(await levelOutput(this.output, testName, level.runName)),
         subrequestsSent: sent,
