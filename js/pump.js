@@ -28,6 +28,7 @@
  * @property {(id: number) => void} abort
  * @property {(ms: number) => void} armTimer
  * @property {() => void} clearTimer
+ * @property {() => Promise<void> | undefined} nextTurn
  */
 
 /** @param {unknown} e */
@@ -187,5 +188,20 @@ export function createPump(wasm, crash) {
     timerFired();
   }
 
-  return { send, abort, armTimer, clearTimer };
+  /**
+   * A promise resolved after one turn of the event loop (a macrotask, finer than a timer's
+   * millisecond): open-loop arrivals wait on these for their last 2 ms. `undefined` where there
+   * is no `MessageChannel`.
+   */
+  function nextTurn() {
+    if (typeof MessageChannel !== "function") return undefined;
+    const { port1, port2 } = new MessageChannel();
+    return new Promise((resolve) => {
+      // Closed ports keep no event loop alive.
+      port1.onmessage = () => { port1.close(); port2.close(); resolve(undefined); };
+      port2.postMessage(undefined);
+    });
+  }
+
+  return { send, abort, armTimer, clearTimer, nextTurn };
 }

@@ -35,6 +35,8 @@ const benchmarkWorker :Workerd.Worker = (
     (name = "llmeter-wasm/experiments.js", esModule = embed "../../pkg/experiments.js"),
     (name = "llmeter-wasm/result-loader.js", esModule = embed "../../pkg/result-loader.js"),
     (name = "llmeter-wasm/report.js", esModule = embed "../../pkg/report.js"),
+    (name = "llmeter-wasm/callbacks.js", esModule = embed "../../pkg/callbacks.js"),
+    (name = "llmeter-wasm/output.js", esModule = embed "../../pkg/output.js"),
     (name = "llmeter-wasm/llmeter_wasm.js", esModule = embed "../../pkg/llmeter_wasm.js"),
     (name = "llmeter-wasm/llmeter_wasm_bg.wasm", wasm = embed "../../pkg/llmeter_wasm_bg.wasm"),
   ],

@@ -23,6 +23,8 @@ const MODULES = [
   ["pkg/experiments.js", "pkg/experiments.js", "esModule"],
   ["pkg/result-loader.js", "pkg/result-loader.js", "esModule"],
   ["pkg/report.js", "pkg/report.js", "esModule"],
+  ["pkg/callbacks.js", "pkg/callbacks.js", "esModule"],
+  ["pkg/output.js", "pkg/output.js", "esModule"],
   ["pkg/llmeter_wasm.js", "pkg/llmeter_wasm.js", "esModule"],
   ["pkg/llmeter_wasm_bg.wasm", "pkg/llmeter_wasm_bg.wasm", "wasm"],
 ];

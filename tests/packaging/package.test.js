@@ -13,7 +13,7 @@ const WASM_MODULES = ["llmeter_wasm", "llmeter_wasm_aws", "llmeter_tokenizers", 
 const INTENDED_FILES = [
   "LICENSE", "README.md", "package.json",
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
-  "loader.js", "no-inline.js", "result-loader.js", "report.js",
+  "loader.js", "no-inline.js", "result-loader.js", "report.js", "callbacks.js", "callbacks.d.ts", "output.js",
   "tokenizer.js", "tokenizer.d.ts", "store.js", "store.d.ts", "aws.js", "aws.d.ts",
   "core.js", "crash.js", "engines.js", "pump.js",
   // Every endpoint class, with its declarations.

@@ -7,11 +7,17 @@ import { $, showProblem } from "./dom.js";
 
 const KEY_STORAGE = "llmeter.apiKey";
 const FORM_STORAGE = "llmeter.form";
-const CHECKED_FIELDS = ["base-url", "model", "clients", "amount", "timeout"];
+const CHECKED_FIELDS = ["base-url", "model", "clients", "rates", "sweep-size", "sweep-clients", "max-concurrency", "amount", "timeout", "warmup", "slo-ttft", "slo-tpot", "slo-ttlt", "price-in", "price-out", "price-hour"];
+const SLO_FIELDS = [["ttft", "slo-ttft"], ["tpot", "slo-tpot"], ["ttlt", "slo-ttlt"]];
+const PRICE_FIELDS = [["input", "price-in"], ["output", "price-out"], ["hour", "price-hour"]];
 
 /** The chosen experiment: a run or load test, or the latency heatmap (when the package has it). */
 export const experiment = () => (document.querySelector('input[name="experiment"]:checked')?.value === "heatmap" && !$("experiment-choice").hidden ? "heatmap" : "load");
 const mode = () => /** @type {HTMLInputElement} */ (document.querySelector('input[name="mode"]:checked')).value;
+/** How requests start: `clients` (closed loop), `rate` (open loop) or `sweep`. */
+const loadKind = () => /** @type {HTMLInputElement} */ (document.querySelector('input[name="load"]:checked'))?.value ?? "clients";
+/** The optional numeric fields of a group, as `{name: text}` (empty ones left out). @param {[string, string][]} fields */
+const optionalFields = (fields) => Object.fromEntries(fields.map(([k, id]) => [k, $(id).value.trim()]).filter(([, v]) => v !== ""));
 
 /** The chosen family's entry (families.js). */
 const family = () => familyOf($("endpoint-type").value);
@@ -94,6 +100,14 @@ export function publicConfig() {
     headerNames: headers.ok ? Object.keys(headers.headers) : [],
     payload: $("payload").value,
     clients: $("clients").value.trim(),
+    load: loadKind(),
+    rates: $("rates").value.trim(),
+    arrival: $("arrival").value,
+    maxConcurrency: $("max-concurrency").value.trim(),
+    sweep: { size: $("sweep-size").value.trim(), clients: $("sweep-clients").value.trim() },
+    warmup: $("warmup").value.trim(),
+    slo: optionalFields(SLO_FIELDS),
+    prices: optionalFields(PRICE_FIELDS),
     mode: mode(),
     amount: Number($("amount").value),
     timeout: Number($("timeout").value),
@@ -116,7 +130,20 @@ export function updateExperiment() {
 }
 
 function updateMode() {
-  $("amount-label").textContent = mode() === "duration" ? "Seconds per client" : "Requests per client";
+  const kind = loadKind(), duration = mode() === "duration";
+  $("amount-label").textContent = kind === "rate" ? (duration ? "Seconds of arrivals" : "Requests in all") : kind === "sweep" ? (duration ? "Seconds per level" : "Requests per client and level") : duration ? "Seconds per client" : "Requests per client";
+  $("mode-legend").textContent = kind === "clients" ? "Each client sends" : "Each level sends";
+}
+
+/** Shows the fields of the chosen load: clients, rates or a sweep. */
+function updateLoad() {
+  const kind = loadKind();
+  $("clients-label").hidden = $("clients-help").hidden = kind !== "clients";
+  $("rates-label").hidden = kind !== "rate";
+  $("sweep-size-label").hidden = $("sweep-clients-label").hidden = $("sweep-help").hidden = kind !== "sweep";
+  $("rate-fields").hidden = kind === "clients";
+  $("rates-help").hidden = kind !== "rate";
+  updateMode();
 }
 
 /** Fills the form from a share link or remembered settings (text fields as text only). */
@@ -132,6 +159,15 @@ function applyConfig(c) {
   set("amount", c.amount);
   set("timeout", c.timeout);
   set("run-name", c.runName);
+  set("rates", c.rates);
+  set("max-concurrency", c.maxConcurrency);
+  set("warmup", c.warmup);
+  if (c.arrival === "constant" || c.arrival === "poisson") $("arrival").value = c.arrival;
+  if (c.sweep && typeof c.sweep === "object") { set("sweep-size", c.sweep.size); set("sweep-clients", c.sweep.clients); }
+  for (const [group, fields] of [[c.slo, SLO_FIELDS], [c.prices, PRICE_FIELDS]]) {
+    if (group && typeof group === "object") for (const [k, id] of fields) set(id, group[k]);
+  }
+  if (["clients", "rate", "sweep"].includes(c.load)) document.querySelector(`input[name="load"][value="${c.load}"]`).checked = true;
   if (Array.isArray(c.headerNames) && c.headerNames.length && !$("headers").value) $("headers").value = c.headerNames.filter((h) => typeof h === "string").map((h) => `${h}: `).join("\n");
   if (c.mode === "duration" || c.mode === "requests") document.querySelector(`input[name="mode"][value="${c.mode}"]`).checked = true;
   const h = c.heatmap;
@@ -146,7 +182,7 @@ function applyConfig(c) {
   }
   if (c.experiment === "heatmap") document.querySelector('input[name="experiment"][value="heatmap"]').checked = true;
   updateExperiment();
-  updateMode();
+  updateLoad();
   validatePayload();
 }
 
@@ -192,6 +228,43 @@ function parseLevels(text) {
   return levels;
 }
 
+/** "2, 5.5, 10" → rates (requests per second). @returns {number[] | null} */
+function parseRates(text) {
+  const rates = String(text).split(/[\s,;]+/).filter(Boolean).map(Number);
+  if (!rates.length || rates.length > 20 || !rates.every((r) => Number.isFinite(r) && r > 0 && r <= 10000)) return null;
+  return rates;
+}
+
+/**
+ * Warm-up, SLOs and cost model: the run options every load shares. SLOs are typed in ms, the
+ * engine takes seconds. Problems are pushed as [field id, message].
+ */
+function buildExtras(problems) {
+  const extras = {};
+  const warmup = $("warmup").value.trim();
+  if (warmup !== "" && Number(warmup) !== 0) {
+    if (!(Number.isInteger(Number(warmup)) && Number(warmup) >= 1)) problems.push(["warmup", "Warm-up requests must be a whole number (0 for none)."]);
+    else extras.warmup = Number(warmup);
+  }
+  const slo = {};
+  for (const [k, id] of SLO_FIELDS) {
+    const v = $(id).value.trim();
+    if (v === "") continue;
+    if (!(Number(v) > 0)) problems.push([id, "An SLO must be a positive number of milliseconds (or empty)."]);
+    else slo[k] = Number(v) / 1000;
+  }
+  if (Object.keys(slo).length) extras.slo = slo;
+  const prices = {};
+  for (const [k, id] of PRICE_FIELDS) {
+    const v = $(id).value.trim();
+    if (v === "") continue;
+    if (!(Number(v) >= 0)) problems.push([id, "A price must be a number ≥ 0 (or empty)."]);
+    else prices[k] = Number(v);
+  }
+  if (Object.keys(prices).length) extras.prices = prices;
+  return extras;
+}
+
 /** The heatmap's part of the worker message; problems are pushed as [field id, message]. */
 async function buildHeatmap(problems) {
   const inputLengths = parseLengths($("hm-inputs").value), outputLengths = parseLengths($("hm-outputs").value);
@@ -227,7 +300,7 @@ async function buildHeatmap(problems) {
  * @typedef {Object} BuiltRun
  * @property {any} message the worker's start message
  * @property {string} runName the name asked for, or "" (the engine names it)
- * @property {number[]} levels clients per level
+ * @property {number[]} levels clients (or requests per second) per level; a sweep's count of levels
  * @property {number | null} durationS seconds per client of a time-bound run
  */
 
@@ -273,18 +346,44 @@ export async function buildRun() {
   }
   const payload = validatePayload();
   if (!payload.ok) problems.push(["payload", payload.message]);
-  const levels = parseLevels($("clients").value);
-  if (!levels) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000, or a list of them for a load test (e.g. 1, 2, 4, 8)."]);
+  const kind = loadKind();
+  let levels = null;
+  /** @type {Record<string, any>} */
+  const load = { kind };
+  if (kind === "clients") {
+    levels = parseLevels($("clients").value);
+    if (!levels) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000, or a list of them for a load test (e.g. 1, 2, 4, 8)."]);
+  } else {
+    load.arrival = $("arrival").value;
+    const max = $("max-concurrency").value.trim();
+    if (max !== "") {
+      if (!(Number.isInteger(Number(max)) && Number(max) >= 1 && Number(max) <= 10000)) problems.push(["max-concurrency", "Most in flight must be a whole number from 1 to 10000 (or empty)."]);
+      else load.maxConcurrency = Number(max);
+    }
+  }
+  if (kind === "rate") {
+    levels = parseRates($("rates").value);
+    if (!levels) problems.push(["rates", "Requests per second must be a positive number (at most 10000), or a list of them for a load test (e.g. 2, 5, 10)."]);
+    load.rates = levels;
+  }
+  if (kind === "sweep") {
+    const size = Number($("sweep-size").value), clients = Number($("sweep-clients").value);
+    if (!(Number.isInteger(size) && size >= 2 && size <= 12)) problems.push(["sweep-size", "A sweep has 2 to 12 levels."]);
+    if (!(Number.isInteger(clients) && clients >= 1 && clients <= 1000)) problems.push(["sweep-clients", "Throughput level clients must be a whole number from 1 to 1000."]);
+    load.sweep = { size, throughputClients: clients };
+    levels = Array.from({ length: size }, (_, i) => i);
+  }
   const amount = Number($("amount").value);
   const byRequests = mode() === "requests";
-  if (!(amount > 0) || (byRequests && !Number.isInteger(amount))) problems.push(["amount", byRequests ? "Requests per client must be a whole number ≥ 1." : "Seconds per client must be a positive number."]);
+  if (!(amount > 0) || (byRequests && !Number.isInteger(amount))) problems.push(["amount", byRequests ? "The number of requests must be a whole number ≥ 1." : "Seconds must be a positive number."]);
+  const extras = buildExtras(problems);
   markInvalid(problems);
   if (problems.length) return reject(problems);
   const run = { payload: payload.payloads.length === 1 ? payload.payloads[0] : payload.payloads };
   if (runName) run.runName = runName;
   if (byRequests) run.nRequests = amount;
   else run.runDuration = amount;
-  return { message: { type: "start", endpoint, run, levels, timeout }, runName, levels, durationS: byRequests ? null : amount };
+  return { message: { type: "start", endpoint, run, levels, load, extras, timeout }, runName, levels, durationS: byRequests ? null : amount };
 }
 
 function markInvalid(problems) {
@@ -294,7 +393,10 @@ function markInvalid(problems) {
 function reject(problems) {
   markInvalid(problems);
   showProblem("Please fix the configuration:", problems.map((p) => p[1]));
-  $(problems[0][0]).focus();
+  const first = $(problems[0][0]);
+  const folded = first.closest("details");
+  if (folded) folded.open = true;
+  first.focus();
   return null;
 }
 
@@ -335,6 +437,7 @@ export function initForm(fromHash) {
   } catch {}
   $("payload").value = presetText(family().presets.short);
   applyConfig(fromHash ?? stored);
+  updateLoad();
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (key !== null) {
     $("api-key").value = key;
@@ -373,6 +476,7 @@ export function initForm(fromHash) {
   $("remember-key").addEventListener("change", saveForm);
   $("api-key").addEventListener("input", () => $("remember-key").checked && sessionStorage.setItem(KEY_STORAGE, $("api-key").value));
   for (const input of document.querySelectorAll('input[name="mode"]')) input.addEventListener("change", updateMode);
+  for (const input of document.querySelectorAll('input[name="load"]')) input.addEventListener("change", updateLoad);
   for (const input of document.querySelectorAll('input[name="experiment"]')) input.addEventListener("change", updateExperiment);
   for (const id of ["hm-source", "hm-tokenizer"]) $(id).addEventListener("change", updateExperiment);
   detectExperiments(fromHash ?? stored);

@@ -377,6 +377,8 @@ pub struct SimBody {
     kind: BodyKind,
     record: Option<Arc<RequestRecord>>,
     clock: Clock,
+    /// A `--max-concurrency` slot, held until the body is done (or dropped).
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl SimBody {
@@ -390,6 +392,7 @@ impl SimBody {
             }),
             record: None,
             clock,
+            slot: None,
         }
     }
 
@@ -403,6 +406,7 @@ impl SimBody {
             }),
             record: None,
             clock,
+            slot: None,
         }
     }
 
@@ -425,6 +429,7 @@ impl SimBody {
             }),
             record: Some(record),
             clock,
+            slot: None,
         }
     }
 
@@ -437,6 +442,7 @@ impl SimBody {
             kind: BodyKind::Events(Box::new(stream)),
             record: Some(record),
             clock,
+            slot: None,
         }
     }
 
@@ -449,6 +455,7 @@ impl SimBody {
             kind: BodyKind::Aws(Box::new(stream)),
             record: Some(record),
             clock,
+            slot: None,
         }
     }
 
@@ -457,7 +464,16 @@ impl SimBody {
             kind: BodyKind::Stream(Box::new(StreamState::new(plan))),
             record: Some(record),
             clock,
+            slot: None,
         }
+    }
+}
+
+impl SimBody {
+    /// Keeps `slot` until this body ends.
+    pub fn holding(mut self, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Self {
+        self.slot = slot;
+        self
     }
 }
 

@@ -138,6 +138,11 @@ pub async fn chat_completions(
             return Ok(api_error_response(&error, clock));
         }
     };
+    // With --max-concurrency the request waits for a slot first; its timing starts after.
+    let slot = match &state.slots {
+        Some(slots) => slots.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let received_at = Instant::now();
     let chat = match openai::parse_chat_request(&body) {
         Ok(chat) => chat,
@@ -202,11 +207,12 @@ pub async fn chat_completions(
         usage,
         clock,
     };
-    if chat.stream {
-        Ok(answer.stream(plan))
+    let response = if chat.stream {
+        answer.stream(plan)
     } else {
-        Ok(answer.completion(plan).await)
-    }
+        answer.completion(plan).await
+    };
+    Ok(response.map(|body| body.holding(slot)))
 }
 
 /// What both kinds of successful answer need.

@@ -130,6 +130,10 @@ pub struct Config {
     /// (AWS: 5 minutes); older ones get "Signature expired".
     #[arg(long, default_value_t = 300)]
     pub aws_max_skew_s: u64,
+    /// Chat requests generated at once (a server's batch slots); more wait in a first-come
+    /// queue, and their time to first token starts when they leave it. Unset: no limit.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: Option<u32>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -7,6 +7,7 @@
 //! per API family) → `runner` (the scheduler) → `result` (LLMeter's files) and `stats`;
 //! `experiments` and `limits` plan runs; `live` summarises a run in progress.
 
+pub mod callbacks;
 pub mod endpoint;
 pub mod experiments;
 pub mod framing;

@@ -74,13 +74,14 @@ pub(crate) struct RequestContext<'a> {
 
 impl RequestContext<'_> {
     /// Sends one prepared payload and waits for its response, the timeout, or nothing (the
-    /// caller drops this future to cancel, which aborts the request).
+    /// caller drops this future to cancel, which aborts the request). Also returns when it was
+    /// sent (clock ms: the start of its TTFT/TTLT).
     pub async fn invoke(
         &self,
         prepared: &Result<PreparedPayload, EndpointError>,
         payload: &serde_json::Value,
         generated_id: String,
-    ) -> (InvocationResponse, ResponseTimings) {
+    ) -> (InvocationResponse, ResponseTimings, f64) {
         let clock = self.clock;
         let request_time = clock.unix_ms();
         let http = prepared
@@ -94,7 +95,9 @@ impl RequestContext<'_> {
                     Ok(p) => p.input_payload.clone(),
                     Err(_) => Rc::new(payload.clone()),
                 };
-                return failed_before_sending(error, input_payload, generated_id, request_time);
+                let (response, timings) =
+                    failed_before_sending(error, input_payload, generated_id, request_time);
+                return (response, timings, clock.now_ms());
             }
         };
         let Ok(prepared) = prepared else {
@@ -145,7 +148,7 @@ impl RequestContext<'_> {
         // Measure from the platform's send when the transport reports it (our own request
         // building is not the endpoint's latency), else from before the exchange.
         let start = x.sent_ms.filter(|&t| t >= start).unwrap_or(start);
-        build_response(
+        let (response, timings) = build_response(
             parsed,
             prepared,
             generated_id,
@@ -156,7 +159,8 @@ impl RequestContext<'_> {
                 head_ms: x.head_ms,
                 end_ms,
             },
-        )
+        );
+        (response, timings, start)
     }
 }
 
@@ -216,6 +220,9 @@ fn build_response(
         network: None,       // set after the run, from the browser's Resource Timing
         start_ms: Some(at.start_ms),
         end_ms: Some(at.end_ms),
+        // Set by the client loop, which knows the run's start.
+        scheduled_at: None,
+        sent_at: None,
     };
     let response = InvocationResponse {
         response_text: parsed.text,
