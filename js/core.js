@@ -1,29 +1,29 @@
 // @ts-check
 /**
- * The core wasm module, loaded once for the whole package.
+ * The core wasm module, loaded once for the whole package: the engine every endpoint family
+ * but the AWS ones runs in, and the home of the package's other rules (results, names, stats).
  * @internal
  */
-import wasmInit, { initSync as wasmInitSync, setCrashReporter, setPlatform } from "./llmeter_wasm.js";
-import { wasmLoader } from "./loader.js";
-import { afterReset, crashed } from "./crash.js";
-import * as pump from "./pump.js";
-
-/** What each fresh instance is told: where crashes are reported, and the platform side. */
-const connect = () => {
-  setCrashReporter((/** @type {string} */ message) => crashed(message));
-  setPlatform(pump);
-};
-afterReset(connect);
+import wasmInit, * as wasm from "./llmeter_wasm.js";
+import { defineEngine, registerEngine } from "./engines.js";
 
 // The URL is literal, so that bundlers emit the .wasm and rewrite it; in Node, server bundles
 // without the file use the inlined copy (see loader.js).
-export const core = wasmLoader({
-  init: async (/** @type {any} */ input) => { await wasmInit(input); connect(); },
-  initSync: (/** @type {any} */ input) => { wasmInitSync(input); connect(); },
-  syncName: "initSync",
-  url: () => new URL("./llmeter_wasm_bg.wasm", import.meta.url),
-  inlined: () => import("#inline/llmeter_wasm_bg.wasm"),
+export const coreEngine = defineEngine({
+  name: "core",
+  wasm,
+  files: {
+    init: wasmInit,
+    initSync: wasm.initSync,
+    syncName: "initSync",
+    url: () => new URL("./llmeter_wasm_bg.wasm", import.meta.url),
+    inlined: () => import("#inline/llmeter_wasm_bg.wasm"),
+  },
+  loadHint: "call `await init()` first (in workerd: `initSync(wasmModule)`)",
 });
+registerEngine(coreEngine);
+
+export const core = coreEngine.loader;
 
 /** Throws unless the module is ready (for the synchronous API). */
 export function requireCore() {

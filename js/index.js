@@ -6,14 +6,22 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import { runBenchmark, cancelRun } from "./llmeter_wasm.js";
+import { resultFileNames } from "./llmeter_wasm.js";
 import { core } from "./core.js";
-import { guard, tracked } from "./crash.js";
-import { endpointConfig } from "./endpoints/endpoint.js";
+import { loadEngine } from "./engines.js";
+import { endpointConfig, endpointEngine } from "./endpoints/endpoint.js";
 import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
+import { FolderRecorder, pathFolder, handleFolder, pathKind, listFolder, readText, joinPath } from "./output.js";
 export * from "./experiments.js";
+export { CostModel, InputTokens, OutputTokens, EndpointTime, SageMakerRTEndpointCompute, SageMakerRTEndpointStorage, MlflowCallback, CacheBuster } from "./callbacks.js";
 export { Endpoint } from "./endpoints/endpoint.js";
 export { OpenAIEndpoint } from "./endpoints/openai.js";
+export { OpenAIResponsesEndpoint } from "./endpoints/openai-responses.js";
+export { AnthropicEndpoint } from "./endpoints/anthropic.js";
+export { CustomEndpoint } from "./endpoints/custom.js";
+// The AWS families run in the optional AWS engine: `await initAws()` from "llmeter-wasm/aws.js".
+export { BedrockConverseEndpoint, BedrockInvokeEndpoint } from "./endpoints/bedrock.js";
+export { SageMakerEndpoint } from "./endpoints/sagemaker.js";
 
 // The data shapes (hand-written in types.d.ts: the values come from the wasm core).
 /** @typedef {import("./types.js").Summary} Summary */
@@ -71,12 +79,21 @@ export function initSync(module) {
 
 /** @typedef {import("./endpoints/endpoint.js").EndpointKind} EndpointKind */
 
+/** @typedef {import("./callbacks.js").Callback} Callback */
+
 /**
  * @typedef {Object} RunnerOptions
  * @property {import("./endpoints/endpoint.js").Endpoint} endpoint Any endpoint class of the package.
  * @property {Tokenizer} [tokenizer] Counts tokens when the API reports no usage (default:
  *   whitespace words, LLMeter's DummyTokenizer).
  * @property {number} [timeout] Per-request limit in seconds (default 60); the request is aborted.
+ * @property {Callback[]} [callbacks] LLMeter's callbacks for every run (see `callbacks.js`):
+ *   `beforeRun`, `beforeInvoke`, `afterInvoke`, `afterRun`, in LLMeter's order.
+ * @property {string} [outputPath] Node and Deno: each run writes its folder into
+ *   `{outputPath}/{runName}/` as it goes (LLMeter's `Runner(output_path=…)`).
+ * @property {any} [outputDirectory] Browsers: a File System Access directory handle
+ *   (`showDirectoryPicker()`, `navigator.storage.getDirectory()`); each run writes into
+ *   `{runName}/` inside it as it goes.
  */
 
 /**
@@ -110,6 +127,31 @@ export function initSync(module) {
  * @property {"cycle" | "eachOnce"} [payloadAssignment] `cycle` (default): each client sends
  *   `nRequests` payloads from its shuffled copy of the list; `eachOnce`: every payload is sent
  *   exactly once, the clients taking them from one shared queue (`nRequests` is ignored).
+ * @property {number} [rate] Open loop: requests start at this many per second whatever the
+ *   answers do (instead of `clients`); `nRequests` is then the total and `runDuration` the
+ *   seconds of arrivals. Each request records when it was due and when it left; the stats
+ *   report the schedule lag and `info.warnings` says when the loop fell behind.
+ * @property {"constant" | "poisson"} [arrival] Open loop: gaps of exactly `1 / rate` s
+ *   (default), or exponential gaps (a Poisson process) drawn from `seed`.
+ * @property {number} [maxConcurrency] Open loop: most requests in flight (default: `rate ×
+ *   timeout`, at most 10,000); an arrival that finds them all busy waits, and its lag says so.
+ * @property {number} [maxScheduleLag] Open loop: warn when the schedule lag p99 exceeds this
+ *   many seconds (default 0.01).
+ * @property {number | { requests: number } | { seconds: number }} [warmup] First requests (a
+ *   number, or for a time) sent before the measured ones: saved apart
+ *   (`warmup_cooldown.jsonl`, flagged `annotations.load_phase`), left out of the stats.
+ * @property {number | { requests: number } | { seconds: number }} [cooldown] Requests after
+ *   the measured ones, keeping the load up while the last measured requests finish: saved
+ *   apart, left out of the stats.
+ * @property {{ ttft?: number, tpot?: number, ttlt?: number }} [slo] Latency objectives in
+ *   seconds: the stats get `goodput` (requests per minute meeting all of them) and
+ *   `slo_attainment` (overall and per objective), as vLLM's benchmark and DistServe define them.
+ * @property {Callback[]} [callbacks] Replaces the Runner's callbacks for this run.
+ * @property {string} [outputPath] Node and Deno: write this run's folder exactly here, as it
+ *   goes (LLMeter's `Runner.run(output_path=…)`).
+ * @property {any} [outputDirectory] Browsers: write this run's files into this directory handle.
+ * @property {(runConfig: RunConfig) => void} [onStart] Called once before the first request
+ *   with the run's `run_config.json` (the engine's, after `beforeRun` callbacks).
  * @property {ShardOptions} [shard] Runs as one shard of a test (a fleet): the result carries a
  *   manifest (`result.shard`, saved as `shard.json`) and this machine's wall-clock offset,
  *   estimated from the endpoint's `Date` headers (browsers need the endpoint to expose `Date`
@@ -133,12 +175,29 @@ export function initSync(module) {
  */
 
 /**
- * @typedef {Object} RunRecorder What a store gives `Runner.run` to record one run.
- * @property {string} runName The run's name (the option, or the store's default).
+ * @typedef {Object} RunRecorder What a store (or an output folder) gives `Runner.run` to record
+ * one run.
+ * @property {(runConfig: Record<string, any>) => void} [onStart] The engine's `run_config.json`
+ *   before the first request (names the run).
  * @property {(response: Record<string, any>, timings: Record<string, any>) => void} onResponse
  * @property {(result: Result) => Promise<Result>} finish
  * @property {() => Promise<void>} abort
  */
+
+/** @param {unknown} callbacks */
+function checkCallbacks(callbacks) {
+  if (!Array.isArray(callbacks)) throw new TypeError("callbacks must be an array of callback objects");
+  callbacks.forEach((cb, i) => {
+    if (!cb || typeof cb !== "object") throw new TypeError(`callbacks[${i}] must be an object`);
+    for (const hook of ["beforeRun", "beforeInvoke", "afterInvoke", "afterRun"]) {
+      if (cb[hook] !== undefined && typeof cb[hook] !== "function") throw new TypeError(`callbacks[${i}].${hook} must be a function`);
+    }
+  });
+  return /** @type {Callback[]} */ (callbacks);
+}
+
+/** @param {unknown} e */
+const messageOf = (e) => (e instanceof Error ? e.message : String(e));
 
 /** Runs benchmarks against one endpoint. */
 export class Runner {
@@ -148,9 +207,13 @@ export class Runner {
     endpointConfig(options.endpoint); // throws a TypeError for anything but a package endpoint
     if (options.tokenizer !== undefined && typeof options.tokenizer?.encode !== "function") throw new TypeError("tokenizer must have an encode(text) method");
     if (options.timeout !== undefined && !(typeof options.timeout === "number" && options.timeout > 0)) throw new RangeError("timeout must be a positive number of seconds");
+    if (options.outputPath !== undefined && typeof options.outputPath !== "string") throw new TypeError("outputPath must be a string (a folder path)");
     this.endpoint = options.endpoint;
     this.tokenizer = options.tokenizer;
     this.timeout = options.timeout ?? 60;
+    this.callbacks = checkCallbacks(options.callbacks ?? []);
+    this.outputPath = options.outputPath;
+    this.outputDirectory = options.outputDirectory;
   }
 
   /**
@@ -160,45 +223,79 @@ export class Runner {
   async run(options) {
     if (!options || typeof options !== "object") throw new TypeError("run options must be an object");
     if (options.workers !== undefined) return (await import("./fleet/workers.js")).runInWorkers(this, options);
-    const { store, ...runOptions } = options;
+    const { store, callbacks = this.callbacks, outputPath, outputDirectory, onStart, ...runOptions } = options;
     if (store !== undefined && typeof store?.recorder !== "function") throw new TypeError("store must be a ResultStore (llmeter-wasm/store.js)");
+    if (onStart !== undefined && typeof onStart !== "function") throw new TypeError("onStart must be a function");
+    if (outputPath !== undefined && typeof outputPath !== "string") throw new TypeError("outputPath must be a string (a folder path)");
+    checkCallbacks(callbacks);
     await init();
-    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, signal: undefined };
-    if (!store) return new Result(await runEngine(spec, runOptions.signal));
-    // The store is a sink: it names the run, gets each response as it completes and the final
-    // result; it never calls back into the Runner.
-    const recorder = await store.recorder({ endpoint: this.endpoint.toJSON(), options: runOptions });
+    // The whole run happens in the endpoint's engine (the core, or the optional AWS build).
+    const engine = await loadEngine(endpointEngine(this.endpoint), this.endpoint.constructor.name);
+    /** @type {Record<string, any>} */
+    const spec = { timeout: this.timeout, ...runOptions, endpoint: endpointConfig(this.endpoint), tokenizer: this.tokenizer, callbacks, signal: undefined };
+    // Sinks get the run's start, each response as it completes and the final result; they
+    // never call back into the Runner. Output folders: the run's own (exact) or the Runner's
+    // (a folder per run, named by the engine), as LLMeter.
+    /** @type {RunRecorder[]} */
+    const sinks = [];
+    const base = outputPath ?? outputDirectory ?? this.outputPath ?? this.outputDirectory;
+    if (base !== undefined) {
+      const nested = outputPath === undefined && outputDirectory === undefined;
+      if (typeof base === "string") Object.assign(spec, { outputPath: base, outputNested: nested });
+      sinks.push(new FolderRecorder(typeof base === "string" ? await pathFolder(base) : handleFolder(base), nested));
+    }
+    if (store) sinks.push(await store.recorder({ endpoint: this.endpoint.toJSON(), options: runOptions }));
+    if (sinks.length || onStart) {
+      spec.onStart = (/** @type {any} */ config) => {
+        for (const s of sinks) s.onStart?.(config);
+        onStart?.(config);
+      };
+    }
     const userOnResponse = runOptions.onResponse;
-    if (runOptions.runName === undefined) spec.runName = recorder.runName; // a wrong one is the engine's to reject
-    if (userOnResponse === undefined) spec.onResponse = recorder.onResponse;
-    else if (typeof userOnResponse === "function") spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => { recorder.onResponse(r, t); userOnResponse(r, t); };
+    if (sinks.length && (userOnResponse === undefined || typeof userOnResponse === "function")) {
+      spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => {
+        for (const s of sinks) s.onResponse(r, t);
+        userOnResponse?.(r, t);
+      };
+    }
     let result;
     try {
-      result = new Result(await runEngine(spec, runOptions.signal));
+      result = new Result(await runEngine(engine, spec, runOptions.signal));
     } catch (err) {
-      await recorder.abort();
+      for (const s of sinks) await s.abort();
       throw err;
     }
-    return recorder.finish(result);
+    // LLMeter: afterRun after the stats, before saving; a failing one is a warning (0.2.0).
+    for (const cb of callbacks) {
+      if (typeof cb.afterRun !== "function") continue;
+      try {
+        await cb.afterRun(result);
+      } catch (e) {
+        result._warn(`callback ${cb.constructor?.name ?? "callback"}: afterRun failed: ${messageOf(e)}`);
+      }
+    }
+    for (const s of sinks) result = await s.finish(result);
+    return result;
   }
 }
 
 let nextCancelId = 1;
 
 /**
- * Runs the engine; an `AbortSignal` cancels it through `cancelRun` (the listener lives here,
+ * Runs `engine`; an `AbortSignal` cancels it through `cancelRun` (the listener lives here,
  * so nothing of the engine stays on a signal the caller keeps); an engine crash rejects it.
+ * @param {import("./engines.js").Engine} engine
  * @param {Record<string, unknown>} spec
  * @param {AbortSignal | undefined} signal
  */
-async function runEngine(spec, signal) {
+async function runEngine(engine, spec, signal) {
   if (signal !== undefined && signal !== null && typeof signal?.addEventListener !== "function") throw new TypeError("signal must be an AbortSignal");
   const cancelId = nextCancelId++;
-  const cancel = guard(() => cancelRun(cancelId));
+  const cancel = engine.crash.guard(() => engine.wasm.cancelRun(cancelId));
   signal?.addEventListener("abort", cancel);
   try {
     if (signal?.aborted) cancel();
-    return await tracked(runBenchmark({ ...spec, cancelId }));
+    return await engine.crash.tracked(engine.wasm.runBenchmark({ ...spec, cancelId }));
   } finally {
     signal?.removeEventListener("abort", cancel);
   }
@@ -211,24 +308,55 @@ export class Result {
    * @internal results come from `Runner.run` and `Result.fromFiles`
    */
   constructor(handle) {
-    /** @private */ this._h = handle;
+    /** @internal the core's result */ this._h = handle;
     /** @private */ this._cache = new Map();
   }
 
   /**
-   * Loads a run folder given as `{fileName: text}` (written by us or by Python LLMeter).
-   * `responses.jsonl` and `chunk_timings.jsonl` are parsed `yieldEvery` lines at a time with a
-   * yield to the event loop in between, so a large run loads without freezing the page; they
-   * may also be given as (async) iterables of text pieces, read in that order (responses first).
+   * Loads a run folder given as `{fileName: text}` (written by us or by Python LLMeter), by
+   * LLMeter's `Result.load` rules. `responses.jsonl` and `chunk_timings.jsonl` are parsed
+   * `yieldEvery` lines at a time with a yield to the event loop in between, so a large run loads
+   * without freezing the page; they may also be given as (async) iterables of text pieces, read
+   * in that order (responses first).
    * @param {Record<string, FileContent>} files
-   * @param {{ yieldEvery?: number }} [options] `yieldEvery`: lines per step (default 2000;
-   *   `Infinity`: one step).
+   * @param {{ yieldEvery?: number, loadResponses?: boolean }} [options] `yieldEvery`: lines per
+   *   step (default 2000; `Infinity`: one step). `loadResponses: false` (LLMeter's
+   *   `load_responses=False`): only the summary and `stats.json` are read; no responses.
    */
   static async fromFiles(files, options = {}) {
-    const { yieldEvery = DEFAULT_YIELD_EVERY } = options ?? {};
+    const { yieldEvery = DEFAULT_YIELD_EVERY, loadResponses = true } = options ?? {};
     if (!(yieldEvery === Infinity || (Number.isInteger(yieldEvery) && yieldEvery >= 1))) throw new RangeError("yieldEvery must be a positive integer number of lines (or Infinity)");
+    if (typeof loadResponses !== "boolean") throw new TypeError("loadResponses must be a boolean");
     await init();
-    return new Result(await buildResult(files, yieldEvery));
+    return new Result(await buildResult(files, yieldEvery, { loadResponses }));
+  }
+
+  /**
+   * Node and Deno: loads a run folder from disk, by LLMeter's `Result.load(path,
+   * load_responses)` rules (clear errors for a missing folder or one without results).
+   * @param {string} path
+   * @param {{ loadResponses?: boolean }} [options]
+   * @returns {Promise<Result>}
+   */
+  static async load(path, options = {}) {
+    const { loadResponses = true } = options ?? {};
+    if (typeof path !== "string" || path === "") throw new TypeError("path must be a folder path");
+    if (typeof loadResponses !== "boolean") throw new TypeError("loadResponses must be a boolean");
+    const kind = await pathKind(path);
+    if (kind === null) throw new Error(`Result.load: no such folder: ${path}`);
+    if (kind !== "dir") throw new Error(`Result.load: ${path} is a file, not a run folder`);
+    await init();
+    const present = new Set((await listFolder(path)).filter((e) => !e.dir).map((e) => e.name));
+    if (!["summary.json", "responses.jsonl", "stats.json"].some((f) => present.has(f))) {
+      throw new Error(`Result.load: no results in ${path} (no summary.json, responses.jsonl or stats.json)`);
+    }
+    const wanted = new Set(resultFileNames(loadResponses));
+    // Without summary.json the metadata is recovered from the responses (LLMeter does so too).
+    if (!present.has("summary.json")) wanted.add("responses.jsonl");
+    /** @type {Record<string, string>} */
+    const files = {};
+    for (const name of wanted) if (present.has(name)) files[name] = await readText(joinPath(path, name));
+    return new Result(await buildResult(files, DEFAULT_YIELD_EVERY, { loadResponses, outputPath: path }));
   }
 
   /**
@@ -263,6 +391,34 @@ export class Result {
   /** Per-response timing extras (first chunk, chunk offsets, counts), in the order of `responses`. @returns {ResponseTimings[]} */
   get timings() { return this._get("timings"); }
   /**
+   * Warm-up and cool-down responses (flagged in `annotations.load_phase`), left out of the
+   * stats; saved in `warmup_cooldown.jsonl`. @returns {InvocationResponse[]}
+   */
+  get excluded() { return this._get("excluded"); }
+  /** Timings of `excluded`, in its order. @returns {ResponseTimings[]} */
+  get excludedTimings() { return this._get("excludedTimings"); }
+  /**
+   * LLMeter's `_update_contributed_stats` for callbacks: numbers (or booleans) merged into
+   * `stats` and `stats.json`. Throws a `TypeError` naming keys whose values are not numbers.
+   * @param {Record<string, number | boolean>} stats
+   */
+  contributeStats(stats) {
+    this._cache.delete("stats");
+    this._h.contributeStats(stats);
+  }
+  /** @internal @param {string} warning */
+  _warn(warning) {
+    this._cache.delete("info");
+    this._h.addWarning(warning);
+  }
+  /** @internal @param {Record<string, any>} config */
+  _costAfterRun(config) {
+    this._cache.delete("stats");
+    this._h.costAfterRun(config);
+  }
+  /** @internal @param {number | undefined} step @param {number} timestampMs @returns {{ params: {key: string, value: string}[], metrics: {key: string, value: number, timestamp: number, step: number}[] }} */
+  _mlflowLogBatch(step, timestampMs) { return this._h.mlflowLogBatch(step, timestampMs); }
+  /**
    * Where and how the run was measured: runtime (name and version), HTTP protocol, the smallest
    * timer step observed, the clock's kind (`fine`; `coarsened`: browsers; `frozen-between-io`:
    * workerd, where time advances only when I/O completes), warnings, interrupted.
@@ -283,6 +439,6 @@ export class Result {
   /** A self-contained HTML report (stats table, SVG charts; opens offline). @returns {Promise<string>} */
   async toHTML() { return (await import("./report.js")).runHTML(this); }
   toJSON() {
-    return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig, ...(this.shard ? { shard: this.shard } : {}) };
+    return { summary: this.summary, stats: this.stats, info: this.info, responses: this.responses, timings: this.timings, runConfig: this.runConfig, excluded: this.excluded, ...(this.shard ? { shard: this.shard } : {}) };
   }
 }

@@ -32,6 +32,54 @@ function layout(text, x = "Number of clients", y = "", logX = true, logY = true)
 
 /** @param {any} lt LoadTestResult @returns {Record<string, Figure>} */
 export function loadTestFigures(lt) {
+  return { ...(lt.results.size || !lt.rates?.size ? clientFigures(lt) : {}), ...(lt.rates?.size ? rateFigures(lt) : {}) };
+}
+
+/**
+ * Charts of the rate levels against the offered rate: latency, achieved throughput, goodput
+ * (when the levels had SLOs) and schedule lag.
+ * @param {any} lt LoadTestResult @returns {Record<string, Figure>}
+ */
+function rateFigures(lt) {
+  const xs = [...lt.rates.keys()];
+  const stats = xs.map((r) => lt.rates.get(r).stats);
+  const col = (/** @type {string} */ key, k = 1) => stats.map((/** @type {any} */ s) => (typeof s[key] === "number" ? s[key] * k : null));
+  const X = "Offered rate (requests/s)";
+  /** @param {string} name @param {number[] | (number | null)[]} y @param {string} color @param {string} [dash] */
+  const trace = (name, y, color, dash) => ({ type: "scatter", mode: "lines+markers", name, x: xs, y, line: { color, ...(dash ? { dash } : {}) } });
+  /** @type {Record<string, Figure>} */
+  const out = {
+    latency_vs_rate: {
+      data: [
+        trace("TTFT p50", col("time_to_first_token-p50"), "#0000ff"), trace("TTFT p90", col("time_to_first_token-p90"), "#5500aa", "dot"),
+        trace("TTLT p50", col("time_to_last_token-p50"), "#e4460a"), trace("TTLT p90", col("time_to_last_token-p90"), "#7a0403", "dot"),
+      ],
+      layout: layout("Latency vs offered rate", X, "Seconds", false, true),
+    },
+    throughput_vs_rate: {
+      data: [trace("achieved", col("requests_per_minute", 1 / 60), "#21918c"), trace("offered", xs, "#999999", "dash")],
+      layout: layout("Achieved vs offered rate", X, "Requests per second", false, false),
+    },
+    schedule_lag_vs_rate: {
+      data: [trace("lag p50", col("schedule_lag-p50", 1000), "#3b528b"), trace("lag p99", col("schedule_lag-p99", 1000), "#c53f52", "dot")],
+      layout: layout("Schedule lag vs offered rate", X, "Milliseconds late", false, false),
+    },
+    error_rate_vs_rate: {
+      data: [trace("error rate", col("failed_requests_rate"), "#8a226a")],
+      layout: layout("Error rate vs offered rate", X, "Error rate", false, false),
+    },
+  };
+  if (stats.some((/** @type {any} */ s) => typeof s.goodput === "number")) {
+    out.goodput_vs_rate = {
+      data: [trace("goodput (meets every SLO)", col("goodput", 1 / 60), "#2ca02c"), trace("achieved", col("requests_per_minute", 1 / 60), "#999999", "dot")],
+      layout: layout("Goodput vs offered rate", X, "Requests per second", false, false),
+    };
+  }
+  return out;
+}
+
+/** @param {any} lt LoadTestResult @returns {Record<string, Figure>} */
+function clientFigures(lt) {
   const xs = lt.clients;
   const stats = xs.map((/** @type {number} */ c) => lt.results.get(c).stats);
   const col = (/** @type {string} */ key) => stats.map((/** @type {any} */ s) => (typeof s[key] === "number" ? s[key] : null));
@@ -151,6 +199,23 @@ export function runFigures(result) {
       };
     }
   }
+  const s = result.stats;
+  const slo = [["slo_attainment-time_to_first_token", "TTFT"], ["slo_attainment-time_per_output_token", "TPOT"], ["slo_attainment-time_to_last_token", "TTLT"], ["slo_attainment", "all"]].filter(([k]) => num(s[k]));
+  if (slo.length) {
+    const objectives = result.info?.slo ?? {};
+    const limit = (/** @type {string} */ label) => { const v = objectives[label.toLowerCase()]; return num(v) ? ` ≤ ${fmt(v)} s` : ""; };
+    out.slo_attainment = {
+      data: [{ type: "bar", name: "share of requests meeting the SLO", x: slo.map(([, l]) => `${l}${limit(l)}`), y: slo.map(([k]) => s[k]) }],
+      layout: { ...layout(`SLO attainment (goodput ${num(s.goodput) ? fmt(s.goodput) : "—"} requests/min)`, "Objective", "Share of requests", false, false), xaxis: { type: "category", title: { text: "Objective" } } },
+    };
+  }
+  const lags = (result.timings ?? []).map((/** @type {any} */ t) => (num(t.sent_at) && num(t.scheduled_at) ? (t.sent_at - t.scheduled_at) * 1000 : null)).filter(num);
+  if (lags.length) {
+    out.schedule_lag_histogram = {
+      data: [{ type: "histogram", name: "Schedule lag (ms)", x: lags }],
+      layout: layout("Schedule lag: how late each request left (ms)", "Milliseconds late", "Requests", false, false),
+    };
+  }
   return out;
 }
 
@@ -236,6 +301,8 @@ function svgOf(fig, w, h) {
   /** @type {Markup[]} */ const parts = [];
   /** @type {number[]} */ const X = [], Y = [];
   const boxes = fig.data.filter((t) => t.type === "box");
+  const bars = fig.data.filter((t) => t.type === "bar");
+  const categories = bars.length ? bars[0].x : [];
   const hists = fig.data.filter((t) => t.type === "histogram").map((t) => {
     const v = t.x.filter(num); if (!v.length) return { t, bars: [] };
     const lo = Math.min(...v), hi = Math.max(...v), n = Math.min(30, Math.max(5, Math.ceil(Math.sqrt(v.length)))), wd = (hi - lo || 1) / n;
@@ -246,6 +313,7 @@ function svgOf(fig, w, h) {
     if (t.type === "scatter") { t.x.forEach((/** @type {any} */ x, /** @type {number} */ i) => { if (num(x) && num(t.y[i])) { X.push(x); Y.push(t.y[i]); } }); }
     if (t.type === "heatmap") { X.push(...t.x.filter(num)); Y.push(...t.y.filter(num)); }
     if (t.type === "box") Y.push(...t.y.filter(num));
+    if (t.type === "bar") Y.push(0, ...t.y.filter(num));
   }
   for (const { bars } of hists) for (const b of bars) { X.push(b.x0, b.x1); Y.push(0, b.c); }
   // Heatmap cells extend half-way to their neighbours: include those edges in the axes.
@@ -253,10 +321,11 @@ function svgOf(fig, w, h) {
   const edges = (v) => v.map((c, i) => [i ? (c + v[i - 1]) / 2 : c - ((v[1] ?? c + 1) - c) / 2, i < v.length - 1 ? (c + v[i + 1]) / 2 : c + (c - (v[i - 1] ?? c - 1)) / 2]);
   for (const t of fig.data.filter((t) => t.type === "heatmap")) { X.push(...edges(t.x).flat()); Y.push(...edges(t.y).flat()); }
   if (boxes.length) { X.push(-0.5, boxes.length - 0.5); }
+  if (bars.length) { X.push(-0.5, categories.length - 0.5); }
   const sx = scale(X, logX, L, L + PW), sy = scale(Y, logY, T + PH, T);
   parts.push(html`<rect x="${L}" y="${T}" width="${PW}" height="${PH}" fill="#fafafa" stroke="#ccc"/>`);
   for (const t of sy.ticks) { const yy = sy.f(t); parts.push(html`<line x1="${L}" x2="${L + PW}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/><text x="${L - 6}" y="${yy + 4}" text-anchor="end" font-size="11">${fmt(t)}</text>`); }
-  if (!boxes.length) for (const t of sx.ticks) { const xx = sx.f(t); parts.push(html`<line y1="${T}" y2="${T + PH}" x1="${xx}" x2="${xx}" stroke="#e5e5e5"/><text y="${T + PH + 16}" x="${xx}" text-anchor="middle" font-size="11">${fmt(t)}</text>`); }
+  if (!boxes.length && !bars.length) for (const t of sx.ticks) { const xx = sx.f(t); parts.push(html`<line y1="${T}" y2="${T + PH}" x1="${xx}" x2="${xx}" stroke="#e5e5e5"/><text y="${T + PH + 16}" x="${xx}" text-anchor="middle" font-size="11">${fmt(t)}</text>`); }
   /** @type {{name: string, color: string}[]} */ const legend = [];
   let prev = /** @type {[number, number][] | null} */ (null);
   fig.data.forEach((t, k) => {
@@ -290,6 +359,14 @@ function svgOf(fig, w, h) {
         if (num(z)) parts.push(html`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2 + 4}" text-anchor="middle" font-size="11" fill="${(z - z0) / (z1 - z0 || 1) > 0.6 ? "#000" : "#fff"}">${fmt(z)}</text>`);
       }));
       legend.push({ name: `${t.name} (${fmt(z0)} … ${fmt(z1)})`, color: viridis(1) });
+    } else if (t.type === "bar") {
+      const bw = PW / Math.max(1, categories.length) * 0.6;
+      t.y.forEach((/** @type {any} */ v, /** @type {number} */ i) => {
+        const cx = sx.f(i);
+        if (num(v)) parts.push(html`<rect class="bar" x="${cx - bw / 2}" y="${Math.min(sy.f(v), sy.f(0))}" width="${bw}" height="${Math.abs(sy.f(0) - sy.f(v))}" fill="${color}" fill-opacity="0.8"><title>${fmt(v)}</title></rect><text x="${cx}" y="${sy.f(v) - 4}" text-anchor="middle" font-size="11">${fmt(v)}</text>`);
+        parts.push(html`<text y="${T + PH + 16}" x="${cx}" text-anchor="middle" font-size="11">${t.x[i]}</text>`);
+      });
+      legend.push({ name: t.name, color });
     } else if (t.type === "box") {
       const v = [...t.y.filter(num)].sort((a, b) => a - b);
       if (!v.length) return;
@@ -320,7 +397,10 @@ const STAT_COLUMNS = [
   ["time_to_last_token-p50", "TTLT p50 (s)"], ["time_to_last_token-p90", "TTLT p90 (s)"], ["time_to_last_token-p99", "TTLT p99 (s)"],
   ["time_per_output_token-p50", "TPOT p50 (s)"], ["num_tokens_input-average", "avg input tok"], ["num_tokens_output-average", "avg output tok"],
   ["average_output_tokens_per_minute", "output tok/min"],
+  // Shown only when some row has them: open loops, SLOs, cost models.
+  ["schedule_lag-p99", "lag p99 (s)"], ["goodput", "goodput (req/min)"], ["slo_attainment", "SLO attainment"], ["cost_total", "cost"],
 ];
+const OPTIONAL_COLUMNS = new Set(["schedule_lag-p99", "goodput", "slo_attainment", "cost_total"]);
 
 /** A table cell's text: numbers formatted, missing values as a dash (escaped by `html`). @param {any} v */
 const cell = (v) => (typeof v === "number" ? fmt(v) : v === null || v === undefined ? "—" : v);
@@ -335,26 +415,43 @@ figure{display:inline-block;margin:0.5rem}svg{max-width:100%;height:auto}details
 
 /** @param {[string, any][]} rows @param {string} first */
 function statsTable(rows, first) {
-  const head = html`<tr><th>${first}</th>${STAT_COLUMNS.map(([, l]) => html`<th>${l}</th>`)}</tr>`;
-  return html`<table class="stats">${head}${rows.map(([label, s]) => html`<tr><td>${label}</td>${STAT_COLUMNS.map(([k]) => html`<td>${cell(s[k])}</td>`)}</tr>`)}</table>`;
+  const columns = STAT_COLUMNS.filter(([k]) => !OPTIONAL_COLUMNS.has(k) || rows.some(([, s]) => num(s[k])));
+  const head = html`<tr><th>${first}</th>${columns.map(([, l]) => html`<th>${l}</th>`)}</tr>`;
+  return html`<table class="stats">${head}${rows.map(([label, s]) => html`<tr><td>${label}</td>${columns.map(([k]) => html`<td>${cell(s[k])}</td>`)}</tr>`)}</table>`;
 }
 
 /** @param {Record<string, Figure>} figs */
 const figuresHTML = (figs) => Object.entries(figs).map(([k, f]) => html`<figure id="${k}">${svgOf(f, 640, 380)}</figure>`);
 
+/** How the requests were started, in words. @param {any} info */
+function loadText(info) {
+  const load = info?.load;
+  if (!load || load.model !== "open") return "closed loop";
+  const phases = [["warm-up", load.warmup], ["cool-down", load.cooldown]].filter(([, p]) => p).map(([n, p]) => `${n} ${p.requests !== undefined ? `${p.requests} requests` : `${p.seconds} s`}`);
+  return `open loop at ${load.rate} requests/s (${load.arrival} arrivals, at most ${load.max_concurrency} in flight${phases.length ? `; ${phases.join(", ")}` : ""})`;
+}
+
 /** @param {any} r Result */
 function runMeta(r) {
   const s = r.summary;
   const warnings = (r.info?.warnings ?? []).map((/** @type {string} */ w) => html`<li>${w}</li>`);
-  return html`<p>Model <b>${s.model_id ?? "—"}</b> (${s.provider ?? "—"}), ${s.total_requests} requests, ${s.clients} clients, from ${s.start_time ?? "—"} to ${s.end_time ?? "—"}; runtime ${r.info?.runtime ?? "—"}, protocol ${r.info?.protocol ?? "—"}.</p>${warnings.length ? html`<ul class="warnings">${warnings}</ul>` : ""}`;
+  const slo = r.info?.slo;
+  const sloText = slo ? Object.entries(slo).map(([k, v]) => `${k.toUpperCase()} ≤ ${v} s`).join(", ") : "";
+  return html`<p>Model <b>${s.model_id ?? "—"}</b> (${s.provider ?? "—"}), ${s.total_requests ?? "—"} requests, ${s.clients} clients, ${loadText(r.info)}, from ${s.start_time ?? "—"} to ${s.end_time ?? "—"}; runtime ${r.info?.runtime ?? "—"}, protocol ${r.info?.protocol ?? "—"}.${sloText ? html` SLO: ${sloText}; goodput ${cell(r.stats?.goodput)} requests/min.` : ""}</p>${warnings.length ? html`<ul class="warnings">${warnings}</ul>` : ""}`;
 }
 
 /** @param {any} lt LoadTestResult */
 export function loadTestHTML(lt) {
   const rows = lt.clients.map((/** @type {number} */ c) => [`${c}`, lt.results.get(c).stats]);
-  const first = lt.results.values().next().value;
-  const all = Object.fromEntries(lt.clients.map((/** @type {number} */ c) => [c, lt.results.get(c).stats]));
-  return page(`Load test ${lt.testName}`, html`${first ? runMeta(first) : ""}<h2>Statistics by number of clients</h2>${statsTable(rows, "clients")}<h2>Charts</h2>${figuresHTML(loadTestFigures(lt))}<details><summary>All statistics (JSON)</summary><pre>${JSON.stringify(all, null, 2)}</pre></details>`);
+  /** @type {[string, any][]} */
+  const rateRows = [...(lt.rates ?? new Map()).entries()].map(([rate, r]) => [`${rate}`, r.stats]);
+  const first = lt.results.values().next().value ?? lt.rates?.values().next().value;
+  const all = {
+    ...Object.fromEntries(lt.clients.map((/** @type {number} */ c) => [`${c} clients`, lt.results.get(c).stats])),
+    ...Object.fromEntries(rateRows.map(([rate, s]) => [`${rate} requests/s`, s])),
+  };
+  const tables = html`${rows.length ? html`<h2>Statistics by number of clients</h2>${statsTable(rows, "clients")}` : ""}${rateRows.length ? html`<h2>Statistics by offered rate</h2>${statsTable(rateRows, "requests/s")}` : ""}`;
+  return page(`Load test ${lt.testName}`, html`${first ? runMeta(first) : ""}${tables}<h2>Charts</h2>${figuresHTML(loadTestFigures(lt))}<details><summary>All statistics (JSON)</summary><pre>${JSON.stringify(all, null, 2)}</pre></details>`);
 }
 
 /** @param {any} hm LatencyHeatmapResult */

@@ -5,7 +5,7 @@
  * The result is the same as parsing everything in one call.
  * @internal
  */
-import { WasmResultBuilder } from "./llmeter_wasm.js";
+import { WasmResultBuilder, resultFileNames } from "./llmeter_wasm.js";
 
 /** The JSON-lines files parsed in pieces, in the order they are read. */
 const PIECEWISE = ["responses.jsonl", "chunk_timings.jsonl"];
@@ -27,22 +27,33 @@ export function yieldToEventLoop() {
 
 /**
  * Parses a run folder with the core builder, at most `yieldEvery` JSON lines per step.
+ * `loadResponses: false` passes only the files the core reads then (summary, stats; the
+ * responses too when there is no summary, to recover its metadata).
  * @param {Record<string, FileContent>} files
  * @param {number} yieldEvery
+ * @param {{ loadResponses?: boolean, outputPath?: string }} [options]
  * @returns {Promise<any>} the core's result handle
  */
-export async function buildResult(files, yieldEvery) {
+export async function buildResult(files, yieldEvery, options = {}) {
   if (!files || typeof files !== "object") throw new TypeError("files must map names to text");
+  const { loadResponses = true, outputPath } = options;
+  const baseOf = (/** @type {string} */ name) => name.split(/[/\\]/).pop() ?? name;
+  if (!loadResponses) {
+    const wanted = new Set(resultFileNames(false));
+    if (!Object.keys(files).some((n) => baseOf(n) === "summary.json")) wanted.add("responses.jsonl");
+    files = Object.fromEntries(Object.entries(files).filter(([n]) => wanted.has(baseOf(n))));
+  }
   /** @type {Record<string, unknown>} */ const small = {};
   /** @type {Map<string, FileContent>} */ const piecewise = new Map();
   for (const [name, content] of Object.entries(files)) {
-    const base = name.split(/[/\\]/).pop() ?? name;
+    const base = baseOf(name);
     const streamed = PIECEWISE.includes(base) && (typeof content !== "string" || content.length > 0);
     if (!streamed) small[name] = content;
     else if (piecewise.has(base)) throw new Error(`two files named ${base}`);
     else piecewise.set(base, content);
   }
-  const builder = new WasmResultBuilder(small);
+  const builder = new WasmResultBuilder(small, loadResponses);
+  if (outputPath !== undefined) builder.setOutputPath(outputPath);
   // Grow the wasm memory once for what is known up front (many small grows each copy it).
   let knownChars = 0;
   for (const content of piecewise.values()) if (typeof content === "string") knownChars += content.length;

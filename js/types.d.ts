@@ -31,7 +31,8 @@ export type Payload = { [key: string]: unknown };
 
 /** LLMeter's `summary.json`: its 14 keys, in LLMeter's order. */
 export interface Summary {
-  total_requests: number;
+  /** Measured requests (warm-up and cool-down ones are not counted); null if a file says so. */
+  total_requests: number | null;
   clients: number;
   /** Requests per client; null for a time-bound run. */
   n_requests: number | null;
@@ -57,6 +58,7 @@ export interface Summary {
  * `time_per_output_token`) and ours (`time_to_first_chunk`, `inter_token_latency`).
  */
 export type Metric =
+  /** `schedule_lag`: open loops only, seconds each request left after it was due. */
   | "time_to_first_token"
   | "time_to_last_token"
   | "time_per_output_token"
@@ -64,7 +66,8 @@ export type Metric =
   | "num_tokens_output"
   | "num_tokens_input_cached"
   | "time_to_first_chunk"
-  | "inter_token_latency";
+  | "inter_token_latency"
+  | "schedule_lag";
 
 /** LLMeter's aggregates of each metric (`statistics.mean`, median, exclusive quantiles). */
 export type Aggregate = "average" | "p50" | "p90" | "p99";
@@ -81,8 +84,8 @@ export type MetricStats = { [K in MetricKey]?: number };
 /** The run-level figures of `stats.json`. */
 export interface RunStats {
   failed_requests: number;
-  /** 0…1. */
-  failed_requests_rate: number;
+  /** 0…1; null when `total_requests` is null. */
+  failed_requests_rate: number | null;
   /** null when the run's time is unknown. */
   requests_per_minute: number | null;
   total_input_tokens: number;
@@ -101,6 +104,18 @@ export interface RunStats {
   by_label?: Record<string, GroupStats>;
   /** A merged result's stats per runtime family (`chromium`, `node`, …), when shards ran in several. */
   by_runtime?: Record<string, GroupStats>;
+  /**
+   * With `slo`: requests per minute that succeeded and met every objective (vLLM's request
+   * goodput, per minute like `requests_per_minute`).
+   */
+  goodput?: number | null;
+  /** With `slo`: the share (0…1) of requests that met every objective (DistServe). */
+  slo_attainment?: number | null;
+  "slo_attainment-time_to_first_token"?: number | null;
+  "slo_attainment-time_per_output_token"?: number | null;
+  "slo_attainment-time_to_last_token"?: number | null;
+  /** Keys contributed by callbacks (`cost_*` from a `CostModel`, …). */
+  [contributed: `cost_${string}`]: number | undefined;
 }
 
 /** One group of a merged result (`stats.by_label[label]`): its run figures and every metric. */
@@ -139,7 +154,8 @@ export interface InvocationResponse {
   /** The generated text; null for a failed request. */
   response_text: string | null;
   input_payload: Payload | null;
-  id: string;
+  /** The provider's id or a generated one; null only when a loaded file said null (kept, as LLMeter). */
+  id: string | null;
   input_prompt: string | null;
   /** Seconds from just before the request to the first chunk with content. */
   time_to_first_token: number | null;
@@ -156,6 +172,11 @@ export interface InvocationResponse {
   retries: number | null;
   /** UTC timestamp of the request's start, `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
   request_time: string | null;
+  /**
+   * Per-response data from callbacks (LLMeter 0.2.0), e.g. a `CostModel`'s `cost_*`; warm-up
+   * and cool-down responses carry `load_phase`. Written only when present.
+   */
+  annotations?: { [key: string]: unknown };
 }
 
 /** Our timing extras for one response (`chunk_timings.jsonl`, joined on `id`). */
@@ -175,6 +196,10 @@ export interface ResponseTimings {
   status: number | null;
   /** Index of the payload sent (into the run's payload list). */
   payload_index: number | null;
+  /** Open loops: seconds from the run's start to when the request was due. */
+  scheduled_at?: number;
+  /** Seconds from the run's start to when the request was sent (`sent_at − scheduled_at` is its lag). */
+  sent_at?: number;
 }
 
 // ─────────────────────────────── run_info.json ───────────────────────────────
@@ -205,6 +230,12 @@ export interface RunInfo {
   clock_offset?: ClockOffset;
   /** A merged result's shards, in the order of their responses, and the plan's missing and late ones. */
   fleet?: FleetInfo;
+  /** How requests were started: a closed loop (clients) or an open loop (arrivals at a rate). */
+  load?: LoadInfo;
+  /** The latency objectives (seconds) of `goodput` and `slo_attainment`. */
+  slo?: { ttft?: number; tpot?: number; ttlt?: number };
+  /** A custom tokenizer's description (`run_config.json` then says null, LLMeter's default). */
+  tokenizer?: unknown;
 }
 
 /** `reference time = local time + offset_ms`, known to ± `uncertainty_ms`. */
@@ -256,6 +287,21 @@ export interface ShardEntry {
   end_time: string | null;
   clock_offset: ClockOffset | null;
   interrupted: boolean;
+}
+
+/** The load model of a run (`run_info.json`). */
+export interface LoadInfo {
+  model: "closed" | "open";
+  /** Open loop: requests per second offered. */
+  rate?: number;
+  arrival?: "constant" | "poisson";
+  /** Open loop: most requests in flight (also `clients` in `summary.json`). */
+  max_concurrency?: number;
+  seed?: number;
+  warmup?: { requests: number } | { seconds: number };
+  cooldown?: { requests: number } | { seconds: number };
+  /** Warm-up and cool-down responses (in `warmup_cooldown.jsonl`, not in the stats). */
+  excluded_responses: number;
 }
 
 // ─────────────────────────────── run_config.json ───────────────────────────────

@@ -26,7 +26,7 @@ import { summarize, truthErrors, median } from "./bench/stats.mjs";
 import { startBrowser } from "./bench/browser.mjs";
 import { startOtherEngines } from "./bench/engines.mjs";
 import { startWorkerd } from "../tests/js/workerd.js";
-import { tokenizerSpeed, makeRunFolder, statsCost, bundleSizes, TOKENIZER_JSON } from "./bench/processing.mjs";
+import { tokenizerSpeed, makeRunFolder, statsCost, summaryLoadMs, bundleSizes, TOKENIZER_JSON } from "./bench/processing.mjs";
 import { sseSplitter } from "../tests/js/bare.js";
 import { PEERS, checkPeers, peerTokenizer, runAiperf, runGuidellm } from "./bench/peers.mjs";
 import { workersSection, probeSection, fleetTables } from "./bench/fleet.mjs";
@@ -258,7 +258,8 @@ async function processingSection() {
   });
   await guard("stats 100k", async () => {
     const sim = await startSimTracked(["--ttft-ms", "0"]);
-    const folder = path.join(dir, "run-100k");
+    // A load-test folder with one 100k-response level (also read summary-only below).
+    const folder = path.join(dir, "test-100k", "00004-clients");
     let made;
     try {
       made = await makeRunFolder(sim, folder, CFG.statsN);
@@ -269,7 +270,9 @@ async function processingSection() {
     const pick = (xs, k) => summarize(xs.map((x) => x[k]));
     report.processing.stats = { ...made, ours: { seconds: pick(ours, "seconds"), peakRssMb: pick(ours, "peakRssMb"), rssGrowthMb: pick(ours, "rssGrowthMb") }, python: { seconds: pick(py, "seconds"), peakRssMb: pick(py, "peakRssMb"), rssGrowthMb: pick(py, "rssGrowthMb") }, ttftP50: { ours: ours[0].ttftP50, python: py[0].ttftP50 } };
     log(`stats ${CFG.statsN}: ours ${report.processing.stats.ours.seconds.median.toFixed(2)} s, python ${report.processing.stats.python.seconds.median.toFixed(2)} s`);
-    rmSync(folder, { recursive: true, force: true });
+    report.processing.summaryLoad = summarize(await summaryLoadMs(path.dirname(folder), 5));
+    log(`LoadTestResult.load(loadResponses: false) of a ${CFG.statsN}-response test: ${report.processing.summaryLoad.median.toFixed(1)} ms`);
+    rmSync(path.dirname(folder), { recursive: true, force: true });
   });
   report.processing.sizes = bundleSizes();
 }
@@ -427,6 +430,8 @@ if (ps) {
   add("stats for 100k responses", `load + stats, ${(ps.bytes / 2 ** 20).toFixed(1)} MB responses.jsonl`, sp(ps.ours.seconds, 2, " s"), "", "", sp(ps.python.seconds, 2, " s"), `python/ours ${f(ps.python.seconds.median / ps.ours.seconds.median, 1)}×`);
   add("memory (peak RSS growth)", "same", sp(ps.ours.rssGrowthMb, 0, " MB"), "", "", sp(ps.python.rssGrowthMb, 0, " MB"), `python/ours ${f(ps.python.rssGrowthMb.median / ps.ours.rssGrowthMb.median, 1)}×`);
 }
+const sl = report.processing.summaryLoad;
+if (sl) add("summaries of a 100k-response test", "LoadTestResult.load(…, {loadResponses: false})", sp(sl, 1, " ms"), "", "", "", "", `< 50 ms ${mark(sl.median < 50)}`);
 for (const s of report.processing.sizes ?? []) if (s.file.endsWith(".wasm")) {
   const core = s.file === "llmeter_wasm_bg.wasm";
   add("bundle size", `pkg/${s.file}${core ? " (core)" : ""}`, `${f(s.raw / 1024, 1)} KB raw, ${f(s.gzip / 1024, 1)} KB gz`, "", "", "", "", core ? `≤ 200 KB gz ${mark(s.gzip / 1024 <= 200)}` : "");

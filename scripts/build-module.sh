@@ -2,6 +2,7 @@
 # Builds one of the package's wasm modules into pkg/:
 #   scripts/build-module.sh <cargo package> <out name> <wasm-opt level> [js files to copy...]
 # e.g. scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
+# CARGO_FEATURES=aws builds the package with those features (the AWS engine build).
 # → pkg/<out name>.js, pkg/<out name>_bg.wasm (+ .d.ts), and each js/<file> copied to pkg/<file>
 # (sub-folders kept, e.g. store/zip.js).
 # Every optional module is a separate wasm file that its JS wrapper loads on first use, so the
@@ -13,8 +14,10 @@ log() { echo "[build:$out] $*"; }
 target_dir="${CARGO_TARGET_DIR:-target}"
 lib_name="${crate//-/_}"
 
-log "cargo build --release --target wasm32-unknown-unknown -p $crate"
-cargo build --quiet --release --lib --target wasm32-unknown-unknown -p "$crate"
+features=()
+[ -n "${CARGO_FEATURES:-}" ] && features=(--features "$CARGO_FEATURES")
+log "cargo build --release --target wasm32-unknown-unknown -p $crate ${features[*]}"
+cargo build --quiet --release --lib --target wasm32-unknown-unknown -p "$crate" "${features[@]}"
 mkdir -p pkg
 wasm-bindgen --target web --weak-refs --experimental-reset-state-function --out-dir pkg --out-name "$out" \
   "$target_dir/wasm32-unknown-unknown/release/$lib_name.wasm"

@@ -12,9 +12,13 @@ rm -rf pkg && mkdir -p pkg
 # emitted once, after every module is in pkg/.
 export LLMETER_DEFER_TYPES=1
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
-bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js pump.js $(cd js && ls endpoints/*.js) \
-  loader.js no-inline.js result-loader.js experiments.js report.js probe.js probe-worker.js
+bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
+  loader.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm.js
+# The AWS engine (Bedrock, SageMaker): the same engine with the AWS endpoints, a separate wasm
+# module loaded only through llmeter-wasm/aws.js (they would take the core past its budget).
+CARGO_FEATURES=aws bash scripts/build-module.sh llmeter-wasm llmeter_wasm_aws -O3 aws.js
+node scripts/patch-glue.mjs pkg/llmeter_wasm_aws.js
 
 # The package's own README (for npm users; the repository's README is for contributors).
 cp js/package.json js/README.md LICENSE js/types.d.ts pkg/
@@ -30,6 +34,7 @@ LLMETER_DEFER_TYPES= node scripts/package-types.mjs
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)
 log "core pkg/llmeter_wasm_bg.wasm: $raw bytes raw, $gz bytes gzipped"
+log "AWS engine pkg/llmeter_wasm_aws_bg.wasm: $(stat -c %s pkg/llmeter_wasm_aws_bg.wasm) bytes raw, $(gzip -9 -c pkg/llmeter_wasm_aws_bg.wasm | wc -c) bytes gzipped"
 
 # The playground (static site in www/dist).
 bash scripts/build-www.sh

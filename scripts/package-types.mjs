@@ -1,6 +1,6 @@
 // Emits the package's TypeScript declarations from the JSDoc of pkg/*.js (type-checking the JS
 // on the way, with js/tsconfig.json), then takes out what is marked `@internal`:
-//   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js, fleet.js, probe.js in pkg/)
+//   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js, aws.js, fleet.js, probe.js in pkg/)
 // tsc's own `stripInternal` does not apply to declarations emitted from JavaScript, so this does
 // it: an `@internal` member is removed, an `@internal` constructor becomes `private
 // constructor();` (results and tokenizers come from factories), and imports left unused by the
@@ -18,7 +18,7 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = path.join(ROOT, "pkg");
 // All entries every time: a declaration left from an earlier run would be read instead of the JS
 // it describes, so they are all removed first and all written again.
-const entries = ["index.js", "tokenizer.js", "store.js", "fleet.js", "probe.js"].filter((e) => existsSync(path.join(PKG, e)));
+const entries = ["index.js", "tokenizer.js", "store.js", "aws.js", "fleet.js", "probe.js"].filter((e) => existsSync(path.join(PKG, e)));
 
 for (const file of readdirSync(path.join(ROOT, "js"))) {
   if (file.endsWith(".js")) rmSync(path.join(PKG, file.replace(/\.js$/, ".d.ts")), { force: true });

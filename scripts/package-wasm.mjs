@@ -16,6 +16,7 @@ const PKG = path.join(path.dirname(fileURLToPath(import.meta.url)), "../pkg");
 const MODULES = {
   llmeter_wasm: { what: "The core engine's WebAssembly module", from: "llmeter-wasm", init: "init", initSync: "initSync" },
   llmeter_tokenizers: { what: "The tokenizer WebAssembly module (`llmeter-wasm/tokenizer.js`)", from: "llmeter-wasm/tokenizer.js", init: "initTokenizers", initSync: "initTokenizersSync" },
+  llmeter_wasm_aws: { what: "The AWS engine's WebAssembly module (`llmeter-wasm/aws.js`: Bedrock and SageMaker)", from: "llmeter-wasm/aws.js", init: "initAws", initSync: "initAwsSync" },
   llmeter_store: { what: "The result store's WebAssembly module (`llmeter-wasm/store.js`)", from: "llmeter-wasm/store.js", init: "initStore", initSync: "initStoreSync" },
   llmeter_fleet: { what: "The fleet's WebAssembly module (`llmeter-wasm/fleet.js`: merges, plans)", from: "llmeter-wasm/fleet.js", init: "initFleet", initSync: "initFleetSync" },
 };

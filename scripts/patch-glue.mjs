@@ -1,7 +1,8 @@
 // Guards the one place where wasm-bindgen's glue enters the engine from the event loop on its
 // own: the task queue's `queueMicrotask` callback, where runs are polled. A trap there would
 // otherwise escape as an uncaught error (ending a Node process or a worker); guarded, it
-// rejects the pending run and restarts the engine (js/crash.js).
+// rejects the pending run and restarts the engine (js/crash.js). The guard is set per module
+// (`__llmeterSetGuard`, called by js/engines.js): each engine module has its own crash handler.
 //   node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -13,6 +14,7 @@ if (count !== 1) {
   console.error(`[patch-glue] expected one "${site}" in ${file}, found ${count}: wasm-bindgen's glue changed; update scripts/patch-glue.mjs`);
   process.exit(1);
 }
-const patched = `import { guard as __llmeterGuard } from "./crash.js";\n${text.replace(site, "queueMicrotask(__llmeterGuard(arg0));")}`;
+const hook = "/** @type {(f: any) => any} */\nlet __llmeterGuard = (f) => f;\n/** Wraps the engine's task-queue callbacks (llmeter-wasm's crash recovery). @param {(f: any) => any} guard */\nexport function __llmeterSetGuard(guard) { __llmeterGuard = guard; }\n";
+const patched = `${hook}${text.replace(site, "queueMicrotask(__llmeterGuard(arg0));")}`;
 writeFileSync(file, patched);
 console.log(`[patch-glue] ${file}: the engine's task queue is guarded`);

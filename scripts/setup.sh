@@ -20,6 +20,17 @@ if [ "$have_wb" != "$want_wb" ]; then
   cargo install wasm-bindgen-cli --version "$want_wb"
 fi
 
+# Nightly Rust and cargo-fuzz for the fuzz smoke run (fuzz/smoke.sh, part of scripts/test.sh).
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  log "installing the nightly Rust toolchain (for cargo-fuzz)"
+  rustup toolchain install nightly --profile minimal
+fi
+want_fuzz=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$want_fuzz" ]; then
+  log "installing cargo-fuzz $want_fuzz (about 2 minutes, once)"
+  cargo install cargo-fuzz --version "$want_fuzz" --locked
+fi
+
 # Debian packages, after one `apt-get update` for all of them.
 apt_updated=0
 apt_install() {

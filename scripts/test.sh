@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, build, native Rust tests (core + simulator), the wasm package in
+# The whole test suite: set-up, build, native Rust tests (core + simulator), a fuzz smoke run, the wasm package in
 # Node, Deno, workerd and the three browser engines (Chromium, Firefox, WebKit) against llm-sim,
 # the packed package in bundlers and runtimes (tests/packaging), and the Python cross-checks.
 set -euo pipefail
@@ -10,6 +10,9 @@ export LLM_SIM_BIN="$PWD/target/sim/llm-sim"
 
 echo "== native tests (cargo test --workspace)"
 cargo test --workspace
+
+echo "== fuzz smoke: every target in fuzz/fuzz_targets/, 60 s each, fails on a crash (fuzz/smoke.sh)"
+bash fuzz/smoke.sh
 
 echo "== TypeScript declarations type-check a typical use (tsc --noEmit)"
 node_modules/.bin/tsc -p tests/js/tsconfig.json

@@ -5,10 +5,13 @@
  * parses the responses and names the LLMeter class. A JS endpoint class only gathers options:
  * adding a family means one core module and one small class here.
  */
-import { createPayload as wasmCreatePayload, endpointInfo } from "../llmeter_wasm.js";
-import { core, requireCore } from "../core.js";
+import { readyEngine, engineLoaded } from "../engines.js";
+import "../core.js"; // registers the core engine, which most families run in
 
-/** The endpoint families (`kind` of each endpoint class). @typedef {"openai"} EndpointKind */
+/**
+ * The endpoint families (`kind` of each endpoint class).
+ * @typedef {"openai" | "openai-responses" | "anthropic" | "custom" | "bedrockConverse" | "bedrockInvoke" | "sagemaker"} EndpointKind
+ */
 
 /** Full configs including secrets, reachable only from inside the package. */
 const configs = new WeakMap();
@@ -28,20 +31,22 @@ export class Endpoint {
    * @param {EndpointKind} kind which family (selects the engine's core module)
    * @param {Record<string, unknown>} settings public settings (in results and `toJSON()`)
    * @param {Record<string, unknown>} secrets keys, tokens and secret headers: sent, never saved
+   * @param {string} [engine] the engine module it runs in (`core`, or `aws` for the AWS families)
    */
-  constructor(kind, settings, secrets) {
+  constructor(kind, settings, secrets, engine = "core") {
     /** @readonly */ this.kind = kind;
     /** @private */ this._settings = Object.freeze({ ...settings });
+    /** @private */ this._engine = engine;
     configs.set(this, { ...settings, ...secrets, kind });
     /** @private @type {EndpointInfo | undefined} */ this._info = undefined;
-    // Checked by the core now if it is loaded, else on first use (same rules either way).
-    if (core.initialized()) void this.info;
+    // Checked by the engine now if it is loaded, else on first use (same rules either way).
+    if (engineLoaded(engine)) void this.info;
   }
 
-  /** LLMeter's identity of this endpoint (needs the module loaded). @returns {EndpointInfo} */
+  /** LLMeter's identity of this endpoint (needs its engine loaded). @returns {EndpointInfo} */
   get info() {
-    requireCore();
-    return (this._info ??= /** @type {EndpointInfo} */ (endpointInfo(configs.get(this))));
+    const engine = readyEngine(this._engine, this.constructor.name);
+    return (this._info ??= /** @type {EndpointInfo} */ (engine.wasm.endpointInfo(configs.get(this))));
   }
 
   /**
@@ -53,8 +58,7 @@ export class Endpoint {
    * @returns {Record<string, unknown>}
    */
   createPayload(message, maxTokens = 256, extra = {}) {
-    requireCore();
-    return wasmCreatePayload(configs.get(this), message, maxTokens, extra);
+    return readyEngine(this._engine, this.constructor.name).wasm.createPayload(configs.get(this), message, maxTokens, extra);
   }
 
   /** Public description without secrets. @returns {Record<string, unknown>} */
@@ -72,6 +76,16 @@ export function endpointConfig(endpoint) {
   const config = endpoint instanceof Endpoint ? configs.get(endpoint) : undefined;
   if (!config) throw new TypeError("endpoint must be an llmeter-wasm endpoint (e.g. new OpenAIEndpoint({...}))");
   return config;
+}
+
+/**
+ * The engine module an endpoint runs in (`core`, `aws`).
+ * @internal
+ * @param {Endpoint} endpoint
+ * @returns {string}
+ */
+export function endpointEngine(endpoint) {
+  return /** @type {any} */ (endpoint)._engine;
 }
 
 /**

@@ -9,7 +9,7 @@
  * or crashes mid-run leaves its responses behind; storage errors never stop the run.
  * @internal
  */
-import { Batcher, defaultRunName } from "../llmeter_store.js";
+import { Batcher } from "../llmeter_store.js";
 import { request, committed, storeError, newId, lockName } from "./idb.js";
 
 /**
@@ -19,24 +19,6 @@ import { request, committed, storeError, newId, lockName } from "./idb.js";
  *   `payload`, `runName`, `runDescription`, `testName` or `group`).
  */
 
-/**
- * LLMeter's `run_config.json` as far as the store needs it before the run ends: what recovering
- * an unfinished run reads (clients, requests, names). A finished run's record gets the core's
- * own `run_config.json` from the result.
- * TODO(core): the engine builds run_config only after the last request; once it reports it at
- * the start (an `onStart({ runName, runConfig })` run option), use that here and drop this.
- * @param {RunStart} start @param {string} runName
- */
-function provisionalRunConfig({ endpoint, options }, runName) {
-  return {
-    endpoint: { endpoint_name: endpoint.endpointName ?? null, model_id: endpoint.model ?? null, provider: endpoint.provider ?? null },
-    clients: options.clients ?? 1,
-    n_requests: options.nRequests ?? null,
-    run_duration: options.runDuration ?? null,
-    run_name: runName,
-    run_description: options.runDescription ?? null,
-  };
-}
 
 export class RunRecorder {
   /**
@@ -57,8 +39,8 @@ export class RunRecorder {
     /** @private */ this._store = store;
     /** @private */ this._db = store._db;
     /** @readonly */ this.id = newId();
-    /** The run's name (LLMeter's `run_name`): the option, or the core's default for now. @readonly */
-    this.runName = typeof options.runName === "string" ? options.runName : defaultRunName(Date.now());
+    /** The run's name (LLMeter's `run_name`): the option, then the engine's at the start. */
+    this.runName = typeof options.runName === "string" ? options.runName : "";
     /** @private */ this._group = typeof options.testName === "string" ? options.testName : typeof options.group === "string" ? options.group : "";
     /** @private */ this._start = start;
     /** @private @type {import("./idb.js").StoreError | null} */ this._failure = null;
@@ -83,6 +65,30 @@ export class RunRecorder {
     /** @private */ this._onLeave = (/** @type {any} */ e) => { if (!e?.persisted) this._leaving = true; };
     globalThis.addEventListener?.("beforeunload", this._onLeave);
     globalThis.addEventListener?.("pagehide", this._onLeave);
+    /** The engine's start: its `run_config.json` names the run (`onStart` of a run). */
+    this.onStart = this._started.bind(this);
+  }
+
+  /**
+   * Records the engine's `run_config.json` (what recovering an unfinished run reads) and the
+   * run's name, before any response.
+   * @private @param {Record<string, any>} runConfig
+   */
+  _started(runConfig) {
+    if (typeof runConfig.run_name === "string") this.runName = runConfig.run_name;
+    const name = this.runName;
+    this._writes = this._writes.then(async () => {
+      if (!this._saving) return;
+      try {
+        const tx = this._db.transaction("runs", "readwrite");
+        const runs = tx.objectStore("runs");
+        const r = await request(runs.get(this.id));
+        if (r) { r.name = name; r.runConfig = runConfig; runs.put(r); }
+        await committed(tx);
+      } catch (err) {
+        this._failure ??= storeError(err, "saving the run's configuration");
+      }
+    });
   }
 
   /** @private */
@@ -90,7 +96,7 @@ export class RunRecorder {
     const { endpoint } = this._start;
     const rec = {
       id: this.id, group: this._group, name: this.runName, status: "running", startedAt: Date.now(), endedAt: null, responses: 0, unsaved: null,
-      endpoint, summary: null, stats: null, files: null, runConfig: provisionalRunConfig(this._start, this.runName),
+      endpoint, summary: null, stats: null, files: null, runConfig: null,
     };
     try {
       const tx = this._db.transaction("runs", "readwrite");

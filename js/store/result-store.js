@@ -137,7 +137,8 @@ export class ResultStore {
     const recovered = {};
     if (rec.status !== "complete" && !rec.files) {
       // Found unfinished: LLMeter's interrupted-run layout (no summary.json).
-      recovered["run_config.json"] = JSON.stringify(rec.runConfig, null, 4);
+      // The engine's run_config.json, recorded at the start (none if the run never started).
+      if (rec.runConfig) recovered["run_config.json"] = JSON.stringify(rec.runConfig, null, 4);
       recovered["stats.json"] = JSON.stringify({ interrupted: true });
       recovered["run_info.json"] = JSON.stringify({ interrupted: true, warnings: [`Recovered from the result store: the run stopped (page closed, reloaded or crashed) after ${rec.responses} saved responses; requests in flight then are lost.`], unsaved: rec.unsaved ?? null });
     }

@@ -82,6 +82,23 @@ export function statsCost(dir, repeats) {
   return { ours, python: py };
 }
 
+/**
+ * `LoadTestResult.load(testFolder, {loadResponses: false})`: summaries and stats only, so a large
+ * test's metadata loads at once (the issue's target: a 100k-response test in under 50 ms).
+ * Milliseconds per load, in this process (the module already initialised), `repeats` times.
+ */
+export async function summaryLoadMs(testFolder, repeats) {
+  const { LoadTestResult } = await import("../../pkg/index.js");
+  const times = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    const lt = await LoadTestResult.load(testFolder, { loadResponses: false });
+    times.push(performance.now() - t0);
+    if (lt.clients.length !== 1 || lt.results.values().next().value.responses.length !== 0) throw new Error("summary-only load read responses");
+  }
+  return times;
+}
+
 export function bundleSizes() {
   const pkg = path.join(ROOT, "pkg");
   return readdirSync(pkg).filter((f) => f.endsWith(".wasm") || f.endsWith(".js")).sort().map((f) => {

@@ -1,16 +1,25 @@
 //! Endpoints from the JS API: each JS endpoint class hands the engine a plain config object
 //! (`{kind, …}`); the core reads and checks it ([`llmeter_core::endpoint::config::build`]).
 
+use super::custom::JsHooks;
 use super::options::{option_error, range_error, to_json, type_error};
 use super::result::to_js;
 use llmeter_core::endpoint::config;
+use llmeter_core::endpoint::custom::CustomHooks;
 use llmeter_core::endpoint::{Endpoint, UserMessage};
 use serde_json::Value;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+/// The endpoint of a JS endpoint config. Functions (a custom endpoint's hooks) do not survive
+/// the JSON conversion: they are taken from the object itself.
 pub fn from_js(spec: &JsValue) -> Result<Box<dyn Endpoint>, JsValue> {
     let value = to_json(spec, "endpoint")?;
-    config::build(&value).map_err(|e| option_error(&e))
+    let hooks: Option<Rc<dyn CustomHooks>> = match value.get("kind").and_then(Value::as_str) {
+        Some("custom") => Some(Rc::new(JsHooks::from_spec(spec)?)),
+        _ => None,
+    };
+    config::build_with(&value, hooks).map_err(|e| option_error(&e))
 }
 
 /// LLMeter's `create_payload` for any endpoint: `message` is a string or an array of strings;

@@ -2,11 +2,37 @@
 //! reads load-test folders; the JS layer runs each run through `Runner.run`.
 
 use super::options::{option_error, range_error, type_error, OptionReader};
+use super::result::WasmRunResult;
 use super::tokenizer;
 use js_sys::{Array, Object, Reflect};
-use llmeter_core::experiments::heatmap;
-use llmeter_core::experiments::load_test::plan_levels;
+use llmeter_core::experiments::heatmap::{self, CellRequest, HeatmapPlan};
+use llmeter_core::experiments::load_test::{
+    group_run_folders, plan_levels, plan_rate_levels, planned_requests, successful_rate,
+    sweep_rates,
+};
+use llmeter_core::result::{
+    default_run_name, files_to_read, load_test_rate_run_name, load_test_run_name,
+};
 use wasm_bindgen::prelude::*;
+
+fn positive_numbers(r: &OptionReader, key: &str) -> Result<Option<Vec<f64>>, JsValue> {
+    let Some(v) = r.value(key) else {
+        return Ok(None);
+    };
+    if !Array::is_array(&v) {
+        return Err(type_error(&format!(
+            "{key} must be an array of positive numbers"
+        )));
+    }
+    Array::from(&v)
+        .iter()
+        .map(|x| {
+            x.as_f64()
+                .ok_or_else(|| type_error(&format!("{key} must hold numbers, got {x:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
 
 fn positive_ints(r: &OptionReader, key: &str) -> Result<Option<Vec<u32>>, JsValue> {
     let Some(v) = r.value(key) else {
@@ -30,13 +56,27 @@ fn positive_ints(r: &OptionReader, key: &str) -> Result<Option<Vec<u32>>, JsValu
         .map(Some)
 }
 
-/// `{sequenceOfClients, minRequestsPerClient?, minRequestsPerRun?, runDuration?}` →
-/// `[{clients, nRequests, runDuration, runName}]`.
+/// `{sequenceOfClients | sequenceOfRates, minRequestsPerClient?, minRequestsPerRun?,
+/// runDuration?}` → `{levels: [{clients, nRequests, runDuration, runName} | {rate, nRequests,
+/// runDuration, runName}], plannedRequests}` (requests in all, for a subrequest budget).
 #[wasm_bindgen(js_name = loadTestLevels)]
 pub fn load_test_levels(options: JsValue) -> Result<JsValue, JsValue> {
     let r = OptionReader::new(&options)?;
-    let clients = positive_ints(&r, "sequenceOfClients")?
-        .ok_or_else(|| type_error("sequenceOfClients is required (an array of client counts)"))?;
+    let rates = positive_numbers(&r, "sequenceOfRates")?;
+    let clients = positive_ints(&r, "sequenceOfClients")?;
+    let (clients, rates) = match (clients, rates) {
+        (Some(_), Some(_)) => {
+            return Err(type_error(
+                "give sequenceOfClients (closed loops) or sequenceOfRates (open loops), not both",
+            ))
+        }
+        (None, None) => {
+            return Err(type_error(
+                "sequenceOfClients (an array of client counts) or sequenceOfRates (an array of requests per second) is required",
+            ))
+        }
+        (clients, rates) => (clients.unwrap_or_default(), rates),
+    };
     let min_per_client = r.positive_int("minRequestsPerClient")?.unwrap_or(1);
     let min_per_run = match r.f64("minRequestsPerRun")? {
         None => 10,
@@ -48,9 +88,36 @@ pub fn load_test_levels(options: JsValue) -> Result<JsValue, JsValue> {
             )))
         }
     };
-    let levels = plan_levels(&clients, min_per_client, min_per_run, r.f64("runDuration")?)
-        .map_err(|e| option_error(&e))?;
+    let duration = r.f64("runDuration")?;
     let out = Array::new();
+    if let Some(rates) = rates {
+        let levels =
+            plan_rate_levels(&rates, min_per_run, duration).map_err(|e| option_error(&e))?;
+        for l in &levels {
+            let o = Object::new();
+            Reflect::set(&o, &"rate".into(), &l.rate.into())?;
+            Reflect::set(
+                &o,
+                &"nRequests".into(),
+                &l.n_requests
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::UNDEFINED),
+            )?;
+            Reflect::set(
+                &o,
+                &"runDuration".into(),
+                &l.run_duration_s
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::UNDEFINED),
+            )?;
+            Reflect::set(&o, &"runName".into(), &l.run_name.clone().into())?;
+            out.push(&o);
+        }
+        return planned(out, planned_requests(&[], &levels));
+    }
+    let levels = plan_levels(&clients, min_per_client, min_per_run, duration)
+        .map_err(|e| option_error(&e))?;
+    let total = planned_requests(&levels, &[]);
     for l in levels {
         let o = Object::new();
         Reflect::set(&o, &"clients".into(), &l.clients.into())?;
@@ -71,9 +138,116 @@ pub fn load_test_levels(options: JsValue) -> Result<JsValue, JsValue> {
         Reflect::set(&o, &"runName".into(), &l.run_name.into())?;
         out.push(&o);
     }
-    Ok(out.into())
+    planned(out, total)
 }
 
+fn planned(levels: Array, total: u64) -> Result<JsValue, JsValue> {
+    let o = Object::new();
+    Reflect::set(&o, &"levels".into(), &levels)?;
+    Reflect::set(&o, &"plannedRequests".into(), &(total as f64).into())?;
+    Ok(o.into())
+}
+
+/// GuideLLM's sweep rates after its synchronous and throughput runs: `size − 2` rates from the
+/// synchronous run's successful rate to the throughput run's (see `load_test::sweep_rates`).
+#[wasm_bindgen(js_name = sweepRates)]
+pub fn sweep_rates_js(
+    synchronous: &WasmRunResult,
+    throughput: &WasmRunResult,
+    size: u32,
+) -> Result<Vec<f64>, JsValue> {
+    let (Some(low), Some(high)) = (
+        successful_rate(synchronous.inner()),
+        successful_rate(throughput.inner()),
+    ) else {
+        return Err(js_sys::Error::new(
+            "sweep: the synchronous or throughput run has no successful requests or no duration, so no rates can be derived",
+        )
+        .into());
+    };
+    Ok(sweep_rates(low, high, size))
+}
+
+/// LLMeter's default run and test name for a Unix time in ms, `YYYYMMDD-HHMM` (UTC).
+#[wasm_bindgen(js_name = defaultRunName)]
+pub fn default_run_name_js(unix_ms: f64) -> String {
+    default_run_name(unix_ms)
+}
+
+/// Folder name of a load-test level: `NNNNN-clients`, or `NNNNN.NNN-rps` for a rate.
+#[wasm_bindgen(js_name = levelFolderName)]
+pub fn level_folder_name(clients: Option<u32>, rate: Option<f64>) -> Result<String, JsValue> {
+    match (clients, rate) {
+        (_, Some(rate)) => Ok(load_test_rate_run_name(rate)),
+        (Some(c), None) => Ok(load_test_run_name(c)),
+        (None, None) => Err(type_error("a level has clients or a rate")),
+    }
+}
+
+/// The run folders of a load test given as file paths (LLMeter's rule: every folder is a run,
+/// plain files beside them are ignored) → `{folders, testName}`.
+#[wasm_bindgen(js_name = loadTestFolders)]
+pub fn load_test_folders(paths: Vec<String>) -> Result<JsValue, JsValue> {
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (folders, test_name) =
+        group_run_folders(&refs).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+    let o = Object::new();
+    Reflect::set(
+        &o,
+        &"folders".into(),
+        &folders.into_iter().map(JsValue::from).collect::<Array>(),
+    )?;
+    Reflect::set(
+        &o,
+        &"testName".into(),
+        &test_name.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+    )?;
+    Ok(o.into())
+}
+
+/// The files `Result.load` reads from a run folder (`loadResponses: false`: the small ones).
+#[wasm_bindgen(js_name = resultFileNames)]
+pub fn result_file_names(load_responses: bool) -> Vec<String> {
+    files_to_read(load_responses)
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The heatmap cell (`input * outputs + output`) of each response of a run, `-1` for none:
+/// `requests` is the plan's `[input, output, input, output, …]` (`heatmap.json`'s `requests`).
+#[wasm_bindgen(js_name = heatmapCellOf)]
+pub fn heatmap_cell_of(
+    requests: Vec<u32>,
+    inputs: u32,
+    outputs: u32,
+    result: &WasmRunResult,
+) -> Vec<i32> {
+    let plan = HeatmapPlan {
+        input_lengths: vec![0; inputs as usize],
+        output_lengths: vec![0; outputs as usize],
+        requests_per_combination: 1,
+        prompts: Vec::new(),
+        requests: requests
+            .chunks_exact(2)
+            .map(|p| CellRequest {
+                input: p[0],
+                output: p[1],
+            })
+            .collect(),
+    };
+    let mut of = vec![-1i32; result.inner().timings.len()];
+    for (cell, members) in plan
+        .responses_by_cell(&result.inner().timings)
+        .iter()
+        .enumerate()
+    {
+        for &i in members {
+            of[i] = cell as i32;
+        }
+    }
+    of
+}
 /// `{sourceText, inputLengths, outputLengths, requestsPerCombination, tokenizer?, seed?}` →
 /// the plan as JSON text (`heatmap.json`: prompts per input length, cell of each payload);
 /// text rather than a JS object keeps serializer code out of the core module.

@@ -3,7 +3,9 @@
 
 use js_sys::{Array, Function, Reflect};
 use llmeter_core::result::naming::check_folder_name;
-use llmeter_core::runner::{OptionError, PayloadAssignment, RunOptions};
+use llmeter_core::runner::{
+    Arrival, LoadModel, OptionError, PayloadAssignment, Phase, RunOptions, Slo,
+};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -139,8 +141,54 @@ pub fn to_json(v: &JsValue, what: &str) -> Result<Value, JsValue> {
     })
 }
 
+/// `warmup` / `cooldown`: a number of requests, `{requests: n}` or `{seconds: s}`.
+fn phase(r: &OptionReader, key: &str) -> Result<Phase, JsValue> {
+    let Some(v) = r.value(key) else {
+        return Ok(Phase::None);
+    };
+    let count = |n: f64| -> Result<Phase, JsValue> {
+        if n >= 1.0 && n.fract() == 0.0 && n <= 9.0e15 {
+            Ok(Phase::Requests(n as u64))
+        } else {
+            Err(range_error(&format!(
+                "{key} must be a positive integer number of requests, {{requests: n}} or {{seconds: s}}, got {n}"
+            )))
+        }
+    };
+    if let Some(n) = v.as_f64() {
+        return count(n);
+    }
+    if !v.is_object() {
+        return Err(type_error(&format!(
+            "{key} must be a number of requests, {{requests: n}} or {{seconds: s}}"
+        )));
+    }
+    let o = OptionReader::new(&v)?;
+    match (o.f64("requests")?, o.f64("seconds")?) {
+        (Some(n), None) => count(n),
+        (None, Some(s)) => Ok(Phase::Seconds(s)),
+        _ => Err(type_error(&format!(
+            "{key} must have either requests or seconds"
+        ))),
+    }
+}
+
+/// `slo: {ttft?, tpot?, ttlt?}` in seconds.
+fn slo(r: &OptionReader) -> Result<Option<Slo>, JsValue> {
+    let Some(v) = r.object("slo")? else {
+        return Ok(None);
+    };
+    let o = OptionReader::new(&v)?;
+    Ok(Some(Slo {
+        ttft: o.f64("ttft")?,
+        tpot: o.f64("tpot")?,
+        ttlt: o.f64("ttlt")?,
+    }))
+}
+
 /// Run options: `{ clients, nRequests?, runDuration?, timeout?, payload, runName?,
-/// runDescription?, seed?, startJitterMs?, maxEventBytes? }`.
+/// runDescription?, seed?, startJitterMs?, maxEventBytes?, rate?, arrival?, maxConcurrency?,
+/// warmup?, cooldown?, slo?, maxScheduleLag? }`.
 pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
     let payload = r
         .value("payload")
@@ -178,6 +226,40 @@ pub fn run_options(r: &OptionReader) -> Result<RunOptions, JsValue> {
     }
     if let Some(n) = r.positive_int("maxEventBytes")? {
         opts.max_event_bytes = n as usize;
+    }
+    // An open loop: arrivals at `rate`, at most `maxConcurrency` in flight.
+    if let Some(rate) = r.f64("rate")? {
+        if r.value("clients").is_some() {
+            return Err(range_error(
+                "give clients (closed loop) or rate (open loop), not both; an open loop's maxConcurrency bounds the requests in flight",
+            ));
+        }
+        let arrival = match r.string("arrival")?.as_deref() {
+            None | Some("constant") => Arrival::Constant,
+            Some("poisson") => Arrival::Poisson,
+            Some(other) => {
+                return Err(range_error(&format!(
+                    "arrival must be \"constant\" or \"poisson\", got {other:?}"
+                )))
+            }
+        };
+        opts.load = LoadModel::Open { rate, arrival };
+        opts.clients = match r.positive_int("maxConcurrency")? {
+            Some(n) => n,
+            None => RunOptions::default_max_concurrency(rate, opts.timeout_s),
+        };
+    } else if r.value("arrival").is_some() || r.value("maxConcurrency").is_some() {
+        return Err(type_error(
+            "arrival and maxConcurrency need rate (requests per second): they shape an open loop",
+        ));
+    }
+    opts.output_path = r.string("outputPath")?;
+    opts.output_nested = r.value("outputNested").is_some_and(|v| v.is_truthy());
+    opts.warmup = phase(r, "warmup")?;
+    opts.cooldown = phase(r, "cooldown")?;
+    opts.slo = slo(r)?;
+    if let Some(lag) = r.f64("maxScheduleLag")? {
+        opts.max_schedule_lag_s = lag;
     }
     opts.payload_assignment = match r.string("payloadAssignment")?.as_deref() {
         None | Some("cycle") => PayloadAssignment::Cycle,

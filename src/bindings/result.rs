@@ -1,8 +1,11 @@
 //! `RunResult` handed to JS: plain-object getters and LLMeter's files.
 
 use js_sys::{Object, Reflect};
+use llmeter_core::callbacks::cost::CostModel;
+use llmeter_core::callbacks::mlflow;
 use llmeter_core::result::RunResult;
 use serde::Serialize;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -62,6 +65,65 @@ impl WasmRunResult {
     #[wasm_bindgen(getter, js_name = runConfig)]
     pub fn run_config(&self) -> Result<JsValue, JsValue> {
         to_js(&self.inner.run_config)
+    }
+
+    /// Warm-up and cool-down responses (flagged in `annotations.load_phase`), not in the stats.
+    #[wasm_bindgen(getter)]
+    pub fn excluded(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.excluded)
+    }
+    #[wasm_bindgen(getter, js_name = excludedTimings)]
+    pub fn excluded_timings(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.excluded_timings)
+    }
+
+    /// LLMeter's `Result._update_contributed_stats`: numbers (or booleans) merged into the
+    /// stats and `stats.json`. Throws a `TypeError` naming the keys that are not numbers (the
+    /// others are added).
+    #[wasm_bindgen(js_name = contributeStats)]
+    pub fn contribute_stats(&mut self, stats: JsValue) -> Result<(), JsValue> {
+        let Value::Object(map) = super::options::to_json(&stats, "stats")? else {
+            return Err(super::options::type_error(
+                "stats must be an object of numbers",
+            ));
+        };
+        self.inner
+            .contribute_stats(map)
+            .map_err(|e| super::options::type_error(&e))
+    }
+
+    /// Adds a warning to `info.warnings` (kept in `run_info.json`).
+    #[wasm_bindgen(js_name = addWarning)]
+    pub fn add_warning(&mut self, warning: String) {
+        self.inner.info.warnings.push(warning);
+    }
+
+    /// A `CostModel`'s `afterRun` on this result: its `cost_*` stats from the responses'
+    /// annotations and the run's time, contributed to the stats.
+    #[wasm_bindgen(js_name = costAfterRun)]
+    pub fn cost_after_run(&mut self, config: JsValue) -> Result<(), JsValue> {
+        let model = CostModel::from_config(&super::options::to_json(&config, "CostModel")?)
+            .map_err(|e| super::options::option_error(&e))?;
+        let stats = model.run_stats(&self.inner);
+        self.inner
+            .contribute_stats(stats)
+            .map_err(|e| super::options::type_error(&e))
+    }
+
+    /// The body of MLflow's `runs/log-batch` for this result (LLMeter's `MlflowCallback`
+    /// params and metrics).
+    #[wasm_bindgen(js_name = mlflowLogBatch)]
+    pub fn mlflow_log_batch(
+        &self,
+        step: Option<f64>,
+        timestamp_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        to_js(&mlflow::log_batch(
+            &self.inner.summary,
+            &self.inner.stats,
+            step.map(|s| s as i64),
+            timestamp_ms as i64,
+        ))
     }
 
     /// LLMeter's run folder as `{ fileName: content }`.

@@ -18,11 +18,21 @@ fn error(message: &str) -> JsValue {
 #[wasm_bindgen]
 impl WasmResultBuilder {
     /// Starts from `{ fileName: content }` (the small files; JSON-lines files count as their
-    /// first piece).
+    /// first piece). `loadResponses: false` (LLMeter's `load_responses=False`) keeps only the
+    /// summary and `stats.json`.
     #[wasm_bindgen(constructor)]
-    pub fn new(files: JsValue) -> Result<WasmResultBuilder, JsValue> {
-        let inner = RunResultBuilder::new(&files_from_js(files)?).map_err(|e| error(&e))?;
+    pub fn new(files: JsValue, load_responses: Option<bool>) -> Result<WasmResultBuilder, JsValue> {
+        let inner =
+            RunResultBuilder::with_options(&files_from_js(files)?, load_responses.unwrap_or(true))
+                .map_err(|e| error(&e))?;
         Ok(WasmResultBuilder { inner: Some(inner) })
+    }
+
+    /// The folder loaded from: the result's `output_path` when `summary.json` has none.
+    #[wasm_bindgen(js_name = setOutputPath)]
+    pub fn set_output_path(&mut self, path: &str) -> Result<(), JsValue> {
+        self.builder()?.set_output_path(path);
+        Ok(())
     }
 
     /// Grows the heap once for `chars` characters of JSON lines still to come (best effort).

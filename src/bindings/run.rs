@@ -1,6 +1,7 @@
 //! `runBenchmark`: one run of the engine over the platform's fetch, with progress and
 //! per-response callbacks, and the platform facts measured after it.
 
+use super::callbacks;
 use super::endpoints;
 use super::options::{self, run_options, OptionReader};
 use super::result::{self, WasmRunResult};
@@ -9,12 +10,14 @@ use crate::web::clock::{observe_timer_resolution_ms, WebClock};
 use crate::web::fetch::FetchTransport;
 use crate::web::platform::{next_hop_protocol, runtime_kind, runtime_name, VisibilityWatch};
 use js_sys::{Function, Object, Reflect};
+use llmeter_core::callbacks::Callback;
 use llmeter_core::limits::{self, LimitOptions};
 use llmeter_core::live::LiveStats;
 use llmeter_core::response::{InvocationResponse, ResponseTimings};
-use llmeter_core::runner::{CancelToken, Progress, RunObserver, Runner};
+use llmeter_core::runner::{CancelToken, Progress, RunError, RunObserver, Runner};
 use llmeter_core::{network_phases, runtime_facts};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -60,6 +63,9 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
     let on_progress: Option<Function> = reader.function("onProgress")?;
     let on_response: Option<Function> = reader.function("onResponse")?;
+    let on_start: Option<Function> = reader.function("onStart")?;
+    let callbacks = callbacks::from_option(reader.value("callbacks"), opts.seed)?;
+    let hooks: Vec<&dyn Callback> = callbacks.iter().map(|c| c.as_callback()).collect();
     let progress_interval_ms = reader.f64("progressIntervalMs")?.unwrap_or(500.0);
     let cancel = CancelToken::new();
     // The JS API listens to the run's AbortSignal and calls `cancelRun(cancelId)`: no Rust
@@ -94,15 +100,27 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let mut observer = ProgressForwarder {
         callback: on_progress,
         on_response,
+        on_start,
         payload_objects: Vec::new(),
         interval_ms: progress_interval_ms,
         last_ms: f64::NEG_INFINITY,
         live: LiveStats::default(),
+        visibility: &visibility,
     };
-    let mut result = runner
-        .run(&opts, &cancel, &mut observer)
+    let mut result = match runner
+        .run_with_callbacks(&opts, &cancel, &mut observer, &hooks)
         .await
-        .map_err(|e| options::option_error(&e))?;
+    {
+        Ok(result) => result,
+        Err(RunError::Options(e)) => return Err(options::option_error(&e)),
+        Err(e @ RunError::BeforeRun { .. }) => {
+            // The hook's own exception, as thrown.
+            return Err(callbacks
+                .iter()
+                .find_map(|c| c.thrown())
+                .unwrap_or_else(|| js_sys::Error::new(&e.to_string()).into()));
+        }
+    };
 
     // Platform facts, measured after the run so none of this work overlaps a request — and, on
     // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
@@ -133,7 +151,7 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         opts.clients,
         info.protocol.as_deref(),
     ));
-    if visibility.hidden_seen() {
+    if visibility.hidden_seen() && !info.warnings.iter().any(|w| w.contains("page was hidden")) {
         info.warnings.push("The page was hidden during the run: browsers throttle timers in background tabs, so timings may be inflated. Keep the tab visible or run in a dedicated worker.".into());
     }
     if let Some(w) = limits::clock_warning(
@@ -228,9 +246,12 @@ struct ResponseView<'a> {
 /// Forwards each response (`onResponse`, e.g. for a store that saves as the run goes) and
 /// progress with live stats (`onProgress`, at most every `interval_ms`, always for the last
 /// response), so a chatty callback cannot eat the event loop while requests are in flight.
-struct ProgressForwarder {
+struct ProgressForwarder<'v> {
     callback: Option<Function>,
     on_response: Option<Function>,
+    /// `onStart(runConfig)`: the run's `run_config.json` before the first request.
+    on_start: Option<Function>,
+    visibility: &'v VisibilityWatch,
     /// `input_payload` of each payload index as a JS object, converted on first use.
     payload_objects: Vec<Option<(Rc<serde_json::Value>, JsValue)>>,
     interval_ms: f64,
@@ -238,7 +259,7 @@ struct ProgressForwarder {
     live: LiveStats,
 }
 
-impl ProgressForwarder {
+impl ProgressForwarder<'_> {
     fn payload_object(&mut self, response: &InvocationResponse, index: Option<u32>) -> JsValue {
         let (Some(payload), Some(index)) = (&response.input_payload, index) else {
             return response
@@ -262,7 +283,20 @@ impl ProgressForwarder {
     }
 }
 
-impl RunObserver for ProgressForwarder {
+impl RunObserver for ProgressForwarder<'_> {
+    fn on_start(&mut self, run_config: &Map<String, Value>) {
+        if let Some(cb) = &self.on_start {
+            if let Ok(config) = result::to_js(run_config) {
+                // A throwing callback must not abort the run.
+                let _ = cb.call1(&JsValue::NULL, &config);
+            }
+        }
+    }
+
+    fn page_hidden(&self) -> Option<bool> {
+        self.visibility.hidden()
+    }
+
     fn on_response(
         &mut self,
         response: &InvocationResponse,
@@ -316,7 +350,12 @@ impl RunObserver for ProgressForwarder {
         set("inFlight", JsValue::from_f64(p.in_flight as f64));
         set(
             "stats",
-            result::to_js(&self.live.snapshot(p.elapsed_s)).unwrap_or(JsValue::NULL),
+            result::to_js(
+                &self
+                    .live
+                    .snapshot(llmeter_core::time::Clock::unix_ms(&WebClock)),
+            )
+            .unwrap_or(JsValue::NULL),
         );
         let _ = cb.call1(&JsValue::NULL, &o);
     }

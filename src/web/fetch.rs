@@ -27,6 +27,9 @@ extern "C" {
     pub fn arm_timer(this: &JsPump, ms: f64);
     #[wasm_bindgen(method, js_name = clearTimer)]
     pub fn clear_timer(this: &JsPump);
+    /// A promise resolved after one turn of the event loop, or `undefined` without one.
+    #[wasm_bindgen(method, js_name = nextTurn)]
+    pub fn next_turn(this: &JsPump) -> JsValue;
     #[wasm_bindgen(method)]
     fn send(
         this: &JsPump,

@@ -151,6 +151,12 @@ impl VisibilityWatch {
     pub fn hidden_seen(&self) -> bool {
         self.hidden_seen.get()
     }
+
+    /// Whether the page was hidden during the run, or `None` where there is no page
+    /// (workers, Node, Deno, workerd).
+    pub fn hidden(&self) -> Option<bool> {
+        self.listener.as_ref().map(|_| self.hidden_seen.get())
+    }
 }
 
 impl Drop for VisibilityWatch {

@@ -55,9 +55,10 @@ test("secrets are never written: API key and headers absent from files, zip and 
     assert.ok(!Buffer.from(zip).includes(s), s);
   }
   // A run_config written by someone else with credentials: scrubbed on export and import.
-  const dirty = { ...files, "run_config.json": JSON.stringify({ endpoint: { model_id: "m", api_key: "sk-dirty", default_headers: { Authorization: "Bearer b" } }, clients: 2 }) };
+  const aws = { aws_access_key_id: "AKIDDIRTY", aws_secret_access_key: "aws-dirty-secret", aws_session_token: "aws-dirty-token", accessKeyId: "AKIDCAMEL", secretAccessKey: "camel-secret", sessionToken: "camel-token" };
+  const dirty = { ...files, "run_config.json": JSON.stringify({ endpoint: { model_id: "m", api_key: "sk-dirty", default_headers: { Authorization: "Bearer b" }, ...aws }, clients: 2 }) };
   const zip2 = await toZip(dirty, { level: 0 });
-  assert.ok(!Buffer.from(zip2).includes("sk-dirty") && !Buffer.from(zip2).includes("Bearer b"));
+  for (const s of ["sk-dirty", "Bearer b", ...Object.values(aws)]) assert.ok(!Buffer.from(zip2).includes(s), s);
   const back = await fromZip(zip2);
   assert.equal(JSON.parse(back.files["run_config.json"]).endpoint.model_id, "m");
 });

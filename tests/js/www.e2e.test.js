@@ -53,6 +53,10 @@ const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), 
 
 async function configure({ base = sim.base, clients = 4, perClient = 6, maxTokens = 24, runName }) {
   await page.check('input[name="experiment"][value="load"]');
+  await page.check('input[name="load"][value="clients"]');
+  // The form remembers its settings: no warm-up, SLOs or prices unless a test sets them.
+  // (Folded away in <details>: set directly.)
+  await page.evaluate((ids) => { for (const id of ids) document.getElementById(id).value = ""; }, ["warmup", "slo-ttft", "slo-tpot", "slo-ttlt", "price-in", "price-out", "price-hour"]);
   await page.fill("#base-url", base);
   await page.fill("#model", "sim-model");
   await page.fill("#api-key", SECRET);
@@ -299,6 +303,45 @@ test("a load test: one run per clients level, latency and throughput against cli
   // Reopened from history as a whole.
   await page.getByRole("button", { name: "Open load test (3 levels) “e2e-load”" }).click();
   await page.waitForFunction(() => document.getElementById("chart-load-time_to_first_token")?.data?.length === 4);
+});
+
+test("rate mode with warm-up, SLOs and a cost model: schedule lag, goodput chart and costs; a rate load test charted against the offered rate", async () => {
+  await configure({ perClient: 12, runName: "e2e-rate" });
+  await page.check('input[name="load"][value="rate"]');
+  assert.equal(await page.isVisible("#clients"), false);
+  await page.fill("#rates", "10");
+  await page.selectOption("#arrival", "poisson");
+  if (!(await page.isVisible("#warmup"))) await page.click("#load-extras summary");
+  await page.fill("#warmup", "2");
+  await page.fill("#slo-ttft", "150");
+  await page.fill("#slo-ttlt", "2000");
+  await page.fill("#price-in", "3");
+  await page.fill("#price-out", "15");
+  await page.click("#start");
+  await page.waitForFunction(() => /^Finished: 12 responses, 0 failed/.test(document.getElementById("live-state").textContent));
+  const rows = Object.fromEntries(await page.$$eval("#stats-table tbody tr", (trs) => trs.map((tr) => [tr.cells[0].textContent, [...tr.cells].slice(1).map((c) => c.textContent)])));
+  assert.match(rows["Schedule lag"][2], /ms$/);
+  assert.match(rows["SLO attainment"][3], /^all \d+(\.\d)? %$/);
+  assert.match(rows.Goodput[0], /req\/min$/);
+  assert.match(rows.Cost[3], /^\$[\d.e-]+ run$/);
+  await page.waitForFunction(() => document.getElementById("chart-slo_attainment")?.data?.[0]?.type === "bar");
+  const attained = await page.evaluate(() => document.getElementById("chart-slo_attainment").data[0].x);
+  assert.deepEqual(attained, ["TTFT ≤ 0.15 s", "TTLT ≤ 2 s", "all"]);
+  await page.waitForSelector("#chart-schedule_lag_histogram");
+  assert.match(await text("#results-meta"), /10 requests\/s/);
+  await page.locator("#results").scrollIntoViewIfNeeded();
+  await shot("06b-rate-slo-cost");
+  // Two rates: a load test whose charts are against the offered rate, goodput included.
+  await page.fill("#rates", "5, 10");
+  await page.fill("#amount", "5");
+  await page.fill("#run-name", "e2e-rates");
+  await page.click("#start");
+  await page.waitForFunction(() => /^Finished: 10 responses, 0 failed over 2 levels/.test(document.getElementById("live-state").textContent));
+  await page.waitForFunction(() => document.getElementById("chart-load-goodput_vs_rate")?.data?.length === 2);
+  assert.deepEqual(await page.evaluate(() => document.getElementById("chart-load-goodput_vs_rate").data[0].x), [5, 10]);
+  assert.deepEqual(await page.$$eval("#stats-table tbody tr td:nth-child(2)", (c) => c.map((x) => x.textContent)), ["5 requests/s", "10 requests/s"]);
+  for (const level of ["00005.000-rps", "00010.000-rps"]) assert.equal(await historyRow(`e2e-rates/${level}`).locator(".badge").textContent(), "complete");
+  await shot("06c-rate-load-test");
 });
 
 test("a latency heatmap from the bundled text: every input × output cell, heatmaps drawn, reopened from history", async () => {

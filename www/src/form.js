@@ -1,27 +1,113 @@
 // The configuration form: presets, the payload editor, remembered settings, and turning the form
 // into the worker's start message (or showing what is wrong, field by field).
-import { parsePayloadText, presetText, PRESETS, parseHeaders } from "./payload.js";
+import { parsePayloadText, parseHeaders } from "./payload.js";
+import { FAMILIES, DEFAULT_FAMILY, familyOf, presetText } from "./families.js";
 import { encodeShare } from "./share.js";
 import { $, showProblem } from "./dom.js";
 
 const KEY_STORAGE = "llmeter.apiKey";
 const FORM_STORAGE = "llmeter.form";
-const CHECKED_FIELDS = ["base-url", "model", "clients", "amount", "timeout"];
+const CHECKED_FIELDS = ["base-url", "model", "clients", "rates", "sweep-size", "sweep-clients", "max-concurrency", "amount", "timeout", "warmup", "slo-ttft", "slo-tpot", "slo-ttlt", "price-in", "price-out", "price-hour"];
+const SLO_FIELDS = [["ttft", "slo-ttft"], ["tpot", "slo-tpot"], ["ttlt", "slo-ttlt"]];
+const PRICE_FIELDS = [["input", "price-in"], ["output", "price-out"], ["hour", "price-hour"]];
 
 /** The chosen experiment: a run or load test, or the latency heatmap (when the package has it). */
 export const experiment = () => (document.querySelector('input[name="experiment"]:checked')?.value === "heatmap" && !$("experiment-choice").hidden ? "heatmap" : "load");
 const mode = () => /** @type {HTMLInputElement} */ (document.querySelector('input[name="mode"]:checked')).value;
+/** How requests start: `clients` (closed loop), `rate` (open loop) or `sweep`. */
+const loadKind = () => /** @type {HTMLInputElement} */ (document.querySelector('input[name="load"]:checked'))?.value ?? "clients";
+/** The optional numeric fields of a group, as `{name: text}` (empty ones left out). @param {[string, string][]} fields */
+const optionalFields = (fields) => Object.fromEntries(fields.map(([k, id]) => [k, $(id).value.trim()]).filter(([, v]) => v !== ""));
+
+/** The chosen family's entry (families.js). */
+const family = () => familyOf($("endpoint-type").value);
+
+/** The inputs of the chosen family's own fields, by option name. @returns {[import("./families.js").Field, HTMLInputElement][]} */
+const familyInputs = () => family().fields.map((f) => [f, /** @type {HTMLInputElement} */ ($(`family-${f.option}`))]);
+
+/** The family fields' values; `secrets` chooses the secret ones (kept in memory only) or the others. */
+function familyValues(secrets) {
+  /** @type {Record<string, string | boolean>} */
+  const values = {};
+  for (const [f, input] of familyInputs()) {
+    if (Boolean(f.secret) !== secrets) continue;
+    values[f.option] = f.type === "checkbox" ? input.checked : input.value.trim();
+  }
+  return values;
+}
+
+/**
+ * Shows the chosen family's fields: the base URL's text, its own fields (rendered from
+ * families.js), its note and its presets. `values` fills the family fields (a share link's).
+ * @param {Record<string, unknown>} [values]
+ */
+export function applyFamily(values = {}) {
+  const f = family();
+  const base = f.baseUrl;
+  $("base-url-label").hidden = !base;
+  if (base) {
+    $("base-url").placeholder = base.placeholder;
+    $("base-url").required = Boolean(base.required);
+    $("base-url-help").textContent = base.help;
+    // A family's default URL replaces another family's default (never the user's own URL).
+    const defaults = Object.values(FAMILIES).map((x) => x.baseUrl?.value).filter(Boolean);
+    if (base.value && (!$("base-url").value || defaults.includes($("base-url").value))) $("base-url").value = base.value;
+  }
+  $("api-key").placeholder = f.keyPlaceholder ?? "";
+  $("headers").placeholder = f.headersPlaceholder ?? "";
+  const box = $("family-fields");
+  box.replaceChildren();
+  for (const field of f.fields) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.id = `family-${field.option}`;
+    input.type = field.type;
+    input.autocomplete = "off";
+    input.spellcheck = false;
+    const given = values[field.option];
+    if (field.type === "checkbox") {
+      input.checked = typeof given === "boolean" ? given : field.value === true;
+      label.className = "check";
+      label.append(input, ` ${field.label}`);
+    } else {
+      input.value = typeof given === "string" && !field.secret ? given : String(field.value ?? "");
+      if (field.placeholder) input.placeholder = field.placeholder;
+      label.append(field.label, input);
+    }
+    box.append(label);
+    if (field.help) {
+      const help = document.createElement("small");
+      help.className = "help";
+      help.textContent = field.help;
+      box.append(help);
+    }
+  }
+  $("family-note").hidden = !f.note;
+  $("family-note").textContent = f.note ?? "";
+  const preset = $("preset");
+  preset.replaceChildren(new Option("Choose a preset…", ""));
+  for (const [value, p] of Object.entries(f.presets)) preset.append(new Option(p.label, value));
+}
 
 /** The configuration without secrets: what share links, history and exports carry. */
 export function publicConfig() {
   const headers = parseHeaders($("headers").value);
   return {
     endpointType: $("endpoint-type").value,
+    familyOptions: familyValues(false),
     baseUrl: $("base-url").value.trim(),
     model: $("model").value.trim(),
     headerNames: headers.ok ? Object.keys(headers.headers) : [],
     payload: $("payload").value,
     clients: $("clients").value.trim(),
+    load: loadKind(),
+    rates: $("rates").value.trim(),
+    arrival: $("arrival").value,
+    maxConcurrency: $("max-concurrency").value.trim(),
+    sweep: { size: $("sweep-size").value.trim(), clients: $("sweep-clients").value.trim() },
+    warmup: $("warmup").value.trim(),
+    slo: optionalFields(SLO_FIELDS),
+    prices: optionalFields(PRICE_FIELDS),
     mode: mode(),
     amount: Number($("amount").value),
     timeout: Number($("timeout").value),
@@ -44,14 +130,28 @@ export function updateExperiment() {
 }
 
 function updateMode() {
-  $("amount-label").textContent = mode() === "duration" ? "Seconds per client" : "Requests per client";
+  const kind = loadKind(), duration = mode() === "duration";
+  $("amount-label").textContent = kind === "rate" ? (duration ? "Seconds of arrivals" : "Requests in all") : kind === "sweep" ? (duration ? "Seconds per level" : "Requests per client and level") : duration ? "Seconds per client" : "Requests per client";
+  $("mode-legend").textContent = kind === "clients" ? "Each client sends" : "Each level sends";
+}
+
+/** Shows the fields of the chosen load: clients, rates or a sweep. */
+function updateLoad() {
+  const kind = loadKind();
+  $("clients-label").hidden = $("clients-help").hidden = kind !== "clients";
+  $("rates-label").hidden = kind !== "rate";
+  $("sweep-size-label").hidden = $("sweep-clients-label").hidden = $("sweep-help").hidden = kind !== "sweep";
+  $("rate-fields").hidden = kind === "clients";
+  $("rates-help").hidden = kind !== "rate";
+  updateMode();
 }
 
 /** Fills the form from a share link or remembered settings (text fields as text only). */
 function applyConfig(c) {
   if (!c || typeof c !== "object") return;
   const set = (id, v) => v !== undefined && v !== null && typeof v !== "object" && ($(id).value = String(v));
-  set("endpoint-type", c.endpointType);
+  if (typeof c.endpointType === "string" && c.endpointType in FAMILIES) $("endpoint-type").value = c.endpointType;
+  applyFamily(c.familyOptions && typeof c.familyOptions === "object" ? c.familyOptions : {});
   set("base-url", c.baseUrl);
   set("model", c.model);
   set("payload", c.payload);
@@ -59,6 +159,15 @@ function applyConfig(c) {
   set("amount", c.amount);
   set("timeout", c.timeout);
   set("run-name", c.runName);
+  set("rates", c.rates);
+  set("max-concurrency", c.maxConcurrency);
+  set("warmup", c.warmup);
+  if (c.arrival === "constant" || c.arrival === "poisson") $("arrival").value = c.arrival;
+  if (c.sweep && typeof c.sweep === "object") { set("sweep-size", c.sweep.size); set("sweep-clients", c.sweep.clients); }
+  for (const [group, fields] of [[c.slo, SLO_FIELDS], [c.prices, PRICE_FIELDS]]) {
+    if (group && typeof group === "object") for (const [k, id] of fields) set(id, group[k]);
+  }
+  if (["clients", "rate", "sweep"].includes(c.load)) document.querySelector(`input[name="load"][value="${c.load}"]`).checked = true;
   if (Array.isArray(c.headerNames) && c.headerNames.length && !$("headers").value) $("headers").value = c.headerNames.filter((h) => typeof h === "string").map((h) => `${h}: `).join("\n");
   if (c.mode === "duration" || c.mode === "requests") document.querySelector(`input[name="mode"][value="${c.mode}"]`).checked = true;
   const h = c.heatmap;
@@ -73,7 +182,7 @@ function applyConfig(c) {
   }
   if (c.experiment === "heatmap") document.querySelector('input[name="experiment"][value="heatmap"]').checked = true;
   updateExperiment();
-  updateMode();
+  updateLoad();
   validatePayload();
 }
 
@@ -89,7 +198,7 @@ export function saveForm() {
 /** Checks the payload editor and marks the line of the first problem. */
 export function validatePayload() {
   const text = $("payload").value;
-  const check = parsePayloadText(text);
+  const check = parsePayloadText(text, family().payload);
   const status = $("payload-status");
   const lines = text.split("\n").length;
   const gutter = [];
@@ -117,6 +226,43 @@ function parseLevels(text) {
   const levels = String(text).split(/[\s,;]+/).filter(Boolean).map(Number);
   if (!levels.length || levels.length > 20 || !levels.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000)) return null;
   return levels;
+}
+
+/** "2, 5.5, 10" → rates (requests per second). @returns {number[] | null} */
+function parseRates(text) {
+  const rates = String(text).split(/[\s,;]+/).filter(Boolean).map(Number);
+  if (!rates.length || rates.length > 20 || !rates.every((r) => Number.isFinite(r) && r > 0 && r <= 10000)) return null;
+  return rates;
+}
+
+/**
+ * Warm-up, SLOs and cost model: the run options every load shares. SLOs are typed in ms, the
+ * engine takes seconds. Problems are pushed as [field id, message].
+ */
+function buildExtras(problems) {
+  const extras = {};
+  const warmup = $("warmup").value.trim();
+  if (warmup !== "" && Number(warmup) !== 0) {
+    if (!(Number.isInteger(Number(warmup)) && Number(warmup) >= 1)) problems.push(["warmup", "Warm-up requests must be a whole number (0 for none)."]);
+    else extras.warmup = Number(warmup);
+  }
+  const slo = {};
+  for (const [k, id] of SLO_FIELDS) {
+    const v = $(id).value.trim();
+    if (v === "") continue;
+    if (!(Number(v) > 0)) problems.push([id, "An SLO must be a positive number of milliseconds (or empty)."]);
+    else slo[k] = Number(v) / 1000;
+  }
+  if (Object.keys(slo).length) extras.slo = slo;
+  const prices = {};
+  for (const [k, id] of PRICE_FIELDS) {
+    const v = $(id).value.trim();
+    if (v === "") continue;
+    if (!(Number(v) >= 0)) problems.push([id, "A price must be a number ≥ 0 (or empty)."]);
+    else prices[k] = Number(v);
+  }
+  if (Object.keys(prices).length) extras.prices = prices;
+  return extras;
 }
 
 /** The heatmap's part of the worker message; problems are pushed as [field id, message]. */
@@ -154,7 +300,7 @@ async function buildHeatmap(problems) {
  * @typedef {Object} BuiltRun
  * @property {any} message the worker's start message
  * @property {string} runName the name asked for, or "" (the engine names it)
- * @property {number[]} levels clients per level
+ * @property {number[]} levels clients (or requests per second) per level; a sweep's count of levels
  * @property {number | null} durationS seconds per client of a time-bound run
  */
 
@@ -165,13 +311,17 @@ async function buildHeatmap(problems) {
  */
 export async function buildRun() {
   const problems = [];
+  const fam = family();
   const baseUrl = $("base-url").value.trim();
   const model = $("model").value.trim();
   let urlOk = false;
   try {
     urlOk = /^https?:$/.test(new URL(baseUrl).protocol);
   } catch {}
-  if (!urlOk) problems.push(["base-url", "Base URL must be an http:// or https:// URL, e.g. https://api.openai.com/v1."]);
+  if (fam.baseUrl && !urlOk && (fam.baseUrl.required || baseUrl)) problems.push(["base-url", `Base URL must be an http:// or https:// URL, e.g. ${fam.baseUrl.placeholder}.`]);
+  for (const [f, input] of familyInputs()) {
+    if (f.required && f.type !== "checkbox" && !input.value.trim()) problems.push([input.id, `${f.label} is required.`]);
+  }
   if (!model) problems.push(["model", "Model is required."]);
   const headers = parseHeaders($("headers").value);
   $("headers-error").hidden = headers.ok;
@@ -183,7 +333,10 @@ export async function buildRun() {
   const timeout = Number($("timeout").value);
   if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
   const runName = $("run-name").value.trim();
-  const endpoint = { baseUrl, model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} };
+  // The worker builds the family's class (families.js) from these options.
+  const options = { ...familyValues(false), ...familyValues(true), model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} };
+  if (fam.baseUrl && baseUrl) options.baseUrl = baseUrl;
+  const endpoint = { family: $("endpoint-type").value, options, baseUrl, model };
   if (experiment() === "heatmap") {
     const hm = await buildHeatmap(problems);
     if (problems.length) return reject(problems);
@@ -193,18 +346,44 @@ export async function buildRun() {
   }
   const payload = validatePayload();
   if (!payload.ok) problems.push(["payload", payload.message]);
-  const levels = parseLevels($("clients").value);
-  if (!levels) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000, or a list of them for a load test (e.g. 1, 2, 4, 8)."]);
+  const kind = loadKind();
+  let levels = null;
+  /** @type {Record<string, any>} */
+  const load = { kind };
+  if (kind === "clients") {
+    levels = parseLevels($("clients").value);
+    if (!levels) problems.push(["clients", "Concurrent clients must be a whole number from 1 to 1000, or a list of them for a load test (e.g. 1, 2, 4, 8)."]);
+  } else {
+    load.arrival = $("arrival").value;
+    const max = $("max-concurrency").value.trim();
+    if (max !== "") {
+      if (!(Number.isInteger(Number(max)) && Number(max) >= 1 && Number(max) <= 10000)) problems.push(["max-concurrency", "Most in flight must be a whole number from 1 to 10000 (or empty)."]);
+      else load.maxConcurrency = Number(max);
+    }
+  }
+  if (kind === "rate") {
+    levels = parseRates($("rates").value);
+    if (!levels) problems.push(["rates", "Requests per second must be a positive number (at most 10000), or a list of them for a load test (e.g. 2, 5, 10)."]);
+    load.rates = levels;
+  }
+  if (kind === "sweep") {
+    const size = Number($("sweep-size").value), clients = Number($("sweep-clients").value);
+    if (!(Number.isInteger(size) && size >= 2 && size <= 12)) problems.push(["sweep-size", "A sweep has 2 to 12 levels."]);
+    if (!(Number.isInteger(clients) && clients >= 1 && clients <= 1000)) problems.push(["sweep-clients", "Throughput level clients must be a whole number from 1 to 1000."]);
+    load.sweep = { size, throughputClients: clients };
+    levels = Array.from({ length: size }, (_, i) => i);
+  }
   const amount = Number($("amount").value);
   const byRequests = mode() === "requests";
-  if (!(amount > 0) || (byRequests && !Number.isInteger(amount))) problems.push(["amount", byRequests ? "Requests per client must be a whole number ≥ 1." : "Seconds per client must be a positive number."]);
+  if (!(amount > 0) || (byRequests && !Number.isInteger(amount))) problems.push(["amount", byRequests ? "The number of requests must be a whole number ≥ 1." : "Seconds must be a positive number."]);
+  const extras = buildExtras(problems);
   markInvalid(problems);
   if (problems.length) return reject(problems);
   const run = { payload: payload.payloads.length === 1 ? payload.payloads[0] : payload.payloads };
   if (runName) run.runName = runName;
   if (byRequests) run.nRequests = amount;
   else run.runDuration = amount;
-  return { message: { type: "start", endpoint, run, levels, timeout }, runName, levels, durationS: byRequests ? null : amount };
+  return { message: { type: "start", endpoint, run, levels, load, extras, timeout }, runName, levels, durationS: byRequests ? null : amount };
 }
 
 function markInvalid(problems) {
@@ -214,7 +393,10 @@ function markInvalid(problems) {
 function reject(problems) {
   markInvalid(problems);
   showProblem("Please fix the configuration:", problems.map((p) => p[1]));
-  $(problems[0][0]).focus();
+  const first = $(problems[0][0]);
+  const folded = first.closest("details");
+  if (folded) folded.open = true;
+  first.focus();
   return null;
 }
 
@@ -246,13 +428,16 @@ async function share() {
  * @param {Record<string, unknown> | null} fromHash a decoded share link
  */
 export function initForm(fromHash) {
-  for (const [value, p] of Object.entries(PRESETS)) $("preset").append(new Option(p.label, value));
+  for (const [value, f] of Object.entries(FAMILIES)) $("endpoint-type").append(new Option(f.label, value));
+  $("endpoint-type").value = DEFAULT_FAMILY;
+  applyFamily();
   let stored = null;
   try {
     stored = JSON.parse(localStorage.getItem(FORM_STORAGE) ?? "null");
   } catch {}
-  $("payload").value = presetText("short");
+  $("payload").value = presetText(family().presets.short);
   applyConfig(fromHash ?? stored);
+  updateLoad();
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (key !== null) {
     $("api-key").value = key;
@@ -266,10 +451,21 @@ export function initForm(fromHash) {
   });
   $("payload").addEventListener("scroll", () => ($("payload-gutter").scrollTop = $("payload").scrollTop));
   $("preset").addEventListener("change", () => {
-    if (!$("preset").value) return;
-    $("payload").value = presetText($("preset").value);
+    const preset = family().presets[$("preset").value];
+    if (!preset) return;
+    $("payload").value = presetText(preset);
     validatePayload();
   });
+  $("endpoint-type").addEventListener("change", () => {
+    // A payload the user did not write (a preset's) follows the family.
+    const before = familyOf(previousFamily);
+    const untouched = Object.values(before.presets).some((p) => presetText(p) === $("payload").value);
+    previousFamily = $("endpoint-type").value;
+    applyFamily();
+    if (untouched) $("payload").value = presetText(family().presets.short);
+    validatePayload();
+  });
+  let previousFamily = $("endpoint-type").value;
   $("payload-file").addEventListener("change", async () => {
     const f = $("payload-file").files[0];
     if (!f) return;
@@ -280,6 +476,7 @@ export function initForm(fromHash) {
   $("remember-key").addEventListener("change", saveForm);
   $("api-key").addEventListener("input", () => $("remember-key").checked && sessionStorage.setItem(KEY_STORAGE, $("api-key").value));
   for (const input of document.querySelectorAll('input[name="mode"]')) input.addEventListener("change", updateMode);
+  for (const input of document.querySelectorAll('input[name="load"]')) input.addEventListener("change", updateLoad);
   for (const input of document.querySelectorAll('input[name="experiment"]')) input.addEventListener("change", updateExperiment);
   for (const id of ["hm-source", "hm-tokenizer"]) $(id).addEventListener("change", updateExperiment);
   detectExperiments(fromHash ?? stored);

@@ -6,11 +6,19 @@
  *   | {ok: false, line: number, column: number | null, message: string}} PayloadCheck
  */
 
-/** @param {string} text @returns {PayloadCheck} */
-export function parsePayloadText(text) {
+/**
+ * What a family's payloads must have (see families.js): a key, and one of the output limits.
+ * @typedef {{ required: string, requiredText: string, limits: string[], limitRequired?: boolean }} PayloadRules
+ */
+
+/** Chat Completions' rules (the default). @type {PayloadRules} */
+const CHAT_RULES = { required: "messages", requiredText: 'no "messages" array, which Chat Completions requires', limits: ["max_tokens", "max_completion_tokens"] };
+
+/** @param {string} text @param {PayloadRules} [rules] @returns {PayloadCheck} */
+export function parsePayloadText(text, rules = CHAT_RULES) {
   if (text.trim() === "") return fail(1, null, "The payload is empty: enter a JSON object, or pick a preset.");
   const whole = tryParse(text);
-  if (whole.ok) return checkValues(Array.isArray(whole.value) ? whole.value : [whole.value], "json", (i) => (Array.isArray(whole.value) ? `Item ${i + 1}` : "The payload"), () => 1);
+  if (whole.ok) return checkValues(Array.isArray(whole.value) ? whole.value : [whole.value], "json", (i) => (Array.isArray(whole.value) ? `Item ${i + 1}` : "The payload"), () => 1, rules);
   // Not one JSON value: JSONL if the first non-empty line is a JSON value on its own.
   const lines = text.split(/\r?\n/);
   const firstIdx = lines.findIndex((l) => l.trim() !== "");
@@ -23,7 +31,7 @@ export function parsePayloadText(text) {
       values.push(p.value);
       lineNos.push(i + 1);
     }
-    return checkValues(values, "jsonl", (i) => `Line ${lineNos[i]}`, (i) => lineNos[i]);
+    return checkValues(values, "jsonl", (i) => `Line ${lineNos[i]}`, (i) => lineNos[i], rules);
   }
   const { line, column } = whole.position != null ? lineCol(text, whole.position) : { line: whole.line ?? 1, column: whole.column ?? null };
   return fail(line, column, `Invalid JSON at line ${line}${column ? `, column ${column}` : ""}: ${whole.message}`);
@@ -51,15 +59,20 @@ export function depthOf(value) {
   return max;
 }
 
-function checkValues(values, format, label, lineOf) {
+/** @param {PayloadRules} rules */
+function checkValues(values, format, label, lineOf, rules) {
   if (values.length === 0) return fail(1, null, "The array is empty: at least one payload is needed.");
   const notes = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like {"messages": [...], "max_tokens": 64}.`);
+    if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like {"${rules.required}": …, "${rules.limits[0]}": 64}.`);
     if (depthOf(v) > MAX_PAYLOAD_DEPTH) return fail(lineOf(i), null, `${label(i)} nests deeper than ${MAX_PAYLOAD_DEPTH} levels of objects and arrays, more than any real request: it cannot be sent.`);
-    if (!Array.isArray(v.messages)) return fail(lineOf(i), null, `${label(i)} has no "messages" array, which Chat Completions requires.`);
-    if (v.max_tokens === undefined && v.max_completion_tokens === undefined) notes.push(`${label(i)} sets no max_tokens: output length is up to the server.`);
+    const required = v[rules.required];
+    if (required === undefined || (rules.required === "messages" && !Array.isArray(required))) return fail(lineOf(i), null, `${label(i)} has ${rules.requiredText}.`);
+    if (!rules.limits.some((k) => v[k] !== undefined)) {
+      if (rules.limitRequired) return fail(lineOf(i), null, `${label(i)} sets no ${rules.limits[0]}, which this API requires.`);
+      notes.push(`${label(i)} sets no ${rules.limits[0]}: output length is up to the server.`);
+    }
   }
   return { ok: true, payloads: values, format, notes: notes.slice(0, 3) };
 }
@@ -89,29 +102,6 @@ export function lineCol(text, pos) {
   const before = text.slice(0, pos);
   const line = before.split("\n").length;
   return { line, column: pos - before.lastIndexOf("\n") };
-}
-
-/** Payloads that fill the editor with something sensible. */
-export const PRESETS = {
-  short: { label: "Short chat (64 tokens)", payload: { messages: [{ role: "user", content: "In two sentences, what is time to first token?" }], max_tokens: 64 } },
-  long: {
-    label: "Long answer (512 tokens)",
-    payload: { messages: [{ role: "system", content: "You are a concise technical writer." }, { role: "user", content: "Write a detailed explanation of how HTTP/2 multiplexing affects latency under load." }], max_tokens: 512 },
-  },
-  mixed: {
-    label: "Mixed prompts (JSONL, 3 payloads)",
-    jsonl: [
-      { messages: [{ role: "user", content: "Name three prime numbers." }], max_tokens: 32 },
-      { messages: [{ role: "user", content: "Summarise the plot of Moby-Dick in one paragraph." }], max_tokens: 160 },
-      { messages: [{ role: "user", content: "List ten uses for a paperclip, one per line." }], max_tokens: 256 },
-    ],
-  },
-};
-
-/** @param {keyof typeof PRESETS} name @returns {string} */
-export function presetText(name) {
-  const p = PRESETS[name];
-  return p.jsonl ? p.jsonl.map((x) => JSON.stringify(x)).join("\n") : JSON.stringify(p.payload, null, 2);
 }
 
 /**

@@ -66,7 +66,7 @@ export async function showRecords(records, group = "") {
     const { summary, info, stats, responses, timings } = record.result;
     const c = record.config ?? {};
     const clock = typeof info.timer_resolution_ms === "number" ? `timer step ${info.timer_resolution_ms} ms` : null;
-    const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, summary.clients && `${summary.clients} clients`, info.protocol, clock, record.status === "interrupted" ? "interrupted" : null];
+    const bits = [`“${record.name}”`, new Date(record.createdAt).toLocaleString(), c.model && `model ${c.model}`, c.baseUrl, summary.clients && levelOf(record.result), info.protocol, clock, record.status === "interrupted" ? "interrupted" : null];
     meta.textContent = bits.filter(Boolean).join(" · ");
     $("results-title").textContent = "Results";
     showWarnings($("results-warnings"), [...new Set([...(info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
@@ -75,7 +75,7 @@ export async function showRecords(records, group = "") {
     fillResponses(responses, timings);
   } else {
     $("results-title").textContent = group ? `Load test “${group}”: ${records.length} levels` : `Comparing ${records.length} runs`;
-    meta.textContent = group ? `${records.map((r) => r.result.summary.clients).join(", ")} concurrent clients · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
+    meta.textContent = group ? `${records.map((r) => levelOf(r.result)).join(", ")} · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
     showWarnings($("results-warnings"), [...new Set(records.flatMap((r) => r.brief?.warnings ?? []))]);
     fillCompareTable(records);
     fillLabelTable({});
@@ -94,13 +94,20 @@ export async function showRecords(records, group = "") {
   }
 }
 
+/** The offered rate of an open-loop run, else undefined. */
+const rateOf = (result) => (result.info.load?.model === "open" ? result.info.load.rate : undefined);
+/** A level's description: `4 clients` or `2.5 requests/s`. */
+const levelOf = (result) => (rateOf(result) !== undefined ? `${rateOf(result)} requests/s` : `${result.summary.clients} clients`);
+
 /** The package's figures: a run's histograms and box plots, a heatmap's cells, a load test's bands. */
 async function drawPackageFigures(records, group) {
   const pkg = await import("./pkg/index.js");
   const charts = $("charts");
   charts.replaceChildren();
   if (group) {
-    const test = new pkg.LoadTestResult(group, new Map(records.map((r) => [r.result.summary.clients, r.result])));
+    // Closed-loop levels by clients, open-loop ones (rates, a sweep's) by rate.
+    const closed = records.filter((r) => rateOf(r.result) === undefined), open = records.filter((r) => rateOf(r.result) !== undefined);
+    const test = new pkg.LoadTestResult(group, new Map(closed.map((r) => [r.result.summary.clients, r.result])), new Map(open.map((r) => [rateOf(r.result), r.result])));
     return drawFigures(charts, await test.figures(), "load-");
   }
   const [record] = records;
@@ -135,6 +142,23 @@ function fillStatsTable(stats) {
     tr.append(el("th", label, { scope: "row" }), ...vals.map((v) => el("td", v)));
     body.append(tr);
   }
+  // Open loops, SLOs and cost models add rows of their own.
+  const extra = [];
+  if (typeof stats["schedule_lag-p50"] === "number") extra.push(["Schedule lag", ...["p50", "p90", "p99", "average"].map((q) => fmtMs(stats[`schedule_lag-${q}`]))]);
+  if (typeof stats.slo_attainment === "number") {
+    const pct = (x) => (typeof x === "number" ? `${(x * 100).toFixed(1)} %` : "–");
+    extra.push(["SLO attainment", `TTFT ${pct(stats["slo_attainment-time_to_first_token"])}`, `TPOT ${pct(stats["slo_attainment-time_per_output_token"])}`, `TTLT ${pct(stats["slo_attainment-time_to_last_token"])}`, `all ${pct(stats.slo_attainment)}`]);
+    extra.push(["Goodput", `${fmtNum(stats.goodput, 1)} req/min`, `of ${fmtNum(stats.requests_per_minute, 1)} req/min`, "", ""]);
+  }
+  if (typeof stats.cost_total === "number" || typeof stats["cost_per_request-average"] === "number") {
+    const usd = (x) => (typeof x === "number" ? `$${x.toPrecision(3)}` : "–");
+    extra.push(["Cost", `${usd(stats["cost_per_request-p50"])} p50/request`, `${usd(stats["cost_per_request-p90"])} p90/request`, `${usd(stats["cost_per_request-average"])} avg/request`, `${usd(stats.cost_total)} run`]);
+  }
+  for (const [label, ...vals] of extra) {
+    const row = document.createElement("tr");
+    row.append(el("th", label, { scope: "row" }), ...vals.map((v) => el("td", v)));
+    body.append(row);
+  }
   const tr = document.createElement("tr");
   tr.className = "totals";
   tr.append(
@@ -150,13 +174,17 @@ function fillStatsTable(stats) {
 
 function fillCompareTable(records) {
   const head = $("stats-table").tHead.rows[0];
-  head.replaceChildren(...["Run", "Clients", "TTFT p50", "TTFT p90", "TTLT p50", "TTLT p90", "Req/min", "Output tok/s", "Failed"].map((t) => el("th", t, { scope: "col" })));
+  const goodput = records.some((r) => typeof r.result.stats.goodput === "number");
+  const lag = records.some((r) => typeof r.result.stats["schedule_lag-p99"] === "number");
+  const anyOpen = records.some((r) => rateOf(r.result) !== undefined);
+  head.replaceChildren(...["Run", anyOpen ? "Load" : "Clients", "TTFT p50", "TTFT p90", "TTLT p50", "TTLT p90", "Req/min", "Output tok/s", "Failed", ...(goodput ? ["Goodput/min"] : []), ...(lag ? ["Lag p99"] : [])].map((t) => el("th", t, { scope: "col" })));
   const body = $("stats-table").tBodies[0];
   body.replaceChildren();
   for (const record of records) {
     const s = record.result.stats;
     const tr = document.createElement("tr");
-    tr.append(el("th", record.name, { scope: "row" }), ...[String(record.result.summary.clients ?? "–"), fmtMs(s["time_to_first_token-p50"]), fmtMs(s["time_to_first_token-p90"]), fmtMs(s["time_to_last_token-p50"]), fmtMs(s["time_to_last_token-p90"]), fmtNum(s.requests_per_minute), fmtNum(s.output_tps), String(s.failed_requests ?? 0)].map((v) => el("td", v)));
+    const load = rateOf(record.result) !== undefined ? levelOf(record.result) : String(record.result.summary.clients ?? "–");
+    tr.append(el("th", record.name, { scope: "row" }), ...[load, fmtMs(s["time_to_first_token-p50"]), fmtMs(s["time_to_first_token-p90"]), fmtMs(s["time_to_last_token-p50"]), fmtMs(s["time_to_last_token-p90"]), fmtNum(s.requests_per_minute), fmtNum(s.output_tps), String(s.failed_requests ?? 0), ...(goodput ? [fmtNum(s.goodput)] : []), ...(lag ? [fmtMs(s["schedule_lag-p99"])] : [])].map((v) => el("td", v)));
     body.append(tr);
   }
 }

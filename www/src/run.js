@@ -13,7 +13,7 @@ const HIDDEN_WARNING = "This tab was hidden during the run. Browsers throttle ba
 
 /**
  * The run in progress, or null.
- * @type {{ name: string, testName: string, levels: number[], index: number, clients: number, records: any[], durationS: number | null, hidden: boolean, config: any, listed: boolean, stopping?: boolean } | null}
+ * @type {{ name: string, testName: string, levels: number[], index: number, level: string, records: any[], durationS: number | null, hidden: boolean, config: any, listed: boolean, stopping?: boolean } | null}
  */
 let active = null;
 /** @type {import("./engine.js").Engine} */
@@ -46,7 +46,7 @@ async function start(event) {
   const built = await buildRun();
   if (!built || active) return;
   saveForm();
-  active = { name: built.runName, testName: built.runName, levels: built.levels, index: 0, clients: built.levels[0], records: [], durationS: built.durationS, hidden: false, config: publicConfig(), listed: false };
+  active = { name: built.runName, testName: built.runName, levels: built.levels, index: 0, level: "", records: [], durationS: built.durationS, hidden: false, config: publicConfig(), listed: false };
   setRunningUi(built.runName ? `Running “${built.runName}”…` : "Running…");
   try {
     engine.post(built.message);
@@ -95,8 +95,11 @@ function finishUi(text) {
 }
 
 function levelLabel() {
-  return active && active.levels.length > 1 ? `Level ${active.index + 1}/${active.levels.length} (${active.levels[active.index]} clients) · ` : "";
+  return active && active.levels.length > 1 ? `Level ${active.index + 1}/${active.levels.length} (${active.level}) · ` : "";
 }
+
+/** A level's description: `4 clients` or `2.5 requests/s`. @param {{ clients?: number, rate?: number }} l */
+const describeLevel = (l) => (l.rate !== undefined && l.rate !== null ? `${l.rate} requests/s` : `${l.clients} clients`);
 
 function onProgress(p) {
   const s = p.stats ?? {};
@@ -157,7 +160,9 @@ async function handleMessage(msg) {
   if (!active && msg.type !== "warning") return;
   if (msg.type === "level") {
     active.index = msg.index;
-    active.clients = msg.clients;
+    active.level = describeLevel(msg);
+    // A sweep knows its levels once its first two have run.
+    if (typeof msg.levels === "number" && msg.levels !== active.levels.length) active.levels = Array.from({ length: msg.levels }, (_, i) => i);
     active.listed = false;
     if (msg.testName) active.testName = msg.testName;
     if (msg.index > 0) resetLive();
@@ -178,7 +183,7 @@ async function handleMessage(msg) {
   }
   if (msg.type !== "done") return;
   const group = active.levels.length > 1 || msg.plan ? msg.testName ?? "" : "";
-  const record = await recordFromResult(msg.files, { group, clients: msg.clients, config: { ...active.config, clients: msg.clients }, plan: msg.plan ?? null, warnings: msg.warnings });
+  const record = await recordFromResult(msg.files, { group, clients: msg.clients ?? null, config: { ...active.config, clients: msg.clients }, plan: msg.plan ?? null, warnings: msg.warnings });
   if (active.hidden && !record.brief.warnings.some((w) => /hidden/i.test(w))) record.brief.warnings.push(HIDDEN_WARNING);
   active.records.push(record);
   if (msg.plan) await attachHeatmapPlan(JSON.stringify(msg.plan));

@@ -2,7 +2,7 @@
 // fragment, which browsers do not send to the server hosting the page.
 
 const PREFIX = "config=";
-const ALLOWED = ["endpointType", "baseUrl", "model", "headerNames", "payload", "clients", "mode", "amount", "timeout", "runName", "experiment", "heatmap"];
+const ALLOWED = ["endpointType", "familyOptions", "baseUrl", "model", "headerNames", "payload", "clients", "load", "rates", "arrival", "maxConcurrency", "sweep", "warmup", "slo", "prices", "mode", "amount", "timeout", "runName", "experiment", "heatmap"];
 
 /** @param {Record<string, unknown>} config */
 export function encodeShare(config) {

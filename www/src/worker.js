@@ -1,11 +1,19 @@
 // The engine runs here, in a dedicated Web Worker, so the page's rendering and charting never
-// delay a chunk's timestamp. In: {type:"start", endpoint, run, levels, timeout} (or a heatmap's
-// {type:"start", experiment:"heatmap", …}) and {type:"stop"}. `levels` is the clients sequence:
-// one level is a run, more are a LoadTest (one run per level).
+// delay a chunk's timestamp. In: {type:"start", endpoint, run, levels, load, extras, timeout}
+// (or a heatmap's {type:"start", experiment:"heatmap", …}) and {type:"stop"}. `load.kind` is
+// `clients` (levels: the clients sequence), `rate` (levels: requests per second, an open loop)
+// or `sweep` (GuideLLM's); one level is a run, more are a LoadTest (one run per level).
+// `extras`: warm-up, SLOs (seconds) and prices for a cost model.
 // Out: ready (loaded), level (a run starts), progress, warning, done (the run's files; `last`
 // after the final level), error (the run could not start or failed), crash (anything uncaught:
 // the page replaces this worker).
-import { init, OpenAIEndpoint, Runner, LoadTest } from "./pkg/index.js";
+import * as pkg from "./pkg/index.js";
+import { familyOf } from "./families.js";
+
+const { init, Runner, LoadTest, CostModel, InputTokens, OutputTokens, EndpointTime } = pkg;
+
+/** The endpoint a start message describes: its family's class (families.js) with its options. */
+const endpointOf = (endpoint) => new pkg[familyOf(endpoint.family).className](endpoint.options);
 import { ResultStore } from "./pkg/store.js";
 
 /** @param {unknown} e */
@@ -28,6 +36,25 @@ const openStore = () => (opened ??= ResultStore.open({ name: STORE_NAME }).catch
 /** @type {AbortController | null} */
 let controller = null;
 
+/**
+ * Run options from the form's extras: warm-up, SLOs, and a CostModel from the prices ($ per
+ * million tokens, $ per hour).
+ * @param {any} extras
+ */
+function extraOptions(extras = {}) {
+  const options = {};
+  if (extras.warmup) options.warmup = extras.warmup;
+  if (extras.slo) options.slo = extras.slo;
+  const p = extras.prices;
+  if (p) {
+    const requestDims = [];
+    if (p.input !== undefined) requestDims.push(new InputTokens(p.input));
+    if (p.output !== undefined) requestDims.push(new OutputTokens(p.output));
+    options.callbacks = [new CostModel({ requestDims, runDims: p.hour !== undefined ? { endpoint: new EndpointTime(p.hour) } : {} })];
+  }
+  return options;
+}
+
 self.onmessage = async (event) => {
   const msg = event.data;
   if (msg.type === "stop") {
@@ -42,16 +69,19 @@ self.onmessage = async (event) => {
     const store = await openStore();
     const saving = store ? { store } : {};
     if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal, saving);
-    const endpoint = new OpenAIEndpoint(msg.endpoint);
+    const endpoint = endpointOf(msg.endpoint);
+    const load = msg.load ?? { kind: "clients" };
+    const extras = extraOptions(msg.extras);
+    const open = load.kind === "clients" ? {} : { arrival: load.arrival, maxConcurrency: load.maxConcurrency };
     // Serialising a result happens after its run, never while requests are in flight. The
     // warnings travel apart: the store adds its own (e.g. storage full) to the result's.
-    const post = (result, clients, last, testName) => self.postMessage({ type: "done", files: result.toFiles(), warnings: result.info.warnings, clients, testName, last });
-    if (msg.levels.length === 1) {
-      const clients = msg.levels[0];
-      self.postMessage({ type: "level", index: 0, clients });
+    const post = (result, level, last, testName) => self.postMessage({ type: "done", files: result.toFiles(), warnings: result.info.warnings, ...level, testName, last });
+    if (load.kind !== "sweep" && msg.levels.length === 1) {
+      const level = load.kind === "rate" ? { rate: msg.levels[0] } : { clients: msg.levels[0] };
+      self.postMessage({ type: "level", index: 0, ...level });
       const runner = new Runner({ endpoint, timeout: msg.timeout });
-      const result = await runner.run({ ...msg.run, ...saving, clients, signal: controller.signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
-      return post(result, clients, true);
+      const result = await runner.run({ ...msg.run, ...extras, ...open, ...saving, ...level, signal: controller.signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
+      return post(result, level, true);
     }
     // A load test: the package's LoadTest, one run per level, saved as the test's group.
     let level = -1;
@@ -59,12 +89,15 @@ self.onmessage = async (event) => {
       endpoint,
       timeout: msg.timeout,
       payload: msg.run.payload,
-      sequenceOfClients: msg.levels,
-      // Exactly the requests per client asked for (LLMeter's minimum per level is not applied).
+      ...(load.kind === "clients" ? { sequenceOfClients: msg.levels } : load.kind === "rate" ? { sequenceOfRates: msg.levels } : { sweep: load.sweep }),
+      // Exactly the requests asked for (LLMeter's minimum per level is not applied): per
+      // client for client levels, in all for rate levels.
       minRequestsPerClient: msg.run.nRequests ?? 1,
-      minRequestsPerRun: 1,
+      minRequestsPerRun: load.kind === "clients" ? 1 : msg.run.nRequests ?? 1,
       runDuration: msg.run.runDuration,
       testName: msg.run.runName,
+      ...extras,
+      ...open,
       ...saving,
     });
     const result = await test.run({
@@ -73,14 +106,14 @@ self.onmessage = async (event) => {
       onProgress: (p) => {
         if (p.level !== level) {
           level = p.level;
-          self.postMessage({ type: "level", index: p.level, clients: p.clients, testName: test.testName });
+          self.postMessage({ type: "level", index: p.level, levels: p.levels, clients: p.clients, rate: p.rate, testName: test.testName });
         }
         self.postMessage({ type: "progress", progress: p.run });
       },
     });
-    const runs = [...result.results];
+    const runs = [...[...result.results].map(([clients, r]) => [{ clients }, r]), ...[...result.rates].map(([rate, r]) => [{ rate }, r])];
     if (!runs.length) return self.postMessage({ type: "error", message: "The load test stopped before any level ran." });
-    runs.forEach(([clients, r], i) => post(r, clients, i === runs.length - 1, test.testName));
+    runs.forEach(([lvl, r], i) => post(r, lvl, i === runs.length - 1, test.testName));
   } catch (e) {
     self.postMessage({ type: "error", message: describe(e) });
   } finally {
@@ -96,7 +129,7 @@ async function runHeatmap(msg, signal, saving) {
   let tokenizer;
   if (msg.tokenizer?.kind === "url") tokenizer = await Tokenizer.fromUrl(msg.tokenizer.url);
   else if (msg.tokenizer?.kind === "json") tokenizer = await Tokenizer.fromJSON(msg.tokenizer.json, msg.tokenizer.name);
-  const endpoint = new OpenAIEndpoint(msg.endpoint);
+  const endpoint = endpointOf(msg.endpoint);
   const heatmap = new pkg.LatencyHeatmap({ endpoint, sourceText: h.sourceText, clients: h.clients, inputLengths: h.inputLengths, outputLengths: h.outputLengths, requestsPerCombination: h.requestsPerCombination, tokenizer, testName: h.testName, timeout: msg.timeout });
   self.postMessage({ type: "level", index: 0, clients: h.clients, testName: heatmap.testName });
   const result = await heatmap.run({ ...saving, testName: heatmap.testName, signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });

@@ -16,20 +16,20 @@ use rand::rngs::SmallRng;
 use tokio::time::Sleep;
 
 use crate::ground_truth::{Clock, Outcome, RequestRecord};
-use crate::openai::{ChunkTemplate, FinishReason, Usage, SSE_DONE, SSE_GARBAGE};
+use crate::openai::{ChunkTemplate, FinishReason, Usage, SSE_DONE, SSE_ERROR_EVENT, SSE_GARBAGE};
 use crate::timing::ValueSpec;
 
 /// Up to three buffers sent as one frame: lets a token event reuse the shared prefix and the
 /// static word and suffix without copying or allocating.
 pub type FrameData = Chain<Chain<Bytes, Bytes>, Bytes>;
 
-fn single(bytes: Bytes) -> FrameData {
+pub fn single(bytes: Bytes) -> FrameData {
     bytes.chain(Bytes::new()).chain(Bytes::new())
 }
 
 /// Minimum time between the last byte sent and an injected disconnect, so hyper has flushed
 /// the tokens already yielded before the connection is aborted (it discards unflushed data).
-const ABORT_FLUSH_GAP: Duration = Duration::from_millis(2);
+pub const ABORT_FLUSH_GAP: Duration = Duration::from_millis(2);
 
 /// The error that makes hyper abort the connection (h1) or reset the stream (h2).
 #[derive(Debug)]
@@ -56,6 +56,10 @@ pub enum StreamFault {
     MalformedSse {
         after_tokens: u32,
     },
+    /// The mid-stream error chunk, then the end (no `[DONE]`).
+    ErrorEvent {
+        after_tokens: u32,
+    },
 }
 
 impl StreamFault {
@@ -63,7 +67,8 @@ impl StreamFault {
         match *self {
             StreamFault::Disconnect { after_tokens }
             | StreamFault::Stall { after_tokens, .. }
-            | StreamFault::MalformedSse { after_tokens } => after_tokens,
+            | StreamFault::MalformedSse { after_tokens }
+            | StreamFault::ErrorEvent { after_tokens } => after_tokens,
         }
     }
 }
@@ -89,6 +94,7 @@ enum Step {
     Role,
     Token,
     Garbage,
+    ErrorEvent,
     Abort,
     Finish,
     Usage,
@@ -181,7 +187,7 @@ impl StreamState {
                 self.schedule = (self.schedule + itl).max(self.last_sent + ABORT_FLUSH_GAP);
                 Due::At(self.schedule)
             }
-            Step::Garbage | Step::Usage | Step::Done | Step::End => Due::Now,
+            Step::Garbage | Step::ErrorEvent | Step::Usage | Step::Done | Step::End => Due::Now,
         }
     }
 
@@ -197,6 +203,10 @@ impl StreamState {
                     StreamFault::Disconnect { .. } => {
                         self.pending_fault = None;
                         return Step::Abort;
+                    }
+                    StreamFault::ErrorEvent { .. } => {
+                        self.pending_fault = None;
+                        return Step::ErrorEvent;
                     }
                     StreamFault::Stall { .. } => {} // applied as a delay by `plan_due`
                 }
@@ -258,6 +268,13 @@ impl StreamState {
             Step::Garbage => {
                 self.step = self.step_after_content();
                 single(Bytes::from_static(SSE_GARBAGE))
+            }
+            Step::ErrorEvent => {
+                if let Some(record) = record {
+                    record.finish(Outcome::AbortedByFault, now_us);
+                }
+                self.step = Step::End;
+                single(Bytes::from_static(SSE_ERROR_EVENT))
             }
             Step::Abort => {
                 if let Some(record) = record {
@@ -349,6 +366,10 @@ impl FullState {
 enum BodyKind {
     Full(FullState),
     Stream(Box<StreamState>),
+    /// The SSE APIs other than Chat Completions (`sse_apis`).
+    Events(Box<crate::sse_apis::body::EventStream>),
+    /// Bedrock and SageMaker event streams (`aws`).
+    Aws(Box<crate::aws::stream::AwsStream>),
 }
 
 /// Response body for every route.
@@ -356,6 +377,8 @@ pub struct SimBody {
     kind: BodyKind,
     record: Option<Arc<RequestRecord>>,
     clock: Clock,
+    /// A `--max-concurrency` slot, held until the body is done (or dropped).
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl SimBody {
@@ -369,6 +392,7 @@ impl SimBody {
             }),
             record: None,
             clock,
+            slot: None,
         }
     }
 
@@ -382,6 +406,7 @@ impl SimBody {
             }),
             record: None,
             clock,
+            slot: None,
         }
     }
 
@@ -404,6 +429,33 @@ impl SimBody {
             }),
             record: Some(record),
             clock,
+            slot: None,
+        }
+    }
+
+    pub fn events(
+        stream: crate::sse_apis::body::EventStream,
+        record: Arc<RequestRecord>,
+        clock: Clock,
+    ) -> Self {
+        SimBody {
+            kind: BodyKind::Events(Box::new(stream)),
+            record: Some(record),
+            clock,
+            slot: None,
+        }
+    }
+
+    pub fn aws(
+        stream: crate::aws::stream::AwsStream,
+        record: Arc<RequestRecord>,
+        clock: Clock,
+    ) -> Self {
+        SimBody {
+            kind: BodyKind::Aws(Box::new(stream)),
+            record: Some(record),
+            clock,
+            slot: None,
         }
     }
 
@@ -412,7 +464,16 @@ impl SimBody {
             kind: BodyKind::Stream(Box::new(StreamState::new(plan))),
             record: Some(record),
             clock,
+            slot: None,
         }
+    }
+}
+
+impl SimBody {
+    /// Keeps `slot` until this body ends.
+    pub fn holding(mut self, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Self {
+        self.slot = slot;
+        self
     }
 }
 
@@ -430,6 +491,8 @@ impl Body for SimBody {
         match &mut this.kind {
             BodyKind::Full(full) => full.poll_next(cx, record, &this.clock),
             BodyKind::Stream(stream) => stream.poll_next(cx, record, &this.clock),
+            BodyKind::Events(events) => events.poll_next(cx, record, &this.clock),
+            BodyKind::Aws(stream) => stream.poll_next(cx, record, &this.clock),
         }
     }
 
@@ -437,6 +500,8 @@ impl Body for SimBody {
         match &self.kind {
             BodyKind::Full(full) => full.data.is_none() && full.done,
             BodyKind::Stream(stream) => stream.step == Step::End,
+            BodyKind::Events(events) => events.is_end(),
+            BodyKind::Aws(stream) => stream.is_end(),
         }
     }
 

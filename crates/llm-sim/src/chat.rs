@@ -35,18 +35,18 @@ impl fmt::Display for InjectedReset {
 
 impl Error for InjectedReset {}
 
-const NON_JSON_BODY: &str = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error (llm-sim non-json fault)</p></body></html>\n";
+pub(crate) const NON_JSON_BODY: &str = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error (llm-sim non-json fault)</p></body></html>\n";
 
 /// The timing and length decided for one request.
-struct Plan {
-    ttft: Duration,
-    itl: ValueSpec,
-    output_tokens: u32,
-    finish_reason: FinishReason,
-    fault: Option<FaultKind>,
-    fault_after_tokens: u32,
-    stall: Duration,
-    rng: SmallRng,
+pub(crate) struct Plan {
+    pub(crate) ttft: Duration,
+    pub(crate) itl: ValueSpec,
+    pub(crate) output_tokens: u32,
+    pub(crate) finish_reason: FinishReason,
+    pub(crate) fault: Option<FaultKind>,
+    pub(crate) fault_after_tokens: u32,
+    pub(crate) stall: Duration,
+    pub(crate) rng: SmallRng,
 }
 
 /// Output length: an explicit length (header, else `--output-tokens`) is capped by the
@@ -64,7 +64,11 @@ fn output_length(
     }
 }
 
-fn plan_request(state: &AppState, chat: &ChatRequest, overrides: &RequestOverrides) -> Plan {
+pub(crate) fn plan_request(
+    state: &AppState,
+    chat: &ChatRequest,
+    overrides: &RequestOverrides,
+) -> Plan {
     let config = &state.config;
     let (request_seed, fault) = state.with_rng(|rng| {
         let seed: u64 = rng.random();
@@ -134,6 +138,11 @@ pub async fn chat_completions(
             return Ok(api_error_response(&error, clock));
         }
     };
+    // With --max-concurrency the request waits for a slot first; its timing starts after.
+    let slot = match &state.slots {
+        Some(slots) => slots.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let received_at = Instant::now();
     let chat = match openai::parse_chat_request(&body) {
         Ok(chat) => chat,
@@ -160,8 +169,12 @@ pub async fn chat_completions(
         completion_tokens: plan.output_tokens,
     };
 
-    // Faults answered before any generation.
-    if let Some(error) = plan.fault.and_then(FaultKind::api_error) {
+    // Faults answered before any generation (without a stream, `error-event` is the 500).
+    let http_fault = match plan.fault {
+        Some(FaultKind::ErrorEvent) if !chat.stream => Some(FaultKind::ServerError),
+        other => other,
+    };
+    if let Some(error) = http_fault.and_then(FaultKind::api_error) {
         let body = SimBody::recorded_full(error.to_json(), 0, false, record.clone(), clock);
         let mut response = json_response(error.status, body);
         response
@@ -194,11 +207,12 @@ pub async fn chat_completions(
         usage,
         clock,
     };
-    if chat.stream {
-        Ok(answer.stream(plan))
+    let response = if chat.stream {
+        answer.stream(plan)
     } else {
-        Ok(answer.completion(plan).await)
-    }
+        answer.completion(plan).await
+    };
+    Ok(response.map(|body| body.holding(slot)))
 }
 
 /// What both kinds of successful answer need.
@@ -223,6 +237,7 @@ impl Answer<'_> {
                 duration: plan.stall,
             }),
             Some(FaultKind::MalformedSse) => Some(StreamFault::MalformedSse { after_tokens }),
+            Some(FaultKind::ErrorEvent) => Some(StreamFault::ErrorEvent { after_tokens }),
             _ => None,
         };
         let chat = self.chat;

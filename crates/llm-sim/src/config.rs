@@ -106,6 +106,34 @@ pub struct Config {
     /// Tokio worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+
+    /// AWS access key id whose SigV4 signatures the Bedrock and SageMaker routes accept (with
+    /// --aws-secret-access-key). Without it and without --bedrock-api-key, those routes let
+    /// every request in.
+    #[arg(long, requires = "aws_secret_access_key")]
+    pub aws_access_key_id: Option<String>,
+
+    /// The secret access key that goes with --aws-access-key-id.
+    #[arg(long, requires = "aws_access_key_id")]
+    pub aws_secret_access_key: Option<String>,
+
+    /// Session token the signed requests must carry (x-amz-security-token), as temporary
+    /// credentials do.
+    #[arg(long, requires = "aws_access_key_id")]
+    pub aws_session_token: Option<String>,
+
+    /// A Bedrock API key accepted as `Authorization: Bearer <key>` (repeatable).
+    #[arg(long = "bedrock-api-key")]
+    pub bedrock_api_keys: Vec<String>,
+
+    /// How far a SigV4 request's x-amz-date may be from the simulator's clock, in seconds
+    /// (AWS: 5 minutes); older ones get "Signature expired".
+    #[arg(long, default_value_t = 300)]
+    pub aws_max_skew_s: u64,
+    /// Chat requests generated at once (a server's batch slots); more wait in a first-come
+    /// queue, and their time to first token starts when they leave it. Unset: no limit.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: Option<u32>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

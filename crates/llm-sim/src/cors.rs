@@ -18,9 +18,10 @@ const ALLOW_PRIVATE_NETWORK: HeaderName =
     HeaderName::from_static("access-control-allow-private-network");
 
 pub const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-/// Readable by scripts: the ground-truth id, the retry hint of injected errors, and the date
-/// (a fleet's shards place their clocks on the endpoint's).
-pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after, date";
+/// Readable by scripts: the ground-truth id, the retry hint of injected errors, the date (a
+/// fleet's shards place their clocks on the endpoint's) and the AWS request id and error type.
+pub const EXPOSED_HEADERS: &str =
+    "x-request-id, retry-after, date, x-amzn-requestid, x-amzn-errortype";
 
 pub struct Cors {
     enabled: bool,
@@ -50,8 +51,25 @@ impl CorsRequest {
 
 impl Cors {
     pub fn new(enabled: bool, max_age_s: u64) -> Self {
-        let mut allowed = String::from("authorization, content-type");
+        // The credential and version headers of every API the simulator speaks.
+        let mut allowed = String::from(
+            "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access",
+        );
+        allowed.push_str(", ");
+        allowed.push_str(crate::sse_apis::REASONING_TOKENS);
         for name in overrides::ALL_HEADERS {
+            allowed.push_str(", ");
+            allowed.push_str(name);
+        }
+        // AWS request signing, Bedrock's stream accept header and the AWS routes' own headers.
+        for name in [
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256",
+            "x-amzn-bedrock-accept",
+            crate::aws::REASONING_TOKENS,
+            crate::aws::LINE_FORMAT,
+        ] {
             allowed.push_str(", ");
             allowed.push_str(name);
         }

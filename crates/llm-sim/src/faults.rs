@@ -27,10 +27,14 @@ pub enum FaultKind {
     MalformedSse,
     /// HTTP 200, `content-type: application/json`, but the body is not JSON.
     NonJson,
+    /// After some tokens, the API's own mid-stream error event ends the stream (Chat
+    /// Completions: a `data: {"error": …}` chunk; Responses: `response.failed`; Anthropic:
+    /// `event: error`). Without streaming, the API's failed answer.
+    ErrorEvent,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::RateLimited,
         FaultKind::ServerError,
         FaultKind::Unavailable,
@@ -39,6 +43,7 @@ impl FaultKind {
         FaultKind::Stall,
         FaultKind::MalformedSse,
         FaultKind::NonJson,
+        FaultKind::ErrorEvent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +56,7 @@ impl FaultKind {
             FaultKind::Stall => "stall",
             FaultKind::MalformedSse => "malformed-sse",
             FaultKind::NonJson => "non-json",
+            FaultKind::ErrorEvent => "error-event",
         }
     }
 

@@ -242,9 +242,15 @@ impl GroundTruthStore {
         records.push_back(record);
     }
 
-    /// Snapshots in arrival order; `id` matches with or without the `chatcmpl-` prefix.
+    /// Snapshots in arrival order; `id` matches with or without the prefix of the response id
+    /// (`chatcmpl-`, `resp_`, `msg_`, `gen-`).
     pub fn snapshots(&self, id: Option<&str>) -> Vec<RecordSnapshot> {
-        let wanted = id.map(|id| id.strip_prefix("chatcmpl-").unwrap_or(id));
+        let wanted = id.map(|id| {
+            ["chatcmpl-", "resp_", "msg_", "gen-"]
+                .iter()
+                .find_map(|p| id.strip_prefix(p))
+                .unwrap_or(id)
+        });
         let records = self.lock();
         records
             .iter()

@@ -1,6 +1,7 @@
-//! llm-sim: an OpenAI-compatible LLM endpoint simulator with a configurable timing model,
+//! llm-sim: an OpenAI-compatible (and Bedrock / SageMaker) LLM endpoint simulator with a configurable timing model,
 //! fault injection and server-side ground truth. See sim/README.md.
 
+pub mod aws;
 pub mod body;
 pub mod chat;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod openai;
 pub mod overrides;
 pub mod router;
 pub mod server;
+pub mod sse_apis;
 pub mod state;
 pub mod timing;
 pub mod tls;

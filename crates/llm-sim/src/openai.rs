@@ -225,6 +225,10 @@ pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
 /// The garbage line of the `malformed-sse` fault: a `data:` event whose payload is not JSON.
 pub const SSE_GARBAGE: &[u8] = b"data: {\"id\":\"chatcmpl-garbage\",\"choices\":[{\"delta\":{\"content\": <<llm-sim malformed-sse fault>>\n\n";
 
+/// The `error-event` fault's chunk: an error object where a completion chunk was expected, as
+/// OpenAI and vLLM send when generation fails mid-stream.
+pub const SSE_ERROR_EVENT: &[u8] = b"data: {\"error\":{\"message\":\"The server had an error while processing your request. (mid-stream failure simulated by llm-sim)\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n";
+
 /// Pre-serialised SSE pieces of one streaming response. A token event is three buffers —
 /// the shared prefix (reference-counted), the static word and a static suffix — so sending a
 /// token allocates nothing.

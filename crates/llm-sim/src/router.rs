@@ -13,6 +13,7 @@ use crate::chat::{self, InjectedReset};
 use crate::cors::CorsRequest;
 use crate::ground_truth::{Clock, RecordSnapshot};
 use crate::openai::{self, ApiError};
+use crate::sse_apis;
 use crate::state::{unix_now, AppState};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -104,6 +105,43 @@ pub async fn route(
             }
             ("/v1/chat/completions", _) => {
                 method_not_allowed(&method, &path, "POST, OPTIONS", clock)
+            }
+            ("/v1/responses", &Method::POST) => {
+                sse_apis::serve(
+                    &state,
+                    &request_id,
+                    request,
+                    &sse_apis::responses::ResponsesApi,
+                )
+                .await?
+            }
+            ("/v1/messages", &Method::POST) => {
+                sse_apis::serve(
+                    &state,
+                    &request_id,
+                    request,
+                    &sse_apis::anthropic::AnthropicApi,
+                )
+                .await?
+            }
+            ("/v1/generate", &Method::POST) => {
+                sse_apis::serve(
+                    &state,
+                    &request_id,
+                    request,
+                    &sse_apis::generate::GenerateApi,
+                )
+                .await?
+            }
+            ("/v1/responses" | "/v1/messages" | "/v1/generate", _) => {
+                method_not_allowed(&method, &path, "POST, OPTIONS", clock)
+            }
+            // Bedrock and SageMaker runtime paths (`/model/…`, `/endpoints/…`).
+            (p, &Method::POST) if crate::aws::route(p).is_some() => {
+                let Some((api, target)) = crate::aws::route(p) else {
+                    unreachable!("checked by the guard")
+                };
+                crate::aws::serve(&state, &request_id, request, api, target).await?
             }
             ("/v1/models", &Method::GET) => json_response(
                 StatusCode::OK,

@@ -2,8 +2,10 @@
 //! generator and request ids.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -19,6 +21,8 @@ pub struct AppState {
     pub records: GroundTruthStore,
     pub cors: Cors,
     pub faults: FaultPolicy,
+    /// `--max-concurrency`: one permit per chat request being generated.
+    pub slots: Option<Arc<Semaphore>>,
     /// Server-wide generator. Each request takes one draw from it (its own seed) plus its
     /// fault decision, so runs with `--seed` are reproducible and the lock is held briefly.
     rng: Mutex<StdRng>,
@@ -37,6 +41,9 @@ impl AppState {
             records: GroundTruthStore::new(config.max_records),
             cors: Cors::new(!config.no_cors, config.cors_max_age_s),
             faults: config.fault_policy(),
+            slots: config
+                .max_concurrency
+                .map(|n| Arc::new(Semaphore::new(n as usize))),
             rng: Mutex::new(rng),
             // Ids differ across restarts even with a fixed seed, so they never collide in logs.
             id_prefix: rand::rng().random(),

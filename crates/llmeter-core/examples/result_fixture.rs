@@ -180,7 +180,7 @@ fn run(
     let timings: Vec<_> = order.iter().map(|&i| timings[i].clone()).collect();
     let total = responses.len() as u64;
     let summary = Summary {
-        total_requests: total,
+        total_requests: Some(total),
         clients,
         n_requests: Summary::n_requests_per_client(Some(per_client), total, clients, interrupted),
         total_test_time: (!interrupted).then_some(end_ms / 1000.0 + 0.0123),

@@ -3,11 +3,12 @@
 //! traits. Everything here runs under native `cargo test`; Cargo keeps wasm out (this crate has
 //! no wasm dependency).
 //!
-//! Layers, bottom up: `framing` (SSE, JSON lines) → `endpoint` (requests and response parsing
+//! Layers, bottom up: `framing` (SSE, JSON lines, AWS event-stream) → `endpoint` (requests and response parsing
 //! per API family) → `runner` (the scheduler) → `result` (LLMeter's files) and `stats`;
 //! `experiments` and `limits` plan runs; `live` summarises a run in progress; `fleet` makes a run
 //! one shard of a test (manifest, clock offset, plan), merged exactly by `result::merge`.
 
+pub mod callbacks;
 pub mod endpoint;
 pub mod experiments;
 pub mod fleet;
@@ -21,6 +22,8 @@ pub mod result;
 pub mod rng;
 pub mod runner;
 pub mod runtime_facts;
+#[cfg(feature = "sigv4")]
+pub mod sigv4;
 pub mod stats;
 pub mod time;
 pub mod timers;

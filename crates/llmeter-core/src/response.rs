@@ -74,6 +74,13 @@ pub struct ResponseTimings {
     pub start_ms: Option<f64>,
     #[serde(skip)]
     pub end_ms: Option<f64>,
+    /// Seconds from the run's start to when this request was due (open loops: its arrival).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<f64>,
+    /// Seconds from the run's start to when it was sent (the start of its TTFT and TTLT);
+    /// `sent_at − scheduled_at` is its schedule lag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<f64>,
 }
 
 impl InvocationResponse {

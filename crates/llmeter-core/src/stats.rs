@@ -14,6 +14,7 @@
 
 use crate::response::{InvocationResponse, ResponseTimings};
 use crate::result::Summary;
+use crate::runner::Slo;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -275,15 +276,19 @@ pub fn load_path_stats(summary: &Summary, responses: &[InvocationResponse]) -> M
     let mut stats = summary_map(summary);
     let failed = responses.iter().filter(|r| r.error.is_some()).count() as u64;
     stats.insert("failed_requests".into(), Value::from(failed));
+    // Python's `total_requests and failed / total_requests`: a null or 0 passes through.
     let rate = match summary.total_requests {
-        0 => Value::from(0u64),
-        total => float_value(failed as f64 / total as f64),
+        None => Value::Null,
+        Some(0) => Value::from(0u64),
+        Some(total) => float_value(failed as f64 / total as f64),
     };
     stats.insert("failed_requests_rate".into(), rate);
-    stats.insert(
-        "requests_per_minute".into(),
-        per_minute(summary.total_requests as f64, summary.total_test_time),
-    );
+    let rpm = match summary.total_requests {
+        Some(total) => per_minute(total as f64, summary.total_test_time),
+        // LLMeter raises here when the time is set (None / t); null is what a reader can use.
+        None => per_minute(0.0, summary.total_test_time.filter(|t| *t == 0.0)),
+    };
+    stats.insert("requests_per_minute".into(), rpm);
     let sum = |field: fn(&InvocationResponse) -> Option<u64>| -> u64 {
         responses
             .iter()
@@ -361,6 +366,66 @@ pub fn compute_stats(
     timings: &[ResponseTimings],
     interrupted: bool,
 ) -> Map<String, Value> {
+    compute_stats_with(summary, responses, timings, interrupted, None)
+}
+
+/// [`compute_stats`] for a run described by `info`: its `interrupted` flag, and its SLO (see
+/// [`compute_stats_with`]).
+pub fn compute_stats_for(
+    summary: &Summary,
+    responses: &[InvocationResponse],
+    timings: &[ResponseTimings],
+    info: &crate::result::RunInfo,
+) -> Map<String, Value> {
+    compute_stats_with(
+        summary,
+        responses,
+        timings,
+        info.interrupted,
+        info.slo.as_ref(),
+    )
+}
+
+/// Whether a response meets each objective: `(ttft, tpot, ttlt)`, `None` for an objective not
+/// set. A failed request meets none. A metric that is missing does not meet its objective,
+/// except TPOT for a response of at most one output token, which has no time per output token
+/// and counts as meeting it (vLLM's benchmark counts its TPOT as 0).
+pub fn slo_outcome(
+    r: &InvocationResponse,
+    slo: &Slo,
+) -> (Option<bool>, Option<bool>, Option<bool>) {
+    let ok = r.error.is_none();
+    let within = |v: Option<f64>, limit: f64| ok && v.is_some_and(|v| v <= limit);
+    let tpot = |limit: f64| {
+        ok && match r.time_per_output_token {
+            Some(v) => v <= limit,
+            None => r.num_tokens_output.is_some_and(|n| n <= 1),
+        }
+    };
+    (
+        slo.ttft.map(|l| within(r.time_to_first_token, l)),
+        slo.tpot.map(tpot),
+        slo.ttlt.map(|l| within(r.time_to_last_token, l)),
+    )
+}
+
+/// [`compute_stats`] plus, when `slo` is given, `goodput` and SLO attainment:
+///
+/// * `slo_attainment-time_to_first_token`, `-time_per_output_token`, `-time_to_last_token`: the
+///   share of responses meeting that objective (one key per objective given);
+/// * `slo_attainment`: the share meeting every objective given (DistServe's SLO attainment);
+/// * `goodput`: responses meeting every objective per minute of `total_test_time` (vLLM's
+///   request goodput, per minute like LLMeter's `requests_per_minute`; null or 0 passes
+///   through as for the other rates).
+///
+/// Failed requests count in the denominators and never meet an objective ([`slo_outcome`]).
+pub fn compute_stats_with(
+    summary: &Summary,
+    responses: &[InvocationResponse],
+    timings: &[ResponseTimings],
+    interrupted: bool,
+    slo: Option<&Slo>,
+) -> Map<String, Value> {
     let mut stats = load_path_stats(summary, responses);
     insert_metric(
         &mut stats,
@@ -411,10 +476,65 @@ pub fn compute_stats(
     if let Some(average) = mean(&chunks) {
         stats.insert("num_chunks-average".into(), average);
     }
+    // Open loops: how late each request started against its schedule.
+    let lags = timings
+        .iter()
+        .filter_map(|t| Some(t.sent_at? - t.scheduled_at?));
+    insert_metric(&mut stats, "schedule_lag", &Samples::floats(lags));
+    if let Some(slo) = slo {
+        insert_slo_stats(&mut stats, summary, responses, slo);
+    }
     if interrupted {
         stats.insert("interrupted".into(), Value::Bool(true));
     }
     stats
+}
+
+fn insert_slo_stats(
+    stats: &mut Map<String, Value>,
+    summary: &Summary,
+    responses: &[InvocationResponse],
+    slo: &Slo,
+) {
+    let n = responses.len();
+    let mut met = [0u64; 3];
+    let mut good = 0u64;
+    for r in responses {
+        let (a, b, c) = slo_outcome(r, slo);
+        for (i, m) in [a, b, c].into_iter().enumerate() {
+            if m == Some(true) {
+                met[i] += 1;
+            }
+        }
+        if [a, b, c].iter().all(|m| *m != Some(false)) {
+            good += 1;
+        }
+    }
+    let share = |k: u64| {
+        if n == 0 {
+            Value::Null
+        } else {
+            float_value(k as f64 / n as f64)
+        }
+    };
+    let given = [slo.ttft, slo.tpot, slo.ttlt];
+    for (i, metric) in [
+        "time_to_first_token",
+        "time_per_output_token",
+        "time_to_last_token",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if given[i].is_some() {
+            stats.insert(format!("slo_attainment-{metric}"), share(met[i]));
+        }
+    }
+    stats.insert("slo_attainment".into(), share(good));
+    stats.insert(
+        "goodput".into(),
+        per_minute(good as f64, summary.total_test_time),
+    );
 }
 
 /// An exact sum of finite doubles and integers: a big fixed-point integer in units of 2^-1075
@@ -741,7 +861,7 @@ mod tests {
             },
         ];
         let summary = Summary {
-            total_requests: 5,
+            total_requests: Some(5),
             clients: 1,
             n_requests: Some(5),
             total_test_time: Some(6.0),
@@ -827,7 +947,7 @@ mod tests {
         assert!(!stats.contains_key("output_tps"));
         assert_eq!(stats["interrupted"], json!(true));
         summary.total_test_time = Some(0.0);
-        summary.total_requests = 0;
+        summary.total_requests = Some(0);
         let stats = compute_stats(&summary, &responses, &[], false);
         assert_eq!(stats["requests_per_minute"], json!(0.0));
         assert_eq!(stats["failed_requests_rate"], json!(0));

@@ -10,6 +10,12 @@ pub trait Clock {
     fn unix_ms(&self) -> f64;
     /// Resolves after `ms` milliseconds of this clock.
     fn sleep(&self, ms: f64) -> LocalBoxFuture<'static, ()>;
+    /// Resolves at `deadline_ms` (this clock) as closely as the platform allows: open-loop
+    /// arrivals use it, where a timer that fires a millisecond late is schedule lag. By default
+    /// a `sleep`.
+    fn sleep_until(&self, deadline_ms: f64) -> LocalBoxFuture<'static, ()> {
+        self.sleep(deadline_ms - self.now_ms())
+    }
 }
 
 /// Formats Unix milliseconds as LLMeter's UTC timestamp with millisecond precision,
@@ -69,6 +75,26 @@ pub fn parse_utc(s: &str) -> Option<f64> {
     Some(secs as f64 * 1000.0 + frac * 1000.0)
 }
 
+/// A timestamp as LLMeter re-writes it after loading: one with a UTC offset (`+02:00`) becomes
+/// the same instant in UTC with a `Z` suffix, its fractional digits kept
+/// (`2025-01-01T14:00:00.5+02:00` → `2025-01-01T12:00:00.5Z`); `+00:00` becomes `Z`. Anything
+/// else (already `Z`, naive, unparseable) is returned unchanged.
+pub fn normalize_utc(s: &str) -> String {
+    let b = s.as_bytes();
+    let has_offset =
+        b.len() >= 25 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':';
+    if !has_offset || parse_utc(s).is_none() {
+        return s.to_string();
+    }
+    let (body, _) = s.split_at(s.len() - 6);
+    let fraction = body.get(19..).unwrap_or("");
+    let Some(whole) = parse_utc(&format!("{}{}", &body[..19], &s[s.len() - 6..])) else {
+        return s.to_string();
+    };
+    let utc = format_utc(whole);
+    format!("{}{fraction}Z", &utc[..19])
+}
+
 // Howard Hinnant's civil calendar algorithms (proleptic Gregorian).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
@@ -123,6 +149,34 @@ mod tests {
         assert_eq!(parse_utc("not a date"), None);
         assert_eq!(parse_utc("2025-13-01T12:00:00Z"), None);
         assert_eq!(parse_utc("2025-01-01T12:00:00.Z"), None);
+    }
+
+    #[test]
+    fn offsets_normalize_to_utc_z() {
+        assert_eq!(
+            normalize_utc("2025-01-01T14:00:00+02:00"),
+            "2025-01-01T12:00:00Z"
+        );
+        assert_eq!(
+            normalize_utc("2025-01-01T00:30:00.123456-01:00"),
+            "2025-01-01T01:30:00.123456Z"
+        );
+        assert_eq!(
+            normalize_utc("2025-01-01T12:00:00+00:00"),
+            "2025-01-01T12:00:00Z"
+        );
+        assert_eq!(
+            normalize_utc("2025-01-01T01:00:00+02:00"),
+            "2024-12-31T23:00:00Z"
+        );
+        for same in [
+            "2025-01-01T12:00:00Z",
+            "2025-01-01T12:00:00.5Z",
+            "2025-01-01T12:00:00",
+            "nope",
+        ] {
+            assert_eq!(normalize_utc(same), same);
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ async fn count_bound_sends_n_per_client_concurrently() {
     let h = Harness::new(|_| stream_script(0.0, &[(100.0, "x")]));
     let (result, progress) = h.run(&opts(4, Some(3), 5), &CancelToken::new()).await;
     assert_eq!(result.responses.len(), 12);
-    assert_eq!(result.summary.total_requests, 12);
+    assert_eq!(result.summary.total_requests, Some(12));
     assert_eq!(result.summary.n_requests, Some(3));
     assert_eq!(result.summary.clients, 4);
     assert_eq!(h.transport.traffic.max_in_flight.get(), 4);

@@ -6,10 +6,14 @@ mod common;
 
 use common::{stream_script, ChunkEndpoint, ScriptedTransport, VirtualClock};
 use llmeter_core::experiments::heatmap::{self, HeatmapPlan};
-use llmeter_core::experiments::load_test::{plan_levels, requests_per_client, LoadTestResult};
+use llmeter_core::experiments::load_test::{
+    plan_levels, plan_rate_levels, requests_per_client, sweep_rates, LoadTestResult,
+};
 use llmeter_core::experiments::prompts::prompt_of_length;
 use llmeter_core::result::RunResult;
-use llmeter_core::runner::{CancelToken, PayloadAssignment, RunOptions, Runner};
+use llmeter_core::runner::{
+    Arrival, CancelToken, LoadModel, PayloadAssignment, RunOptions, Runner,
+};
 use llmeter_core::tokenizer::{Tokenizer, WhitespaceTokenizer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -96,7 +100,7 @@ async fn heatmap_every_cell_gets_exactly_its_requests_for_any_client_count() {
                     expected,
                     "clients {clients} cells {cells}"
                 );
-                assert_eq!(result.summary.total_requests, expected as u64);
+                assert_eq!(result.summary.total_requests, Some(expected as u64));
                 // No payload sent twice, none skipped.
                 let mut ks: Vec<u64> = sent.iter().map(|p| p["k"].as_u64().unwrap()).collect();
                 ks.sort();
@@ -314,6 +318,7 @@ async fn load_test_folders_round_trip() {
     let test = LoadTestResult {
         test_name: "sweep".into(),
         runs,
+        rate_runs: Vec::new(),
     };
     let files = test.to_files();
     assert!(files
@@ -342,6 +347,95 @@ async fn load_test_folders_round_trip() {
         3
     );
     assert!(LoadTestResult::from_files(&[], None).is_err());
+    // Every folder of a load test is a run (LLMeter's LoadTestResult.load raises otherwise).
+    let mut with_stray = files.clone();
+    with_stray.push(("sweep/notes/todo.txt".into(), "x".into()));
+    let err = LoadTestResult::from_files(&with_stray, None).unwrap_err();
+    assert!(err.starts_with("sweep/notes: no summary.json"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_levels_are_saved_and_loaded_beside_client_levels() {
+    let levels = plan_rate_levels(&[2.5, 10.0], 6, None).unwrap();
+    assert_eq!(levels[0].run_name, "00002.500-rps");
+    assert_eq!(levels[1].n_requests, Some(6));
+    let mut test = LoadTestResult {
+        test_name: "rates".into(),
+        ..Default::default()
+    };
+    for level in &levels {
+        let clock = VirtualClock::new();
+        let transport = uneven_transport(&clock);
+        let runner = Runner {
+            endpoint: &ChunkEndpoint,
+            transport: &transport,
+            clock: &clock,
+            tokenizer: &WhitespaceTokenizer,
+        };
+        let opts = RunOptions {
+            clients: 4,
+            load: LoadModel::Open {
+                rate: level.rate,
+                arrival: Arrival::Poisson,
+            },
+            n_requests: level.n_requests,
+            payloads: vec![json!({"prompt": "a b", "k": 1})],
+            run_name: Some(level.run_name.clone()),
+            ..Default::default()
+        };
+        let result = runner
+            .run(&opts, &CancelToken::new(), &mut |_: &_, _: &_, _| {})
+            .await
+            .unwrap();
+        test.insert(result).unwrap();
+    }
+    let (closed, _) = run_plan_named(&plan_for(1, 2, 1, 1), 1, Some("00001-clients".into())).await;
+    test.insert(closed).unwrap();
+    let files = test.to_files();
+    assert!(files
+        .iter()
+        .any(|(p, _)| p == "rates/00010.000-rps/run_info.json"));
+    assert!(files
+        .iter()
+        .any(|(p, _)| p == "rates/00001-clients/summary.json"));
+    let back = LoadTestResult::from_files(&files, None).unwrap();
+    assert_eq!(back.test_name, "rates");
+    assert_eq!(
+        back.rate_runs.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+        vec![2.5, 10.0]
+    );
+    assert_eq!(back.runs.keys().copied().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(back.rate_runs[1].1.stats, test.rate_runs[1].1.stats);
+    assert!(back.rate_runs[1].1.stats.contains_key("schedule_lag-p99"));
+    // A second run of the same level is refused.
+    let mut twice = files.clone();
+    for (p, c) in files
+        .iter()
+        .filter(|(p, _)| p.starts_with("rates/00010.000-rps/"))
+    {
+        twice.push((p.replace("00010.000-rps", "again"), c.clone()));
+    }
+    let err = LoadTestResult::from_files(&twice, None).unwrap_err();
+    assert!(err.contains("a second run at 10 requests/s"), "{err}");
+    assert!(plan_rate_levels(&[1.0, 1.0001], 1, None)
+        .unwrap_err()
+        .message
+        .contains("twice"));
+    assert_eq!(
+        plan_rate_levels(&[0.0], 1, None).unwrap_err().option,
+        "sequenceOfRates"
+    );
+}
+
+#[test]
+fn sweep_rates_follow_guidellm() {
+    // linspace(1, 9, 9)[1:] for the default size 10.
+    assert_eq!(
+        sweep_rates(1.0, 9.0, 10),
+        vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    );
+    assert_eq!(sweep_rates(2.0, 5.0, 4), vec![3.5, 5.0]);
+    assert!(sweep_rates(2.0, 5.0, 2).is_empty());
 }
 
 fn natural_text() -> String {

@@ -75,7 +75,7 @@ fn responses(n: usize, rng: &mut SplitMix64) -> (Vec<InvocationResponse>, Vec<Re
 
 fn summary(total: u64, clients: u32, n_requests: Option<u64>) -> Summary {
     Summary {
-        total_requests: total,
+        total_requests: Some(total),
         clients,
         n_requests,
         total_test_time: Some(TOTAL_TEST_TIME),
@@ -243,7 +243,7 @@ fn labels_break_every_metric_down() {
                 group.iter().flat_map(|s| s.responses.clone()).collect();
             let ts: Vec<ResponseTimings> = group.iter().flat_map(|s| s.timings.clone()).collect();
             let sub = Summary {
-                total_requests: rs.len() as u64,
+                total_requests: Some(rs.len() as u64),
                 clients: group.iter().map(|s| s.summary.clients).sum(),
                 total_test_time: Some(TOTAL_TEST_TIME),
                 ..Summary::default()

@@ -52,7 +52,7 @@ fn big_run() -> RunResult {
     }
     timings.reverse();
     let summary = Summary {
-        total_requests: 2500,
+        total_requests: Some(2500),
         clients: 5,
         n_requests: Some(500),
         total_test_time: Some(25.0),
@@ -247,7 +247,7 @@ fn recovers_a_run_without_summary_from_pieces() {
         .filter(|(n, _)| n != "summary.json" && n != "stats.json")
         .collect();
     let whole = RunResult::from_files(&files).expect("loads");
-    assert_eq!(whole.summary.total_requests, 2500);
+    assert_eq!(whole.summary.total_requests, Some(2500));
     assert_eq!(whole.summary.clients, 5);
     assert_eq!(load_in_pieces(&files, 7).expect("loads"), whole);
 
@@ -271,5 +271,36 @@ fn recovers_a_run_without_summary_from_pieces() {
     let mut with_empty = config.clone();
     with_empty.push(("responses.jsonl".into(), String::new()));
     assert_eq!(empty, RunResult::from_files(&with_empty).expect("loads"));
-    assert_eq!(empty.summary.total_requests, 0);
+    assert_eq!(empty.summary.total_requests, Some(0));
+}
+
+/// Found by the `result_files` fuzz target: with a bad line in `responses.jsonl` and a bad
+/// `summary.json`, the whole folder reported the line and the pieces (small files first, as
+/// `js/result-loader.js` feeds them) the summary.
+#[test]
+fn a_bad_small_file_and_a_bad_line_give_the_same_error_whole_and_in_pieces() {
+    let files = big_run().to_files();
+    let mut lines: Vec<&str> = file(&files, "responses.jsonl").lines().collect();
+    lines[1] = "{oops";
+    let broken = replace(&files, "responses.jsonl", lines.join("\n") + "\n");
+    for (name, bad, expected) in [
+        ("summary.json", "", "summary.json: EOF while parsing"),
+        (
+            "run_info.json",
+            "5",
+            "run_info.json: expected a JSON object, found a number",
+        ),
+        (
+            "payload.jsonl",
+            "{\"a\": 1}\nnope\n",
+            "payload.jsonl line 2: ",
+        ),
+        // A corrupt stats.json is a warning (LLMeter recomputes the stats), not an error.
+    ] {
+        let broken = replace(&broken, name, bad.to_string());
+        let whole = RunResult::from_files(&broken).expect_err("bad file");
+        assert!(whole.starts_with(expected), "{name}: {whole}");
+        assert_eq!(load_in_pieces(&broken, 7).expect_err("bad file"), whole);
+        assert_eq!(load_in_byte_pieces(&broken, 13).expect_err("bad"), whole);
+    }
 }

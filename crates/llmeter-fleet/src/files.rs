@@ -88,7 +88,7 @@ mod tests {
         };
         RunResult::new(
             Summary {
-                total_requests: ttfts.len() as u64,
+                total_requests: Some(ttfts.len() as u64),
                 clients: 1,
                 total_test_time: Some(2.0),
                 start_time: Some("2025-01-01T12:00:00.000Z".into()),

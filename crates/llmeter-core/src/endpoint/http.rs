@@ -1,7 +1,87 @@
 //! What every HTTP endpoint shares: how a non-2xx answer becomes an error message, how much of
 //! a body is kept, and how excerpts are quoted.
 
-use serde_json::Value;
+use super::payload::json_type;
+use super::{EndpointError, PreparedPayload};
+use crate::transport::HttpRequest;
+use serde_json::{Map, Value};
+use std::rc::Rc;
+
+/// The response headers every JSON API's parser reads.
+pub fn standard_response_headers() -> Rc<[String]> {
+    Rc::from(["content-type".to_string(), "retry-after".to_string()])
+}
+
+/// Request headers of a JSON API: `content-type`, the credential header when there is a key,
+/// the endpoint's own, then the user's (a same-named user header replaces a default: fetch
+/// would join duplicates into one value).
+pub fn json_headers(
+    credential: Option<(&str, String)>,
+    own: &[(&str, &str)],
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    if let Some((name, value)) = credential {
+        headers.push((name.to_string(), value));
+    }
+    headers.extend(own.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    merge_headers(headers, extra)
+}
+
+/// `defaults` with the user's headers added; a same-named user header replaces a default (fetch
+/// would join duplicates into one value).
+pub fn merge_headers(
+    mut defaults: Vec<(String, String)>,
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
+    for (name, value) in extra {
+        defaults.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+        defaults.push((name.clone(), value.clone()));
+    }
+    defaults
+}
+
+/// A copy of a payload object, or the per-request error naming the request `what` expects.
+pub fn payload_object(payload: &Value, what: &str) -> Result<Map<String, Value>, EndpointError> {
+    match payload {
+        Value::Object(fields) => Ok(fields.clone()),
+        other => Err(EndpointError::Payload(format!(
+            "payload must be a JSON object ({what}), got {}",
+            json_type(other)
+        ))),
+    }
+}
+
+/// A JSON body made ready to send: serialised once, recorded as sent, with its prompt.
+pub fn prepared_json(
+    body: Map<String, Value>,
+    prompt: fn(&Value) -> String,
+) -> Result<PreparedPayload, EndpointError> {
+    let body = Value::Object(body);
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| EndpointError::Payload(format!("payload cannot be serialised: {e}")))?;
+    Ok(PreparedPayload {
+        body: bytes.into(),
+        input_prompt: Some(prompt(&body).into()),
+        input_payload: Rc::new(body),
+    })
+}
+
+/// `POST url` with a prepared body.
+pub fn post(
+    url: &str,
+    headers: &[(String, String)],
+    prepared: &PreparedPayload,
+    response_headers: &Rc<[String]>,
+) -> HttpRequest {
+    HttpRequest {
+        url: url.to_owned(),
+        method: "POST",
+        headers: headers.to_vec(),
+        body: Some(prepared.body.clone()),
+        response_headers: response_headers.clone(),
+    }
+}
 
 /// Kept of a non-2xx body: enough for any API error JSON.
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -12,13 +92,11 @@ pub const SNIPPET_CHARS: usize = 200;
 
 /// `true` for `application/json` and `*/*+json` media types.
 pub fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() >= 5
+            && essence.is_char_boundary(essence.len() - 5)
+            && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
 }
 
 /// `HTTP 429 Too Many Requests: <detail> (retry-after: 20)`.

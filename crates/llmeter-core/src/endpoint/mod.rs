@@ -6,11 +6,18 @@
 //! with the rules every endpoint shares (HTTP errors, body limits, the TTFT/TTLT rule) — and
 //! one arm in [`config::build`], which reads the family's options.
 
+pub mod anthropic;
+mod api_event;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
+pub mod custom;
 pub mod http;
 pub mod openai;
 pub mod payload;
 pub mod stream;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use crate::transport::{HttpRequest, ResponseHead};
 use serde_json::{Map, Value};

@@ -3,7 +3,7 @@
 //! lenient readers for wire values whose type varies between servers.
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -30,15 +30,49 @@ pub fn json_type(v: &Value) -> &'static str {
     }
 }
 
-/// LLMeter's prompt extraction for chat-style bodies: every message's string content and text
-/// parts (`{"type": "text", "text": …}`), joined by `\n` — `""` without messages, as LLMeter.
+/// An extra key left out of a payload when its value passes the test.
+pub type SkipKey<'a> = (&'a str, fn(&Value) -> bool);
+
+/// A `create_payload` result: `{<first key>: first, <limit key>: max_tokens, **extra}`, where
+/// an extra `skip` key is left out when `skip`'s test says so (LLMeter adds some optional
+/// arguments only when set).
+pub fn user_payload(
+    first: (&str, Value),
+    limit_key: &str,
+    max_tokens: u64,
+    extra: &Map<String, Value>,
+    skip: Option<SkipKey>,
+) -> Value {
+    let mut out = Map::new();
+    out.insert(first.0.into(), first.1);
+    out.insert(limit_key.into(), Value::from(max_tokens));
+    for (k, v) in extra {
+        if skip.is_some_and(|(key, test)| k == key && test(v)) {
+            continue;
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    Value::Object(out)
+}
+
+/// LLMeter's prompt extraction for chat-style bodies: [`message_texts`] of `messages` (`""`
+/// without messages, as LLMeter).
 pub fn messages_prompt(body: &Value) -> String {
-    let messages = body.get("messages").and_then(Value::as_array);
+    message_texts(body.get("messages"))
+}
+
+/// LLMeter's prompt extraction over a list of messages (Chat Completions, the Responses API's
+/// `input`, Anthropic's `messages`): every non-empty string content, and each part of a list
+/// content that is a string or has a string `text`, joined by `\n`.
+pub fn message_texts(messages: Option<&Value>) -> String {
     let mut texts: Vec<&str> = Vec::new();
-    for message in messages.into_iter().flatten() {
+    for message in messages.and_then(Value::as_array).into_iter().flatten() {
         match message.get("content") {
-            Some(Value::String(s)) => texts.push(s),
-            Some(Value::Array(parts)) => texts.extend(parts.iter().filter_map(text_part)),
+            Some(Value::String(s)) if !s.is_empty() => texts.push(s),
+            Some(Value::Array(parts)) => texts.extend(parts.iter().filter_map(|p| match p {
+                Value::String(s) => Some(s.as_str()),
+                other => other.get("text").and_then(Value::as_str),
+            })),
             _ => {}
         }
     }

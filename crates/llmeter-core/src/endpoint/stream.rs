@@ -32,6 +32,9 @@ pub enum FrameOutcome {
     Done,
     /// An API error or a malformed frame: the request fails with this message.
     Error(String),
+    /// An API error event that LLMeter also times as the last token (the Responses API's
+    /// `response.failed`): a TTLT point, then the request fails with this message.
+    TimedError(String),
 }
 
 /// The family-specific part of reading a response.
@@ -55,6 +58,12 @@ pub trait Protocol {
     fn complete_without_done(&self) -> bool {
         false
     }
+    /// The same, knowing how the framing ended (default: [`Self::complete_without_done`]);
+    /// a framing without an end marker (AWS event streams) is complete when no message was
+    /// cut off.
+    fn complete_at_end(&self, _end: StreamEnd) -> bool {
+        self.complete_without_done()
+    }
     /// Error text for a stream that ended before it was complete.
     fn truncated_message(&self, end: StreamEnd) -> String {
         match end {
@@ -69,6 +78,12 @@ pub trait Protocol {
     fn error_detail(&self, body: &[u8]) -> Option<String> {
         http::error_body_detail(body)
     }
+    /// The request's error for a non-2xx answer (default: `HTTP 429 Too Many Requests:
+    /// <detail> (retry-after: 20)`); a family whose reference client words it differently
+    /// (botocore's exceptions) overrides it.
+    fn http_error(&self, status: u16, retry_after: Option<&str>, body: &[u8]) -> String {
+        http::http_error_message(status, retry_after, self.error_detail(body))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,9 +94,10 @@ enum BodyKind {
     HttpError,
 }
 
-/// [`ResponseParser`] for any [`Protocol`].
-pub struct StreamParser<P: Protocol> {
-    protocol: P,
+/// [`ResponseParser`] for any [`Protocol`]. The protocol is boxed (one dynamic call per frame)
+/// so this code exists once in the wasm rather than once per endpoint family.
+pub struct StreamParser {
+    protocol: Box<dyn Protocol>,
     /// Hidden output (reasoning) counts for TTFT.
     count_hidden: bool,
     limits: ParseLimits,
@@ -96,8 +112,12 @@ pub struct StreamParser<P: Protocol> {
     out: ParsedResponse,
 }
 
-impl<P: Protocol> StreamParser<P> {
-    pub fn new(protocol: P, limits: ParseLimits, ttft_visible_tokens_only: bool) -> Self {
+impl StreamParser {
+    pub fn new(
+        protocol: Box<dyn Protocol>,
+        limits: ParseLimits,
+        ttft_visible_tokens_only: bool,
+    ) -> Self {
         StreamParser {
             protocol,
             count_hidden: !ttft_visible_tokens_only,
@@ -143,6 +163,10 @@ impl<P: Protocol> StreamParser<P> {
                 FrameOutcome::LastTokenMark => last_mark = true,
                 FrameOutcome::Done => *done = true,
                 FrameOutcome::Error(e) => *stream_error = Some(e),
+                FrameOutcome::TimedError(e) => {
+                    last_mark = true;
+                    *stream_error = Some(e);
+                }
             }
         });
         if let Err(e) = fed {
@@ -177,7 +201,7 @@ impl<P: Protocol> StreamParser<P> {
                 }
                 match protocol.on_frame(frame, out) {
                     FrameOutcome::Done => *done = true,
-                    FrameOutcome::Error(e) => *stream_error = Some(e),
+                    FrameOutcome::Error(e) | FrameOutcome::TimedError(e) => *stream_error = Some(e),
                     _ => {}
                 }
             }),
@@ -192,15 +216,16 @@ impl<P: Protocol> StreamParser<P> {
         if let Some(failure) = failure {
             return Some(failure);
         }
-        if self.protocol.complete_without_done() {
-            return None;
-        }
+        // A body without a single event is an error even where a clean end completes.
         if self.out.num_events == 0 && !self.body.bytes.is_empty() {
             return Some(format!(
                 "no {} in response body: {}",
                 self.protocol.framing().message_name(),
                 http::byte_snippet(&self.body.bytes)
             ));
+        }
+        if self.protocol.complete_at_end(end) {
+            return None;
         }
         Some(self.protocol.truncated_message(end))
     }
@@ -220,7 +245,7 @@ impl<P: Protocol> StreamParser<P> {
     }
 }
 
-impl<P: Protocol> ResponseParser for StreamParser<P> {
+impl ResponseParser for StreamParser {
     fn on_head(&mut self, head: &ResponseHead) {
         self.status = head.status;
         self.retry_after = head.header("retry-after").map(|v| v.trim().to_owned());
@@ -273,14 +298,11 @@ impl<P: Protocol> ResponseParser for StreamParser<P> {
             BodyKind::AwaitingHead => {
                 Some(failure.unwrap_or_else(|| "response ended before its headers".into()))
             }
-            BodyKind::HttpError => {
-                let detail = self.protocol.error_detail(&self.body.bytes);
-                Some(http::http_error_message(
-                    self.status,
-                    self.retry_after.as_deref(),
-                    detail,
-                ))
-            }
+            BodyKind::HttpError => Some(self.protocol.http_error(
+                self.status,
+                self.retry_after.as_deref(),
+                &self.body.bytes,
+            )),
             BodyKind::WholeBody => self.finish_whole_body(failure),
             BodyKind::Stream => self.finish_stream(failure),
         };

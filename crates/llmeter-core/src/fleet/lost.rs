@@ -81,7 +81,7 @@ pub fn lost_shard(lost: LostShard, tokenizer: &dyn Tokenizer) -> RunResult {
         ..RunInfo::default()
     };
     let summary = Summary {
-        total_requests: total,
+        total_requests: Some(total),
         clients,
         n_requests: Summary::n_requests_per_client(
             expected_requests.map(|n| n / clients.max(1) as u64),
@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn owed_requests_become_errors_and_finished_ones_stay() {
         let r = lost(Some(12), 5);
-        assert_eq!(r.summary.total_requests, 12);
+        assert_eq!(r.summary.total_requests, Some(12));
         assert_eq!(r.summary.n_requests, Some(3));
         assert_eq!(r.stats["failed_requests"], serde_json::json!(7));
         assert!(r.responses[5..]

@@ -2,9 +2,11 @@
 //! One decoder per wire format, each sans-IO (fed bytes split anywhere) and allocation-free in
 //! its steady state; an endpoint names its framing and reads the frames.
 
+pub mod event_stream;
 pub mod json_lines;
 pub mod sse;
 
+use event_stream::{EventMessage, EventStreamDecoder};
 use json_lines::JsonLinesDecoder;
 use sse::{SseDecoder, SseEnd, SseEvent};
 
@@ -19,6 +21,11 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON (one message per line; blank lines skipped).
     JsonLines,
+    /// No framing: every network chunk is one message, as it arrived (custom endpoints that
+    /// split the bytes themselves).
+    Raw,
+    /// AWS event-stream binary messages (Bedrock and SageMaker response streams).
+    EventStream,
 }
 
 impl Framing {
@@ -27,6 +34,8 @@ impl Framing {
         match self {
             Framing::Sse => "SSE events",
             Framing::JsonLines => "JSON lines",
+            Framing::Raw => "bytes",
+            Framing::EventStream => "event-stream messages",
         }
     }
 }
@@ -37,6 +46,10 @@ pub enum Frame<'a> {
     Sse(SseEvent<'a>),
     /// One line of a JSON-lines body, without its terminator.
     Line(&'a [u8]),
+    /// One network chunk of a [`Framing::Raw`] body.
+    Bytes(&'a [u8]),
+    /// One AWS event-stream message (checksums verified).
+    Event(EventMessage<'a>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +97,8 @@ pub enum StreamEnd {
 pub enum FrameDecoder {
     Sse(SseDecoder),
     JsonLines(JsonLinesDecoder),
+    Raw,
+    EventStream(EventStreamDecoder),
 }
 
 impl FrameDecoder {
@@ -92,6 +107,10 @@ impl FrameDecoder {
             Framing::Sse => FrameDecoder::Sse(SseDecoder::with_limit(max_event_bytes)),
             Framing::JsonLines => {
                 FrameDecoder::JsonLines(JsonLinesDecoder::with_limit(max_event_bytes))
+            }
+            Framing::Raw => FrameDecoder::Raw,
+            Framing::EventStream => {
+                FrameDecoder::EventStream(EventStreamDecoder::with_limit(max_event_bytes))
             }
         }
     }
@@ -105,6 +124,13 @@ impl FrameDecoder {
         match self {
             FrameDecoder::Sse(d) => d.feed(bytes, &mut |e| on_frame(Frame::Sse(e))),
             FrameDecoder::JsonLines(d) => d.feed(bytes, &mut |l| on_frame(Frame::Line(l))),
+            FrameDecoder::Raw => {
+                if !bytes.is_empty() {
+                    on_frame(Frame::Bytes(bytes));
+                }
+                Ok(())
+            }
+            FrameDecoder::EventStream(d) => d.feed(bytes, &mut |m| on_frame(Frame::Event(m))),
         }
     }
 
@@ -116,6 +142,8 @@ impl FrameDecoder {
                 SseEnd::Truncated => StreamEnd::Truncated,
             },
             FrameDecoder::JsonLines(d) => d.finish(&mut |l| on_frame(Frame::Line(l))),
+            FrameDecoder::Raw => StreamEnd::Clean,
+            FrameDecoder::EventStream(d) => d.finish(),
         }
     }
 }

@@ -248,7 +248,12 @@ impl SseDecoder {
 }
 
 fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    // Valid UTF-8 (nearly always) is checked by the fast validator; only broken text takes the
+    // slower replacing path.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Index of the first `\r` or `\n`.

@@ -4,6 +4,7 @@
 use super::{Summary, CHUNK_TIMINGS_FILE, RESPONSES_FILE, SUMMARY_FILE};
 use crate::json;
 use crate::response::{InvocationResponse, ResponseTimings};
+use crate::time::normalize_utc;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -103,7 +104,7 @@ pub(crate) fn parse_summary(object: &Map<String, Value>) -> Result<Summary, Stri
         None => 1,
     };
     Ok(Summary {
-        total_requests: f.count("total_requests").map_err(err)?.unwrap_or(0),
+        total_requests: f.count("total_requests").map_err(err)?,
         clients,
         n_requests: f.count("n_requests").map_err(err)?,
         total_test_time: f.number("total_test_time").map_err(err)?,
@@ -113,10 +114,22 @@ pub(crate) fn parse_summary(object: &Map<String, Value>) -> Result<Summary, Stri
         provider: f.string("provider").map_err(err)?,
         run_name: f.string("run_name").map_err(err)?,
         run_description: f.string("run_description").map_err(err)?,
-        start_time: f.string("start_time").map_err(err)?,
-        first_request_time: f.string("first_request_time").map_err(err)?,
-        last_request_time: f.string("last_request_time").map_err(err)?,
-        end_time: f.string("end_time").map_err(err)?,
+        start_time: f
+            .string("start_time")
+            .map_err(err)?
+            .map(|t| normalize_utc(&t)),
+        first_request_time: f
+            .string("first_request_time")
+            .map_err(err)?
+            .map(|t| normalize_utc(&t)),
+        last_request_time: f
+            .string("last_request_time")
+            .map_err(err)?
+            .map(|t| normalize_utc(&t)),
+        end_time: f
+            .string("end_time")
+            .map_err(err)?
+            .map(|t| normalize_utc(&t)),
     })
 }
 
@@ -137,7 +150,7 @@ pub(crate) fn recover_summary(
     let endpoint = Fields(&endpoint);
     let (first, last) = Summary::request_time_bounds(responses);
     Summary {
-        total_requests: responses.len() as u64,
+        total_requests: Some(responses.len() as u64),
         clients: config
             .count("clients")
             .ok()
@@ -185,7 +198,11 @@ pub fn response_from_value(line: usize, value: Value) -> Result<InvocationRespon
         // Any non-null error marks a failure; keep non-string ones as their JSON text.
         error: f.text("error"),
         retries: f.count("retries").map_err(err)?,
-        request_time: f.string("request_time").map_err(err)?,
+        // LLMeter re-writes an offset as the same instant in UTC (`Z`).
+        request_time: f
+            .string("request_time")
+            .map_err(err)?
+            .map(|t| normalize_utc(&t)),
         annotations: match f.get("annotations") {
             Some(Value::Object(a)) => Some(a.clone()),
             _ => None,
@@ -254,21 +271,48 @@ pub fn timing_from_value(line: usize, value: Value) -> Result<ResponseTimings, S
         },
         start_ms: None,
         end_ms: None,
+        scheduled_at: f.number("scheduled_at").map_err(err)?,
+        sent_at: f.number("sent_at").map_err(err)?,
     })
 }
 
-/// Puts timings in response order, matched on `id` (each timing used once); timings without a
-/// response are dropped, responses without a timing simply have none.
+/// Puts timings in response order, matched on `id` (each timing used once), for the measured
+/// responses and then for the excluded (warm-up, cool-down) ones; timings without a response
+/// are dropped, responses without a timing simply have none.
 pub(crate) fn join_timings(
     timings: Vec<ResponseTimings>,
     responses: &[InvocationResponse],
-) -> Vec<ResponseTimings> {
+    excluded: &[InvocationResponse],
+) -> (Vec<ResponseTimings>, Vec<ResponseTimings>) {
     let mut pending: HashMap<String, VecDeque<ResponseTimings>> = HashMap::new();
     for t in timings {
         pending.entry(t.id.clone()).or_default().push_back(t);
     }
-    responses
-        .iter()
-        .filter_map(|r| pending.get_mut(r.id_str()).and_then(VecDeque::pop_front))
-        .collect()
+    let mut take = |rs: &[InvocationResponse]| -> Vec<ResponseTimings> {
+        rs.iter()
+            .filter_map(|r| pending.get_mut(r.id_str()).and_then(VecDeque::pop_front))
+            .collect()
+    };
+    let measured = take(responses);
+    (measured, take(excluded))
+}
+
+impl InvocationResponse {
+    /// One response from its JSON object (a `responses.jsonl` line), with LLMeter's loading
+    /// rules (null `id` kept, offsets normalised to UTC, `annotations` kept).
+    pub fn from_json_value(value: Value) -> Result<InvocationResponse, String> {
+        response_from_value(1, value).map_err(|e| {
+            e.strip_prefix("responses.jsonl line 1: ")
+                .map(str::to_string)
+                .unwrap_or(e)
+        })
+    }
+
+    /// The warm-up / cool-down flag of a response (`annotations.load_phase`), if any.
+    pub fn load_phase(&self) -> Option<&str> {
+        self.annotations
+            .as_ref()?
+            .get(crate::runner::PHASE_ANNOTATION)?
+            .as_str()
+    }
 }

@@ -322,7 +322,7 @@ pub fn merge(shards: Vec<RunResult>, options: &MergeOptions) -> Result<RunResult
         common(parts.iter().map(|p| get(&p.summary).clone()))
     };
     let summary = Summary {
-        total_requests: total,
+        total_requests: Some(total),
         clients,
         n_requests: Summary::n_requests_per_client(configured, total, clients, interrupted_all),
         total_test_time: if interrupted_all {
@@ -476,7 +476,7 @@ fn breakdown(
         }
         let windows: Vec<Window> = members.iter().filter_map(|&i| parts[i].window).collect();
         let sub = Summary {
-            total_requests: rs.len() as u64,
+            total_requests: Some(rs.len() as u64),
             clients: members.iter().map(|&i| parts[i].summary.clients).sum(),
             total_test_time: if interrupted {
                 None

@@ -11,19 +11,19 @@ pub mod secrets;
 #[cfg(test)]
 mod tests;
 
-pub use builder::RunResultBuilder;
+pub use builder::{files_to_read, RunResultBuilder};
 pub use files::{jsonl, llmeter_run_config, RUN_CONFIG_KEYS};
 pub(crate) use load::*;
 /// One response / timing object (as `onResponse` gives them) read like a `responses.jsonl` /
 /// `chunk_timings.jsonl` line (1-based `line` for errors).
 pub use load::{response_from_value as response_from_json, timing_from_value as timing_from_json};
 pub use merge::{merge, FleetInfo, MergeOptions, ShardEntry};
-pub use naming::{default_run_name, load_test_run_name};
+pub use naming::{default_run_name, load_test_rate_run_name, load_test_run_name};
 pub use secrets::{is_secret_key, strip_secrets, Redactor};
 
 use crate::json;
 use crate::response::{InvocationResponse, ResponseTimings};
-use crate::stats::compute_stats;
+use crate::stats::compute_stats_for;
 use crate::time::parse_utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -31,8 +31,9 @@ use serde_json::{Map, Value};
 /// LLMeter's `summary.json`: exactly these 14 keys, in this order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// `null` is kept as null (LLMeter's default), not read as 0.
     #[serde(default)]
-    pub total_requests: u64,
+    pub total_requests: Option<u64>,
     #[serde(default = "one")]
     pub clients: u32,
     #[serde(default)]
@@ -103,6 +104,90 @@ pub struct RunInfo {
     /// the endpoint's latency (see `crate::network_phases`).
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub network_phases: Option<crate::network_phases::PhasesSummary>,
+    /// How the requests were started (closed loop or open-loop arrivals) and the warm-up and
+    /// cool-down phases; `None` for runs saved before this existed (closed loops). Read by
+    /// [`RunInfo::from_json`] (no derived reader: it keeps the wasm module small).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub load: Option<LoadInfo>,
+    /// Latency objectives the stats' `goodput` and `slo_attainment*` keys are computed for.
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub slo: Option<crate::runner::Slo>,
+    /// The tokenizer when `run_config.json` cannot name it in a form LLMeter loads (a custom
+    /// JS tokenizer: `run_config.json` then says `null`, LLMeter's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<Value>,
+}
+
+impl RunInfo {
+    /// `run_info.json`'s object.
+    pub fn from_json(object: Map<String, Value>) -> Result<RunInfo, String> {
+        let load = object.get("load").and_then(Value::as_object).map(|l| {
+            let f = |k: &str| l.get(k).and_then(Value::as_f64);
+            let text = |k: &str| l.get(k).and_then(Value::as_str).map(str::to_string);
+            let phase = |k: &str| l.get(k).filter(|v| v.is_object()).cloned();
+            LoadInfo {
+                model: text("model").unwrap_or_else(|| "closed".into()),
+                rate: f("rate"),
+                arrival: text("arrival"),
+                max_concurrency: l
+                    .get("max_concurrency")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok()),
+                seed: l.get("seed").and_then(Value::as_u64),
+                warmup: phase("warmup"),
+                cooldown: phase("cooldown"),
+                excluded_responses: l
+                    .get("excluded_responses")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+            }
+        });
+        let slo = object.get("slo").and_then(Value::as_object).map(|s| {
+            let f = |k: &str| s.get(k).and_then(Value::as_f64);
+            crate::runner::Slo {
+                ttft: f("ttft"),
+                tpot: f("tpot"),
+                ttlt: f("ttlt"),
+            }
+        });
+        let mut info: RunInfo = serde_json::from_value(Value::Object(object))
+            .map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+        info.load = load;
+        info.slo = slo.filter(|s| !s.is_empty());
+        Ok(info)
+    }
+}
+
+/// The load model of a run, as saved in `run_info.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LoadInfo {
+    /// `"closed"` (clients) or `"open"` (arrivals at `rate`).
+    pub model: String,
+    /// Requests per second offered (open loop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// `"constant"` or `"poisson"` (open loop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<String>,
+    /// Most requests in flight (open loop; `clients` in `summary.json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+    /// Seed of the arrival times and payload order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// `{requests: n}` or `{seconds: s}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<Value>,
+    /// Warm-up and cool-down responses (saved in `warmup_cooldown.jsonl`, not in the stats).
+    pub excluded_responses: u64,
+}
+
+impl LoadInfo {
+    pub fn is_open(&self) -> bool {
+        self.model == "open"
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -117,6 +202,12 @@ pub struct RunResult {
     pub run_config: Map<String, Value>,
     /// The payload list in its original order (`payload.jsonl`).
     pub payloads: Vec<Value>,
+    /// Warm-up and cool-down responses, flagged in their `annotations` (`load_phase`), saved in
+    /// `warmup_cooldown.jsonl` and left out of the stats; `excluded_timings[i]` is theirs.
+    pub excluded: Vec<InvocationResponse>,
+    pub excluded_timings: Vec<ResponseTimings>,
+    /// Keys callbacks contributed to the stats (kept when the stats are recomputed).
+    pub contributed_stats: Map<String, Value>,
 }
 
 /// File names of a run folder. The first five are LLMeter's; the last two are ours (LLMeter
@@ -128,6 +219,8 @@ pub const RUN_CONFIG_FILE: &str = "run_config.json";
 pub const PAYLOAD_FILE: &str = "payload.jsonl";
 pub const CHUNK_TIMINGS_FILE: &str = "chunk_timings.jsonl";
 pub const RUN_INFO_FILE: &str = "run_info.json";
+/// Our file of warm-up and cool-down responses (LLMeter's format, LLMeter does not read it).
+pub const EXCLUDED_RESPONSES_FILE: &str = "warmup_cooldown.jsonl";
 
 impl RunInfo {
     /// Reads `clock_offset` and `fleet` from `run_info.json`'s object. They are not in the
@@ -219,7 +312,7 @@ impl RunResult {
             ));
         }
         let run_config = llmeter_run_config(&run_config);
-        let stats = compute_stats(&summary, &responses, &timings, info.interrupted);
+        let stats = compute_stats_for(&summary, &responses, &timings, &info);
         RunResult {
             summary,
             responses,
@@ -228,16 +321,58 @@ impl RunResult {
             info,
             run_config,
             payloads,
+            excluded: Vec::new(),
+            excluded_timings: Vec::new(),
+            contributed_stats: Map::new(),
+        }
+    }
+
+    /// Adds warm-up and cool-down responses (kept apart from the stats).
+    pub fn with_excluded(
+        mut self,
+        excluded: Vec<InvocationResponse>,
+        excluded_timings: Vec<ResponseTimings>,
+    ) -> RunResult {
+        if let Some(load) = self.info.load.as_mut() {
+            load.excluded_responses = excluded.len() as u64;
+        }
+        self.excluded = excluded;
+        self.excluded_timings = excluded_timings;
+        self
+    }
+
+    /// LLMeter's `Result._update_contributed_stats`: numbers (or booleans) only, merged into
+    /// `stats` (and so `stats.json`), replacing computed keys of the same name. Other values
+    /// are skipped and named in the returned error.
+    pub fn contribute_stats(&mut self, stats: Map<String, Value>) -> Result<(), String> {
+        let mut rejected = Vec::new();
+        for (key, value) in stats {
+            if matches!(value, Value::Number(_) | Value::Bool(_)) {
+                self.stats.insert(key.clone(), value.clone());
+                self.contributed_stats.insert(key, value);
+            } else {
+                rejected.push(key);
+            }
+        }
+        if rejected.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "contributed stats must be numbers; not added: {}",
+                rejected.join(", ")
+            ))
         }
     }
 
     /// The run folder as `(file name, content)` pairs: LLMeter's `summary.json`, `stats.json`,
     /// `responses.jsonl`, `run_config.json`, `payload.jsonl`, and our `chunk_timings.jsonl`
-    /// and `run_info.json` (and `shard.json` for a shard). Loadable by `llmeter.results.Result.load` (0.1.12 and 0.2.0).
+    /// and `run_info.json` (and `warmup_cooldown.jsonl` when there are warm-up or cool-down
+    /// responses, `shard.json` for a shard). Loadable by `llmeter.results.Result.load` (0.1.12
+    /// and 0.2.0).
     pub fn to_files(&self) -> Vec<(String, String)> {
         let mut config = self.run_config.clone();
         strip_secrets(&mut config);
-        vec![
+        let mut files = vec![
             (SUMMARY_FILE.into(), json::to_pretty(&self.summary)),
             (STATS_FILE.into(), json::to_pretty(&self.stats)),
             (RESPONSES_FILE.into(), jsonl(&self.responses)),
@@ -246,17 +381,19 @@ impl RunResult {
                 json::to_pretty(&llmeter_run_config(&config)),
             ),
             (PAYLOAD_FILE.into(), jsonl(&self.payloads)),
-            (CHUNK_TIMINGS_FILE.into(), jsonl(&self.timings)),
+            (
+                CHUNK_TIMINGS_FILE.into(),
+                jsonl(&self.timings) + &jsonl(&self.excluded_timings),
+            ),
             (RUN_INFO_FILE.into(), json::to_pretty(&self.info)),
-        ]
-        .into_iter()
-        .chain(
-            self.info
-                .shard
-                .as_ref()
-                .map(|m| (crate::fleet::SHARD_FILE.to_string(), json::to_pretty(m))),
-        )
-        .collect()
+        ];
+        if !self.excluded.is_empty() {
+            files.push((EXCLUDED_RESPONSES_FILE.into(), jsonl(&self.excluded)));
+        }
+        if let Some(shard) = self.info.shard.as_ref() {
+            files.push((crate::fleet::SHARD_FILE.to_string(), json::to_pretty(shard)));
+        }
+        files
     }
 
     /// Loads a run folder given as `(file name, content)` pairs (names may carry a folder

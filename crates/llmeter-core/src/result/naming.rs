@@ -23,6 +23,24 @@ pub fn load_test_run_name(clients: u32) -> String {
     format!("{clients:05}-clients")
 }
 
+/// Name of a request-rate level's run folder, e.g. `00002.500-rps` for 2.5 requests per second
+/// (zero-padded like the client levels, so folders sort by rate; three decimals).
+pub fn load_test_rate_run_name(rate: f64) -> String {
+    format!("{rate:09.3}-rps")
+}
+
+/// The folder a run's files go to: `base` itself, or `base/{run_name}` when `nested` (LLMeter's
+/// `Runner(output_path=base)`), joined with `/` unless `base` already ends with a separator.
+pub fn run_folder_path(base: &str, run_name: &str, nested: bool) -> String {
+    if !nested {
+        base.to_string()
+    } else if base.ends_with(['/', '\\']) {
+        format!("{base}{run_name}")
+    } else {
+        format!("{base}/{run_name}")
+    }
+}
+
 /// Checks a run or test name that becomes a folder name: not empty (LLMeter rejects it), not
 /// `.` or `..`, no path separators or control characters, at most 200 characters.
 pub fn check_folder_name(option: &'static str, name: &str) -> Result<(), OptionError> {
@@ -57,6 +75,12 @@ mod tests {
         assert_eq!(default_run_name(1_735_732_800_123.0), "20250101-1200");
         assert_eq!(load_test_run_name(4), "00004-clients");
         assert_eq!(load_test_run_name(123_456), "123456-clients");
+        assert_eq!(load_test_rate_run_name(2.5), "00002.500-rps");
+        assert_eq!(run_folder_path("out", "r1", true), "out/r1");
+        assert_eq!(run_folder_path("out/", "r1", true), "out/r1");
+        assert_eq!(run_folder_path("out/x", "r1", false), "out/x");
+        assert_eq!(load_test_rate_run_name(0.1), "00000.100-rps");
+        assert_eq!(load_test_rate_run_name(12345.6789), "12345.679-rps");
     }
 
     #[test]

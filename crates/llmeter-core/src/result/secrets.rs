@@ -4,13 +4,17 @@ use serde_json::{Map, Value};
 
 /// Whether a configuration key may hold a credential. Matched on the lower-cased name with `-`
 /// read as `_`: anything containing `api_key`, `apikey`, `authorization`, `auth_token`, `secret`,
-/// `password`, `credential`, `cookie`, `bearer` or `headers` (header maps can carry keys), and
-/// names that are or end in `key` / `token` (`access_key`, `session_token`; not `max_tokens`).
+/// `password`, `credential`, `cookie`, `bearer` or `headers` (header maps can carry keys), AWS
+/// credential names (`access_key`, `accessKeyId`, `sessionToken`), and names that are or end in
+/// `key` / `token` (`session_token`; not `max_tokens`).
 pub fn is_secret_key(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace('-', "_");
-    const PARTS: [&str; 10] = [
+    const PARTS: [&str; 13] = [
         "api_key",
         "apikey",
+        "access_key",
+        "accesskey",
+        "sessiontoken",
         "authorization",
         "auth_token",
         "secret",

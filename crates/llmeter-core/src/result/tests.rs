@@ -66,7 +66,7 @@ fn sample_run() -> RunResult {
         },
     ];
     let summary = Summary {
-        total_requests: 3,
+        total_requests: Some(3),
         clients: 1,
         n_requests: Some(3),
         total_test_time: Some(2.0),
@@ -264,6 +264,11 @@ fn secret_key_names() {
         "token",
         "password",
         "access_key",
+        "aws_access_key_id",
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "x-amz-security-token",
     ] {
         assert!(is_secret_key(secret), "{secret}");
     }
@@ -376,7 +381,7 @@ fn recovers_interrupted_run_without_summary() {
     files.push(("run_config.json".into(), r#"{"endpoint": {"__llmeter_class__": "x.Y", "__llmeter_state__": {"model_id": "m2", "endpoint_name": "e2"}}, "clients": 2, "n_requests": 4, "run_name": "r", "run_description": "d"}"#.into()));
     let run = RunResult::from_files(&files).expect("loads");
     let expected = Summary {
-        total_requests: 3,
+        total_requests: Some(3),
         clients: 2,
         n_requests: Some(4),
         total_test_time: None,
@@ -457,10 +462,12 @@ fn malformed_input_gives_file_and_line() {
         err,
         "summary.json: `clients` must be a non-negative integer, found a string"
     );
-    let err = RunResult::from_files(&with("stats.json", "{\n\"a\": }")).expect_err("bad stats");
+    // A corrupt stats.json is LLMeter's warning, not an error: the stats are recomputed.
+    let loaded = RunResult::from_files(&with("stats.json", "{\n\"a\": }")).expect("recomputed");
+    let warning = &loaded.info.warnings[0];
     assert!(
-        err.starts_with("stats.json: ") && err.contains("line 2"),
-        "{err}"
+        warning.starts_with("stats.json: ") && warning.contains("line 2"),
+        "{warning}"
     );
     let err = RunResult::from_files(&with("payload.jsonl", "{}")).expect_err("nothing");
     assert_eq!(
@@ -524,4 +531,96 @@ fn n_requests_rules() {
     assert_eq!(Summary::n_requests_per_client(None, 9, 4, false), Some(2));
     assert_eq!(Summary::n_requests_per_client(None, 9, 0, false), None);
     assert_eq!(load_test_run_name(4), "00004-clients");
+}
+
+#[test]
+fn llmeters_loading_rules_to_the_letter() {
+    let line = |id: &str, time: &str| {
+        format!(
+            "{{\"response_text\": \"a\", \"id\": {id}, \"time_to_last_token\": 1.0, \"num_tokens_output\": 2, \"request_time\": \"{time}\", \"annotations\": {{\"cost_total\": 0.5, \"note\": [1, 2]}}}}\n"
+        )
+    };
+    let responses =
+        line("null", "2025-01-01T14:00:00.250+02:00") + &line("\"x\"", "2025-01-01T12:00:01Z");
+    let files = vec![
+        ("summary.json".to_string(), "{\"total_requests\": null, \"total_test_time\": 2.0, \"start_time\": \"2025-01-01T13:00:00+01:00\"}".to_string()),
+        ("responses.jsonl".to_string(), responses.clone()),
+        ("run_config.json".to_string(), "{\"clients\": 2,".to_string()),
+    ];
+    let r = RunResult::from_files(&files).expect("loads");
+    // Offsets come back in UTC with Z, fractions kept.
+    assert_eq!(
+        r.responses[0].request_time.as_deref(),
+        Some("2025-01-01T12:00:00.250Z")
+    );
+    assert_eq!(
+        r.summary.start_time.as_deref(),
+        Some("2025-01-01T12:00:00Z")
+    );
+    // "id": null stays null, and is written back as null.
+    assert_eq!(r.responses[0].id, None);
+    let written = r.to_files();
+    let text = |n: &str| {
+        written
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert!(text("responses.jsonl")
+        .lines()
+        .next()
+        .unwrap()
+        .contains("\"id\": null"));
+    // total_requests null stays null; the rates that need it are null (LLMeter: None / raises).
+    assert_eq!(r.summary.total_requests, None);
+    assert_eq!(r.stats["total_requests"], Value::Null);
+    assert_eq!(r.stats["failed_requests_rate"], Value::Null);
+    assert_eq!(r.stats["requests_per_minute"], Value::Null);
+    assert!(text("summary.json").contains("\"total_requests\": null"));
+    // annotations survive a write and a re-load.
+    let again = RunResult::from_files(&written).expect("reloads");
+    assert_eq!(again.responses[1].annotations, r.responses[1].annotations);
+    assert_eq!(
+        again.responses[1].annotations.as_ref().unwrap()["note"],
+        json!([1, 2])
+    );
+    // A corrupt run_config.json is a warning (LLMeter: "Could not parse run_config.json").
+    assert!(
+        r.info
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("run_config.json: ")),
+        "{:?}",
+        r.info.warnings
+    );
+    assert!(r.run_config.is_empty());
+}
+
+#[test]
+fn load_responses_false_reads_only_summary_and_stats() {
+    let run = sample_run();
+    let files = run.to_files();
+    let small: Vec<(String, String)> = files
+        .iter()
+        .filter(|(n, _)| crate::result::files_to_read(false).contains(&n.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(small.len(), 4);
+    let mut b = RunResultBuilder::with_options(&small, false).expect("small files");
+    b.set_output_path("/data/run");
+    let r = b.finish().expect("loads");
+    assert!(r.responses.is_empty() && r.timings.is_empty());
+    // The saved stats as they are (LLMeter's load_responses=False), the summary, the folder.
+    let saved: Map<String, Value> = serde_json::from_str(&files[1].1).unwrap();
+    assert_eq!(r.stats, saved);
+    assert_eq!(r.summary.total_requests, run.summary.total_requests);
+    assert_eq!(r.summary.output_path.as_deref(), Some("/data/run"));
+    // Given everything but told not to load responses: the same.
+    let r2 = RunResultBuilder::with_options(&files, false)
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(r2.stats, saved);
+    assert!(r2.responses.is_empty());
 }

@@ -126,13 +126,14 @@ impl DateReader {
 
 impl RequestContext<'_> {
     /// Sends one prepared payload and waits for its response, the timeout, or nothing (the
-    /// caller drops this future to cancel, which aborts the request).
+    /// caller drops this future to cancel, which aborts the request). Also returns when it was
+    /// sent (clock ms: the start of its TTFT/TTLT).
     pub async fn invoke(
         &self,
         prepared: &Result<PreparedPayload, EndpointError>,
         payload: &serde_json::Value,
         generated_id: String,
-    ) -> (InvocationResponse, ResponseTimings) {
+    ) -> (InvocationResponse, ResponseTimings, f64) {
         let clock = self.clock;
         let request_time = clock.unix_ms();
         let http = prepared
@@ -146,7 +147,9 @@ impl RequestContext<'_> {
                     Ok(p) => p.input_payload.clone(),
                     Err(_) => Rc::new(payload.clone()),
                 };
-                return failed_before_sending(error, input_payload, generated_id, request_time);
+                let (response, timings) =
+                    failed_before_sending(error, input_payload, generated_id, request_time);
+                return (response, timings, clock.now_ms());
             }
         };
         let Ok(prepared) = prepared else {
@@ -209,7 +212,7 @@ impl RequestContext<'_> {
                 .borrow_mut()
                 .add(dates.wall(start), dates.wall(head_ms), date);
         }
-        build_response(
+        let (response, timings) = build_response(
             parsed,
             prepared,
             generated_id,
@@ -220,7 +223,8 @@ impl RequestContext<'_> {
                 head_ms: x.head_ms,
                 end_ms,
             },
-        )
+        );
+        (response, timings, start)
     }
 }
 
@@ -280,6 +284,9 @@ fn build_response(
         network: None,       // set after the run, from the browser's Resource Timing
         start_ms: Some(at.start_ms),
         end_ms: Some(at.end_ms),
+        // Set by the client loop, which knows the run's start.
+        scheduled_at: None,
+        sent_at: None,
     };
     let response = InvocationResponse {
         response_text: parsed.text,

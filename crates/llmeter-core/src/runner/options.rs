@@ -33,12 +33,100 @@ pub enum PayloadAssignment {
     EachOnce,
 }
 
+/// How requests are started: LLMeter's closed loop, or arrivals on a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum LoadModel {
+    /// `clients` loops, each sending its next request when the previous one has completed
+    /// (LLMeter's model): when the server slows down, so does the load.
+    #[default]
+    Closed,
+    /// Requests start on a schedule of `rate` per second whatever the answers do, with at most
+    /// `clients` in flight (`maxConcurrency`). A request that cannot start on time (every slot
+    /// busy, or the event loop late) records how late it started: its schedule lag.
+    Open { rate: f64, arrival: Arrival },
+}
+
+/// Inter-arrival times of an open loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrival {
+    /// Exactly `1 / rate` seconds apart.
+    #[default]
+    Constant,
+    /// Exponentially distributed gaps of mean `1 / rate` (a Poisson process), from the run's
+    /// seed.
+    Poisson,
+}
+
+impl Arrival {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arrival::Constant => "constant",
+            Arrival::Poisson => "poisson",
+        }
+    }
+}
+
+/// A warm-up or cool-down phase: the first (or extra last) requests, by count or by time.
+/// Their responses are saved apart (flagged with their phase) and left out of the stats.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Phase {
+    #[default]
+    None,
+    Requests(u64),
+    Seconds(f64),
+}
+
+impl Phase {
+    pub fn is_none(&self) -> bool {
+        *self == Phase::None
+    }
+}
+
+/// Latency objectives in seconds: a request meets them when it succeeded and each given metric
+/// is at most its objective (vLLM's `--goodput`, DistServe's SLO attainment).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Slo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpot: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttlt: Option<f64>,
+}
+
+impl Slo {
+    pub fn is_empty(&self) -> bool {
+        self.ttft.is_none() && self.tpot.is_none() && self.ttlt.is_none()
+    }
+}
+
+/// Default warning threshold for schedule lag p99: past this an open loop's latencies
+/// understate what a user arriving on schedule would see.
+pub const DEFAULT_MAX_SCHEDULE_LAG_S: f64 = 0.01;
+/// Most requests per second an open loop may schedule.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
+    /// Concurrent clients (closed loop), or the most requests in flight (open loop's
+    /// `maxConcurrency`).
     pub clients: u32,
-    /// Requests per client (count-bound). Defaults to the number of payloads, as LLMeter.
+    /// Closed loop (default) or open-loop arrivals.
+    pub load: LoadModel,
+    /// Requests before the measured ones, saved apart and left out of the stats.
+    pub warmup: Phase,
+    /// Requests after the measured ones (the load kept up while the last measured requests
+    /// finish), saved apart and left out of the stats.
+    pub cooldown: Phase,
+    /// Latency objectives for `goodput` and SLO attainment in the stats.
+    pub slo: Option<Slo>,
+    /// Schedule lag p99 above which the result warns (open loops), in seconds.
+    pub max_schedule_lag_s: f64,
+    /// Requests per client (count-bound; in an open loop: requests in all). Defaults to the
+    /// number of payloads, as LLMeter.
     pub n_requests: Option<u32>,
-    /// Seconds each client keeps sending (time-bound). Exclusive with `n_requests`.
+    /// Seconds each client keeps sending (time-bound; in an open loop: seconds of arrivals).
+    /// Exclusive with `n_requests`.
     pub run_duration_s: Option<f64>,
     /// Per-request limit in seconds; the request is aborted and recorded as a timeout error.
     pub timeout_s: f64,
@@ -62,12 +150,22 @@ pub struct RunOptions {
     /// An offset estimated elsewhere (e.g. from the plan's download), used when the endpoint's
     /// answers carry no readable `Date`.
     pub fallback_offset: Option<crate::fleet::ClockOffset>,
+    /// Where the run's files are written (`outputPath`), recorded as LLMeter's `output_path`
+    /// in `summary.json` and `run_config.json`: this folder, or with `output_nested` a folder
+    /// named after the run inside it (LLMeter's `Runner(output_path=…)`).
+    pub output_path: Option<String>,
+    pub output_nested: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             clients: 1,
+            load: LoadModel::Closed,
+            warmup: Phase::None,
+            cooldown: Phase::None,
+            slo: None,
+            max_schedule_lag_s: DEFAULT_MAX_SCHEDULE_LAG_S,
             n_requests: None,
             run_duration_s: None,
             timeout_s: 60.0,
@@ -81,6 +179,8 @@ impl Default for RunOptions {
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             reference_clock: false,
             fallback_offset: None,
+            output_path: None,
+            output_nested: false,
         }
     }
 }
@@ -200,6 +300,7 @@ impl RunOptions {
                 ),
             ));
         }
+        self.validate_load()?;
         if !(MIN_EVENT_BYTES..=MAX_EVENT_BYTES).contains(&self.max_event_bytes) {
             return Err(range_err(
                 "maxEventBytes",
@@ -212,21 +313,144 @@ impl RunOptions {
         Ok(())
     }
 
-    /// Requests per client for count-bound runs (`None` when it is not fixed per client).
+    fn validate_load(&self) -> Result<(), OptionError> {
+        if let LoadModel::Open { rate, .. } = self.load {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(range_err(
+                    "rate",
+                    "must be a positive number of requests per second",
+                ));
+            }
+            if rate > MAX_RATE {
+                return Err(range_err(
+                    "rate",
+                    format!("at most {MAX_RATE} requests per second, got {rate}"),
+                ));
+            }
+            if self.payload_assignment == PayloadAssignment::EachOnce {
+                return Err(range_err(
+                    "payloadAssignment",
+                    "\"eachOnce\" is for closed loops (clients); an open loop (rate) cycles through the payloads",
+                ));
+            }
+        }
+        for (option, phase) in [("warmup", self.warmup), ("cooldown", self.cooldown)] {
+            match phase {
+                Phase::None => {}
+                Phase::Requests(0) => {
+                    return Err(range_err(option, "requests must be a positive integer"))
+                }
+                Phase::Requests(n) if n > MAX_TOTAL_REQUESTS => {
+                    return Err(range_err(
+                        option,
+                        format!("at most {MAX_TOTAL_REQUESTS} requests, got {n}"),
+                    ))
+                }
+                Phase::Requests(_) => {}
+                Phase::Seconds(s) => seconds_in_range(option, s)?,
+            }
+            if !phase.is_none() && self.payload_assignment == PayloadAssignment::EachOnce {
+                return Err(range_err(
+                    option,
+                    "not with payloadAssignment \"eachOnce\" (every payload is sent once, all measured)",
+                ));
+            }
+        }
+        if let Some(slo) = &self.slo {
+            for (option, v) in [
+                ("slo.ttft", slo.ttft),
+                ("slo.tpot", slo.tpot),
+                ("slo.ttlt", slo.ttlt),
+            ] {
+                if let Some(v) = v {
+                    if !(v.is_finite() && v > 0.0) {
+                        return Err(range_err(option, "must be a positive number of seconds"));
+                    }
+                }
+            }
+            if slo.is_empty() {
+                return Err(range_err(
+                    "slo",
+                    "give at least one of ttft, tpot, ttlt (seconds)",
+                ));
+            }
+        }
+        if !(self.max_schedule_lag_s.is_finite() && self.max_schedule_lag_s > 0.0) {
+            return Err(range_err(
+                "maxScheduleLag",
+                "must be a positive number of seconds",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether requests start on a schedule (an open loop).
+    pub fn is_open_loop(&self) -> bool {
+        matches!(self.load, LoadModel::Open { .. })
+    }
+
+    /// Measured requests per client for count-bound closed loops (`None` when it is not fixed
+    /// per client: time-bound runs, each-once runs, open loops).
     pub fn requests_per_client(&self) -> Option<u32> {
-        match (self.payload_assignment, self.run_duration_s) {
-            (PayloadAssignment::EachOnce, _) | (_, Some(_)) => None,
+        match (self.payload_assignment, self.run_duration_s, self.load) {
+            (PayloadAssignment::EachOnce, _, _)
+            | (_, Some(_), _)
+            | (_, _, LoadModel::Open { .. }) => None,
             _ => Some(self.n_requests.unwrap_or(self.payloads.len() as u32)),
         }
     }
 
-    /// Total requests the run will send, when known in advance.
+    /// Measured requests of a count-bound open loop, in all.
+    pub fn open_loop_requests(&self) -> Option<u64> {
+        match (self.load, self.run_duration_s) {
+            (LoadModel::Open { .. }, None) => {
+                Some(self.n_requests.unwrap_or(self.payloads.len() as u32) as u64)
+            }
+            _ => None,
+        }
+    }
+
+    /// Total requests the run will send, when known in advance (warm-up and cool-down
+    /// requests included when they are counts; `None` when a phase is timed).
     pub fn expected_requests(&self) -> Option<u64> {
-        match self.payload_assignment {
-            PayloadAssignment::EachOnce => Some(self.payloads.len() as u64),
-            PayloadAssignment::Cycle => self
+        let measured = match (self.payload_assignment, self.load) {
+            (PayloadAssignment::EachOnce, _) => Some(self.payloads.len() as u64),
+            (_, LoadModel::Open { .. }) => self.open_loop_requests(),
+            (PayloadAssignment::Cycle, LoadModel::Closed) => self
                 .requests_per_client()
                 .map(|n| n as u64 * self.clients as u64),
+        }?;
+        let extra = |p: Phase| match p {
+            Phase::None => Some(0),
+            Phase::Requests(n) => Some(n),
+            Phase::Seconds(_) => None,
+        };
+        // A closed loop's cool-down also lasts while other clients still measure: not known.
+        if self.load == LoadModel::Closed && !self.cooldown.is_none() {
+            return None;
+        }
+        Some(measured + extra(self.warmup)? + extra(self.cooldown)?)
+    }
+
+    /// Measured requests known in advance (progress displays count only these).
+    pub fn expected_measured_requests(&self) -> Option<u64> {
+        match (self.payload_assignment, self.load) {
+            (PayloadAssignment::EachOnce, _) => Some(self.payloads.len() as u64),
+            (_, LoadModel::Open { .. }) => self.open_loop_requests(),
+            (PayloadAssignment::Cycle, LoadModel::Closed) => self
+                .requests_per_client()
+                .map(|n| n as u64 * self.clients as u64),
+        }
+    }
+
+    /// Default `maxConcurrency` of an open loop: enough slots that none is missing while every
+    /// request takes up to `timeout` (rate × timeout), at most [`MAX_CLIENTS`].
+    pub fn default_max_concurrency(rate: f64, timeout_s: f64) -> u32 {
+        let n = (rate * timeout_s).ceil();
+        if n.is_finite() && n >= 1.0 {
+            (n as u64).min(MAX_CLIENTS as u64) as u32
+        } else {
+            1
         }
     }
 

@@ -1,11 +1,14 @@
 //! OpenAI-compatible endpoints. Chat Completions (`POST {base}/chat/completions`), streaming
-//! or not, as LLMeter's `OpenAICompletionStreamEndpoint` / `OpenAICompletionEndpoint`.
+//! or not, as LLMeter's `OpenAICompletionStreamEndpoint` / `OpenAICompletionEndpoint`; the
+//! Responses API in [`responses`].
 
 mod chat;
+pub mod responses;
 #[cfg(test)]
 mod tests;
 
-use super::payload::{is_truthy, json_type, messages_prompt};
+use super::http::{json_headers, payload_object, post, prepared_json, standard_response_headers};
+use super::payload::{is_truthy, messages_prompt, user_payload};
 use super::stream::StreamParser;
 use super::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, PreparedPayload, ResponseParser,
@@ -61,20 +64,16 @@ impl fmt::Debug for OpenAIConfig {
     }
 }
 
-/// Request headers: defaults, then the user's (a same-named user header replaces a default:
-/// fetch would join duplicates into one value).
-pub(crate) fn merge_headers(
-    mut defaults: Vec<(String, String)>,
-    extra: &[(String, String)],
-) -> Vec<(String, String)> {
-    for (name, value) in extra {
-        defaults.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
-        defaults.push((name.clone(), value.clone()));
-    }
-    defaults
+/// `authorization: Bearer <key>` when a key is configured.
+pub(crate) fn bearer(config: &OpenAIConfig) -> Option<(&'static str, String)> {
+    config
+        .api_key
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|key| ("authorization", format!("Bearer {key}")))
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OpenAIEndpoint {
     config: OpenAIConfig,
     url: String,
@@ -82,19 +81,25 @@ pub struct OpenAIEndpoint {
     response_headers: Rc<[String]>,
 }
 
+/// Shows the (redacted) config, never the built headers, which hold the key.
+impl fmt::Debug for OpenAIEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAIEndpoint")
+            .field("config", &self.config)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl OpenAIEndpoint {
     pub fn new(config: OpenAIConfig) -> Self {
         let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
-        let mut defaults = vec![("content-type".to_string(), "application/json".to_string())];
-        if let Some(key) = config.api_key.as_deref().filter(|k| !k.is_empty()) {
-            defaults.push(("authorization".into(), format!("Bearer {key}")));
-        }
-        let headers = merge_headers(defaults, &config.extra_headers);
+        let headers = json_headers(bearer(&config), &[], &config.extra_headers);
         OpenAIEndpoint {
             config,
             url,
             headers,
-            response_headers: Rc::from(["content-type".to_string(), "retry-after".to_string()]),
+            response_headers: standard_response_headers(),
         }
     }
 
@@ -119,26 +124,13 @@ impl Endpoint for OpenAIEndpoint {
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        let Value::Object(fields) = payload else {
-            return Err(EndpointError::Payload(format!(
-                "payload must be a JSON object (OpenAI chat completion request), got {}",
-                json_type(payload)
-            )));
-        };
-        let mut body: Map<String, Value> = fields.clone();
+        let mut body = payload_object(payload, "OpenAI chat completion request")?;
         body.insert("model".into(), Value::String(self.config.model.clone()));
         body.insert("stream".into(), Value::Bool(self.config.stream));
         if self.config.stream && !body.get("stream_options").is_some_and(is_truthy) {
             body.insert("stream_options".into(), json!({ "include_usage": true }));
         }
-        let body = Value::Object(body);
-        let bytes = serde_json::to_vec(&body)
-            .map_err(|e| EndpointError::Payload(format!("payload cannot be serialised: {e}")))?;
-        Ok(PreparedPayload {
-            body: bytes.into(),
-            input_prompt: Some(messages_prompt(&body).into()),
-            input_payload: Rc::new(body),
-        })
+        prepared_json(body, messages_prompt)
     }
 
     fn request(
@@ -146,18 +138,17 @@ impl Endpoint for OpenAIEndpoint {
         prepared: &PreparedPayload,
         _now_unix_ms: f64,
     ) -> Result<HttpRequest, EndpointError> {
-        Ok(HttpRequest {
-            url: self.url.clone(),
-            method: "POST",
-            headers: self.headers.clone(),
-            body: Some(prepared.body.clone()),
-            response_headers: self.response_headers.clone(),
-        })
+        Ok(post(
+            &self.url,
+            &self.headers,
+            prepared,
+            &self.response_headers,
+        ))
     }
 
     fn parser(&self, limits: ParseLimits) -> Box<dyn ResponseParser> {
         Box::new(StreamParser::new(
-            chat::ChatProtocol::new(self.config.stream),
+            Box::new(chat::ChatProtocol::new(self.config.stream)),
             limits,
             true,
         ))
@@ -182,6 +173,17 @@ impl Endpoint for OpenAIEndpoint {
 /// LLMeter's chat `create_payload`: `{messages: [{role: "user", content}], max_tokens, **extra}`
 /// where a list of texts becomes text blocks.
 pub fn chat_payload(message: &UserMessage, max_tokens: u64, extra: &Map<String, Value>) -> Value {
+    user_payload(
+        ("messages", user_messages(message)),
+        "max_tokens",
+        max_tokens,
+        extra,
+        None,
+    )
+}
+
+/// `[{role: "user", content}]` with a text, or text blocks for a list of texts.
+pub(crate) fn user_messages(message: &UserMessage) -> Value {
     let content = match message {
         UserMessage::Text(t) => Value::String(t.clone()),
         UserMessage::Parts(parts) => Value::Array(
@@ -191,14 +193,5 @@ pub fn chat_payload(message: &UserMessage, max_tokens: u64, extra: &Map<String, 
                 .collect(),
         ),
     };
-    let mut out = Map::new();
-    out.insert(
-        "messages".into(),
-        json!([{ "role": "user", "content": content }]),
-    );
-    out.insert("max_tokens".into(), json!(max_tokens));
-    for (k, v) in extra {
-        out.insert(k.clone(), v.clone());
-    }
-    Value::Object(out)
+    json!([{ "role": "user", "content": content }])
 }

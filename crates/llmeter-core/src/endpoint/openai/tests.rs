@@ -212,6 +212,10 @@ fn credentials_only_in_headers() {
     assert!(!req.input_payload.to_string().contains("sk-secret"));
     assert!(!req.http.body.unwrap().contains("sk-secret"));
     assert!(!format!("{:?}", ep.config()).contains("sk-secret"));
+    assert!(
+        !format!("{ep:?}").contains("sk-secret"),
+        "the endpoint's Debug shows no header value"
+    );
 
     let anonymous = OpenAIEndpoint::new(OpenAIConfig {
         base_url: BASE.into(),

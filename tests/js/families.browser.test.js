@@ -1,0 +1,101 @@
+// The OpenAI Responses, Anthropic Messages and custom endpoint families in headless Chromium
+// against a real llm-sim (cross-origin, CORS preflights with their headers): tokens and timings
+// against the ground truth, reasoning with ttftVisibleTokensOnly, Anthropic's browser opt-in,
+// and no secret in any file.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startSim } from "./sim.js";
+import { startStatic, launchChromium } from "./browser.js";
+import { simId, truthErrors } from "./families.js";
+
+const KEY = "sk-browser-family-secret";
+let sim, site, browser, page;
+before(async () => {
+  sim = await startSim(["--ttft-ms", "50", "--itl-ms", "5"]);
+  site = await startStatic();
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(`${site.origin}/tests/js/pages/families.html`);
+  await page.waitForFunction(() => window.ready === true);
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await sim?.stop();
+});
+
+const OPTIONS = {
+  responses: () => ({ baseUrl: sim.base, model: "sim-model", apiKey: KEY }),
+  anthropic: () => ({ baseUrl: sim.base, model: "sim-claude", apiKey: KEY }),
+  custom: () => ({ url: `${sim.base}/generate`, headers: { authorization: `Bearer ${KEY}` } }),
+};
+
+const runInPage = (family, options, run, maxTokens = 16) => page.evaluate((a) => window.runFamily(a), { family, options, run, maxTokens });
+
+// Timing: best of three rounds (as the OpenAI endpoint's Chromium tests); counts, causality
+// and secrets are checked in every round.
+for (const family of Object.keys(OPTIONS)) {
+  test(`chromium ${family}: tokens and TTFT/TTLT against ground truth (p50 error < 10 ms, never negative), no secret in the files`, async () => {
+    // Warm-up: pays the CORS preflight and connection set-up outside the measured runs.
+    await runInPage(family, OPTIONS[family](), { clients: 2, nRequests: 1 });
+    const best = { ttft: Infinity, ttlt: Infinity };
+    let result;
+    for (let round = 0; round < 3; round++) {
+      await sim.clear();
+      result = await runInPage(family, OPTIONS[family](), { clients: 2, nRequests: 6 });
+      assert.equal(result.responses.length, 12);
+      assert.equal(result.stats.failed_requests, 0, JSON.stringify(result.responses.find((r) => r.error)?.error));
+      const records = await sim.requests();
+      const byId = new Map(records.map((r) => [r.id, r]));
+      for (const r of result.responses) {
+        const rec = byId.get(simId(r.id));
+        assert.deepEqual([r.num_tokens_input, r.num_tokens_output], [rec.input_tokens, rec.output_tokens]);
+        assert.equal(r.num_tokens_output, 16);
+      }
+      const err = truthErrors(result.responses, records);
+      assert.ok(err.minTtft >= 0 && err.minTtlt >= 0, JSON.stringify(err));
+      best.ttft = Math.min(best.ttft, err.ttft);
+      best.ttlt = Math.min(best.ttlt, err.ttlt);
+      assert.ok(!JSON.stringify(result.files).includes(KEY), "a secret leaked into the files");
+    }
+    console.log(`# chromium ${family}: TTFT error p50 (best of 3) ${best.ttft.toFixed(3)} ms, TTLT ${best.ttlt.toFixed(3)} ms; protocol ${result.info.protocol}`);
+    assert.ok(best.ttft < 10 && best.ttlt < 10, JSON.stringify(best));
+    assert.match(result.info.runtime, /Chrome/);
+    assert.ok(!JSON.stringify(result.settings).includes(KEY));
+    assert.equal(JSON.parse(result.files["run_config.json"]).endpoint.endpoint_type, result.endpointType);
+  });
+}
+
+test("chromium anthropic: a page sends the key, the version and the browser opt-in header by default", async () => {
+  const sent = [];
+  const listen = (request) => request.url().endsWith("/v1/messages") && request.method() === "POST" && sent.push(request.headers());
+  page.on("request", listen);
+  const result = await runInPage("anthropic", OPTIONS.anthropic(), { nRequests: 1 });
+  page.off("request", listen);
+  assert.equal(result.stats.failed_requests, 0);
+  assert.equal(result.settings.directBrowserAccess, true);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]["anthropic-dangerous-direct-browser-access"], "true");
+  assert.equal(sent[0]["anthropic-version"], "2023-06-01");
+  assert.equal(sent[0]["x-api-key"], KEY);
+});
+
+// Best of three rounds (as the other Chromium timing tests): a busy 2-core machine slows a round,
+// rarely all three; each round's first request is a warm-up.
+test("chromium: reasoning sets TTFT only with ttftVisibleTokensOnly: false", async () => {
+  for (const family of Object.keys(OPTIONS)) {
+    const errors = { true: Infinity, false: Infinity };
+    for (let round = 0; round < 3; round++) {
+      for (const visibleOnly of [true, false]) {
+        const options = { ...OPTIONS[family](), ttftVisibleTokensOnly: visibleOnly, headers: { ...(OPTIONS[family]().headers ?? {}), "x-sim-reasoning-tokens": "6", "x-sim-itl-ms": "10" } };
+        await runInPage(family, options, { nRequests: 1 });
+        await sim.clear();
+        const result = await runInPage(family, options, { nRequests: 5 });
+        assert.equal(result.stats.failed_requests, 0, JSON.stringify(result.responses[0].error));
+        errors[visibleOnly] = Math.min(errors[visibleOnly], truthErrors(result.responses, await sim.requests()).ttft);
+      }
+    }
+    assert.ok(errors[false] >= 0 && errors[false] < 10, `${family}: counting reasoning, TTFT error ${errors[false]} ms`);
+    assert.ok(errors[true] >= 55 && errors[true] < 75, `${family}: visible only, TTFT ${errors[true]} ms after the first reasoning token`);
+  }
+});
