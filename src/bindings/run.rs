@@ -125,9 +125,11 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     // Platform facts, measured after the run so none of this work overlaps a request — and, on
     // a clock frozen between I/O, so the probe's CPU time is not counted into the first TTFTs.
     let timer_resolution = observe_timer_resolution_ms();
+    let mut observed_protocol = None;
     if let Some(watch) = resource_timing {
         let answered = result.timings.iter().filter(|t| t.status.is_some()).count();
-        let entries = watch.finish(answered).await;
+        let (entries, protocol) = watch.finish(answered).await;
+        observed_protocol = protocol;
         network_phases::assign(
             &mut result.timings,
             &entries,
@@ -138,7 +140,7 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let info = &mut result.info;
     info.runtime = Some(runtime_name());
     info.timer_resolution_ms = timer_resolution;
-    info.protocol = url.as_deref().and_then(next_hop_protocol);
+    info.protocol = observed_protocol.or_else(|| url.as_deref().and_then(next_hop_protocol));
     info.clock = Some(limits::classify_clock(timer_resolution));
     info.warnings.extend(plan.warnings);
     info.warnings.extend(limits::connection_warnings(

@@ -34,14 +34,15 @@ fn keep(list: &JsValue, into: &Array) {
 }
 
 /// The kept entries that are `fetch`es of a URL under `prefix` started since `since_ms`, read
-/// in one go through their JSON form (`PerformanceResourceTiming.toJSON`).
-fn read(kept: &Array, prefix: &str, since_ms: f64) -> Vec<ResourceEntry> {
+/// in one go through their JSON form (`PerformanceResourceTiming.toJSON`), and the HTTP
+/// protocol of the last one that names it (`nextHopProtocol`).
+fn read(kept: &Array, prefix: &str, since_ms: f64) -> (Vec<ResourceEntry>, Option<String>) {
     let text = js_sys::JSON::stringify(kept)
         .ok()
         .and_then(|t| t.as_string())
         .unwrap_or_default();
     let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text) else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let n = |e: &Value, k: &str| e.get(k).and_then(Value::as_f64).unwrap_or(0.0);
     let ours = |e: &Value| {
@@ -52,7 +53,14 @@ fn read(kept: &Array, prefix: &str, since_ms: f64) -> Vec<ResourceEntry> {
             && initiator.is_none_or(|i| i == "fetch")
             && n(e, "startTime") >= since_ms
     };
-    items
+    let protocol = items
+        .iter()
+        .filter(|e| ours(e))
+        .filter_map(|e| e.get("nextHopProtocol").and_then(Value::as_str))
+        .filter(|p| !p.is_empty())
+        .last()
+        .map(str::to_string);
+    let entries = items
         .iter()
         .filter(|e| ours(e))
         .map(|e| ResourceEntry {
@@ -66,7 +74,8 @@ fn read(kept: &Array, prefix: &str, since_ms: f64) -> Vec<ResourceEntry> {
             response_start: n(e, "responseStart"),
             response_end: n(e, "responseEnd"),
         })
-        .collect()
+        .collect();
+    (entries, protocol)
 }
 
 /// The observer and the callback it calls (kept alive as long as it observes).
@@ -115,17 +124,18 @@ impl ResourceTimingWatch {
     /// Takes the entries the observer has not delivered yet, until there are `expected` (the
     /// requests that got a response) or 10 short waits have passed — the browser adds an entry
     /// once its response has ended, which can be a task or more after the body's last read —
-    /// then stops observing and returns the entries.
-    pub async fn finish(mut self, expected: usize) -> Vec<ResourceEntry> {
+    /// then stops observing and returns the entries and the protocol they name. (Unlike
+    /// `performance.getEntriesByType`, whose buffer stops at 250 entries in a long-lived page.)
+    pub async fn finish(mut self, expected: usize) -> (Vec<ResourceEntry>, Option<String>) {
         let Some((observer, closure)) = self.observer.take() else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let call = |name: &str| {
             get(&observer, name)
                 .and_then(|f| f.dyn_into::<Function>().ok())
                 .and_then(|f| f.call0(&observer).ok())
         };
-        let mut entries = Vec::new();
+        let mut entries = (Vec::new(), None);
         for wait in 0..10 {
             super::clock::WebClock
                 .sleep(if wait == 0 { 0.0 } else { 5.0 })
@@ -135,14 +145,14 @@ impl ResourceTimingWatch {
             }
             if self.kept.length() as usize >= expected {
                 entries = read(&self.kept, &self.prefix, self.since_ms);
-                if entries.len() >= expected {
+                if entries.0.len() >= expected {
                     break;
                 }
             }
         }
         call("disconnect");
         drop(closure);
-        if entries.len() < expected {
+        if entries.0.len() < expected {
             entries = read(&self.kept, &self.prefix, self.since_ms);
         }
         entries
