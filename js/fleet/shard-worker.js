@@ -5,10 +5,14 @@
  * and sends back, in batches, each response as it completes, then its shard's files.
  * @internal
  */
-import { runBenchmark, cancelRun } from "../llmeter_wasm.js";
-import { core } from "../core.js";
-import { tracked } from "../crash.js";
+import { coreEngine } from "../core.js";
+import { loadEngine } from "../engines.js";
 import { isNode } from "../loader.js";
+
+/** The endpoint kinds that run in the optional AWS engine (`llmeter-wasm/aws.js`). */
+const AWS_KINDS = new Set(["bedrockConverse", "bedrockInvoke", "sagemaker"]);
+/** The engine this worker's run executes in. */
+let engine = coreEngine;
 
 /** Responses are sent back at most this often or in batches of this size. */
 const BATCH_MS = 50;
@@ -29,11 +33,16 @@ const port = await (async () => {
 const CANCEL_ID = 1;
 
 port.listen(async (msg) => {
-  if (msg?.type === "abort") return cancelRun(CANCEL_ID);
+  if (msg?.type === "abort") return engine.wasm.cancelRun(CANCEL_ID);
   if (msg?.type !== "run") return;
   try {
-    if (msg.module) core.initSync(msg.module);
-    else await core.init();
+    if (msg.module) coreEngine.loader.initSync(msg.module);
+    else await coreEngine.loader.init();
+    const kind = msg.spec?.endpoint?.kind;
+    if (AWS_KINDS.has(kind)) {
+      await import("../aws.js");
+      engine = await loadEngine("aws", kind);
+    }
     /** @type {any[]} */ let batch = [];
     /** @type {Record<number, unknown>} */ let payloads = {};
     const sentPayloads = new Set();
@@ -67,7 +76,7 @@ port.listen(async (msg) => {
         }
       },
     };
-    const result = await tracked(runBenchmark(spec));
+    const result = await engine.crash.tracked(engine.wasm.runBenchmark(spec));
     flush();
     port.post({ type: "done", files: result.toFiles() });
     result.free();

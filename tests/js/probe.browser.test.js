@@ -45,7 +45,16 @@ const options = (testId, extra = {}) => ({
   ...extra,
 });
 const pageUrl = (o) => `${site.origin}/tests/js/pages/probe.html#${encodeURIComponent(JSON.stringify(o))}`;
-const ofTest = (testId) => beacons.filter((b) => JSON.parse(b.body).shard?.test_id === testId);
+/** A compact shard: the run folder's files in one JSON document (`{format, files}`). */
+const compact = (body) => {
+  const { format, files } = JSON.parse(body);
+  return {
+    format,
+    shard: JSON.parse(files["shard.json"]),
+    responses: files["responses.jsonl"].split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)),
+  };
+};
+const ofTest = (testId) => beacons.filter((b) => compact(b.body).shard.test_id === testId);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function open(o) {
   const tab = await chromium.newTab(pageUrl(o));
@@ -71,7 +80,7 @@ test("a hidden tab sends nothing; once visible and idle it sends one shard, whic
   const [beacon] = ofTest("hidden-then-visible");
   assert.match(beacon.type, /^text\/plain/);
   assert.ok(!beacon.body.includes("private prompt text"), "no prompt in the shard");
-  const shard = JSON.parse(beacon.body);
+  const shard = compact(beacon.body);
   assert.equal(shard.format, "llmeter-shard/1");
   assert.equal(shard.responses[0].response_text, null);
   assert.equal(shard.responses[0].input_payload, null);

@@ -124,7 +124,7 @@ fn common<T: PartialEq + Clone>(values: impl Iterator<Item = Option<T>>) -> Opti
     out.flatten()
 }
 
-/// `chromium`, `firefox`, `safari`, `node`, `deno`, `workerd` (versions and `(worker)` set
+/// `chromium` (Blink), `firefox` (Gecko), `webkit`, `node`, `deno`, `workerd` (versions and `(worker)` set
 /// aside), for the per-runtime breakdown of many users' browsers.
 pub fn runtime_family(runtime: &str) -> String {
     let product = runtime
@@ -133,7 +133,10 @@ pub fn runtime_family(runtime: &str) -> String {
         .unwrap_or(runtime)
         .to_ascii_lowercase();
     match product.as_str() {
-        "chrome" | "headlesschrome" | "chromium" => "chromium".into(),
+        // `Blink 141 (HeadlessChrome/…)` (runtime_facts), or a bare user-agent product.
+        "blink" | "chrome" | "headlesschrome" | "chromium" => "chromium".into(),
+        "gecko" | "firefox" => "firefox".into(),
+        "webkitgtk" | "safari" => "webkit".into(),
         other => other.to_string(),
     }
 }
