@@ -4,6 +4,6 @@
 # first use. Run after scripts/build.sh has built the core (which empties pkg/ first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Built for speed (opt-level 3, wasm-opt -O3): see [profile.release-tokenizers] in Cargo.toml.
-CARGO_PROFILE=release-tokenizers bash scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -O3 tokenizer.js
+# Speed and size balanced (opt-level "s", wasm-opt -Os): see [profile.release-tokenizers] in Cargo.toml.
+CARGO_PROFILE=release-tokenizers bash scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Os tokenizer.js
 node scripts/package-types.mjs
