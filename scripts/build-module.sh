@@ -3,6 +3,7 @@
 #   scripts/build-module.sh <cargo package> <out name> <wasm-opt level> [js files to copy...]
 # e.g. scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
 # CARGO_FEATURES=aws builds the package with those features (the AWS engine build).
+# CARGO_PROFILE picks the cargo profile (default release; see the profiles in Cargo.toml).
 # → pkg/<out name>.js, pkg/<out name>_bg.wasm (+ .d.ts), and each js/<file> copied to pkg/<file>
 # (sub-folders kept, e.g. store/zip.js).
 # Every optional module is a separate wasm file that its JS wrapper loads on first use, so the
@@ -13,14 +14,15 @@ crate="$1"; out="$2"; opt="$3"; shift 3
 log() { echo "[build:$out] $*"; }
 target_dir="${CARGO_TARGET_DIR:-target}"
 lib_name="${crate//-/_}"
+profile="${CARGO_PROFILE:-release}"
 
 features=()
 [ -n "${CARGO_FEATURES:-}" ] && features=(--features "$CARGO_FEATURES")
-log "cargo build --release --target wasm32-unknown-unknown -p $crate ${features[*]}"
-cargo build --quiet --release --lib --target wasm32-unknown-unknown -p "$crate" "${features[@]}"
+log "cargo build --profile $profile --target wasm32-unknown-unknown -p $crate ${features[*]}"
+cargo build --quiet --profile "$profile" --lib --target wasm32-unknown-unknown -p "$crate" "${features[@]}"
 mkdir -p pkg
 wasm-bindgen --target web --weak-refs --experimental-reset-state-function --out-dir pkg --out-name "$out" \
-  "$target_dir/wasm32-unknown-unknown/release/$lib_name.wasm"
+  "$target_dir/wasm32-unknown-unknown/$profile/$lib_name.wasm"
 # npm binaryen, after wasm-bindgen (Debian's binaryen 108 silently breaks modules).
 node_modules/.bin/wasm-opt "$opt" --strip-debug --strip-producers --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \

@@ -4,5 +4,6 @@
 # first use. Run after scripts/build.sh has built the core (which empties pkg/ first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
+# Speed and size balanced (opt-level "s", wasm-opt -Os): see [profile.release-tokenizers] in Cargo.toml.
+CARGO_PROFILE=release-tokenizers bash scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Os tokenizer.js
 node scripts/package-types.mjs

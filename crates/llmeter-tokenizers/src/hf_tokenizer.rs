@@ -1,6 +1,7 @@
 //! A `tokenizer.json` loaded with the `tokenizers` crate: encode to ids, count, decode, and
 //! truncate text to its first N tokens. Every failure is an error value, never a panic.
 
+use crate::fast_bpe::FastBpe;
 use std::fmt;
 use tokenizers::models::ModelWrapper;
 use tokenizers::Tokenizer;
@@ -57,13 +58,15 @@ impl std::error::Error for TokenizeError {}
 
 pub struct HfTokenizer {
     inner: Tokenizer,
+    /// The same ids, faster, for byte-level BPE tokenizers (see `fast_bpe`).
+    fast: Option<FastBpe>,
 }
 
 impl HfTokenizer {
     /// Loads the contents of a `tokenizer.json` file.
     pub fn from_json_bytes(json: &[u8]) -> Result<Self, LoadError> {
         match Tokenizer::from_bytes(json) {
-            Ok(inner) => Ok(HfTokenizer { inner }),
+            Ok(inner) => Ok(HfTokenizer::from_tokenizer(inner)),
             // Only on failure: parse again, generically, to say what is wrong in plain words.
             Err(load_error) => Err(diagnose_load_error(json, &load_error.to_string())),
         }
@@ -79,9 +82,38 @@ impl HfTokenizer {
         }
     }
 
+    pub(crate) fn from_tokenizer(inner: Tokenizer) -> Self {
+        HfTokenizer {
+            fast: FastBpe::new(&inner),
+            inner,
+        }
+    }
+
     /// Token ids of `text` without special tokens (no BOS/CLS/SEP added): Python's
     /// `tokenizer.encode(text, add_special_tokens=False).ids`.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizeError> {
+        let Some(fast) = &self.fast else {
+            return self.encode_by_pipeline(text);
+        };
+        let mut out = Vec::new();
+        fast.encode_with(&self.inner, text, &mut |ids| out.extend_from_slice(ids))
+            .map_err(|e| TokenizeError(e.to_string()))?;
+        Ok(out)
+    }
+
+    pub fn count_tokens(&self, text: &str) -> Result<usize, TokenizeError> {
+        let Some(fast) = &self.fast else {
+            return Ok(self.encode_by_pipeline(text)?.len());
+        };
+        let mut count = 0;
+        fast.encode_with(&self.inner, text, &mut |ids| count += ids.len())
+            .map_err(|e| TokenizeError(e.to_string()))?;
+        Ok(count)
+    }
+
+    /// The ids by the `tokenizers` pipeline itself, whatever the tokenizer: what
+    /// [`HfTokenizer::encode`] must always equal (tests and the fuzz target compare them).
+    pub fn encode_by_pipeline(&self, text: &str) -> Result<Vec<u32>, TokenizeError> {
         // encode_fast skips offset tracking, which the ids do not depend on.
         let encoding = self
             .inner
@@ -90,8 +122,9 @@ impl HfTokenizer {
         Ok(encoding.get_ids().to_vec())
     }
 
-    pub fn count_tokens(&self, text: &str) -> Result<usize, TokenizeError> {
-        Ok(self.encode(text)?.len())
+    /// Whether [`HfTokenizer::encode`] takes the fast road for this tokenizer.
+    pub fn has_fast_path(&self) -> bool {
+        self.fast.is_some()
     }
 
     /// Text of `ids`, special tokens kept (Python's `decode(ids, skip_special_tokens=False)`),

@@ -3,7 +3,9 @@
 //!
 //! [`HfTokenizer`] is plain Rust (tested natively); `wasm` is the thin wasm-bindgen layer.
 
+mod fast_bpe;
 mod hf_tokenizer;
+mod split_regex;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
