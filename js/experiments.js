@@ -7,7 +7,7 @@
  */
 import { init, Runner, Result } from "./index.js";
 import { core, requireCore } from "./core.js";
-import { loadTestLevels, heatmapPlan, subrequestLimitInForce, sweepRates, defaultRunName, levelFolderName, loadTestFolders, heatmapCellOf } from "./llmeter_wasm.js";
+import { checkTestName as coreCheckTestName, loadTestLevels, heatmapPlan, subrequestLimitInForce, sweepRates, defaultRunName, levelFolderName, loadTestFolders, heatmapCellOf } from "./llmeter_wasm.js";
 import { pathFolder, pathKind, listFolder, joinPath, baseName } from "./output.js";
 
 /** LLMeter's default test name, `YYYYMMDD-HHMM` (UTC), from the core. */
@@ -16,10 +16,15 @@ function defaultTestName() {
   return defaultRunName(Date.now());
 }
 
-/** A test name: the option (checked), or the default once the engine is loaded. @param {unknown} testName */
+/**
+ * A test name: the option, checked by the core's folder-name rule now if the engine is loaded,
+ * else when the experiment runs (`checkTestName` again there). @param {unknown} testName
+ */
 function checkTestName(testName) {
-  if (testName !== undefined && (typeof testName !== "string" || testName.trim() === "" || /[\/\\]/.test(testName))) throw new TypeError("testName must be a non-empty string without slashes");
-  return /** @type {string | undefined} */ (testName);
+  if (testName === undefined) return undefined;
+  if (typeof testName !== "string") throw new TypeError("testName must be a string");
+  if (core.initialized()) coreCheckTestName(testName);
+  return testName;
 }
 
 /**
@@ -156,6 +161,7 @@ export class LoadTest {
   async run(overrides = {}) {
     await init();
     const testName = this.testName;
+    coreCheckTestName(testName); // if the engine was not loaded when it was given
     const sweep = this.sweep;
     const { onProgress, signal, ...rest } = { ...this.runOptions, ...overrides };
     if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
@@ -441,6 +447,7 @@ export class LatencyHeatmap {
    */
   async run(overrides = {}) {
     const plan = await this.plan();
+    coreCheckTestName(this.testName); // if the engine was not loaded when it was given
     const payload = plan.requests.map((r, k) => {
       const p = this.createPayload(plan.prompts[r.input].text, plan.output_lengths[r.output], this.createPayloadArgs);
       if (!p || typeof p !== "object" || Array.isArray(p)) throw new TypeError(`createPayload must return an object (request ${k})`);

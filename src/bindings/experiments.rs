@@ -174,6 +174,13 @@ pub fn default_run_name_js(unix_ms: f64) -> String {
     default_run_name(unix_ms)
 }
 
+/// Checks a test name, which names the folder of a test's runs (the core's folder-name rule:
+/// not empty, not `.`/`..`, no slashes or control characters): a `RangeError` naming `testName`.
+#[wasm_bindgen(js_name = checkTestName)]
+pub fn check_test_name(name: &str) -> Result<(), JsValue> {
+    llmeter_core::result::naming::check_folder_name("testName", name).map_err(|e| option_error(&e))
+}
+
 /// Folder name of a load-test level: `NNNNN-clients`, or `NNNNN.NNN-rps` for a rate.
 #[wasm_bindgen(js_name = levelFolderName)]
 pub fn level_folder_name(clients: Option<u32>, rate: Option<f64>) -> Result<String, JsValue> {

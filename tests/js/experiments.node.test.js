@@ -55,7 +55,12 @@ test("options are checked before any request, naming the option", async () => {
   await assert.rejects(new LoadTest({ endpoint: e, payload, sequenceOfClients: [1.5] }).run(), (err) => err instanceof RangeError && /sequenceOfClients/.test(err.message));
   await assert.rejects(new LoadTest({ endpoint: e, payload, sequenceOfClients: [1], minRequestsPerClient: 0 }).run(), RangeError);
   await assert.rejects(new LoadTest({ endpoint: e, payload: '{"a": 1}\nnot json\n', sequenceOfClients: [1] }).run(), (err) => err instanceof TypeError && /payload line 2/.test(err.message));
-  assert.throws(() => new LoadTest({ endpoint: e, payload, sequenceOfClients: [1], testName: "a/b" }), TypeError);
+  // A test name names a folder: the core's folder-name rule (as for run names).
+  for (const bad of ["a/b", "..", ".", " ", "x\\y"]) {
+    assert.throws(() => new LoadTest({ endpoint: e, payload, sequenceOfClients: [1], testName: bad }), (err) => err instanceof RangeError && /testName/.test(err.message), bad);
+    assert.throws(() => new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [2], testName: bad }), (err) => err instanceof RangeError && /testName/.test(err.message), bad);
+  }
+  assert.throws(() => new LoadTest({ endpoint: e, payload, sequenceOfClients: [1], testName: 7 }), TypeError);
   assert.throws(() => new LatencyHeatmap({ endpoint: e, sourceText: 42 }), /sourceText/);
   await assert.rejects(new LatencyHeatmap({ endpoint: e, sourceText: "a b c", inputLengths: [2], requestsPerCombination: 0 }).run(), (err) => err instanceof RangeError && /requestsPerCombination/.test(err.message));
   // An input length the text cannot give is an error, not a shorter prompt (the defaults go up to 500 tokens).
