@@ -1,14 +1,14 @@
 // The playground's AWS families (Bedrock Converse, Bedrock InvokeModel with its body formats,
 // SageMaker) end to end in headless Chromium against llm-sim's Bedrock and SageMaker routes,
 // which check SigV4 signatures (with a session token) and a Bedrock API key as AWS does: their
-// own fields, note and presets; runs signed in the page by the AWS engine module, which the
-// worker downloads only for these families; credentials kept in memory only (not in storage,
+// own fields, note and presets; runs (and a latency heatmap) signed in the page by the AWS engine
+// module, which the worker downloads only for these families; credentials kept in memory only (not in storage,
 // history or the share link); AWS's refusals and a missing credential explained; a Bedrock
 // endpoint without CORS explained for its request.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { startSim, ROOT } from "./sim.js";
 import { launchChromium } from "./browser.js";
 import { serveWww } from "../../scripts/serve-www.mjs";
@@ -128,6 +128,10 @@ test("each AWS family shows its own fields, note and presets; an untouched prese
   assert.equal(await page.inputValue("#family-secretAccessKey"), "typed-in-memory");
   assert.equal(await page.inputValue("#family-bodyFormat"), "openai");
   assert.deepEqual(await payload(), { messages: [{ role: "user", content: [{ text: "In two sentences, what is time to first token?", type: "text" }] }], max_tokens: 64 });
+  // The rendered fields (a select among them) pass axe-core with no serious or critical violation.
+  await page.evaluate(readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8"));
+  const axe = await page.evaluate(() => window.axe.run(document.getElementById("config"), { resultTypes: ["violations"] }));
+  assert.deepEqual(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`), []);
   await page.selectOption("#family-bodyFormat", "anthropic");
   assert.deepEqual(await payload(), { anthropic_version: "bedrock-2023-05-31", max_tokens: 64, messages: [{ role: "user", content: [{ type: "text", text: "In two sentences, what is time to first token?" }] }] });
   await page.fill("#payload", JSON.stringify({ anthropic_version: "bedrock-2023-05-31", messages: [{ role: "user", content: "hi" }] }));
@@ -211,6 +215,22 @@ test("InvokeModel (Claude body) with a Bedrock API key, and SageMaker without st
   await page.waitForFunction(() => /e2e-sagemaker/.test(document.getElementById("results-meta").textContent));
   assert.match(await text("#results-meta"), /model e2e-tgi-endpoint · http:\/\/127\.0\.0\.1:\d+/);
   await page.check("#family-stream");
+});
+
+test("a latency heatmap over InvokeModel (Nova body): the sim gets each cell's input and output lengths", async () => {
+  await configureAws("bedrockInvoke", { model: "amazon.nova-micro-v1:0", region: "us-west-2", keyId: KEY_ID, secret: SECRET, token: TOKEN, runName: "e2e-bedrock-heatmap" });
+  await page.selectOption("#family-bodyFormat", "nova");
+  await page.check('input[name="experiment"][value="heatmap"]');
+  await page.selectOption("#hm-source", "bundled");
+  await page.selectOption("#hm-tokenizer", "whitespace");
+  await page.fill("#hm-inputs", "10, 50");
+  await page.fill("#hm-outputs", "8, 16");
+  await page.fill("#hm-per-cell", "1");
+  await page.fill("#hm-clients", "2");
+  const seen = await run(4);
+  assert.deepEqual(seen.map((r) => [r.input_tokens, r.output_tokens]).sort((a, b) => a[0] - b[0] || a[1] - b[1]), [[10, 8], [10, 16], [50, 8], [50, 16]]);
+  assert.ok(seen.every((r) => r.model === "amazon.nova-micro-v1:0" && r.stream));
+  await page.check('input[name="experiment"][value="load"]');
 });
 
 test("AWS's refusal of a wrong secret key is shown in botocore's words; a missing credential marks its field", async () => {

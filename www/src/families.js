@@ -192,7 +192,7 @@ export const FAMILIES = {
     fields: [{ option: "anthropicVersion", label: "anthropic-version", type: "text", value: "2023-06-01" }, TTFT_VISIBLE],
     payload: { required: "messages", requiredText: 'no "messages" array, which the Messages API requires', limits: ["max_tokens"], limitRequired: true },
     request: underBase("/messages", ["x-api-key", "anthropic-version", "anthropic-dangerous-direct-browser-access", "content-type"]),
-    corsHelp: "Anthropic's API allows pages whose requests carry anthropic-dangerous-direct-browser-access: true, which this page sends; a proxy in front must let these headers through. " + PROXY_HELP,
+    corsHelp: "Anthropic's API allows pages whose requests carry anthropic-dangerous-direct-browser-access: true, which this page sends. A proxy in front of it must let these headers through, or add the ones above itself.",
     presets: {
       short: { label: "Short chat (64 tokens)", payload: { messages: [{ role: "user", content: "In two sentences, what is time to first token?" }], max_tokens: 64 } },
       system: { label: "With a system prompt (512 tokens)", payload: { system: "You are a concise technical writer.", messages: [{ role: "user", content: "Explain how HTTP/2 multiplexing affects latency under load." }], max_tokens: 512 } },
