@@ -71,7 +71,7 @@ test("picked shard zips: merged in the page", async () => {
     files.push(file);
   }
   await page.setInputFiles("#fleet-files", files);
-  assert.deepEqual(await page.waitForFunction(async () => {
+  assert.deepEqual(await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll("#labels-table tbody tr")].map((r) => [r.querySelector("th").textContent, r.querySelectorAll("td")[0].textContent]);
     return rows.length === 2 && rows[1][1] === "2" ? rows : null;
   }).then((h) => h.jsonValue()), [["eu", "3"], ["us", "2"]]);

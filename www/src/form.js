@@ -1,7 +1,7 @@
 // The configuration form: presets, the payload editor, remembered settings, and turning the form
 // into the worker's start message (or showing what is wrong, field by field).
 import { parsePayloadText, parseHeaders } from "./payload.js";
-import { FAMILIES, DEFAULT_FAMILY, familyOf, presetText } from "./families.js";
+import { FAMILIES, DEFAULT_FAMILY, familyOf, presetText, presetsOf, payloadRulesOf } from "./families.js";
 import { encodeShare } from "./share.js";
 import { $, showProblem } from "./dom.js";
 
@@ -25,24 +25,96 @@ const family = () => familyOf($("endpoint-type").value);
 /** The inputs of the chosen family's own fields, by option name. @returns {[import("./families.js").Field, HTMLInputElement][]} */
 const familyInputs = () => family().fields.map((f) => [f, /** @type {HTMLInputElement} */ ($(`family-${f.option}`))]);
 
-/** The family fields' values; `secrets` chooses the secret ones (kept in memory only) or the others. */
+/**
+ * The family fields' values; `secrets` chooses the secret ones (kept in memory only) or the
+ * others. Empty text fields are left out: the class's default applies.
+ */
 function familyValues(secrets) {
   /** @type {Record<string, string | boolean>} */
   const values = {};
   for (const [f, input] of familyInputs()) {
     if (Boolean(f.secret) !== secrets) continue;
-    values[f.option] = f.type === "checkbox" ? input.checked : input.value.trim();
+    const value = f.type === "checkbox" ? input.checked : input.value.trim();
+    if (value !== "") values[f.option] = value;
   }
   return values;
 }
 
+/** The chosen family's presets, for its current field values. */
+const presets = () => presetsOf(family(), familyValues(false));
+
+/** Set while the family's fields are replaced. */
+let rendering = false;
+
+/** The editor texts of the presets offered now: a payload among them is one the user did not write. */
+let offeredPresets = /** @type {string[]} */ ([]);
+
+/** Lists the chosen family's presets; an untouched preset in the editor becomes the new short one. */
+function refreshPresets() {
+  const untouched = offeredPresets.includes($("payload").value);
+  const offered = presets();
+  offeredPresets = Object.values(offered).map(presetText);
+  const preset = $("preset");
+  preset.replaceChildren(new Option("Choose a preset…", ""));
+  for (const [value, p] of Object.entries(offered)) preset.append(new Option(p.label, value));
+  if (untouched) $("payload").value = presetText(Object.values(offered)[0]);
+}
+
 /**
- * Shows the chosen family's fields: the base URL's text, its own fields (rendered from
- * families.js), its note and its presets. `values` fills the family fields (a share link's).
+ * One family field's input (a label around it; a checkbox's label after it).
+ * @param {import("./families.js").Field} field
+ * @param {unknown} given its value (a share link's, or what the previous family's same field held)
+ */
+function fieldInput(field, given) {
+  const label = document.createElement("label");
+  /** @type {HTMLInputElement | HTMLSelectElement} */
+  let input;
+  if (field.type === "select") {
+    const select = document.createElement("select");
+    for (const [value, text] of field.choices ?? []) select.append(new Option(text, value));
+    const choices = (field.choices ?? []).map(([v]) => v);
+    select.value = typeof given === "string" && choices.includes(given) ? given : String(field.value ?? choices[0] ?? "");
+    input = select;
+  } else {
+    const box = document.createElement("input");
+    box.type = field.type;
+    box.autocomplete = "off";
+    box.spellcheck = false;
+    if (field.type === "checkbox") box.checked = typeof given === "boolean" ? given : field.value === true;
+    else box.value = typeof given === "string" ? given : String(field.value ?? "");
+    if (field.placeholder) box.placeholder = field.placeholder;
+    if (field.required) box.required = true;
+    input = box;
+  }
+  input.id = `family-${field.option}`;
+  if (field.type === "checkbox") {
+    label.className = "check";
+    label.append(input, ` ${field.label}`);
+  } else {
+    label.append(field.label, input);
+  }
+  if (!field.help) return [label];
+  const help = document.createElement("small");
+  help.className = "help";
+  help.textContent = field.help;
+  // A checkbox's help goes under its line; a text field's inside its label, under the input.
+  if (field.type === "checkbox") return [label, help];
+  label.append(help);
+  return [label];
+}
+
+/**
+ * Shows the chosen family's fields: the model's and base URL's texts, the API key field, its own
+ * fields (rendered from families.js), its note and its presets. `values` fills the family fields
+ * (a share link's, never for a secret field); otherwise a field keeps what the same field of the
+ * previous family held (secrets too: in memory, on this page).
  * @param {Record<string, unknown>} [values]
  */
 export function applyFamily(values = {}) {
   const f = family();
+  $("model-label").textContent = f.modelLabel ?? "Model";
+  $("model").placeholder = f.modelPlaceholder ?? "gpt-4o-mini";
+  $("api-key-row").hidden = $("api-key-help").hidden = f.keyField === false;
   const base = f.baseUrl;
   $("base-url-label").hidden = !base;
   if (base) {
@@ -55,38 +127,31 @@ export function applyFamily(values = {}) {
   }
   $("api-key").placeholder = f.keyPlaceholder ?? "";
   $("headers").placeholder = f.headersPlaceholder ?? "";
-  const box = $("family-fields");
-  box.replaceChildren();
-  for (const field of f.fields) {
-    const label = document.createElement("label");
-    const input = document.createElement("input");
-    input.id = `family-${field.option}`;
-    input.type = field.type;
-    input.autocomplete = "off";
-    input.spellcheck = false;
-    const given = values[field.option];
-    if (field.type === "checkbox") {
-      input.checked = typeof given === "boolean" ? given : field.value === true;
-      label.className = "check";
-      label.append(input, ` ${field.label}`);
-    } else {
-      input.value = typeof given === "string" && !field.secret ? given : String(field.value ?? "");
-      if (field.placeholder) input.placeholder = field.placeholder;
-      label.append(field.label, input);
-    }
-    box.append(label);
-    if (field.help) {
-      const help = document.createElement("small");
-      help.className = "help";
-      help.textContent = field.help;
-      box.append(help);
-    }
+  /** @type {Record<string, string | boolean>} */
+  const current = {};
+  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("#family-fields input, #family-fields select"))) {
+    current[input.id.slice("family-".length)] = input.type === "checkbox" ? input.checked : input.value;
   }
+  const box = $("family-fields");
+  // Removing a focused, edited field fires its change event: not a change of this family's values.
+  rendering = true;
+  box.replaceChildren();
+  rendering = false;
+  // Text fields two by two, then the checkboxes.
+  const grid = document.createElement("div");
+  grid.className = "grid2";
+  const checks = [];
+  for (const field of f.fields) {
+    const given = field.secret ? current[field.option] : values[field.option] ?? current[field.option];
+    const parts = fieldInput(field, given);
+    if (field.type === "checkbox") checks.push(...parts);
+    else grid.append(...parts);
+  }
+  if (grid.childElementCount) box.append(grid);
+  box.append(...checks);
   $("family-note").hidden = !f.note;
   $("family-note").textContent = f.note ?? "";
-  const preset = $("preset");
-  preset.replaceChildren(new Option("Choose a preset…", ""));
-  for (const [value, p] of Object.entries(f.presets)) preset.append(new Option(p.label, value));
+  refreshPresets();
 }
 
 /** The configuration without secrets: what share links, history and exports carry. */
@@ -198,7 +263,7 @@ export function saveForm() {
 /** Checks the payload editor and marks the line of the first problem. */
 export function validatePayload() {
   const text = $("payload").value;
-  const check = parsePayloadText(text, family().payload);
+  const check = parsePayloadText(text, payloadRulesOf(family(), familyValues(false)));
   const status = $("payload-status");
   const lines = text.split("\n").length;
   const gutter = [];
@@ -304,6 +369,15 @@ async function buildHeatmap(problems) {
  * @property {number | null} durationS seconds per client of a time-bound run
  */
 
+/** @param {string} url */
+function isHttpUrl(url) {
+  try {
+    return /^https?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads and checks the whole form. Every check runs before anything starts, so a bad value
  * (a share link's payload included) never leaves a half-started run behind.
@@ -314,15 +388,14 @@ export async function buildRun() {
   const fam = family();
   const baseUrl = $("base-url").value.trim();
   const model = $("model").value.trim();
-  let urlOk = false;
-  try {
-    urlOk = /^https?:$/.test(new URL(baseUrl).protocol);
-  } catch {}
+  const urlOk = isHttpUrl(baseUrl);
   if (fam.baseUrl && !urlOk && (fam.baseUrl.required || baseUrl)) problems.push(["base-url", `Base URL must be an http:// or https:// URL, e.g. ${fam.baseUrl.placeholder}.`]);
   for (const [f, input] of familyInputs()) {
-    if (f.required && f.type !== "checkbox" && !input.value.trim()) problems.push([input.id, `${f.label} is required.`]);
+    const value = f.type === "checkbox" ? "" : input.value.trim();
+    if (f.required && f.type !== "checkbox" && !value) problems.push([input.id, `${f.label} is required.`]);
+    if (f.type === "url" && value && !isHttpUrl(value)) problems.push([input.id, `${f.label} must be an http:// or https:// URL.`]);
   }
-  if (!model) problems.push(["model", "Model is required."]);
+  if (!model) problems.push(["model", `${fam.modelLabel ?? "Model"} is required.`]);
   const headers = parseHeaders($("headers").value);
   $("headers-error").hidden = headers.ok;
   if (!headers.ok) {
@@ -334,7 +407,9 @@ export async function buildRun() {
   if (!(timeout > 0)) problems.push(["timeout", "Timeout must be a positive number of seconds."]);
   const runName = $("run-name").value.trim();
   // The worker builds the family's class (families.js) from these options.
-  const options = { ...familyValues(false), ...familyValues(true), model, apiKey: $("api-key").value || undefined, headers: headers.ok ? headers.headers : {} };
+  /** @type {Record<string, unknown>} */
+  const options = { ...familyValues(false), ...familyValues(true), [fam.modelOption ?? "model"]: model, headers: headers.ok ? headers.headers : {} };
+  if (fam.keyField !== false && $("api-key").value) options.apiKey = $("api-key").value;
   if (fam.baseUrl && baseUrl) options.baseUrl = baseUrl;
   const endpoint = { family: $("endpoint-type").value, options, baseUrl, model };
   if (experiment() === "heatmap") {
@@ -387,7 +462,20 @@ export async function buildRun() {
 }
 
 function markInvalid(problems) {
-  for (const id of CHECKED_FIELDS) $(id).setAttribute("aria-invalid", String(problems.some((p) => p[0] === id)));
+  const ids = [...CHECKED_FIELDS, ...familyInputs().map(([, input]) => input.id)];
+  for (const id of ids) $(id).setAttribute("aria-invalid", String(problems.some((p) => p[0] === id)));
+}
+
+/**
+ * The engine refused the endpoint's options (its message names the option first, as
+ * "secretAccessKey: is required: …"): marks and focuses that field of the chosen family.
+ * @param {string} message
+ */
+export function markRefusedOption(message) {
+  const named = familyInputs().find(([f]) => new RegExp(`\\b${f.option}: `).test(message));
+  if (!named) return;
+  markInvalid([[named[1].id, message]]);
+  named[1].focus();
 }
 
 function reject(problems) {
@@ -417,9 +505,9 @@ async function share() {
   history.replaceState(null, "", url);
   try {
     await navigator.clipboard.writeText(url);
-    $("share-status").textContent = "Link copied (no API key or header values in it).";
+    $("share-status").textContent = "Link copied (no keys, credentials or header values in it).";
   } catch {
-    $("share-status").textContent = "Link is in the address bar (no API key or header values in it).";
+    $("share-status").textContent = "Link is in the address bar (no keys, credentials or header values in it).";
   }
 }
 
@@ -435,7 +523,7 @@ export function initForm(fromHash) {
   try {
     stored = JSON.parse(localStorage.getItem(FORM_STORAGE) ?? "null");
   } catch {}
-  $("payload").value = presetText(family().presets.short);
+  $("payload").value = offeredPresets[0] ?? "";
   applyConfig(fromHash ?? stored);
   updateLoad();
   const key = sessionStorage.getItem(KEY_STORAGE);
@@ -451,21 +539,21 @@ export function initForm(fromHash) {
   });
   $("payload").addEventListener("scroll", () => ($("payload-gutter").scrollTop = $("payload").scrollTop));
   $("preset").addEventListener("change", () => {
-    const preset = family().presets[$("preset").value];
+    const preset = presets()[$("preset").value];
     if (!preset) return;
     $("payload").value = presetText(preset);
     validatePayload();
   });
+  // A payload the user did not write (a preset's) follows the family, and InvokeModel's body format.
   $("endpoint-type").addEventListener("change", () => {
-    // A payload the user did not write (a preset's) follows the family.
-    const before = familyOf(previousFamily);
-    const untouched = Object.values(before.presets).some((p) => presetText(p) === $("payload").value);
-    previousFamily = $("endpoint-type").value;
     applyFamily();
-    if (untouched) $("payload").value = presetText(family().presets.short);
     validatePayload();
   });
-  let previousFamily = $("endpoint-type").value;
+  $("family-fields").addEventListener("change", () => {
+    if (rendering) return;
+    refreshPresets();
+    validatePayload();
+  });
   $("payload-file").addEventListener("change", async () => {
     const f = $("payload-file").files[0];
     if (!f) return;

@@ -47,7 +47,7 @@ function row(r) {
     status: r.status,
     note,
     brief: { completed: Math.max(0, r.responses - failed), failed, ttftP50: s["time_to_first_token-p50"] ?? null, ttltP50: s["time_to_last_token-p50"] ?? null },
-    config: { baseUrl: r.endpoint?.baseUrl, model: r.endpoint?.model ?? r.summary?.model_id },
+    config: { baseUrl: r.endpoint?.baseUrl ?? r.endpoint?.endpointUrl ?? (r.endpoint?.region ? `AWS ${r.endpoint.region}` : undefined), model: r.endpoint?.model ?? r.endpoint?.endpointName ?? r.summary?.model_id },
     unsaved: r.unsaved,
   };
 }

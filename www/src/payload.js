@@ -7,7 +7,8 @@
  */
 
 /**
- * What a family's payloads must have (see families.js): a key, and one of the output limits.
+ * What a family's payloads must have (see families.js): a key, and one of the output limits
+ * (a key, or a dotted path such as `inferenceConfig.maxTokens`).
  * @typedef {{ required: string, requiredText: string, limits: string[], limitRequired?: boolean }} PayloadRules
  */
 
@@ -59,17 +60,27 @@ export function depthOf(value) {
   return max;
 }
 
+/** The value at a dotted path (`a.b`) of an object, or undefined. @param {unknown} v @param {string} path */
+const valueAt = (v, path) => path.split(".").reduce((o, k) => (o && typeof o === "object" && !Array.isArray(o) ? o[k] : undefined), v);
+
+/** A payload's outline for messages, e.g. `{"inputs": …, "parameters": {"max_new_tokens": 64}}`. @param {PayloadRules} rules */
+function outline(rules) {
+  const keys = rules.limits[0].split(".");
+  const limit = keys.reduceRight((inner, k) => `{"${k}": ${inner}}`, "64").slice(1, -1);
+  return `{"${rules.required}": …, ${limit}}`;
+}
+
 /** @param {PayloadRules} rules */
 function checkValues(values, format, label, lineOf, rules) {
   if (values.length === 0) return fail(1, null, "The array is empty: at least one payload is needed.");
   const notes = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like {"${rules.required}": …, "${rules.limits[0]}": 64}.`);
+    if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like ${outline(rules)}.`);
     if (depthOf(v) > MAX_PAYLOAD_DEPTH) return fail(lineOf(i), null, `${label(i)} nests deeper than ${MAX_PAYLOAD_DEPTH} levels of objects and arrays, more than any real request: it cannot be sent.`);
     const required = v[rules.required];
     if (required === undefined || (rules.required === "messages" && !Array.isArray(required))) return fail(lineOf(i), null, `${label(i)} has ${rules.requiredText}.`);
-    if (!rules.limits.some((k) => v[k] !== undefined)) {
+    if (!rules.limits.some((k) => valueAt(v, k) !== undefined)) {
       if (rules.limitRequired) return fail(lineOf(i), null, `${label(i)} sets no ${rules.limits[0]}, which this API requires.`);
       notes.push(`${label(i)} sets no ${rules.limits[0]}: output length is up to the server.`);
     }

@@ -1,10 +1,11 @@
 // A run from the page's side: starting it in the engine worker, live progress, stopping, and
 // turning the worker's results into records (each run's files parsed once, into a Result).
 import { $, showProblem, clearProblem, showWarnings } from "./dom.js";
-import { buildRun, publicConfig, saveForm } from "./form.js";
+import { buildRun, publicConfig, saveForm, markRefusedOption } from "./form.js";
 import { startEngine } from "./engine.js";
 import { fmtMs, fmtNum } from "./results.js";
 import { looksLikeNetworkFailure, diagnose } from "./cors.js";
+import { familyOf } from "./families.js";
 import { attachHeatmapPlan, closeAbandonedRuns } from "./history.js";
 import { refreshHistory } from "./history-view.js";
 import { showRecords, recordFromResult } from "./results-view.js";
@@ -46,7 +47,10 @@ async function start(event) {
   const built = await buildRun();
   if (!built || active) return;
   saveForm();
-  active = { name: built.runName, testName: built.runName, levels: built.levels, index: 0, level: "", records: [], durationS: built.durationS, hidden: false, config: publicConfig(), listed: false };
+  // The records name where the requests went: the base URL, or an AWS family's endpoint.
+  const config = publicConfig();
+  config.baseUrl = familyOf(config.endpointType).request(config).base;
+  active = { name: built.runName, testName: built.runName, levels: built.levels, index: 0, level: "", records: [], durationS: built.durationS, hidden: false, config, listed: false };
   setRunningUi(built.runName ? `Running “${built.runName}”…` : "Running…");
   try {
     engine.post(built.message);
@@ -177,6 +181,7 @@ async function handleMessage(msg) {
   if (msg.type === "error") {
     active = null;
     showProblem("The run could not start.", [msg.message]);
+    markRefusedOption(msg.message);
     finishUi("Idle.");
     await refreshHistory();
     return;
@@ -201,7 +206,7 @@ async function handleMessage(msg) {
   const errors = last.result.responses.map((r) => r.error).filter(Boolean);
   if (errors.length && errors.length === last.result.responses.length) {
     if (looksLikeNetworkFailure(errors)) {
-      const d = await diagnose(last.config.baseUrl, last.config.headerNames ?? []);
+      const d = await diagnose(familyOf(last.config.endpointType), last.config);
       showProblem(d.title, d.lines, d.kind);
     } else {
       showProblem("Every request failed. The first error:", [errors[0]]);

@@ -1,4 +1,4 @@
-// Share links: the public configuration (never the API key or header values) in the URL's
+// Share links: the public configuration (never an API key, AWS credentials or header values) in the URL's
 // fragment, which browsers do not send to the server hosting the page.
 
 const PREFIX = "config=";

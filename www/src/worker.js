@@ -8,13 +8,24 @@
 // after the final level), error (the run could not start or failed), crash (anything uncaught:
 // the page replaces this worker).
 import * as pkg from "./pkg/index.js";
+import { ResultStore } from "./pkg/store.js";
 import { familyOf } from "./families.js";
 
 const { init, Runner, LoadTest, CostModel, InputTokens, OutputTokens, EndpointTime } = pkg;
 
-/** The endpoint a start message describes: its family's class (families.js) with its options. */
-const endpointOf = (endpoint) => new pkg[familyOf(endpoint.family).className](endpoint.options);
-import { ResultStore } from "./pkg/store.js";
+/** The engine modules besides the core one, loaded on first use (families.js `engine`). */
+const ENGINES = { aws: async () => (await import("./pkg/aws.js")).initAws() };
+
+/**
+ * The endpoint a start message describes: its family's class (families.js) with its options,
+ * after loading the family's engine module when it has its own (the AWS families: only then is
+ * that module downloaded).
+ */
+async function endpointOf(endpoint) {
+  const family = familyOf(endpoint.family);
+  if (family.engine) await ENGINES[family.engine]();
+  return new pkg[family.className](endpoint.options);
+}
 
 /** @param {unknown} e */
 const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -69,7 +80,7 @@ self.onmessage = async (event) => {
     const store = await openStore();
     const saving = store ? { store } : {};
     if (msg.experiment === "heatmap") return await runHeatmap(msg, controller.signal, saving);
-    const endpoint = endpointOf(msg.endpoint);
+    const endpoint = await endpointOf(msg.endpoint);
     const load = msg.load ?? { kind: "clients" };
     const extras = extraOptions(msg.extras);
     const open = load.kind === "clients" ? {} : { arrival: load.arrival, maxConcurrency: load.maxConcurrency };
@@ -129,7 +140,7 @@ async function runHeatmap(msg, signal, saving) {
   let tokenizer;
   if (msg.tokenizer?.kind === "url") tokenizer = await Tokenizer.fromUrl(msg.tokenizer.url);
   else if (msg.tokenizer?.kind === "json") tokenizer = await Tokenizer.fromJSON(msg.tokenizer.json, msg.tokenizer.name);
-  const endpoint = endpointOf(msg.endpoint);
+  const endpoint = await endpointOf(msg.endpoint);
   const heatmap = new pkg.LatencyHeatmap({ endpoint, sourceText: h.sourceText, clients: h.clients, inputLengths: h.inputLengths, outputLengths: h.outputLengths, requestsPerCombination: h.requestsPerCombination, tokenizer, testName: h.testName, timeout: msg.timeout });
   self.postMessage({ type: "level", index: 0, clients: h.clients, testName: heatmap.testName });
   const result = await heatmap.run({ ...saving, testName: heatmap.testName, signal, progressIntervalMs: 250, onProgress: (p) => self.postMessage({ type: "progress", progress: p }) });
