@@ -5,21 +5,16 @@
  * and sends back, in batches, each response as it completes, then its shard's files.
  * @internal
  */
-import { coreEngine } from "../core.js";
-import { loadEngine } from "../engines.js";
+import { coreEngine as engine } from "../core.js";
 import { isNode } from "../loader.js";
-
-/** The endpoint kinds that run in the optional AWS engine (`llmeter-wasm/aws.js`). */
-const AWS_KINDS = new Set(["bedrockConverse", "bedrockInvoke", "sagemaker"]);
-/** The engine this worker's run executes in. */
-let engine = coreEngine;
 
 /** Responses are sent back at most this often or in batches of this size. */
 const BATCH_MS = 50;
 const BATCH_SIZE = 64;
 
-/** @type {{ post: (m: any) => void, listen: (f: (m: any) => void) => void }} */
-const port = await (async () => {
+// No top-level await: bundlers emit workers as classic scripts (Vite's default), which have none.
+/** @type {Promise<{ post: (m: any) => void, listen: (f: (m: any) => void) => void }>} */
+const portReady = (async () => {
   if (isNode()) {
     const name = "node:worker_threads";
     const { parentPort } = await import(/* @vite-ignore */ /* webpackIgnore: true */ name);
@@ -32,17 +27,13 @@ const port = await (async () => {
 /** The run's id for `cancelRun` (one run per worker). */
 const CANCEL_ID = 1;
 
+portReady.then((port) => {
 port.listen(async (msg) => {
   if (msg?.type === "abort") return engine.wasm.cancelRun(CANCEL_ID);
   if (msg?.type !== "run") return;
   try {
-    if (msg.module) coreEngine.loader.initSync(msg.module);
-    else await coreEngine.loader.init();
-    const kind = msg.spec?.endpoint?.kind;
-    if (AWS_KINDS.has(kind)) {
-      await import("../aws.js");
-      engine = await loadEngine("aws", kind);
-    }
+    if (msg.module) engine.loader.initSync(msg.module);
+    else await engine.loader.init();
     /** @type {any[]} */ let batch = [];
     /** @type {Record<number, unknown>} */ let payloads = {};
     const sentPayloads = new Set();
@@ -86,3 +77,4 @@ port.listen(async (msg) => {
   }
 });
 port.post({ type: "ready" });
+});

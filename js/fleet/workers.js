@@ -10,7 +10,7 @@ import wasmInit from "../llmeter_wasm.js";
 import { lostShard, LiveTracker } from "../llmeter_fleet.js";
 import { initFleet } from "./init.js";
 import { mergeShards } from "./merge.js";
-import { endpointConfig } from "../endpoints/endpoint.js";
+import { endpointConfig, endpointEngine } from "../endpoints/endpoint.js";
 import { isNode } from "../loader.js";
 import { Result, init } from "../index.js";
 
@@ -73,6 +73,10 @@ export async function runInWorkers(runner, options) {
   if (store !== undefined) throw new TypeError("workers: a store cannot record a run spread over workers yet; save result.toFiles() when it ends");
   if (runner.tokenizer !== undefined) throw new TypeError("workers: a tokenizer cannot be sent to workers (it is a JS object); leave it out (whitespace words) or run without workers");
   if (rest.shard !== undefined) throw new TypeError("workers: a run spread over workers cannot also be one shard of a fleet yet; run the fleet shard without workers");
+  if (endpointEngine(runner.endpoint) !== "core") throw new TypeError(`workers: ${runner.endpoint.constructor.name} runs in the optional ${endpointEngine(runner.endpoint)} engine, which the workers do not load yet; run it without workers`);
+  const callbacks = /** @type {any} */ (rest).callbacks ?? /** @type {any} */ (runner).callbacks;
+  if (Array.isArray(callbacks) && callbacks.length > 0) throw new TypeError("workers: callbacks cannot be sent to workers (they are JS objects); run without workers, or apply them to the merged result");
+  if (/** @type {any} */ (rest).outputPath !== undefined || /** @type {any} */ (rest).outputDirectory !== undefined) throw new TypeError("workers: outputPath and outputDirectory are not written from workers yet; write result.toFiles() when the run ends");
   if (onResponse !== undefined && typeof onResponse !== "function") throw new TypeError("onResponse must be a function");
   if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
   signal?.throwIfAborted?.();

@@ -118,7 +118,7 @@ for (const bundler of ["turbopack", "webpack"]) {
 function nextSizes(dotNext) {
   const files = filesUnder(dotNext, { skip: ["node_modules", "cache"] });
   const text = (f) => readFileSync(path.join(dotNext, f), "latin1");
-  const marker = "llmeter-wasm is not initialised"; // a string of the package's index.js
+  const marker = "engine, which is not loaded"; // a string of the package's engines.js (every endpoint reaches it)
   const wasmMagic = "AGFzbQEAAAA"; // "\0asm", version 1, in base64: an inlined .wasm
   const clientChunk = files.find((f) => f.startsWith("static/chunks/") && f.endsWith(".js") && text(f).includes(marker));
   const serverJs = files.filter((f) => f.startsWith("standalone/.next/server/") && f.endsWith(".js"));

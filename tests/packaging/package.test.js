@@ -9,13 +9,16 @@ import { BIN, HERE, PKG, ROOT, TARBALL, execFileAsync, requireInstalled } from "
 
 const manifest = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
 
-const WASM_MODULES = ["llmeter_wasm", "llmeter_wasm_aws", "llmeter_tokenizers", "llmeter_store"];
+const WASM_MODULES = ["llmeter_wasm", "llmeter_wasm_aws", "llmeter_tokenizers", "llmeter_store", "llmeter_fleet"];
 const INTENDED_FILES = [
   "LICENSE", "README.md", "package.json",
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
   "loader.js", "no-inline.js", "result-loader.js", "report.js", "callbacks.js", "callbacks.d.ts", "output.js",
   "tokenizer.js", "tokenizer.d.ts", "store.js", "store.d.ts", "aws.js", "aws.d.ts",
   "core.js", "crash.js", "engines.js", "pump.js",
+  "fleet.js", "fleet.d.ts", "probe.js", "probe.d.ts", "probe-worker.js",
+  // The fleet module's files, with their declarations.
+  ...readdirSync(path.join(ROOT, "js/fleet")).filter((f) => f.endsWith(".js")).flatMap((f) => (f === "shard-worker.js" ? [`fleet/${f}`] : [`fleet/${f}`, `fleet/${f.replace(/\.js$/, ".d.ts")}`])),
   // Every endpoint class, with its declarations.
   ...readdirSync(path.join(ROOT, "js/endpoints")).filter((f) => f.endsWith(".js")).flatMap((f) => [`endpoints/${f}`, `endpoints/${f.replace(/\.js$/, ".d.ts")}`]),
   ...["init", "files", "zip", "upload", "idb", "recorder", "result-store"].flatMap((f) => [`store/${f}.js`, `store/${f}.d.ts`]),

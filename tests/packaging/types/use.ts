@@ -64,7 +64,7 @@ export async function measure(baseUrl: string): Promise<number> {
   const loaded: Result = await resultFromFolder(folder);
   await upload(loaded, { presign: async (k, contentType) => `https://example.com/${k}?ct=${contentType}`, prefix: "team/" });
 
-  return (ttft ?? 0) + (rpm ?? 0) + summary.total_requests + (clock === "fine" ? 1 : 0) + (firstTtft ?? 0) + (clients ?? 0)
+  return (ttft ?? 0) + (rpm ?? 0) + (summary.total_requests ?? 0) + (clock === "fine" ? 1 : 0) + (firstTtft ?? 0) + (clients ?? 0)
     + Object.keys(figures).length + kind.length + (level?.stats.failed_requests ?? 0) + back.clients.length + (cell?.length ?? 0)
     + counted.stats.total_output_tokens + stored.responses.length + (listed ?? 0) + (allStats?.total_requests ?? 0) + seen.length;
 }
