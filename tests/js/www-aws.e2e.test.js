@@ -94,7 +94,13 @@ async function configureAws(family, { model, endpointUrl = sim.url, region = "us
 async function run(expected) {
   await sim.clear();
   await page.click("#start");
-  await page.waitForFunction(() => /^(Finished|Stopped|Idle)/.test(document.getElementById("live-state").textContent), null, { timeout: 60_000 });
+  // Finished, or stopped — or a refusal before the run started, shown as the page's problem
+  // (waiting for "Idle" alone would match before the run had begun).
+  await page.waitForFunction(() => {
+    const state = document.getElementById("live-state").textContent;
+    const problem = document.getElementById("problem");
+    return /^(Finished|Stopped)/.test(state) || (/^Idle/.test(state) && problem && !problem.hidden && problem.textContent.trim() !== "");
+  }, null, { timeout: 60_000 });
   const state = await text("#live-state");
   assert.equal(await text("#live-completed"), String(expected), `${state} ${(await page.isVisible("#problem")) ? await text("#problem") : ""}`);
   assert.equal(await text("#live-failed"), "0");
