@@ -497,7 +497,8 @@ export class LatencyHeatmapResult {
     /** @type {import("./types.js").InvocationResponse[][][]} */
     const cells = ins.map(() => outs.map(() => []));
     // Which cell each response belongs to is the core's rule (its payload index → the plan).
-    const of = heatmapCellOf(Uint32Array.from(requests.flatMap((r) => [r.input, r.output])), ins.length, outs.length, this.result._h);
+    const payloadIndexes = Int32Array.from(this.result.timings, (t) => t.payload_index ?? -1);
+    const of = heatmapCellOf(Uint32Array.from(requests.flatMap((r) => [r.input, r.output])), ins.length, outs.length, payloadIndexes);
     this.result.responses.forEach((r, i) => { if (of[i] >= 0) cells[Math.floor(of[i] / outs.length)][of[i] % outs.length].push(r); });
     return cells;
   }

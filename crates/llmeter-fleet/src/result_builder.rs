@@ -1,8 +1,10 @@
 //! `RunResultBuilder` handed to JS, so `Result.fromFiles` can parse a large run in pieces and
-//! yield to the event loop between them.
+//! yield to the event loop between them. Loading lives here, not in the core module: runs do
+//! not need it, and it is a large part of the code (JSON-lines reading, LLMeter's recovery
+//! rules, the stats' load path). The result is the same `WasmRunResult` class as a run's.
 
-use super::result::{files_from_js, reserve_heap, WasmRunResult, HEAP_PER_INPUT_CHAR};
-use llmeter_core::result::RunResultBuilder;
+use llmeter_core::result::{files_to_read, RunResultBuilder};
+use llmeter_result_js::{files_from_js, reserve_heap, WasmRunResult, HEAP_PER_INPUT_CHAR};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -68,4 +70,13 @@ impl WasmResultBuilder {
             .map(WasmRunResult::new)
             .map_err(|e| error(&e))
     }
+}
+
+/// The files `Result.load` reads from a run folder (`loadResponses: false`: the small ones).
+#[wasm_bindgen(js_name = resultFileNames)]
+pub fn result_file_names(load_responses: bool) -> Vec<String> {
+    files_to_read(load_responses)
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
