@@ -7,7 +7,8 @@
  */
 import { init, Runner, Result } from "./index.js";
 import { core, requireCore } from "./core.js";
-import { loadTestLevels, heatmapPlan, subrequestLimitInForce, sweepRates, defaultRunName, levelFolderName, loadTestFolders, heatmapCellOf } from "./llmeter_wasm.js";
+import { loadTestLevels, heatmapPlan, subrequestLimitInForce, sweepRates, defaultRunName, levelFolderName, heatmapCellOf } from "./llmeter_wasm.js";
+import { loadTestFolders } from "./result-loader.js";
 import { pathFolder, pathKind, listFolder, joinPath, baseName } from "./output.js";
 
 /** LLMeter's default test name, `YYYYMMDD-HHMM` (UTC), from the core. */
@@ -286,7 +287,7 @@ export class LoadTestResult {
   static async fromFiles(files, options = {}) {
     const { testName, loadResponses = true } = options ?? {};
     await init();
-    const { folders, testName: found } = loadTestFolders(Object.keys(files));
+    const { folders, testName: found } = await loadTestFolders(Object.keys(files));
     /** @type {[string, Result][]} */
     const loaded = [];
     for (const folder of folders) {

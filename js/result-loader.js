@@ -39,6 +39,15 @@ async function fleetModule() {
 }
 
 /**
+ * The run folders of a load test given as file paths (LLMeter's rule), and its test name.
+ * @param {string[]} paths
+ * @returns {Promise<{ folders: string[], testName?: string }>}
+ */
+export async function loadTestFolders(paths) {
+  return (await fleetModule()).loadTestFolders(paths);
+}
+
+/**
  * The files `Result.load` reads from a run folder (`loadResponses: false`: the small ones).
  * @param {boolean} loadResponses
  * @returns {Promise<string[]>}

@@ -7,8 +7,7 @@ use super::tokenizer;
 use js_sys::{Array, Object, Reflect};
 use llmeter_core::experiments::heatmap::{self, CellRequest, HeatmapPlan};
 use llmeter_core::experiments::load_test::{
-    group_run_folders, plan_levels, plan_rate_levels, planned_requests, successful_rate,
-    sweep_rates,
+    plan_levels, plan_rate_levels, planned_requests, successful_rate, sweep_rates,
 };
 use llmeter_core::result::{default_run_name, load_test_rate_run_name, load_test_run_name};
 use wasm_bindgen::prelude::*;
@@ -180,27 +179,6 @@ pub fn level_folder_name(clients: Option<u32>, rate: Option<f64>) -> Result<Stri
         (Some(c), None) => Ok(load_test_run_name(c)),
         (None, None) => Err(type_error("a level has clients or a rate")),
     }
-}
-
-/// The run folders of a load test given as file paths (LLMeter's rule: every folder is a run,
-/// plain files beside them are ignored) → `{folders, testName}`.
-#[wasm_bindgen(js_name = loadTestFolders)]
-pub fn load_test_folders(paths: Vec<String>) -> Result<JsValue, JsValue> {
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let (folders, test_name) =
-        group_run_folders(&refs).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-    let o = Object::new();
-    Reflect::set(
-        &o,
-        &"folders".into(),
-        &folders.into_iter().map(JsValue::from).collect::<Array>(),
-    )?;
-    Reflect::set(
-        &o,
-        &"testName".into(),
-        &test_name.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
-    )?;
-    Ok(o.into())
 }
 
 /// The heatmap cell (`input * outputs + output`) of each response, `-1` for none: `requests`
