@@ -10,24 +10,95 @@
 //! in every statistic, and `null` is skipped everywhere).
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
+use serde_json::ser::{Formatter, Serializer};
 use serde_json::Value;
 use std::io;
 
-/// Python's `json.dumps` default separators: `", "` between items and `": "` after keys.
-struct PythonCompact;
+/// How a JSON text is laid out: every writer in the module goes through this one formatter, so
+/// each `Serialize` impl is compiled once (a formatter type per layout would compile them all
+/// once per layout).
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// `serde_json::to_string`'s: no spaces.
+    Compact,
+    /// Python's `json.dumps` default separators: `", "` between items and `": "` after keys.
+    Python,
+    /// Python's `json.dump(obj, indent=4)` (serde_json's `PrettyFormatter` with 4 spaces).
+    Pretty,
+}
 
-impl Formatter for PythonCompact {
+struct Style {
+    layout: Layout,
+    depth: usize,
+    has_value: bool,
+}
+
+impl Style {
+    fn open<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.layout == Layout::Pretty && self.has_value {
+            self.newline(writer)?;
+        }
+        writer.write_all(bracket)
+    }
+
+    fn newline<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            writer.write_all(b"    ")?;
+        }
+        Ok(())
+    }
+
+    /// Before an array item or an object key.
+    fn item<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        match (self.layout, first) {
+            (Layout::Pretty, true) => self.newline(writer),
+            (Layout::Pretty, false) => {
+                writer.write_all(b",")?;
+                self.newline(writer)
+            }
+            (_, true) => Ok(()),
+            (Layout::Compact, false) => writer.write_all(b","),
+            (Layout::Python, false) => writer.write_all(b", "),
+        }
+    }
+}
+
+impl Formatter for Style {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        self.item(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
     }
 
     fn begin_object_key<W: ?Sized + io::Write>(
@@ -35,38 +106,54 @@ impl Formatter for PythonCompact {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        self.item(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        writer.write_all(b": ")
+        writer.write_all(if self.layout == Layout::Compact {
+            b":"
+        } else {
+            b": "
+        })
     }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+fn write<T: Serialize + ?Sized>(value: &T, layout: Layout) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(128);
+    let style = Style {
+        layout,
+        depth: 0,
+        has_value: false,
+    };
+    value.serialize(&mut Serializer::with_formatter(&mut out, style))?;
+    // serde_json only writes valid UTF-8.
+    Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+/// `serde_json::to_string`: the same text, through the module's one serializer.
+pub fn to_compact<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    write(value, Layout::Compact)
+}
+
+/// A JSON value's compact text (`Value`'s `Display`, without its own serializer).
+pub fn text(value: &Value) -> String {
+    to_compact(value).unwrap_or_default()
 }
 
 /// One `*.jsonl` line (without the newline), as Python's `json.dumps(obj)` spaces it.
 pub fn to_line<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut out = Vec::new();
-    let mut ser = Serializer::with_formatter(&mut out, PythonCompact);
-    match value.serialize(&mut ser) {
-        // serde_json only writes valid UTF-8.
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => "null".to_string(),
-    }
+    write(value, Layout::Python).unwrap_or_else(|_| "null".to_string())
 }
 
 /// A whole `*.json` file body as Python's `json.dump(obj, indent=4)` lays it out (no trailing
 /// newline, like Python).
 pub fn to_pretty<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut out = Vec::new();
-    let mut ser = Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b"    "));
-    match value.serialize(&mut ser) {
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => "null".to_string(),
-    }
+    write(value, Layout::Pretty).unwrap_or_else(|_| "null".to_string())
 }
 
 /// Parses JSON that may contain Python's bare `NaN`, `Infinity` and `-Infinity` tokens, which
@@ -133,6 +220,22 @@ mod tests {
         assert_eq!(
             to_pretty(&v),
             "{\n    \"a\": 1,\n    \"b\": [\n        2\n    ]\n}"
+        );
+    }
+
+    #[test]
+    fn layouts_match_serde_json() {
+        let v = json!({"a": [1, {"b": [], "c": {}}, [[2.5, "x\"y"]]], "d": null, "e": {"f": true}});
+        assert_eq!(to_compact(&v).unwrap(), serde_json::to_string(&v).unwrap());
+        assert_eq!(text(&v), v.to_string());
+        let pretty = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut expected = Vec::new();
+        v.serialize(&mut Serializer::with_formatter(&mut expected, pretty))
+            .unwrap();
+        assert_eq!(to_pretty(&v), String::from_utf8(expected).unwrap());
+        assert_eq!(
+            to_line(&v),
+            r#"{"a": [1, {"b": [], "c": {}}, [[2.5, "x\"y"]]], "d": null, "e": {"f": true}}"#
         );
     }
 

@@ -54,8 +54,8 @@ pub fn to_json(v: &JsValue, what: &str) -> Result<Value, JsValue> {
 /// A value as a plain JS object, through JSON text: one string crosses, `JSON.parse` builds the
 /// object (faster than many small crossings, and one serializer — serde_json's — in the module).
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
-    let text =
-        serde_json::to_string(v).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+    let text = llmeter_core::json::to_compact(v)
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
     js_sys::JSON::parse(&text)
 }
 
