@@ -24,8 +24,12 @@ fn positive_numbers(r: &OptionReader, key: &str) -> Result<Option<Vec<f64>>, JsV
     Array::from(&v)
         .iter()
         .map(|x| {
-            x.as_f64()
-                .ok_or_else(|| type_error(&format!("{key} must hold numbers, got {x:?}")))
+            x.as_f64().ok_or_else(|| {
+                type_error(&format!(
+                    "{key} must hold numbers, got {}",
+                    super::options::js_text(&x)
+                ))
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)

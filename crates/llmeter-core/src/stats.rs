@@ -98,10 +98,10 @@ pub fn mean(samples: &Samples) -> Option<Value> {
     match samples {
         Samples::Ints(v) if !v.is_empty() => {
             let sum: u128 = v.iter().map(|&x| x as u128).sum();
-            let n = v.len() as u128;
-            if sum.is_multiple_of(n) {
+            let (quotient, remainder) = div_rem(sum, v.len() as u64);
+            if remainder == 0 {
                 // The mean of u64 values is at most the largest of them.
-                Some(Value::from((sum / n) as u64))
+                Some(Value::from(quotient as u64))
             } else {
                 let mut acc = ExactSum::default();
                 acc.add_int(sum as i128);
@@ -589,11 +589,11 @@ impl ExactSum {
             _ => (false, subtract(&self.positive, &self.negative)),
         };
         let mut quotient = vec![0u64; magnitude.len()];
-        let mut remainder: u128 = 0;
+        let mut remainder: u64 = 0;
         for i in (0..magnitude.len()).rev() {
-            let current = (remainder << 64) | magnitude[i] as u128;
-            quotient[i] = (current / n as u128) as u64;
-            remainder = current % n as u128;
+            let (q, r) = div_rem(((remainder as u128) << 64) | magnitude[i] as u128, n);
+            quotient[i] = q as u64;
+            remainder = r;
         }
         let bit_len = bit_length(&quotient);
         // Keep 53 significant bits, or fewer in the subnormal range (units of 2^-1074 = 2 of ours).
@@ -618,6 +618,36 @@ impl ExactSum {
             magnitude
         }
     }
+}
+
+/// `a / d` and `a % d` with 64-bit operations only: a `u128` division would link the
+/// compiler's 128-bit division routines into the wasm module for these two uses. Counts of
+/// samples fit in 32 bits, where two 64-bit divisions per word do it; larger divisors take
+/// the bit-by-bit path.
+fn div_rem(a: u128, d: u64) -> (u128, u64) {
+    let (hi, lo) = ((a >> 64) as u64, a as u64);
+    let (q_hi, mut r) = (hi / d, hi % d);
+    let mut q_lo = 0u64;
+    if d <= u32::MAX as u64 {
+        // r < d < 2^32: each step divides a number below 2^64.
+        for half in [lo >> 32, lo & 0xffff_ffff] {
+            let current = (r << 32) | half;
+            q_lo = (q_lo << 32) | (current / d);
+            r = current % d;
+        }
+    } else {
+        for bit in (0..64).rev() {
+            // r < d: r * 2 + 1 may not fit in 64 bits, so compare before doubling.
+            let carry = r >> 63 == 1;
+            r = (r << 1) | ((lo >> bit) & 1);
+            q_lo <<= 1;
+            if carry || r >= d {
+                r = r.wrapping_sub(d);
+                q_lo |= 1;
+            }
+        }
+    }
+    (((q_hi as u128) << 64) | q_lo as u128, r)
 }
 
 fn add_shifted(limbs: &mut Vec<u64>, value: u128, shift: u32) {
@@ -716,6 +746,33 @@ fn any_bits_below(a: &[u64], position: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn div_rem_is_u128_division() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..100_000u32 {
+            let a = ((next() as u128) << 64) | next() as u128;
+            let a = a >> (i % 128);
+            let d = match i % 4 {
+                0 => next() >> (i % 64),
+                1 => next() | (1 << 63),
+                2 => (next() % 1000) + 1,
+                _ => u32::MAX as u64 + (next() % 3),
+            }
+            .max(1);
+            assert_eq!(
+                div_rem(a, d),
+                (a / d as u128, (a % d as u128) as u64),
+                "{a} / {d}"
+            );
+        }
+    }
     use serde_json::json;
 
     fn p(values: &[f64], pct: u32) -> f64 {
