@@ -111,7 +111,8 @@ fn phase(r: &OptionReader, key: &str) -> Result<Phase, JsValue> {
             Ok(Phase::Requests(n as u64))
         } else {
             Err(range_error(&format!(
-                "{key} must be a positive integer number of requests, {{requests: n}} or {{seconds: s}}, got {n}"
+                "{key} must be a positive integer number of requests, {{requests: n}} or {{seconds: s}}, got {}",
+                llmeter_core::json::num(n)
             )))
         }
     };

@@ -224,6 +224,50 @@ mod tests {
     }
 
     #[test]
+    fn type_errors_read_as_serde_writes_them() {
+        // vendor/serde_json writes these itself (see its PATCHED.md): the same text as serde.
+        fn err<T: serde::de::DeserializeOwned + std::fmt::Debug>(text: &str) -> String {
+            serde_json::from_str::<T>(text).unwrap_err().to_string()
+        }
+        assert_eq!(
+            err::<String>("true"),
+            "invalid type: boolean `true`, expected a string at line 1 column 4"
+        );
+        assert_eq!(
+            err::<String>("-3"),
+            "invalid type: integer `-3`, expected a string at line 1 column 2"
+        );
+        assert_eq!(
+            err::<String>("7"),
+            "invalid type: integer `7`, expected a string at line 1 column 1"
+        );
+        assert_eq!(
+            err::<String>("1.5"),
+            "invalid type: floating point `1.5`, expected a string at line 1 column 3"
+        );
+        assert_eq!(
+            err::<u8>("\"x\""),
+            "invalid type: string \"x\", expected u8 at line 1 column 3"
+        );
+        assert_eq!(
+            err::<String>("[1]"),
+            "invalid type: sequence, expected a string at line 1 column 0"
+        );
+        assert_eq!(
+            err::<String>("{}"),
+            "invalid type: map, expected a string at line 1 column 0"
+        );
+        assert_eq!(
+            err::<String>("null"),
+            "invalid type: null, expected a string at line 1 column 4"
+        );
+        assert_eq!(
+            err::<char>("\"ab\""),
+            "invalid value: string \"ab\", expected a character at line 1 column 4"
+        );
+    }
+
+    #[test]
     fn layouts_match_serde_json() {
         let v = json!({"a": [1, {"b": [], "c": {}}, [[2.5, "x\"y"]]], "d": null, "e": {"f": true}});
         assert_eq!(to_compact(&v).unwrap(), serde_json::to_string(&v).unwrap());
@@ -287,6 +331,95 @@ pub fn num(x: f64) -> String {
         None if x.is_nan() => "NaN".into(),
         None if x > 0.0 => "Infinity".into(),
         None => "-Infinity".into(),
+    }
+}
+
+/// `x` with `decimals` digits after the point, exactly as `format!("{x:.decimals$}")` (and
+/// Python's `f"{x:.{decimals}f}"`) writes it: the exact binary value rounded half to even.
+/// Kept apart from `{:.N}` on `f64` for the same reason as [`num`]. Exact for `|x| < 2^100`
+/// and `decimals <= 6` (what names and messages use); larger values fall back to [`num`].
+pub fn fixed(x: f64, decimals: u32) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_infinite() {
+        return format!("{sign}inf");
+    }
+    let bits = x.abs().to_bits();
+    let (biased, fraction) = ((bits >> 52) as i32, bits & ((1 << 52) - 1));
+    let (mantissa, exp) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    let decimals = decimals.min(6);
+    // mantissa · 10^decimals < 2^73: exact in u128, as is its shift left by up to 54.
+    let scaled = mantissa as u128 * 10u128.pow(decimals);
+    let units = if exp >= 0 {
+        if exp > 54 {
+            return num(x);
+        }
+        scaled << exp
+    } else if exp <= -75 {
+        0 // below half a unit of the last place
+    } else {
+        let shift = (-exp) as u32;
+        let (q, r) = (scaled >> shift, scaled & ((1u128 << shift) - 1));
+        let half = 1u128 << (shift - 1);
+        q + u128::from(r > half || (r == half && q & 1 == 1))
+    };
+    let digits = units.to_string();
+    let d = decimals as usize;
+    let digits = if digits.len() <= d {
+        format!("{}{digits}", "0".repeat(d + 1 - digits.len()))
+    } else {
+        digits
+    };
+    let (int, frac) = digits.split_at(digits.len() - d);
+    if d == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+#[cfg(test)]
+mod fixed_tests {
+    use super::fixed;
+
+    #[test]
+    fn fixed_point_text_is_rusts_and_pythons() {
+        // Ties on the exact binary value go to even, like `{:.N}` and Python's `:.Nf`.
+        assert_eq!(fixed(0.125, 2), "0.12");
+        assert_eq!(fixed(0.375, 2), "0.38");
+        assert_eq!(fixed(2.5, 0), "2");
+        assert_eq!(fixed(2.0005, 3), "2.001");
+        assert_eq!(fixed(-0.0, 3), "-0.000");
+        assert_eq!(fixed(f64::NAN, 3), "NaN");
+        assert_eq!(fixed(f64::NEG_INFINITY, 1), "-inf");
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..200_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = match i % 4 {
+                0 => f64::from_bits(state >> 2),                   // any magnitude
+                1 => (state >> 11) as f64 / (1u64 << 30) as f64,   // 0 … 2^23, fine steps
+                2 => (state % 2_000_000) as f64 / 1000.0 + 0.0005, // near ties of 3 decimals
+                _ => -((state % 100_000) as f64) / 8.0,            // exact ties
+            };
+            if !(x.abs() < 1e30) {
+                continue;
+            }
+            for d in 0..=6usize {
+                assert_eq!(
+                    fixed(x, d as u32),
+                    format!("{x:.d$}"),
+                    "{x:e} with {d} decimals"
+                );
+            }
+        }
     }
 }
 
