@@ -78,13 +78,42 @@ impl Samples {
                 v.sort_unstable();
                 Samples::Ints(v)
             }
-            Samples::Floats(v) => {
-                let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-                v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
-                Samples::Floats(v)
-            }
+            Samples::Floats(v) => Samples::Floats(sorted_floats(v)),
         }
     }
+}
+
+/// The finite values sorted as Python's stable `sorted` leaves them: the only equal values with
+/// different bits are `0.0` and `-0.0`, which keep their order. Sorted as `u64` keys, so the
+/// module has one sort (the integers' and network phases' too) instead of one per type.
+fn sorted_floats(values: &[f64]) -> Vec<f64> {
+    // Order-preserving keys: negatives flipped whole, positives with the sign bit set; both
+    // zeros get +0.0's key (they are equal to a sort).
+    let key = |x: f64| {
+        let bits = if x == 0.0 { 0 } else { x.to_bits() };
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    let mut keys: Vec<u64> = values
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|&x| key(x))
+        .collect();
+    keys.sort_unstable();
+    // The zeros, in their original order and signs.
+    let mut zeros = values.iter().filter(|x| **x == 0.0);
+    keys.into_iter()
+        .map(|k| {
+            let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+            match bits {
+                0 => zeros.next().copied().unwrap_or(0.0),
+                _ => f64::from_bits(bits),
+            }
+        })
+        .collect()
 }
 
 /// A float as JSON, `null` when not finite.
@@ -746,6 +775,48 @@ fn any_bits_below(a: &[u64], position: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_sort_as_python_sorted() {
+        let values = [
+            3.5,
+            -0.0,
+            f64::NAN,
+            0.0,
+            -2.25,
+            1e-310,
+            -0.0,
+            f64::INFINITY,
+            -1e300,
+            0.0,
+            3.5,
+            -1e-310,
+        ];
+        let mut expected: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let got = sorted_floats(&values);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&expected));
+        let mut state = 0x853C_49E6_748F_EA9Bu64;
+        for n in [0usize, 1, 2, 17, 1000] {
+            let v: Vec<f64> = (0..n)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    match i % 5 {
+                        0 => 0.0,
+                        1 => -0.0,
+                        2 => f64::from_bits(state),
+                        _ => (state % 100) as f64 - 50.0,
+                    }
+                })
+                .collect();
+            let mut expected: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            assert_eq!(bits(&sorted_floats(&v)), bits(&expected));
+        }
+    }
 
     #[test]
     fn div_rem_is_u128_division() {
