@@ -7,7 +7,8 @@
  */
 import { init, Runner, Result } from "./index.js";
 import { core, requireCore } from "./core.js";
-import { checkTestName as coreCheckTestName, loadTestLevels, heatmapPlan, subrequestLimitInForce, sweepRates, defaultRunName, levelFolderName, loadTestFolders, heatmapCellOf } from "./llmeter_wasm.js";
+import { checkTestName as coreCheckTestName, loadTestLevels, heatmapPlan, subrequestLimitInForce, sweepRates, defaultRunName, levelFolderName, heatmapCellOf } from "./llmeter_wasm.js";
+import { loadTestFolders } from "./result-loader.js";
 import { pathFolder, pathKind, listFolder, joinPath, baseName } from "./output.js";
 
 /** LLMeter's default test name, `YYYYMMDD-HHMM` (UTC), from the core. */
@@ -292,7 +293,7 @@ export class LoadTestResult {
   static async fromFiles(files, options = {}) {
     const { testName, loadResponses = true } = options ?? {};
     await init();
-    const { folders, testName: found } = loadTestFolders(Object.keys(files));
+    const { folders, testName: found } = await loadTestFolders(Object.keys(files));
     /** @type {[string, Result][]} */
     const loaded = [];
     for (const folder of folders) {
@@ -504,7 +505,8 @@ export class LatencyHeatmapResult {
     /** @type {import("./types.js").InvocationResponse[][][]} */
     const cells = ins.map(() => outs.map(() => []));
     // Which cell each response belongs to is the core's rule (its payload index → the plan).
-    const of = heatmapCellOf(Uint32Array.from(requests.flatMap((r) => [r.input, r.output])), ins.length, outs.length, this.result._h);
+    const payloadIndexes = Int32Array.from(this.result.timings, (t) => t.payload_index ?? -1);
+    const of = heatmapCellOf(Uint32Array.from(requests.flatMap((r) => [r.input, r.output])), ins.length, outs.length, payloadIndexes);
     this.result.responses.forEach((r, i) => { if (of[i] >= 0) cells[Math.floor(of[i] / outs.length)][of[i] % outs.length].push(r); });
     return cells;
   }

@@ -6,11 +6,10 @@
  * Deno and workerd. Call `await init()` once (runs also call it lazily); in workerd, where the
  * `.wasm` is imported as a module, call `initSync(module)` instead.
  */
-import { resultFileNames } from "./llmeter_wasm.js";
 import { core } from "./core.js";
 import { loadEngine } from "./engines.js";
 import { endpointConfig, endpointEngine } from "./endpoints/endpoint.js";
-import { buildResult, DEFAULT_YIELD_EVERY } from "./result-loader.js";
+import { buildResult, DEFAULT_YIELD_EVERY, resultFiles } from "./result-loader.js";
 import { FolderRecorder, pathFolder, handleFolder, pathKind, listFolder, readText, joinPath } from "./output.js";
 export * from "./experiments.js";
 export { CostModel, InputTokens, OutputTokens, EndpointTime, SageMakerRTEndpointCompute, SageMakerRTEndpointStorage, MlflowCallback, CacheBuster } from "./callbacks.js";
@@ -304,11 +303,12 @@ async function runEngine(engine, spec, signal) {
 /** A run's result: LLMeter's summary, stats and responses, plus our timing extras. */
 export class Result {
   /**
-   * @param {any} handle the core's result
+   * @param {any} handle the wasm `WasmRunResult`: of the engine that ran it, or of the fleet
+   *   module that loaded it (the same class in both)
    * @internal results come from `Runner.run` and `Result.fromFiles`
    */
   constructor(handle) {
-    /** @internal the core's result */ this._h = handle;
+    /** @internal the wasm result */ this._h = handle;
     /** @private */ this._cache = new Map();
   }
 
@@ -317,7 +317,8 @@ export class Result {
    * LLMeter's `Result.load` rules. `responses.jsonl` and `chunk_timings.jsonl` are parsed
    * `yieldEvery` lines at a time with a yield to the event loop in between, so a large run loads
    * without freezing the page; they may also be given as (async) iterables of text pieces, read
-   * in that order (responses first).
+   * in that order (responses first). Loading runs in the fleet's wasm module, loaded on first
+   * use (in workerd, import `llmeter_fleet_bg.wasm` and call `initFleetSync` first).
    * @param {Record<string, FileContent>} files
    * @param {{ yieldEvery?: number, loadResponses?: boolean }} [options] `yieldEvery`: lines per
    *   step (default 2000; `Infinity`: one step). `loadResponses: false` (LLMeter's
@@ -350,7 +351,7 @@ export class Result {
     if (!["summary.json", "responses.jsonl", "stats.json"].some((f) => present.has(f))) {
       throw new Error(`Result.load: no results in ${path} (no summary.json, responses.jsonl or stats.json)`);
     }
-    const wanted = new Set(resultFileNames(loadResponses));
+    const wanted = new Set(await resultFiles(loadResponses));
     // Without summary.json the metadata is recovered from the responses (LLMeter does so too).
     if (!present.has("summary.json")) wanted.add("responses.jsonl");
     /** @type {Record<string, string>} */

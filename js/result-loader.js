@@ -1,11 +1,14 @@
 // @ts-check
 /**
- * Loads a run folder into the core piece by piece (`Result.fromFiles`), yielding to the event
- * loop between pieces so a page stays responsive while a large run (100k responses) is parsed.
- * The result is the same as parsing everything in one call.
+ * Loads a run folder piece by piece (`Result.fromFiles`), yielding to the event loop between
+ * pieces so a page stays responsive while a large run (100k responses) is parsed. The result is
+ * the same as parsing everything in one call.
+ *
+ * Loading runs in the fleet's wasm module (loaded on first use), not in the core engine: runs
+ * do not need it, and the core module stays within its size budget. A loaded result is that
+ * module's `WasmRunResult`, the same class (same Rust code) as a run's.
  * @internal
  */
-import { WasmResultBuilder, resultFileNames } from "./llmeter_wasm.js";
 
 /** The JSON-lines files parsed in pieces, in the order they are read. */
 const PIECEWISE = ["responses.jsonl", "chunk_timings.jsonl"];
@@ -26,17 +29,46 @@ export function yieldToEventLoop() {
 /** @typedef {import("./types.js").FileContent} FileContent */
 
 /**
- * Parses a run folder with the core builder, at most `yieldEvery` JSON lines per step.
+ * The fleet module's exports, once it is instantiated (in workerd: after `initFleetSync`).
+ * @returns {Promise<typeof import("./llmeter_fleet.js")>}
+ */
+async function fleetModule() {
+  const [{ initFleet }, glue] = await Promise.all([import("./fleet/init.js"), import("./llmeter_fleet.js")]);
+  await initFleet();
+  return glue;
+}
+
+/**
+ * The run folders of a load test given as file paths (LLMeter's rule), and its test name.
+ * @param {string[]} paths
+ * @returns {Promise<{ folders: string[], testName?: string }>}
+ */
+export async function loadTestFolders(paths) {
+  return (await fleetModule()).loadTestFolders(paths);
+}
+
+/**
+ * The files `Result.load` reads from a run folder (`loadResponses: false`: the small ones).
+ * @param {boolean} loadResponses
+ * @returns {Promise<string[]>}
+ */
+export async function resultFiles(loadResponses) {
+  return (await fleetModule()).resultFileNames(loadResponses);
+}
+
+/**
+ * Parses a run folder with the fleet module's builder, at most `yieldEvery` JSON lines per step.
  * `loadResponses: false` passes only the files the core reads then (summary, stats; the
  * responses too when there is no summary, to recover its metadata).
  * @param {Record<string, FileContent>} files
  * @param {number} yieldEvery
  * @param {{ loadResponses?: boolean, outputPath?: string }} [options]
- * @returns {Promise<any>} the core's result handle
+ * @returns {Promise<any>} the result handle
  */
 export async function buildResult(files, yieldEvery, options = {}) {
   if (!files || typeof files !== "object") throw new TypeError("files must map names to text");
   const { loadResponses = true, outputPath } = options;
+  const { WasmResultBuilder, resultFileNames } = await fleetModule();
   const baseOf = (/** @type {string} */ name) => name.split(/[/\\]/).pop() ?? name;
   if (!loadResponses) {
     const wanted = new Set(resultFileNames(false));

@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * The fleet's wasm module (`llmeter_fleet_bg.wasm`: exact merge of shards, plans, keys), loaded
- * on first use so the core package does not grow.
+ * The fleet's wasm module (`llmeter_fleet_bg.wasm`: exact merge of shards, plans, keys, loading
+ * result folders), loaded on first use so the core package does not grow.
  * @internal
  */
 import wasmInit, { initSync as wasmInitSync } from "../llmeter_fleet.js";

@@ -23,7 +23,7 @@ fn thrown(e: JsValue) -> String {
             String::from(err.name()),
             String::from(err.message())
         ),
-        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+        None => e.as_string().unwrap_or_else(|| super::options::js_text(&e)),
     }
 }
 

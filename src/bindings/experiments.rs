@@ -7,12 +7,9 @@ use super::tokenizer;
 use js_sys::{Array, Object, Reflect};
 use llmeter_core::experiments::heatmap::{self, CellRequest, HeatmapPlan};
 use llmeter_core::experiments::load_test::{
-    group_run_folders, plan_levels, plan_rate_levels, planned_requests, successful_rate,
-    sweep_rates,
+    plan_levels, plan_rate_levels, planned_requests, successful_rate, sweep_rates,
 };
-use llmeter_core::result::{
-    default_run_name, files_to_read, load_test_rate_run_name, load_test_run_name,
-};
+use llmeter_core::result::{default_run_name, load_test_rate_run_name, load_test_run_name};
 use wasm_bindgen::prelude::*;
 
 fn positive_numbers(r: &OptionReader, key: &str) -> Result<Option<Vec<f64>>, JsValue> {
@@ -27,8 +24,12 @@ fn positive_numbers(r: &OptionReader, key: &str) -> Result<Option<Vec<f64>>, JsV
     Array::from(&v)
         .iter()
         .map(|x| {
-            x.as_f64()
-                .ok_or_else(|| type_error(&format!("{key} must hold numbers, got {x:?}")))
+            x.as_f64().ok_or_else(|| {
+                type_error(&format!(
+                    "{key} must hold numbers, got {}",
+                    super::options::js_text(&x)
+                ))
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -191,44 +192,16 @@ pub fn level_folder_name(clients: Option<u32>, rate: Option<f64>) -> Result<Stri
     }
 }
 
-/// The run folders of a load test given as file paths (LLMeter's rule: every folder is a run,
-/// plain files beside them are ignored) → `{folders, testName}`.
-#[wasm_bindgen(js_name = loadTestFolders)]
-pub fn load_test_folders(paths: Vec<String>) -> Result<JsValue, JsValue> {
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let (folders, test_name) =
-        group_run_folders(&refs).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-    let o = Object::new();
-    Reflect::set(
-        &o,
-        &"folders".into(),
-        &folders.into_iter().map(JsValue::from).collect::<Array>(),
-    )?;
-    Reflect::set(
-        &o,
-        &"testName".into(),
-        &test_name.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
-    )?;
-    Ok(o.into())
-}
-
-/// The files `Result.load` reads from a run folder (`loadResponses: false`: the small ones).
-#[wasm_bindgen(js_name = resultFileNames)]
-pub fn result_file_names(load_responses: bool) -> Vec<String> {
-    files_to_read(load_responses)
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-
-/// The heatmap cell (`input * outputs + output`) of each response of a run, `-1` for none:
-/// `requests` is the plan's `[input, output, input, output, …]` (`heatmap.json`'s `requests`).
+/// The heatmap cell (`input * outputs + output`) of each response, `-1` for none: `requests`
+/// is the plan's `[input, output, input, output, …]` (`heatmap.json`'s `requests`),
+/// `payload_indexes` each response's `payload_index` (`-1` when it has none). Taken as numbers,
+/// not as a result handle, so a result loaded by the fleet module works too.
 #[wasm_bindgen(js_name = heatmapCellOf)]
 pub fn heatmap_cell_of(
     requests: Vec<u32>,
     inputs: u32,
     outputs: u32,
-    result: &WasmRunResult,
+    payload_indexes: Vec<i32>,
 ) -> Vec<i32> {
     let plan = HeatmapPlan {
         input_lengths: vec![0; inputs as usize],
@@ -243,17 +216,15 @@ pub fn heatmap_cell_of(
             })
             .collect(),
     };
-    let mut of = vec![-1i32; result.inner().timings.len()];
-    for (cell, members) in plan
-        .responses_by_cell(&result.inner().timings)
+    payload_indexes
         .iter()
-        .enumerate()
-    {
-        for &i in members {
-            of[i] = cell as i32;
-        }
-    }
-    of
+        .map(|&k| {
+            u32::try_from(k)
+                .ok()
+                .and_then(|k| plan.cell_of(k))
+                .map_or(-1, |cell| cell as i32)
+        })
+        .collect()
 }
 /// `{sourceText, inputLengths, outputLengths, requestsPerCombination, tokenizer?, seed?}` →
 /// the plan as JSON text (`heatmap.json`: prompts per input length, cell of each payload);

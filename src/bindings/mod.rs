@@ -9,7 +9,6 @@ mod experiments;
 mod fleet;
 mod options;
 mod result;
-mod result_builder;
 mod run;
 mod runtime_limits;
 mod tokenizer;

@@ -3,28 +3,11 @@
 
 use js_sys::{Array, Function, Reflect};
 use llmeter_core::result::naming::check_folder_name;
-use llmeter_core::runner::{
-    Arrival, LoadModel, OptionError, PayloadAssignment, Phase, RunOptions, Slo,
-};
-use serde_json::Value;
+use llmeter_core::runner::{Arrival, LoadModel, PayloadAssignment, Phase, RunOptions, Slo};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-pub fn type_error(msg: &str) -> JsValue {
-    js_sys::TypeError::new(msg).into()
-}
-
-pub fn range_error(msg: &str) -> JsValue {
-    js_sys::RangeError::new(msg).into()
-}
-
-pub fn option_error(e: &OptionError) -> JsValue {
-    if e.is_range {
-        range_error(&e.to_string())
-    } else {
-        type_error(&e.to_string())
-    }
-}
+pub use llmeter_result_js::{option_error, range_error, type_error};
 
 /// A JS value as a short text for messages (`String(v)`, or its type), never `JsValue(…)`.
 pub fn js_text(v: &JsValue) -> String {
@@ -116,30 +99,7 @@ impl<'a> OptionReader<'a> {
     }
 }
 
-/// A JS value as JSON, through `JSON.stringify` (which rejects circular values and runs on the
-/// JS stack) and serde_json's reader (which stops at 128 levels of nesting): neither recursion
-/// can overflow the wasm stack. Errors are `TypeError`s naming `what`.
-pub fn to_json(v: &JsValue, what: &str) -> Result<Value, JsValue> {
-    let text = js_sys::JSON::stringify(v).map_err(|e| {
-        let reason = e
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| "not serialisable".into());
-        type_error(&format!("{what} is not JSON-serialisable: {reason}"))
-    })?;
-    let Some(text) = text.as_string() else {
-        return Err(type_error(&format!("{what} is not JSON-serialisable")));
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        if e.to_string().contains("recursion limit") {
-            type_error(&format!(
-                "{what} is nested more than 128 levels deep (a payload must be JSON of reasonable depth)"
-            ))
-        } else {
-            type_error(&format!("{what} is not JSON-serialisable: {e}"))
-        }
-    })
-}
+pub use llmeter_result_js::to_json;
 
 /// `warmup` / `cooldown`: a number of requests, `{requests: n}` or `{seconds: s}`.
 fn phase(r: &OptionReader, key: &str) -> Result<Phase, JsValue> {
@@ -151,7 +111,8 @@ fn phase(r: &OptionReader, key: &str) -> Result<Phase, JsValue> {
             Ok(Phase::Requests(n as u64))
         } else {
             Err(range_error(&format!(
-                "{key} must be a positive integer number of requests, {{requests: n}} or {{seconds: s}}, got {n}"
+                "{key} must be a positive integer number of requests, {{requests: n}} or {{seconds: s}}, got {}",
+                llmeter_core::json::num(n)
             )))
         }
     };

@@ -10,24 +10,95 @@
 //! in every statistic, and `null` is skipped everywhere).
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
+use serde_json::ser::{Formatter, Serializer};
 use serde_json::Value;
 use std::io;
 
-/// Python's `json.dumps` default separators: `", "` between items and `": "` after keys.
-struct PythonCompact;
+/// How a JSON text is laid out: every writer in the module goes through this one formatter, so
+/// each `Serialize` impl is compiled once (a formatter type per layout would compile them all
+/// once per layout).
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// `serde_json::to_string`'s: no spaces.
+    Compact,
+    /// Python's `json.dumps` default separators: `", "` between items and `": "` after keys.
+    Python,
+    /// Python's `json.dump(obj, indent=4)` (serde_json's `PrettyFormatter` with 4 spaces).
+    Pretty,
+}
 
-impl Formatter for PythonCompact {
+struct Style {
+    layout: Layout,
+    depth: usize,
+    has_value: bool,
+}
+
+impl Style {
+    fn open<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.layout == Layout::Pretty && self.has_value {
+            self.newline(writer)?;
+        }
+        writer.write_all(bracket)
+    }
+
+    fn newline<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            writer.write_all(b"    ")?;
+        }
+        Ok(())
+    }
+
+    /// Before an array item or an object key.
+    fn item<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        match (self.layout, first) {
+            (Layout::Pretty, true) => self.newline(writer),
+            (Layout::Pretty, false) => {
+                writer.write_all(b",")?;
+                self.newline(writer)
+            }
+            (_, true) => Ok(()),
+            (Layout::Compact, false) => writer.write_all(b","),
+            (Layout::Python, false) => writer.write_all(b", "),
+        }
+    }
+}
+
+impl Formatter for Style {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        self.item(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
     }
 
     fn begin_object_key<W: ?Sized + io::Write>(
@@ -35,38 +106,54 @@ impl Formatter for PythonCompact {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        self.item(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        writer.write_all(b": ")
+        writer.write_all(if self.layout == Layout::Compact {
+            b":"
+        } else {
+            b": "
+        })
     }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+fn write<T: Serialize + ?Sized>(value: &T, layout: Layout) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(128);
+    let style = Style {
+        layout,
+        depth: 0,
+        has_value: false,
+    };
+    value.serialize(&mut Serializer::with_formatter(&mut out, style))?;
+    // serde_json only writes valid UTF-8.
+    Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+/// `serde_json::to_string`: the same text, through the module's one serializer.
+pub fn to_compact<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    write(value, Layout::Compact)
+}
+
+/// A JSON value's compact text (`Value`'s `Display`, without its own serializer).
+pub fn text(value: &Value) -> String {
+    to_compact(value).unwrap_or_default()
 }
 
 /// One `*.jsonl` line (without the newline), as Python's `json.dumps(obj)` spaces it.
 pub fn to_line<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut out = Vec::new();
-    let mut ser = Serializer::with_formatter(&mut out, PythonCompact);
-    match value.serialize(&mut ser) {
-        // serde_json only writes valid UTF-8.
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => "null".to_string(),
-    }
+    write(value, Layout::Python).unwrap_or_else(|_| "null".to_string())
 }
 
 /// A whole `*.json` file body as Python's `json.dump(obj, indent=4)` lays it out (no trailing
 /// newline, like Python).
 pub fn to_pretty<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut out = Vec::new();
-    let mut ser = Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b"    "));
-    match value.serialize(&mut ser) {
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => "null".to_string(),
-    }
+    write(value, Layout::Pretty).unwrap_or_else(|_| "null".to_string())
 }
 
 /// Parses JSON that may contain Python's bare `NaN`, `Infinity` and `-Infinity` tokens, which
@@ -137,6 +224,66 @@ mod tests {
     }
 
     #[test]
+    fn type_errors_read_as_serde_writes_them() {
+        // vendor/serde_json writes these itself (see its PATCHED.md): the same text as serde.
+        fn err<T: serde::de::DeserializeOwned + std::fmt::Debug>(text: &str) -> String {
+            serde_json::from_str::<T>(text).unwrap_err().to_string()
+        }
+        assert_eq!(
+            err::<String>("true"),
+            "invalid type: boolean `true`, expected a string at line 1 column 4"
+        );
+        assert_eq!(
+            err::<String>("-3"),
+            "invalid type: integer `-3`, expected a string at line 1 column 2"
+        );
+        assert_eq!(
+            err::<String>("7"),
+            "invalid type: integer `7`, expected a string at line 1 column 1"
+        );
+        assert_eq!(
+            err::<String>("1.5"),
+            "invalid type: floating point `1.5`, expected a string at line 1 column 3"
+        );
+        assert_eq!(
+            err::<u8>("\"x\""),
+            "invalid type: string \"x\", expected u8 at line 1 column 3"
+        );
+        assert_eq!(
+            err::<String>("[1]"),
+            "invalid type: sequence, expected a string at line 1 column 0"
+        );
+        assert_eq!(
+            err::<String>("{}"),
+            "invalid type: map, expected a string at line 1 column 0"
+        );
+        assert_eq!(
+            err::<String>("null"),
+            "invalid type: null, expected a string at line 1 column 4"
+        );
+        assert_eq!(
+            err::<char>("\"ab\""),
+            "invalid value: string \"ab\", expected a character at line 1 column 4"
+        );
+    }
+
+    #[test]
+    fn layouts_match_serde_json() {
+        let v = json!({"a": [1, {"b": [], "c": {}}, [[2.5, "x\"y"]]], "d": null, "e": {"f": true}});
+        assert_eq!(to_compact(&v).unwrap(), serde_json::to_string(&v).unwrap());
+        assert_eq!(text(&v), v.to_string());
+        let pretty = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut expected = Vec::new();
+        v.serialize(&mut Serializer::with_formatter(&mut expected, pretty))
+            .unwrap();
+        assert_eq!(to_pretty(&v), String::from_utf8(expected).unwrap());
+        assert_eq!(
+            to_line(&v),
+            r#"{"a": [1, {"b": [], "c": {}}, [[2.5, "x\"y"]]], "d": null, "e": {"f": true}}"#
+        );
+    }
+
+    #[test]
     fn non_finite_floats_are_written_as_null() {
         #[derive(Serialize)]
         struct S {
@@ -184,6 +331,95 @@ pub fn num(x: f64) -> String {
         None if x.is_nan() => "NaN".into(),
         None if x > 0.0 => "Infinity".into(),
         None => "-Infinity".into(),
+    }
+}
+
+/// `x` with `decimals` digits after the point, exactly as `format!("{x:.decimals$}")` (and
+/// Python's `f"{x:.{decimals}f}"`) writes it: the exact binary value rounded half to even.
+/// Kept apart from `{:.N}` on `f64` for the same reason as [`num`]. Exact for `|x| < 2^100`
+/// and `decimals <= 6` (what names and messages use); larger values fall back to [`num`].
+pub fn fixed(x: f64, decimals: u32) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_infinite() {
+        return format!("{sign}inf");
+    }
+    let bits = x.abs().to_bits();
+    let (biased, fraction) = ((bits >> 52) as i32, bits & ((1 << 52) - 1));
+    let (mantissa, exp) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    let decimals = decimals.min(6);
+    // mantissa · 10^decimals < 2^73: exact in u128, as is its shift left by up to 54.
+    let scaled = mantissa as u128 * 10u128.pow(decimals);
+    let units = if exp >= 0 {
+        if exp > 54 {
+            return num(x);
+        }
+        scaled << exp
+    } else if exp <= -75 {
+        0 // below half a unit of the last place
+    } else {
+        let shift = (-exp) as u32;
+        let (q, r) = (scaled >> shift, scaled & ((1u128 << shift) - 1));
+        let half = 1u128 << (shift - 1);
+        q + u128::from(r > half || (r == half && q & 1 == 1))
+    };
+    let digits = units.to_string();
+    let d = decimals as usize;
+    let digits = if digits.len() <= d {
+        format!("{}{digits}", "0".repeat(d + 1 - digits.len()))
+    } else {
+        digits
+    };
+    let (int, frac) = digits.split_at(digits.len() - d);
+    if d == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+#[cfg(test)]
+mod fixed_tests {
+    use super::fixed;
+
+    #[test]
+    fn fixed_point_text_is_rusts_and_pythons() {
+        // Ties on the exact binary value go to even, like `{:.N}` and Python's `:.Nf`.
+        assert_eq!(fixed(0.125, 2), "0.12");
+        assert_eq!(fixed(0.375, 2), "0.38");
+        assert_eq!(fixed(2.5, 0), "2");
+        assert_eq!(fixed(2.0005, 3), "2.001");
+        assert_eq!(fixed(-0.0, 3), "-0.000");
+        assert_eq!(fixed(f64::NAN, 3), "NaN");
+        assert_eq!(fixed(f64::NEG_INFINITY, 1), "-inf");
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..200_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = match i % 4 {
+                0 => f64::from_bits(state >> 2),                   // any magnitude
+                1 => (state >> 11) as f64 / (1u64 << 30) as f64,   // 0 … 2^23, fine steps
+                2 => (state % 2_000_000) as f64 / 1000.0 + 0.0005, // near ties of 3 decimals
+                _ => -((state % 100_000) as f64) / 8.0,            // exact ties
+            };
+            if !(x.abs() < 1e30) {
+                continue;
+            }
+            for d in 0..=6usize {
+                assert_eq!(
+                    fixed(x, d as u32),
+                    format!("{x:.d$}"),
+                    "{x:e} with {d} decimals"
+                );
+            }
+        }
     }
 }
 

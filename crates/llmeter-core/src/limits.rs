@@ -85,7 +85,8 @@ pub fn clock_warning(kind: ClockKind, smallest_step_ms: Option<f64>) -> Option<S
                 .into(),
         ),
         (ClockKind::Coarsened, Some(step)) if step >= 1.0 => Some(format!(
-            "Coarse timer: performance.now() advances in steps of {step:.3} ms here, so every timing is off by up to that much."
+            "Coarse timer: performance.now() advances in steps of {} ms here, so every timing is off by up to that much.",
+            crate::json::fixed(step, 3)
         )),
         _ => None,
     }

@@ -78,13 +78,42 @@ impl Samples {
                 v.sort_unstable();
                 Samples::Ints(v)
             }
-            Samples::Floats(v) => {
-                let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-                v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
-                Samples::Floats(v)
-            }
+            Samples::Floats(v) => Samples::Floats(sorted_floats(v)),
         }
     }
+}
+
+/// The finite values sorted as Python's stable `sorted` leaves them: the only equal values with
+/// different bits are `0.0` and `-0.0`, which keep their order. Sorted as `u64` keys, so the
+/// module has one sort (the integers' and network phases' too) instead of one per type.
+fn sorted_floats(values: &[f64]) -> Vec<f64> {
+    // Order-preserving keys: negatives flipped whole, positives with the sign bit set; both
+    // zeros get +0.0's key (they are equal to a sort).
+    let key = |x: f64| {
+        let bits = if x == 0.0 { 0 } else { x.to_bits() };
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    let mut keys: Vec<u64> = values
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|&x| key(x))
+        .collect();
+    keys.sort_unstable();
+    // The zeros, in their original order and signs.
+    let mut zeros = values.iter().filter(|x| **x == 0.0);
+    keys.into_iter()
+        .map(|k| {
+            let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+            match bits {
+                0 => zeros.next().copied().unwrap_or(0.0),
+                _ => f64::from_bits(bits),
+            }
+        })
+        .collect()
 }
 
 /// A float as JSON, `null` when not finite.
@@ -98,10 +127,10 @@ pub fn mean(samples: &Samples) -> Option<Value> {
     match samples {
         Samples::Ints(v) if !v.is_empty() => {
             let sum: u128 = v.iter().map(|&x| x as u128).sum();
-            let n = v.len() as u128;
-            if sum.is_multiple_of(n) {
+            let (quotient, remainder) = div_rem(sum, v.len() as u64);
+            if remainder == 0 {
                 // The mean of u64 values is at most the largest of them.
-                Some(Value::from((sum / n) as u64))
+                Some(Value::from(quotient as u64))
             } else {
                 let mut acc = ExactSum::default();
                 acc.add_int(sum as i128);
@@ -589,11 +618,11 @@ impl ExactSum {
             _ => (false, subtract(&self.positive, &self.negative)),
         };
         let mut quotient = vec![0u64; magnitude.len()];
-        let mut remainder: u128 = 0;
+        let mut remainder: u64 = 0;
         for i in (0..magnitude.len()).rev() {
-            let current = (remainder << 64) | magnitude[i] as u128;
-            quotient[i] = (current / n as u128) as u64;
-            remainder = current % n as u128;
+            let (q, r) = div_rem(((remainder as u128) << 64) | magnitude[i] as u128, n);
+            quotient[i] = q as u64;
+            remainder = r;
         }
         let bit_len = bit_length(&quotient);
         // Keep 53 significant bits, or fewer in the subnormal range (units of 2^-1074 = 2 of ours).
@@ -618,6 +647,36 @@ impl ExactSum {
             magnitude
         }
     }
+}
+
+/// `a / d` and `a % d` with 64-bit operations only: a `u128` division would link the
+/// compiler's 128-bit division routines into the wasm module for these two uses. Counts of
+/// samples fit in 32 bits, where two 64-bit divisions per word do it; larger divisors take
+/// the bit-by-bit path.
+fn div_rem(a: u128, d: u64) -> (u128, u64) {
+    let (hi, lo) = ((a >> 64) as u64, a as u64);
+    let (q_hi, mut r) = (hi / d, hi % d);
+    let mut q_lo = 0u64;
+    if d <= u32::MAX as u64 {
+        // r < d < 2^32: each step divides a number below 2^64.
+        for half in [lo >> 32, lo & 0xffff_ffff] {
+            let current = (r << 32) | half;
+            q_lo = (q_lo << 32) | (current / d);
+            r = current % d;
+        }
+    } else {
+        for bit in (0..64).rev() {
+            // r < d: r * 2 + 1 may not fit in 64 bits, so compare before doubling.
+            let carry = r >> 63 == 1;
+            r = (r << 1) | ((lo >> bit) & 1);
+            q_lo <<= 1;
+            if carry || r >= d {
+                r = r.wrapping_sub(d);
+                q_lo |= 1;
+            }
+        }
+    }
+    (((q_hi as u128) << 64) | q_lo as u128, r)
 }
 
 fn add_shifted(limbs: &mut Vec<u64>, value: u128, shift: u32) {
@@ -716,6 +775,75 @@ fn any_bits_below(a: &[u64], position: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_sort_as_python_sorted() {
+        let values = [
+            3.5,
+            -0.0,
+            f64::NAN,
+            0.0,
+            -2.25,
+            1e-310,
+            -0.0,
+            f64::INFINITY,
+            -1e300,
+            0.0,
+            3.5,
+            -1e-310,
+        ];
+        let mut expected: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let got = sorted_floats(&values);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&expected));
+        let mut state = 0x853C_49E6_748F_EA9Bu64;
+        for n in [0usize, 1, 2, 17, 1000] {
+            let v: Vec<f64> = (0..n)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    match i % 5 {
+                        0 => 0.0,
+                        1 => -0.0,
+                        2 => f64::from_bits(state),
+                        _ => (state % 100) as f64 - 50.0,
+                    }
+                })
+                .collect();
+            let mut expected: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            assert_eq!(bits(&sorted_floats(&v)), bits(&expected));
+        }
+    }
+
+    #[test]
+    fn div_rem_is_u128_division() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..100_000u32 {
+            let a = ((next() as u128) << 64) | next() as u128;
+            let a = a >> (i % 128);
+            let d = match i % 4 {
+                0 => next() >> (i % 64),
+                1 => next() | (1 << 63),
+                2 => (next() % 1000) + 1,
+                _ => u32::MAX as u64 + (next() % 3),
+            }
+            .max(1);
+            assert_eq!(
+                div_rem(a, d),
+                (a / d as u128, (a % d as u128) as u64),
+                "{a} / {d}"
+            );
+        }
+    }
     use serde_json::json;
 
     fn p(values: &[f64], pct: u32) -> f64 {

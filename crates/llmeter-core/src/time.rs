@@ -59,7 +59,8 @@ pub fn parse_utc(s: &str) -> Option<f64> {
         if digits == 0 {
             return None;
         }
-        frac = format!("0.{}", &r[..digits]).parse::<f64>().ok()?;
+        // serde_json's exact float reader (core's `f64::from_str` would add a second one).
+        frac = serde_json::from_str::<f64>(&format!("0.{}", &r[..digits])).ok()?;
         rest = &r[digits..];
     }
     let offset_min = match rest {

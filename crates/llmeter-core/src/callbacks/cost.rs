@@ -202,7 +202,10 @@ fn amount(
         },
         Some(other) => Err(range_err(
             option,
-            format!("{key} must be a non-negative number, got {other}"),
+            format!(
+                "{key} must be a non-negative number, got {}",
+                crate::json::text(other)
+            ),
         )),
     }
 }
@@ -217,7 +220,10 @@ fn positive_int(
         Some(Value::Number(n)) if n.as_u64().is_some_and(|g| g >= 1) => Ok(n.as_u64().unwrap_or(1)),
         Some(other) => Err(range_err(
             option,
-            format!("{key} must be a positive integer, got {other}"),
+            format!(
+                "{key} must be a positive integer, got {}",
+                crate::json::text(other)
+            ),
         )),
     }
 }

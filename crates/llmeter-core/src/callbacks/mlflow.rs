@@ -31,7 +31,7 @@ fn python_str(v: &Value) -> String {
             if n.is_f64() {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 // Python's repr of a float always shows it is one.
-                let s = serde_json::to_string(&n).unwrap_or_default();
+                let s = crate::json::to_compact(&n).unwrap_or_default();
                 if f.is_finite() && f.fract() == 0.0 && !s.contains(['e', 'E', '.']) {
                     format!("{s}.0")
                 } else {
@@ -41,7 +41,7 @@ fn python_str(v: &Value) -> String {
                 n.to_string()
             }
         }
-        other => other.to_string(),
+        other => crate::json::text(other),
     }
 }
 

@@ -174,9 +174,9 @@ impl Endpoint for CustomEndpoint {
             .map_err(|e| EndpointError::Payload(format!("custom endpoint request(): {e}")))?
         {
             Some(body) => body,
-            None => serde_json::to_vec(payload).map_err(|e| {
-                EndpointError::Payload(format!("payload cannot be serialised: {e}"))
-            })?,
+            None => crate::json::to_compact(payload)
+                .map_err(|e| EndpointError::Payload(format!("payload cannot be serialised: {e}")))?
+                .into_bytes(),
         };
         Ok(PreparedPayload {
             body: body.into(),

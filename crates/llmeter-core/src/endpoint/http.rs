@@ -58,10 +58,10 @@ pub fn prepared_json(
     prompt: fn(&Value) -> String,
 ) -> Result<PreparedPayload, EndpointError> {
     let body = Value::Object(body);
-    let bytes = serde_json::to_vec(&body)
+    let text = crate::json::to_compact(&body)
         .map_err(|e| EndpointError::Payload(format!("payload cannot be serialised: {e}")))?;
     Ok(PreparedPayload {
-        body: bytes.into(),
+        body: text.into_bytes().into(),
         input_prompt: Some(prompt(&body).into()),
         input_payload: Rc::new(body),
     })
@@ -150,9 +150,9 @@ pub fn api_error_message(error: &Value) -> String {
         Value::String(s) => snippet(s),
         Value::Object(o) => match o.get("message").and_then(Value::as_str) {
             Some(m) => snippet(m),
-            None => snippet(&error.to_string()),
+            None => snippet(&crate::json::text(error)),
         },
-        other => snippet(&other.to_string()),
+        other => snippet(&crate::json::text(other)),
     }
 }
 

@@ -128,14 +128,18 @@ impl HeatmapPlan {
     pub fn responses_by_cell(&self, timings: &[ResponseTimings]) -> Vec<Vec<usize>> {
         let mut cells = vec![Vec::new(); self.input_lengths.len() * self.output_lengths.len()];
         for (i, t) in timings.iter().enumerate() {
-            let Some(req) = t.payload_index.and_then(|k| self.requests.get(k as usize)) else {
-                continue;
-            };
-            let cell = req.input as usize * self.output_lengths.len() + req.output as usize;
-            if let Some(c) = cells.get_mut(cell) {
-                c.push(i);
+            if let Some(cell) = t.payload_index.and_then(|k| self.cell_of(k)) {
+                cells[cell].push(i);
             }
         }
         cells
+    }
+
+    /// The cell (`input * output_lengths.len() + output`) of the request sent with payload
+    /// `payload_index`, if the plan has it.
+    pub fn cell_of(&self, payload_index: u32) -> Option<usize> {
+        let req = self.requests.get(payload_index as usize)?;
+        let cell = req.input as usize * self.output_lengths.len() + req.output as usize;
+        (cell < self.input_lengths.len() * self.output_lengths.len()).then_some(cell)
     }
 }

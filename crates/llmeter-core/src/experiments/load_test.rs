@@ -145,20 +145,29 @@ pub fn plan_rate_levels(
             if !(rate.is_finite() && rate > 0.0 && rate <= MAX_RATE) {
                 return Err(range_err(
                     "sequenceOfRates",
-                    format!("rates must be positive requests per second (at most {MAX_RATE}), got {rate}"),
+                    format!(
+                        "rates must be positive requests per second (at most {}), got {}",
+                        crate::json::num(MAX_RATE),
+                        crate::json::num(rate)
+                    ),
                 ));
             }
             let run_name = load_test_rate_run_name(rate);
             if seen.contains(&run_name) {
                 return Err(range_err(
                     "sequenceOfRates",
-                    format!("{rate} requests/s appears twice (each level is one folder, {run_name})"),
+                    format!(
+                        "{} requests/s appears twice (each level is one folder, {run_name})",
+                        crate::json::num(rate)
+                    ),
                 ));
             }
             seen.push(run_name.clone());
             Ok(RateLevel {
                 rate,
-                n_requests: run_duration_s.is_none().then_some(min_requests_per_run.max(1)),
+                n_requests: run_duration_s
+                    .is_none()
+                    .then_some(min_requests_per_run.max(1)),
                 run_duration_s,
                 run_name,
             })
@@ -293,7 +302,10 @@ impl LoadTestResult {
         match Self::rate_of(&run) {
             Some(rate) => {
                 if self.rate_runs.iter().any(|(r, _)| *r == rate) {
-                    return Err(format!("a second run at {rate} requests/s"));
+                    return Err(format!(
+                        "a second run at {} requests/s",
+                        crate::json::num(rate)
+                    ));
                 }
                 let at = self.rate_runs.partition_point(|(r, _)| *r < rate);
                 self.rate_runs.insert(at, (rate, run));

@@ -67,7 +67,7 @@ impl Fields<'_> {
         match self.get(key) {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => Some(other.to_string()),
+            Some(other) => Some(json::text(other)),
         }
     }
 

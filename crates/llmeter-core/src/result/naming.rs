@@ -26,7 +26,14 @@ pub fn load_test_run_name(clients: u32) -> String {
 /// Name of a request-rate level's run folder, e.g. `00002.500-rps` for 2.5 requests per second
 /// (zero-padded like the client levels, so folders sort by rate; three decimals).
 pub fn load_test_rate_run_name(rate: f64) -> String {
-    format!("{rate:09.3}-rps")
+    // `{rate:09.3}`, without `{}` of `f64` (see `json::fixed`): zero-padded to 9 characters.
+    let text = crate::json::fixed(rate, 3);
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", text.as_str()),
+    };
+    let width = 9usize.saturating_sub(sign.len());
+    format!("{sign}{digits:0>width$}-rps")
 }
 
 /// The folder a run's files go to: `base` itself, or `base/{run_name}` when `nested` (LLMeter's

@@ -93,7 +93,14 @@ impl Redactor {
             .map(|s| s.trim().to_string())
             .filter(|s| s.chars().count() >= MIN_SECRET_LEN)
             .collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        // Stable insertion sort (a few secrets; no sort routine of its own in the wasm).
+        for i in 1..secrets.len() {
+            let mut j = i;
+            while j > 0 && secrets[j - 1].len() < secrets[j].len() {
+                secrets.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         secrets.dedup();
         Redactor { secrets }
     }

@@ -324,7 +324,11 @@ impl RunOptions {
             if rate > MAX_RATE {
                 return Err(range_err(
                     "rate",
-                    format!("at most {MAX_RATE} requests per second, got {rate}"),
+                    format!(
+                        "at most {} requests per second, got {}",
+                        num(MAX_RATE),
+                        num(rate)
+                    ),
                 ));
             }
             if self.payload_assignment == PayloadAssignment::EachOnce {

@@ -313,9 +313,9 @@ pub fn schedule_lag_warning(
         return None;
     }
     let mut w = format!(
-        "The open loop fell behind its schedule: schedule lag p99 {:.1} ms (warning above {:.1} ms). Latencies are measured from each request's actual send, so they understate what users arriving on schedule would see (coordinated omission).",
-        lag_p99_s * 1000.0,
-        threshold_s * 1000.0
+        "The open loop fell behind its schedule: schedule lag p99 {} ms (warning above {} ms). Latencies are measured from each request's actual send, so they understate what users arriving on schedule would see (coordinated omission).",
+        crate::json::fixed(lag_p99_s * 1000.0, 1),
+        crate::json::fixed(threshold_s * 1000.0, 1)
     );
     if slot_waits > 0 {
         w.push_str(&format!(

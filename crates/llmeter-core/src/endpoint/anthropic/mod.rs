@@ -321,8 +321,11 @@ impl Protocol for MessagesProtocol {
     }
 
     fn on_body(&mut self, body: &[u8], out: &mut ParsedResponse) -> Result<(), String> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| format!("invalid JSON response body: {}", byte_snippet(body)))?;
+        // One JSON reader in the module (text, as for streamed events): bytes are checked first.
+        let value: Value = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or_else(|| format!("invalid JSON response body: {}", byte_snippet(body)))?;
         if value.get("type").and_then(Value::as_str) == Some("error") {
             let error = value.get("error").unwrap_or(&value);
             return Err(format!("API error: {}", error_text(error)));

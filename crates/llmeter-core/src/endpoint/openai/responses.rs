@@ -307,8 +307,11 @@ impl Protocol for ResponsesProtocol {
     }
 
     fn on_body(&mut self, body: &[u8], out: &mut ParsedResponse) -> Result<(), String> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| format!("invalid JSON response body: {}", byte_snippet(body)))?;
+        // One JSON reader in the module (text, as for streamed events): bytes are checked first.
+        let value: Value = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or_else(|| format!("invalid JSON response body: {}", byte_snippet(body)))?;
         let status = value.get("status").and_then(Value::as_str);
         if status.is_none() {
             if let Some(error) = value.get("error").filter(|e| !e.is_null()) {

@@ -1,8 +1,12 @@
 //! `RunResultBuilder` handed to JS, so `Result.fromFiles` can parse a large run in pieces and
-//! yield to the event loop between them.
+//! yield to the event loop between them. Loading lives here, not in the core module: runs do
+//! not need it, and it is a large part of the code (JSON-lines reading, LLMeter's recovery
+//! rules, the stats' load path). The result is the same `WasmRunResult` class as a run's.
 
-use super::result::{files_from_js, reserve_heap, WasmRunResult, HEAP_PER_INPUT_CHAR};
-use llmeter_core::result::RunResultBuilder;
+use js_sys::{Array, Object, Reflect};
+use llmeter_core::experiments::load_test::group_run_folders;
+use llmeter_core::result::{files_to_read, RunResultBuilder};
+use llmeter_result_js::{files_from_js, reserve_heap, WasmRunResult, HEAP_PER_INPUT_CHAR};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -68,4 +72,33 @@ impl WasmResultBuilder {
             .map(WasmRunResult::new)
             .map_err(|e| error(&e))
     }
+}
+
+/// The files `Result.load` reads from a run folder (`loadResponses: false`: the small ones).
+#[wasm_bindgen(js_name = resultFileNames)]
+pub fn result_file_names(load_responses: bool) -> Vec<String> {
+    files_to_read(load_responses)
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The run folders of a load test given as file paths (LLMeter's rule: every folder is a run,
+/// plain files beside them are ignored) → `{folders, testName}`.
+#[wasm_bindgen(js_name = loadTestFolders)]
+pub fn load_test_folders(paths: Vec<String>) -> Result<JsValue, JsValue> {
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (folders, test_name) = group_run_folders(&refs).map_err(|e| error(&e))?;
+    let o = Object::new();
+    Reflect::set(
+        &o,
+        &"folders".into(),
+        &folders.into_iter().map(JsValue::from).collect::<Array>(),
+    )?;
+    Reflect::set(
+        &o,
+        &"testName".into(),
+        &test_name.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+    )?;
+    Ok(o.into())
 }
