@@ -18,8 +18,8 @@ echo "== TypeScript declarations type-check a typical use (tsc --noEmit)"
 node_modules/.bin/tsc -p tests/js/tsconfig.json
 
 echo "== wasm package in Node, Deno, workerd, Chromium, Firefox and WebKit (node --test)"
-# The timeout bounds each test file as a whole too: the browser files run three engines (~1.5 min).
-node --test --test-timeout=300000 tests/js/*.test.js
+# The timeout bounds each test file as a whole too: the browser files run three engines (~1.5–4 min under load).
+node --test --test-timeout=600000 tests/js/*.test.js
 
 echo "== the packed npm package in Vite, webpack, esbuild, Next.js, Node, Deno, workerd; types; publint, attw"
 bash tests/packaging/run.sh

@@ -93,13 +93,18 @@ async function configureAws(family, { model, endpointUrl = sim.url, region = "us
 /** Starts the run and waits for its end; the sim's ground truth of what it received. */
 async function run(expected) {
   await sim.clear();
+  const before = await text("#live-state");
   await page.click("#start");
-  // Finished, or stopped — or a refusal before the run started, shown as the page's problem
-  // (waiting for "Idle" alone would match before the run had begun).
+  // This run's end: a state other than the one before the click (the previous run's "Finished"
+  // would match at once) that is finished or stopped — or a refusal before the run started,
+  // shown as the page's problem.
+  // First the state leaves the one before the click (a run this short may already have ended).
+  await page.waitForFunction((before) => document.getElementById("live-state").textContent !== before, before, { timeout: 10_000 }).catch(() => {});
   await page.waitForFunction(() => {
     const state = document.getElementById("live-state").textContent;
     const problem = document.getElementById("problem");
-    return /^(Finished|Stopped)/.test(state) || (/^Idle/.test(state) && problem && !problem.hidden && problem.textContent.trim() !== "");
+    const refused = /^Idle/.test(state) && problem && !problem.hidden && problem.textContent.trim() !== "";
+    return /^(Finished|Stopped)/.test(state) || refused;
   }, null, { timeout: 60_000 });
   const state = await text("#live-state");
   assert.equal(await text("#live-completed"), String(expected), `${state} ${(await page.isVisible("#problem")) ? await text("#problem") : ""}`);
