@@ -178,9 +178,24 @@ async function launchWebKit({ insecureCerts }) {
   };
   // WebKitWebDriver serves one session at a time: each page gets its own driver and session,
   // i.e. its own MiniBrowser with its own storage (about a second to start).
+  // A session that does not come within 30 s (seen once in a full-suite run: the driver took the
+  // connection and never answered) is given up with its driver, and a new driver tried, twice.
   const session = async () => {
+    for (let driver = 1; ; driver++) {
+      const box = { proc: null };
+      const pending = driverSession(box);
+      const timedOut = new Promise((r) => setTimeout(() => r(null), 30_000).unref());
+      const s = await Promise.race([pending, timedOut]);
+      if (s) return s;
+      pending.then((late) => end(late), () => {});
+      if (box.proc) await stopChild(box.proc);
+      if (driver >= 3) throw new Error("WebKitWebDriver did not start a session within 30 s, three times");
+    }
+  };
+  const driverSession = async (box) => {
     const port = await freePort();
     const proc = child("WebKitWebDriver", [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}` }, stdio: ["ignore", "ignore", "inherit"] });
+    box.proc = proc;
     for (let attempt = 0; ; attempt++) {
       try {
         const d = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(capabilities).build();
