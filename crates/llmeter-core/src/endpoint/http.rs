@@ -28,6 +28,17 @@ pub fn json_headers(
     merge_headers(headers, extra)
 }
 
+/// The secrets of a JSON API endpoint: its key and every extra header value (a header may carry
+/// a credential under any name).
+pub fn key_and_header_secrets(
+    api_key: &Option<String>,
+    extra_headers: &[(String, String)],
+) -> Vec<String> {
+    let mut secrets: Vec<String> = api_key.iter().cloned().collect();
+    secrets.extend(extra_headers.iter().map(|(_, v)| v.clone()));
+    secrets
+}
+
 /// `defaults` with the user's headers added; a same-named user header replaces a default (fetch
 /// would join duplicates into one value).
 pub fn merge_headers(

@@ -164,9 +164,10 @@ impl Endpoint for OpenAIEndpoint {
     }
 
     fn secrets(&self) -> Vec<String> {
-        let mut s: Vec<String> = self.config.api_key.iter().cloned().collect();
-        s.extend(self.config.extra_headers.iter().map(|(_, v)| v.clone()));
-        s
+        crate::endpoint::http::key_and_header_secrets(
+            &self.config.api_key,
+            &self.config.extra_headers,
+        )
     }
 }
 
