@@ -129,6 +129,25 @@ pub struct EndpointInfo {
     pub endpoint_type: String,
 }
 
+impl EndpointInfo {
+    /// The identity of a family with LLMeter's streaming and non-streaming classes
+    /// (`classes.0` when `stream`, else `classes.1`).
+    pub fn of_family(
+        classes: (&str, &str),
+        stream: bool,
+        endpoint_name: &Option<String>,
+        model: &str,
+        provider: &Option<String>,
+    ) -> EndpointInfo {
+        EndpointInfo {
+            endpoint_name: endpoint_name.clone(),
+            model_id: Some(model.to_string()),
+            provider: provider.clone(),
+            endpoint_type: (if stream { classes.0 } else { classes.1 }).into(),
+        }
+    }
+}
+
 /// LLMeter's `user_message` argument of `create_payload`: one text, or a list of texts that
 /// becomes one content block per text.
 #[derive(Debug, Clone, PartialEq)]

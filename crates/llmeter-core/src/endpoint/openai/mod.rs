@@ -110,17 +110,14 @@ impl OpenAIEndpoint {
 
 impl Endpoint for OpenAIEndpoint {
     fn info(&self) -> EndpointInfo {
-        let endpoint_type = if self.config.stream {
-            "OpenAICompletionStreamEndpoint"
-        } else {
-            "OpenAICompletionEndpoint"
-        };
-        EndpointInfo {
-            endpoint_name: self.config.endpoint_name.clone(),
-            model_id: Some(self.config.model.clone()),
-            provider: self.config.provider.clone(),
-            endpoint_type: endpoint_type.into(),
-        }
+        let c = &self.config;
+        EndpointInfo::of_family(
+            ("OpenAICompletionStreamEndpoint", "OpenAICompletionEndpoint"),
+            c.stream,
+            &c.endpoint_name,
+            &c.model,
+            &c.provider,
+        )
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
