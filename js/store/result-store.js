@@ -49,19 +49,29 @@ export class ResultStore {
    * Marks runs that are "running" but whose page or worker is gone (no live lock) as
    * interrupted, and returns them. `open` does this; call it again after ending a worker that
    * was recording (e.g. one that crashed) to close its run.
+   * @param {{ settleMs?: number }} [options] `settleMs`: how long to wait for a lock that is
+   *   still held to be released (a terminated worker's locks go a moment after it); a run whose
+   *   lock is still held then is live elsewhere and left alone. Default 0: no wait.
    * @returns {Promise<StoredRun[]>}
    */
-  async recoverUnfinished() {
-    const held = new Set();
+  async recoverUnfinished(options = {}) {
+    const { settleMs = 0 } = options;
+    if (!(typeof settleMs === "number" && settleMs >= 0 && settleMs <= 60_000)) throw new RangeError("settleMs must be a number of milliseconds from 0 to 60000");
     const locks = /** @type {any} */ (globalThis.navigator)?.locks;
+    const held = new Set();
     if (locks?.query) for (const l of (await locks.query()).held ?? []) held.add(l.name);
+    const running = /** @type {any[]} */ (await request(this._db.transaction("runs", "readonly").objectStore("runs").getAll())).filter((rec) => rec.status === "running");
+    const gone = await Promise.all(running.map((rec) => (held.has(lockName(rec.id)) ? settleMs > 0 && lockReleasedWithin(locks, lockName(rec.id), settleMs) : true)));
+    const ids = new Set(running.filter((_, i) => gone[i]).map((rec) => rec.id));
+    if (ids.size === 0) return [];
     const tx = this._db.transaction("runs", "readwrite");
     const runs = tx.objectStore("runs");
     /** @type {StoredRun[]} */
     const found = [];
-    const all = /** @type {any[]} */ (await request(runs.getAll()));
-    for (const rec of all) {
-      if (rec.status !== "running" || held.has(lockName(rec.id))) continue;
+    for (const id of ids) {
+      // Read again in this transaction: the run may have finished while its lock settled.
+      const rec = await request(runs.get(id));
+      if (!rec || rec.status !== "running") continue;
       rec.status = "interrupted";
       rec.recovered = true;
       runs.put(rec);
@@ -363,5 +373,21 @@ export class ResultStore {
       runs.put(rec);
     }
     await committed(tx);
+  }
+}
+
+/**
+ * Whether the Web Lock `name` can be taken within `ms` (its holder went away).
+ * @param {any} locks @param {string} name @param {number} ms @returns {Promise<boolean>}
+ */
+async function lockReleasedWithin(locks, name, ms) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ms);
+  try {
+    return await locks.request(name, { signal: abort.signal }, () => true);
+  } catch {
+    return false; // still held when the wait ran out
+  } finally {
+    clearTimeout(timer);
   }
 }

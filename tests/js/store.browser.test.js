@@ -106,6 +106,52 @@ test(`${engine}: responses are saved during the run; a reload mid-run leaves an 
   await page.close();
 });
 
+test(`${engine}: a recording worker terminated mid-run: recoverUnfinished waits for its lock to go and closes the run; a live run's lock is waited for, then left alone`, async () => {
+  const page = await newPage();
+  const worker = await page.worker();
+  await worker.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "terminated-db", batchSize: 5, batchDelayMs: 50 });
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    self.completed = 0;
+    runner.run({ clients: 2, nRequests: 500, payload, runName: "in-worker", store, onResponse: () => { self.completed++; } });
+  }, { base: sim.base, payload: PAYLOAD });
+  for (let i = 0; i < 300 && (await worker.evaluate(() => self.completed)) < 20; i++) await new Promise((r) => setTimeout(r, 50));
+  await worker.terminate();
+  const out = await page.evaluate(async ({ base, payload }) => {
+    const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "terminated-db" });
+    // Opening closes it if its lock is already gone; else the wait does.
+    const closed = [...store.recovered, ...(await store.recoverUnfinished({ settleMs: 5000 }))];
+    const [run] = await store.list();
+    // A run live in this page holds its lock: a short wait for it runs out and the run is kept.
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model" }) });
+    let n = 0;
+    let live;
+    const started = new Promise((resolve) => { live = runner.run({ clients: 1, nRequests: 40, payload, runName: "live", store, onResponse: () => { if (++n === 2) resolve(undefined); } }); });
+    await started;
+    const t0 = performance.now();
+    const whileLive = await store.recoverUnfinished({ settleMs: 300 });
+    const waited = performance.now() - t0;
+    await live;
+    const statuses = (await store.list()).map((r) => `${r.name}:${r.status}`);
+    let refused = "";
+    try { await store.recoverUnfinished({ settleMs: -1 }); } catch (e) { refused = `${e.name}: ${e.message}`; }
+    store.close();
+    return { closed: closed.map((r) => r.name), status: run.status, stored: run.responses, whileLive: whileLive.length, waited, statuses, refused };
+  }, { base: sim.base, payload: PAYLOAD });
+  assert.deepEqual(out.closed, ["in-worker"]);
+  assert.equal(out.status, "interrupted");
+  assert.ok(out.stored >= 10, `responses saved before the worker ended: ${out.stored}`);
+  assert.equal(out.whileLive, 0, "a run whose lock is held past the wait is live elsewhere");
+  assert.ok(out.waited >= 250, `waited ${out.waited} ms for the live run's lock`);
+  assert.deepEqual(out.statuses, ["live:complete", "in-worker:interrupted"]);
+  assert.match(out.refused, /^RangeError: settleMs must be/);
+  await page.close();
+});
+
 test(`${engine}: a navigation that does not happen (beforeunload, then the page stays) loses no response`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async ({ base, payload }) => {

@@ -80,7 +80,8 @@ export async function deleteRun(id) {
 
 /** Closes runs whose worker is gone (it crashed and was replaced): they are listed as interrupted. */
 export async function closeAbandonedRuns() {
-  return (await store()).recoverUnfinished();
+  // A crashed worker was just terminated: its run's lock goes a moment later.
+  return (await store()).recoverUnfinished({ settleMs: 5000 });
 }
 
 /** Keeps a heatmap's plan (its cells) next to the newest stored run, which the worker just saved. */
