@@ -8,7 +8,7 @@
  *
  * It measures only when the page is visible and idle (`requestIdleCallback`), never on a hidden
  * tab (a probe the tab is hidden during is dropped, not sent), within a budget of requests per
- * page view and per day (kept in `localStorage`, so reloads do not reset it). Prompts, payloads
+ * page view and per day (kept in IndexedDB by its worker, so reloads do not reset it). Prompts, payloads
  * and response texts are left out of what it sends unless `keepText` is set.
  *
  * ```js
@@ -44,7 +44,8 @@
  * @property {boolean} [inWorker] measure in a dedicated module worker (default true where
  *   `Worker` exists and `endpoint` is options, not a function): the page's main thread then
  *   only decides and sends (a page whose CSP forbids workers: set false)
- * @property {Storage} [storage] where the daily budget is kept (default `localStorage`)
+ * @property {Storage} [storage] where the daily budget is kept, read on the page (default: IndexedDB,
+ *   in the probe's worker; `localStorage` when measuring on the page)
  * @property {() => number} [random] the sampling draw (default `Math.random`)
  */
 
@@ -57,22 +58,21 @@
  * @property {number} [bytes] size of the shard sent
  */
 
+import { spendFromStorage, randomId } from "./probe-rules.js";
+
+/**
+ * What the measuring side reports: requests granted by the daily budget, and either the shard
+ * (`text`) for the page to send or `sent` when the worker sent it.
+ * @typedef {{ granted: number, interrupted: boolean, text: string | null, sent: boolean, bytes?: number }} WorkerReply
+ */
+
 /** Requests sent in this page view, per test (every Probe of the test on the page counts). */
 const viewRequests = new Map();
-
-const DAY_KEY = "llmeter-probe:";
 
 /** @param {unknown} x @param {string} name */
 function nonNegativeInt(x, name) {
   if (!(Number.isInteger(x) && /** @type {number} */ (x) >= 0)) throw new RangeError(`${name} must be a non-negative integer, got ${x}`);
   return /** @type {number} */ (x);
-}
-
-/** A random shard id: 16 hex characters. */
-function randomId() {
-  const bytes = new Uint8Array(8);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** @type {Document | undefined} */
@@ -116,51 +116,69 @@ export class Probe {
     if (!(await this.idle())) return { sent: false, reason: "no idle time" };
     if (hidden()) return { sent: false, reason: "hidden" };
     const viewLeft = this.perView - (viewRequests.get(o.testId) ?? 0);
-    const n = Math.min(viewLeft, this.dayLeft());
-    if (n <= 0) return { sent: false, reason: viewLeft <= 0 ? "over the page view's budget" : "over the daily budget" };
-    // The budget is spent before measuring: a reload while measuring cannot get it back.
-    this.spend(n);
-    viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + n);
-
-    /** @type {import("./index.js").RunOptions} */
-    const run = {
-      clients: 1, nRequests: n, payload: /** @type {any} */ (o.payload), startJitterMs: 0,
-      shard: { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) },
-    };
+    if (viewLeft <= 0) return { sent: false, reason: "over the page view's budget" };
     const inWorker = (o.inWorker ?? true) && typeof o.endpoint !== "function" && typeof Worker === "function";
+    // The worker keeps the daily budget in IndexedDB unless the app gives its own storage.
+    const budgetInWorker = inWorker && o.storage === undefined;
+    // The budget is spent before measuring: a reload while measuring cannot get it back.
+    const granted = budgetInWorker ? viewLeft : spendFromStorage(this.storage(), o.testId, this.perDay, viewLeft);
+    if (granted <= 0) return { sent: false, reason: "over the daily budget" };
+    viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
+
+    const shard = { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) };
+    /** @type {import("./index.js").RunOptions} */
+    const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard };
     /** @type {() => void} */ let abort = () => {};
     let wasHidden = false;
     const onHide = () => { if (hidden()) { wasHidden = true; abort(); } };
     doc?.addEventListener("visibilitychange", onHide);
-    let text;
+    /** @type {WorkerReply} */
+    let reply;
     try {
-      text = inWorker ? await this.measureInWorker(run, (f) => (abort = f)) : await this.measureHere(run, (f) => (abort = f));
+      if (inWorker) {
+        reply = await this.measureInWorker(run, budgetInWorker ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null, (f) => (abort = f));
+      } else {
+        const text = await this.measureHere(run, (f) => (abort = f));
+        reply = { granted, interrupted: text === null, text, sent: false };
+      }
     } finally {
       doc?.removeEventListener("visibilitychange", onHide);
     }
+    const n = reply.granted;
+    // The worker may grant fewer than the page view asked for: give the rest back to the view.
+    if (n < granted) viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) - (granted - n));
+    if (n <= 0) return { sent: false, reason: "over the daily budget" };
+    if (reply.sent) return { sent: true, reason: "sent", requests: n, bytes: reply.bytes };
     // Never a measurement from a hidden tab: its timers and network are throttled.
-    if (wasHidden || text === null) return { sent: false, reason: "hidden", requests: n };
-    await this.send(text);
-    return { sent: true, reason: "sent", requests: n, bytes: text.length };
+    if (wasHidden || reply.interrupted || reply.text === null) return { sent: false, reason: "hidden", requests: n };
+    await this.send(reply.text);
+    return { sent: true, reason: "sent", requests: n, bytes: reply.text.length };
   }
 
   /**
-   * In a dedicated module worker: the engine never touches the page's main thread.
-   * @private @param {import("./index.js").RunOptions} run @param {(abort: () => void) => void} onAbort
-   * @returns {Promise<string | null>} the compact shard, or null when interrupted
+   * In a dedicated module worker: the engine never touches the page's main thread. The worker
+   * spends the daily budget when given `budget`, and posts the shard to `beaconUrl` itself (the
+   * page's thread then never handles the shard or the beacon).
+   * @private @param {import("./index.js").RunOptions} run
+   * @param {{ testId: string, perDay: number, want: number } | null} budget
+   * @param {(abort: () => void) => void} onAbort
+   * @returns {Promise<WorkerReply>}
    */
-  measureInWorker(run, onAbort) {
+  measureInWorker(run, budget, onAbort) {
     const { o } = this;
     return new Promise((resolve, reject) => {
       // Written out in full: bundlers recognise exactly this form and bundle the worker.
       const worker = new Worker(new URL("./probe-worker.js", import.meta.url), { type: "module" });
-      const done = () => worker.terminate();
+      // The worker closes itself once it has answered; terminating it from here costs this thread.
+      const done = () => { worker.onmessage = worker.onerror = null; };
       onAbort(() => { worker.postMessage({ type: "abort" }); });
-      worker.onerror = (e) => { done(); reject(new Error(e.message || "the probe's worker failed")); };
+      worker.onerror = (e) => { done(); worker.terminate(); reject(new Error(e.message || "the probe's worker failed")); };
       worker.onmessage = (e) => {
         const m = e.data;
-        if (m?.type === "ready") worker.postMessage({ type: "run", endpoint: o.endpoint, timeout: o.timeout ?? 30, keepText: o.keepText === true, run });
-        else if (m?.type === "done") { done(); resolve(m.interrupted ? null : m.text); }
+        if (m?.type === "ready") {
+          const beaconUrl = o.beaconUrl ?? null;
+          worker.postMessage({ type: "run", endpoint: o.endpoint, timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget, beaconUrl });
+        } else if (m?.type === "done") { done(); resolve(m); }
         else if (m?.type === "error") { done(); reject(Object.assign(new Error(m.message), { name: m.name })); }
       };
     });
@@ -224,36 +242,14 @@ export class Probe {
     }
   }
 
-  /** @private Requests left today (0 without storage: no memory means no budget). */
-  dayLeft() {
-    const s = this.storage();
-    if (!s) return 0;
-    const today = new Date().toISOString().slice(0, 10);
-    let used = 0;
-    try {
-      const saved = JSON.parse(s.getItem(DAY_KEY + this.o.testId) ?? "null");
-      if (saved?.day === today && Number.isInteger(saved.count)) used = saved.count;
-    } catch { /* a corrupt entry counts as nothing used */ }
-    return Math.max(0, this.perDay - used);
-  }
-
-  /** @private @param {number} n */
-  spend(n) {
-    const s = this.storage();
-    if (!s) return;
-    const today = new Date().toISOString().slice(0, 10);
-    const used = this.perDay - this.dayLeft();
-    s.setItem(DAY_KEY + this.o.testId, JSON.stringify({ day: today, count: used + n }));
-  }
-
   /** @private @param {string} text */
   async send(text) {
     const { o } = this;
     if (o.beaconUrl !== undefined) {
-      // text/plain keeps the beacon a simple request (no preflight) for any collector origin.
-      const blob = new Blob([text], { type: "text/plain;charset=UTF-8" });
-      if (typeof navigator !== "undefined" && navigator.sendBeacon?.(o.beaconUrl, blob)) return;
-      const r = await fetch(o.beaconUrl, { method: "POST", body: blob, keepalive: text.length < 60_000, credentials: "omit" });
+      // A string body is sent as text/plain;charset=UTF-8: a simple request (no preflight) for
+      // any collector origin. Not a Blob: making one costs the page's thread milliseconds.
+      if (typeof navigator !== "undefined" && navigator.sendBeacon?.(o.beaconUrl, text)) return;
+      const r = await fetch(o.beaconUrl, { method: "POST", body: text, headers: { "content-type": "text/plain;charset=UTF-8" }, keepalive: text.length < 60_000, credentials: "omit" });
       if (!r.ok) throw new Error(`beacon: HTTP ${r.status}`);
       return;
     }

@@ -133,8 +133,10 @@ test("the daily budget holds across reloads; the page view's budget within one",
   for (let i = 0; i < 50 && ofTest("budget").length < 3; i++) await sleep(50);
   await sleep(200);
   assert.equal(ofTest("budget").length, 3);
-  const stored = JSON.parse(await tab.evaluate(`localStorage.getItem("llmeter-probe:budget")`));
+  // The worker keeps the budget in IndexedDB; the page's localStorage is not touched.
+  const stored = await tab.evaluate(`import("/pkg/probe-rules.js").then(({ budgetRecord }) => budgetRecord("budget"))`);
   assert.deepEqual(stored, { day: new Date().toISOString().slice(0, 10), count: 3 });
+  assert.equal(await tab.evaluate(`localStorage.length`), 0);
   await tab.close();
 });
 
@@ -142,5 +144,29 @@ test("a page view that is not sampled does nothing", async () => {
   const tab = await open(options("unsampled", { sampleRate: 0 }));
   assert.deepEqual(await tab.evaluate("window.startProbe()"), { sent: false, reason: "not sampled" });
   assert.equal(await tab.evaluate(`localStorage.getItem("llmeter-probe:unsampled")`), null);
+  await tab.close();
+});
+
+test("on the page's own thread with the app's own storage: the budget is kept there, the shard goes by sendBeacon", async () => {
+  const o = options("page-thread", { inWorker: false, requestsPerView: 2, requestsPerDay: 1 });
+  const tab = await open(o);
+  const out = await tab.evaluate(`(async () => {
+    const { Probe } = await import("/pkg/probe.js");
+    const saved = new Map();
+    const storage = { getItem: (k) => saved.get(k) ?? null, setItem: (k, v) => saved.set(k, v) };
+    const o = ${JSON.stringify(o)};
+    const first = await new Probe({ ...o, storage }).start();
+    const second = await new Probe({ ...o, storage }).start();
+    return { first, second, saved: [...saved], local: localStorage.length };
+  })()`);
+  assert.deepEqual({ sent: out.first.sent, reason: out.first.reason, requests: out.first.requests }, { sent: true, reason: "sent", requests: 1 });
+  assert.deepEqual(out.second, { sent: false, reason: "over the daily budget" });
+  assert.deepEqual(out.saved, [["llmeter-probe:page-thread", JSON.stringify({ day: new Date().toISOString().slice(0, 10), count: 1 })]]);
+  assert.equal(out.local, 0);
+  for (let i = 0; i < 50 && ofTest("page-thread").length === 0; i++) await sleep(50);
+  const [beacon] = ofTest("page-thread");
+  assert.match(beacon.type, /^text\/plain/);
+  assert.equal(compact(beacon.body).responses.length, 1);
+  assert.match(compact(beacon.body).shard.shard_id, /^[0-9a-f]{16}$/);
   await tab.close();
 });
