@@ -11,6 +11,7 @@
 //  6. workers     `workers: N` in a Chromium page, h2, 64 and 256 clients: 1 vs 4 workers vs the
 //                 page's thread vs the bare loop (scripts/bench/fleet.mjs)
 //  7. probe       the Probe's main-thread time per request and its bytes (scripts/bench/fleet.mjs)
+//  8. lag         open-loop schedule lag in Node: the engine beside JS schedulers replaying its schedule (scripts/bench/lag.mjs)
 // Every figure is the median over repeats with its spread (min–max); comparisons are ratios or
 // differences within the same run. Prints the tables, writes out/bench/latest.{json,md};
 // `--quick` is a smaller run, `--readme` puts the tables into README.md,
@@ -30,11 +31,12 @@ import { tokenizerSpeed, makeRunFolder, statsCost, summaryLoadMs, bundleSizes, T
 import { sseSplitter } from "../tests/js/bare.js";
 import { PEERS, checkPeers, peerTokenizer, runAiperf, runGuidellm } from "./bench/peers.mjs";
 import { workersSection, probeSection, fleetTables } from "./bench/fleet.mjs";
+import { lagSection, lagTables } from "./bench/lag.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const ONLY = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-const SECTIONS = ["truth", "throughput", "processing", "perturbation", "peers", "workers", "probe"];
+const SECTIONS = ["truth", "throughput", "processing", "perturbation", "peers", "workers", "probe", "lag"];
 const unknown = ONLY?.filter((s) => !SECTIONS.includes(s));
 if (unknown?.length) {
   console.error(`--only: unknown section ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`);
@@ -390,6 +392,7 @@ if (runs("perturbation")) await guard("perturbation", perturbationSection);
 if (runs("peers")) await guard("peers", peersSection);
 if (runs("workers")) await guard("workers", async () => { report.workers = await workersSection({ repeats: CFG.repeats, log, guard }); });
 if (runs("probe")) await guard("probe", async () => { report.probe = await probeSection({ repeats: CFG.repeats, log, guard }); });
+if (runs("lag")) await guard("lag", async () => { report.lag = await lagSection({ repeats: CFG.repeats, quick: QUICK, log }); });
 report.loadAverageEnd = load();
 report.seconds = (performance.now() - t0) / 1000;
 
@@ -476,6 +479,7 @@ const md = [
   `Throughput and CPU: zero delays, ${TP_TOKENS}-token streams; AIPerf and GuideLLM report their own requests/s for a ${CFG.peerSeconds} s measured phase after a warm-up, and their CPU is the whole process tree's user+system time over that phase (children included, sampled from /proc) per completed request. TTFT error: the truth server above, each request matched to llm-sim's record by its id (AIPerf: the response's X-Request-ID in its per-request records with --export-http-trace; GuideLLM: the response id), one run of as many requests as a JS loop makes over its repeats.`,
   ] : []),
   ...fleetTables(report.workers, report.probe),
+  ...lagTables(report.lag),
   ...(report.errors.length ? ["", `Failed parts: ${report.errors.map((e) => `${e.label}: ${e.error.split("\n")[0]}`).join("; ")}`] : []),
 ].join("\n");
 
