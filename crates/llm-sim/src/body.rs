@@ -366,10 +366,9 @@ impl FullState {
 enum BodyKind {
     Full(FullState),
     Stream(Box<StreamState>),
-    /// The SSE APIs other than Chat Completions (`sse_apis`).
-    Events(Box<crate::sse_apis::body::EventStream>),
-    /// Bedrock and SageMaker event streams (`aws`).
-    Aws(Box<crate::aws::stream::AwsStream>),
+    /// The SSE APIs other than Chat Completions (`sse_apis`), Bedrock and SageMaker event
+    /// streams (`aws`).
+    Frames(Box<crate::frame_stream::FrameStream>),
 }
 
 /// Response body for every route.
@@ -433,26 +432,13 @@ impl SimBody {
         }
     }
 
-    pub fn events(
-        stream: crate::sse_apis::body::EventStream,
+    pub fn frames(
+        stream: crate::frame_stream::FrameStream,
         record: Arc<RequestRecord>,
         clock: Clock,
     ) -> Self {
         SimBody {
-            kind: BodyKind::Events(Box::new(stream)),
-            record: Some(record),
-            clock,
-            slot: None,
-        }
-    }
-
-    pub fn aws(
-        stream: crate::aws::stream::AwsStream,
-        record: Arc<RequestRecord>,
-        clock: Clock,
-    ) -> Self {
-        SimBody {
-            kind: BodyKind::Aws(Box::new(stream)),
+            kind: BodyKind::Frames(Box::new(stream)),
             record: Some(record),
             clock,
             slot: None,
@@ -491,8 +477,7 @@ impl Body for SimBody {
         match &mut this.kind {
             BodyKind::Full(full) => full.poll_next(cx, record, &this.clock),
             BodyKind::Stream(stream) => stream.poll_next(cx, record, &this.clock),
-            BodyKind::Events(events) => events.poll_next(cx, record, &this.clock),
-            BodyKind::Aws(stream) => stream.poll_next(cx, record, &this.clock),
+            BodyKind::Frames(stream) => stream.poll_next(cx, record, &this.clock),
         }
     }
 
@@ -500,8 +485,7 @@ impl Body for SimBody {
         match &self.kind {
             BodyKind::Full(full) => full.data.is_none() && full.done,
             BodyKind::Stream(stream) => stream.step == Step::End,
-            BodyKind::Events(events) => events.is_end(),
-            BodyKind::Aws(stream) => stream.is_end(),
+            BodyKind::Frames(stream) => stream.is_end(),
         }
     }
 

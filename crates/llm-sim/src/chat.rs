@@ -175,27 +175,17 @@ pub async fn chat_completions(
         other => other,
     };
     if let Some(error) = http_fault.and_then(FaultKind::api_error) {
-        let body = SimBody::recorded_full(error.to_json(), 0, false, record.clone(), clock);
-        let mut response = json_response(error.status, body);
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(state.config.retry_after_s));
-        record.mark_headers_sent(error.status.as_u16(), clock.now_us());
-        return Ok(response);
+        let retry_after = state.config.retry_after_s;
+        return Ok(error_answer(
+            error.status,
+            error.to_json(),
+            retry_after,
+            &record,
+            clock,
+        ));
     }
-    match plan.fault {
-        Some(FaultKind::Reset) => {
-            record.finish(Outcome::AbortedByFault, clock.now_us());
-            return Err(InjectedReset);
-        }
-        Some(FaultKind::NonJson) => {
-            let non_json = Bytes::from_static(NON_JSON_BODY.as_bytes());
-            let body = SimBody::recorded_full(non_json, 0, false, record.clone(), clock);
-            let response = json_response(StatusCode::OK, body);
-            record.mark_headers_sent(200, clock.now_us());
-            return Ok(response);
-        }
-        _ => {}
+    if let Some(answer) = reset_or_non_json(plan.fault, &record, clock) {
+        return answer;
     }
 
     let answer = Answer {
@@ -313,6 +303,45 @@ impl Answer<'_> {
         };
         self.record.mark_headers_sent(200, self.clock.now_us());
         response
+    }
+}
+
+/// An API error answered before any generation (a planned HTTP fault), with `retry-after`.
+pub fn error_answer(
+    status: StatusCode,
+    body: Bytes,
+    retry_after_s: u64,
+    record: &Arc<RequestRecord>,
+    clock: Clock,
+) -> Response<SimBody> {
+    let body = SimBody::recorded_full(body, 0, false, record.clone(), clock);
+    let mut response = json_response(status, body);
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after_s));
+    record.mark_headers_sent(status.as_u16(), clock.now_us());
+    response
+}
+
+/// The planned faults that give no answer at all: a reset connection, or a 200 whose body is
+/// not JSON. `None` for every other plan.
+pub fn reset_or_non_json(
+    fault: Option<FaultKind>,
+    record: &Arc<RequestRecord>,
+    clock: Clock,
+) -> Option<Result<Response<SimBody>, InjectedReset>> {
+    match fault {
+        Some(FaultKind::Reset) => {
+            record.finish(Outcome::AbortedByFault, clock.now_us());
+            Some(Err(InjectedReset))
+        }
+        Some(FaultKind::NonJson) => {
+            let non_json = Bytes::from_static(NON_JSON_BODY.as_bytes());
+            let body = SimBody::recorded_full(non_json, 0, false, record.clone(), clock);
+            record.mark_headers_sent(200, clock.now_us());
+            Some(Ok(json_response(StatusCode::OK, body)))
+        }
+        _ => None,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod config;
 pub mod cors;
 pub mod faults;
+pub mod frame_stream;
 pub mod ground_truth;
 pub mod openai;
 pub mod overrides;

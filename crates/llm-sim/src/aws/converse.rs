@@ -12,11 +12,11 @@ use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::stream::StreamWriter;
 use super::{
     event, exception, garbage_message, stop_reason, Answer, AwsApi, AwsError, AwsRequest, PADDING,
 };
 use crate::faults::FaultKind;
+use crate::frame_stream::FrameWriter;
 use crate::openai::{count_words, token_text, ChatRequest};
 use crate::timing::MAX_OUTPUT_TOKENS;
 
@@ -156,7 +156,7 @@ impl AwsApi for ConverseApi {
         true
     }
 
-    fn writer(&self, answer: Answer) -> Box<dyn StreamWriter> {
+    fn writer(&self, answer: Answer) -> Box<dyn FrameWriter> {
         Box::new(ConverseWriter { answer })
     }
 
@@ -202,7 +202,7 @@ impl ConverseWriter {
     }
 }
 
-impl StreamWriter for ConverseWriter {
+impl FrameWriter for ConverseWriter {
     fn preamble(&mut self) -> Bytes {
         Bytes::from(event(
             "messageStart",

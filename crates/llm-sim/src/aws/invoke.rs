@@ -19,11 +19,11 @@ use hyper::HeaderMap;
 use serde_json::{json, Value};
 
 use super::converse::{bedrock_fault, malformed, stream_error, text_of, token_limit};
-use super::stream::StreamWriter;
 use super::{
     base64, event, garbage_message, stop_reason, Answer, AwsApi, AwsError, AwsRequest, PADDING,
 };
 use crate::faults::FaultKind;
+use crate::frame_stream::FrameWriter;
 use crate::openai::{count_words, token_text, ChatRequest, FinishReason};
 
 pub struct InvokeApi {
@@ -170,7 +170,7 @@ impl AwsApi for InvokeApi {
         matches!(Family::of(model), Family::Anthropic | Family::Nova)
     }
 
-    fn writer(&self, answer: Answer) -> Box<dyn StreamWriter> {
+    fn writer(&self, answer: Answer) -> Box<dyn FrameWriter> {
         Box::new(InvokeWriter {
             family: Family::of(&answer.model),
             answer,
@@ -283,7 +283,7 @@ impl InvokeWriter {
     }
 }
 
-impl StreamWriter for InvokeWriter {
+impl FrameWriter for InvokeWriter {
     fn preamble(&mut self) -> Bytes {
         let a = &self.answer;
         let chunks: Vec<Value> = match self.family {

@@ -9,14 +9,13 @@
 //! Streams use the AWS event-stream framing (from `llmeter-core`, which botocore reads in the
 //! Python tests). Requests are authorized as AWS does ([`auth`]). Timing, faults and ground
 //! truth are the chat path's: the plan comes from [`chat::plan_request`], streams follow the
-//! same absolute schedule ([`stream::AwsStream`]), every accepted request gets a
+//! same absolute schedule ([`crate::frame_stream`]), every accepted request gets a
 //! `/sim/requests` record whose id is the `x-amzn-RequestId` header.
 
 pub mod auth;
 pub mod converse;
 pub mod invoke;
 pub mod sagemaker;
-pub mod stream;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,18 +23,18 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{HeaderMap, Request, Response, StatusCode};
 use llmeter_core::framing::event_stream::{encode_message, HeaderValue as EventHeader};
 
 use crate::body::SimBody;
-use crate::chat::{self, InjectedReset, NON_JSON_BODY};
+use crate::chat::{self, InjectedReset};
 use crate::faults::FaultKind;
-use crate::ground_truth::{Clock, Outcome, RecordPlan, RequestRecord};
+use crate::frame_stream::{FrameFault, FramePlan, FrameStream, FrameWriter};
+use crate::ground_truth::{Clock, RecordPlan, RequestRecord};
 use crate::openai::{ChatRequest, FinishReason};
 use crate::overrides::RequestOverrides;
 use crate::state::AppState;
-use stream::{AwsStream, StreamFault, StreamPlan, StreamWriter};
 
 /// Per-request header: how many of the output tokens are hidden reasoning (Converse
 /// `reasoningContent`, Claude's and Nova's thinking); ignored by families without reasoning.
@@ -138,7 +137,7 @@ pub trait AwsApi: Sync {
     fn parse(&self, target: &str, body: &[u8]) -> Result<AwsRequest, AwsError>;
     /// Whether the family has hidden reasoning output.
     fn reasoning(&self, target: &str) -> bool;
-    fn writer(&self, answer: Answer) -> Box<dyn StreamWriter>;
+    fn writer(&self, answer: Answer) -> Box<dyn FrameWriter>;
     fn whole_body(&self, answer: &Answer) -> Bytes;
     /// Extra response headers of an answer.
     fn answer_headers(&self, _answer: &Answer, _headers: &mut HeaderMap) {}
@@ -324,27 +323,14 @@ async fn serve_inner(
         other => other,
     };
     if let Some(error) = http_fault.and_then(|f| api.fault_error(f)) {
-        let body = SimBody::recorded_full(error.body(), 0, false, record.clone(), clock);
-        let mut response = crate::router::json_response(error.status, body);
+        let retry_after = state.config.retry_after_s;
+        let mut response =
+            chat::error_answer(error.status, error.body(), retry_after, &record, clock);
         error.decorate(response.headers_mut());
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(state.config.retry_after_s));
-        record.mark_headers_sent(error.status.as_u16(), clock.now_us());
         return Ok(response);
     }
-    match plan.fault {
-        Some(FaultKind::Reset) => {
-            record.finish(Outcome::AbortedByFault, clock.now_us());
-            return Err(InjectedReset);
-        }
-        Some(FaultKind::NonJson) => {
-            let non_json = Bytes::from_static(NON_JSON_BODY.as_bytes());
-            let body = SimBody::recorded_full(non_json, 0, false, record.clone(), clock);
-            record.mark_headers_sent(200, clock.now_us());
-            return Ok(crate::router::json_response(StatusCode::OK, body));
-        }
-        _ => {}
+    if let Some(answer) = chat::reset_or_non_json(plan.fault, &record, clock) {
+        return answer;
     }
     if chat.stream {
         Ok(stream_answer(api, answer, plan, record, clock))
@@ -360,13 +346,7 @@ fn stream_answer(
     record: Arc<RequestRecord>,
     clock: Clock,
 ) -> Response<SimBody> {
-    let fault = match plan.fault {
-        Some(FaultKind::Disconnect) => Some(StreamFault::Disconnect),
-        Some(FaultKind::Stall) => Some(StreamFault::Stall(plan.stall)),
-        Some(FaultKind::MalformedSse) => Some(StreamFault::Garbage),
-        Some(FaultKind::ErrorEvent) => Some(StreamFault::ErrorEvent),
-        _ => None,
-    };
+    let fault = FrameFault::of(plan.fault, plan.stall);
     let mut headers = HeaderMap::new();
     api.answer_headers(&answer, &mut headers);
     let (output_tokens, reasoning_tokens, received_at) = (
@@ -374,7 +354,7 @@ fn stream_answer(
         answer.reasoning_tokens,
         answer.received_at,
     );
-    let stream = AwsStream::new(StreamPlan {
+    let stream = FrameStream::new(FramePlan {
         writer: api.writer(answer),
         received_at,
         ttft: plan.ttft,
@@ -384,7 +364,7 @@ fn stream_answer(
         reasoning_tokens,
         fault: fault.map(|f| (f, plan.fault_after_tokens)),
     });
-    let mut response = Response::new(SimBody::aws(stream, record.clone(), clock));
+    let mut response = Response::new(SimBody::frames(stream, record.clone(), clock));
     let out = response.headers_mut();
     out.extend(headers);
     out.insert(CONTENT_TYPE, HeaderValue::from_static(EVENT_STREAM));

@@ -14,9 +14,9 @@ use llmeter_core::framing::event_stream::{encode_message, HeaderValue as EventHe
 use serde_json::{json, Value};
 
 use super::converse::{malformed, text_of, token_limit};
-use super::stream::StreamWriter;
 use super::{exception, garbage_message, Answer, AwsApi, AwsError, AwsRequest};
 use crate::faults::FaultKind;
+use crate::frame_stream::FrameWriter;
 use crate::openai::{count_words, token_text, ChatRequest, FinishReason};
 
 pub struct SageMakerApi {
@@ -108,7 +108,7 @@ impl AwsApi for SageMakerApi {
         false
     }
 
-    fn writer(&self, answer: Answer) -> Box<dyn StreamWriter> {
+    fn writer(&self, answer: Answer) -> Box<dyn FrameWriter> {
         Box::new(LinesWriter { answer })
     }
 
@@ -159,7 +159,7 @@ struct LinesWriter {
     answer: Answer,
 }
 
-impl StreamWriter for LinesWriter {
+impl FrameWriter for LinesWriter {
     fn preamble(&mut self) -> Bytes {
         Bytes::new()
     }

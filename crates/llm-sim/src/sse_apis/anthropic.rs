@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{count_texts, visible_text, Answer, ApiRequest, EventApi, EventWriter};
+use crate::frame_stream::FrameWriter;
 use crate::openai::{token_text, ApiError, ChatRequest, FinishReason};
 use crate::timing::MAX_OUTPUT_TOKENS;
 
@@ -211,7 +212,9 @@ impl EventWriter for AnthropicWriter {
     fn content_type(&self) -> &'static str {
         "text/event-stream; charset=utf-8"
     }
+}
 
+impl FrameWriter for AnthropicWriter {
     fn preamble(&mut self) -> Bytes {
         let mut out = String::new();
         let start = AnthropicApi::message(&self.answer, Vec::new(), None, 1);

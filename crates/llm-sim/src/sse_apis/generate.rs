@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{count_texts, visible_text, Answer, ApiRequest, EventApi, EventWriter};
+use crate::frame_stream::FrameWriter;
 use crate::openai::{token_text, ApiError, ChatRequest, FinishReason};
 use crate::timing::MAX_OUTPUT_TOKENS;
 
@@ -141,7 +142,9 @@ impl EventWriter for GenerateWriter {
             "text/event-stream; charset=utf-8"
         }
     }
+}
 
+impl FrameWriter for GenerateWriter {
     fn preamble(&mut self) -> Bytes {
         self.event(
             "start",

@@ -13,7 +13,6 @@
 //! visible text has `output_tokens − N` words.
 
 pub mod anthropic;
-pub mod body;
 pub mod generate;
 pub mod responses;
 
@@ -23,17 +22,17 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{HeaderMap, Request, Response, StatusCode};
 
 use crate::body::SimBody;
-use crate::chat::{self, InjectedReset, Plan, NON_JSON_BODY};
+use crate::chat::{self, InjectedReset, Plan};
 use crate::faults::FaultKind;
-use crate::ground_truth::{Clock, Outcome, RecordPlan, RequestRecord};
+use crate::frame_stream::{FrameFault, FramePlan, FrameStream, FrameWriter};
+use crate::ground_truth::{Clock, RecordPlan, RequestRecord};
 use crate::openai::{count_words, ApiError, ChatRequest, FinishReason};
 use crate::overrides::RequestOverrides;
 use crate::state::{unix_now, AppState};
-use body::{EventFault, EventStream};
 
 /// Per-request header: how many of the output tokens are reasoning (hidden) tokens.
 pub const REASONING_TOKENS: &str = "x-sim-reasoning-tokens";
@@ -65,22 +64,9 @@ impl Answer {
     }
 }
 
-/// Writes one streamed response's events, in order. Each call returns the bytes of one frame.
-pub trait EventWriter: Send {
+/// An SSE API's frame writer (see [`FrameWriter`]), with the content type its stream is sent as.
+pub trait EventWriter: FrameWriter {
     fn content_type(&self) -> &'static str;
-    /// Sent with the headers: the response's opening events (id, input usage).
-    fn preamble(&mut self) -> Bytes;
-    /// Hidden token `index` (0-based among the reasoning tokens).
-    fn reasoning(&mut self, index: u32) -> Bytes;
-    /// Visible token `index` (0-based among the visible tokens); the first one also opens the
-    /// text (closing any reasoning block).
-    fn text(&mut self, index: u32) -> Bytes;
-    /// The `malformed-sse` fault: an event whose data is not JSON.
-    fn garbage(&mut self) -> Bytes;
-    /// The `error-event` fault: the API's mid-stream error event (the stream ends after it).
-    fn error_event(&mut self) -> Bytes;
-    /// Everything after the last token, through the terminal event.
-    fn finish(&mut self) -> Bytes;
 }
 
 /// One API's wire format.
@@ -186,26 +172,18 @@ pub async fn serve(
 
     // Faults answered before any generation.
     if let Some(error) = plan.fault.and_then(FaultKind::api_error) {
-        let body = SimBody::recorded_full(api.error_body(&error), 0, false, record.clone(), clock);
-        let mut response = crate::router::json_response(error.status, body);
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(state.config.retry_after_s));
-        record.mark_headers_sent(error.status.as_u16(), clock.now_us());
-        return Ok(response);
+        let retry_after = state.config.retry_after_s;
+        let body = api.error_body(&error);
+        return Ok(chat::error_answer(
+            error.status,
+            body,
+            retry_after,
+            &record,
+            clock,
+        ));
     }
-    match plan.fault {
-        Some(FaultKind::Reset) => {
-            record.finish(Outcome::AbortedByFault, clock.now_us());
-            return Err(InjectedReset);
-        }
-        Some(FaultKind::NonJson) => {
-            let non_json = Bytes::from_static(NON_JSON_BODY.as_bytes());
-            let body = SimBody::recorded_full(non_json, 0, false, record.clone(), clock);
-            record.mark_headers_sent(200, clock.now_us());
-            return Ok(crate::router::json_response(StatusCode::OK, body));
-        }
-        _ => {}
+    if let Some(answer) = chat::reset_or_non_json(plan.fault, &record, clock) {
+        return answer;
     }
     if chat.stream {
         Ok(stream(
@@ -233,19 +211,13 @@ fn stream(
     clock: Clock,
 ) -> Response<SimBody> {
     let after_tokens = plan.fault_after_tokens;
-    let fault = match plan.fault {
-        Some(FaultKind::Disconnect) => Some(EventFault::Disconnect),
-        Some(FaultKind::Stall) => Some(EventFault::Stall(plan.stall)),
-        Some(FaultKind::MalformedSse) => Some(EventFault::Garbage),
-        Some(FaultKind::ErrorEvent) => Some(EventFault::ErrorEvent),
-        _ => None,
-    };
+    let fault = FrameFault::of(plan.fault, plan.stall);
     let total = answer.output_tokens;
     let reasoning = answer.reasoning_tokens;
     let writer = api.writer(answer, ndjson);
     let content_type = writer.content_type();
-    let events = EventStream::new(body::EventPlan {
-        writer,
+    let events = FrameStream::new(FramePlan {
+        writer: writer as Box<dyn FrameWriter>,
         received_at,
         ttft: plan.ttft,
         itl: plan.itl,
@@ -254,7 +226,7 @@ fn stream(
         reasoning_tokens: reasoning,
         fault: fault.map(|f| (f, after_tokens)),
     });
-    let mut response = Response::new(SimBody::events(events, record.clone(), clock));
+    let mut response = Response::new(SimBody::frames(events, record.clone(), clock));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

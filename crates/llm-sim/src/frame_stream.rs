@@ -1,7 +1,9 @@
-//! A streamed Bedrock or SageMaker answer: event-stream messages on the chat stream's timing
-//! model. The opening messages go out with the headers, the first token at TTFT, each further
-//! token one fresh ITL draw later on an absolute schedule (timer lateness never accumulates),
-//! then the closing messages. Ground truth is stamped when each frame is handed to hyper.
+//! A streamed answer in any wire format other than Chat Completions' own (the SSE APIs of
+//! `sse_apis`, the event streams of `aws`) on the chat stream's timing model: a [`FrameWriter`]
+//! writes the format's frames; this schedules them. The opening frames go out with the headers,
+//! the first token at TTFT, each further token one fresh ITL draw later on an absolute schedule
+//! (timer lateness never accumulates), then the closing frames. Ground truth is stamped when each
+//! frame is handed to hyper; the first frame that carries bytes is the record's first chunk.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,36 +16,52 @@ use rand::rngs::SmallRng;
 use tokio::time::Sleep;
 
 use crate::body::{single, FrameData, InjectedDisconnect, ABORT_FLUSH_GAP};
+use crate::faults::FaultKind;
 use crate::ground_truth::{Clock, Outcome, RequestRecord};
 use crate::timing::ValueSpec;
 
-/// Writes one streamed answer's messages, in order; each call returns one frame's bytes.
-pub trait StreamWriter: Send {
-    /// Sent with the headers (empty: nothing).
+/// Writes one streamed answer's frames, in order; each call returns one frame's bytes.
+pub trait FrameWriter: Send {
+    /// Sent with the headers: the answer's opening frames (empty: nothing).
     fn preamble(&mut self) -> Bytes;
     /// Hidden reasoning token `index` (0-based among the reasoning tokens).
     fn reasoning(&mut self, index: u32) -> Bytes;
-    /// Visible token `index` (0-based among the visible tokens).
+    /// Visible token `index` (0-based among the visible tokens); the first one also opens the
+    /// text (closing any reasoning block) where the format has blocks.
     fn text(&mut self, index: u32) -> Bytes;
-    /// The `malformed-sse` fault: a message whose checksum is wrong.
+    /// The `malformed-sse` fault: a frame the client cannot read (data that is not JSON, a
+    /// message whose checksum is wrong).
     fn garbage(&mut self) -> Bytes;
-    /// The `error-event` fault: the service's exception message (the stream ends after it).
+    /// The `error-event` fault: the API's mid-stream error (the stream ends after it).
     fn error_event(&mut self) -> Bytes;
-    /// Everything after the last token.
+    /// Everything after the last token, through the terminal frame.
     fn finish(&mut self) -> Bytes;
 }
 
 /// A fault inside the stream, striking once `after_tokens` tokens were sent.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum StreamFault {
+pub enum FrameFault {
     Disconnect,
     Stall(Duration),
     Garbage,
     ErrorEvent,
 }
 
-pub struct StreamPlan {
-    pub writer: Box<dyn StreamWriter>,
+impl FrameFault {
+    /// The in-stream fault a request was planned with, if it is one.
+    pub fn of(kind: Option<FaultKind>, stall: Duration) -> Option<Self> {
+        match kind {
+            Some(FaultKind::Disconnect) => Some(FrameFault::Disconnect),
+            Some(FaultKind::Stall) => Some(FrameFault::Stall(stall)),
+            Some(FaultKind::MalformedSse) => Some(FrameFault::Garbage),
+            Some(FaultKind::ErrorEvent) => Some(FrameFault::ErrorEvent),
+            _ => None,
+        }
+    }
+}
+
+pub struct FramePlan {
+    pub writer: Box<dyn FrameWriter>,
     pub received_at: Instant,
     pub ttft: Duration,
     pub itl: ValueSpec,
@@ -51,7 +69,7 @@ pub struct StreamPlan {
     /// All output tokens; the first `reasoning_tokens` are hidden.
     pub output_tokens: u32,
     pub reasoning_tokens: u32,
-    pub fault: Option<(StreamFault, u32)>,
+    pub fault: Option<(FrameFault, u32)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +83,8 @@ enum Step {
     End,
 }
 
-pub struct AwsStream {
-    plan: StreamPlan,
+pub struct FrameStream {
+    plan: FramePlan,
     step: Step,
     due: Option<Instant>,
     planned: bool,
@@ -75,14 +93,14 @@ pub struct AwsStream {
     tokens_sent: u32,
     /// A frame went out (the first one is the record's `first_chunk_sent_us`).
     sent_any: bool,
-    pending_fault: Option<(StreamFault, u32)>,
+    pending_fault: Option<(FrameFault, u32)>,
     timer: Option<Pin<Box<Sleep>>>,
 }
 
-impl AwsStream {
-    pub fn new(plan: StreamPlan) -> Self {
+impl FrameStream {
+    pub fn new(plan: FramePlan) -> Self {
         let schedule = plan.received_at;
-        AwsStream {
+        FrameStream {
             pending_fault: plan.fault,
             plan,
             step: Step::Preamble,
@@ -100,9 +118,10 @@ impl AwsStream {
         self.step == Step::End
     }
 
+    /// A stall due before the next token (or the closing frames) adds its duration once.
     fn take_stall(&mut self) -> Duration {
         match self.pending_fault {
-            Some((StreamFault::Stall(d), after)) if after == self.tokens_sent => {
+            Some((FrameFault::Stall(d), after)) if after == self.tokens_sent => {
                 self.pending_fault = None;
                 d
             }
@@ -112,7 +131,7 @@ impl AwsStream {
 
     fn delay(&mut self, delay: Duration) -> Option<Instant> {
         if delay.is_zero() {
-            None
+            None // the previous frame went out no earlier than its schedule: due now
         } else {
             self.schedule += delay;
             Some(self.schedule)
@@ -132,6 +151,7 @@ impl AwsStream {
             }
             Step::Finish => {
                 let stall = self.take_stall();
+                // Without any token, the answer still takes its time to first token.
                 let ttft = if self.tokens_sent == 0 {
                     self.plan.ttft
                 } else {
@@ -148,14 +168,15 @@ impl AwsStream {
         }
     }
 
+    /// What follows the preamble or a token.
     fn step_after_content(&mut self) -> Step {
         if let Some((fault, after)) = self.pending_fault {
             if after == self.tokens_sent {
                 let step = match fault {
-                    StreamFault::Garbage => Some(Step::Garbage),
-                    StreamFault::Disconnect => Some(Step::Abort),
-                    StreamFault::ErrorEvent => Some(Step::ErrorEvent),
-                    StreamFault::Stall(_) => None, // a delay, applied by `plan_due`
+                    FrameFault::Garbage => Some(Step::Garbage),
+                    FrameFault::Disconnect => Some(Step::Abort),
+                    FrameFault::ErrorEvent => Some(Step::ErrorEvent),
+                    FrameFault::Stall(_) => None, // a delay, applied by `plan_due`
                 };
                 if let Some(step) = step {
                     self.pending_fault = None;
@@ -207,7 +228,7 @@ impl AwsStream {
                     let bytes = writer.preamble();
                     self.step = self.step_after_content();
                     if bytes.is_empty() {
-                        continue; // nothing opens this stream (SageMaker)
+                        continue; // nothing opens this stream (SageMaker's lines)
                     }
                     bytes
                 }
