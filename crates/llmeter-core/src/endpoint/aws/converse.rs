@@ -8,7 +8,11 @@
 //! from `metadata` events (summed if several). The stream is complete once `messageStop`
 //! arrived (its `metadata` follows). Ids are the request id (`x-amzn-RequestId`).
 
-use super::{json_body, message_items, path_label, stream_error, AwsHead, AwsRequester, AwsTarget};
+use super::{
+    bedrock_info, json_body, message_items, path_label, stream_error, AwsHead, AwsRequester,
+    AwsTarget,
+};
+use crate::endpoint::http::payload_object;
 use crate::endpoint::payload::{json_type, lenient_count, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
@@ -89,32 +93,17 @@ fn converse_prompt(body: &Value) -> String {
 
 impl Endpoint for BedrockConverseEndpoint {
     fn info(&self) -> EndpointInfo {
-        EndpointInfo {
-            endpoint_name: Some(
-                self.config
-                    .endpoint_name
-                    .clone()
-                    .unwrap_or_else(|| "amazon bedrock".into()),
-            ),
-            model_id: Some(self.config.model.clone()),
-            provider: Some("bedrock".into()),
-            endpoint_type: if self.config.stream {
-                "BedrockConverseStream"
-            } else {
-                "BedrockConverse"
-            }
-            .into(),
-        }
+        let c = &self.config;
+        bedrock_info(
+            ("BedrockConverseStream", "BedrockConverse"),
+            c.stream,
+            &c.endpoint_name,
+            &c.model,
+        )
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        let Value::Object(fields) = payload else {
-            return Err(EndpointError::Payload(format!(
-                "payload must be a JSON object (Bedrock Converse request), got {}",
-                json_type(payload)
-            )));
-        };
-        let mut recorded = fields.clone();
+        let mut recorded = payload_object(payload, "Bedrock Converse request")?;
         if recorded.get("inferenceConfig").is_none_or(Value::is_null) {
             let default = self.config.inference_config.clone().unwrap_or_default();
             recorded.insert("inferenceConfig".into(), Value::Object(default));

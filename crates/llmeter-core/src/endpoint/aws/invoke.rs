@@ -16,8 +16,11 @@
 
 use super::base64;
 use super::json_path::{count_of, text_of, JsonPath};
-use super::{json_body, message_items, path_label, stream_error, AwsHead, AwsRequester, AwsTarget};
-use crate::endpoint::http::byte_snippet;
+use super::{
+    bedrock_info, json_body, message_items, path_label, stream_error, AwsHead, AwsRequester,
+    AwsTarget,
+};
+use crate::endpoint::http::{byte_snippet, payload_object};
 use crate::endpoint::payload::json_type;
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
@@ -208,31 +211,17 @@ impl BedrockInvokeEndpoint {
 
 impl Endpoint for BedrockInvokeEndpoint {
     fn info(&self) -> EndpointInfo {
-        EndpointInfo {
-            endpoint_name: Some(
-                self.config
-                    .endpoint_name
-                    .clone()
-                    .unwrap_or_else(|| "amazon bedrock".into()),
-            ),
-            model_id: Some(self.config.model.clone()),
-            provider: Some("bedrock".into()),
-            endpoint_type: if self.config.stream {
-                "BedrockInvokeStream"
-            } else {
-                "BedrockInvoke"
-            }
-            .into(),
-        }
+        let c = &self.config;
+        bedrock_info(
+            ("BedrockInvokeStream", "BedrockInvoke"),
+            c.stream,
+            &c.endpoint_name,
+            &c.model,
+        )
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        if !payload.is_object() {
-            return Err(EndpointError::Payload(format!(
-                "payload must be a JSON object (the model's InvokeModel body), got {}",
-                json_type(payload)
-            )));
-        }
+        payload_object(payload, "the model's InvokeModel body")?;
         let prompt = text_of(&self.config.paths.input_text.search(payload), "\n");
         Ok(PreparedPayload {
             body: json_body(payload)?,

@@ -294,6 +294,22 @@ pub(crate) fn stream_error(message: &EventMessage<'_>, operation: &str) -> Optio
     }
 }
 
+/// A Bedrock family's LLMeter identity: endpoint name "amazon bedrock" unless given, provider
+/// "bedrock".
+pub(crate) fn bedrock_info(
+    classes: (&str, &str),
+    stream: bool,
+    endpoint_name: &Option<String>,
+    model: &str,
+) -> crate::endpoint::EndpointInfo {
+    let name = Some(
+        endpoint_name
+            .clone()
+            .unwrap_or_else(|| "amazon bedrock".into()),
+    );
+    crate::endpoint::EndpointInfo::of_family(classes, stream, &name, model, &Some("bedrock".into()))
+}
+
 /// A payload's JSON body, with a clear error if it cannot be written.
 pub(crate) fn json_body(value: &Value) -> Result<Rc<[u8]>, EndpointError> {
     serde_json::to_vec(value)

@@ -16,7 +16,7 @@
 
 use super::json_path::{count_of, text_of, JsonPath};
 use super::{json_body, message_items, path_label, stream_error, AwsHead, AwsRequester, AwsTarget};
-use crate::endpoint::http::byte_snippet;
+use crate::endpoint::http::{byte_snippet, payload_object};
 use crate::endpoint::payload::{json_type, lenient_count, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
@@ -92,27 +92,18 @@ impl SageMakerEndpoint {
 
 impl Endpoint for SageMakerEndpoint {
     fn info(&self) -> EndpointInfo {
-        EndpointInfo {
-            endpoint_name: Some(self.config.endpoint_name.clone()),
-            model_id: Some(self.config.model.clone()),
-            provider: Some("sagemaker".into()),
-            endpoint_type: if self.config.stream {
-                "SageMakerStreamEndpoint"
-            } else {
-                "SageMakerEndpoint"
-            }
-            .into(),
-        }
+        let c = &self.config;
+        EndpointInfo::of_family(
+            ("SageMakerStreamEndpoint", "SageMakerEndpoint"),
+            c.stream,
+            &Some(c.endpoint_name.clone()),
+            &c.model,
+            &Some("sagemaker".into()),
+        )
     }
 
     fn prepare(&self, payload: &Value) -> Result<PreparedPayload, EndpointError> {
-        let Value::Object(fields) = payload else {
-            return Err(EndpointError::Payload(format!(
-                "payload must be a JSON object (the container's request body), got {}",
-                json_type(payload)
-            )));
-        };
-        let mut body = fields.clone();
+        let mut body = payload_object(payload, "the container's request body")?;
         if self.config.stream {
             // LLMeter's SageMakerStreamEndpoint.prepare_payload.
             if let Some(Value::Object(parameters)) = body.get_mut("parameters") {
