@@ -102,6 +102,24 @@ enum Step {
     End,
 }
 
+/// Ready once `when` has come: a stream's one timer, made on first use and reset for each
+/// later deadline.
+pub(crate) fn poll_until(
+    timer: &mut Option<Pin<Box<Sleep>>>,
+    when: Instant,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    if Instant::now() >= when {
+        return Poll::Ready(());
+    }
+    let when = tokio::time::Instant::from_std(when);
+    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(when)));
+    if timer.deadline() != when {
+        timer.as_mut().reset(when);
+    }
+    timer.as_mut().poll(cx)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Due {
     NotPlanned,
@@ -232,16 +250,7 @@ impl StreamState {
             self.due = self.plan_due();
         }
         if let Due::At(when) = self.due {
-            if Instant::now() < when {
-                let when = tokio::time::Instant::from_std(when);
-                let timer = self
-                    .timer
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(when)));
-                if timer.deadline() != when {
-                    timer.as_mut().reset(when);
-                }
-                ready!(timer.as_mut().poll(cx));
-            }
+            ready!(poll_until(&mut self.timer, when, cx));
         }
         self.due = Due::NotPlanned;
 

@@ -5,7 +5,6 @@
 //! (timer lateness never accumulates), then the closing frames. Ground truth is stamped when each
 //! frame is handed to hyper; the first frame that carries bytes is the record's first chunk.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use hyper::body::Frame;
 use rand::rngs::SmallRng;
 use tokio::time::Sleep;
 
-use crate::body::{single, FrameData, InjectedDisconnect, ABORT_FLUSH_GAP};
+use crate::body::{poll_until, single, FrameData, InjectedDisconnect, ABORT_FLUSH_GAP};
 use crate::faults::FaultKind;
 use crate::ground_truth::{Clock, Outcome, RequestRecord};
 use crate::timing::ValueSpec;
@@ -206,16 +205,7 @@ impl FrameStream {
                 self.planned = true;
             }
             if let Some(when) = self.due {
-                if Instant::now() < when {
-                    let when = tokio::time::Instant::from_std(when);
-                    let timer = self
-                        .timer
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(when)));
-                    if timer.deadline() != when {
-                        timer.as_mut().reset(when);
-                    }
-                    ready!(timer.as_mut().poll(cx));
-                }
+                ready!(poll_until(&mut self.timer, when, cx));
             }
             self.planned = false;
             self.due = None;
