@@ -4,7 +4,7 @@
  * shard, upload it under the test's prefix with presigned URLs (resumable like any upload).
  * @internal
  */
-import { fleetShardLoad, fleetShardPrefix, fleetShardFiles, clockOffset } from "../llmeter_fleet.js";
+import { fleetShardLoad, fleetShardPrefix, fleetShardFiles, clockOffset, untilStartMs } from "../llmeter_fleet.js";
 import { initFleet } from "./init.js";
 import { fetchPlan, fleetPlan } from "./plan.js";
 import { Runner } from "../index.js";
@@ -77,7 +77,7 @@ export async function runShard(options) {
   let startedLateMs = 0;
   const storeOffset = clockOffset(samples, "store");
   if (load.startUnixMs !== undefined) {
-    const wait = load.startUnixMs - (Date.now() + (storeOffset?.offset_ms ?? 0));
+    const wait = untilStartMs(load.startUnixMs, Date.now(), storeOffset);
     if (wait > 0 && waitForStart) await sleep(wait, signal);
     else startedLateMs = Math.max(0, -wait);
   }

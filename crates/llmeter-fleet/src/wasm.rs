@@ -281,6 +281,31 @@ pub fn clock_offset(samples: JsValue, source: &str) -> Result<JsValue, JsValue> 
     }
 }
 
+/// Milliseconds from `nowUnixMs` (this machine's clock) until a plan's `startUnixMs` on the
+/// reference clock, correcting ours by the least the offset estimate allows (none when ours is
+/// within its uncertainty); negative once the start has passed.
+#[wasm_bindgen(js_name = untilStartMs)]
+pub fn until_start_ms(
+    start_unix_ms: f64,
+    now_unix_ms: f64,
+    offset: JsValue,
+) -> Result<f64, JsValue> {
+    let offset = if offset.is_undefined() || offset.is_null() {
+        None
+    } else {
+        let value = to_json(&offset, "offset")?;
+        Some(
+            llmeter_core::fleet::ClockOffset::from_value(&value)
+                .ok_or_else(|| type_error("offset must be {offset_ms, uncertainty_ms ≥ 0, …}"))?,
+        )
+    };
+    Ok(llmeter_core::fleet::ClockOffset::until_ms(
+        offset.as_ref(),
+        start_unix_ms,
+        now_unix_ms,
+    ))
+}
+
 /// Live stats for a run spread over workers: the page feeds each response's numbers as they
 /// come back (no JSON), and takes a snapshot on its own schedule.
 #[wasm_bindgen]

@@ -50,6 +50,24 @@ impl ClockOffset {
         Value::Object(m)
     }
 
+    /// The least correction of this machine's clock the estimate allows: none when the local
+    /// clock already lies within the uncertainty (one `Date` header leaves ±500 ms, and taking
+    /// its middle would move a well-synced clock by up to that), else the distance to the
+    /// nearer edge. What a participant waits on for a plan's start.
+    pub fn least_correction_ms(&self) -> f64 {
+        let (lo, hi) = (
+            self.offset_ms - self.uncertainty_ms,
+            self.offset_ms + self.uncertainty_ms,
+        );
+        0.0f64.clamp(lo, hi)
+    }
+
+    /// Milliseconds from `now_unix_ms` (this machine's clock) until `start_unix_ms` on the
+    /// reference clock, by the least correction; negative when the start has passed.
+    pub fn until_ms(offset: Option<&ClockOffset>, start_unix_ms: f64, now_unix_ms: f64) -> f64 {
+        start_unix_ms - (now_unix_ms + offset.map_or(0.0, ClockOffset::least_correction_ms))
+    }
+
     /// `None` unless `offset_ms` and `uncertainty_ms` are finite numbers (uncertainty ≥ 0).
     pub fn from_value(v: &Value) -> Option<ClockOffset> {
         let num = |k: &str| v.get(k).and_then(Value::as_f64);
@@ -199,6 +217,32 @@ pub fn format_http_date(unix_ms: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_start_waits_on_the_least_correction_the_estimate_allows() {
+        let at = |offset_ms: f64, uncertainty_ms: f64| ClockOffset {
+            offset_ms,
+            uncertainty_ms,
+            samples: 1,
+            conflicts: 0,
+            source: None,
+        };
+        // One Date header on a synced clock: [-96, 904] holds 0, so no correction.
+        assert_eq!(at(404.0, 500.0).least_correction_ms(), 0.0);
+        assert_eq!(at(-404.0, 500.0).least_correction_ms(), 0.0);
+        // A clock 3 s behind, known to ±200 ms: moved to the near edge.
+        assert_eq!(at(3000.0, 200.0).least_correction_ms(), 2800.0);
+        assert_eq!(at(-3000.0, 200.0).least_correction_ms(), -2800.0);
+        assert_eq!(at(12.5, 0.0).least_correction_ms(), 12.5);
+        let o = at(3000.0, 200.0);
+        assert_eq!(ClockOffset::until_ms(Some(&o), 10_000.0, 5_000.0), 2_200.0);
+        assert_eq!(ClockOffset::until_ms(None, 10_000.0, 5_000.0), 5_000.0);
+        assert_eq!(
+            ClockOffset::until_ms(Some(&at(404.0, 500.0)), 10_000.0, 11_000.0),
+            -1_000.0
+        );
+    }
+
     use super::*;
 
     const T0: f64 = 1_735_732_800_000.0; // 2025-01-01T12:00:00Z, a Wednesday
