@@ -221,6 +221,8 @@ export interface RunInfo {
   runtime: string | null;
   /** HTTP protocol seen (`http/1.1`, `h2`), when the platform exposes it. */
   protocol: string | null;
+  /** The HTTP client: `fetch`, or `node:http` (Node's own client, the default in Node). */
+  transport?: "fetch" | "node:http";
   /** Smallest non-zero step of the clock observed, in ms. */
   timer_resolution_ms: number | null;
   clock: ClockKind | null;

@@ -56,6 +56,11 @@ const PEER_CLIENTS = [1, 8, 64];
 const PEER_WARMUP_S = 1;
 // The three JS loops of each runtime, in a rotating order from repeat to repeat.
 const KINDS = ["engine", "plain", "bare"];
+// In Node the engine's default client is node:http: the same loops over the other client too
+// (the engine over fetch, the plain client over node:http), so each comparison can be made on
+// one client.
+const NODE_KINDS = [...KINDS, "engine-fetch", "plain-http"];
+const keyOf = (kind) => kind.replace(/-(\w)/g, (_, c) => c.toUpperCase());
 const rotate = (xs, i) => xs.map((_, j) => xs[(i + j) % xs.length]);
 const TRUTH_SIM = ["--ttft-ms", "50", "--itl-ms", "5"];
 const TRUTH_TOKENS = 32;
@@ -129,7 +134,7 @@ async function truthSection() {
   // Each runtime: engine, plain client and bare loop, interleaved run by run so that noise hits
   // them alike. Chromium allows 6 HTTP/1.1 connections per host: above that it uses h2 over TLS.
   const runtimes = [
-    { name: "node", run: (spec) => runLoop(spec) },
+    { name: "node", run: (spec) => runLoop(spec), kinds: NODE_KINDS },
     browser && { name: "chromium page", run: (spec) => browser.run("page", spec), h2Above6: true },
     browser && { name: "chromium worker", run: (spec) => browser.run("worker", spec), h2Above6: true },
     workerd && { name: "workerd", run: (spec) => workerd.run(spec) },
@@ -143,13 +148,14 @@ async function truthSection() {
         await guard(`truth ${rt.name} ${clients}`, async () => {
           const h2 = rt.h2Above6 && clients > 6;
           const base = h2 ? sim.httpsBase : sim.base;
-          const acc = Object.fromEntries(KINDS.map((k) => [k, []]));
+          const kinds = rt.kinds ?? KINDS;
+          const acc = Object.fromEntries(kinds.map((k) => [k, []]));
           let protocol = null;
           // Warm-up: connections, CORS preflights, JIT — outside the measured runs.
-          for (const kind of KINDS) await rt.run({ kind, base, clients, perClient: 1, maxTokens: TRUTH_TOKENS });
+          for (const kind of kinds) await rt.run({ kind, base, clients, perClient: 1, maxTokens: TRUTH_TOKENS });
           await sim.clear();
           for (let i = 0; i < CFG.repeats; i++) {
-            for (const kind of rotate(KINDS, i)) {
+            for (const kind of rotate(kinds, i)) {
               const r = await rt.run({ kind, base, clients, perClient, maxTokens: TRUTH_TOKENS });
               if (kind === "engine") protocol = r.protocol;
               acc[kind].push(truthErrors(r.samples, await sim.requests()));
@@ -157,7 +163,7 @@ async function truthSection() {
             await sim.clear();
           }
           const row = { runtime: rt.name, clients, perRun: clients * perClient, protocol: protocol ?? (h2 ? "h2" : "http/1.1") };
-          for (const kind of KINDS) for (const k of ["ttftP50", "ttftP99", "ttltP50", "ttltP99"]) row[`${kind}${cap(k)}`] = summarize(acc[kind].map((e) => e[k]));
+          for (const kind of kinds) for (const k of ["ttftP50", "ttftP99", "ttltP50", "ttltP99"]) row[`${keyOf(kind)}${cap(k)}`] = summarize(acc[kind].map((e) => e[k]));
           // Same-repeat differences: engine − bare (the floor) and engine − plain client.
           for (const [ref, prefix] of [["bare", "overhead"], ["plain", "overPlain"]]) {
             for (const k of ["ttftP50", "ttftP99", "ttltP50"]) row[`${prefix}${cap(k)}`] = summarize(acc.engine.map((e, i) => e[k] - acc[ref][i][k]));
@@ -195,16 +201,16 @@ async function throughputSection() {
       // Warm-up, which also sizes the runs: about TP_RUN_S each (the machine may be busy),
       // between 200 and CFG.tpRequests requests.
       let warmRps = Infinity;
-      for (const kind of KINDS) {
+      for (const kind of NODE_KINDS) {
         const w = await runLoop({ kind, base: sim.base, clients, perClient: Math.max(2, Math.round(200 / clients)), maxTokens: TP_TOKENS });
         warmRps = Math.min(warmRps, w.samples.length / w.seconds);
       }
       await sim.clear();
       const perClient = Math.max(1, Math.round(Math.min(CFG.tpRequests, Math.max(200, warmRps * TP_RUN_S)) / clients));
       const n = clients * perClient;
-      const acc = Object.fromEntries(KINDS.map((k) => [k, { rps: [], cpu: [] }]));
+      const acc = Object.fromEntries(NODE_KINDS.map((k) => [k, { rps: [], cpu: [] }]));
       for (let i = 0; i < CFG.repeats + 2; i++) {
-        for (const kind of rotate(KINDS, i)) {
+        for (const kind of rotate(NODE_KINDS, i)) {
           const r = await runLoop({ kind, base: sim.base, clients, perClient, maxTokens: TP_TOKENS });
           acc[kind].cpu.push((r.cpuS / n) * 1000);
           acc[kind].rps.push(n / r.seconds);
@@ -224,6 +230,15 @@ async function throughputSection() {
         ratio: summarize(acc.engine.rps.map((e, i) => e / acc.bare.rps[i])),
         ratioPlain: summarize(acc.engine.rps.map((e, i) => e / acc.plain.rps[i])),
         cpuRatioPlain: summarize(acc.engine.cpu.map((e, i) => e / acc.plain.cpu[i])),
+        // Each client against itself: the engine and the plain client both on node:http, both on fetch.
+        engineFetchRps: summarize(acc["engine-fetch"].rps),
+        plainHttpRps: summarize(acc["plain-http"].rps),
+        engineFetchCpuPer1000: summarize(acc["engine-fetch"].cpu),
+        plainHttpCpuPer1000: summarize(acc["plain-http"].cpu),
+        ratioSameHttp: summarize(acc.engine.rps.map((e, i) => e / acc["plain-http"].rps[i])),
+        ratioSameFetch: summarize(acc["engine-fetch"].rps.map((e, i) => e / acc.plain.rps[i])),
+        cpuRatioSameHttp: summarize(acc.engine.cpu.map((e, i) => e / acc["plain-http"].cpu[i])),
+        cpuRatioSameFetch: summarize(acc["engine-fetch"].cpu.map((e, i) => e / acc.plain.cpu[i])),
       };
       await guard(`throughput python ${clients}`, async () => {
         // Python LLMeter does about a tenth of a bare loop's rate: size its runs likewise.
@@ -459,8 +474,20 @@ for (const clients of PEER_CLIENTS) {
 }
 side.sort((x, y) => ["throughput req/s", "CPU ms / request", "TTFT err p50 / p99 ms"].indexOf(x[0]) - ["throughput req/s", "CPU ms / request", "TTFT err p50 / p99 ms"].indexOf(y[0]) || x[1] - y[1]);
 
+// Node's two HTTP clients: each loop on each client, so that the engine meets the plain client
+// on the same one.
+const transportRows = [];
+for (const r of report.throughput) {
+  transportRows.push([`throughput req/s`, r.clients, sp(r.engineRps, 0), sp(r.plainHttpRps, 0), `${f(r.ratioSameHttp?.median, 2)}×`, sp(r.engineFetchRps, 0), sp(r.plainRps, 0), `${f(r.ratioSameFetch?.median, 2)}×`, sp(r.bareRps, 0)]);
+  transportRows.push([`CPU ms / request`, r.clients, sp(r.engineCpuPer1000, 3), sp(r.plainHttpCpuPer1000, 3), `${f(r.cpuRatioSameHttp?.median, 2)}×`, sp(r.engineFetchCpuPer1000, 3), sp(r.plainCpuPer1000, 3), `${f(r.cpuRatioSameFetch?.median, 2)}×`, sp(r.bareCpuPer1000, 3)]);
+}
+for (const r of report.truth.filter((r) => r.runtime === "node")) {
+  transportRows.push([`TTFT err p50 / p99 ms`, r.clients, err2(r.engineTtftP50?.median, r.engineTtftP99?.median), err2(r.plainHttpTtftP50?.median, r.plainHttpTtftP99?.median), "", err2(r.engineFetchTtftP50?.median, r.engineFetchTtftP99?.median), err2(r.plainTtftP50?.median, r.plainTtftP99?.median), "", err2(r.bareTtftP50?.median, r.bareTtftP99?.median)]);
+}
+const transportHeader = ["", "clients", "engine, node:http (default)", "plain JS client, node:http", "engine / plain", "engine, fetch", "plain JS client, fetch", "engine / plain", "bare fetch (floor)"];
+
 const header = ["section", "case", "llmeter-wasm", "plain JS client", "bare fetch (floor)", "Python llmeter", "comparison (median (min…max))", "target"];
-const sideHeader = ["", "clients", "llmeter-wasm", "plain JS client", "bare fetch (floor)", `AIPerf ${PEERS.aiperf.version}`, `GuideLLM ${PEERS.guidellm.version}`, "Python LLMeter 0.2.0"];
+const sideHeader = ["", "clients", "llmeter-wasm (Node: node:http)", "plain JS client (fetch)", "bare fetch (floor)", `AIPerf ${PEERS.aiperf.version}`, `GuideLLM ${PEERS.guidellm.version}`, "Python LLMeter 0.2.0"];
 const table = (h, body) => [`| ${h.join(" | ")} |`, `|${h.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)];
 const md = [
   `Bench ${report.date.slice(0, 16).replace("T", " ")} UTC${QUICK ? " (--quick)" : ""}${ONLY ? ` (--only=${ONLY.join(",")})` : ""} — ${report.machine} — Node ${report.node}, ${report.versions?.chromium ? `Chromium ${report.versions.chromium}, ` : ""}${report.versions?.workerd ?? ""} — median of ${CFG.repeats}+ repeats (spread) — load average ${report.loadAverageStart} → ${report.loadAverageEnd} — ${report.seconds.toFixed(0)} s`,
@@ -478,6 +505,7 @@ const md = [
   "",
   `Throughput and CPU: zero delays, ${TP_TOKENS}-token streams; AIPerf and GuideLLM report their own requests/s for a ${CFG.peerSeconds} s measured phase after a warm-up, and their CPU is the whole process tree's user+system time over that phase (children included, sampled from /proc) per completed request. TTFT error: the truth server above, each request matched to llm-sim's record by its id (AIPerf: the response's X-Request-ID in its per-request records with --export-http-trace; GuideLLM: the response id), one run of as many requests as a JS loop makes over its repeats.`,
   ] : []),
+  ...(transportRows.length ? ["", "Node's two HTTP clients (the engine's default there is `node:http`; each loop on each client, medians (spread) of the same run; engine / plain = same-repeat ratio on the same client):", "", ...table(transportHeader, transportRows)] : []),
   ...fleetTables(report.workers, report.probe),
   ...lagTables(report.lag),
   ...(report.errors.length ? ["", `Failed parts: ${report.errors.map((e) => `${e.label}: ${e.error.split("\n")[0]}`).join("; ")}`] : []),

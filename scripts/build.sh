@@ -13,7 +13,7 @@ rm -rf pkg && mkdir -p pkg
 export LLMETER_DEFER_TYPES=1
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
 bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
-  loader.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js probe-rules.js
+  loader.js node-http.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js probe-rules.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 # The AWS engine (Bedrock, SageMaker): the same engine with the AWS endpoints, a separate wasm
 # module loaded only through llmeter-wasm/aws.js (they would take the core past its budget).

@@ -25,6 +25,7 @@ const benchmarkWorker :Workerd.Worker = (
     (name = "llmeter-wasm/crash.js", esModule = embed "../../pkg/crash.js"),
     (name = "llmeter-wasm/engines.js", esModule = embed "../../pkg/engines.js"),
     (name = "llmeter-wasm/pump.js", esModule = embed "../../pkg/pump.js"),
+    (name = "llmeter-wasm/node-http.js", esModule = embed "../../pkg/node-http.js"),
     (name = "llmeter-wasm/endpoints/endpoint.js", esModule = embed "../../pkg/endpoints/endpoint.js"),
     (name = "llmeter-wasm/endpoints/openai.js", esModule = embed "../../pkg/endpoints/openai.js"),
     (name = "llmeter-wasm/endpoints/openai-responses.js", esModule = embed "../../pkg/endpoints/openai-responses.js"),

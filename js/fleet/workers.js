@@ -13,6 +13,7 @@ import { mergeShards } from "./merge.js";
 import { endpointConfig, endpointEngine } from "../endpoints/endpoint.js";
 import { isNode } from "../loader.js";
 import { Result, init } from "../index.js";
+import { runTransport } from "../pump.js";
 
 /** The most workers one run may use. */
 const MAX_WORKERS = 256;
@@ -133,7 +134,7 @@ export async function runInWorkers(runner, options) {
         port.listen((m) => {
           if (m?.type === "ready") {
             port.post({ type: "run", module, fault: fault?.worker === s.w ? fault.afterResponses : undefined, spec: {
-              ...runOptions, clients: s.clients, payload: s.payload, seed: seed + s.w * 7919, endpoint, timeout: runOptions.timeout ?? runner.timeout, shard: s.shard,
+              ...runOptions, clients: s.clients, payload: s.payload, seed: seed + s.w * 7919, endpoint, timeout: runOptions.timeout ?? runner.timeout, transport: runTransport(runOptions.transport ?? runner.transport), shard: s.shard,
             } });
             if (signal?.aborted) port.post({ type: "abort" });
           } else if (m?.type === "responses") {

@@ -116,7 +116,7 @@ export function probeSizes() {
   const gz = (files) => files.reduce((a, f) => a + gzipSync(readFileSync(path.join(pkg, f)), { level: 9 }).length, 0);
   const raw = (files) => files.reduce((a, f) => a + readFileSync(path.join(pkg, f)).length, 0);
   const entry = ["probe.js", "probe-rules.js"];
-  const engineJs = ["probe-worker.js", "index.js", "core.js", "crash.js", "pump.js", "loader.js", "endpoints/endpoint.js", "endpoints/openai.js", "result-loader.js", "experiments.js", "llmeter_wasm.js"];
+  const engineJs = ["probe-worker.js", "index.js", "core.js", "crash.js", "pump.js", "node-http.js", "loader.js", "endpoints/endpoint.js", "endpoints/openai.js", "result-loader.js", "experiments.js", "llmeter_wasm.js"];
   const wasm = ["llmeter_wasm_bg.wasm"];
   return [
     { what: "probe.js (the entry)", raw: raw(entry), gzip: gz(entry) },

@@ -88,7 +88,18 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     })
     .flatten();
     let clock = WebClock;
-    let transport = FetchTransport::new().ok_or_else(|| {
+    // `node:http` (Node's own client) or `fetch`, resolved by the JS API; absent: the pump's default.
+    let transport_name = reader.string("transport")?;
+    let via_fetch = match transport_name.as_deref() {
+        None | Some("node:http") => false,
+        Some("fetch") => true,
+        Some(other) => {
+            return Err(options::range_error(&format!(
+                "transport must be \"fetch\" or \"node:http\", got {other:?}"
+            )))
+        }
+    };
+    let transport = FetchTransport::new(via_fetch).ok_or_else(|| {
         options::type_error("the platform is not registered (internal: call setPlatform)")
     })?;
     let runner = Runner {
@@ -139,6 +150,7 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     }
     let info = &mut result.info;
     info.runtime = Some(runtime_name());
+    info.transport = transport_name;
     info.timer_resolution_ms = timer_resolution;
     info.protocol = observed_protocol.or_else(|| url.as_deref().and_then(next_hop_protocol));
     info.clock = Some(limits::classify_clock(timer_resolution));

@@ -65,13 +65,18 @@ impl Drop for Sleep {
     }
 }
 
-/// One turn of the event loop (a macrotask: I/O and other tasks run before it resolves),
-/// without a timer's millisecond granularity: the pump's `nextTurn` (a `MessageChannel`, made
-/// in JS so that no Rust closure waits on it). `None` where there is none.
-fn next_turn() -> Option<js_sys::Promise> {
-    let mut turn = None;
-    with_platform(|p| turn = p.next_turn().dyn_into::<js_sys::Promise>().ok());
-    turn
+/// Event-loop turns (macrotasks) until `performance.now()` reaches `deadline_ms`, without a
+/// timer's millisecond granularity: the pump's `turnsUntil`, spun in JS (`setImmediate`, or one
+/// reused `MessageChannel`; no wasm call per turn). `None` where there are no turns.
+fn turns_until(deadline_ms: f64) -> Option<js_sys::Promise> {
+    let mut turns = None;
+    with_platform(|p| {
+        turns = p
+            .turns_until(deadline_ms)
+            .dyn_into::<js_sys::Promise>()
+            .ok()
+    });
+    turns
 }
 
 /// How early the platform timer is asked to fire before a precise deadline: `setTimeout`
@@ -97,21 +102,18 @@ impl Clock for WebClock {
             if early > 0.0 {
                 WebClock.sleep(early).await;
             }
-            let mut frozen_turns = 0;
-            loop {
-                let now = performance_now();
-                if now >= deadline_ms {
-                    return;
-                }
-                let Some(turn) = next_turn() else {
-                    return WebClock.sleep(deadline_ms - now).await;
-                };
-                let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
-                if performance_now() == now {
-                    frozen_turns += 1;
-                    if frozen_turns > 8 {
-                        return WebClock.sleep(deadline_ms - now).await;
-                    }
+            if performance_now() >= deadline_ms {
+                return;
+            }
+            let Some(turns) = turns_until(deadline_ms) else {
+                return WebClock.sleep(deadline_ms - performance_now()).await;
+            };
+            // `false`: the clock stood still between turns (workerd between I/O).
+            let reached = wasm_bindgen_futures::JsFuture::from(turns).await;
+            if reached.ok().and_then(|v| v.as_bool()) != Some(true) {
+                let left = deadline_ms - performance_now();
+                if left > 0.0 {
+                    WebClock.sleep(left).await;
                 }
             }
         })

@@ -27,9 +27,11 @@ extern "C" {
     pub fn arm_timer(this: &JsPump, ms: f64);
     #[wasm_bindgen(method, js_name = clearTimer)]
     pub fn clear_timer(this: &JsPump);
-    /// A promise resolved after one turn of the event loop, or `undefined` without one.
-    #[wasm_bindgen(method, js_name = nextTurn)]
-    pub fn next_turn(this: &JsPump) -> JsValue;
+    /// A promise resolved by event-loop turns once `performance.now()` reaches the deadline
+    /// (`true`), or where the clock stands still between turns (`false`); `undefined` where
+    /// there are no turns to wait on.
+    #[wasm_bindgen(method, js_name = turnsUntil)]
+    pub fn turns_until(this: &JsPump, deadline_ms: f64) -> JsValue;
     #[wasm_bindgen(method)]
     fn send(
         this: &JsPump,
@@ -39,6 +41,7 @@ extern "C" {
         headers: &JsValue,
         body: &JsValue,
         wanted: &JsValue,
+        via_fetch: bool,
     );
     #[wasm_bindgen(method)]
     fn abort(this: &JsPump, id: u32);
@@ -270,6 +273,8 @@ impl Drop for WebExchange {
 
 pub struct FetchTransport {
     pump: JsPump,
+    /// `fetch` even where the platform has a leaner client (Node's `node:http`).
+    via_fetch: bool,
     /// The JS values of the last request sent: consecutive requests usually share their URL,
     /// headers, body and wanted headers, so each is converted once, not per request.
     last: RefCell<Option<Converted>>,
@@ -310,8 +315,9 @@ fn body_to_js(body: Option<&[u8]>) -> JsValue {
 }
 
 impl FetchTransport {
-    /// The transport over the registered platform, if `setPlatform` was called.
-    pub fn new() -> Option<Self> {
+    /// The transport over the registered platform, if `setPlatform` was called; `via_fetch`
+    /// keeps to `fetch` where the pump has a leaner client (Node).
+    pub fn new(via_fetch: bool) -> Option<Self> {
         let pump = PLATFORM.with(|p| {
             p.borrow().as_ref().map(|p| {
                 let v: &JsValue = p;
@@ -320,6 +326,7 @@ impl FetchTransport {
         })?;
         Some(FetchTransport {
             pump,
+            via_fetch,
             last: RefCell::new(None),
         })
     }
@@ -380,6 +387,7 @@ impl Transport for FetchTransport {
                 &c.headers_js,
                 &c.body_js,
                 &c.wanted_js,
+                self.via_fetch,
             );
         }
         Box::pin(WebExchange {

@@ -92,7 +92,32 @@ export function sseSplitter(onData) {
  * @param {{base: string, clients: number, perClient: number, maxTokens: number, headers?: Record<string, string>}} o
  * @returns {Promise<{seconds: number, samples: {id: string, ttft: number, ttlt: number, out: number}[]}>}
  */
-export async function plainLoop({ base, clients, perClient, maxTokens, headers = {} }) {
+/**
+ * The plain client's HTTP exchange over Node's own client (`node:http`, kept-alive connections):
+ * the reference for the engine's default transport in Node. Resolves to a reader with fetch's
+ * `read()` shape. Node only (looked up at call time: this module also runs in browsers).
+ */
+let httpAgent;
+function httpExchange(url, init) {
+  const http = globalThis.process.getBuiltinModule("node:http");
+  httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: init.method, headers: { ...init.headers, "content-length": Buffer.byteLength(init.body) }, agent: httpAgent }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`plain client (node:http): HTTP ${res.statusCode}`));
+      // fetch's reader over the response's 'data' events.
+      const queue = [];
+      let waiting = null, ended = false;
+      res.on("data", (c) => (waiting ? (waiting({ done: false, value: c }), (waiting = null)) : queue.push(c)));
+      res.on("end", () => { ended = true; if (waiting) { waiting({ done: true }); waiting = null; } });
+      res.on("error", reject);
+      resolve({ read: () => new Promise((r) => (queue.length ? r({ done: false, value: queue.shift() }) : ended ? r({ done: true }) : (waiting = r))) });
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+export async function plainLoop({ base, clients, perClient, maxTokens, headers = {}, via = "fetch" }) {
   const url = `${base}/chat/completions`;
   const body = JSON.stringify({ model: "sim-model", messages: [{ role: "user", content: "benchmark me" }], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } });
   const init = { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer plain", ...headers }, body };
@@ -100,9 +125,14 @@ export async function plainLoop({ base, clients, perClient, maxTokens, headers =
   const client = async () => {
     for (let i = 0; i < perClient; i++) {
       const t0 = performance.now();
-      const res = await fetch(url, init);
-      if (!res.ok) throw new Error(`plain client: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-      const reader = res.body.getReader();
+      let reader;
+      if (via === "node:http") {
+        reader = await httpExchange(url, init);
+      } else {
+        const res = await fetch(url, init);
+        if (!res.ok) throw new Error(`plain client: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+        reader = res.body.getReader();
+      }
       const dec = new TextDecoder();
       let t = 0, first = null, last = null, id = null, usage = null, contentEvents = 0, done = false;
       const feed = sseSplitter((data) => {

@@ -19,6 +19,7 @@ const MODULES = [
   ["pkg/crash.js", "pkg/crash.js", "esModule"],
   ["pkg/engines.js", "pkg/engines.js", "esModule"],
   ["pkg/pump.js", "pkg/pump.js", "esModule"],
+  ["pkg/node-http.js", "pkg/node-http.js", "esModule"],
   ...readdirSync(path.join(ROOT, "pkg/endpoints")).filter((f) => f.endsWith(".js")).map((f) => [`pkg/endpoints/${f}`, `pkg/endpoints/${f}`, "esModule"]),
   ["pkg/experiments.js", "pkg/experiments.js", "esModule"],
   ["pkg/result-loader.js", "pkg/result-loader.js", "esModule"],

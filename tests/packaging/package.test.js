@@ -15,7 +15,7 @@ const INTENDED_FILES = [
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
   "loader.js", "no-inline.js", "result-loader.js", "report.js", "callbacks.js", "callbacks.d.ts", "output.js",
   "tokenizer.js", "tokenizer.d.ts", "store.js", "store.d.ts", "aws.js", "aws.d.ts",
-  "core.js", "crash.js", "engines.js", "pump.js",
+  "core.js", "crash.js", "engines.js", "pump.js", "node-http.js",
   "fleet.js", "fleet.d.ts", "probe.js", "probe.d.ts", "probe-worker.js", "probe-rules.js",
   // The fleet module's files, with their declarations.
   ...readdirSync(path.join(ROOT, "js/fleet")).filter((f) => f.endsWith(".js")).flatMap((f) => (f === "shard-worker.js" ? [`fleet/${f}`] : [`fleet/${f}`, `fleet/${f.replace(/\.js$/, ".d.ts")}`])),

@@ -6,7 +6,7 @@ import { init, OpenAIEndpoint, Runner } from "../../../pkg/index.js";
 import { bareLoop, plainLoop } from "../../../tests/js/bare.js";
 
 /**
- * @param {{kind: "engine"|"plain"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean, workers?: number}} spec
+ * @param {{kind: "engine"|"engine-fetch"|"plain"|"plain-http"|"bare", base: string, clients: number, perClient: number, maxTokens: number, tokenizer?: any, noUsage?: boolean, workers?: number}} spec
  *   `workers`: the engine's clients spread over that many dedicated workers
  */
 export async function runLoop({ kind, base, clients, perClient, maxTokens, tokenizer, noUsage = false, workers }) {
@@ -20,13 +20,15 @@ export async function runLoop({ kind, base, clients, perClient, maxTokens, token
       return NaN;
     }
   };
-  if (kind === "bare" || kind === "plain") {
+  if (kind === "bare" || kind === "plain" || kind === "plain-http") {
     const loop = kind === "bare" ? bareLoop : plainLoop;
     const c0 = cpu();
-    const r = await loop({ base, clients, perClient, maxTokens });
+    const r = await loop({ base, clients, perClient, maxTokens, via: kind === "plain-http" ? "node:http" : "fetch" });
     return { ...r, cpuS: cpu() - c0 };
   }
-  const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "bench" }), tokenizer });
+  // "engine": the runtime's default transport (node:http in Node); "engine-fetch": fetch everywhere.
+  const transport = kind === "engine-fetch" ? "fetch" : undefined;
+  const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "sim-model", apiKey: "bench" }), tokenizer, transport });
   const payload = { messages: [{ role: "user", content: "benchmark me" }], max_tokens: maxTokens };
   // Without usage in the stream the engine falls back to the tokenizer for every count.
   if (noUsage) payload.stream_options = { include_usage: false };

@@ -78,6 +78,9 @@ pub struct RunInfo {
     pub runtime: Option<String>,
     /// HTTP protocol seen (`http/1.1`, `h2`), when the platform exposes it.
     pub protocol: Option<String>,
+    /// The HTTP client the requests went through: `fetch`, or `node:http` (Node's own client).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
     /// Smallest non-zero step of the monotonic clock observed, in ms.
     pub timer_resolution_ms: Option<f64>,
     /// How the clock behaves (`fine`, `coarsened`, `frozen-between-io`): what bounds the
