@@ -73,6 +73,22 @@ export function nodeHttpClient() {
     return lastLength;
   };
 
+  // The engine passes the same headers array for requests that share it: converted once.
+  /** @type {[string, string][] | undefined} */ let lastHeaders;
+  /** @type {Record<string, string>} */ let lastFields = {};
+  /** @param {[string, string][]} headers */
+  const fieldsOf = (headers) => {
+    if (headers !== lastHeaders) {
+      lastHeaders = headers;
+      lastFields = {};
+      for (const [k, v] of headers) {
+        const name = k.toLowerCase();
+        lastFields[name] = name in lastFields ? `${lastFields[name]}, ${v}` : v;
+      }
+    }
+    return lastFields;
+  };
+
   /** @type {NodeHttpClient["send"]} */
   function send(url, method, headers, body, x) {
     let settled = false;
@@ -145,13 +161,7 @@ export function nodeHttpClient() {
       req.end(payload);
     };
 
-    /** @type {Record<string, string>} */
-    const fields = {};
-    for (const [k, v] of headers) {
-      const name = k.toLowerCase();
-      fields[name] = name in fields ? `${fields[name]}, ${v}` : v;
-    }
-    request(url, method, fields, body, 0);
+    request(url, method, fieldsOf(headers), body, 0);
     return () => {
       settled = true;
       res?.destroy();
