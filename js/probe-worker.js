@@ -54,4 +54,3 @@ self.addEventListener("message", async (e) => {
   // One run per worker: it ends itself (the page does not have to terminate it).
   self.close();
 });
-self.postMessage({ type: "ready" });

@@ -30,6 +30,8 @@ bash scripts/build-store.sh
 bash scripts/build-fleet.sh
 # Declarations from the JSDoc (checks the JS too), without what is marked @internal.
 LLMETER_DEFER_TYPES= node scripts/package-types.mjs
+# The Probe's worker as one file (see the script for why).
+node scripts/bundle-probe-worker.mjs
 
 raw=$(stat -c %s pkg/llmeter_wasm_bg.wasm)
 gz=$(gzip -9 -c pkg/llmeter_wasm_bg.wasm | wc -c)
