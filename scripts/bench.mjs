@@ -31,7 +31,7 @@ import { tokenizerSpeed, makeRunFolder, statsCost, summaryLoadMs, bundleSizes, T
 import { sseSplitter } from "../tests/js/bare.js";
 import { PEERS, checkPeers, peerTokenizer, runAiperf, runGuidellm } from "./bench/peers.mjs";
 import { workersSection, probeSection, fleetTables } from "./bench/fleet.mjs";
-import { lagSection, lagTables } from "./bench/lag.mjs";
+import { lagTables } from "./bench/lag.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -399,6 +399,17 @@ function checkSseSplitter() {
   }
 }
 
+/** The lag section in a child process (see scripts/bench/lag.mjs); its log lines pass through. */
+function lagInFreshProcess() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts/bench/lag.mjs"), "--json", ...(QUICK ? ["--quick"] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`lag section exited with ${code}`))));
+  });
+}
+
 checkSseSplitter();
 if (runs("truth")) await guard("truth", truthSection);
 if (runs("throughput")) await guard("throughput", throughputSection);
@@ -407,7 +418,7 @@ if (runs("perturbation")) await guard("perturbation", perturbationSection);
 if (runs("peers")) await guard("peers", peersSection);
 if (runs("workers")) await guard("workers", async () => { report.workers = await workersSection({ repeats: CFG.repeats, log, guard }); });
 if (runs("probe")) await guard("probe", async () => { report.probe = await probeSection({ repeats: CFG.repeats, log, guard }); });
-if (runs("lag")) await guard("lag", async () => { report.lag = await lagSection({ repeats: CFG.repeats, quick: QUICK, log }); });
+if (runs("lag")) await guard("lag", async () => { report.lag = await lagInFreshProcess(); });
 report.loadAverageEnd = load();
 report.seconds = (performance.now() - t0) / 1000;
 
