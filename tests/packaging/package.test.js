@@ -51,6 +51,15 @@ test("package.json: license, repository, homepage, bugs, engines, ESM, side-effe
   }
 });
 
+test("the Probe's worker ships as one file: no static import for its worker to fetch (each costs the page's thread)", () => {
+  const worker = readFileSync(path.join(PKG, "probe-worker.js"), "utf8");
+  assert.doesNotMatch(worker, /^\s*(import|export)\b[^(]*\bfrom\s*["']/m);
+  assert.doesNotMatch(worker, /^\s*import\s*["']/m);
+  // What the worker runs is inside: the runner and the compact shard writer.
+  assert.match(worker, /\bRunner = class\b|\bclass Runner\b/);
+  assert.match(worker, /function toCompact\b/);
+});
+
 test("LICENSE is the Apache License 2.0 text, as Cargo.toml declares", () => {
   const license = readFileSync(path.join(PKG, "LICENSE"), "utf8");
   assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
