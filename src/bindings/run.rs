@@ -118,10 +118,8 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         live: LiveStats::default(),
         visibility: &visibility,
     };
-    let mut result = match runner
-        .run_with_callbacks(&opts, &cancel, &mut observer, &hooks)
-        .await
-    {
+    let run = runner.run_with_callbacks(&opts, &cancel, &mut observer, &hooks);
+    let mut result = match transport.sending_after_each_poll(run).await {
         Ok(result) => result,
         Err(RunError::Options(e)) => return Err(options::option_error(&e)),
         Err(e @ RunError::BeforeRun { .. }) => {

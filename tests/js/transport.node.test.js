@@ -53,7 +53,7 @@ test("Node runs go through node:http by default and through fetch on request, wi
       assert.equal(r.num_tokens_output, rec.output_tokens);
       assert.equal(r.num_tokens_input, rec.input_tokens);
       assert.ok(r.time_to_first_token >= 0.02 && r.time_to_first_token < 0.2, `TTFT ${r.time_to_first_token}`);
-      assert.ok(r.time_to_last_token > r.time_to_first_token);
+      assert.ok(r.time_to_last_token >= r.time_to_first_token); // equal when a loaded machine reads every token in one chunk
     }
     runs[transport ?? "default"] = result;
   }
