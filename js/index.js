@@ -165,7 +165,8 @@ export function initSync(module) {
  *   Workers in browsers, worker threads in Node, Workers in Deno), each running the same engine
  *   on its share; the shards are merged exactly into one result. A worker that dies fails only
  *   its own clients' requests, each with an error. Not in workerd (split load over invocations
- *   there); `tokenizer` must be left out (token counts fall back to whitespace words).
+ *   there); `tokenizer` must be left out (token counts fall back to whitespace words), and a
+ *   `CustomEndpoint` or `onStart` is refused (JS functions cannot cross to a worker).
  */
 
 /**

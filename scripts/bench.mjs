@@ -32,6 +32,7 @@ import { sseSplitter } from "../tests/js/bare.js";
 import { PEERS, checkPeers, peerTokenizer, runAiperf, runGuidellm } from "./bench/peers.mjs";
 import { workersSection, probeSection, fleetTables } from "./bench/fleet.mjs";
 import { lagTables } from "./bench/lag.mjs";
+import { benchHeader } from "./bench/header.mjs";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -501,7 +502,7 @@ const header = ["section", "case", "llmeter-wasm", "plain JS client", "bare fetc
 const sideHeader = ["", "clients", "llmeter-wasm (Node: node:http)", "plain JS client (fetch)", "bare fetch (floor)", `AIPerf ${PEERS.aiperf.version}`, `GuideLLM ${PEERS.guidellm.version}`, "Python LLMeter 0.2.0"];
 const table = (h, body) => [`| ${h.join(" | ")} |`, `|${h.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)];
 const md = [
-  `Bench ${report.date.slice(0, 16).replace("T", " ")} UTC${QUICK ? " (--quick)" : ""}${ONLY ? ` (--only=${ONLY.join(",")})` : ""} — ${report.machine} — Node ${report.node}, ${report.versions?.chromium ? `Chromium ${report.versions.chromium}, ` : ""}${report.versions?.workerd ?? ""} — median of ${CFG.repeats}+ repeats (spread) — load average ${report.loadAverageStart} → ${report.loadAverageEnd} — ${report.seconds.toFixed(0)} s`,
+  benchHeader(report, { only: ONLY }),
   ...(rows.length ? [
   "",
   ...table(header, rows),

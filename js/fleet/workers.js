@@ -75,6 +75,13 @@ export async function runInWorkers(runner, options) {
   if (runner.tokenizer !== undefined) throw new TypeError("workers: a tokenizer cannot be sent to workers (it is a JS object); leave it out (whitespace words) or run without workers");
   if (rest.shard !== undefined) throw new TypeError("workers: a run spread over workers cannot also be one shard of a fleet yet; run the fleet shard without workers");
   if (endpointEngine(runner.endpoint) !== "core") throw new TypeError(`workers: ${runner.endpoint.constructor.name} runs in the optional ${endpointEngine(runner.endpoint)} engine, which the workers do not load yet; run it without workers`);
+  const endpoint = endpointConfig(runner.endpoint);
+  try {
+    structuredClone(endpoint);
+  } catch {
+    // A CustomEndpoint's hooks are JS functions: they cannot be sent to a worker.
+    throw new TypeError(`workers: ${runner.endpoint.constructor.name}'s functions cannot be sent to workers; run it without workers`);
+  }
   const callbacks = /** @type {any} */ (rest).callbacks ?? /** @type {any} */ (runner).callbacks;
   if (Array.isArray(callbacks) && callbacks.length > 0) throw new TypeError("workers: callbacks cannot be sent to workers (they are JS objects); run without workers, or apply them to the merged result");
   if (/** @type {any} */ (rest).outputPath !== undefined || /** @type {any} */ (rest).outputDirectory !== undefined) throw new TypeError("workers: outputPath and outputDirectory are not written from workers yet; write result.toFiles() when the run ends");
@@ -84,7 +91,6 @@ export async function runInWorkers(runner, options) {
   const { _workerFault: fault, ...runOptions } = /** @type {any} */ (rest);
   await Promise.all([init(), initFleet()]);
   const module = /** @type {any} */ (wasmInit).__wbindgen_wasm_module;
-  const endpoint = endpointConfig(runner.endpoint);
   const payload = Array.isArray(runOptions.payload) ? runOptions.payload : [runOptions.payload];
   const eachOnce = runOptions.payloadAssignment === "eachOnce";
   const seed = runOptions.seed ?? 0;
@@ -133,9 +139,14 @@ export async function runInWorkers(runner, options) {
         s.port = port;
         port.listen((m) => {
           if (m?.type === "ready") {
-            port.post({ type: "run", module, fault: fault?.worker === s.w ? fault.afterResponses : undefined, spec: {
-              ...runOptions, clients: s.clients, payload: s.payload, seed: seed + s.w * 7919, endpoint, timeout: runOptions.timeout ?? runner.timeout, transport: runTransport(runOptions.transport ?? runner.transport), shard: s.shard,
-            } });
+            try {
+              port.post({ type: "run", module, fault: fault?.worker === s.w ? fault.afterResponses : undefined, spec: {
+                ...runOptions, clients: s.clients, payload: s.payload, seed: seed + s.w * 7919, endpoint, timeout: runOptions.timeout ?? runner.timeout, transport: runTransport(runOptions.transport ?? runner.transport), shard: s.shard,
+              } });
+            } catch (e) {
+              // An option that cannot cross to a worker (a function, say): refused as without workers.
+              return settle({ optionError: new TypeError(`workers: the run's options could not be sent to a worker: ${/** @type {any} */ (e)?.message ?? e}`) });
+            }
             if (signal?.aborted) port.post({ type: "abort" });
           } else if (m?.type === "responses") {
             for (const [k, v] of Object.entries(m.payloads)) s.payloads.set(Number(k), v);

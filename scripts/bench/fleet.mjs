@@ -138,6 +138,27 @@ const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? "–
 const sp = (s, d = 1) => (s ? `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})` : "–");
 
 /** Markdown for the two sections. */
+/**
+ * One line under the workers table: where the engine's TTFT error p50 (median of the repeats) was
+ * lowest at each client count — the page's own thread, 1 worker or 4 workers — read from the
+ * figures, so a later run that says otherwise says so.
+ */
+export function workersConclusion(workers) {
+  const PLACES = [["engine", "page"], ["1 worker", "1 worker"], ["4 workers", "4 workers"]];
+  const ms = (r, k) => r[k]?.ttftP50?.median;
+  const rows = workers.map((r) => {
+    const known = PLACES.filter(([k]) => Number.isFinite(ms(r, k)));
+    const best = known.reduce((a, b) => (ms(r, b[0]) < ms(r, a[0]) ? b : a), known[0]);
+    return { best: best?.[0], text: `${r.clients} clients: ${known.map(([k, name]) => `${name} ${f(ms(r, k), 1)}`).join(", ")} ms` };
+  });
+  const at = rows.map((r) => r.text).join("; ");
+  if (rows.every((r) => r.best === "engine")) {
+    return `Conclusion: the TTFT error p50 was lowest on the page's own thread at every client count (${at}): more workers do not beat it for this cheap parser over h2 in Chromium; \`workers\` is for CPU-heavy endpoints (costly parsers, token counting).`;
+  }
+  const lowest = rows.map((r, i) => `at ${workers[i].clients} clients ${PLACES.find(([k]) => k === r.best)?.[1] ?? "–"}`).join(", ");
+  return `Conclusion: the TTFT error p50 was lowest ${lowest} (${at}).`;
+}
+
 export function fleetTables(workers, probe) {
   const md = [];
   if (workers?.length) {
@@ -148,6 +169,7 @@ export function fleetTables(workers, probe) {
         md.push(`| ${r.clients} | ${label} | ${sp(r.engine[k])} | ${sp(r["1 worker"][k])} | ${sp(r["4 workers"][k])} | ${sp(r.bare[k])} |`);
       }
     }
+    md.push("", workersConclusion(workers));
   }
   if (probe?.cost?.length) {
     md.push("", "Probe cost (a real Chromium tab; main-thread task time from DevTools, an idle tab's rate and DevTools' evaluate subtracted; ms, median (min–max); target ≤ 2 ms per request):", "",

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { startSim, ROOT } from "./sim.js";
-import { OpenAIEndpoint, Runner, Result, LoadTest, LoadTestResult } from "../../pkg/index.js";
+import { OpenAIEndpoint, CustomEndpoint, Runner, Result, LoadTest, LoadTestResult } from "../../pkg/index.js";
 
 const PY = path.join(ROOT, ".venv/bin/python");
 let sim, endpoint;
@@ -162,6 +162,10 @@ test("workers: options are checked, and option errors of the engine reject the r
   await assert.rejects(runner.run({ clients: 2, payload, workers: 2, nRequests: 2, runDuration: 1 }), { name: "RangeError", message: /runDuration/ });
   const aborted = AbortSignal.abort();
   await assert.rejects(runner.run({ clients: 2, payload, workers: 2, signal: aborted }));
+  // What cannot cross to a worker is refused, not thrown uncaught: a CustomEndpoint's hooks, a function in an option.
+  const custom = new CustomEndpoint({ url: `${sim.base}/chat/completions`, read: () => null });
+  await assert.rejects(new Runner({ endpoint: custom }).run({ clients: 2, payload, workers: 2 }), { name: "TypeError", message: /CustomEndpoint's functions cannot be sent to workers/ });
+  await assert.rejects(runner.run({ clients: 2, payload, workers: 2, onStart: () => {} }), { name: "TypeError", message: /options could not be sent to a worker/ });
 });
 
 test("LoadTestResult.merge: two shards of the same levels become one load test with the clients summed", async () => {

@@ -1,6 +1,7 @@
 // Each example in examples/ run in its real runtime — Node, Deno, workerd, a page and a Web
 // Worker in headless Chromium — against a real llm-sim: requests completed, the runtime facts
-// recorded, and TTFT/TTLT within the runtime's measured accuracy of the server's ground truth.
+// recorded, and TTFT/TTLT within the runtime's measured accuracy of the server's ground truth;
+// and `workers: N` in Deno (its Workers; the browsers': workers.browser.test.js).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSim } from "./sim.js";
@@ -173,4 +174,31 @@ test("tokenizer module loads in every runtime: llama3 token counts equal Python 
   console.log(`# llama3 token counts (Python tokenizers ${ref.version}): ${JSON.stringify(expected)}`);
   for (const [runtime, got] of Object.entries(counts)) assert.deepEqual(got, expected, runtime);
   assert.deepEqual(Object.keys(counts), ["node", "deno", "workerd", "browser-page", "web-worker"]);
+});
+
+test("Deno: workers: 2 Workers run 6 clients; one merged result with the ground truth's counts and the stats of one folder; a worker that dies fails only its own clients' requests", async () => {
+  const deno = (mode) => run(DENO_BIN, ["run", "--allow-net=127.0.0.1", `--allow-read=pkg`, "tests/js/runtimes/workers.deno.js", sim.base, mode], { env: DENO_ENV }).then(({ stdout }) => JSON.parse(stdout));
+  await sim.clear();
+  const r = await deno("merged");
+  const records = (await sim.requests()).filter((x) => x.outcome === "completed");
+  assert.equal(r.summary.total_requests, 18);
+  assert.equal(records.length, 18);
+  assert.equal(r.stats.failed_requests, 0, JSON.stringify(r.responses.find((x) => x.error)?.error));
+  assert.equal(r.stats.total_output_tokens, records.reduce((a, x) => a + x.output_tokens, 0));
+  assert.equal(r.stats.total_input_tokens, records.reduce((a, x) => a + x.input_tokens, 0));
+  assert.equal(r.summary.run_name, "deno-workers");
+  assert.deepEqual(r.info.fleet.shards.map((s) => [s.shard_id, s.clients, s.responses]), [["worker-000", 3, 9], ["worker-001", 3, 9]]);
+  assert.ok(r.info.fleet.shards.every((s) => /^deno \d/.test(s.runtime) && s.clock_offset.source === "same clock"), JSON.stringify(r.info.fleet.shards));
+  // Exact: the merged stats are those LLMeter's load computes for one folder of every response.
+  for (const [k, v] of Object.entries(r.oneFolderStats)) assert.deepEqual(r.stats[k], v, k);
+  assert.equal(r.seen, 18);
+
+  const d = await deno("dying");
+  assert.equal(d.summary.total_requests, 20);
+  assert.deepEqual(d.info.fleet.shards.map((s) => s.responses), [10, 10]);
+  assert.ok(d.responses.slice(0, 10).every((x) => x.error === null), "the other worker's requests all succeeded");
+  const failed = d.responses.slice(10).filter((x) => x.error !== null);
+  assert.ok(failed.length >= 1 && failed.length <= 8, `${failed.length} failed`);
+  assert.ok(failed.every((x) => /^worker failed: .*injected worker fault/.test(x.error)), failed[0]?.error);
+  assert.ok(d.info.warnings.some((w) => /worker-001 failed .* unfinished requests are recorded as errors/.test(w)), d.info.warnings.join("\n"));
 });

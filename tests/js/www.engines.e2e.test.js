@@ -1,8 +1,9 @@
 // The playground (www/dist) end to end in all three browser engines (Chromium, Firefox, WebKit;
 // engines.js) against real llm-sim processes: configure, run in the worker, results, charts and
-// a response with its Resource Timing phases,
-// history across a reload and a page closed mid-run, export as zip and import back, a
-// CORS-misconfigured endpoint. The page is driven through its DOM (values set and events
+// a response with its Resource Timing phases, the run's browser queueing (10 clients over
+// HTTP/1.1), the fine clock of cross-origin isolation (COOP/COEP headers, and the service-worker
+// fallback on a host without them), history across a reload and a page closed mid-run, export
+// as zip and import back, a CORS-misconfigured endpoint. The page is driven through its DOM (values set and events
 // dispatched, buttons clicked) so one script runs on every driver; downloads are captured from
 // the link the page clicks. Chromium's own suite (www.e2e.test.js) adds trusted input,
 // accessibility, screenshots and small screens.
@@ -13,6 +14,8 @@ import { forEachEngine, launchEngine } from "./engines.js";
 import { serveWww } from "../../scripts/serve-www.mjs";
 
 const SECRET = "sk-e2e-engines-do-not-store";
+// performance.now()'s step in a cross-origin isolated page and its workers, per engine (ms).
+const FINE_STEP_MS = { chromium: 0.005, firefox: 0.02, webkit: 0.02 };
 let site;
 before(async () => {
   site = await serveWww(0);
@@ -163,6 +166,32 @@ forEachEngine((engine) => {
     assert.equal(await page.evaluate(() => ui.row("e2e-full")?.querySelector(".badge")?.textContent), "complete");
   });
 
+  test(`${engine}: cross-origin isolated by COOP/COEP: the page is crossOriginIsolated and a run's timer step is fine (≤ 0.1 ms; ${FINE_STEP_MS[engine]} ms here)`, async () => {
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    await configure({ clients: 1, perClient: 2, runName: "e2e-clock" });
+    await page.evaluate(() => ui.click("#start"));
+    await page.waitFor(() => /^Finished: 2 responses, 0 failed/.test(document.getElementById("live-state").textContent), null, { timeout: 60_000 });
+    const step = Number(await page.waitFor(() => /“e2e-clock”/.test(document.getElementById("results-meta").textContent) && document.getElementById("results-meta").textContent.match(/timer step ([\d.e-]+) ms/)?.[1]));
+    console.log(`# ${engine}: timer step ${step} ms cross-origin isolated`);
+    // Not isolated, Firefox and WebKit step 1 ms and Chromium 0.1 ms (browser.test.js).
+    assert.ok(step > 0 && step <= 0.1, `timer step ${step} ms`);
+    assert.equal(step, FINE_STEP_MS[engine]);
+  });
+
+  test(`${engine}: the run's browser queueing in the results — 10 clients over HTTP/1.1: the 4 beyond the 6 connections per host waited`, async () => {
+    await configure({ clients: 10, perClient: 1, runName: "e2e-queueing" });
+    await page.evaluate(() => ui.click("#start"));
+    await page.waitFor(() => /^Finished: 10 responses, 0 failed/.test(document.getElementById("live-state").textContent), null, { timeout: 60_000 });
+    const line = await page.waitFor(() => /“e2e-queueing”/.test(document.getElementById("results-meta").textContent) && !document.getElementById("results-network").hidden && document.getElementById("results-network").textContent);
+    console.log(`# ${engine}: ${line}`);
+    const m = line.match(/^Browser queueing: (\d+) of 10 requests waited for a connection \(over 10 ms\), p50 ([\d.]+) ms, p90 ([\d.]+) ms, max ([\d.]+) ms\.$/);
+    assert.ok(m, line);
+    const [queued, , , max] = m.slice(1).map(Number);
+    // Each of the four waits for a whole response (60 ms TTFT + 24 tokens × 8 ms ≈ 250 ms).
+    assert.ok(queued >= 4 && queued <= 10, line);
+    assert.ok(max > 100, line);
+  });
+
   test(`${engine}: a page closed mid-run: the next visit finds the run, interrupted, with the responses saved until then`, async () => {
     await configure({ clients: 2, perClient: 60, runName: "e2e-closed" });
     await page.evaluate(() => ui.click("#start"));
@@ -209,6 +238,43 @@ forEachEngine((engine) => {
     assert.deepEqual(back, { badge: "complete", ok: "24 ok" });
     await page.evaluate(() => ui.click('#history-table button[aria-label="Open run “e2e-full”"]'));
     await page.waitFor(() => document.getElementById("chart-time_to_first_token_histogram")?.data?.[0]?.x?.length === 24);
+  });
+
+  test(`${engine}: static hosting without headers: the service worker makes the page isolated after one reload, and a run gets the fine clock`, async () => {
+    const plain = await serveWww(0, "127.0.0.1", { isolate: false });
+    const p = await browser.newPage();
+    try {
+      await p.goto(`${plain.origin}/`);
+      // The first visit registers sw.js and reloads once: asked from here, one quick look at a
+      // time, as a look in progress ends with the page it looked at.
+      let state = null;
+      for (const end = Date.now() + 30_000; !state; await new Promise((r) => setTimeout(r, 100))) {
+        state = await p.evaluate(() => window.playground?.ready === true && crossOriginIsolated && { controlled: !!navigator.serviceWorker.controller }).catch((e) => {
+          if (Date.now() > end) throw e;
+          return null;
+        });
+        assert.ok(state || Date.now() < end, "not isolated within 30 s");
+      }
+      assert.deepEqual(state, { controlled: true });
+      await p.evaluate(installHelpers);
+      await p.evaluate((c) => {
+        ui.fill("#base-url", c.base);
+        ui.fill("#model", "sim-model");
+        ui.fill("#payload", JSON.stringify({ messages: [{ role: "user", content: "Explain TTFT." }], max_tokens: 8 }));
+        ui.fill("#clients", "2");
+        ui.check('input[name="mode"][value="requests"]');
+        ui.fill("#amount", "2");
+        ui.fill("#run-name", "e2e-sw");
+        ui.click("#start");
+      }, { base: sim.base });
+      await p.waitFor(() => /^Finished: 4 responses, 0 failed/.test(document.getElementById("live-state").textContent), null, { timeout: 60_000 });
+      const step = Number(await p.waitFor(() => document.getElementById("results-meta").textContent.match(/timer step ([\d.e-]+) ms/)?.[1]));
+      console.log(`# ${engine}: timer step ${step} ms isolated by the service worker`);
+      assert.equal(step, FINE_STEP_MS[engine]);
+    } finally {
+      await p.close();
+      await plain.close();
+    }
   });
 
   test(`${engine}: a CORS-misconfigured endpoint is explained in plain words`, async () => {

@@ -2,7 +2,7 @@
 // table, the package's charts, the responses, and exports. A record holds its run as a parsed
 // `Result` (parsed once, when it arrives or is opened); everything here is derived from it.
 import { $, el, showWarnings, download, safeName } from "./dom.js";
-import { fmtMs, fmtNum, statRows, briefOf, networkText } from "./results.js";
+import { fmtMs, fmtNum, statRows, briefOf, networkText, networkSummaryText } from "./results.js";
 import { renderCharts, drawFigures, nothingToChart, noCharts } from "./charts.js";
 import { runZip } from "./history.js";
 
@@ -71,6 +71,9 @@ export async function showRecords(records, group = "") {
     $("results-title").textContent = "Results";
     showWarnings($("results-warnings"), [...new Set([...(info.warnings ?? []), ...(record.brief?.warnings ?? [])])]);
     fillStatsTable(stats);
+    const network = networkSummaryText(info.network_phases);
+    $("results-network").textContent = network ?? "";
+    $("results-network").hidden = !network;
     fillLabelTable(stats);
     fillResponses(responses, timings);
   } else {
@@ -78,6 +81,7 @@ export async function showRecords(records, group = "") {
     meta.textContent = group ? `${records.map((r) => levelOf(r.result)).join(", ")} · model ${records[0].config?.model ?? ""} · ${records[0].config?.baseUrl ?? ""}` : records.map((r) => `“${r.name}”`).join(" vs ");
     showWarnings($("results-warnings"), [...new Set(records.flatMap((r) => r.brief?.warnings ?? []))]);
     fillCompareTable(records);
+    $("results-network").hidden = true;
     fillLabelTable({});
   }
   document.querySelector(".responses").hidden = !single;

@@ -18,6 +18,20 @@ export function networkText(network) {
   return `queueing ${fmtMs(network.queueing)} · DNS ${fmtMs(network.dns)} · connect ${fmtMs(network.connect)} · TLS ${fmtMs(network.tls)} · request sent at ${fmtMs(network.request_sent)} · response began at ${fmtMs(network.response_start)}`;
 }
 
+/**
+ * The browser's queueing over a run (`info.network_phases`, computed by the package), as one
+ * line; null when the run has no phases (not run in a browser, or no Resource Timing entries).
+ * @param {any} phases `{recorded, hidden, queued, queueing_p50, queueing_p90, queueing_max}` (s)
+ */
+export function networkSummaryText(phases) {
+  if (!phases?.recorded) return null;
+  const visible = phases.recorded - phases.hidden;
+  const hidden = `phases hidden for ${phases.hidden} (the endpoint sends no Timing-Allow-Origin)`;
+  if (visible === 0) return `Browser queueing: unknown, ${hidden}.`;
+  const queueing = `Browser queueing: ${phases.queued} of ${visible} requests waited for a connection (over 10 ms), p50 ${fmtMs(phases.queueing_p50)}, p90 ${fmtMs(phases.queueing_p90)}, max ${fmtMs(phases.queueing_max)}`;
+  return phases.hidden ? `${queueing}; ${hidden}.` : `${queueing}.`;
+}
+
 /** Values of one metric (seconds → ms) over responses without errors. */
 export function metricMs(responses, key) {
   return responses.filter((r) => !r.error && typeof r[key] === "number").map((r) => r[key] * 1000);
