@@ -5,7 +5,7 @@
 // and compared.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -109,20 +109,36 @@ test("Bedrock API keys, refusals and stream exceptions read as botocore words th
   assert.equal(result.responses[0].error, "malformed stream: event-stream message checksum mismatch");
 });
 
+/** Every file under `dir`, as text. @param {string} dir @returns {string[]} */
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [readFileSync(path.join(dir, e.name), "utf8")]));
+}
+
 test("no AWS secret reaches the files, and run_config names LLMeter's classes", async () => {
   const secrets = { accessKeyId: "AKIDLEAKCHECK", secretAccessKey: "leak-check-secret", sessionToken: "leak-check-token" };
-  const leakSim = await startSim(["--aws-access-key-id", secrets.accessKeyId, "--aws-secret-access-key", secrets.secretAccessKey, "--aws-session-token", secrets.sessionToken]);
+  const apiKey = "leak-check-bedrock-api-key";
+  // Extra headers are secrets too (sent, and signed, with every request).
+  const headers = { "x-sim-ttft-ms": "1", "x-team-token": "leak-check-header-value" };
+  const all = [...Object.values(secrets), apiKey, headers["x-team-token"]];
+  const leakSim = await startSim(["--aws-access-key-id", secrets.accessKeyId, "--aws-secret-access-key", secrets.secretAccessKey, "--aws-session-token", secrets.sessionToken, "--bedrock-api-key", apiKey]);
+  const where = { region: "us-west-2", endpointUrl: leakSim.url, headers };
   try {
-    for (const ep of [
-      new BedrockConverseEndpoint({ region: "us-west-2", endpointUrl: leakSim.url, ...secrets, model: "m", headers: { "x-sim-ttft-ms": "1" } }),
-      new BedrockInvokeEndpoint({ region: "us-west-2", endpointUrl: leakSim.url, ...secrets, model: "m", stream: false }),
-      new SageMakerEndpoint({ region: "us-west-2", endpointUrl: leakSim.url, ...secrets, endpointName: "e" }),
+    for (const [ep, endpointType] of [
+      [new BedrockConverseEndpoint({ ...where, ...secrets, model: "m" }), "BedrockConverseStream"],
+      [new BedrockInvokeEndpoint({ ...where, ...secrets, model: "m", stream: false }), "BedrockInvoke"],
+      [new SageMakerEndpoint({ ...where, ...secrets, endpointName: "e" }), "SageMakerStreamEndpoint"],
+      // A Bedrock API key (Authorization: Bearer) instead of SigV4.
+      [new BedrockConverseEndpoint({ ...where, apiKey, model: "m", stream: false }), "BedrockConverse"],
+      [new BedrockInvokeEndpoint({ ...where, apiKey, model: "anthropic.claude-3-haiku-20240307-v1:0", bodyFormat: "anthropic" }), "BedrockInvokeStream"],
     ]) {
-      const result = await new Runner({ endpoint: ep }).run({ nRequests: 1, payload: ep.createPayload(PROMPT, 3) });
+      const dir = mkdtempSync(path.join(tmpdir(), "llmeter-aws-leak-"));
+      const result = await new Runner({ endpoint: ep, outputPath: dir }).run({ nRequests: 2, payload: ep.createPayload(PROMPT, 3), runName: "leak" });
       assert.equal(result.stats.failed_requests, 0, result.responses[0].error);
-      const all = JSON.stringify(result.toFiles()) + JSON.stringify(ep.toJSON());
-      for (const s of Object.values(secrets)) assert.ok(!all.includes(s), `${s} leaked`);
-      assert.ok(["BedrockConverseStream", "BedrockInvoke", "SageMakerStreamEndpoint"].includes(result.runConfig.endpoint.endpoint_type));
+      assert.equal(result.runConfig.endpoint.endpoint_type, endpointType);
+      const written = filesUnder(dir);
+      assert.ok(written.length >= 4, `the run's files were written (${written.length})`);
+      const everything = [...written, JSON.stringify(result.toFiles()), JSON.stringify(result.toJSON()), JSON.stringify(result.responses), JSON.stringify(ep.toJSON()), JSON.stringify(ep)].join("\n");
+      for (const s of all) assert.ok(!everything.includes(s), `${endpointType}: ${s} leaked`);
     }
   } finally {
     await leakSim.stop();
@@ -177,6 +193,8 @@ async function crossCheck(name, make, llmeterSpec, flags, { clients = 1, nReques
 
 // A seeded fault rate gives both runs the same faults on the same requests (one client: the
 // same order).
+const CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0";
+const LLAMA = "meta.llama3-8b-instruct-v1:0";
 const FAULTS = ["--fault-rate", "0.3", "--faults", "error-event", "--fault-after-tokens", "3", "--seed", "11", "--ttft-ms", "20", "--itl-ms", "2"];
 
 for (const [name, make, spec] of [
@@ -184,6 +202,12 @@ for (const [name, make, spec] of [
   ["BedrockConverse", (url) => new BedrockConverseEndpoint({ ...aws(url), model: "amazon.nova-micro-v1:0", stream: false }), { family: "converse", stream: false, model: "amazon.nova-micro-v1:0" }],
   ["BedrockInvokeStream", (url) => new BedrockInvokeEndpoint({ ...aws(url), model: "openai.gpt-oss-20b-1:0" }), { family: "invoke", stream: true, model: "openai.gpt-oss-20b-1:0" }],
   ["BedrockInvoke", (url) => new BedrockInvokeEndpoint({ ...aws(url), model: "openai.gpt-oss-20b-1:0", stream: false }), { family: "invoke", stream: false, model: "openai.gpt-oss-20b-1:0" }],
+  // The other bodies: LLMeter reads them with its *_jmespath options set to where each body
+  // keeps its text and counts; the engine with its bodyFormat's default paths (docs/AWS.md).
+  ["BedrockInvokeStream (Claude body)", (url) => new BedrockInvokeEndpoint({ ...aws(url), model: CLAUDE, bodyFormat: "anthropic" }), { family: "invoke", stream: true, model: CLAUDE, generated_text_jmespath: "delta.text" }],
+  ["BedrockInvoke (Claude body)", (url) => new BedrockInvokeEndpoint({ ...aws(url), model: CLAUDE, bodyFormat: "anthropic", stream: false }), { family: "invoke", stream: false, model: CLAUDE, generated_text_jmespath: "content[].text", input_token_count_jmespath: "usage.input_tokens", generated_token_count_jmespath: "usage.output_tokens" }],
+  ["BedrockInvokeStream (Llama body)", (url) => new BedrockInvokeEndpoint({ ...aws(url), model: LLAMA, bodyFormat: "llama" }), { family: "invoke", stream: true, model: LLAMA, generated_text_jmespath: "generation", input_text_jmespath: "prompt" }],
+  ["BedrockInvoke (Llama body)", (url) => new BedrockInvokeEndpoint({ ...aws(url), model: LLAMA, bodyFormat: "llama", stream: false }), { family: "invoke", stream: false, model: LLAMA, generated_text_jmespath: "generation", input_text_jmespath: "prompt", input_token_count_jmespath: "prompt_token_count", generated_token_count_jmespath: "generation_token_count" }],
 ]) {
   test(`${name}: the engine's and LLMeter's files agree on counts, token totals and error texts`, async () => {
     const { ours, theirs } = await crossCheck(name, make, spec, FAULTS);

@@ -1,12 +1,12 @@
 // The OpenAI Responses, Anthropic Messages and custom endpoint families in headless Chromium
 // against a real llm-sim (cross-origin, CORS preflights with their headers): tokens and timings
-// against the ground truth, reasoning with ttftVisibleTokensOnly, Anthropic's browser opt-in,
+// against the ground truth (streamed and not), reasoning with ttftVisibleTokensOnly, Anthropic's browser opt-in,
 // and no secret in any file.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSim } from "./sim.js";
 import { startStatic, launchChromium } from "./browser.js";
-import { simId, truthErrors } from "./families.js";
+import { simId, truthErrors, median } from "./families.js";
 
 const KEY = "sk-browser-family-secret";
 let sim, site, browser, page;
@@ -65,6 +65,39 @@ for (const family of Object.keys(OPTIONS)) {
     assert.equal(JSON.parse(result.files["run_config.json"]).endpoint.endpoint_type, result.endpointType);
   });
 }
+
+// Without streaming the answer is one body: TTLT is checked against the moment llm-sim handed
+// it over (its last_token_sent_us), best of three rounds as above.
+test("chromium responses and anthropic without streaming: TTFT null, TTLT against ground truth (p50 error < 10 ms, never negative), tokens as the simulator's", async () => {
+  for (const [family, endpointType] of [["responses", "OpenAIResponseEndpoint"], ["anthropic", "AnthropicMessages"]]) {
+    const options = { ...OPTIONS[family](), stream: false };
+    await runInPage(family, options, { clients: 2, nRequests: 1 });
+    let best = Infinity;
+    let result;
+    for (let round = 0; round < 3; round++) {
+      await sim.clear();
+      result = await runInPage(family, options, { clients: 2, nRequests: 3 });
+      assert.equal(result.responses.length, 6);
+      assert.equal(result.stats.failed_requests, 0, JSON.stringify(result.responses.find((r) => r.error)?.error));
+      const byId = new Map((await sim.requests()).map((r) => [r.id, r]));
+      const ttlt = result.responses.map((r) => {
+        const rec = byId.get(simId(r.id));
+        assert.ok(rec, `${family}: no record for ${r.id}`);
+        assert.equal(rec.stream, false);
+        assert.equal(r.time_to_first_token, null);
+        assert.deepEqual([r.num_tokens_input, r.num_tokens_output], [rec.input_tokens, rec.output_tokens]);
+        assert.equal(r.num_tokens_output, 16);
+        return r.time_to_last_token * 1000 - (rec.last_token_sent_us - rec.received_us) / 1000;
+      });
+      assert.ok(Math.min(...ttlt) >= 0, `${family}: an answer seen before it was sent: ${ttlt}`);
+      best = Math.min(best, median(ttlt));
+      assert.ok(!JSON.stringify(result.files).includes(KEY), "a secret leaked into the files");
+    }
+    console.log(`# chromium ${family} (not streamed): TTLT error p50 (best of 3) ${best.toFixed(3)} ms`);
+    assert.ok(best < 10, `${family}: TTLT error ${best} ms`);
+    assert.equal(result.endpointType, endpointType);
+  }
+});
 
 test("chromium anthropic: a page sends the key, the version and the browser opt-in header by default", async () => {
   const sent = [];

@@ -1,8 +1,8 @@
 // llmeter-wasm/store.js in the three browser engines (Chromium, Firefox, WebKit; engines.js):
 // the real IndexedDB written during a run, a reload mid-run recovered as an interrupted run,
-// list/load/rename/delete, schema upgrade and blocked upgrade, storage quota errors (Chromium,
-// which lets a test set an origin's quota), and uploads to a real S3 (SeaweedFS, CORS for this
-// origin only) that Python llmeter then loads.
+// list/load/rename/delete, no secret of any family stored or exported, schema upgrade and blocked
+// upgrade, storage quota errors (Chromium, which lets a test set an origin's quota), and uploads
+// to a real S3 (SeaweedFS, CORS for this origin only) that Python llmeter then loads.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -462,6 +462,65 @@ test(`${engine} Web Worker: a run stored in IndexedDB from a worker, then upload
   assert.equal(py.responses, 4);
   assertSameStats(assert, out.stats, py.stats, "worker upload");
   await page.close();
+});
+
+test(`${engine}: Anthropic (x-api-key) and Bedrock SigV4 runs recorded in the store: no key, token or secret header in IndexedDB, the stored files or their zip export`, async () => {
+  const secrets = { apiKey: "sk-ant-store-secret", keyId: "AKIDSTORECHECK", secret: "store-check-aws-secret", token: "store-check-session-token", header: "store-check-header-value" };
+  // A simulator that checks the signatures: the credentials were really used.
+  const awsSim = await startSim(["--aws-access-key-id", secrets.keyId, "--aws-secret-access-key", secrets.secret, "--aws-session-token", secrets.token, "--ttft-ms", "5", "--itl-ms", "1"]);
+  const page = await newPage();
+  try {
+    const out = await page.evaluate(async ({ base, awsUrl, secrets }) => {
+      const { init, AnthropicEndpoint, BedrockConverseEndpoint, Runner } = await import("/pkg/index.js");
+      const { initAws } = await import("/pkg/aws.js");
+      const { ResultStore, toZip, fromZip } = await import("/pkg/store.js");
+      await init();
+      await initAws();
+      const store = await ResultStore.open({ name: "secrets-db", batchSize: 2 });
+      const endpoints = [
+        new AnthropicEndpoint({ baseUrl: base, model: "sim-claude", apiKey: secrets.apiKey, headers: { "anthropic-beta": secrets.header } }),
+        new BedrockConverseEndpoint({ region: "us-east-1", endpointUrl: awsUrl, model: "m", accessKeyId: secrets.keyId, secretAccessKey: secrets.secret, sessionToken: secrets.token, headers: { "x-team-token": secrets.header } }),
+      ];
+      const latin1 = (/** @type {Uint8Array} */ z) => Array.from(z, (b) => String.fromCharCode(b)).join("");
+      const runs = [];
+      for (const endpoint of endpoints) {
+        const result = await new Runner({ endpoint }).run({ clients: 2, nRequests: 3, payload: endpoint.createPayload("Tell me about storage", 6), runName: endpoint.kind, store });
+        const [run] = await store.list();
+        const files = await store.files(run.id);
+        const loaded = await store.load(run.id);
+        // Stored zips (no compression: the bytes are the files' text) and a compressed one read back.
+        const zips = [await toZip(files, { level: 0 }), await toZip(loaded, { folder: run.name, level: 0 })].map(latin1);
+        const reimported = await fromZip(await toZip(loaded, { folder: run.name }));
+        runs.push({ run, failed: result.stats.failed_requests, error: result.responses.find((r) => r.error)?.error, endpointType: JSON.parse(files["run_config.json"]).endpoint.endpoint_type, zips, reimported: JSON.stringify(reimported.files), loaded: JSON.stringify(loaded.toJSON()) });
+      }
+      // Everything IndexedDB holds, raw.
+      const raw = await new Promise((resolve) => {
+        const req = indexedDB.open("secrets-db");
+        req.onsuccess = () => {
+          const tx = req.result.transaction(["runs", "batches"]);
+          const all = [tx.objectStore("runs").getAll(), tx.objectStore("batches").getAll()];
+          tx.oncomplete = () => { resolve(JSON.stringify(all.map((r) => r.result))); req.result.close(); };
+        };
+      });
+      store.close();
+      return { runs, raw };
+    }, { base: sim.base, awsUrl: awsSim.url, secrets });
+    assert.deepEqual(out.runs.map((r) => [r.run.name, r.run.status, r.run.responses, r.failed, r.endpointType]), [
+      ["anthropic", "complete", 6, 0, "AnthropicMessagesStream"],
+      ["bedrockConverse", "complete", 6, 0, "BedrockConverseStream"],
+    ], JSON.stringify(out.runs.map((r) => r.error)));
+    assert.ok(out.raw.length > 5000, "IndexedDB holds the runs");
+    for (const s of Object.values(secrets)) {
+      assert.ok(!out.raw.includes(s), `${s} in IndexedDB`);
+      for (const r of out.runs) {
+        assert.ok(r.zips.every((z) => z.length > 5000 && !z.includes(s)), `${r.run.name}: ${s} in a zip export`);
+        assert.ok(!r.reimported.includes(s) && !r.loaded.includes(s), `${r.run.name}: ${s} in the stored files`);
+      }
+    }
+  } finally {
+    await page.close();
+    await awsSim.stop();
+  }
 });
 
 test(`${engine}: an aborted run is stored as interrupted with its partial responses and stats`, async () => {

@@ -157,6 +157,12 @@ impl Endpoint for OpenAIEndpoint {
         max_tokens: u64,
         extra: &Map<String, Value>,
     ) -> Result<Value, EndpointError> {
+        // LLMeter refuses an empty list.
+        if matches!(message, UserMessage::Parts(p) if p.is_empty()) {
+            return Err(EndpointError::Payload(
+                "user_message must not be empty".into(),
+            ));
+        }
         Ok(chat_payload(message, max_tokens, extra))
     }
 
@@ -169,10 +175,15 @@ impl Endpoint for OpenAIEndpoint {
 }
 
 /// LLMeter's chat `create_payload`: `{messages: [{role: "user", content}], max_tokens, **extra}`
-/// where a list of texts becomes text blocks.
+/// where a list of texts becomes text blocks — but a list of one text is that text (LLMeter's
+/// shortcut).
 pub fn chat_payload(message: &UserMessage, max_tokens: u64, extra: &Map<String, Value>) -> Value {
+    let messages = match message {
+        UserMessage::Parts(p) if p.len() == 1 => user_messages(&UserMessage::Text(p[0].clone())),
+        _ => user_messages(message),
+    };
     user_payload(
-        ("messages", user_messages(message)),
+        ("messages", messages),
         "max_tokens",
         max_tokens,
         extra,

@@ -301,6 +301,15 @@ fn create_payload_matches_llmeter() {
         p,
         json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}], "max_tokens": 8, "temperature": 0.5})
     );
+    // A list of one text is that text, and an empty list is refused (as LLMeter).
+    let p = endpoint(true)
+        .create_payload(&UserMessage::Parts(vec!["a".into()]), 8, &none)
+        .unwrap();
+    assert_eq!(p["messages"][0]["content"], json!("a"));
+    let err = endpoint(true)
+        .create_payload(&UserMessage::Parts(vec![]), 8, &none)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "user_message must not be empty");
 }
 
 #[test]

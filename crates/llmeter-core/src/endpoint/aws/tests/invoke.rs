@@ -188,6 +188,11 @@ fn anthropic_stream_with_thinking() {
         &stream_head(),
         &events.concat(),
     );
+    content_times_at_every_split(
+        &endpoint(InvokeBodyFormat::Anthropic, true),
+        &stream_head(),
+        &events,
+    );
 }
 
 #[test]
@@ -212,6 +217,9 @@ fn openai_shape_stream_takes_chunk_ids_and_metrics() {
     assert_eq!(got.text.as_deref(), Some("Hi"));
     assert_eq!((got.tokens_input, got.tokens_output), (Some(3), Some(1)));
     assert_eq!(got.first_content_ms, Some(110.0));
+    let openai = endpoint(InvokeBodyFormat::OpenAI, true);
+    same_at_every_split(&openai, &stream_head(), &events.concat());
+    content_times_at_every_split(&openai, &stream_head(), &events);
     // Without the metrics chunk the stream is incomplete.
     let cut = parse(
         &endpoint(InvokeBodyFormat::OpenAI, true),
@@ -271,6 +279,66 @@ fn nova_llama_and_titan_streams() {
             (Some(4), Some(1)),
             "{format:?}"
         );
+    }
+}
+
+/// Nova, Llama and Titan streams of several text chunks, cut at every byte: the same reading,
+/// and TTFT/TTLT at the piece that completed the first and last text chunk.
+#[test]
+fn nova_llama_and_titan_streams_at_every_split() {
+    let words = ["Hey", " you", " there"];
+    let nova: Vec<Vec<u8>> = std::iter::once(chunk(json!({"messageStart": {"role": "assistant"}})))
+        .chain(words.iter().map(|w| {
+            chunk(json!({"contentBlockDelta": {"delta": {"text": w}, "contentBlockIndex": 0}}))
+        }))
+        .chain([
+            chunk(json!({"contentBlockStop": {"contentBlockIndex": 0}})),
+            chunk(json!({"messageStop": {"stopReason": "end_turn"}})),
+            chunk(
+                json!({"metadata": {"usage": {"inputTokens": 4, "outputTokens": 3}}, METRICS: metrics(4, 3)}),
+            ),
+        ])
+        .collect();
+    let llama: Vec<Vec<u8>> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            chunk(
+                json!({"generation": w, "prompt_token_count": if i == 0 { json!(4) } else { Value::Null }, "generation_token_count": i + 1, "stop_reason": null}),
+            )
+        })
+        .chain(std::iter::once(chunk(
+            json!({"generation": "", "prompt_token_count": null, "generation_token_count": 3, "stop_reason": "stop", METRICS: metrics(4, 3)}),
+        )))
+        .collect();
+    let titan: Vec<Vec<u8>> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            chunk(
+                json!({"outputText": w, "index": 0, "totalOutputTextTokenCount": i + 1, "completionReason": null, "inputTextTokenCount": 4}),
+            )
+        })
+        .chain(std::iter::once(chunk(
+            json!({"outputText": "", "index": 0, "totalOutputTextTokenCount": 3, "completionReason": "FINISH", METRICS: metrics(4, 3)}),
+        )))
+        .collect();
+    for (format, events) in [
+        (InvokeBodyFormat::Nova, nova),
+        (InvokeBodyFormat::Llama, llama),
+        (InvokeBodyFormat::Titan, titan),
+    ] {
+        let ep = endpoint(format, true);
+        let got = parse(&ep, &stream_head(), &timed(&events), None);
+        assert_eq!(got.error, None, "{format:?}");
+        assert_eq!(got.text.as_deref(), Some("Hey you there"), "{format:?}");
+        assert_eq!(
+            (got.tokens_input, got.tokens_output),
+            (Some(4), Some(3)),
+            "{format:?}"
+        );
+        same_at_every_split(&ep, &stream_head(), &events.concat());
+        content_times_at_every_split(&ep, &stream_head(), &events);
     }
 }
 

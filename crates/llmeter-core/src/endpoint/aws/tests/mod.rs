@@ -121,6 +121,45 @@ pub(super) fn same_at_every_split(endpoint: &dyn Endpoint, head: &ResponseHead, 
     }
 }
 
+/// Every way of cutting the concatenated `events` in two stamps the first and last content at
+/// the piece that completed their events (the times a one-event-per-chunk reading gives, mapped
+/// onto the two pieces).
+pub(super) fn content_times_at_every_split(
+    endpoint: &dyn Endpoint,
+    head: &ResponseHead,
+    events: &[Vec<u8>],
+) {
+    let per_event = parse(endpoint, head, &timed(events), None);
+    let index = |t: Option<f64>| ((t.expect("content") - 100.0) / 10.0).round() as usize;
+    let ends: Vec<usize> = events
+        .iter()
+        .scan(0, |end, e| {
+            *end += e.len();
+            Some(*end)
+        })
+        .collect();
+    let (first_end, last_end) = (
+        ends[index(per_event.first_content_ms)],
+        ends[index(per_event.last_content_ms)],
+    );
+    let body = events.concat();
+    for cut in 0..=body.len() {
+        let got = parse(
+            endpoint,
+            head,
+            &[(100.0, &body[..cut]), (200.0, &body[cut..])],
+            None,
+        );
+        let at = |end: usize| Some(if cut >= end { 100.0 } else { 200.0 });
+        assert_eq!(
+            (got.first_content_ms, got.last_content_ms),
+            (at(first_end), at(last_end)),
+            "cut {cut}"
+        );
+        assert_eq!(got.text, per_event.text, "cut {cut}");
+    }
+}
+
 pub(super) fn event(event_type: &str, payload: serde_json::Value) -> Vec<u8> {
     encode_event(event_type, payload.to_string().as_bytes())
 }

@@ -144,6 +144,7 @@ fn tgi_lines_split_across_parts() {
         (Some(110.0), Some(120.0))
     );
     same_at_every_split(&endpoint(true), &stream_head(), &events.concat());
+    content_times_at_every_split(&endpoint(true), &stream_head(), &events);
 }
 
 #[test]
@@ -169,6 +170,57 @@ fn lmi_json_lines_without_details_count_token_lines() {
         (got.text.as_deref(), got.tokens_output, got.error),
         (Some("z"), Some(1), None)
     );
+}
+
+/// LMI JSON lines (as llm-sim's `x-sim-line-format: lmi`: the last line with `generated_text`
+/// and, when asked, `details`) cut into two `PayloadPart`s at every byte, and the event-stream
+/// bytes of such parts cut at every byte: the same text and counts, TTFT at the part that
+/// completed the first line, TTLT at the part that completed the last.
+#[test]
+fn lmi_lines_at_every_split() {
+    let words = [" a", " b", " c", " d"];
+    for details in [true, false] {
+        let lines: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut line = json!({"token": {"id": [i + 1], "text": t, "log_prob": -0.25}});
+                if i + 1 == words.len() {
+                    line["generated_text"] = json!(words.concat());
+                    if details {
+                        line["details"] =
+                            json!({"finish_reason": "length", "generated_tokens": 4, "inputs": "x"});
+                    }
+                }
+                format!("{line}\n")
+            })
+            .collect();
+        let body = lines.concat();
+        let first_end = lines[0].len();
+        for cut in 0..=body.len() {
+            let events = vec![part(&body[..cut]), part(&body[cut..])];
+            let got = parse(&endpoint(true), &stream_head(), &timed(&events), None);
+            assert_eq!(got.error, None, "cut {cut}");
+            assert_eq!(got.text.as_deref(), Some(" a b c d"), "cut {cut}");
+            assert_eq!(got.tokens_output, Some(4), "cut {cut}");
+            let at = |end: usize| Some(if cut >= end { 100.0 } else { 110.0 });
+            assert_eq!(
+                (got.first_content_ms, got.last_content_ms),
+                (at(first_end), at(body.len())),
+                "cut {cut}"
+            );
+        }
+        // Each line over two parts (as llm-sim sends them), then the event-stream bytes cut.
+        let events: Vec<Vec<u8>> = lines
+            .iter()
+            .flat_map(|l| {
+                let (a, b) = l.split_at(l.len() / 2);
+                [part(a), part(b)]
+            })
+            .collect();
+        same_at_every_split(&endpoint(true), &stream_head(), &events.concat());
+        content_times_at_every_split(&endpoint(true), &stream_head(), &events);
+    }
 }
 
 #[test]
