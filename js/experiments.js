@@ -451,6 +451,10 @@ export class LatencyHeatmap {
     coreCheckTestName(this.testName); // if the engine was not loaded when it was given
     const payload = plan.requests.map((r, k) => {
       const p = this.createPayload(plan.prompts[r.input].text, plan.output_lengths[r.output], this.createPayloadArgs);
+      if (typeof p?.then === "function") {
+        p.then(undefined, () => {}); // reported here: never an unhandled rejection
+        throw new TypeError(`createPayload must be synchronous (it returned a promise; request ${k})`);
+      }
       if (!p || typeof p !== "object" || Array.isArray(p)) throw new TypeError(`createPayload must return an object (request ${k})`);
       return p;
     });

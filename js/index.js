@@ -202,7 +202,7 @@ function checkCallbacks(callbacks) {
 }
 
 /** @param {unknown} e */
-const messageOf = (e) => (e instanceof Error ? e.message : String(e));
+const messageOf = (e) => (e instanceof Error ? e.message : typeof e === "string" ? e : `threw ${e !== null && typeof e === "object" ? "an object" : String(e)}`);
 
 /** Runs benchmarks against one endpoint. */
 export class Runner {
@@ -255,14 +255,14 @@ export class Runner {
     if (sinks.length || onStart) {
       spec.onStart = (/** @type {any} */ config) => {
         for (const s of sinks) s.onStart?.(config);
-        onStart?.(config);
+        return onStart?.(config);
       };
     }
     const userOnResponse = runOptions.onResponse;
     if (sinks.length && (userOnResponse === undefined || typeof userOnResponse === "function")) {
       spec.onResponse = (/** @type {any} */ r, /** @type {any} */ t) => {
         for (const s of sinks) s.onResponse(r, t);
-        userOnResponse?.(r, t);
+        return userOnResponse?.(r, t); // a promise is the engine's to defuse
       };
     }
     let result;

@@ -65,6 +65,16 @@ const wrong = (key, v, want) => new TypeError(`returned ${key} as ${typeName(v)}
 const USAGE_SLOTS = { input: 5, output: 6, inputCached: 7, outputReasoning: 8 };
 
 /**
+ * The error for a hook that returned a promise; the promise's rejection is marked handled (the
+ * error reports it) so it cannot end a Node process as an unhandled rejection.
+ * @param {any} promise
+ */
+function asyncResult(promise) {
+  promise.then(undefined, () => {});
+  return new TypeError("must be synchronous (it returned a promise)");
+}
+
+/**
  * Checks a reading key by key (a typo must not pass silently) and packs it for the engine:
  * `[text, reasoning, id, error, done, input, output, inputCached, outputReasoning]`.
  * @param {unknown} reading
@@ -73,7 +83,7 @@ export function packReading(reading) {
   if (typeof reading !== "object" || reading === null || Array.isArray(reading)) {
     throw new TypeError(`must return an object like {text, usage, id, error, done} or nothing, got ${typeName(reading)}`);
   }
-  if (typeof (/** @type {any} */ (reading).then) === "function") throw new TypeError("must be synchronous (it returned a promise)");
+  if (typeof (/** @type {any} */ (reading).then) === "function") throw asyncResult(reading);
   /** @type {unknown[]} */
   const out = [undefined, false, undefined, undefined, false, undefined, undefined, undefined, undefined];
   for (const [key, v] of Object.entries(reading)) {
@@ -145,6 +155,7 @@ function wrapRequest(request) {
   return (payload) => {
     const body = request(payload);
     if (typeof body === "string") return encoder.encode(body);
+    if (typeof body?.then === "function") throw asyncResult(body);
     if (body instanceof Uint8Array) return body;
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
     if (body !== null && typeof body === "object") return encoder.encode(JSON.stringify(body));
@@ -184,6 +195,7 @@ export class CustomEndpoint extends Endpoint {
   createPayload(message, maxTokens = 256, extra = {}) {
     if (!this._createPayload) return super.createPayload(message, maxTokens, extra);
     const payload = this._createPayload(message, maxTokens, extra);
+    if (typeof payload?.then === "function") throw asyncResult(payload);
     if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
       throw new TypeError(`createPayload must return a payload object, got ${typeName(payload)}`);
     }

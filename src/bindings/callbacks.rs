@@ -39,11 +39,12 @@ fn method(obj: &JsValue, name: &str) -> Result<Option<Function>, JsValue> {
         .map_err(|_| type_error(&format!("callbacks: {name} must be a function")))
 }
 
+/// An Error's message, a thrown string as is, any other value named (`threw 0`).
 fn message_of(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| e.as_string())
-        .unwrap_or_else(|| "threw a non-Error value".into())
+        .unwrap_or_else(|| format!("threw {}", super::options::js_text(e)))
 }
 
 impl JsCallback {

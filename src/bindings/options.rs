@@ -23,6 +23,24 @@ pub fn js_text(v: &JsValue) -> String {
     string_of(v).chars().take(80).collect()
 }
 
+/// Whether `v` is a promise handed back where a value was wanted (a user's `async` function).
+/// Its rejection is marked handled — the caller reports the misuse — so it cannot surface as an
+/// unhandled rejection, which ends a Node process.
+pub fn defuse_promise(v: &JsValue) -> bool {
+    let Some(promise) = v.dyn_ref::<js_sys::Promise>() else {
+        return false;
+    };
+    // Any function marks it handled; a built-in one leaves no Rust closure behind.
+    if let Ok(handler) = Reflect::get(&js_sys::global(), &"Boolean".into()) {
+        if let Ok(then) = Reflect::get(promise, &"then".into()) {
+            if let Some(then) = then.dyn_ref::<Function>() {
+                let _ = then.call2(promise, &JsValue::UNDEFINED, &handler);
+            }
+        }
+    }
+    true
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// JS `String(v)` (numbers, booleans, null, undefined, arrays).

@@ -33,6 +33,10 @@ pub fn from_option(v: Option<JsValue>) -> Result<Box<dyn Tokenizer>, JsValue> {
 impl JsTokenizer {
     fn encode(&self, text: &str) -> Option<JsValue> {
         match self.encode.call1(&self.obj, &JsValue::from_str(text)) {
+            Ok(tokens) if super::options::defuse_promise(&tokens) => {
+                self.fail("encode() returned a promise: it must be synchronous".into());
+                None
+            }
             Ok(tokens) => Some(tokens),
             Err(e) => {
                 self.fail(format!("encode() threw {}", super::options::js_text(&e)));

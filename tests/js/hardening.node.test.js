@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { startSim } from "./sim.js";
-import { OpenAIEndpoint, Runner, init } from "../../pkg/index.js";
+import { CustomEndpoint, LatencyHeatmap, LoadTest, OpenAIEndpoint, Runner, init } from "../../pkg/index.js";
 import { __crashForTests } from "../../pkg/llmeter_wasm.js";
 
 const KEY = "sk-hostile-test-key-0123456789";
@@ -89,14 +89,21 @@ test("secrets echoed by the endpoint are redacted from errors and files; echoed 
   assert.equal(result.toFiles()["responses.jsonl"].split(KEY).length - 1, 1);
 });
 
-test("a header value with a line break: Node's error quotes it, the result does not", async () => {
-  const endpoint = new OpenAIEndpoint({ baseUrl: sim.base, model: "m", headers: { "x-team": `abc\n${HEADER_SECRET}` } });
-  const result = await new Runner({ endpoint }).run({ payload: ask("hi") });
-  const error = result.responses[0].error;
-  assert.ok(error, "the request fails");
-  assert.ok(!error.includes(HEADER_SECRET), error);
-  assert.ok(!JSON.stringify(result.toFiles()).includes(HEADER_SECRET));
-});
+// `undefined`: Node's default transport, node:http.
+for (const transport of ["fetch", undefined]) {
+  test(`a header value with a line break (transport ${transport ?? "default"}): the request fails, its error and files never hold the value`, async () => {
+    const endpoint = new OpenAIEndpoint({ baseUrl: sim.base, model: "m", headers: { "x-team": `abc\n${HEADER_SECRET}` } });
+    const result = await new Runner({ endpoint, transport }).run({ payload: ask("hi") });
+    assert.equal(result.info.transport, transport ?? "node:http");
+    const error = result.responses[0].error;
+    assert.ok(error, "the request fails");
+    assert.ok(!error.includes(HEADER_SECRET), error);
+    // fetch's own error quotes the invalid value: what the result keeps is the redacted text.
+    // (node:http's names the header only.)
+    if (transport === "fetch") assert.match(error, /\[redacted\]/);
+    assert.ok(!JSON.stringify(result.toFiles()).includes(HEADER_SECRET));
+  });
+}
 
 test("a line that never ends fails its request naming the limit; the run goes on", async () => {
   const runner = new Runner({ endpoint: hostileEndpoint(), timeout: 30 });
@@ -145,12 +152,41 @@ test("out-of-range sizes and durations are RangeErrors naming the limit and why"
   await assert.rejects(runner.run({ payload: p, startJitterMs: 1e12 }), (e) => e instanceof RangeError && /startJitterMs: at most/.test(e.message));
   await assert.rejects(runner.run({ payload: p, runName: ".." }), (e) => e instanceof RangeError && /runName/.test(e.message));
   await assert.rejects(runner.run({ payload: p, maxEventBytes: 10 }), (e) => e instanceof RangeError && /maxEventBytes/.test(e.message));
+  // MAX_RATE: a Runner's open loop and a LoadTest's rate levels.
+  await assert.rejects(runner.run({ payload: p, rate: 2e6, nRequests: 10 }), (e) => e instanceof RangeError && e.message === "rate: at most 1000000 requests per second, got 2000000");
+  const loadTest = new LoadTest({ endpoint: new OpenAIEndpoint({ baseUrl: sim.base, model: "m" }), payload: p, sequenceOfRates: [10, 2e6] });
+  await assert.rejects(loadTest.run(), (e) => e instanceof RangeError && e.message === "sequenceOfRates: rates must be positive requests per second (at most 1000000), got 2000000");
 });
 
-test("a timeout above setTimeout's 2^31-1 ms limit does not fire at once", async () => {
+test("a 6-day timeout (options allow at most a week, under setTimeout's 2^31-1 ms) does not fire early", async () => {
   const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: sim.base, model: "m" }), timeout: 30 * 24 * 3600 / 5 });
   const result = await runner.run({ payload: ask("x"), clients: 2, nRequests: 2 });
   assert.deepEqual(result.responses.map((r) => r.error), [null, null, null, null]);
+});
+
+test("a sleep past setTimeout's 2^31-1 ms limit is armed in steps: an open loop at 1e-7 requests/s waits 1e10 ms for its second request without an overflowing timer", async () => {
+  await sim.clear();
+  // Node clamps a longer setTimeout to 1 ms and says so with a TimeoutOverflowWarning.
+  const warnings = [];
+  const onWarning = (w) => warnings.push(`${w.name}: ${w.message}`);
+  process.on("warning", onWarning);
+  try {
+    const controller = new AbortController();
+    let answered = 0;
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: sim.base, model: "m" }) });
+    const run = runner.run({ payload: ask("x"), rate: 1e-7, nRequests: 2, signal: controller.signal, onResponse: () => { answered++; } });
+    for (let i = 0; i < 200 && answered === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(answered, 1, "the first arrival is at the start");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await sim.requests()).length, 1, "the second arrival, 1e10 ms away, is still waiting");
+    controller.abort();
+    const result = await run;
+    assert.equal(result.responses.length, 1);
+    assert.equal(result.info.interrupted, true);
+  } finally {
+    process.off("warning", onWarning);
+  }
+  assert.deepEqual(warnings.filter((w) => /TimeoutOverflow/.test(w)), []);
 });
 
 test("a custom tokenizer that throws or returns no array: counts stay empty and a warning says why", async () => {
@@ -161,6 +197,57 @@ test("a custom tokenizer that throws or returns no array: counts stay empty and 
     assert.equal(result.responses[0].num_tokens_output, null);
     assert.match(result.info.warnings.join("\n"), why);
   }
+});
+
+test("values user code throws or rejects with (0, undefined, {code: 7}, Promise.reject(0)) are named in messages, never JsValue(…); no rejection is left unhandled", async () => {
+  const unhandled = [];
+  const onUnhandled = (e) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const endpoint = new OpenAIEndpoint({ baseUrl: sim.base, model: "m" });
+    const noUsage = { ...ask("x"), stream_options: { include_usage: false } };
+    const custom = (hooks) => new CustomEndpoint({ url: `${sim.base}/chat/completions`, read: () => undefined, ...hooks });
+    const chat = { model: "m", stream: true, ...ask("x") };
+    const cases = [
+      // [what, how it fails, the message (thrown 0, undefined, {code: 7}, then Promise.reject(0))]
+      ["custom tokenizer", (f) => new Runner({ endpoint, tokenizer: { encode: f } }).run({ payload: noUsage }).then((r) => r.info.warnings.join("\n")),
+        ["encode() threw 0", "encode() threw undefined", "encode() threw an object", "encode() returned a promise: it must be synchronous"]],
+      ["beforeInvoke callback", (f) => new Runner({ endpoint, callbacks: [{ beforeInvoke: f }] }).run({ payload: ask("x") }).then((r) => r.responses[0].error),
+        ["threw 0", "threw undefined", "threw an object", "threw 0"]],
+      ["afterInvoke callback", (f) => new Runner({ endpoint, callbacks: [{ afterInvoke: f }] }).run({ payload: ask("x") }).then((r) => r.info.warnings.join("\n")),
+        ["afterInvoke failed for 1 responses: threw 0", "afterInvoke failed for 1 responses: threw undefined", "afterInvoke failed for 1 responses: threw an object", "afterInvoke failed for 1 responses: threw 0"]],
+      ["afterRun callback", (f) => new Runner({ endpoint, callbacks: [{ afterRun: f }] }).run({ payload: ask("x") }).then((r) => r.info.warnings.join("\n")),
+        ["afterRun failed: threw 0", "afterRun failed: threw undefined", "afterRun failed: threw an object", "afterRun failed: threw 0"]],
+      ["custom endpoint read", (f) => new Runner({ endpoint: custom({ read: f }) }).run({ payload: chat }).then((r) => r.responses[0].error),
+        ["custom endpoint read(): 0", "custom endpoint read(): undefined", "custom endpoint read(): an object", "custom endpoint read(): TypeError: must be synchronous (it returned a promise)"]],
+      ["custom endpoint request", (f) => new Runner({ endpoint: custom({ request: f }) }).run({ payload: chat }).then((r) => r.responses[0].error),
+        ["custom endpoint request(): 0", "custom endpoint request(): undefined", "custom endpoint request(): an object", "custom endpoint request(): TypeError: must be synchronous (it returned a promise)"]],
+      // A throwing or rejecting onResponse (or onProgress) is ignored: the run goes on, untouched.
+      ["onResponse", (f) => new Runner({ endpoint }).run({ payload: ask("x"), nRequests: 2, onResponse: f, onProgress: f, progressIntervalMs: 0 }).then((r) => JSON.stringify(r.responses.map((x) => x.error))),
+        Array(4).fill("[null,null]")],
+    ];
+    const throwers = [() => { throw 0; }, () => { throw undefined; }, () => { throw { code: 7 }; }, () => Promise.reject(0)];
+    for (const [what, run, messages] of cases) {
+      for (const [i, f] of throwers.entries()) {
+        const text = await run(f);
+        assert.ok(text.includes(messages[i]), `${what}, case ${i}: ${text}`);
+        assert.ok(!text.includes("JsValue"), `${what}, case ${i}: ${text}`);
+      }
+    }
+    // createPayload runs in JS, before the engine: a heatmap fails with the value as thrown, and
+    // a promise is refused by name.
+    const fails = [(e) => e === 0, (e) => e === undefined, (e) => e?.code === 7, (e) => e instanceof TypeError && /^createPayload must be synchronous \(it returned a promise; request 0\)$/.test(e.message)];
+    for (const [i, f] of throwers.entries()) {
+      const heatmap = new LatencyHeatmap({ endpoint, sourceText: "one two three four five six seven eight nine ten ".repeat(20), inputLengths: [10], outputLengths: [4], clients: 1, createPayload: f });
+      await assert.rejects(heatmap.run(), fails[i]);
+    }
+    const customPayload = new CustomEndpoint({ url: sim.base, read: () => undefined, createPayload: throwers[3] });
+    assert.throws(() => customPayload.createPayload("hi"), /must be synchronous \(it returned a promise\)/);
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+  assert.deepEqual(unhandled, [], "no rejection left unhandled");
 });
 
 test("an engine crash rejects the pending run with its reason; the process lives and the next run works", async () => {

@@ -305,6 +305,82 @@ if (engine === "chromium") test(`${engine}: storage full (QuotaExceededError) is
   await page.close();
 });
 
+test(`${engine}: an endpoint echoing the key and a secret header (401 body, response id, mid-stream error): the store, its zip export and an S3 upload hold [redacted], never the secrets`, async () => {
+  const KEY = `sk-echo-${engine}-0123456789`;
+  const TEAM = `team-echo-${engine}-98765`;
+  // A real endpoint on loopback that quotes back what it was sent, by the request's prompt.
+  const echo = createServer(async (req, res) => {
+    const cors = { "access-control-allow-origin": site.origin, "access-control-allow-headers": "authorization, content-type, x-team", "access-control-allow-methods": "POST" };
+    let body = "";
+    for await (const c of req) body += c;
+    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+    const key = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+    const sse = (o) => `data: ${JSON.stringify(o)}\n\n`;
+    switch (JSON.parse(body).messages[0].content) {
+      case "echo-401":
+        return res.writeHead(401, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}. x-team: ${req.headers["x-team"]}` } }));
+      case "echo-id": // the key as the request id, in the header and as the response id
+        res.writeHead(200, { ...cors, "content-type": "text/event-stream", "x-request-id": key });
+        res.write(sse({ id: `chatcmpl-${key}`, choices: [{ index: 0, delta: { content: "fine" } }] }));
+        return res.end("data: [DONE]\n\n");
+      default: // echo-event: after some text, an error event quoting the header
+        res.writeHead(200, { ...cors, "content-type": "text/event-stream" });
+        res.write(sse({ id: "c1", choices: [{ index: 0, delta: { content: "partial" } }] }));
+        return res.end(sse({ error: { message: `rejected token ${req.headers["x-team"]}` } }));
+    }
+  });
+  await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+  const prefix = `echo/${engine}/run/`;
+  const names = ["summary.json", "stats.json", "responses.jsonl", "run_config.json", "payload.jsonl", "chunk_timings.jsonl", "run_info.json"];
+  const urls = {};
+  for (const name of names) urls[prefix + name] = (await s3.call("presign", { key: prefix + name, content_type: name.endsWith(".jsonl") ? "application/x-ndjson" : "application/json" })).url;
+  const page = await newPage();
+  try {
+    const out = await page.evaluate(async ({ base, key, team, urls, prefix }) => {
+      const { OpenAIEndpoint, Runner } = await import("/pkg/index.js");
+      const { ResultStore, toZip, upload } = await import("/pkg/store.js");
+      const store = await ResultStore.open({ name: "echo-db" });
+      const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: base, model: "m", apiKey: key, headers: { "x-team": team } }) });
+      const payload = ["echo-401", "echo-id", "echo-event"].map((content) => ({ messages: [{ role: "user", content }] }));
+      await runner.run({ payload, payloadAssignment: "eachOnce", clients: 1, runName: "echo", store });
+      const [run] = await store.list();
+      const loaded = await store.load(run.id);
+      const files = await store.files(run.id);
+      // Stored, not deflated: a secret in any file would be in these bytes as it is.
+      const zip = await toZip(files, { folder: "echo", level: 0 });
+      const up = await upload(files, { urls, prefix });
+      const raw = await new Promise((resolve) => {
+        const req = indexedDB.open("echo-db");
+        req.onsuccess = () => {
+          const tx = req.result.transaction(["runs", "batches"]);
+          const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+          tx.oncomplete = () => { resolve(JSON.stringify([runs.result, batches.result])); req.result.close(); };
+        };
+      });
+      return { responses: loaded.responses.map((r) => ({ prompt: r.input_prompt, error: r.error, id: r.id, text: r.response_text })), raw, files: JSON.stringify(files), zip: new TextDecoder("latin1").decode(zip), uploaded: up.uploaded.length };
+    }, { base: `http://127.0.0.1:${echo.address().port}/v1`, key: KEY, team: TEAM, urls, prefix });
+    const byPrompt = Object.fromEntries(out.responses.map((r) => [r.prompt, r]));
+    assert.equal(byPrompt["echo-401"].error, "HTTP 401 Unauthorized: Incorrect API key provided: [redacted]. x-team: [redacted]");
+    assert.equal(byPrompt["echo-id"].error, null);
+    assert.equal(byPrompt["echo-id"].id, "chatcmpl-[redacted]");
+    assert.equal(byPrompt["echo-event"].error, "API error mid-stream: rejected token [redacted]");
+    assert.equal(byPrompt["echo-event"].text, "partial");
+    assert.equal(out.uploaded, names.length);
+    const objects = {};
+    for (const key of Object.keys((await s3.call("list", { prefix })).keys)) objects[key] = (await s3.call("get", { key })).text;
+    assert.deepEqual(Object.keys(objects).sort(), Object.keys(urls).sort());
+    for (const [where, text] of [["IndexedDB", out.raw], ["store files", out.files], ["zip export", out.zip], ["S3 upload", JSON.stringify(objects)]]) {
+      assert.ok(text.includes("echo-401") && text.includes("[redacted]"), `${where} holds the run and its redacted errors`);
+      assert.ok(!text.includes(KEY), `${where} holds the key`);
+      assert.ok(!text.includes(TEAM), `${where} holds the header secret`);
+    }
+  } finally {
+    echo.closeAllConnections();
+    await new Promise((r) => echo.close(r));
+    await page.close();
+  }
+});
+
 test(`${engine}: an upload answered with a redirect is refused (not followed, not retried)`, async () => {
   const page = await newPage();
   let hits = 0, followed = 0;

@@ -437,6 +437,54 @@ test("a CORS-misconfigured endpoint is explained in plain words", async () => {
   await shot("09-cors");
 });
 
+test("an endpoint that echoes the API key (a 401 quoting it; an id and a mid-stream error holding it): the Responses panel shows [redacted], never the key", async () => {
+  // A real endpoint on loopback that quotes back whatever key it was sent, allowing this page's origin.
+  let n = 0;
+  const echo = createServer(async (req, res) => {
+    const cors = { "access-control-allow-origin": site.origin, "access-control-allow-headers": "authorization, content-type", "access-control-allow-methods": "POST" };
+    for await (const _ of req);
+    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+    const key = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+    if (++n % 2 === 1) {
+      return res.writeHead(401, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}.` } }));
+    }
+    res.writeHead(200, { ...cors, "content-type": "text/event-stream", "x-request-id": key });
+    res.write(`data: ${JSON.stringify({ id: `chatcmpl-${key}`, choices: [{ index: 0, delta: { content: "partial" } }] })}\n\n`);
+    res.end(`data: ${JSON.stringify({ error: { message: `token ${key} revoked` } })}\n\n`);
+  });
+  await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+  try {
+    await configure({ base: `http://127.0.0.1:${echo.address().port}/v1`, clients: 1, perClient: 2, runName: "e2e-echo" });
+    await page.click("#start");
+    await page.waitForFunction(() => /^Finished/.test(document.getElementById("live-state").textContent));
+    assert.equal(n, 2, "both requests reached the echoing endpoint");
+    assert.equal(await text("#live-failed"), "2");
+    const panel = [];
+    for (const i of [1, 2]) {
+      await page.getByRole("button", { name: `Show response ${i}`, exact: true }).click();
+      panel.push(await text("#resp-output"));
+    }
+    assert.match(panel[0], /ERROR\nHTTP 401 Unauthorized: Incorrect API key provided: \[redacted\]\./);
+    assert.match(panel[1], /ERROR\nAPI error mid-stream: token \[redacted\] revoked/);
+    for (const t of panel) assert.ok(!t.includes(SECRET), t);
+    // Nowhere on the page (the key field's value is not page text), nor in the run's history.
+    assert.ok(!(await page.evaluate(() => document.body.innerText)).includes(SECRET));
+    const stored = await page.evaluate(() => new Promise((resolve) => {
+      const req = indexedDB.open("llmeter-results");
+      req.onsuccess = () => {
+        const tx = req.result.transaction(["runs", "batches"]);
+        const runs = tx.objectStore("runs").getAll(), batches = tx.objectStore("batches").getAll();
+        tx.oncomplete = () => resolve(JSON.stringify([runs.result, batches.result]));
+      };
+    }));
+    assert.ok(stored.includes("e2e-echo") && stored.includes("[redacted]"));
+    assert.ok(!stored.includes(SECRET), "API key stored in history");
+  } finally {
+    echo.closeAllConnections();
+    await new Promise((r) => echo.close(r));
+  }
+});
+
 test("with results and charts, axe-core finds no serious or critical accessibility violations", async () => {
   await historyRow("e2e-full").getByRole("button", { name: "Open run “e2e-full”" }).click();
   await page.waitForSelector("#chart-latency_box .box");

@@ -67,7 +67,8 @@ pub struct Config {
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     pub fault_rate: f64,
 
-    /// Faults drawn by --fault-rate: 429, 500, 503, reset, disconnect, stall, malformed-sse, non-json.
+    /// Faults drawn by --fault-rate: 429, 500, 503, reset, disconnect, stall, malformed-sse, non-json,
+    /// error-event (GET /sim/faults lists them as JSON).
     #[arg(long, value_delimiter = ',', default_value = "429,500,503")]
     pub faults: Vec<FaultKind>,
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::body::SimBody;
 use crate::chat::{self, InjectedReset};
 use crate::cors::CorsRequest;
+use crate::faults::FaultKind;
 use crate::ground_truth::{Clock, RecordSnapshot};
 use crate::openai::{self, ApiError};
 use crate::sse_apis;
@@ -73,6 +74,20 @@ fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
 struct RecordList {
     now_us: u64,
     requests: Vec<RecordSnapshot>,
+}
+
+/// Every fault this build knows, for clients that test each one (a new kind cannot be missed).
+fn fault_list() -> serde_json::Value {
+    let faults: Vec<serde_json::Value> = FaultKind::ALL
+        .iter()
+        .map(|kind| {
+            serde_json::json!({
+                "name": kind.as_str(),
+                "streams_only": !kind.applies_to(false),
+            })
+        })
+        .collect();
+    serde_json::json!({ "faults": faults })
 }
 
 /// Handle one request. `Err` closes the connection without an answer (the `reset` fault).
@@ -178,6 +193,8 @@ pub async fn route(
                 json_value_response(&serde_json::json!({ "now_us": clock.now_us() }), clock)
             }
             ("/sim/clock", _) => method_not_allowed(&method, &path, "GET, OPTIONS", clock),
+            ("/sim/faults", &Method::GET) => json_value_response(&fault_list(), clock),
+            ("/sim/faults", _) => method_not_allowed(&method, &path, "GET, OPTIONS", clock),
             _ => api_error_response(&ApiError::not_found(method.as_str(), &path), clock),
         }
     };

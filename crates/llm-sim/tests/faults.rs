@@ -287,3 +287,66 @@ async fn fault_rate_is_seeded_and_can_be_suppressed() {
     assert!((6..=32).contains(&faulted), "about 30% of 60: {faulted}");
     assert!(first.iter().flatten().all(|f| f == "429" || f == "503"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_faults_lists_every_kind_and_each_one_is_injected() {
+    let server = start(&["--stall-ms", "1", "--fault-after-tokens", "1"]).await;
+    let addr = server.http_addr;
+    let listed = fetch(addr, Method::GET, "/sim/faults", &[], "")
+        .await
+        .unwrap()
+        .json();
+    let faults = listed["faults"].as_array().expect("faults array");
+    let names: Vec<&str> = faults.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let all: Vec<&str> = llm_sim::faults::FaultKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(names, all, "every kind this build knows");
+    assert!(names.contains(&"error-event"), "{listed}");
+    let streams_only: Vec<&str> = faults
+        .iter()
+        .filter(|f| f["streams_only"] == true)
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(streams_only, ["malformed-sse"]);
+
+    // Each listed name is one the header accepts, applied as the list says.
+    let mut expected = Vec::new();
+    for fault in faults {
+        let name = fault["name"].as_str().unwrap();
+        for stream in [true, false] {
+            let _ = post_chat(
+                addr,
+                &[("x-sim-fault", name)],
+                &chat_body("x", stream, Some(3)),
+            )
+            .await;
+            let applies = stream || fault["streams_only"] == false;
+            expected.push((name.to_string(), stream, applies.then(|| name.to_string())));
+        }
+    }
+    let records = fetch(addr, Method::GET, "/sim/requests", &[], "")
+        .await
+        .unwrap()
+        .json();
+    let records = records["requests"].as_array().unwrap();
+    assert_eq!(records.len(), expected.len(), "one record per request");
+    let seen: Vec<(String, bool, Option<String>)> = records
+        .iter()
+        .zip(&expected)
+        .map(|(r, (name, _, _))| {
+            (
+                name.clone(),
+                r["stream"].as_bool().unwrap(),
+                r["fault"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(seen, expected);
+
+    let wrong = fetch(addr, Method::POST, "/sim/faults", &[], "")
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+}
