@@ -107,7 +107,14 @@ impl ReadPaths {
                         Some(root) => root,
                         None => match parse_data(data) {
                             Ok(v) => parsed.insert(v),
-                            Err(reading) => return reading,
+                            // `[DONE]` (no error), or data no path can read.
+                            Err(error) => {
+                                return Reading {
+                                    done: error.is_none(),
+                                    error,
+                                    ..Default::default()
+                                }
+                            }
                         },
                     };
                     path.search(root).into_owned()
@@ -140,8 +147,9 @@ impl ReadPaths {
     }
 }
 
-/// An event's data as JSON (blank data: `null`); else the reading it makes.
-fn parse_data(data: &[u8]) -> Result<Value, Reading> {
+/// An event's data as JSON (blank data: `null`); else the request's error, or none for
+/// `[DONE]`.
+fn parse_data(data: &[u8]) -> Result<Value, Option<String>> {
     let trimmed = data.trim_ascii();
     if trimmed.is_empty() {
         return Ok(Value::Null);
@@ -152,12 +160,7 @@ fn parse_data(data: &[u8]) -> Result<Value, Reading> {
         .ok()
         .and_then(|t| serde_json::from_str(t).ok());
     parsed.ok_or_else(|| {
-        let done = trimmed == b"[DONE]";
-        Reading {
-            done,
-            error: (!done).then(|| format!("event data is not JSON: {}", byte_snippet(trimmed))),
-            ..Default::default()
-        }
+        (trimmed != b"[DONE]").then(|| format!("event data is not JSON: {}", byte_snippet(trimmed)))
     })
 }
 
