@@ -5,12 +5,47 @@ import { Endpoint, optionsObject } from "./endpoint.js";
  * One message of a response, as `read` receives it.
  * @typedef {{type: "sse", event: string, data: string, id: string}
  *   | {type: "line", data: string}
+ *   | {type: "event", eventType: string, messageType: string, bytes: Uint8Array, readonly data: string}
  *   | {type: "bytes", bytes: Uint8Array}
  *   | {type: "body", data: string}} CustomEvent
  * - `sse`: one Server-Sent Event (`event` is "message" when the stream names none; `id` the last event id).
  * - `line`: one line of a JSON-lines body, without its terminator.
+ * - `event`: one AWS event-stream message (`framing: "event-stream"`): its `:event-type` and
+ *   `:message-type` headers and its payload (`bytes`; `data` decodes it as UTF-8 text when read).
+ *   Exception and error messages never reach `read`: they fail the request as for the AWS
+ *   endpoints (`"<:exception-type>: <message>"`).
  * - `bytes`: one network chunk, as it arrived (`framing: "bytes"`).
  * - `body`: the whole body of a non-streaming response (`stream: false`).
+ */
+
+/**
+ * Where one field of a declarative reading is found: a path into the event's JSON data (the
+ * JMESPath subset of `BedrockInvokeEndpoint`'s paths: `a.b`, `"quoted key"`, `[0]`, `[-1]`, `[]`),
+ * or `{event, path}` to read it from events of that type only (the SSE `event`, or an
+ * event-stream message's `:event-type`); `{event}` alone stands for the event's raw data (e.g.
+ * `done: {event: "end"}`). `""` leaves the field out.
+ * @typedef {string | {event?: string, path?: string}} CustomPath
+ */
+
+/**
+ * Read paths: the declarative form of `read`, for pages that cannot run code of their own (the
+ * playground) and settings that travel as JSON. Each field is read from every event its
+ * `CustomPath` selects: `text` (required) and `reasoning` take a string (or strings, joined);
+ * `id` a string or number; `inputTokens`, `outputTokens` a non-negative integer; `error`
+ * fails the request with any value but `null`, `false` and `""`; `done` marks the response
+ * complete with any value but `null` and `false`. Data that is not JSON fails the request,
+ * except `[DONE]`, which marks it complete. JSON lines have no event type (only paths without
+ * an `event` read them); a whole body (`stream: false`) is read by every path.
+ * Read paths run in the AWS engine module: `import { initAws } from "llmeter-wasm/aws.js"` and
+ * `await initAws()` first (the core module has no room for the path language).
+ * @typedef {Object} CustomReadPaths
+ * @property {CustomPath} text
+ * @property {CustomPath} [reasoning]
+ * @property {CustomPath} [id]
+ * @property {CustomPath} [inputTokens]
+ * @property {CustomPath} [outputTokens]
+ * @property {CustomPath} [error]
+ * @property {CustomPath} [done]
  */
 
 /**
@@ -29,16 +64,22 @@ import { Endpoint, optionsObject } from "./endpoint.js";
 /**
  * @typedef {Object} CustomEndpointOptions
  * @property {string} url Where requests go.
- * @property {(event: CustomEvent) => CustomReading | undefined | null} read Reads one event (or the
- *   whole body without streaming). Synchronous: it runs as each message arrives, after the
- *   engine stamped its arrival, so keep it light.
+ * @property {((event: CustomEvent) => CustomReading | undefined | null) | CustomReadPaths} read Reads
+ *   one event (or the whole body without streaming): a function, or read paths
+ *   ({@link CustomReadPaths}). A function is synchronous: it runs as each message arrives, after
+ *   the engine stamped its arrival, so keep it light.
  * @property {(payload: any) => string | Uint8Array | object} [request] The body to send for a
  *   payload (an object is sent as JSON). Default: the payload as JSON. Called once per distinct payload.
  * @property {(message: string | string[], maxTokens: number, extra: Record<string, unknown>) => Record<string, unknown>} [createPayload]
- *   What `endpoint.createPayload` returns. Default: a Chat Completions payload. (The prompt
- *   recorded for input-token counts, when the API reports none, is the chat `messages` texts,
- *   else a `prompt`, `input` or `inputs` string of the payload.)
- * @property {"sse" | "json-lines" | "bytes"} [framing] How a stream is cut into events (default "sse").
+ *   What `endpoint.createPayload` returns. Default: `payloadTemplate` filled in, else a Chat
+ *   Completions payload. (The prompt recorded for input-token counts, when the API reports none,
+ *   is the chat `messages` texts, else a `prompt`, `input` or `inputs` string of the payload.)
+ * @property {Record<string, unknown>} [payloadTemplate] The declarative `createPayload`: a JSON
+ *   object in which every string that is exactly `"{{prompt}}"` becomes the prompt (a list of
+ *   strings joined by newlines) and every `"{{maxTokens}}"` the number, e.g.
+ *   `{prompt: "{{prompt}}", max_new_tokens: "{{maxTokens}}", stream: true}`.
+ * @property {"sse" | "json-lines" | "event-stream" | "bytes"} [framing] How a stream is cut into
+ *   events (default "sse"; "event-stream": AWS's binary event stream).
  * @property {boolean} [stream] Whether responses stream (default true); `false` hands the whole body to `read` once.
  * @property {"POST" | "PUT" | "PATCH" | "GET"} [method] Default "POST".
  * @property {Record<string, string>} [headers] Request headers (e.g. an API key, `content-type`);
@@ -128,8 +169,9 @@ export function packReading(reading) {
 
 /**
  * The engine calls this wrapper with plain values (one call per event: an SSE event's data,
- * type and id, or the bytes of a line, chunk or body); it builds the event object for the
- * user's function and hands its checked reading back.
+ * type and id; an event-stream message's payload, event type and message type; or the bytes of
+ * a line, chunk or body); it builds the event object for the user's function and hands its
+ * checked reading back.
  * @param {Function} read
  * @param {unknown} framing
  * @param {unknown} stream
@@ -137,11 +179,18 @@ export function packReading(reading) {
 function wrapRead(read, framing, stream) {
   const decoder = new TextDecoder();
   // What a message given as bytes is: the whole body without streaming, else the framing's.
-  const type = stream === false ? "body" : String(framing ?? "sse").toLowerCase() === "bytes" ? "bytes" : "line";
+  const name = String(framing ?? "sse").toLowerCase();
+  const type = stream === false ? "body" : name === "bytes" ? "bytes" : name === "event-stream" ? "event" : "line";
   /** @param {string | Uint8Array} data @param {string} [event] @param {string} [id] */
   return (data, event, id) => {
     const ev =
-      typeof data === "string" ? { type: "sse", event, data, id } : type === "bytes" ? { type, bytes: data } : { type, data: decoder.decode(data) };
+      typeof data === "string"
+        ? { type: "sse", event, data, id }
+        : type === "bytes"
+          ? { type, bytes: data }
+          : type === "event"
+            ? { type, eventType: event, messageType: id, bytes: data, get data() { return decoder.decode(data); } }
+            : { type, data: decoder.decode(data) };
     const reading = read(ev);
     return reading === undefined || reading === null ? undefined : packReading(reading);
   };
@@ -165,9 +214,10 @@ function wrapRequest(request) {
 
 /**
  * An endpoint for your own API: you say how a payload becomes a request body and what each
- * streamed event carries; the engine does the rest — it stamps every arrival before your code
- * runs, times TTFT/TTLT per network chunk, handles HTTP errors, timeouts and limits, and
- * writes LLMeter's files.
+ * streamed event carries — with functions, or declaratively (`payloadTemplate` and read paths,
+ * which run in the AWS engine module); the engine does the rest — it stamps every arrival before
+ * your code runs, times TTFT/TTLT per network chunk, handles HTTP errors, timeouts and limits,
+ * and writes LLMeter's files.
  */
 export class CustomEndpoint extends Endpoint {
   /** @readonly @type {"custom"} */
@@ -176,11 +226,14 @@ export class CustomEndpoint extends Endpoint {
   /** @param {CustomEndpointOptions} options */
   constructor(options) {
     const { headers, read, request, createPayload, ...settings } = optionsObject(options, "CustomEndpoint");
-    checkFunction(read, "read", true);
+    // Read paths are settings (plain data, checked by the engine, which reads events with them).
+    const paths = read !== null && typeof read === "object";
+    if (!paths && typeof read !== "function") throw new TypeError("read is required (a function, or an object of read paths)");
     checkFunction(request, "request", false);
     checkFunction(createPayload, "createPayload", false);
-    const hooks = { read: wrapRead(read, settings.framing, settings.stream), request: request && wrapRequest(request) };
-    super("custom", settings, { headers, hooks });
+    if (createPayload && settings.payloadTemplate !== undefined) throw new TypeError("give createPayload or payloadTemplate, not both");
+    const hooks = { read: paths ? undefined : wrapRead(read, settings.framing, settings.stream), request: request && wrapRequest(request) };
+    super("custom", paths ? { ...settings, read } : settings, { headers, hooks }, paths ? "aws" : "core");
     /** @readonly @type {string} */ this.url = settings.url;
     /** @private */ this._createPayload = createPayload;
   }

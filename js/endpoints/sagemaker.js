@@ -10,11 +10,14 @@ import { awsOptions } from "./bedrock.js";
  *   generatedTextPath?: string,
  *   inputTextPath?: string,
  *   tokenCountPath?: string,
+ *   ttftVisibleTokensOnly?: boolean,
  * }} SageMakerEndpointOptions
  * `endpointName`: the SageMaker endpoint. `model`: recorded as `model_id` (default the endpoint
  * name). `stream` (default true): InvokeEndpointWithResponseStream (TGI `data:` lines or LMI JSON
  * lines), else InvokeEndpoint. Paths as LLMeter's `*_jmespath` options (defaults
  * `generated_text`, `inputs`, `details.generated_tokens`; `""` switches the token path off).
+ * `ttftVisibleTokensOnly` (default true), as every family takes it: TGI and LMI lines carry no
+ * hidden reasoning, so it changes nothing today.
  */
 
 /**

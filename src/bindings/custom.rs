@@ -1,7 +1,8 @@
 //! A custom endpoint's hooks over JS functions. `js/endpoints/custom.js` wraps the user's
 //! functions so each one here is a single call with plain values: `read(data, event, id)`
 //! returns the checked reading as a 9-slot array (or nothing), `request(payload)` a string or
-//! bytes. Nothing here holds a rule.
+//! bytes. Either may be absent (read paths instead of a function are the core's). Nothing here
+//! holds a rule.
 
 use super::result::to_js;
 use js_sys::{Array, Function, Reflect, Uint8Array};
@@ -11,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 pub struct JsHooks {
-    read: Function,
+    read: Option<Function>,
     request: Option<Function>,
 }
 
@@ -38,20 +39,18 @@ fn function(hooks: &JsValue, name: &str) -> Result<Option<Function>, JsValue> {
 }
 
 impl JsHooks {
-    /// The wrapped functions of a custom endpoint config (`{…, hooks: {read, request, …}}`).
-    pub fn from_spec(spec: &JsValue) -> Result<JsHooks, JsValue> {
+    /// The wrapped functions of a custom endpoint config (`{…, hooks: {read, request, …}}`);
+    /// `None` without any (the core then needs read paths).
+    pub fn from_spec(spec: &JsValue) -> Result<Option<JsHooks>, JsValue> {
         let hooks = Reflect::get(spec, &"hooks".into())?;
-        let read = match hooks.is_object() {
-            true => function(&hooks, "read")?,
-            false => None,
-        };
-        let Some(read) = read else {
-            return Err(js_sys::TypeError::new("read is required (a function)").into());
-        };
-        Ok(JsHooks {
-            read,
+        if !hooks.is_object() {
+            return Ok(None);
+        }
+        let hooks = JsHooks {
+            read: function(&hooks, "read")?,
             request: function(&hooks, "request")?,
-        })
+        };
+        Ok((hooks.read.is_some() || hooks.request.is_some()).then_some(hooks))
     }
 }
 
@@ -73,18 +72,30 @@ impl CustomHooks for JsHooks {
 
     fn read(&self, event: CustomEvent<'_>) -> Result<Reading, String> {
         let this = &JsValue::NULL;
+        // Read paths replace the function (the JS class passes one or the other).
+        let read = self.read.as_ref().ok_or("read is required (a function)")?;
         let out = match event {
             CustomEvent::Sse { event, data, id } => {
                 // The type as EventSource reports it: `message` when the field was absent.
                 let kind = if event.is_empty() { "message" } else { event };
-                self.read
-                    .call3(this, &data.into(), &kind.into(), &id.into())
+                read.call3(this, &data.into(), &kind.into(), &id.into())
             }
             // Lines, chunks and bodies as bytes: the wrapper knows which (the endpoint's
             // framing and stream options) and decodes text with a TextDecoder.
             CustomEvent::Line(b) | CustomEvent::Body(b) | CustomEvent::Bytes(b) => {
-                self.read.call1(this, &Uint8Array::from(b))
+                read.call1(this, &Uint8Array::from(b))
             }
+            // An event-stream message: payload bytes, then its event and message types.
+            CustomEvent::Event {
+                event_type,
+                message_type,
+                payload,
+            } => read.call3(
+                this,
+                &Uint8Array::from(payload),
+                &event_type.into(),
+                &message_type.into(),
+            ),
         }
         .map_err(thrown)?;
         if out.is_undefined() || out.is_null() {

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 pub fn from_js(spec: &JsValue) -> Result<Box<dyn Endpoint>, JsValue> {
     let value = to_json(spec, "endpoint")?;
     let hooks: Option<Rc<dyn CustomHooks>> = match value.get("kind").and_then(Value::as_str) {
-        Some("custom") => Some(Rc::new(JsHooks::from_spec(spec)?)),
+        Some("custom") => JsHooks::from_spec(spec)?.map(|h| Rc::new(h) as Rc<dyn CustomHooks>),
         _ => None,
     };
     config::build_with(&value, hooks).map_err(|e| option_error(&e))

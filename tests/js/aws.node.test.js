@@ -226,6 +226,16 @@ for (const [name, make, spec] of [
   });
 }
 
+test("SageMaker takes ttftVisibleTokensOnly like every family, checked by the core", async () => {
+  const ep = new SageMakerEndpoint({ ...aws(), endpointName: "tgi-endpoint", ttftVisibleTokensOnly: false });
+  assert.equal(ep.toJSON().ttftVisibleTokensOnly, false, "recorded with the endpoint's settings (what stores keep)");
+  assert.throws(() => new SageMakerEndpoint({ ...aws(), endpointName: "e", ttftVisibleTokensOnly: "no" }), (e) => e instanceof TypeError && /ttftVisibleTokensOnly: must be a boolean/.test(e.message));
+  const result = await new Runner({ endpoint: ep }).run({ nRequests: 2, payload: ep.createPayload(PROMPT, 4) });
+  assert.equal(result.stats.failed_requests, 0, result.responses[0].error);
+  assert.ok(result.responses.every((r) => r.time_to_first_token >= 0.05 && r.num_tokens_output === 4));
+  assert.equal(result.runConfig.endpoint.endpoint_type, "SageMakerStreamEndpoint");
+});
+
 test("SageMaker: the files agree with LLMeter's except where LLMeter is wrong (docs/AWS.md)", async () => {
   for (const stream of [true, false]) {
     const make = (url) => new SageMakerEndpoint({ ...aws(url), endpointName: "tgi-endpoint", model: "tgi-model", stream });

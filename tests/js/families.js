@@ -27,6 +27,19 @@ export function readGenerate(e) {
   }
 }
 
+/** The same reading as read paths (CustomEndpoint's declarative form; the playground's defaults). */
+export const GENERATE_READ = {
+  text: { event: "token", path: "text" },
+  reasoning: { event: "think", path: "text" },
+  id: "id",
+  inputTokens: "prompt_tokens",
+  outputTokens: "generated_tokens",
+  error: "reason",
+  done: { event: "end" },
+};
+/** The made-up API's payload as a template (`payloadTemplate`). */
+export const GENERATE_TEMPLATE = { prompt: "{{prompt}}", max_new_tokens: "{{maxTokens}}", stream: true };
+
 /** A payload of the made-up API. @param {string | string[]} message @param {number} maxTokens */
 export function generatePayload(message, maxTokens, extra = {}) {
   return { prompt: Array.isArray(message) ? message.join("\n") : message, max_new_tokens: maxTokens, stream: true, ...extra };

@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` by the test suite: the generated declarations must type a
 // realistic use of the API, and reject wrong option types.
-import { OpenAIEndpoint, Runner, Result, init, type Progress } from "../../pkg/index.js";
+import { OpenAIEndpoint, CustomEndpoint, Runner, Result, init, type Progress } from "../../pkg/index.js";
 import { Tokenizer } from "../../pkg/tokenizer.js";
 
 async function typed(): Promise<number> {
@@ -30,6 +30,21 @@ async function typed(): Promise<number> {
   await runner.run({ clients: "2", payload: {} });
   // @ts-expect-error baseUrl is required
   new OpenAIEndpoint({ model: "m" });
+  // A custom endpoint: an event-stream reading function, or the declarative form.
+  new CustomEndpoint({
+    url: "http://127.0.0.1:8000/model/m/converse-stream",
+    framing: "event-stream",
+    read: (e) => (e.type === "event" && e.eventType === "contentBlockDelta" ? { text: JSON.parse(e.data).delta.text } : undefined),
+  });
+  new CustomEndpoint({
+    url: "http://127.0.0.1:8000/v1/generate",
+    payloadTemplate: { prompt: "{{prompt}}", max_new_tokens: "{{maxTokens}}" },
+    read: { text: { event: "token", path: "text" }, outputTokens: "generated_tokens", done: { event: "end" } },
+  });
+  // @ts-expect-error read paths need text
+  new CustomEndpoint({ url: "http://x", read: { id: "id" } });
+  // @ts-expect-error a path is a string or {event, path}
+  new CustomEndpoint({ url: "http://x", read: { text: 1 } });
   return count + warnings.length + (clock === "fine" ? 1 : 0) + (result.stats["time_to_first_token-p50"] as number);
 }
 void typed;

@@ -114,7 +114,7 @@ async function run(expected) {
 
 test("each AWS family shows its own fields, note and presets; an untouched preset follows the family and the body format", async () => {
   const families = await page.$$eval("#endpoint-type option", (o) => o.map((x) => x.value));
-  assert.deepEqual(families, ["openai", "openai-responses", "anthropic", "bedrockConverse", "bedrockInvoke", "sagemaker"]);
+  assert.deepEqual(families, ["openai", "openai-responses", "anthropic", "bedrockConverse", "bedrockInvoke", "sagemaker", "custom"]);
   await page.selectOption("#endpoint-type", "openai");
   await page.selectOption("#preset", "short");
 

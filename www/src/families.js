@@ -4,12 +4,13 @@
 // where its requests go (for the CORS explanations). Adding a family is one entry here; the form
 // renders its fields, the worker builds its class by name. No DOM here (the worker imports it too).
 //
-// A field: `{ option, label, type: "text" | "url" | "checkbox" | "password" | "select", value?,
-// choices?, placeholder?, help?, secret?, required? }`. `option` is the class's option name; a
-// `secret` field is kept in memory only, like the API key: never in share links, history or saved
-// settings. An empty text field is left out of the options (the class's default applies).
+// A field: `{ option, label, type: "text" | "url" | "checkbox" | "password" | "select" | "json",
+// value?, choices?, placeholder?, help?, secret?, required? }`. `option` is the class's option
+// name; a `secret` field is kept in memory only, like the API key: never in share links, history
+// or saved settings. An empty text field is left out of the options (the class's default
+// applies); a `json` field (a text area) is parsed, and its option is the parsed value.
 
-/** @typedef {{ option: string, label: string, type: "text" | "url" | "checkbox" | "password" | "select", value?: string | boolean, choices?: [string, string][], placeholder?: string, help?: string, secret?: boolean, required?: boolean }} Field */
+/** @typedef {{ option: string, label: string, type: "text" | "url" | "checkbox" | "password" | "select" | "json", value?: string | boolean, choices?: [string, string][], placeholder?: string, help?: string, secret?: boolean, required?: boolean }} Field */
 /** @typedef {{ label: string, payload?: Record<string, unknown>, jsonl?: Record<string, unknown>[] }} Preset */
 /** @typedef {import("./payload.js").PayloadRules} PayloadRules */
 /**
@@ -87,6 +88,22 @@ const awsRequest = (host, route) => (/** @type {PublicConfig} */ c) => {
   const r = route(encodeURIComponent(c.model ?? ""), v.stream !== false, v);
   return { base, path: r.path, headers: [...AWS_HEADERS, ...(r.headers ?? [])], exposed: AWS_EXPOSED };
 };
+
+// ---- Your own API: CustomEndpoint in its declarative form (this page runs no typed-in code) ----
+
+/** llm-sim's made-up generation API (`POST /v1/generate`, SSE): the custom family's defaults. */
+const GENERATE_TEMPLATE = { prompt: "{{prompt}}", max_new_tokens: "{{maxTokens}}", stream: true };
+const GENERATE_READ = {
+  text: { event: "token", path: "text" },
+  reasoning: { event: "think", path: "text" },
+  id: "id",
+  inputTokens: "prompt_tokens",
+  outputTokens: "generated_tokens",
+  error: "reason",
+  done: { event: "end" },
+};
+const CUSTOM_NOTE =
+  "Each run sends the payloads below as they are, to the URL. Each event is read with the paths: a.b, \"quoted key\", [0], [-1] or [] into its JSON data; {\"event\": …, \"path\": …} reads events of one type only (the SSE event name or the event stream's :event-type), and {\"event\": …} alone the event's raw data. Put credentials in Extra headers: their values are secrets, never saved or shared. The fields start filled for llm-sim's made-up generation API (POST /v1/generate).";
 
 const PROMPT = "In two sentences, what is time to first token?";
 const LONG = "Write a detailed explanation of how HTTP/2 multiplexing affects latency under load.";
@@ -258,6 +275,42 @@ export const FAMILIES = {
     presets: presetsOf3((text, n) => ({ inputs: text, parameters: { max_new_tokens: n, details: true } })),
     request: awsRequest("runtime.sagemaker", (name, stream) => ({ path: `/endpoints/${name}/${stream ? "invocations-response-stream" : "invocations"}` })),
     corsHelp: AWS_CORS_HELP,
+  },
+  // Read paths run in the AWS engine module (the core module has no room for the path language).
+  custom: {
+    label: "Your own API (custom endpoint)",
+    className: "CustomEndpoint",
+    engine: "aws",
+    baseUrl: null,
+    modelLabel: "Model (recorded in results)",
+    modelPlaceholder: "my-model",
+    keyField: false,
+    headersPlaceholder: "Authorization: Bearer …",
+    note: CUSTOM_NOTE,
+    fields: [
+      { option: "url", label: "URL", type: "url", required: true, placeholder: "http://127.0.0.1:8000/v1/generate" },
+      {
+        option: "framing",
+        label: "Framing",
+        type: "select",
+        value: "sse",
+        choices: [
+          ["sse", "Server-sent events"],
+          ["json-lines", "JSON lines"],
+          ["event-stream", "AWS event stream"],
+        ],
+      },
+      { option: "read", label: "Read paths (JSON)", type: "json", value: JSON.stringify(GENERATE_READ, null, 2), help: "text (required), reasoning, id, inputTokens, outputTokens, error, done: where each event carries them." },
+      { option: "payloadTemplate", label: "Body template (JSON)", type: "json", value: JSON.stringify(GENERATE_TEMPLATE, null, 2), help: 'The heatmap\'s payloads: "{{prompt}}" and "{{maxTokens}}" values are filled in.' },
+      { option: "stream", label: "Stream the response", type: "checkbox", value: true, help: "Unticked, the whole body is read at once: no time to first token." },
+      TTFT_VISIBLE,
+    ],
+    payload: { limits: [] },
+    presets: presetsOf3((text, n) => ({ prompt: text, max_new_tokens: n, stream: true })),
+    // The URL is where requests go; the probe asks it directly.
+    request: (c) => ({ base: String(c.familyOptions?.url ?? ""), path: "", headers: [] }),
+    corsHelp: PROXY_HELP,
+    probePath: "",
   },
 };
 

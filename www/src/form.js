@@ -22,7 +22,7 @@ const optionalFields = (fields) => Object.fromEntries(fields.map(([k, id]) => [k
 /** The chosen family's entry (families.js). */
 const family = () => familyOf($("endpoint-type").value);
 
-/** The inputs of the chosen family's own fields, by option name. @returns {[import("./families.js").Field, HTMLInputElement][]} */
+/** The inputs of the chosen family's own fields, by option name (a `json` field's is a text area). @returns {[import("./families.js").Field, HTMLInputElement][]} */
 const familyInputs = () => family().fields.map((f) => [f, /** @type {HTMLInputElement} */ ($(`family-${f.option}`))]);
 
 /**
@@ -67,9 +67,15 @@ function refreshPresets() {
  */
 function fieldInput(field, given) {
   const label = document.createElement("label");
-  /** @type {HTMLInputElement | HTMLSelectElement} */
+  /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
   let input;
-  if (field.type === "select") {
+  if (field.type === "json") {
+    const area = document.createElement("textarea");
+    area.rows = Math.min(10, String(field.value ?? "").split("\n").length + 1);
+    area.spellcheck = false;
+    area.value = typeof given === "string" ? given : String(field.value ?? "");
+    input = /** @type {any} */ (area);
+  } else if (field.type === "select") {
     const select = document.createElement("select");
     for (const [value, text] of field.choices ?? []) select.append(new Option(text, value));
     const choices = (field.choices ?? []).map(([v]) => v);
@@ -129,7 +135,7 @@ export function applyFamily(values = {}) {
   $("headers").placeholder = f.headersPlaceholder ?? "";
   /** @type {Record<string, string | boolean>} */
   const current = {};
-  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("#family-fields input, #family-fields select"))) {
+  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("#family-fields input, #family-fields select, #family-fields textarea"))) {
     current[input.id.slice("family-".length)] = input.type === "checkbox" ? input.checked : input.value;
   }
   const box = $("family-fields");
@@ -137,18 +143,19 @@ export function applyFamily(values = {}) {
   rendering = true;
   box.replaceChildren();
   rendering = false;
-  // Text fields two by two, then the checkboxes.
+  // Text fields two by two, then the JSON areas (full width), then the checkboxes.
   const grid = document.createElement("div");
   grid.className = "grid2";
-  const checks = [];
+  const areas = [], checks = [];
   for (const field of f.fields) {
     const given = field.secret ? current[field.option] : values[field.option] ?? current[field.option];
     const parts = fieldInput(field, given);
     if (field.type === "checkbox") checks.push(...parts);
+    else if (field.type === "json") areas.push(...parts);
     else grid.append(...parts);
   }
   if (grid.childElementCount) box.append(grid);
-  box.append(...checks);
+  box.append(...areas, ...checks);
   $("family-note").hidden = !f.note;
   $("family-note").textContent = f.note ?? "";
   refreshPresets();
@@ -390,10 +397,19 @@ export async function buildRun() {
   const model = $("model").value.trim();
   const urlOk = isHttpUrl(baseUrl);
   if (fam.baseUrl && !urlOk && (fam.baseUrl.required || baseUrl)) problems.push(["base-url", `Base URL must be an http:// or https:// URL, e.g. ${fam.baseUrl.placeholder}.`]);
+  /** @type {Record<string, unknown>} the `json` fields' values, parsed */
+  const parsed = {};
   for (const [f, input] of familyInputs()) {
     const value = f.type === "checkbox" ? "" : input.value.trim();
     if (f.required && f.type !== "checkbox" && !value) problems.push([input.id, `${f.label} is required.`]);
     if (f.type === "url" && value && !isHttpUrl(value)) problems.push([input.id, `${f.label} must be an http:// or https:// URL.`]);
+    if (f.type === "json" && value) {
+      try {
+        parsed[f.option] = JSON.parse(value);
+      } catch (e) {
+        problems.push([input.id, `${f.label} is not valid JSON: ${/** @type {Error} */ (e).message}`]);
+      }
+    }
   }
   if (!model) problems.push(["model", `${fam.modelLabel ?? "Model"} is required.`]);
   const headers = parseHeaders($("headers").value);
@@ -408,7 +424,7 @@ export async function buildRun() {
   const runName = $("run-name").value.trim();
   // The worker builds the family's class (families.js) from these options.
   /** @type {Record<string, unknown>} */
-  const options = { ...familyValues(false), ...familyValues(true), [fam.modelOption ?? "model"]: model, headers: headers.ok ? headers.headers : {} };
+  const options = { ...familyValues(false), ...familyValues(true), ...parsed, [fam.modelOption ?? "model"]: model, headers: headers.ok ? headers.headers : {} };
   if (fam.keyField !== false && $("api-key").value) options.apiKey = $("api-key").value;
   if (fam.baseUrl && baseUrl) options.baseUrl = baseUrl;
   const endpoint = { family: $("endpoint-type").value, options, baseUrl, model };

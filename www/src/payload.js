@@ -8,8 +8,9 @@
 
 /**
  * What a family's payloads must have (see families.js): a key, and one of the output limits
- * (a key, or a dotted path such as `inferenceConfig.maxTokens`).
- * @typedef {{ required: string, requiredText: string, limits: string[], limitRequired?: boolean }} PayloadRules
+ * (a key, or a dotted path such as `inferenceConfig.maxTokens`). Neither for an API the page
+ * knows nothing of (the custom family): any JSON object.
+ * @typedef {{ required?: string, requiredText?: string, limits: string[], limitRequired?: boolean }} PayloadRules
  */
 
 /** Chat Completions' rules (the default). @type {PayloadRules} */
@@ -65,6 +66,7 @@ const valueAt = (v, path) => path.split(".").reduce((o, k) => (o && typeof o ===
 
 /** A payload's outline for messages, e.g. `{"inputs": …, "parameters": {"max_new_tokens": 64}}`. @param {PayloadRules} rules */
 function outline(rules) {
+  if (!rules.required || !rules.limits.length) return "{…}";
   const keys = rules.limits[0].split(".");
   const limit = keys.reduceRight((inner, k) => `{"${k}": ${inner}}`, "64").slice(1, -1);
   return `{"${rules.required}": …, ${limit}}`;
@@ -78,9 +80,9 @@ function checkValues(values, format, label, lineOf, rules) {
     const v = values[i];
     if (!v || typeof v !== "object" || Array.isArray(v)) return fail(lineOf(i), null, `${label(i)} must be a JSON object like ${outline(rules)}.`);
     if (depthOf(v) > MAX_PAYLOAD_DEPTH) return fail(lineOf(i), null, `${label(i)} nests deeper than ${MAX_PAYLOAD_DEPTH} levels of objects and arrays, more than any real request: it cannot be sent.`);
-    const required = v[rules.required];
+    const required = rules.required ? v[rules.required] : v;
     if (required === undefined || (rules.required === "messages" && !Array.isArray(required))) return fail(lineOf(i), null, `${label(i)} has ${rules.requiredText}.`);
-    if (!rules.limits.some((k) => valueAt(v, k) !== undefined)) {
+    if (rules.limits.length && !rules.limits.some((k) => valueAt(v, k) !== undefined)) {
       if (rules.limitRequired) return fail(lineOf(i), null, `${label(i)} sets no ${rules.limits[0]}, which this API requires.`);
       notes.push(`${label(i)} sets no ${rules.limits[0]}: output length is up to the server.`);
     }

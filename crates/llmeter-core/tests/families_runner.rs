@@ -295,6 +295,7 @@ async fn custom_endpoint_end_to_end_with_its_own_body_and_class_name() {
             framing: Framing::JsonLines,
             ttft_visible_tokens_only: true,
             require_done: false,
+            payload_template: None,
             info: EndpointInfo {
                 endpoint_name: Some("mine".into()),
                 model_id: Some("m".into()),

@@ -5,10 +5,14 @@
 use super::anthropic::{
     AnthropicConfig, AnthropicEndpoint, DEFAULT_BASE_URL, DEFAULT_NAME, DEFAULT_VERSION,
 };
-use super::custom::{self, CustomConfig, CustomEndpoint, CustomHooks};
+#[cfg(feature = "json-paths")]
+use super::custom::paths::{PathReader, ReadPaths};
+use super::custom::{self, template, CustomConfig, CustomEndpoint, CustomHooks};
 use super::openai::responses::OpenAIResponsesEndpoint;
 use super::openai::{OpenAIConfig, OpenAIEndpoint};
 use super::{Endpoint, EndpointInfo};
+#[cfg(feature = "json-paths")]
+use crate::framing::Framing;
 use crate::runner::{range_err, type_err, OptionError};
 use serde_json::{Map, Value};
 use std::rc::Rc;
@@ -110,7 +114,7 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&'a Value> {
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
@@ -218,8 +222,9 @@ pub fn build_with(
         }
         "anthropic" => Ok(Box::new(AnthropicEndpoint::new(anthropic_config(&r)?))),
         "custom" => {
-            let hooks = hooks.ok_or_else(|| type_err("read", "is required (a function)"))?;
-            Ok(Box::new(CustomEndpoint::new(custom_config(&r)?, hooks)))
+            let config = custom_config(&r)?;
+            let hooks = custom_reader(&r, &config, hooks)?;
+            Ok(Box::new(CustomEndpoint::new(config, hooks)))
         }
         #[cfg(feature = "aws")]
         "bedrockConverse" | "bedrockInvoke" | "sagemaker" => super::aws::config::build(&kind, &r),
@@ -258,8 +263,49 @@ fn anthropic_config(r: &ConfigReader) -> Result<AnthropicConfig, OptionError> {
     Ok(config)
 }
 
+/// What reads a custom endpoint's events: its read paths when `read` is an object (a function
+/// stays in the JS API: the config then holds no `read`), else the user's functions.
+fn custom_reader(
+    r: &ConfigReader,
+    config: &CustomConfig,
+    hooks: Option<Rc<dyn CustomHooks>>,
+) -> Result<Rc<dyn CustomHooks>, OptionError> {
+    match (r.get("read"), hooks) {
+        #[cfg(feature = "json-paths")]
+        (Some(read), request) => {
+            let paths = ReadPaths::from_config(read)?;
+            if config.framing == Framing::Raw && config.stream {
+                return Err(range_err(
+                    "read",
+                    "paths read events: framing \"bytes\" hands over network chunks (read them with a function)",
+                ));
+            }
+            // The user's `request` function, if any, still builds the bodies.
+            Ok(Rc::new(PathReader::new(paths, request)))
+        }
+        #[cfg(not(feature = "json-paths"))]
+        (Some(_), _) => {
+            let _ = config;
+            Err(range_err(
+                "read",
+                "read paths are in the AWS build of the engine (llmeter_wasm_aws), not this one: load it with initAws(), or give a read function",
+            ))
+        }
+        (None, Some(hooks)) => Ok(hooks),
+        (None, None) => Err(type_err(
+            "read",
+            "is required (a function, or an object of paths)",
+        )),
+    }
+}
+
+/// A custom endpoint's options but its reading.
 fn custom_config(r: &ConfigReader) -> Result<CustomConfig, OptionError> {
     let framings = custom::FRAMINGS.map(|(name, _)| name);
+    let template = r.get("payloadTemplate").cloned();
+    if let Some(t) = &template {
+        template::check(t)?;
+    }
     let config = CustomConfig {
         url: r.link("url", None),
         method: r.choice_of("method", &custom::METHODS, "POST"),
@@ -268,6 +314,7 @@ fn custom_config(r: &ConfigReader) -> Result<CustomConfig, OptionError> {
         framing: custom::framing_named(r.choice_of("framing", &framings, "sse")),
         ttft_visible_tokens_only: r.flag("ttftVisibleTokensOnly", true),
         require_done: r.flag("requireDone", false),
+        payload_template: template,
         info: EndpointInfo {
             endpoint_name: Some(r.text_or("endpointName", "custom")),
             model_id: r.text("model"),
@@ -410,7 +457,7 @@ mod tests {
         assert_eq!((framing.option, framing.is_range), ("framing", true));
         assert_eq!(
             framing.message,
-            "must be one of \"sse\", \"json-lines\", \"bytes\", got \"xml\""
+            "must be one of \"sse\", \"json-lines\", \"event-stream\", \"bytes\", got \"xml\""
         );
         assert_eq!(
             err(json!({"kind": "custom", "url": "http://h", "method": "DELETE"})).option,

@@ -1,31 +1,35 @@
-//! An endpoint whose request body and event reading are the user's own functions (the JS API's
+//! An endpoint whose request body and event reading are the user's own (the JS API's
 //! `CustomEndpoint`): any HTTP API with any streaming format the framing module reads (SSE,
-//! JSON lines, raw bytes). The engine keeps everything else: it stamps every arrival before the
-//! user's code runs, applies the TTFT/TTLT rule per network chunk, bounds buffers, turns HTTP
-//! failures into errors and keeps secrets (every header value) out of what it records.
+//! JSON lines, AWS event-stream, raw bytes). The engine keeps everything else: it stamps every
+//! arrival before the user's code runs, applies the TTFT/TTLT rule per network chunk, bounds
+//! buffers, turns HTTP failures (and event-stream exceptions) into errors and keeps secrets
+//! (every header value) out of what it records.
 //!
 //! The user's functions come in through [`CustomHooks`] (implemented over JS functions by the
 //! wasm bindings; natively by tests). What a reading function returns for one event is a
-//! [`Reading`], checked here with errors that name the bad key.
+//! [`Reading`], checked here with errors that name the bad key. The declarative form needs no
+//! function (the playground cannot run typed-in code): a payload template ([`template`]) and
+//! paths into each event's JSON ([`paths`]).
 
 use super::http::standard_response_headers;
 use super::openai::chat_payload;
 use super::payload::messages_prompt;
-use super::stream::{FrameOutcome, Protocol, StreamParser};
+use super::stream::{event_stream_failure, FrameOutcome, Protocol, StreamParser};
 use super::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
     ResponseParser, UserMessage,
 };
-use crate::framing::{Frame, Framing};
+use crate::framing::{Frame, Framing, StreamEnd};
 use crate::transport::HttpRequest;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::rc::Rc;
 
 /// The framings a custom endpoint can name (`framing` option).
-pub const FRAMINGS: [(&str, Framing); 3] = [
+pub const FRAMINGS: [(&str, Framing); 4] = [
     ("sse", Framing::Sse),
     ("json-lines", Framing::JsonLines),
+    ("event-stream", Framing::EventStream),
     ("bytes", Framing::Raw),
 ];
 
@@ -51,6 +55,8 @@ pub struct CustomConfig {
     pub ttft_visible_tokens_only: bool,
     /// A stream is complete only once a reading said `done` (else: when the body ends).
     pub require_done: bool,
+    /// What `create_payload` builds (`payloadTemplate`), placeholders filled in.
+    pub payload_template: Option<Value>,
     pub info: EndpointInfo,
 }
 
@@ -65,6 +71,7 @@ impl fmt::Debug for CustomConfig {
             .field("framing", &self.framing)
             .field("ttft_visible_tokens_only", &self.ttft_visible_tokens_only)
             .field("require_done", &self.require_done)
+            .field("payload_template", &self.payload_template)
             .field("info", &self.info)
             .finish()
     }
@@ -83,6 +90,13 @@ pub enum CustomEvent<'a> {
     Line(&'a [u8]),
     /// One network chunk of a `bytes` body.
     Bytes(&'a [u8]),
+    /// One AWS event-stream `event` message: its `:event-type` and `:message-type` headers and
+    /// payload (exception messages never get here: they fail the request).
+    Event {
+        event_type: &'a str,
+        message_type: &'a str,
+        payload: &'a [u8],
+    },
     /// The whole body of a non-streaming response.
     Body(&'a [u8]),
 }
@@ -219,8 +233,11 @@ impl Endpoint for CustomEndpoint {
         max_tokens: u64,
         extra: &Map<String, Value>,
     ) -> Result<Value, EndpointError> {
-        // A user's own `createPayload` runs in the JS API; this is the default.
-        Ok(chat_payload(message, max_tokens, extra))
+        // A user's own `createPayload` runs in the JS API; else the template, else the chat shape.
+        Ok(match &self.config.payload_template {
+            Some(t) => template::fill(t, message, max_tokens, extra),
+            None => chat_payload(message, max_tokens, extra),
+        })
     }
 
     /// Every header value but the media types (`content-type`, `accept`): redacting
@@ -293,11 +310,20 @@ impl Protocol for CustomProtocol {
             },
             Frame::Line(l) => CustomEvent::Line(l),
             Frame::Bytes(b) => CustomEvent::Bytes(b),
-            // A framing added to the core later (AWS event-stream) reaches here until it has
-            // its event shape: a `FRAMINGS` entry, a `CustomEvent` variant and its JS object.
-            #[allow(unreachable_patterns)]
-            _ => {
-                return FrameOutcome::Error("custom endpoints cannot read this framing yet".into())
+            Frame::Event(m) => {
+                // As the AWS endpoints: an exception message fails the request, in AWS's words.
+                if let Some((code, text)) = event_stream_failure(&m) {
+                    return FrameOutcome::Error(match (code.is_empty(), text.is_empty()) {
+                        (false, false) => format!("{code}: {text}"),
+                        (true, _) => text,
+                        (false, true) => code.to_owned(),
+                    });
+                }
+                CustomEvent::Event {
+                    event_type: m.event_type().unwrap_or(""),
+                    message_type: m.message_type().unwrap_or(""),
+                    payload: m.payload,
+                }
             }
         };
         let mut reading = match self.hooks.read(event) {
@@ -335,7 +361,16 @@ impl Protocol for CustomProtocol {
     fn complete_without_done(&self) -> bool {
         !self.require_done || self.done_seen
     }
+
+    /// An event stream has no end marker: a message cut off at the end is a truncation.
+    fn complete_at_end(&self, end: StreamEnd) -> bool {
+        (end == StreamEnd::Clean || self.framing != Framing::EventStream)
+            && self.complete_without_done()
+    }
 }
 
+#[cfg(feature = "json-paths")]
+pub mod paths;
+pub mod template;
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,8 @@ pub mod aws;
 pub mod config;
 pub mod custom;
 pub mod http;
+#[cfg(feature = "json-paths")]
+pub mod json_path;
 pub mod openai;
 pub mod payload;
 pub mod stream;

@@ -14,8 +14,39 @@
 
 use super::http::{self, BoundedBody, ERROR_BODY_LIMIT, STREAM_PREFIX_LIMIT};
 use super::{ParseLimits, ParsedResponse, ResponseParser};
+use crate::framing::event_stream::EventMessage;
 use crate::framing::{Frame, FrameDecoder, Framing, StreamEnd};
 use crate::transport::ResponseHead;
+
+/// The failure an AWS event-stream `exception` or `error` message carries: its code
+/// (`:exception-type`, or `:error-code`) and message (the JSON payload's `message` or
+/// `Message`, or `:error-message`); `None` for an `event` message. Every family reading event
+/// streams (AWS, custom) fails a request on these, each in its own words.
+pub fn event_stream_failure<'a>(message: &EventMessage<'a>) -> Option<(&'a str, String)> {
+    match message.message_type() {
+        Some("exception") => {
+            let text = std::str::from_utf8(message.payload)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .and_then(|v| {
+                    v.get("Message")
+                        .or_else(|| v.get("message"))
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            Some((message.exception_type().unwrap_or(""), text))
+        }
+        Some("error") => Some((
+            message.header_str(":error-code").unwrap_or(""),
+            message
+                .header_str(":error-message")
+                .unwrap_or("")
+                .to_owned(),
+        )),
+        _ => None,
+    }
+}
 
 /// What one frame carried, for the timing rule.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,12 @@
 //! The options of the AWS kinds (`bedrockConverse`, `bedrockInvoke`, `sagemaker`), read for
 //! [`crate::endpoint::config::build`].
 
-use super::json_path::JsonPath;
 use super::{
     AwsAuth, AwsTarget, BedrockConverseEndpoint, BedrockInvokeEndpoint, ConverseConfig,
     InvokeBodyFormat, InvokeConfig, InvokePaths, SageMakerConfig, SageMakerEndpoint,
 };
 use crate::endpoint::config::ConfigReader;
+use crate::endpoint::json_path::JsonPath;
 use crate::endpoint::Endpoint;
 use crate::runner::{range_err, type_err, OptionError};
 use crate::sigv4::Credentials;
@@ -165,5 +165,6 @@ fn sagemaker_config(r: &ConfigReader) -> Result<SageMakerConfig, OptionError> {
         generated_text: path_option(r, "generatedTextPath")?.unwrap_or(text),
         input_text: path_option(r, "inputTextPath")?.unwrap_or(input),
         token_count,
+        ttft_visible_tokens_only: r.bool("ttftVisibleTokensOnly")?.unwrap_or(true),
     })
 }

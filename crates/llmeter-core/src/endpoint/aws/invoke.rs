@@ -2,7 +2,7 @@
 //! (`/invoke-with-response-stream`), as LLMeter's `BedrockInvoke` / `BedrockInvokeStream`.
 //!
 //! The bodies are the model's own, so where the text and the token counts are is configured
-//! with paths ([`super::json_path`], LLMeter's `*_jmespath` options). A body format picks the
+//! with paths ([`crate::endpoint::json_path`], LLMeter's `*_jmespath` options). A body format picks the
 //! defaults: `openai` (LLMeter's defaults, for the OpenAI-compatible models), `anthropic`
 //! (Claude's Messages body), `llama` (Meta's), `nova` (Amazon Nova's messages-v1), `titan`
 //! (Amazon Titan Text). Each stream chunk is an event-stream `chunk` event whose payload is
@@ -15,12 +15,12 @@
 //! last chunk carries; its arrival also marks the stream complete).
 
 use super::base64;
-use super::json_path::{count_of, text_of, JsonPath};
 use super::{
     bedrock_info, json_body, message_items, path_label, stream_error, AwsHead, AwsRequester,
     AwsTarget,
 };
 use crate::endpoint::http::{byte_snippet, payload_object};
+use crate::endpoint::json_path::{count_of, text_of, JsonPath};
 use crate::endpoint::payload::json_type;
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{

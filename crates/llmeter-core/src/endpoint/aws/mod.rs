@@ -14,7 +14,6 @@ pub mod base64;
 pub mod config;
 mod converse;
 mod invoke;
-pub mod json_path;
 mod sagemaker;
 #[cfg(test)]
 mod tests;
@@ -24,6 +23,7 @@ pub use invoke::{BedrockInvokeEndpoint, InvokeBodyFormat, InvokeConfig, InvokePa
 pub use sagemaker::{SageMakerConfig, SageMakerEndpoint};
 
 use super::http::reason_phrase;
+use super::stream::event_stream_failure;
 use super::{EndpointError, PreparedPayload};
 use crate::framing::event_stream::EventMessage;
 use crate::sigv4::{self, Credentials, SigningOptions, SigningRequest};
@@ -271,27 +271,7 @@ impl AwsHead {
 /// The error of an `exception` or `error` message in an event stream (botocore raises an
 /// `EventStreamError` with this text); `None` for an `event` message.
 pub(crate) fn stream_error(message: &EventMessage<'_>, operation: &str) -> Option<String> {
-    match message.message_type() {
-        Some("exception") => {
-            let code = message.exception_type().unwrap_or("");
-            let text = serde_json::from_slice::<Value>(message.payload)
-                .ok()
-                .and_then(|v| {
-                    v.get("Message")
-                        .or_else(|| v.get("message"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default();
-            Some(client_error(code, operation, &text))
-        }
-        Some("error") => Some(client_error(
-            message.header_str(":error-code").unwrap_or(""),
-            operation,
-            message.header_str(":error-message").unwrap_or(""),
-        )),
-        _ => None,
-    }
+    event_stream_failure(message).map(|(code, text)| client_error(code, operation, &text))
 }
 
 /// A Bedrock family's LLMeter identity: endpoint name "amazon bedrock" unless given, provider

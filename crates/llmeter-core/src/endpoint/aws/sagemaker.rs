@@ -14,9 +14,9 @@
 //! (LLMeter generates one), and the prompt is read from the payload (`inputs`), so input tokens
 //! are counted from it (LLMeter's prompt is always null, which its tokenizer counts as 1).
 
-use super::json_path::{count_of, text_of, JsonPath};
 use super::{json_body, message_items, path_label, stream_error, AwsHead, AwsRequester, AwsTarget};
 use crate::endpoint::http::{byte_snippet, payload_object};
+use crate::endpoint::json_path::{count_of, text_of, JsonPath};
 use crate::endpoint::payload::{json_type, lenient_count, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
@@ -46,6 +46,9 @@ pub struct SageMakerConfig {
     /// LLMeter's `token_count_jmespath` (non-streaming output tokens), default
     /// `details.generated_tokens`.
     pub token_count: Option<JsonPath>,
+    /// Whether only visible text sets TTFT (`ttftVisibleTokensOnly`, default true). TGI and LMI
+    /// lines carry no hidden reasoning, so this changes nothing today; every family takes it.
+    pub ttft_visible_tokens_only: bool,
 }
 
 impl SageMakerConfig {
@@ -139,7 +142,7 @@ impl Endpoint for SageMakerEndpoint {
                 token_lines: 0,
             }),
             limits,
-            true,
+            self.config.ttft_visible_tokens_only,
         ))
     }
 

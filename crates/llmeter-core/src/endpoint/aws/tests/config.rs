@@ -164,6 +164,10 @@ fn bad_options_are_named() {
             "tokenCountPath",
         ),
         (with("sagemaker", json!({"headers": {"x": 1}})), "headers"),
+        (
+            with("sagemaker", json!({"ttftVisibleTokensOnly": 0})),
+            "ttftVisibleTokensOnly",
+        ),
     ];
     for (config, option) in cases {
         let (got, message) = error(config.clone());

@@ -434,11 +434,11 @@ fn custom_paths_and_disabled_token_paths() {
         stream: false,
         body_format: InvokeBodyFormat::OpenAI,
         paths: InvokePaths {
-            generated_text: crate::endpoint::aws::json_path::JsonPath::parse("out[].t").unwrap(),
-            input_text: crate::endpoint::aws::json_path::JsonPath::parse("q").unwrap(),
+            generated_text: crate::endpoint::json_path::JsonPath::parse("out[].t").unwrap(),
+            input_text: crate::endpoint::json_path::JsonPath::parse("q").unwrap(),
             generated_token_count: None,
             input_token_count: Some(
-                crate::endpoint::aws::json_path::JsonPath::parse("\"n-in\"").unwrap(),
+                crate::endpoint::json_path::JsonPath::parse("\"n-in\"").unwrap(),
             ),
             reasoning_text: None,
         },

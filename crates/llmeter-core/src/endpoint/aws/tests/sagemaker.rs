@@ -15,6 +15,7 @@ fn endpoint(stream: bool) -> SageMakerEndpoint {
         generated_text: text,
         input_text: input,
         token_count: Some(count),
+        ttft_visible_tokens_only: true,
     })
 }
 

@@ -1,6 +1,7 @@
 //! A small subset of JMESPath, enough for the paths LLMeter's Bedrock InvokeModel and SageMaker
 //! endpoints are configured with (`choices[0].delta.content`, `messages[].content[].text`,
-//! `"amazon-bedrock-invocationMetrics".inputTokenCount`):
+//! `"amazon-bedrock-invocationMetrics".inputTokenCount`), and the paths a declarative custom
+//! endpoint reads its events with (`read: {text: "delta.text", …}`, [`super::custom::paths`]):
 //!
 //! * `name` or `"quoted name"` — a key of an object (quoted names may hold any character; `\"`
 //!   and `\\` escape), joined by `.`;
@@ -29,53 +30,55 @@ pub struct JsonPath {
 
 impl JsonPath {
     pub fn parse(source: &str) -> Result<JsonPath, String> {
+        // Read as bytes (what delimits steps is ASCII; keys keep any UTF-8 whole): smaller in the
+        // wasm than a Vec<char>. Errors count characters.
+        let b = source.as_bytes();
         let mut steps = Vec::new();
-        let chars: Vec<char> = source.chars().collect();
         let mut i = 0;
         let err = |at: usize, what: &str| {
             Err(format!(
                 "{what} at character {} of {source:?} (supported: keys, \"quoted keys\", [N], [] joined by .)",
-                at + 1
+                source.get(..at).map_or(at, |s| s.chars().count()) + 1
             ))
         };
         // `expect_key`: a key must come next (start, or after a dot).
         let mut expect_key = true;
-        while i < chars.len() {
-            let c = chars[i];
-            if c == '[' {
+        while i < b.len() {
+            let c = b[i];
+            if c == b'[' {
                 if expect_key && !steps.is_empty() {
                     return err(i, "'[' right after '.'");
                 }
-                let close = match chars[i..].iter().position(|&c| c == ']') {
+                let close = match b[i..].iter().position(|&c| c == b']') {
                     Some(p) => i + p,
                     None => return err(i, "unclosed '['"),
                 };
-                let inner: String = chars[i + 1..close].iter().collect();
+                let inner = source[i + 1..close].trim();
                 if inner.is_empty() {
                     steps.push(Step::Flatten);
                 } else {
-                    match inner.trim().parse::<i64>() {
+                    match inner.parse::<i64>() {
                         Ok(n) => steps.push(Step::Index(n)),
                         Err(_) => return err(i + 1, "expected an integer or nothing in [...]"),
                     }
                 }
                 i = close + 1;
                 expect_key = false;
-            } else if c == '.' {
+            } else if c == b'.' {
                 if expect_key {
                     return err(i, "unexpected '.'");
                 }
                 i += 1;
                 expect_key = true;
-            } else if expect_key && c == '"' {
-                let mut key = String::new();
+            } else if expect_key && c == b'"' {
+                let mut key = Vec::new();
                 i += 1;
                 loop {
-                    match chars.get(i) {
+                    match b.get(i) {
                         None => return err(i, "unclosed quoted key"),
-                        Some('"') => break,
-                        Some('\\') => match chars.get(i + 1) {
-                            Some(&e @ ('"' | '\\')) => {
+                        Some(b'"') => break,
+                        Some(b'\\') => match b.get(i + 1) {
+                            Some(&e @ (b'"' | b'\\')) => {
                                 key.push(e);
                                 i += 2;
                             }
@@ -88,24 +91,23 @@ impl JsonPath {
                     }
                 }
                 i += 1;
-                steps.push(Step::Key(key));
+                // Whole characters of a `&str` minus ASCII escapes: still UTF-8.
+                steps.push(Step::Key(String::from_utf8(key).unwrap_or_default()));
                 expect_key = false;
-            } else if expect_key && (c.is_ascii_alphabetic() || c == '_') {
+            } else if expect_key && (c.is_ascii_alphabetic() || c == b'_') {
                 let start = i;
-                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                     i += 1;
                 }
-                steps.push(Step::Key(chars[start..i].iter().collect()));
+                steps.push(Step::Key(source[start..i].to_owned()));
                 expect_key = false;
             } else {
+                let c = source[i..].chars().next().unwrap_or('?');
                 return err(i, &format!("unexpected {c:?}"));
             }
         }
         if expect_key {
-            return err(
-                chars.len().saturating_sub(1),
-                "path is empty or ends with '.'",
-            );
+            return err(b.len().saturating_sub(1), "path is empty or ends with '.'");
         }
         Ok(JsonPath {
             source: source.to_owned(),
@@ -248,6 +250,7 @@ mod tests {
         );
         assert_eq!(search("a[].b", &json!({"a": 5})), Value::Null);
         assert_eq!(search("\"q\\\"k\"", &json!({"q\"k": 1})), json!(1));
+        assert_eq!(search("\"é\".x[0]", &json!({"é": {"x": [2]}})), json!(2));
     }
 
     #[test]
@@ -262,6 +265,7 @@ mod tests {
             ("\"open", "character 6"),
             ("a.[0]", "character 3"),
             ("1a", "character 1"),
+            ("\"é\".ü", "character 5"),
         ] {
             let e = JsonPath::parse(bad).unwrap_err();
             assert!(e.contains(at), "{bad:?}: {e}");
