@@ -118,8 +118,10 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
         live: LiveStats::default(),
         visibility: &visibility,
     };
-    let run = runner.run_with_callbacks(&opts, &cancel, &mut observer, &hooks);
-    let mut result = match transport.sending_after_each_poll(run).await {
+    let mut result = match runner
+        .run_with_callbacks(&opts, &cancel, &mut observer, &hooks)
+        .await
+    {
         Ok(result) => result,
         Err(RunError::Options(e)) => return Err(options::option_error(&e)),
         Err(e @ RunError::BeforeRun { .. }) => {
@@ -299,10 +301,8 @@ impl RunObserver for ProgressForwarder<'_> {
     fn on_start(&mut self, run_config: &Map<String, Value>) {
         if let Some(cb) = &self.on_start {
             if let Ok(config) = result::to_js(run_config) {
-                // A throw or a rejection (an async hook) must not end the run or the process.
-                let _ = cb
-                    .call1(&JsValue::NULL, &config)
-                    .map(|v| options::defuse_promise(&v));
+                // A throwing callback must not abort the run.
+                let _ = cb.call1(&JsValue::NULL, &config);
             }
         }
     }
@@ -336,10 +336,8 @@ impl RunObserver for ProgressForwarder<'_> {
             if let (Ok(r), Ok(t)) = (result::to_js(&view), result::to_js(timings)) {
                 let payload = self.payload_object(response, timings.payload_index);
                 let _ = Reflect::set(&r, &"input_payload".into(), &payload);
-                // A throw or a rejection (an async callback) must not end the run or the process.
-                let _ = cb
-                    .call2(&JsValue::NULL, &r, &t)
-                    .map(|v| options::defuse_promise(&v));
+                // A throwing callback must not abort the run.
+                let _ = cb.call2(&JsValue::NULL, &r, &t);
             }
         }
         let Some(cb) = &self.callback else { return };
@@ -373,8 +371,6 @@ impl RunObserver for ProgressForwarder<'_> {
             )
             .unwrap_or(JsValue::NULL),
         );
-        let _ = cb
-            .call1(&JsValue::NULL, &o)
-            .map(|v| options::defuse_promise(&v));
+        let _ = cb.call1(&JsValue::NULL, &o);
     }
 }

@@ -3,8 +3,7 @@
 //! The pump stamps every arrival with `performance.now()` before anything else runs for it,
 //! copies the bytes into a scratch buffer in wasm memory and calls [`exchange_chunk`] — one
 //! wasm call per chunk, which feeds the engine's parser right there. The runner's future for an
-//! exchange wakes once, at the end. Dropping that future aborts the fetch. Requests leave in a
-//! batch after each poll of the run (`sending_after_each_poll`), not while it builds them.
+//! exchange wakes once, at the end. Dropping that future aborts the fetch.
 
 use futures::future::LocalBoxFuture;
 use js_sys::{Array, Uint8Array};
@@ -279,18 +278,6 @@ pub struct FetchTransport {
     /// The JS values of the last request sent: consecutive requests usually share their URL,
     /// headers, body and wanted headers, so each is converted once, not per request.
     last: RefCell<Option<Converted>>,
-    /// Requests prepared during this poll of the run, sent together by [`FetchTransport::flush`].
-    pending: RefCell<Vec<PendingSend>>,
-}
-
-/// A request built and registered, not yet handed to the pump.
-struct PendingSend {
-    id: u32,
-    method: &'static str,
-    url: JsValue,
-    headers: JsValue,
-    body: JsValue,
-    wanted: JsValue,
 }
 
 struct Converted {
@@ -341,44 +328,7 @@ impl FetchTransport {
             pump,
             via_fetch,
             last: RefCell::new(None),
-            pending: RefCell::new(Vec::new()),
         })
-    }
-
-    /// Hands the requests prepared since the last flush to the pump, back to back. Clients that
-    /// start together are built first and sent after: each request is stamped just before its
-    /// own `fetch`, and no other client's building falls between that stamp and the moment the
-    /// platform sends it. (workerd, Deno and Node send when the turn's JavaScript ends: a request
-    /// stamped before 63 others were built waited for all of them — 1–2 ms at 64 clients.)
-    /// An exchange dropped before its flush is not sent.
-    pub fn flush(&self) {
-        let pending = std::mem::take(&mut *self.pending.borrow_mut());
-        for p in pending {
-            if REGISTRY.with(|r| r.borrow_mut().get(p.id).is_none()) {
-                continue;
-            }
-            self.pump.send(
-                p.id,
-                &p.url,
-                p.method,
-                &p.headers,
-                &p.body,
-                &p.wanted,
-                self.via_fetch,
-            );
-        }
-    }
-
-    /// Drives `run` (the run that uses this transport), flushing its new requests after each
-    /// poll.
-    pub async fn sending_after_each_poll<F: Future>(&self, run: F) -> F::Output {
-        let mut run = std::pin::pin!(run);
-        std::future::poll_fn(|cx| {
-            let polled = run.as_mut().poll(cx);
-            self.flush();
-            polled
-        })
-        .await
     }
 
     /// Updates the converted values that changed since the last request.
@@ -430,14 +380,15 @@ impl Transport for FetchTransport {
         });
         self.convert(&request);
         if let Some(c) = self.last.borrow().as_ref() {
-            self.pending.borrow_mut().push(PendingSend {
+            self.pump.send(
                 id,
-                method: request.method,
-                url: c.url_js.clone(),
-                headers: c.headers_js.clone(),
-                body: c.body_js.clone(),
-                wanted: c.wanted_js.clone(),
-            });
+                &c.url_js,
+                request.method,
+                &c.headers_js,
+                &c.body_js,
+                &c.wanted_js,
+                self.via_fetch,
+            );
         }
         Box::pin(WebExchange {
             id,
