@@ -12,7 +12,7 @@
 //! paths into each event's JSON ([`paths`]).
 
 use super::http::standard_response_headers;
-use super::openai::chat_payload;
+use super::openai::checked_chat_payload;
 use super::payload::messages_prompt;
 use super::stream::{event_stream_failure, FrameOutcome, Protocol, StreamParser};
 use super::{
@@ -234,10 +234,10 @@ impl Endpoint for CustomEndpoint {
         extra: &Map<String, Value>,
     ) -> Result<Value, EndpointError> {
         // A user's own `createPayload` runs in the JS API; else the template, else the chat shape.
-        Ok(match &self.config.payload_template {
-            Some(t) => template::fill(t, message, max_tokens, extra),
-            None => chat_payload(message, max_tokens, extra),
-        })
+        match &self.config.payload_template {
+            Some(t) => Ok(template::fill(t, message, max_tokens, extra)),
+            None => checked_chat_payload(message, max_tokens, extra),
+        }
     }
 
     /// Every header value but the media types (`content-type`, `accept`): redacting

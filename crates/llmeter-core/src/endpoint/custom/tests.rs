@@ -198,6 +198,17 @@ fn create_payload_defaults_to_the_chat_shape() {
         p,
         json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})
     );
+    // The chat shape's rules, as the OpenAI endpoint applies them: one text of a list is that
+    // text, and an empty list is refused.
+    let one = sse(|_| {})
+        .create_payload(&UserMessage::Parts(vec!["x".into()]), 4, &Map::new())
+        .unwrap();
+    assert_eq!(one["messages"][0]["content"], json!("x"));
+    let empty = sse(|_| {}).create_payload(&UserMessage::Parts(vec![]), 4, &Map::new());
+    assert_eq!(
+        empty.unwrap_err().to_string(),
+        "user_message must not be empty"
+    );
 }
 
 #[test]

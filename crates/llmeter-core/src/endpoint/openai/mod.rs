@@ -157,13 +157,7 @@ impl Endpoint for OpenAIEndpoint {
         max_tokens: u64,
         extra: &Map<String, Value>,
     ) -> Result<Value, EndpointError> {
-        // LLMeter refuses an empty list.
-        if matches!(message, UserMessage::Parts(p) if p.is_empty()) {
-            return Err(EndpointError::Payload(
-                "user_message must not be empty".into(),
-            ));
-        }
-        Ok(chat_payload(message, max_tokens, extra))
+        checked_chat_payload(message, max_tokens, extra)
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -172,6 +166,20 @@ impl Endpoint for OpenAIEndpoint {
             &self.config.extra_headers,
         )
     }
+}
+
+/// [`chat_payload`], refusing an empty list as LLMeter does.
+pub fn checked_chat_payload(
+    message: &UserMessage,
+    max_tokens: u64,
+    extra: &Map<String, Value>,
+) -> Result<Value, EndpointError> {
+    if matches!(message, UserMessage::Parts(p) if p.is_empty()) {
+        return Err(EndpointError::Payload(
+            "user_message must not be empty".into(),
+        ));
+    }
+    Ok(chat_payload(message, max_tokens, extra))
 }
 
 /// LLMeter's chat `create_payload`: `{messages: [{role: "user", content}], max_tokens, **extra}`
