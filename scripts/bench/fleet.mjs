@@ -71,7 +71,12 @@ export async function probeSection({ repeats, log, guard }) {
   const metrics = async (tab) => Object.fromEntries((await tab.send("Performance.getMetrics")).metrics.map((x) => [x.name, x.value]));
   try {
     // The reference first: what any dedicated worker costs the page, whatever it runs.
-    const cases = [{ where: "an empty module worker (reference)", requests: 1, page: () => "empty-worker.html" }];
+    const reference = (where) => () => `fetch-reference.html?where=${where}#${encodeURIComponent(JSON.stringify({ base: sim.base, maxTokens: TOKENS }))}`;
+    const cases = [
+      { where: "an empty module worker (reference)", requests: 1, page: () => "empty-worker.html" },
+      { where: "the same request sent by the page itself, no tool (reference)", requests: 1, page: reference("page") },
+      { where: "the same request sent by a plain worker, no tool (reference)", requests: 1, page: reference("worker") },
+    ];
     for (const inWorker of [true, false]) {
       for (const requests of [1, 5]) {
         cases.push({ where: inWorker ? "worker" : "page", requests, page: () => {
