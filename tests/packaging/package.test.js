@@ -60,6 +60,23 @@ test("the Probe's worker ships as one file: no static import for its worker to f
   assert.match(worker, /function toCompact\b/);
 });
 
+test("no shipped declaration names the internals that hold an endpoint's secrets, nor any `secrets`", () => {
+  requireInstalled();
+  const installed = path.join(HERE, "node_modules/llmeter-wasm");
+  const declarations = readdirSync(installed, { recursive: true }).filter((f) => f.endsWith(".d.ts"));
+  assert.ok(declarations.includes(path.join("endpoints", "endpoint.d.ts")) && declarations.includes(path.join("endpoints", "bedrock.d.ts")), declarations.join(" "));
+  for (const file of declarations) {
+    const text = readFileSync(path.join(installed, file), "utf8");
+    // The config with the API key, the engine a config runs in, the option splitters (@internal).
+    assert.doesNotMatch(text, /\b(endpointConfig|endpointEngine|optionsObject|awsOptions)\b/, file);
+    // No type (a return, a parameter, a property) carries secrets; comments may say none are kept.
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    assert.doesNotMatch(code, /\bsecrets\b/i, file);
+  }
+  // Made only by the endpoint classes: no public constructor signature (kind, settings, secrets).
+  assert.match(readFileSync(path.join(installed, "endpoints/endpoint.d.ts"), "utf8"), /^\s*protected constructor\(\);$/m);
+});
+
 test("LICENSE is the Apache License 2.0 text, as Cargo.toml declares", () => {
   const license = readFileSync(path.join(PKG, "LICENSE"), "utf8");
   assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
