@@ -15,7 +15,10 @@ const modules = WASM_MODULES.filter((m) => [...records.values()].some((r) => r.w
 
 /** "a; b ×2": equal entries once, with their count. */
 const joinCounted = (items) => [...items.reduce((m, i) => m.set(i, (m.get(i) ?? 0) + 1), new Map())].map(([i, n]) => (n > 1 ? `${i} ×${n}` : i)).join("; ");
-const wasmCell = (rows) => joinCounted(rows.map((w) => [w.where, kb(w.gzip), w.how === "inlined base64" ? "(base64 in JS)" : "", w.loaded === false ? "(not loaded)" : ""].filter(Boolean).join(" ")));
+const wasmCell = (rows) => joinCounted(rows.map((w) => {
+  const notes = [w.how === "inlined base64" ? "base64 in JS" : "", w.loaded === false ? "not loaded" : ""].filter(Boolean);
+  return [w.where, kb(w.gzip), notes.length ? `(${notes.join(", ")})` : ""].filter(Boolean).join(" ");
+}));
 
 const summary = [
   `| app | initial JS | ${modules.join(" | ")} |`,
