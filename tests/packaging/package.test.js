@@ -5,11 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { BIN, HERE, PKG, ROOT, TARBALL, execFileAsync, requireInstalled } from "./harness.js";
+import { gzipSync } from "node:zlib";
+import { BIN, HERE, PKG, ROOT, TARBALL, WASM_MODULES, execFileAsync, requireInstalled } from "./harness.js";
 
 const manifest = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
 
-const WASM_MODULES = ["llmeter_wasm", "llmeter_wasm_aws", "llmeter_tokenizers", "llmeter_store", "llmeter_fleet"];
 const INTENDED_FILES = [
   "LICENSE", "README.md", "package.json",
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
@@ -99,6 +99,17 @@ test("the package README is for npm users: install line, bundler notes, only abs
     const [, file = "README.md", anchor] = /^[^#]*?(?:\/blob\/main\/([^#]+))?(?:#(.+))?$/.exec(link.slice(repoUrl().length));
     assert.ok(existsSync(path.join(ROOT, file)), `${link}: ${file} is not in the repository`);
     if (anchor && anchor !== "readme") assert.ok(headingSlugs(readFileSync(path.join(ROOT, file), "utf8")).includes(anchor), `${link}: no heading #${anchor} in ${file}`);
+  }
+});
+
+test("the package README's gzipped wasm sizes are each within 5% of the shipped .wasm's (gzip level 9), one per module", () => {
+  const readme = readFileSync(path.join(PKG, "README.md"), "utf8");
+  const moduleOf = { "llmeter-wasm": "llmeter_wasm", "llmeter-wasm/tokenizer.js": "llmeter_tokenizers", "llmeter-wasm/store.js": "llmeter_store", "llmeter-wasm/aws.js": "llmeter_wasm_aws", "llmeter-wasm/fleet.js": "llmeter_fleet" };
+  const rows = [...readme.matchAll(/^\| `(llmeter-wasm[^`]*)` \|.*\| ([\d.]+) KB \|$/gm)].map(([, entry, size]) => ({ entry, module: moduleOf[entry], kb: Number(size) }));
+  assert.deepEqual(rows.map((r) => r.module).sort(), [...WASM_MODULES].sort(), `one row per wasm module: ${rows.map((r) => r.entry).join(", ")}`);
+  for (const { entry, module, kb } of rows) {
+    const measured = gzipSync(readFileSync(path.join(PKG, `${module}_bg.wasm`)), { level: 9 }).length / 1024;
+    assert.ok(Math.abs(kb - measured) <= 0.05 * measured, `${entry}: the README says ${kb} KB gzipped, ${module}_bg.wasm is ${measured.toFixed(1)} KB`);
   }
 });
 
