@@ -91,9 +91,16 @@ async function startRegistry() {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }
 
-test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no node_modules); the tokenizer's wasm loads too", async () => {
+// No deno.lock is committed with apps/deno: the lock Deno writes pins the integrity of the
+// tarball packed from this tree (it changes with every change to the package) and the tarball's
+// URL on this test's registry, whose port is picked per run (Deno records the URL for any
+// registry but npmjs.org, and downloads from it): a committed lock would fail every run. So
+// the test checks the lock Deno writes instead: it pins the tarball's integrity, and a fresh
+// `deno install --frozen` from it (a user's CI with a committed lock) succeeds.
+test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no node_modules); the tokenizer's wasm loads too; the deno.lock it writes pins the tarball and installs frozen", async () => {
   const registry = await startRegistry();
   const denoDir = mkdtempSync(path.join(os.tmpdir(), "llmeter-pkg-deno-cache-"));
+  const frozenDir = mkdtempSync(path.join(os.tmpdir(), "llmeter-pkg-deno-frozen-"));
   const app = await stageApp("deno");
   try {
     rmSync(path.join(app.dir, "node_modules"), { recursive: true, force: true }); // Deno reads npm: packages from its cache
@@ -113,9 +120,16 @@ test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no
       initial: [await initialJs("package modules run.js imports", pkgDir, ["index.js", "tokenizer.js"].map((file) => ({ file, module: true })))],
       wasm: ["llmeter_wasm_bg.wasm", "llmeter_tokenizers_bg.wasm"].map((f) => wasmFileRow(pkgDir, f, { loaded: true })),
     });
+
+    const { version } = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
+    const lock = JSON.parse(readFileSync(path.join(app.dir, "deno.lock"), "utf8"));
+    assert.equal(lock.npm?.[`llmeter-wasm@${version}`]?.integrity, `sha512-${createHash("sha512").update(readFileSync(TARBALL)).digest("base64")}`, JSON.stringify(lock));
+    // A cache of its own: with the package cached, Deno would not check the lock against it.
+    await execFileAsync(DENO_BIN, ["install", "--frozen", "--entrypoint", "run.js"], { cwd: app.dir, env: { ...DENO_ENV, DENO_DIR: frozenDir, NPM_CONFIG_REGISTRY: registry.url } });
   } finally {
     app.remove();
     rmSync(denoDir, { recursive: true, force: true });
+    rmSync(frozenDir, { recursive: true, force: true });
     await registry.close();
   }
 });
