@@ -89,7 +89,7 @@ test("Vite dev server: the same app unbuilt; the package's .wasm files are serve
   try {
     const url = `http://127.0.0.1:${port}/index.html?${new URLSearchParams({ baseUrl: sim.base })}`;
     for (let i = 0; ; i++) {
-      try { await fetch(url); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
+      try { await fetch(url, { signal: AbortSignal.timeout(10_000) }); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
     }
     // The first visit makes Vite discover and pre-bundle the package (and reload the page once
     // it finds tokenizer.js in the worker): Vite's own start-up, not measured.
@@ -104,7 +104,8 @@ test("Vite dev server: the same app unbuilt; the package's .wasm files are serve
     const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
     assert.deepEqual([...new Set(wasm)].sort(), ["llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm", "llmeter_wasm_bg.wasm"].map((f) => `/node_modules/llmeter-wasm/${f}`));
   } finally {
-    const exited = new Promise((r) => vite.once("exit", r));
+    // (A server that already exited would never emit "exit" again: waiting would hang the file.)
+    const exited = vite.exitCode !== null || vite.signalCode !== null ? Promise.resolve() : new Promise((r) => vite.once("exit", r));
     vite.kill("SIGTERM");
     await exited;
     app.remove();
