@@ -17,11 +17,15 @@ import { core, requireCore } from "./core.js";
 import { costModelEnvelope } from "./llmeter_wasm.js";
 
 /** @typedef {import("./types.js").InvocationResponse} InvocationResponse */
+/** @typedef {import("./types.js").RunConfig} RunConfig */
+/** @typedef {import("./types.js").Payload} Payload */
 
 /**
  * @typedef {Object} Callback What a callback may implement (all optional, sync or async).
- * @property {(runConfig: Record<string, any>) => void | Promise<void>} [beforeRun]
- * @property {(payload: Record<string, any>) => void | Promise<void>} [beforeInvoke]
+ * @property {(runConfig: RunConfig) => void | Promise<void>} [beforeRun] The run's
+ *   `run_config.json` (edit it in place: the edits are saved).
+ * @property {(payload: Payload) => void | Promise<void>} [beforeInvoke] The payload about to be
+ *   sent (edit it in place).
  * @property {(response: InvocationResponse) => void | Promise<void>} [afterInvoke]
  * @property {(result: import("./index.js").Result) => void | Promise<void>} [afterRun]
  */

@@ -125,7 +125,7 @@ export function initSync(module) {
  *   stops starting requests at the limit and says so in `info.warnings`.
  * @property {number} [subrequestsSent] Subrequests this invocation already made (earlier runs,
  *   a warm-up), counted against `subrequestLimit` (default 0).
- * @property {{ recorder(start: { endpoint: Record<string, any>, options: Record<string, any> }): Promise<RunRecorder> }} [store]
+ * @property {{ recorder(start: RunStart): Promise<RunRecorder> }} [store]
  *   A `ResultStore` (`llmeter-wasm/store.js`): responses are saved during the run.
  * @property {string} [testName] Groups the run with others (a load test's levels) in the store.
  * @property {"cycle" | "eachOnce"} [payloadAssignment] `cycle` (default): each client sends
@@ -180,11 +180,18 @@ export function initSync(module) {
  */
 
 /**
+ * @typedef {Object} RunStart What `Runner.run` tells a store before the first request.
+ * @property {Record<string, unknown>} endpoint The endpoint's public description (`toJSON()`, no secrets).
+ * @property {RunOptions} options The run's options (without `store`, `callbacks`, `outputPath`,
+ *   `outputDirectory` and `onStart`).
+ */
+
+/**
  * @typedef {Object} RunRecorder What a store (or an output folder) gives `Runner.run` to record
  * one run.
- * @property {(runConfig: Record<string, any>) => void} [onStart] The engine's `run_config.json`
+ * @property {(runConfig: RunConfig) => void} [onStart] The engine's `run_config.json`
  *   before the first request (names the run).
- * @property {(response: Record<string, any>, timings: Record<string, any>) => void} onResponse
+ * @property {(response: InvocationResponse, timings: ResponseTimings) => void} onResponse
  * @property {(result: Result) => Promise<Result>} finish
  * @property {() => Promise<void>} abort
  */

@@ -2,10 +2,11 @@
 // on the way, with js/tsconfig.json), then takes out what is marked `@internal`:
 //   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js, aws.js, fleet.js, probe.js in pkg/)
 // tsc's own `stripInternal` does not apply to declarations emitted from JavaScript, so this does
-// it: an `@internal` member is removed, an `@internal` constructor becomes `private
-// constructor();` (results and tokenizers come from factories), and imports left unused by the
-// removals go too (e.g. the wasm-bindgen glue's types, which need a newer lib than consumers
-// may have).
+// it: an `@internal` declaration (a function such as the endpoint's config with its secrets) or
+// member is removed, an `@internal` constructor becomes `private constructor();` (results and
+// tokenizers come from factories; `protected` when it is also `@protected`: the endpoint base
+// class, which the package's classes extend), and imports left unused by the removals go too
+// (e.g. the wasm-bindgen glue's types, which need a newer lib than consumers may have).
 import path from "node:path";
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -20,8 +21,9 @@ const PKG = path.join(ROOT, "pkg");
 // it describes, so they are all removed first and all written again.
 const entries = ["index.js", "tokenizer.js", "store.js", "aws.js", "fleet.js", "probe.js"].filter((e) => existsSync(path.join(PKG, e)));
 
-for (const file of readdirSync(path.join(ROOT, "js"))) {
-  if (file.endsWith(".js")) rmSync(path.join(PKG, file.replace(/\.js$/, ".d.ts")), { force: true });
+// (In sub-folders too: endpoints/, store/, fleet/.)
+for (const file of readdirSync(path.join(ROOT, "js"), { recursive: true })) {
+  if (file.endsWith(".js") && !file.includes("node_modules")) rmSync(path.join(PKG, file.replace(/\.js$/, ".d.ts")), { force: true });
 }
 
 const configPath = path.join(ROOT, "js/tsconfig.json");
@@ -48,9 +50,16 @@ if (result.diagnostics.length) {
 }
 console.log(`[types] ${emitted.join(", ")}`);
 
-/** Whether the JSDoc right before `node` says `@internal`. */
-function isInternal(text, node) {
-  return (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).some((c) => /@internal\b/.test(text.slice(c.pos, c.end)));
+/**
+ * Where the comment right before `node` starts if it says `@internal`, else -1. Only that one:
+ * a comment before it (a `@typedef` block, a file's header) belongs to something else.
+ */
+function internalStart(text, node) {
+  const doc = (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).at(-1);
+  if (!doc || !/@internal\b/.test(text.slice(doc.pos, doc.end))) return -1;
+  // With its line's indentation and the line break before it, so no blank line is left.
+  const lineBreak = text.lastIndexOf("\n", doc.pos - 1);
+  return lineBreak >= 0 && /^[ \t]*$/.test(text.slice(lineBreak + 1, doc.pos)) ? lineBreak : doc.pos;
 }
 
 /** Applies `[start, end, replacement]` edits (non-overlapping) from the end backwards. */
@@ -63,18 +72,39 @@ export function stripInternal(fileName, text) {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const edits = [];
   for (const statement of source.statements) {
+    const start = internalStart(text, statement);
+    if (start >= 0) {
+      edits.push([start, statement.end, ""]); // a whole declaration (function, class, const, type)
+      continue;
+    }
     if (!ts.isClassDeclaration(statement)) continue;
     for (const member of statement.members) {
-      if (!isInternal(text, member)) continue;
+      const from = internalStart(text, member);
+      if (from < 0) continue;
       if (ts.isConstructorDeclaration(member)) {
+        // No signature left to call; `protected` (JSDoc `@protected`) when the package's own
+        // classes extend it, which a private constructor would forbid.
+        const access = member.modifiers?.some((m) => m.kind === ts.SyntaxKind.ProtectedKeyword) ? "protected" : "private";
         const indent = text.slice(text.lastIndexOf("\n", member.getStart()) + 1, member.getStart());
-        edits.push([member.getFullStart(), member.end, `\n${indent}private constructor();`]);
+        edits.push([from, member.end, `${text[from] === "\n" ? "\n" : ""}${indent}${access} constructor();`]);
       } else {
-        edits.push([member.getFullStart(), member.end, ""]);
+        edits.push([from, member.end, ""]);
       }
     }
   }
-  return dropUnusedImports(fileName, applyEdits(text, edits));
+  const stripped = dropUnusedImports(fileName, applyEdits(text, edits));
+  // A public declaration that still names a removed one would not compile for users.
+  const removed = edits.flatMap(([start, end]) => declaredNames(ts.createSourceFile(fileName, text.slice(start, end), ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)));
+  const code = stripComments(stripped);
+  const left = removed.filter((name) => new RegExp(`\\b${name}\\b`).test(code));
+  if (left.length) throw new Error(`${fileName}: @internal ${left.join(", ")} still referenced by its public declarations`);
+  return stripped;
+}
+
+/** Names declared at the top level of `source` (functions, classes, variables, types). */
+function declaredNames(source) {
+  return source.statements.flatMap((s) =>
+    ts.isVariableStatement(s) ? s.declarationList.declarations.map((d) => d.name.getText()) : s.name && !ts.isConstructorDeclaration(s) ? [s.name.getText()] : []);
 }
 
 function dropUnusedImports(fileName, text) {

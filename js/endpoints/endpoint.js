@@ -25,9 +25,14 @@ const configs = new WeakMap();
  * @property {string} endpoint_type LLMeter's class name, e.g. `OpenAICompletionStreamEndpoint`.
  */
 
-/** The interface every endpoint class implements; `Runner`, the experiments and the store take any of them. */
+/**
+ * The interface every endpoint class implements; `Runner`, the experiments and the store take any
+ * of them. Made only by those classes (`new OpenAIEndpoint({...})`, …; a user's own API is a
+ * `CustomEndpoint`), never directly: its constructor takes the secrets apart from the settings.
+ */
 export class Endpoint {
   /**
+   * @internal @protected the package's endpoint classes call it with their options split
    * @param {EndpointKind} kind which family (selects the engine's core module)
    * @param {Record<string, unknown>} settings public settings (in results and `toJSON()`)
    * @param {Record<string, unknown>} secrets keys, tokens and secret headers: sent, never saved
@@ -89,6 +94,8 @@ export function endpointEngine(endpoint) {
 }
 
 /**
+ * An endpoint class's options, checked to be an object.
+ * @internal
  * @param {unknown} options
  * @param {string} className
  * @returns {Record<string, any>}

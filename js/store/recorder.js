@@ -13,11 +13,13 @@ import { Batcher } from "../llmeter_store.js";
 import { request, committed, storeError, newId, lockName } from "./idb.js";
 
 /**
- * @typedef {Object} RunStart What the Runner tells the store before the first request.
- * @property {Record<string, any>} endpoint The endpoint's public description (`toJSON()`, no secrets).
- * @property {Record<string, any>} options The run options (`clients`, `nRequests`, `runDuration`,
- *   `payload`, `runName`, `runDescription`, `testName` or `group`).
+ * What the Runner tells the store before the first request: the endpoint's public description
+ * and the run's options (`runName`, `testName` or `group` name and group the run).
+ * @typedef {import("../index.js").RunStart} RunStart
  */
+/** @typedef {import("../types.js").InvocationResponse} InvocationResponse */
+/** @typedef {import("../types.js").ResponseTimings} ResponseTimings */
+/** @typedef {import("../types.js").RunConfig} RunConfig */
 
 
 export class RunRecorder {
@@ -41,7 +43,8 @@ export class RunRecorder {
     /** @readonly */ this.id = newId();
     /** The run's name (LLMeter's `run_name`): the option, then the engine's at the start. */
     this.runName = typeof options.runName === "string" ? options.runName : "";
-    /** @private */ this._group = typeof options.testName === "string" ? options.testName : typeof options.group === "string" ? options.group : "";
+    const group = /** @type {{ group?: unknown }} */ (options).group; // `testName`'s other name, as `list({ group })` has it
+    /** @private */ this._group = typeof options.testName === "string" ? options.testName : typeof group === "string" ? group : "";
     /** @private */ this._start = start;
     /** @private @type {import("./idb.js").StoreError | null} */ this._failure = null;
     /** @private */ this._saving = false;
@@ -54,7 +57,10 @@ export class RunRecorder {
     /** @private @type {Promise<void>} */ this._writes = Promise.resolve();
     /** @private */ this._batcher = new Batcher(store._opts.batchSize, store._opts.batchDelayMs);
     /** @private @type {() => void} */ this._releaseLock = () => {};
-    /** The sink: give it each response as it completes (`onResponse` of a run). */
+    /**
+     * The sink: give it each response as it completes (`onResponse` of a run).
+     * @type {(response: InvocationResponse, timings: ResponseTimings) => void}
+     */
     this.onResponse = this._collect.bind(this);
     // A page going away (reload, navigation, closed tab) aborts its requests in flight before
     // `pagehide` — Firefox and WebKit then hand the engine those failures, and WebKit failures of
@@ -65,7 +71,10 @@ export class RunRecorder {
     /** @private */ this._onLeave = (/** @type {any} */ e) => { if (!e?.persisted) this._leaving = true; };
     globalThis.addEventListener?.("beforeunload", this._onLeave);
     globalThis.addEventListener?.("pagehide", this._onLeave);
-    /** The engine's start: its `run_config.json` names the run (`onStart` of a run). */
+    /**
+     * The engine's start: its `run_config.json` names the run (`onStart` of a run).
+     * @type {(runConfig: RunConfig) => void}
+     */
     this.onStart = this._started.bind(this);
   }
 

@@ -311,8 +311,9 @@ export class ResultStore {
 
   /**
    * Runs and records a run: the same as `runner.run({ ...options, store })`.
-   * @param {{ run(o: any): Promise<any> }} runner
-   * @param {Record<string, any>} options run options; `testName` (or `group`) groups runs of a load test
+   * @param {import("../index.js").Runner} runner
+   * @param {Omit<import("../index.js").RunOptions, "store">} options run options; `testName` groups runs of a load test
+   * @returns {Promise<import("../index.js").Result>}
    */
   record(runner, options) {
     return runner.run({ ...options, store: this });

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { startSim } from "../js/sim.js";
 import { startStatic, launchChromium } from "../js/browser.js";
-import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, initialJs, htmlScripts, wasmRows, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
 
 let sim, browser;
 before(async () => {
@@ -46,9 +46,10 @@ async function freePort() {
   return port;
 }
 
-/** Whether a built .wasm asset (any name) is the fleet's module, which `Result.merge` loads on first use. */
-const isFleetWasm = (file) => WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(file))).some((e) => e.name === "fleetPlan");
 const wasmOf = (files, name) => files.filter((f) => f.endsWith(".wasm") && path.basename(f).startsWith(name));
+/** The page's initial JS: the scripts of its HTML and their static imports. */
+const pageJs = (root, page) => initialJs("page", root, htmlScripts(readFileSync(path.join(root, page), "utf8")));
+const modules = (rows) => rows.map((r) => `${r.module} ${r.how}`).sort();
 
 test("Vite: page and module worker, no configuration; lazily loaded store.js and tokenizer.js get their own .wasm assets", async () => {
   const app = await stageApp("vite");
@@ -67,9 +68,12 @@ test("Vite: page and module worker, no configuration; lazily loaded store.js and
     assert.ok(result.page.zipBytes > 1000, "store.js zipped the run");
     assert.equal(result.worker.tokens, 3, "tokenizer.js counted with its wasm");
 
-    const main = files.find((f) => /^assets\/index-.*\.js$/.test(f));
+    // Every module the package can load on demand gets its asset (the fleet's for Result.merge,
+    // not loaded here); none is inlined in a browser chunk.
+    const wasm = wasmRows(dist, files, { loaded: (r) => [core, store, tok].includes(r.file) });
+    assert.deepEqual(modules(wasm), ["llmeter_fleet file", "llmeter_store file", "llmeter_tokenizers file", "llmeter_wasm file"]);
     const worker = files.find((f) => /^assets\/worker-.*\.js$/.test(f));
-    recordSizes("vite", [sizeRow("main chunk", dist, main), sizeRow("worker chunk", dist, worker), sizeRow("core wasm", dist, core), sizeRow("store wasm", dist, store), sizeRow("tokenizers wasm", dist, tok)]);
+    recordSizes("vite", { initial: [await pageJs(dist, "index.html"), await initialJs("worker", dist, [{ file: worker, module: true }])], wasm });
   } finally {
     app.remove();
   }
@@ -85,7 +89,7 @@ test("Vite dev server: the same app unbuilt; the package's .wasm files are serve
   try {
     const url = `http://127.0.0.1:${port}/index.html?${new URLSearchParams({ baseUrl: sim.base })}`;
     for (let i = 0; ; i++) {
-      try { await fetch(url); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
+      try { await fetch(url, { signal: AbortSignal.timeout(10_000) }); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
     }
     // The first visit makes Vite discover and pre-bundle the package (and reload the page once
     // it finds tokenizer.js in the worker): Vite's own start-up, not measured.
@@ -100,7 +104,8 @@ test("Vite dev server: the same app unbuilt; the package's .wasm files are serve
     const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
     assert.deepEqual([...new Set(wasm)].sort(), ["llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm", "llmeter_wasm_bg.wasm"].map((f) => `/node_modules/llmeter-wasm/${f}`));
   } finally {
-    const exited = new Promise((r) => vite.once("exit", r));
+    // (A server that already exited would never emit "exit" again: waiting would hang the file.)
+    const exited = vite.exitCode !== null || vite.signalCode !== null ? Promise.resolve() : new Promise((r) => vite.once("exit", r));
     vite.kill("SIGTERM");
     await exited;
     app.remove();
@@ -117,21 +122,18 @@ test("webpack 5: page with no .wasm loader or plugin; store.js, tokenizer.js and
     const dist = path.join(app.dir, "dist");
     const files = filesUnder(dist);
     assertNoBuildPath(files.map((f) => path.join(dist, f)), app.dir);
-    const wasm = files.filter((f) => f.endsWith(".wasm"));
-    // Core, store, tokenizers, and the fleet's (emitted for Result.merge, never fetched here).
-    assert.equal(wasm.length, 4, `one asset per wasm module: ${files.join(" ")}`);
-    const fleet = wasm.filter((f) => isFleetWasm(path.join(dist, f)));
-    assert.equal(fleet.length, 1, "one of them is the fleet's module");
+    // One asset per module (named by webpack's hash: told apart by content): core, store,
+    // tokenizers, and the fleet's (emitted for Result.merge, never fetched here); none inlined.
+    const wasm = wasmRows(dist, files, { loaded: (r) => r.module !== "llmeter_fleet" });
+    assert.deepEqual(modules(wasm), ["llmeter_fleet file", "llmeter_store file", "llmeter_tokenizers file", "llmeter_wasm file"], files.join(" "));
 
-    const result = await runBuiltApp(app.dir, "index.html", wasm.filter((f) => !fleet.includes(f)).map((f) => `dist/${f}`));
+    const result = await runBuiltApp(app.dir, "index.html", wasm.filter((r) => r.loaded).map((r) => `dist/${r.file}`));
     assertMeasured(result.page, await sim.requests(), /HeadlessChrome\/\d+/);
     assert.ok(result.page.zipBytes > 1000, "store.js zipped the run");
     assert.equal(result.page.tokens, 3, "tokenizer.js counted with its wasm");
     assert.ok(result.page.figures.includes("time_to_first_token_histogram"), "report.js made the figures");
 
-    const bySize = (a, b) => b[1] - a[1];
-    const named = wasm.map((f) => [f, sizeRow("", dist, f).raw]).sort(bySize).map(([f]) => f); // tokenizers > core > store
-    recordSizes("webpack", [sizeRow("main chunk", dist, "main.js"), sizeRow("tokenizers wasm", dist, named[0]), sizeRow("core wasm", dist, named[1]), sizeRow("store wasm", dist, named[2])]);
+    recordSizes("webpack", { initial: [await pageJs(app.dir, "index.html")], wasm });
   } finally {
     app.remove();
   }
@@ -151,17 +153,17 @@ test("esbuild: module worker with chunks in a sub-folder; the core .wasm by the 
     assertMeasured(result.worker, await sim.requests(), /HeadlessChrome\/\d+.*\(worker\)/);
     assert.ok(result.worker.zipBytes > 1000, "store.js zipped the run with the inlined wasm");
 
-    // The main chunk: the worker's entry and the chunks it imports statically (loaded before it runs).
+    // The worker's initial JS: its entry and the chunks it imports statically (loaded before it
+    // runs); the shared helper must find what esbuild's own metafile says it imports.
+    const worker = await initialJs("worker", dist, [{ file: "worker.js", module: true }]);
     const { outputs } = JSON.parse(readFileSync(path.join(app.dir, "meta.json"), "utf8"));
-    const main = new Set(["dist/worker.js"]);
-    for (const out of main) for (const i of outputs[out].imports) if (i.kind === "import-statement") main.add(i.path);
-    const mainRows = [...main].map((f) => sizeRow("", dist, path.relative("dist", f)));
-    const base64 = files.find((f) => /^chunks\/llmeter_store_bg\.wasm\.base64-.*\.js$/.test(f));
-    recordSizes("esbuild", [
-      { what: "worker (main) chunk", file: [...main].map((f) => path.relative("dist", f)).join(" + "), raw: mainRows.reduce((n, r) => n + r.raw, 0), gzip: mainRows.reduce((n, r) => n + r.gzip, 0) },
-      sizeRow("core wasm", dist, wasm[0]),
-      sizeRow("store wasm, inlined as base64", dist, base64),
-    ]);
+    const closure = new Set(["dist/worker.js"]);
+    for (const out of closure) for (const i of outputs[out].imports) if (i.kind === "import-statement") closure.add(i.path);
+    assert.deepEqual([...worker.files].sort(), [...closure].map((f) => path.relative("dist", f)).sort());
+    const rows = wasmRows(dist, files, { loaded: () => true });
+    assert.deepEqual(modules(rows), ["llmeter_store inlined base64", "llmeter_wasm file"]);
+    assert.match(rows.find((r) => r.module === "llmeter_store").file, /^chunks\/llmeter_store_bg\.wasm\.base64-.*\.js$/);
+    recordSizes("esbuild", { initial: [worker], wasm: rows });
   } finally {
     app.remove();
   }

@@ -3,6 +3,7 @@
 // built output (no build-machine path, sizes) and on the measurement it ran against llm-sim.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,11 +94,128 @@ export function assertNoBuildPath(files, buildDir, needles = [buildDir]) {
 export const gzipBytes = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
 export const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 
-/** Records an app's bundle sizes (main chunk and each wasm, gzipped) in out/packaging/sizes/. */
-export function recordSizes(app, rows) {
+/** The package's wasm modules, in the order the size table lists them. */
+export const WASM_MODULES = ["llmeter_wasm", "llmeter_wasm_aws", "llmeter_store", "llmeter_tokenizers", "llmeter_fleet"];
+
+let wasmHashes;
+/**
+ * Which of the package's wasm modules these bytes are (`llmeter_wasm`, `llmeter_store`, …), by
+ * comparing them with the installed package's `*_bg.wasm`: a bundler's file name says nothing
+ * (webpack names them by hash). Throws for bytes that are none of them (a bundler that rewrote a
+ * module would otherwise be reported under the wrong name).
+ */
+export function wasmModuleOf(bytes, where) {
+  requireInstalled();
+  const sha = (b) => createHash("sha256").update(b).digest("hex");
+  wasmHashes ??= new Map(WASM_MODULES.map((m) => [sha(readFileSync(path.join(HERE, "node_modules/llmeter-wasm", `${m}_bg.wasm`))), m]));
+  const name = wasmHashes.get(sha(bytes));
+  if (!name) throw new Error(`${where}: a .wasm that is none of the package's modules (${bytes.length} bytes)`);
+  return name;
+}
+
+/**
+ * A wasm size row for a `.wasm` file: its module (by content), raw and gzipped sizes.
+ * @param {string} where e.g. "client", "server"; "" when the app has one place
+ * @param {boolean} [loaded] whether the app fetched or read it (undefined: not observed)
+ */
+export function wasmFileRow(root, file, { where = "", loaded } = {}) {
+  const abs = path.join(root, file);
+  const bytes = readFileSync(abs);
+  return { module: wasmModuleOf(bytes, file), where, how: "file", file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, loaded };
+}
+
+const WASM_BASE64 = /AGFzbQEAAAA[A-Za-z0-9+/]*={0,2}/g; // "\0asm", version 1, then the rest of the base64 run
+
+/**
+ * The wasm modules inlined in a JS file as base64 (the package's `*.wasm.base64.js`), each with
+ * the size of its base64 text in that file, raw and gzipped (what it costs the bundle).
+ */
+export function inlinedWasmRows(root, file, { where = "", loaded } = {}) {
+  const text = readFileSync(path.join(root, file), "latin1");
+  return [...text.matchAll(WASM_BASE64)].map(([b64]) => ({
+    module: wasmModuleOf(Buffer.from(b64, "base64"), `${file} (inlined)`), where, how: "inlined base64", file,
+    raw: b64.length, gzip: gzipSync(Buffer.from(b64, "latin1"), { level: 9 }).length, loaded,
+  }));
+}
+
+/**
+ * Every wasm module in built files, by module: each `.wasm` file, and each copy inlined (base64)
+ * in a JS file.
+ * @param {string[]} files relative to `root`
+ * @param {{ where?: string, loaded?: (row: { module: string, file: string }) => boolean | undefined }} [options]
+ */
+export function wasmRows(root, files, { where = "", loaded = () => undefined } = {}) {
+  const rows = files.flatMap((f) => (f.endsWith(".wasm") ? [wasmFileRow(root, f, { where })] : /\.[cm]?js$/.test(f) ? inlinedWasmRows(root, f, { where }) : []));
+  return rows.map((r) => ({ ...r, loaded: loaded(r) }));
+}
+
+/**
+ * The `<script src>` of a built HTML page that a current browser runs on load, in order: module
+ * and classic scripts (not `nomodule` fallbacks), as written (URLs relative to the page or root).
+ * @returns {{ file: string, module: boolean }[]}
+ */
+export function htmlScripts(html) {
+  return [...html.matchAll(/<script\b([^>]*)>/gi)].flatMap(([, attrs]) => {
+    const file = /\bsrc\s*=\s*"([^"]+)"/i.exec(attrs)?.[1];
+    if (!file || /\bnomodule\b/i.test(attrs)) return [];
+    return [{ file, module: /\btype\s*=\s*"?module\b/i.test(attrs) }];
+  });
+}
+
+/**
+ * The JS a page or worker loads before it runs: each entry and, for a module, every module it
+ * imports statically, transitively (the browser fetches them all before running any;
+ * `import()` chunks are loaded on demand, so not counted), each file gzipped on its own as it
+ * is fetched. esbuild reads the imports (its metafile records each import's kind); it does not
+ * bundle anything here. Import paths starting with `/` are from `root`.
+ * @param {string} what e.g. "page", "worker"
+ * @param {string} root
+ * @param {{ file: string, module: boolean }[]} entries files relative to `root`
+ * @returns {Promise<{ what: string, files: string[], raw: number, gzip: number }>}
+ */
+export async function initialJs(what, root, entries) {
+  const { build } = await import(path.join(HERE, "node_modules/esbuild/lib/main.js"));
+  const rel = (file) => path.normalize(file.replace(/^\/+/, "")); // a URL path from the root
+  const files = new Set(entries.map((e) => rel(e.file)));
+  const modules = entries.filter((e) => e.module).map((e) => path.join(root, rel(e.file)));
+  if (modules.length) {
+    const { metafile } = await build({
+      absWorkingDir: root, entryPoints: modules, bundle: true, write: false, metafile: true, format: "esm", platform: "neutral", logLevel: "silent", outdir: "unused",
+      plugins: [{
+        name: "static-imports",
+        setup(b) {
+          // Only the built files themselves: anything else (bare names, node:, .wasm, data:) is left out.
+          b.onResolve({ filter: /.*/ }, (a) => {
+            if (a.kind === "entry-point") return undefined;
+            if (!/^\.{0,2}\//.test(a.path) || !/\.[cm]?js$/.test(a.path.split(/[?#]/)[0])) return { external: true };
+            return { path: a.path.startsWith("/") ? path.join(root, a.path) : path.resolve(a.resolveDir, a.path) };
+          });
+        },
+      }],
+    });
+    const key = (abs) => path.relative(root, abs);
+    const queue = modules.map(key);
+    for (const f of queue) {
+      files.add(f);
+      for (const i of metafile.inputs[f]?.imports ?? []) if (i.kind === "import-statement" && !i.external && !queue.includes(i.path)) queue.push(i.path);
+    }
+  }
+  const list = [...files];
+  const sizes = list.map((f) => ({ raw: statSync(path.join(root, f)).size, gzip: gzipBytes(path.join(root, f)) }));
+  return { what, files: list, raw: sizes.reduce((n, s) => n + s.raw, 0), gzip: sizes.reduce((n, s) => n + s.gzip, 0) };
+}
+
+/**
+ * Records an app's sizes in out/packaging/sizes/<app>.json, which sizes.mjs turns into the table:
+ * `initial` (one `initialJs` per page or worker), `wasm` (every wasm module the app emitted or
+ * loads, by module: `wasmFileRow`, `inlinedWasmRows`), `other` (more files worth a line: `sizeRow`).
+ */
+export function recordSizes(app, { initial = [], wasm = [], other = [] }) {
   mkdirSync(path.join(OUT, "sizes"), { recursive: true });
-  writeFileSync(path.join(OUT, "sizes", `${app}.json`), JSON.stringify(rows, null, 2));
-  for (const r of rows) console.log(`[sizes] ${app}: ${r.what} ${r.file}: ${kb(r.raw)} raw, ${kb(r.gzip)} gzipped`);
+  writeFileSync(path.join(OUT, "sizes", `${app}.json`), JSON.stringify({ initial, wasm, other }, null, 2));
+  for (const r of initial) console.log(`[sizes] ${app}: initial JS (${r.what}) ${r.files.join(" + ")}: ${kb(r.raw)} raw, ${kb(r.gzip)} gzipped`);
+  for (const r of wasm) console.log(`[sizes] ${app}: ${r.module}${r.where ? ` (${r.where})` : ""} ${r.how} ${r.file}: ${kb(r.raw)} raw, ${kb(r.gzip)} gzipped${r.loaded === false ? ", not loaded by the app" : ""}`);
+  for (const r of other) console.log(`[sizes] ${app}: ${r.what} ${r.file}: ${kb(r.raw)} raw, ${kb(r.gzip)} gzipped`);
 }
 
 /** `{what, file, raw, gzip}` for a built file. */

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { startSim } from "../js/sim.js";
 import { launchChromium } from "../js/browser.js";
-import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, initialJs, htmlScripts, wasmRows, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
 
 const ENV = { NEXT_TELEMETRY_DISABLED: "1" };
 
@@ -76,7 +76,7 @@ for (const bundler of ["turbopack", "webpack"]) {
         ...filesUnder(path.join(dotNext, "static")).map((f) => path.join(dotNext, "static", f)),
       ];
       assertNoBuildPath(output, app.dir, [path.join(app.dir, "node_modules/llmeter-wasm"), `file://${app.dir}`]);
-      sizes = nextSizes(dotNext);
+      sizes = await nextSizes(dotNext);
 
       runDir = mkdtempSync(path.join(os.tmpdir(), `llmeter-pkg-next-${bundler}-run-`));
       cpSync(standalone, runDir, { recursive: true });
@@ -102,6 +102,8 @@ for (const bundler of ["turbopack", "webpack"]) {
       assert.equal(wasm.length, 1, wasm.join(" "));
       assert.match(wasm[0], /^\/_next\/static\/media\/llmeter_wasm_bg\.[\w-]+\.wasm$/);
       assertMeasured(run.result.page, await sim.requests(), /HeadlessChrome\/\d+/);
+      // The page loaded the core's wasm only; the fleet's is emitted for Result.merge.
+      for (const r of sizes.wasm) if (r.where === "client") r.loaded = wasm[0] === `/_next/${r.file}`;
       recordSizes(`next-${bundler}`, sizes);
     } finally {
       await server.stop();
@@ -111,24 +113,28 @@ for (const bundler of ["turbopack", "webpack"]) {
 }
 
 /**
- * The client chunk that holds the package's code, each wasm the client loads, and what the
- * standalone server carries: its chunks with the package, and the wasm files or the inlined
- * (base64) copies it reads them from.
+ * The page's initial JS (the scripts of its prerendered HTML, as the browser loads them), every
+ * wasm module the client and the standalone server carry (files, or copies inlined as base64
+ * in server chunks; none inlined in a client chunk), and the chunks that hold the package's code.
  */
-function nextSizes(dotNext) {
+async function nextSizes(dotNext) {
   const files = filesUnder(dotNext, { skip: ["node_modules", "cache"] });
   const text = (f) => readFileSync(path.join(dotNext, f), "latin1");
   const marker = "engine, which is not loaded"; // a string of the package's engines.js (every endpoint reaches it)
-  const wasmMagic = "AGFzbQEAAAA"; // "\0asm", version 1, in base64: an inlined .wasm
   const clientChunk = files.find((f) => f.startsWith("static/chunks/") && f.endsWith(".js") && text(f).includes(marker));
-  const serverJs = files.filter((f) => f.startsWith("standalone/.next/server/") && f.endsWith(".js"));
-  const serverChunks = serverJs.filter((f) => text(f).includes(marker));
+  const serverChunks = files.filter((f) => f.startsWith("standalone/.next/server/") && f.endsWith(".js") && text(f).includes(marker));
   assert.ok(clientChunk && serverChunks.length, "the package's code is in a client and a server chunk");
-  return [
-    sizeRow("client chunk with the package", dotNext, clientChunk),
-    ...files.filter((f) => f.startsWith("static/") && f.endsWith(".wasm")).map((f) => sizeRow("client wasm", dotNext, f)),
-    ...serverChunks.map((f) => sizeRow("server chunk with the package", dotNext, f)),
-    ...files.filter((f) => f.startsWith("standalone/") && f.endsWith(".wasm")).map((f) => sizeRow("server wasm", dotNext, f)),
-    ...serverJs.filter((f) => !serverChunks.includes(f) && text(f).includes(wasmMagic)).map((f) => sizeRow("server chunk with an inlined wasm", dotNext, f)),
-  ];
+  const html = text("standalone/.next/server/app/index.html");
+  const scripts = htmlScripts(html).map((s) => ({ ...s, file: s.file.replace(/^\/_next\//, "") }));
+  assert.ok(scripts.length > 0 && scripts.every((s) => s.file.startsWith("static/")), html);
+  const page = await initialJs("page", dotNext, scripts);
+  assert.ok(page.files.includes(clientChunk), "the package's chunk is part of the page's initial JS");
+  const client = wasmRows(dotNext, files.filter((f) => f.startsWith("static/")), { where: "client" });
+  assert.ok(client.every((r) => r.how === "file"), "no wasm inlined in a client chunk");
+  const server = wasmRows(dotNext, files.filter((f) => f.startsWith("standalone/")), { where: "server" });
+  return {
+    initial: [page],
+    wasm: [...client, ...server],
+    other: [sizeRow("client chunk with the package", dotNext, clientChunk), ...serverChunks.map((f) => sizeRow("server chunk with the package", dotNext, f))],
+  };
 }

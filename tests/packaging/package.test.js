@@ -5,11 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { BIN, HERE, PKG, ROOT, TARBALL, execFileAsync, requireInstalled } from "./harness.js";
+import { gzipSync } from "node:zlib";
+import { BIN, HERE, PKG, ROOT, TARBALL, WASM_MODULES, execFileAsync, requireInstalled } from "./harness.js";
 
 const manifest = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
 
-const WASM_MODULES = ["llmeter_wasm", "llmeter_wasm_aws", "llmeter_tokenizers", "llmeter_store", "llmeter_fleet"];
 const INTENDED_FILES = [
   "LICENSE", "README.md", "package.json",
   "index.js", "index.d.ts", "experiments.js", "experiments.d.ts", "types.d.ts",
@@ -60,6 +60,23 @@ test("the Probe's worker ships as one file: no static import for its worker to f
   assert.match(worker, /function toCompact\b/);
 });
 
+test("no shipped declaration names the internals that hold an endpoint's secrets, nor any `secrets`", () => {
+  requireInstalled();
+  const installed = path.join(HERE, "node_modules/llmeter-wasm");
+  const declarations = readdirSync(installed, { recursive: true }).filter((f) => f.endsWith(".d.ts"));
+  assert.ok(declarations.includes(path.join("endpoints", "endpoint.d.ts")) && declarations.includes(path.join("endpoints", "bedrock.d.ts")), declarations.join(" "));
+  for (const file of declarations) {
+    const text = readFileSync(path.join(installed, file), "utf8");
+    // The config with the API key, the engine a config runs in, the option splitters (@internal).
+    assert.doesNotMatch(text, /\b(endpointConfig|endpointEngine|optionsObject|awsOptions)\b/, file);
+    // No type (a return, a parameter, a property) carries secrets; comments may say none are kept.
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    assert.doesNotMatch(code, /\bsecrets\b/i, file);
+  }
+  // Made only by the endpoint classes: no public constructor signature (kind, settings, secrets).
+  assert.match(readFileSync(path.join(installed, "endpoints/endpoint.d.ts"), "utf8"), /^\s*protected constructor\(\);$/m);
+});
+
 test("LICENSE is the Apache License 2.0 text, as Cargo.toml declares", () => {
   const license = readFileSync(path.join(PKG, "LICENSE"), "utf8");
   assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
@@ -82,6 +99,17 @@ test("the package README is for npm users: install line, bundler notes, only abs
     const [, file = "README.md", anchor] = /^[^#]*?(?:\/blob\/main\/([^#]+))?(?:#(.+))?$/.exec(link.slice(repoUrl().length));
     assert.ok(existsSync(path.join(ROOT, file)), `${link}: ${file} is not in the repository`);
     if (anchor && anchor !== "readme") assert.ok(headingSlugs(readFileSync(path.join(ROOT, file), "utf8")).includes(anchor), `${link}: no heading #${anchor} in ${file}`);
+  }
+});
+
+test("the package README's gzipped wasm sizes are each within 5% of the shipped .wasm's (gzip level 9), one per module", () => {
+  const readme = readFileSync(path.join(PKG, "README.md"), "utf8");
+  const moduleOf = { "llmeter-wasm": "llmeter_wasm", "llmeter-wasm/tokenizer.js": "llmeter_tokenizers", "llmeter-wasm/store.js": "llmeter_store", "llmeter-wasm/aws.js": "llmeter_wasm_aws", "llmeter-wasm/fleet.js": "llmeter_fleet" };
+  const rows = [...readme.matchAll(/^\| `(llmeter-wasm[^`]*)` \|.*\| ([\d.]+) KB \|$/gm)].map(([, entry, size]) => ({ entry, module: moduleOf[entry], kb: Number(size) }));
+  assert.deepEqual(rows.map((r) => r.module).sort(), [...WASM_MODULES].sort(), `one row per wasm module: ${rows.map((r) => r.entry).join(", ")}`);
+  for (const { entry, module, kb } of rows) {
+    const measured = gzipSync(readFileSync(path.join(PKG, `${module}_bg.wasm`)), { level: 9 }).length / 1024;
+    assert.ok(Math.abs(kb - measured) <= 0.05 * measured, `${entry}: the README says ${kb} KB gzipped, ${module}_bg.wasm is ${measured.toFixed(1)} KB`);
   }
 });
 

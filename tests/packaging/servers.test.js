@@ -11,7 +11,7 @@ import path from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { startSim } from "../js/sim.js";
 import { DENO_BIN, DENO_ENV, startWorkerd } from "../js/runtimes.js";
-import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, assertMeasured, SIM_ARGS, TARBALL, PKG } from "./harness.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, initialJs, wasmFileRow, wasmRows, assertMeasured, SIM_ARGS, TARBALL, PKG } from "./harness.js";
 
 let sim;
 before(async () => { sim = await startSim(SIM_ARGS); });
@@ -26,7 +26,11 @@ test("Node: plain ESM import of the installed package (and its package.json expo
     assert.ok(out.zipBytes > 1000, "store.js zipped the run");
     assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
     assert.equal(out.version, JSON.parse(readFileSync(path.join(app.dir, "node_modules/llmeter-wasm/package.json"), "utf8")).version);
-    recordSizes("node", ["llmeter_wasm_bg.wasm", "llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm"].map((f) => sizeRow("wasm read from node_modules", path.join(app.dir, "node_modules/llmeter-wasm"), f)));
+    const installed = path.join(app.dir, "node_modules/llmeter-wasm");
+    recordSizes("node", {
+      initial: [await initialJs("package modules run.mjs imports", installed, ["index.js", "store.js", "tokenizer.js"].map((file) => ({ file, module: true })))],
+      wasm: ["llmeter_wasm_bg.wasm", "llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm"].map((f) => wasmFileRow(installed, f, { loaded: true })),
+    });
   } finally {
     app.remove();
   }
@@ -45,7 +49,11 @@ test("Node, bundled into one file by esbuild (platform node) and run without nod
     assertMeasured(out, await sim.requests(), /^node \d+/);
     assert.ok(out.zipBytes > 1000, "store.js zipped the run");
     assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
-    recordSizes("node-esbuild", [sizeRow("bundle (the three .wasm inlined)", dist, "run.mjs")]);
+    // Every module the package can load in Node is inlined (one bundle, no chunks), the
+    // fleet's too (Result.merge), which this app never loads.
+    const wasm = wasmRows(dist, ["run.mjs"], { loaded: (r) => r.module !== "llmeter_fleet" });
+    assert.deepEqual(wasm.map((r) => r.module).sort(), ["llmeter_fleet", "llmeter_store", "llmeter_tokenizers", "llmeter_wasm"]);
+    recordSizes("node-esbuild", { initial: [await initialJs("bundle", dist, [{ file: "run.mjs", module: true }])], wasm });
   } finally {
     app.remove();
   }
@@ -83,9 +91,16 @@ async function startRegistry() {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
 }
 
-test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no node_modules); the tokenizer's wasm loads too", async () => {
+// No deno.lock is committed with apps/deno: the lock Deno writes pins the integrity of the
+// tarball packed from this tree (it changes with every change to the package) and the tarball's
+// URL on this test's registry, whose port is picked per run (Deno records the URL for any
+// registry but npmjs.org, and downloads from it): a committed lock would fail every run. So
+// the test checks the lock Deno writes instead: it pins the tarball's integrity, and a fresh
+// `deno install --frozen` from it (a user's CI with a committed lock) succeeds.
+test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no node_modules); the tokenizer's wasm loads too; the deno.lock it writes pins the tarball and installs frozen", async () => {
   const registry = await startRegistry();
   const denoDir = mkdtempSync(path.join(os.tmpdir(), "llmeter-pkg-deno-cache-"));
+  const frozenDir = mkdtempSync(path.join(os.tmpdir(), "llmeter-pkg-deno-frozen-"));
   const app = await stageApp("deno");
   try {
     rmSync(path.join(app.dir, "node_modules"), { recursive: true, force: true }); // Deno reads npm: packages from its cache
@@ -100,10 +115,21 @@ test("Deno: `npm:llmeter-wasm` fetched from a registry into Deno's own cache (no
     assert.equal(out.tokens, 3, "tokenizer.js counted with its wasm");
     const cached = filesUnder(denoDir).filter((f) => f.endsWith("llmeter_wasm_bg.wasm"));
     assert.equal(cached.length, 1, `Deno unpacked the tarball into its cache: ${cached}`);
-    recordSizes("deno", [sizeRow("wasm fetched from Deno's npm cache", denoDir, cached[0])]);
+    const pkgDir = path.join(denoDir, path.dirname(cached[0]));
+    recordSizes("deno", {
+      initial: [await initialJs("package modules run.js imports", pkgDir, ["index.js", "tokenizer.js"].map((file) => ({ file, module: true })))],
+      wasm: ["llmeter_wasm_bg.wasm", "llmeter_tokenizers_bg.wasm"].map((f) => wasmFileRow(pkgDir, f, { loaded: true })),
+    });
+
+    const { version } = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
+    const lock = JSON.parse(readFileSync(path.join(app.dir, "deno.lock"), "utf8"));
+    assert.equal(lock.npm?.[`llmeter-wasm@${version}`]?.integrity, `sha512-${createHash("sha512").update(readFileSync(TARBALL)).digest("base64")}`, JSON.stringify(lock));
+    // A cache of its own: with the package cached, Deno would not check the lock against it.
+    await execFileAsync(DENO_BIN, ["install", "--frozen", "--entrypoint", "run.js"], { cwd: app.dir, env: { ...DENO_ENV, DENO_DIR: frozenDir, NPM_CONFIG_REGISTRY: registry.url } });
   } finally {
     app.remove();
     rmSync(denoDir, { recursive: true, force: true });
+    rmSync(frozenDir, { recursive: true, force: true });
     await registry.close();
   }
 });
@@ -124,7 +150,9 @@ test("workerd: a worker bundled with esbuild as wrangler does (workerd condition
     assert.equal(response.status, 200, out.error);
     assertMeasured(out, await sim.requests(), /^workerd/);
     assert.ok(out.zipBytes > 1000, "store.js zipped the run");
-    recordSizes("workerd", [sizeRow("worker bundle", dist, "worker.js"), sizeRow("core wasm module", dist, "llmeter_wasm_bg.wasm"), sizeRow("store wasm module", dist, "llmeter_store_bg.wasm")]);
+    const wasm = wasmRows(dist, files, { loaded: () => true });
+    assert.deepEqual(wasm.map((r) => `${r.module} ${r.how}`).sort(), ["llmeter_store file", "llmeter_wasm file"], "the wasm modules are files, none inlined");
+    recordSizes("workerd", { initial: [await initialJs("worker bundle", dist, [{ file: "worker.js", module: true }])], wasm });
   } finally {
     await workerd?.stop();
     app.remove();

@@ -71,6 +71,11 @@ for (const [name, compiler] of Object.entries(COMPILERS)) {
     });
   }
 
+  test(`${name}: every declaration file the package ships compiles, also those no entry point reaches`, async () => {
+    const { code, output } = await tsc(compiler, "tsconfig.all.json");
+    assert.equal(code, 0, output);
+  });
+
   test(`${name}: each deliberate mistake in types/mistakes.ts is an error, with the code it marks`, async () => {
     const source = readFileSync(path.join(TYPES, "mistakes.ts"), "utf8").split("\n");
     const expected = source.flatMap((line, i) => {

@@ -1,9 +1,12 @@
 // Deliberate mistakes a user could make: each line marked `// expect TS…` must fail to compile
 // with that error, and no other line may fail (types.test.js runs tsc -p tsconfig.mistakes.json
 // and compares). Compiled under strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess.
-import { initSync, OpenAIEndpoint, Runner, Result, LoadTest, LatencyHeatmap } from "llmeter-wasm";
+import { initSync, Endpoint, OpenAIEndpoint, Runner, Result, LoadTest, LatencyHeatmap } from "llmeter-wasm";
 import { Tokenizer } from "llmeter-wasm/tokenizer.js";
 import { ResultStore } from "llmeter-wasm/store.js";
+// The package's internals that hold an endpoint's secrets are in no declaration.
+import { endpointConfig } from "llmeter-wasm"; // expect TS2305
+import { awsOptions } from "llmeter-wasm/aws.js"; // expect TS2305
 
 export async function mistakes(store: ResultStore): Promise<void> {
   const endpoint = new OpenAIEndpoint({ baseUrl: "http://127.0.0.1:8000/v1", model: "m" });
@@ -39,6 +42,16 @@ export async function mistakes(store: ResultStore): Promise<void> {
   new Result({}); // expect TS2673
   new Tokenizer(); // expect TS2673
   new ResultStore(); // expect TS2673
+  // Endpoints come from their classes: the base class takes (kind, settings, secrets), not public.
+  new Endpoint(); // expect TS2674
+
+  // Callbacks get LLMeter's run_config.json and the payload, typed.
+  await runner.run({ payload, callbacks: [{ beforeRun: (config) => console.log(config.run_nam) }] }); // expect TS2551
+  await runner.run({ payload, callbacks: [{ beforeInvoke: (p) => { p.max_tokens += 1; } }] }); // expect TS18046
+  // A store's recorder: the run's options, and a sink of typed responses and timings.
+  await store.recorder({ endpoint: endpoint.toJSON(), options: { payload, client: 2 } }); // expect TS2561
+  const recorder = await store.recorder({ endpoint: endpoint.toJSON(), options: { payload } });
+  recorder.onResponse(result.responses[0]!, { ttft: 0.1 }); // expect TS2353
 
   // The stats kept in a store's listing are the headline ones only.
   const listed = (await store.list())[0]?.stats?.["time_to_last_token-p99"]; // expect TS2551
@@ -46,5 +59,5 @@ export async function mistakes(store: ResultStore): Promise<void> {
   // A URL is for init(); initSync takes bytes or a compiled module.
   initSync("llmeter_wasm_bg.wasm"); // expect TS2345
 
-  console.log(typo, unchecked, p95, total, first, ttfts, clients, secret, listed);
+  console.log(typo, unchecked, p95, total, first, ttfts, clients, secret, listed, endpointConfig, awsOptions);
 }

@@ -29,6 +29,11 @@ export async function measure(baseUrl: string): Promise<number> {
     onResponse: (r: InvocationResponse, t: ResponseTimings) => { seen.push(r); console.log(t.content_chunk_offsets.length); },
   };
   const result: Result = await runner.run(options);
+  // Callbacks edit LLMeter's run_config.json and each payload in place.
+  const tagged = await runner.run({
+    payload: endpoint.createPayload("Hi", 8),
+    callbacks: [{ beforeRun: (config) => { config.run_description = `${config.clients ?? 1} clients`; }, beforeInvoke: (payload) => { payload["temperature"] = 0; } }],
+  });
 
   // Stats: every metric × aggregate is a typed, optional number.
   const stats: Stats = result.stats;
@@ -66,7 +71,7 @@ export async function measure(baseUrl: string): Promise<number> {
 
   return (ttft ?? 0) + (rpm ?? 0) + (summary.total_requests ?? 0) + (clock === "fine" ? 1 : 0) + (firstTtft ?? 0) + (clients ?? 0)
     + Object.keys(figures).length + kind.length + (level?.stats.failed_requests ?? 0) + back.clients.length + (cell?.length ?? 0)
-    + counted.stats.total_output_tokens + stored.responses.length + (listed ?? 0) + (allStats?.total_requests ?? 0) + seen.length;
+    + counted.stats.total_output_tokens + stored.responses.length + (listed ?? 0) + (allStats?.total_requests ?? 0) + seen.length + tagged.responses.length;
 }
 
 // Explicit control over each wasm: a compiled module (workerd), bytes (the base64 entries).
