@@ -301,8 +301,10 @@ impl RunObserver for ProgressForwarder<'_> {
     fn on_start(&mut self, run_config: &Map<String, Value>) {
         if let Some(cb) = &self.on_start {
             if let Ok(config) = result::to_js(run_config) {
-                // A throwing callback must not abort the run.
-                let _ = cb.call1(&JsValue::NULL, &config);
+                // A throw or a rejection (an async hook) must not end the run or the process.
+                let _ = cb
+                    .call1(&JsValue::NULL, &config)
+                    .map(|v| options::defuse_promise(&v));
             }
         }
     }
@@ -336,8 +338,10 @@ impl RunObserver for ProgressForwarder<'_> {
             if let (Ok(r), Ok(t)) = (result::to_js(&view), result::to_js(timings)) {
                 let payload = self.payload_object(response, timings.payload_index);
                 let _ = Reflect::set(&r, &"input_payload".into(), &payload);
-                // A throwing callback must not abort the run.
-                let _ = cb.call2(&JsValue::NULL, &r, &t);
+                // A throw or a rejection (an async callback) must not end the run or the process.
+                let _ = cb
+                    .call2(&JsValue::NULL, &r, &t)
+                    .map(|v| options::defuse_promise(&v));
             }
         }
         let Some(cb) = &self.callback else { return };
@@ -371,6 +375,8 @@ impl RunObserver for ProgressForwarder<'_> {
             )
             .unwrap_or(JsValue::NULL),
         );
-        let _ = cb.call1(&JsValue::NULL, &o);
+        let _ = cb
+            .call1(&JsValue::NULL, &o)
+            .map(|v| options::defuse_promise(&v));
     }
 }
