@@ -12,10 +12,10 @@ rm -rf pkg && mkdir -p pkg
 # emitted once, after every module is in pkg/.
 export LLMETER_DEFER_TYPES=1
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
-# wasm-opt -Os, not -O3: 0.9 KB gzipped smaller (the core's 200 KB budget) and no slower — an
-# A/B of the two builds in one Node process (1, 8, 64 clients, alternating, 2026-12-03) gave CPU
-# per request 0.221/0.224, 0.246/0.235, 0.223/0.224, 0.238/0.210 ms (-O3/-Os): within the noise.
-bash scripts/build-module.sh llmeter-wasm llmeter_wasm -Os index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
+# wasm-opt -O3, not -Os: -Os is 0.9 KB gzipped smaller and as fast per request (A/B, 2026-12-03),
+# but the open loop's schedule lag p99 doubled (scripts/bench/lag.mjs: -Os 2.05 / 2.16 ms at
+# 50 / 200 req/s, -O3 1.42 / 1.70 and 1.32 / 1.43), with more GC pauses over 2 ms.
+bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
   loader.js node-http.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js probe-rules.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 # The AWS engine (Bedrock, SageMaker): the same engine with the AWS endpoints, a separate wasm
