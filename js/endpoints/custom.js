@@ -79,7 +79,8 @@ import { Endpoint, optionsObject } from "./endpoint.js";
  *   strings joined by newlines) and every `"{{maxTokens}}"` the number, e.g.
  *   `{prompt: "{{prompt}}", max_new_tokens: "{{maxTokens}}", stream: true}`.
  * @property {"sse" | "json-lines" | "event-stream" | "bytes"} [framing] How a stream is cut into
- *   events (default "sse"; "event-stream": AWS's binary event stream).
+ *   events (default "sse"; "event-stream": AWS's binary event stream, read in the AWS engine
+ *   module: `await initAws()` first).
  * @property {boolean} [stream] Whether responses stream (default true); `false` hands the whole body to `read` once.
  * @property {"POST" | "PUT" | "PATCH" | "GET"} [method] Default "POST".
  * @property {Record<string, string>} [headers] Request headers (e.g. an API key, `content-type`);
@@ -233,7 +234,9 @@ export class CustomEndpoint extends Endpoint {
     checkFunction(createPayload, "createPayload", false);
     if (createPayload && settings.payloadTemplate !== undefined) throw new TypeError("give createPayload or payloadTemplate, not both");
     const hooks = { read: paths ? undefined : wrapRead(read, settings.framing, settings.stream), request: request && wrapRequest(request) };
-    super("custom", paths ? { ...settings, read } : settings, { headers, hooks }, paths ? "aws" : "core");
+    // Read paths and the AWS event-stream decoder live in the AWS engine module (core size).
+    const engine = paths || settings.framing === "event-stream" ? "aws" : "core";
+    super("custom", paths ? { ...settings, read } : settings, { headers, hooks }, engine);
     /** @readonly @type {string} */ this.url = settings.url;
     /** @private */ this._createPayload = createPayload;
   }

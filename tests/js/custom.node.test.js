@@ -52,10 +52,19 @@ async function ttftErrorsInOrder(responses) {
   return responses.map((r, i) => r.time_to_first_token * 1000 - (records[i].first_token_sent_us - records[i].received_us) / 1000);
 }
 
+test("read paths and event-stream framing need the AWS engine module, and say how to load it", () => {
+  const notLoaded = /CustomEndpoint runs in llmeter-wasm's aws engine, which is not loaded: `await initAws\(\)` first/;
+  assert.throws(() => new CustomEndpoint({ url: `${sim.base}/generate`, read: GENERATE_READ }).info, notLoaded);
+  assert.throws(() => converse().info, notLoaded);
+  // Functions over the other framings stay in the core engine.
+  assert.equal(new CustomEndpoint({ url: `${sim.base}/generate`, read: readGenerate }).info.endpoint_name, "custom");
+});
+
 test("event-stream framing: llm-sim's ConverseStream read by a user function, timed against the ground truth", async () => {
+  await initAws();
   const ep = converse();
   const payload = ep.createPayload(PROMPT, 12);
-  assert.deepEqual(payload, { messages: [{ role: "user", content: [{ text: PROMPT }] }], inferenceConfig: { maxTokens: 12 } }, "the template, filled in by the core engine");
+  assert.deepEqual(payload, { messages: [{ role: "user", content: [{ text: PROMPT }] }], inferenceConfig: { maxTokens: 12 } }, "the template, filled in by the engine");
   let best = Infinity;
   for (let round = 0; round < 3; round++) {
     await sim.clear();
@@ -93,10 +102,6 @@ test("event-stream framing: an exception message fails the request in AWS's word
   assert.match(cut.error, /stream interrupted|terminated|socket|truncated/i, cut.error);
   const result = await new Runner({ endpoint: converse() }).run({ nRequests: 1, payload: converse().createPayload(PROMPT, 4) });
   assert.ok(!JSON.stringify(result.toFiles()).includes(TOKEN), "header values are secrets");
-});
-
-test("read paths need the AWS engine module, and say how to load it", () => {
-  assert.throws(() => new CustomEndpoint({ url: `${sim.base}/generate`, read: GENERATE_READ }).info, /CustomEndpoint runs in llmeter-wasm's aws engine, which is not loaded: `await initAws\(\)` first/);
 });
 
 /** The made-up API's endpoint, read by the README's function or by the playground's paths. */

@@ -306,12 +306,20 @@ fn custom_config(r: &ConfigReader) -> Result<CustomConfig, OptionError> {
     if let Some(t) = &template {
         template::check(t)?;
     }
+    let framing = custom::framing_named(r.choice_of("framing", &framings, "sse"));
+    #[cfg(not(feature = "event-stream"))]
+    if framing == crate::framing::Framing::EventStream {
+        return Err(type_err(
+            "framing",
+            "\"event-stream\" is read by llmeter-wasm's aws engine: `await initAws()` first",
+        ));
+    }
     let config = CustomConfig {
         url: r.link("url", None),
         method: r.choice_of("method", &custom::METHODS, "POST"),
         headers: r.headers("headers"),
         stream: r.flag("stream", true),
-        framing: custom::framing_named(r.choice_of("framing", &framings, "sse")),
+        framing,
         ttft_visible_tokens_only: r.flag("ttftVisibleTokensOnly", true),
         require_done: r.flag("requireDone", false),
         payload_template: template,

@@ -6,7 +6,9 @@ pub mod event_stream;
 pub mod json_lines;
 pub mod sse;
 
-use event_stream::{EventMessage, EventStreamDecoder};
+use event_stream::EventMessage;
+#[cfg(feature = "event-stream")]
+use event_stream::EventStreamDecoder;
 use json_lines::JsonLinesDecoder;
 use sse::{SseDecoder, SseEnd, SseEvent};
 
@@ -98,6 +100,7 @@ pub enum FrameDecoder {
     Sse(SseDecoder),
     JsonLines(JsonLinesDecoder),
     Raw,
+    #[cfg(feature = "event-stream")]
     EventStream(EventStreamDecoder),
 }
 
@@ -109,9 +112,13 @@ impl FrameDecoder {
                 FrameDecoder::JsonLines(JsonLinesDecoder::with_limit(max_event_bytes))
             }
             Framing::Raw => FrameDecoder::Raw,
+            #[cfg(feature = "event-stream")]
             Framing::EventStream => {
                 FrameDecoder::EventStream(EventStreamDecoder::with_limit(max_event_bytes))
             }
+            // Never chosen: without the decoder, endpoint options refuse this framing.
+            #[cfg(not(feature = "event-stream"))]
+            Framing::EventStream => FrameDecoder::Raw,
         }
     }
 
@@ -130,6 +137,7 @@ impl FrameDecoder {
                 }
                 Ok(())
             }
+            #[cfg(feature = "event-stream")]
             FrameDecoder::EventStream(d) => d.feed(bytes, &mut |m| on_frame(Frame::Event(m))),
         }
     }
@@ -143,6 +151,7 @@ impl FrameDecoder {
             },
             FrameDecoder::JsonLines(d) => d.finish(&mut |l| on_frame(Frame::Line(l))),
             FrameDecoder::Raw => StreamEnd::Clean,
+            #[cfg(feature = "event-stream")]
             FrameDecoder::EventStream(d) => d.finish(),
         }
     }

@@ -430,163 +430,173 @@ fn a_body_without_any_event_is_an_error_even_without_a_terminal_event() {
     );
 }
 
-/// The made-up stream as AWS event-stream messages (`:event-type` = the SSE event's name).
-fn made_up_event_stream() -> Vec<u8> {
-    [
-        ("start", r#"{"id": "gen-4"}"#),
-        ("delta", r#"{"thinking": "hmm"}"#),
-        ("delta", r#"{"text": "Hello"}"#),
-        ("delta", r#"{"text": " wörld"}"#),
-        ("usage", r#"{"in": 7, "out": 3}"#),
-        ("end", "{}"),
-    ]
-    .iter()
-    .flat_map(|(kind, data)| encode_event(kind, data.as_bytes()))
-    .collect()
-}
+/// AWS event-stream framing: in builds with the decoder (the `event-stream` feature).
+#[cfg(feature = "event-stream")]
+mod event_stream {
+    use super::*;
 
-fn event_stream_head() -> crate::transport::ResponseHead {
-    head(
-        200,
-        &[("content-type", "application/vnd.amazon.eventstream")],
-    )
-}
-
-use crate::framing::event_stream::{encode_event, encode_exception, encode_message, HeaderValue};
-
-#[test]
-fn event_stream_messages_are_read_at_every_byte_boundary() {
-    let ep = endpoint_with(config(Framing::EventStream, true));
-    let r = assert_every_byte_boundary(&ep, event_stream_head, &made_up_event_stream());
-    assert_eq!(
-        (
-            r.id.as_deref(),
-            r.text.as_deref(),
-            r.tokens_input,
-            r.tokens_output,
-            r.num_events,
-            r.error
-        ),
-        (
-            Some("gen-4"),
-            Some("Hello wörld"),
-            Some(7),
-            Some(3),
-            6,
-            None
-        )
-    );
-    // Timing per network chunk, as every framing: the first text's message completes at 30 ms.
-    let messages: Vec<Vec<u8>> = [
-        encode_event("start", br#"{"id": "gen-4"}"#),
-        encode_event("delta", br#"{"thinking": "hmm"}"#),
-        encode_event("delta", br#"{"text": "Hi"}"#),
-    ]
-    .to_vec();
-    let chunks: Vec<(f64, &[u8])> = messages
+    /// The made-up stream as AWS event-stream messages (`:event-type` = the SSE event's name).
+    fn made_up_event_stream() -> Vec<u8> {
+        [
+            ("start", r#"{"id": "gen-4"}"#),
+            ("delta", r#"{"thinking": "hmm"}"#),
+            ("delta", r#"{"text": "Hello"}"#),
+            ("delta", r#"{"text": " wörld"}"#),
+            ("usage", r#"{"in": 7, "out": 3}"#),
+            ("end", "{}"),
+        ]
         .iter()
-        .enumerate()
-        .map(|(i, m)| (10.0 * (i + 1) as f64, m.as_slice()))
-        .collect();
-    let r = parse(&ep, event_stream_head(), &chunks, 50.0, None);
-    assert_eq!(
-        (r.first_content_ms, r.text.as_deref()),
-        (Some(30.0), Some("Hi"))
-    );
-    let counting = endpoint_with(CustomConfig {
-        ttft_visible_tokens_only: false,
-        ..config(Framing::EventStream, true)
-    });
-    let r = parse(&counting, event_stream_head(), &chunks, 50.0, None);
-    assert_eq!(r.first_content_ms, Some(20.0), "reasoning counted");
-}
-
-#[test]
-fn the_users_function_gets_the_event_stream_headers_and_payload() {
-    fn read(event: CustomEvent<'_>) -> Result<Reading, String> {
-        match event {
-            CustomEvent::Event {
-                event_type,
-                message_type,
-                payload,
-            } => Ok(Reading {
-                text: Some(format!("[{event_type}|{message_type}|{payload:?}]")),
-                ..Default::default()
-            }),
-            _ => Err("not an event".into()),
-        }
+        .flat_map(|(kind, data)| encode_event(kind, data.as_bytes()))
+        .collect()
     }
-    let ep = CustomEndpoint::new(
-        config(Framing::EventStream, true),
-        Rc::new(Hooks { read, body: None }),
-    );
-    let bytes = encode_message(
-        &[
-            (":message-type", HeaderValue::String("event")),
-            (":event-type", HeaderValue::String("PayloadPart")),
-            (":content-type", HeaderValue::String("application/json")),
-        ],
-        b"\xffraw",
-    );
-    let r = parse(&ep, event_stream_head(), &[(5.0, &bytes)], 9.0, None);
-    assert_eq!(
-        r.text.as_deref(),
-        Some("[PayloadPart|event|[255, 114, 97, 119]]"),
-        "the payload's bytes as they came"
-    );
-}
 
-#[test]
-fn event_stream_exceptions_fail_the_request_as_the_aws_endpoints_do() {
-    let ep = endpoint_with(config(Framing::EventStream, true));
-    let mut body = encode_event("delta", br#"{"text": "part"}"#);
-    body.extend(encode_exception(
-        "modelStreamErrorException",
-        br#"{"message": "The model stream failed."}"#,
-    ));
-    body.extend(encode_event("delta", br#"{"text": " ignored"}"#));
-    let r = assert_every_byte_boundary(&ep, event_stream_head, &body);
-    assert_eq!(
-        r.error.as_deref(),
-        Some("modelStreamErrorException: The model stream failed.")
-    );
-    assert_eq!(
-        r.text.as_deref(),
-        Some("part"),
-        "text before the error is kept"
-    );
-    // An `error` message: its code and message headers.
-    let error = encode_message(
-        &[
-            (":message-type", HeaderValue::String("error")),
-            (":error-code", HeaderValue::String("InternalFailure")),
-            (":error-message", HeaderValue::String("try again")),
-        ],
-        b"",
-    );
-    let r = parse(&ep, event_stream_head(), &[(5.0, &error)], 9.0, None);
-    assert_eq!(r.error.as_deref(), Some("InternalFailure: try again"));
-    // A corrupt message is the framing's error; a message cut off at the end is a truncation,
-    // even without `requireDone`.
-    let mut corrupt = encode_event("delta", br#"{"text": "a"}"#);
-    let last = corrupt.len() - 1;
-    corrupt[last] ^= 1;
-    let r = parse(&ep, event_stream_head(), &[(5.0, &corrupt)], 9.0, None);
-    assert!(
-        r.error.as_deref().unwrap().contains("checksum"),
-        "{:?}",
-        r.error
-    );
-    let whole = made_up_event_stream();
-    let r = parse(
-        &ep,
-        event_stream_head(),
-        &[(5.0, &whole[..whole.len() - 3])],
-        9.0,
-        None,
-    );
-    assert_eq!(
-        r.error.as_deref(),
-        Some("stream ended before it was complete (truncated response, last message incomplete)")
-    );
+    fn event_stream_head() -> crate::transport::ResponseHead {
+        head(
+            200,
+            &[("content-type", "application/vnd.amazon.eventstream")],
+        )
+    }
+
+    use crate::framing::event_stream::{
+        encode_event, encode_exception, encode_message, HeaderValue,
+    };
+
+    #[test]
+    fn event_stream_messages_are_read_at_every_byte_boundary() {
+        let ep = endpoint_with(config(Framing::EventStream, true));
+        let r = assert_every_byte_boundary(&ep, event_stream_head, &made_up_event_stream());
+        assert_eq!(
+            (
+                r.id.as_deref(),
+                r.text.as_deref(),
+                r.tokens_input,
+                r.tokens_output,
+                r.num_events,
+                r.error
+            ),
+            (
+                Some("gen-4"),
+                Some("Hello wörld"),
+                Some(7),
+                Some(3),
+                6,
+                None
+            )
+        );
+        // Timing per network chunk, as every framing: the first text's message completes at 30 ms.
+        let messages: Vec<Vec<u8>> = [
+            encode_event("start", br#"{"id": "gen-4"}"#),
+            encode_event("delta", br#"{"thinking": "hmm"}"#),
+            encode_event("delta", br#"{"text": "Hi"}"#),
+        ]
+        .to_vec();
+        let chunks: Vec<(f64, &[u8])> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (10.0 * (i + 1) as f64, m.as_slice()))
+            .collect();
+        let r = parse(&ep, event_stream_head(), &chunks, 50.0, None);
+        assert_eq!(
+            (r.first_content_ms, r.text.as_deref()),
+            (Some(30.0), Some("Hi"))
+        );
+        let counting = endpoint_with(CustomConfig {
+            ttft_visible_tokens_only: false,
+            ..config(Framing::EventStream, true)
+        });
+        let r = parse(&counting, event_stream_head(), &chunks, 50.0, None);
+        assert_eq!(r.first_content_ms, Some(20.0), "reasoning counted");
+    }
+
+    #[test]
+    fn the_users_function_gets_the_event_stream_headers_and_payload() {
+        fn read(event: CustomEvent<'_>) -> Result<Reading, String> {
+            match event {
+                CustomEvent::Event {
+                    event_type,
+                    message_type,
+                    payload,
+                } => Ok(Reading {
+                    text: Some(format!("[{event_type}|{message_type}|{payload:?}]")),
+                    ..Default::default()
+                }),
+                _ => Err("not an event".into()),
+            }
+        }
+        let ep = CustomEndpoint::new(
+            config(Framing::EventStream, true),
+            Rc::new(Hooks { read, body: None }),
+        );
+        let bytes = encode_message(
+            &[
+                (":message-type", HeaderValue::String("event")),
+                (":event-type", HeaderValue::String("PayloadPart")),
+                (":content-type", HeaderValue::String("application/json")),
+            ],
+            b"\xffraw",
+        );
+        let r = parse(&ep, event_stream_head(), &[(5.0, &bytes)], 9.0, None);
+        assert_eq!(
+            r.text.as_deref(),
+            Some("[PayloadPart|event|[255, 114, 97, 119]]"),
+            "the payload's bytes as they came"
+        );
+    }
+
+    #[test]
+    fn event_stream_exceptions_fail_the_request_as_the_aws_endpoints_do() {
+        let ep = endpoint_with(config(Framing::EventStream, true));
+        let mut body = encode_event("delta", br#"{"text": "part"}"#);
+        body.extend(encode_exception(
+            "modelStreamErrorException",
+            br#"{"message": "The model stream failed."}"#,
+        ));
+        body.extend(encode_event("delta", br#"{"text": " ignored"}"#));
+        let r = assert_every_byte_boundary(&ep, event_stream_head, &body);
+        assert_eq!(
+            r.error.as_deref(),
+            Some("modelStreamErrorException: The model stream failed.")
+        );
+        assert_eq!(
+            r.text.as_deref(),
+            Some("part"),
+            "text before the error is kept"
+        );
+        // An `error` message: its code and message headers.
+        let error = encode_message(
+            &[
+                (":message-type", HeaderValue::String("error")),
+                (":error-code", HeaderValue::String("InternalFailure")),
+                (":error-message", HeaderValue::String("try again")),
+            ],
+            b"",
+        );
+        let r = parse(&ep, event_stream_head(), &[(5.0, &error)], 9.0, None);
+        assert_eq!(r.error.as_deref(), Some("InternalFailure: try again"));
+        // A corrupt message is the framing's error; a message cut off at the end is a truncation,
+        // even without `requireDone`.
+        let mut corrupt = encode_event("delta", br#"{"text": "a"}"#);
+        let last = corrupt.len() - 1;
+        corrupt[last] ^= 1;
+        let r = parse(&ep, event_stream_head(), &[(5.0, &corrupt)], 9.0, None);
+        assert!(
+            r.error.as_deref().unwrap().contains("checksum"),
+            "{:?}",
+            r.error
+        );
+        let whole = made_up_event_stream();
+        let r = parse(
+            &ep,
+            event_stream_head(),
+            &[(5.0, &whole[..whole.len() - 3])],
+            9.0,
+            None,
+        );
+        assert_eq!(
+            r.error.as_deref(),
+            Some(
+                "stream ended before it was complete (truncated response, last message incomplete)"
+            )
+        );
+    }
 }
