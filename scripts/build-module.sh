@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds one of the package's wasm modules into pkg/:
-#   scripts/build-module.sh <cargo package> <out name> <wasm-opt level> [js files to copy...]
+#   scripts/build-module.sh <cargo package> <out name> <wasm-opt flags> [js files to copy...]
 # e.g. scripts/build-module.sh llmeter-tokenizers llmeter_tokenizers -Oz tokenizer.js
 # CARGO_FEATURES=aws builds the package with those features (the AWS engine build).
 # CARGO_PROFILE picks the cargo profile (default release; see the profiles in Cargo.toml).
@@ -24,7 +24,8 @@ mkdir -p pkg
 wasm-bindgen --target web --weak-refs --experimental-reset-state-function --out-dir pkg --out-name "$out" \
   "$target_dir/wasm32-unknown-unknown/$profile/$lib_name.wasm"
 # npm binaryen, after wasm-bindgen (Debian's binaryen 108 silently breaks modules).
-node_modules/.bin/wasm-opt "$opt" --strip-debug --strip-producers --enable-bulk-memory \
+read -ra opt_flags <<< "$opt"
+node_modules/.bin/wasm-opt "${opt_flags[@]}" --strip-debug --strip-producers --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
 # Typed `.wasm` subpath and a base64 entry for set-ups without .wasm support.

@@ -14,13 +14,19 @@ export LLMETER_DEFER_TYPES=1
 # Every endpoint class in js/endpoints/ ships: adding one needs no change here.
 # wasm-opt -O3, not -Os: -Os is 0.9 KB gzipped smaller and as fast per request (A/B, 2026-12-03),
 # but the open loop's schedule lag p99 doubled (scripts/bench/lag.mjs: -Os 2.05 / 2.16 ms at
-# 50 / 200 req/s, -O3 1.42 / 1.70 and 1.32 / 1.43), with more GC pauses over 2 ms.
-bash scripts/build-module.sh llmeter-wasm llmeter_wasm -O3 index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
+# 50 / 200 req/s, -O3 1.42 / 1.70 and 1.32 / 1.43), with more GC pauses over 2 ms; measured
+# again 2026-12-03 (second session): -Os 1.54 / 1.45 and 2.28 / 2.57, -O3 1.40 / 1.17 and 1.64 / 1.71.
+# --converge repeats the passes until the size stops falling (-0.6 KB gz). --low-memory-unused
+# lets wasm-opt fold constant offsets into loads and stores (-1.4 KB gz): it assumes nothing
+# lives in the first 1 KB of memory, which holds for Rust's layout (the 1 MB stack sits first and
+# grows down towards 0; nothing is ever stored at a null-adjacent address).
+ENGINE_OPT="-O3 --converge --low-memory-unused"
+bash scripts/build-module.sh llmeter-wasm llmeter_wasm "$ENGINE_OPT" index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
   loader.js node-http.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js probe-rules.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 # The AWS engine (Bedrock, SageMaker): the same engine with the AWS endpoints, a separate wasm
 # module loaded only through llmeter-wasm/aws.js (they would take the core past its budget).
-CARGO_FEATURES=aws bash scripts/build-module.sh llmeter-wasm llmeter_wasm_aws -O3 aws.js
+CARGO_FEATURES=aws bash scripts/build-module.sh llmeter-wasm llmeter_wasm_aws "$ENGINE_OPT" aws.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm_aws.js
 
 # The package's own README (for npm users; the repository's README is for contributors).

@@ -1,10 +1,11 @@
 //! Feeds arbitrary bytes to the SSE decoder and the OpenAI parser, whole and in pieces.
-//! Checks: no panic, and splitting the body never changes the outcome (beyond how many chunks
-//! there were and how many content arrivals were stamped).
+//! Checks: no panic, splitting the body never changes the outcome (beyond how many chunks
+//! there were and how many content arrivals were stamped), and wherever the chat events' byte
+//! scanner reads an event's data, serde_json reads it the same way.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use llmeter_core::endpoint::openai::{OpenAIConfig, OpenAIEndpoint};
+use llmeter_core::endpoint::openai::{chat, OpenAIConfig, OpenAIEndpoint};
 use llmeter_core::endpoint::{Endpoint, ParseLimits, ParsedResponse};
 use llmeter_core::framing::sse::SseDecoder;
 use llmeter_core::transport::ResponseHead;
@@ -28,6 +29,12 @@ fuzz_target!(|input: &[u8]| {
     }
     assert_eq!(whole, pieces);
     assert_eq!(whole_end, decoder.finish());
+    for (_, data, _) in &whole {
+        let (scanned, serde) = chat::chunk_views(data.trim());
+        if scanned.is_some() {
+            assert_eq!(scanned, serde, "scanner and serde_json disagree on {data:?}");
+        }
+    }
 
     let stream = control & 0x10 == 0;
     let status = if control & 0x20 == 0 { 200 } else { 429 };

@@ -14,6 +14,7 @@ pub mod experiments;
 pub mod fleet;
 pub mod framing;
 pub mod json;
+pub mod json_scan;
 pub mod limits;
 pub mod live;
 pub mod network_phases;

@@ -14,7 +14,9 @@
 use super::http::standard_response_headers;
 use super::openai::checked_chat_payload;
 use super::payload::messages_prompt;
-use super::stream::{event_stream_failure, FrameOutcome, Protocol, StreamParser};
+#[cfg(feature = "event-stream")]
+use super::stream::event_stream_failure;
+use super::stream::{FrameOutcome, Protocol, StreamParser};
 use super::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
     ResponseParser, UserMessage,
@@ -310,6 +312,7 @@ impl Protocol for CustomProtocol {
             },
             Frame::Line(l) => CustomEvent::Line(l),
             Frame::Bytes(b) => CustomEvent::Bytes(b),
+            #[cfg(feature = "event-stream")]
             Frame::Event(m) => {
                 // As the AWS endpoints: an exception message fails the request, in AWS's words.
                 if let Some((code, text)) = event_stream_failure(&m) {

@@ -14,6 +14,7 @@
 
 use super::http::{self, BoundedBody, ERROR_BODY_LIMIT, STREAM_PREFIX_LIMIT};
 use super::{ParseLimits, ParsedResponse, ResponseParser};
+#[cfg(feature = "event-stream")]
 use crate::framing::event_stream::EventMessage;
 use crate::framing::{Frame, FrameDecoder, Framing, StreamEnd};
 use crate::transport::ResponseHead;
@@ -22,6 +23,7 @@ use crate::transport::ResponseHead;
 /// (`:exception-type`, or `:error-code`) and message (the JSON payload's `message` or
 /// `Message`, or `:error-message`); `None` for an `event` message. Every family reading event
 /// streams (AWS, custom) fails a request on these, each in its own words.
+#[cfg(feature = "event-stream")]
 pub fn event_stream_failure<'a>(message: &EventMessage<'a>) -> Option<(&'a str, String)> {
     match message.message_type() {
         Some("exception") => {

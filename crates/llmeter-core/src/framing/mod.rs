@@ -2,10 +2,12 @@
 //! One decoder per wire format, each sans-IO (fed bytes split anywhere) and allocation-free in
 //! its steady state; an endpoint names its framing and reads the frames.
 
+#[cfg(feature = "event-stream")]
 pub mod event_stream;
 pub mod json_lines;
 pub mod sse;
 
+#[cfg(feature = "event-stream")]
 use event_stream::EventMessage;
 #[cfg(feature = "event-stream")]
 use event_stream::EventStreamDecoder;
@@ -51,6 +53,7 @@ pub enum Frame<'a> {
     /// One network chunk of a [`Framing::Raw`] body.
     Bytes(&'a [u8]),
     /// One AWS event-stream message (checksums verified).
+    #[cfg(feature = "event-stream")]
     Event(EventMessage<'a>),
 }
 

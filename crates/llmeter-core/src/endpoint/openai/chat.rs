@@ -7,13 +7,16 @@
 //!
 //! Events are read with borrowed strings and only the fields the rule needs; ignored fields are
 //! skipped without being built, and `choices` is walked in place — no allocation per event
-//! unless a text carries escapes.
+//! unless a text carries escapes. The common event (text, role, `finish_reason`, null usage) is
+//! read by a byte scanner ([`crate::json_scan`]); anything else by serde_json, which the scanner
+//! must always agree with (`chunk_views`, checked by the `sse_openai` fuzz target).
 
 use crate::endpoint::http::{api_error_message, byte_snippet, snippet};
 use crate::endpoint::payload::{lenient_content, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol};
 use crate::endpoint::ParsedResponse;
 use crate::framing::{Frame, Framing, StreamEnd};
+use crate::json_scan::{is, Scan};
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -36,7 +39,7 @@ impl ChatProtocol {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct StreamChunk<'a> {
     #[serde(default, borrow, deserialize_with = "lenient_str")]
     id: Option<Cow<'a, str>>,
@@ -110,6 +113,120 @@ impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
         }
         d.deserialize_any(Walk(std::marker::PhantomData))
     }
+}
+
+/// The common event read without serde: `None` leaves it to serde_json (see the module docs).
+/// Only what serde would read the same way is accepted: each known key once, `usage`, `error`,
+/// `message` and `tool_calls` only as `null`, text fields as strings or `null`, choices and
+/// deltas as objects.
+fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
+    let mut scan = Scan::new(data);
+    let mut chunk = StreamChunk::default();
+    let mut seen = [false; 6];
+    scan.object(|key, s| {
+        let slot = match key.len() {
+            2 if is(key, "id") => 0,
+            7 if is(key, "choices") => 1,
+            5 if is(key, "usage") => 2,
+            5 if is(key, "error") => 3,
+            6 if is(key, "object") => 4,
+            7 if is(key, "message") => 5,
+            _ => return s.skip(),
+        };
+        if std::mem::replace(&mut seen[slot], true) {
+            return None; // serde: a duplicate field
+        }
+        match slot {
+            0 => chunk.id = nullable_string(s)?,
+            1 => {
+                chunk.choices = if s.null()? {
+                    None
+                } else {
+                    Some(scan_choices(s)?)
+                }
+            }
+            4 => chunk.object = nullable_string(s)?,
+            _ => s.null()?.then_some(())?,
+        }
+        Some(())
+    })?;
+    scan.end()?;
+    Some(chunk)
+}
+
+fn nullable_string<'a>(s: &mut Scan<'a>) -> Option<Option<Cow<'a, str>>> {
+    match s.next_kind()? {
+        b'"' => Some(Some(s.string()?)),
+        _ => s.null()?.then_some(None),
+    }
+}
+
+fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
+    let mut out = Choices::default();
+    s.array(|index, s| {
+        let mut seen = [false; 2];
+        s.object(|key, s| {
+            let slot = match key.len() {
+                5 if is(key, "delta") => 0,
+                13 if is(key, "finish_reason") => 1,
+                _ => return s.skip(),
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return None; // serde: a duplicate field
+            }
+            if slot == 1 {
+                out.finished |= nullable_string(s)?.is_some();
+                return Some(());
+            }
+            if s.null()? {
+                return Some(());
+            }
+            let mut seen = [false; 2];
+            s.object(|key, s| {
+                let slot = match key.len() {
+                    7 if is(key, "content") => 0,
+                    10 if is(key, "tool_calls") => 1,
+                    _ => return s.skip(),
+                };
+                if std::mem::replace(&mut seen[slot], true) {
+                    return None;
+                }
+                if slot == 1 {
+                    return s.null()?.then_some(());
+                }
+                let content = nullable_string(s)?;
+                if index == 0 {
+                    out.content = content;
+                }
+                Some(())
+            })
+        })
+    })?;
+    Some(out)
+}
+
+/// What an event means to the rule, read by the scanner (`None`: left to serde) and by
+/// serde_json (`None`: malformed). Where the scanner reads an event, the two must be equal.
+#[doc(hidden)]
+pub fn chunk_views(data: &str) -> (Option<String>, Option<String>) {
+    let view = |c: StreamChunk| {
+        let choices = c.choices.map(|c| (c.content, c.tool_output, c.finished));
+        let usage = c.usage.map(|u| {
+            (
+                u.prompt_tokens,
+                u.completion_tokens,
+                u.prompt_tokens_details
+                    .map(|d| (d.cached_tokens, d.reasoning_tokens)),
+                u.completion_tokens_details
+                    .map(|d| (d.cached_tokens, d.reasoning_tokens)),
+            )
+        });
+        format!("{:?}", (c.id, choices, usage, c.error, c.object, c.message))
+    };
+    (
+        scan_chunk(data).map(view),
+        serde_json::from_str::<StreamChunk>(data).ok().map(view),
+    )
 }
 
 /// A whole `chat.completion` body: what the rule needs, read like the stream's chunks.
@@ -264,7 +381,7 @@ impl Protocol for ChatProtocol {
         if data.is_empty() {
             return FrameOutcome::Ignored; // e.g. a bare `data:` keep-alive
         }
-        let chunk: StreamChunk = match serde_json::from_str(data) {
+        let chunk = match scan_chunk(data).map_or_else(|| serde_json::from_str(data), Ok) {
             Ok(chunk) => chunk,
             Err(_) => {
                 return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)))

@@ -2,7 +2,8 @@
 //! or not, as LLMeter's `OpenAICompletionStreamEndpoint` / `OpenAICompletionEndpoint`; the
 //! Responses API in [`responses`].
 
-mod chat;
+#[doc(hidden)]
+pub mod chat;
 pub mod responses;
 #[cfg(test)]
 mod tests;

@@ -909,3 +909,100 @@ fn an_endless_event_is_a_per_request_error_naming_the_limit() {
     );
     assert_eq!(r.first_content_ms, Some(1.0));
 }
+
+/// Events as servers send them (OpenAI, vLLM, llm-sim, Ollama-style), and the odd ones.
+const SCANNED_EVENTS: &[&str] = &[
+    r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}"#,
+    r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}]}"#,
+    r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}"#,
+    r#"{"id":"cmpl-2","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" line\nbreak \"quoted\" \u00e9\u20ac \/ \\"},"logprobs":{"content":[{"token":"x","logprob":-0.25,"bytes":[120],"top_logprobs":[]}]},"finish_reason":null}]}"#,
+    r#"{"id":"x","choices":[{"index":0,"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"},"finish_reason":"length"}]}"#,
+    r#"{"id":"x","choices":[{"index":0,"delta":{"reasoning_content":"think","content":null}}]}"#,
+    r#"{"id":"x","choices":[]}"#,
+    r#"{"id":"x","choices":null,"usage":null,"error":null,"message":null}"#,
+    r#"{"id":null,"object":"error"}"#,
+    r#" { "id" : "spaced" , "choices" : [ { "delta" : { "content" : "t" } } ] } "#,
+    r#"{}"#,
+];
+
+/// Events the scanner leaves to serde_json (which reads some of them, rejects others).
+const SERDE_EVENTS: &[&str] = &[
+    r#"{"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
+    r#"{"error":{"message":"overloaded","type":"server_error"}}"#,
+    r#"{"object":"error","message":"bad","code":400}"#,
+    r#"{"id":"x","choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":""}}]}}]}"#,
+    r#"{"id":"x","choices":[{"delta":{"content":[{"type":"text","text":"part"}]}}]}"#,
+    r#"{"id":7,"choices":[{"delta":{"content":5},"finish_reason":false}]}"#,
+    r#"{"id":"x","id":"y"}"#,
+    r#"{"choices":[{"delta":{"content":"a","content":"b"}}]}"#,
+    r#"{"choices":[{"delta":{"content":"\ud83d\ude00"}}]}"#,
+    r#"{"ch\u006fices":[]}"#,
+    r#"{"choices":{}}"#,
+    r#"{"choices":[null]}"#,
+    r#"["x",[]]"#,
+    r#"{"id":"x"} trailing"#,
+    r#"{"id":"x",}"#,
+    r#"{"created":01}"#,
+    r#"{"id":"raw	tab"}"#,
+];
+
+fn agree(data: &str) -> bool {
+    let (scanned, serde) = chat::chunk_views(data);
+    if let Some(view) = &scanned {
+        assert_eq!(
+            Some(view),
+            serde.as_ref(),
+            "scanner and serde_json disagree on {data:?}"
+        );
+    }
+    scanned.is_some()
+}
+
+#[test]
+fn the_scanner_reads_the_common_events_as_serde_json_does() {
+    for data in SCANNED_EVENTS {
+        assert!(agree(data), "the scanner should read {data}");
+    }
+    for data in SERDE_EVENTS {
+        assert!(
+            !agree(data),
+            "the scanner should leave {data} to serde_json"
+        );
+    }
+    // The simulator's own events are scanned (the bench path).
+    let body: String = realistic_chunks().into_iter().map(|(_, c)| c).collect();
+    let mut scanned = 0;
+    for line in body.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        if line != "[DONE]" && !line.contains("\"usage\":{") {
+            assert!(agree(line), "{line}");
+            scanned += 1;
+        }
+    }
+    assert!(scanned > 3, "{scanned}");
+}
+
+#[test]
+fn the_scanner_never_disagrees_with_serde_json_on_mutated_events() {
+    // Every event with each byte dropped, doubled, or replaced by a JSON-significant byte.
+    let replacements = b"{}[]\":,\\ n0-e.tu";
+    let mut checked = 0;
+    for data in SCANNED_EVENTS.iter().chain(SERDE_EVENTS) {
+        let bytes = data.as_bytes();
+        for i in 0..bytes.len() {
+            let mut variants = vec![
+                [&bytes[..i], &bytes[i + 1..]].concat(),
+                [&bytes[..=i], &bytes[i..]].concat(),
+            ];
+            for &r in replacements {
+                variants.push([&bytes[..i], &[r], &bytes[i + 1..]].concat());
+            }
+            for v in variants {
+                if let Ok(text) = std::str::from_utf8(&v) {
+                    agree(text);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 20_000, "{checked}");
+}
