@@ -36,7 +36,18 @@ export async function launchRawChromium() {
       const exited = new Promise((r) => proc.once("exit", r));
       proc.kill();
       await exited;
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      // Chromium's helpers (crash handler, utility processes) can still be writing into the
+      // profile for a moment after the browser exits: retry, then leave the temporary folder
+      // rather than fail the suite on it.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+          return;
+        } catch {
+          if (attempt >= 5) return;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      }
     },
   };
 }
