@@ -87,50 +87,46 @@ impl<'a> Scan<'a> {
         self.walk_array(&mut element)
     }
 
-    // The loops take `dyn` callbacks: one copy of each serves every caller (a smaller wasm).
+    // `dyn` callbacks: one copy of the loop serves every caller (a smaller wasm).
     fn walk_object(
         &mut self,
         entry: &mut dyn FnMut(&'a str, &mut Self) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        self.enter()?;
-        if self.peek()? == b'}' {
-            self.at += 1;
-        } else {
-            loop {
-                let key = self.key()?;
-                self.eat(b':')?;
-                entry(key, self)?;
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b'}' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        self.depth -= 1;
-        Some(())
+        self.walk(b'{', b'}', &mut |s| {
+            let key = s.key()?;
+            s.eat(b':')?;
+            entry(key, s)
+        })
     }
 
     fn walk_array(
         &mut self,
         element: &mut dyn FnMut(usize, &mut Self) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'[')?;
+        let mut index = 0;
+        self.walk(b'[', b']', &mut |s| {
+            index += 1;
+            element(index - 1, s)
+        })
+    }
+
+    /// A container's comma-separated items between `open` and `close`; `item` reads one.
+    fn walk(
+        &mut self,
+        open: u8,
+        close: u8,
+        item: &mut dyn FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
         self.enter()?;
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.at += 1;
         } else {
-            let mut index = 0;
             loop {
-                element(index, self)?;
-                index += 1;
+                item(self)?;
                 match self.peek()? {
                     b',' => self.at += 1,
-                    b']' => {
+                    c if c == close => {
                         self.at += 1;
                         break;
                     }
