@@ -19,7 +19,7 @@ pub const MAX_DEPTH: u32 = 64;
 /// `key == want`, inlined: the length first, then the bytes (a `str` comparison is a call to
 /// `memcmp` in the size-optimised build, for every key of every event).
 #[inline(always)]
-pub fn is(key: &str, want: &str) -> bool {
+fn is(key: &str, want: &str) -> bool {
     let (k, w) = (key.as_bytes(), want.as_bytes());
     k.len() == w.len() && k.iter().zip(w).all(|(a, b)| a == b)
 }
@@ -80,6 +80,32 @@ impl<'a> Scan<'a> {
         mut entry: impl FnMut(&'a str, &mut Self) -> Option<()>,
     ) -> Option<()> {
         self.walk_object(&mut entry)
+    }
+
+    /// Walks an object the way serde's derive reads it into a struct: `entry(i, self)` reads the
+    /// value of `fields[i]`, other keys are skipped, and a field given twice gives up (serde: a
+    /// duplicate field). At most 32 fields.
+    pub fn fields(
+        &mut self,
+        fields: &[&str],
+        mut entry: impl FnMut(usize, &mut Self) -> Option<()>,
+    ) -> Option<()> {
+        debug_assert!(fields.len() <= 32);
+        let mut seen = 0u32;
+        self.object(|key, s| {
+            let mut i = 0;
+            while i < fields.len() && !is(key, fields[i]) {
+                i += 1;
+            }
+            if i == fields.len() {
+                return s.skip();
+            }
+            if seen & (1 << i) != 0 {
+                return None;
+            }
+            seen |= 1 << i;
+            entry(i, s)
+        })
     }
 
     /// Walks an array: `element(index, self)` must read or skip each element.

@@ -16,7 +16,7 @@ use crate::endpoint::payload::{lenient_content, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol};
 use crate::endpoint::ParsedResponse;
 use crate::framing::{Frame, Framing, StreamEnd};
-use crate::json_scan::{is, Scan};
+use crate::json_scan::Scan;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -122,21 +122,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
 fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
     let mut scan = Scan::new(data);
     let mut chunk = StreamChunk::default();
-    let mut seen = [false; 6];
-    scan.object(|key, s| {
-        let slot = match key.len() {
-            2 if is(key, "id") => 0,
-            7 if is(key, "choices") => 1,
-            5 if is(key, "usage") => 2,
-            5 if is(key, "error") => 3,
-            6 if is(key, "object") => 4,
-            7 if is(key, "message") => 5,
-            _ => return s.skip(),
-        };
-        if std::mem::replace(&mut seen[slot], true) {
-            return None; // serde: a duplicate field
-        }
-        match slot {
+    const FIELDS: [&str; 6] = ["id", "choices", "object", "usage", "error", "message"];
+    scan.fields(&FIELDS, |field, s| {
+        match field {
             0 => chunk.id = nullable_string(s)?,
             1 => {
                 chunk.choices = if s.null()? {
@@ -145,7 +133,7 @@ fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
                     Some(scan_choices(s)?)
                 }
             }
-            4 => chunk.object = nullable_string(s)?,
+            2 => chunk.object = nullable_string(s)?,
             _ => s.null()?.then_some(())?,
         }
         Some(())
@@ -164,34 +152,16 @@ fn nullable_string<'a>(s: &mut Scan<'a>) -> Option<Option<Cow<'a, str>>> {
 fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
     let mut out = Choices::default();
     s.array(|index, s| {
-        let mut seen = [false; 2];
-        s.object(|key, s| {
-            let slot = match key.len() {
-                5 if is(key, "delta") => 0,
-                13 if is(key, "finish_reason") => 1,
-                _ => return s.skip(),
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return None; // serde: a duplicate field
-            }
-            if slot == 1 {
+        s.fields(&["delta", "finish_reason"], |field, s| {
+            if field == 1 {
                 out.finished |= nullable_string(s)?.is_some();
                 return Some(());
             }
             if s.null()? {
                 return Some(());
             }
-            let mut seen = [false; 2];
-            s.object(|key, s| {
-                let slot = match key.len() {
-                    7 if is(key, "content") => 0,
-                    10 if is(key, "tool_calls") => 1,
-                    _ => return s.skip(),
-                };
-                if std::mem::replace(&mut seen[slot], true) {
-                    return None;
-                }
-                if slot == 1 {
+            s.fields(&["content", "tool_calls"], |field, s| {
+                if field == 1 {
                     return s.null()?.then_some(());
                 }
                 let content = nullable_string(s)?;
