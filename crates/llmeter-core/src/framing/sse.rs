@@ -118,6 +118,16 @@ impl SseDecoder {
         }
         while let Some(end) = find_line_end(bytes) {
             let (content, rest) = bytes.split_at(end);
+            if self.line.is_empty() && self.started && self.data.is_empty() {
+                if let Some((data, after)) = single_data_event(content, rest) {
+                    // The common event, one `data` line and its blank line whole in this
+                    // chunk: handed out as a borrow of the chunk, not copied.
+                    self.check_size(content.len())?;
+                    self.dispatch_data(data, on_event);
+                    bytes = after;
+                    continue;
+                }
+            }
             if self.line.is_empty() {
                 self.process_line(content, on_event)?;
             } else {
@@ -224,6 +234,20 @@ impl SseDecoder {
         Ok(())
     }
 
+    /// Dispatches an event whose only data is `data` (the buffered `data` is empty).
+    fn dispatch_data(&mut self, data: &str, on_event: &mut dyn FnMut(SseEvent<'_>)) {
+        self.pending_fields = false;
+        if self.last_event_id != self.last_id_buffer {
+            self.last_event_id.clone_from(&self.last_id_buffer);
+        }
+        on_event(SseEvent {
+            event: &self.event_type,
+            data,
+            id: &self.last_event_id,
+        });
+        self.event_type.clear();
+    }
+
     fn dispatch(&mut self, on_event: &mut dyn FnMut(SseEvent<'_>)) {
         self.pending_fields = false;
         if self.last_event_id != self.last_id_buffer {
@@ -256,9 +280,40 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// Index of the first `\r` or `\n`.
+/// `line` is a `data` field in valid UTF-8 and `rest` (from the line's terminator) starts with
+/// the blank line that ends its event: the field's value and the bytes after the blank line.
+fn single_data_event<'a>(line: &'a [u8], rest: &'a [u8]) -> Option<(&'a str, &'a [u8])> {
+    let value = line.strip_prefix(b"data:")?;
+    let value = value.strip_prefix(b" ").unwrap_or(value);
+    let after = rest
+        .strip_prefix(b"\n\n")
+        .or_else(|| rest.strip_prefix(b"\r\n\r\n"))?;
+    Some((std::str::from_utf8(value).ok()?, after))
+}
+
+/// Index of the first `\r` or `\n`, eight bytes at a time: a word with neither (`w ^ LF`
+/// and `w ^ CR` have no zero byte) is skipped whole.
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let mut start = 0;
+    for word in bytes.chunks_exact(8) {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        if has_zero_byte(w ^ (ONES * u64::from(b'\n')))
+            || has_zero_byte(w ^ (ONES * u64::from(b'\r')))
+        {
+            break;
+        }
+        start += 8;
+    }
+    let tail = bytes.get(start..)?;
+    tail.iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|i| start + i)
 }
 
 #[cfg(test)]
@@ -538,6 +593,68 @@ mod tests {
         }
         fn below(&mut self, n: u64) -> u64 {
             self.next() % n
+        }
+    }
+
+    /// Whole chunks take the borrowed path for single-`data` events; single bytes never can.
+    /// Random streams of every field, ending and broken text must decode alike both ways.
+    #[test]
+    fn the_borrowed_path_and_the_buffered_path_agree_on_random_streams() {
+        let lines: &[&[u8]] = &[
+            b"data: {\"a\":1}",
+            b"data:x",
+            b"data: ",
+            b"data",
+            b"data:  two spaces",
+            b"datax: not data",
+            b"event: delta",
+            b"id: 7",
+            b"id",
+            b": keep-alive",
+            b"retry: 5",
+            b"data: caf\xC3\xA9",
+            b"data: \xFF\xFE",
+            b"data: \xE4\xB8",
+            b"\xEF\xBB\xBF",
+            b"",
+        ];
+        let ends: &[&[u8]] = &[b"\n", b"\r\n", b"\r", b"\n\n", b"\r\n\r\n", b"\n\r\n"];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut events = 0;
+        for _ in 0..20_000 {
+            let mut stream = Vec::new();
+            for _ in 0..=rng.below(8) {
+                stream.extend_from_slice(lines[rng.below(lines.len() as u64) as usize]);
+                stream.extend_from_slice(ends[rng.below(ends.len() as u64) as usize]);
+            }
+            let whole = decode(&stream);
+            let single: Vec<&[u8]> = stream.chunks(1).collect();
+            assert_eq!(
+                whole,
+                decode_pieces(&single),
+                "{:?}",
+                String::from_utf8_lossy(&stream)
+            );
+            events += whole.0.len();
+        }
+        assert!(events > 20_000, "the streams dispatch events: {events}");
+    }
+
+    #[test]
+    fn line_ends_are_found_at_every_offset_of_a_word() {
+        for len in 0..40 {
+            for at in 0..len {
+                for end in [b'\n', b'\r'] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = end;
+                    assert_eq!(find_line_end(&bytes), Some(at), "len {len} at {at}");
+                    // Bytes one off from CR and LF are not line ends.
+                    bytes[at] = end + 1;
+                    assert_eq!(find_line_end(&bytes), None);
+                    bytes[at] = 0x80 | end;
+                    assert_eq!(find_line_end(&bytes), None);
+                }
+            }
         }
     }
 
