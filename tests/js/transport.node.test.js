@@ -128,6 +128,25 @@ test("redirects are followed (307 keeps the POST) and credentials are dropped ac
   }
 });
 
+test("the same request header fields reach the server over both clients (a name given twice in two cases: the last)", async () => {
+  /** @type {Record<string, Record<string, string | string[] | undefined>>} */
+  const seen = {};
+  let transport = "";
+  const server = await serve(async (req, res) => {
+    const { "x-trace": trace, authorization, "x-team": team, "content-type": type } = req.headers;
+    seen[transport] = { trace, authorization, team, type };
+    const a = await forward(req, "/chat/completions");
+    res.writeHead(a.status, { "content-type": a.type }).end(a.body);
+  });
+  for (transport of ["node:http", "fetch"]) {
+    const headers = { "X-Trace": "a", "x-trace": "b", "x-team": "bench" };
+    const r = await new Runner({ endpoint: endpoint(`${server}/v1`, { apiKey: "sk-h", headers }), transport }).run({ clients: 2, nRequests: 2, payload });
+    assert.equal(r.stats.failed_requests, 0, `${transport}: ${r.responses[0].error}`);
+  }
+  assert.deepEqual(seen.fetch, { trace: "b", authorization: "Bearer sk-h", team: "bench", type: "application/json" });
+  assert.deepEqual(seen["node:http"], seen.fetch);
+});
+
 test("a gzip-compressed stream is decoded: the same tokens as uncompressed", async () => {
   const gz = await serve(async (req, res) => {
     const a = await forward(req, "/chat/completions");
