@@ -24,6 +24,94 @@ fn is(key: &str, want: &str) -> bool {
     k.len() == w.len() && k.iter().zip(w).all(|(a, b)| a == b)
 }
 
+/// A JSON string's text: decoded (`escaped == false`), or as it stands between its quotes with
+/// escapes the scanner has checked, decoded only where it is written out — so the common
+/// escapes in generated text (`\n`, `\"`) cost no allocation per event.
+#[derive(Debug, Clone)]
+pub struct JsonStr<'a> {
+    text: Cow<'a, str>,
+    escaped: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    /// Text that is already decoded (as serde_json gives it).
+    pub fn decoded(text: Cow<'a, str>) -> Self {
+        JsonStr {
+            text,
+            escaped: false,
+        }
+    }
+
+    /// No characters (an escape always decodes to at least one).
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Appends the decoded text to `out`.
+    pub fn push_to(&self, out: &mut String) {
+        if !self.escaped {
+            return out.push_str(&self.text);
+        }
+        let (text, b) = (&*self.text, self.text.as_bytes());
+        let mut run = 0;
+        let mut at = 0;
+        while let Some(&c) = b.get(at) {
+            if c != b'\\' {
+                at += 1;
+                continue;
+            }
+            out.push_str(text.get(run..at).unwrap_or_default());
+            // Checked when scanned; a failure here would only stop the copy.
+            let Some((decoded, next)) = escape_at(b, at) else {
+                return;
+            };
+            out.push(decoded);
+            at = next;
+            run = at;
+        }
+        out.push_str(text.get(run..).unwrap_or_default());
+    }
+
+    /// The decoded text, borrowed when there was nothing to decode.
+    pub fn into_cow(self) -> Cow<'a, str> {
+        if !self.escaped {
+            return self.text;
+        }
+        let mut text = String::with_capacity(self.text.len());
+        self.push_to(&mut text);
+        Cow::Owned(text)
+    }
+}
+
+/// The escape whose backslash is at `at`: its character and the index after it. Surrogates
+/// (pairs or lone) are left to serde_json.
+fn escape_at(b: &[u8], at: usize) -> Option<(char, usize)> {
+    let c = *b.get(at + 1)?;
+    let decoded = match c {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let hex = b.get(at + 2..at + 6)?;
+            let mut n = 0u32;
+            for &h in hex {
+                n = n * 16 + char::from(h).to_digit(16)?;
+            }
+            if (0xD800..=0xDFFF).contains(&n) {
+                return None;
+            }
+            return Some((char::from_u32(n)?, at + 6));
+        }
+        _ => return None,
+    };
+    Some((decoded, at + 2))
+}
+
 /// A cursor over one JSON text. Every method returns `None` to give up. The small steps are
 /// inlined by force: the wasm build optimises for size and would make each one a call.
 pub struct Scan<'a> {
@@ -204,63 +292,29 @@ impl<'a> Scan<'a> {
 
     /// A string, borrowed when it has no escapes.
     pub fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.json_str().map(JsonStr::into_cow)
+    }
+
+    /// A string's text with its escapes checked but not decoded (see [`JsonStr`]).
+    pub fn json_str(&mut self) -> Option<JsonStr<'a>> {
         self.eat(b'"')?;
         let b = self.bytes();
         let start = self.at;
-        let mut owned: Option<String> = None;
-        let mut run = start;
+        let mut escaped = false;
         loop {
             match *b.get(self.at)? {
                 b'"' => break,
                 b'\\' => {
-                    let text = owned.get_or_insert_with(String::new);
-                    text.push_str(&self.src[run..self.at]);
-                    text.push(self.escape()?);
-                    run = self.at;
+                    self.at = escape_at(b, self.at)?.1;
+                    escaped = true;
                 }
                 c if c < 0x20 => return None,
                 _ => self.at += 1,
             }
         }
-        let value = match owned {
-            None => Cow::Borrowed(&self.src[start..self.at]),
-            Some(mut text) => {
-                text.push_str(&self.src[run..self.at]);
-                Cow::Owned(text)
-            }
-        };
+        let text = Cow::Borrowed(&self.src[start..self.at]);
         self.at += 1;
-        Some(value)
-    }
-
-    /// One escape, at its backslash; surrogates (pairs or lone) are left to serde_json.
-    fn escape(&mut self) -> Option<char> {
-        let b = self.bytes();
-        let c = *b.get(self.at + 1)?;
-        self.at += 2;
-        Some(match c {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let hex = b.get(self.at..self.at + 4)?;
-                let mut n = 0u32;
-                for &h in hex {
-                    n = n * 16 + char::from(h).to_digit(16)?;
-                }
-                self.at += 4;
-                if (0xD800..=0xDFFF).contains(&n) {
-                    return None;
-                }
-                char::from_u32(n)?
-            }
-            _ => return None,
-        })
+        Some(JsonStr { text, escaped })
     }
 
     /// Skips any value.
@@ -389,6 +443,31 @@ mod tests {
         assert!(matches!(s.string(), Some(Cow::Borrowed("plain"))));
         let mut s = Scan::new(r#""a\nb\u00e9\"""#);
         assert_eq!(s.string().as_deref(), Some("a\nb\u{e9}\""));
+    }
+
+    #[test]
+    fn escaped_text_is_decoded_where_it_is_written_as_serde_decodes_it() {
+        for json in [
+            r#""plain""#,
+            r#""line\nbreak""#,
+            r#""\"quoted\" \\ \/ \b\f\r\t""#,
+            r#""caf\u00e9 \u4e2d""#,
+            r#""\n""#,
+            r#""ends with \\""#,
+            "\"caf\u{e9} \\u00e9\"",
+        ] {
+            let want: String = serde_json::from_str(json).unwrap();
+            let text = Scan::new(json).json_str().unwrap();
+            assert_eq!(text.is_empty(), want.is_empty(), "{json}");
+            let mut out = String::from("before:");
+            text.push_to(&mut out);
+            assert_eq!(out, format!("before:{want}"), "{json}");
+            assert_eq!(text.into_cow(), want, "{json}");
+        }
+        // Checked when scanned: what serde rejects or leaves to serde is not a string here.
+        for json in [r#""\x""#, r#""\u12""#, r#""\ud83d\ude00""#, "\"a\u{1}\""] {
+            assert!(Scan::new(json).json_str().is_none(), "{json}");
+        }
     }
 
     #[test]

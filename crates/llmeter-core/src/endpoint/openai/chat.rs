@@ -16,7 +16,7 @@ use crate::endpoint::payload::{lenient_content, lenient_str};
 use crate::endpoint::stream::{FrameOutcome, Protocol};
 use crate::endpoint::ParsedResponse;
 use crate::framing::{Frame, Framing, StreamEnd};
-use crate::json_scan::Scan;
+use crate::json_scan::{JsonStr, Scan};
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -60,7 +60,7 @@ struct StreamChunk<'a> {
 #[derive(Default)]
 struct Choices<'a> {
     /// `choices[0].delta.content` (LLMeter reads text from the first choice only).
-    content: Option<Cow<'a, str>>,
+    content: Option<JsonStr<'a>>,
     tool_output: bool,
     finished: bool,
 }
@@ -99,7 +99,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
                     out.finished |= choice.finish_reason.is_some();
                     if let Some(delta) = choice.delta {
                         if index == 0 {
-                            out.content = delta.content;
+                            out.content = delta.content.map(JsonStr::decoded);
                         }
                         out.tool_output |= delta
                             .tool_calls
@@ -164,7 +164,10 @@ fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
                 if field == 1 {
                     return s.null()?.then_some(());
                 }
-                let content = nullable_string(s)?;
+                let content = match s.next_kind()? {
+                    b'"' => Some(s.json_str()?),
+                    _ => s.null()?.then_some(None)?,
+                };
                 if index == 0 {
                     out.content = content;
                 }
@@ -180,7 +183,9 @@ fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
 #[doc(hidden)]
 pub fn chunk_views(data: &str) -> (Option<String>, Option<String>) {
     let view = |c: StreamChunk| {
-        let choices = c.choices.map(|c| (c.content, c.tool_output, c.finished));
+        let choices = c
+            .choices
+            .map(|c| (c.content.map(JsonStr::into_cow), c.tool_output, c.finished));
         let usage = c.usage.map(|u| {
             (
                 u.prompt_tokens,
@@ -382,7 +387,7 @@ impl Protocol for ChatProtocol {
         self.finished |= choices.finished;
         let mut output = choices.tool_output;
         if let Some(content) = choices.content.filter(|c| !c.is_empty()) {
-            out.push_text(&content);
+            content.push_to(out.text.get_or_insert_with(String::new));
             output = true;
         }
         if output {
