@@ -103,6 +103,13 @@ impl ParsedResponse {
             self.text.get_or_insert_with(String::new).push_str(piece);
         }
     }
+
+    /// [`Self::push_text`] for text as the JSON scanner read it: escapes are decoded on the way.
+    pub fn push_json_text(&mut self, piece: &crate::json_scan::JsonStr) {
+        if !piece.is_empty() {
+            piece.push_to(self.text.get_or_insert_with(String::new));
+        }
+    }
 }
 
 /// Incremental response parser: fed the head, then each body chunk, then the end (or failure).

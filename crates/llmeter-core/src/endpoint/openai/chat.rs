@@ -387,7 +387,7 @@ impl Protocol for ChatProtocol {
         self.finished |= choices.finished;
         let mut output = choices.tool_output;
         if let Some(content) = choices.content.filter(|c| !c.is_empty()) {
-            content.push_to(out.text.get_or_insert_with(String::new));
+            out.push_json_text(&content);
             output = true;
         }
         if output {
