@@ -139,8 +139,9 @@ export function initSync(module) {
  *   (default), or exponential gaps (a Poisson process) drawn from `seed`.
  * @property {number} [maxConcurrency] Open loop: most requests in flight (default: `rate ×
  *   timeout`, at most 10,000); an arrival that finds them all busy waits, and its lag says so.
- * @property {number} [maxScheduleLag] Open loop: warn when the schedule lag p99 exceeds this
- *   many seconds (default 0.01).
+ * @property {number} [maxScheduleLag] Warn when the client falls behind by more than this many
+ *   seconds at p99 (default 0.01): an open loop's schedule lag, and in every run the lateness of
+ *   a timer on the run's thread (a busy thread delays the stamps of chunks too).
  * @property {number | { requests: number } | { seconds: number }} [warmup] First requests (a
  *   number, or for a time) sent before the measured ones: saved apart
  *   (`warmup_cooldown.jsonl`, flagged `annotations.load_phase`), left out of the stats.

@@ -63,7 +63,7 @@ test("a server slower than the offered rate: the open loop warns and sees the qu
     assert.ok(warning, `warnings: ${open.info.warnings}`);
     assert.match(warning, /found all 16 slots busy/);
     assert.ok(open.stats["schedule_lag-p99"] > 0.1, `${open.stats["schedule_lag-p99"]}`);
-    assert.deepEqual(closed.info.warnings, []);
+    assert.equal(closed.info.warnings.find((w) => w.includes("fell behind its schedule")), undefined);
     // The closed loop slowed down with the server (it never offered 80/s) and so measured less.
     assert.ok(closed.stats.requests_per_minute / 60 < 50, `${closed.stats.requests_per_minute / 60} requests/s`);
     const [o, c] = [open.stats["time_to_last_token-p50"], closed.stats["time_to_last_token-p50"]];

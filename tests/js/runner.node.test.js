@@ -68,6 +68,44 @@ for (const [clients, perClient] of [[1, 16], [6, 5]]) {
   });
 }
 
+test("a thread the app keeps busy: the run says so, with the lateness that its TTFT carries", async () => {
+  const runner = new Runner({ endpoint: endpoint() });
+  const opts = { clients: 4, nRequests: 5, payload: payload(16), maxScheduleLag: 0.02 };
+  const busy = (r) => r.info.warnings.find((w) => w.includes("client's thread was busy"));
+  // The app holds the thread about two thirds of the time, in spells of 12–30 ms with gaps of
+  // 5–13 ms between them (no round period): chunks that arrive meanwhile wait to be stamped.
+  await sim.clear();
+  const spells = [12, 25, 18, 30, 15, 22], gaps = [7, 13, 5, 11];
+  let k = 0, timer, spinning = true;
+  const spin = () => {
+    const until = performance.now() + spells[k % spells.length];
+    while (performance.now() < until);
+    if (spinning) timer = setTimeout(spin, gaps[k++ % gaps.length]);
+  };
+  timer = setTimeout(spin, 5);
+  let late;
+  try {
+    late = await runner.run(opts);
+  } finally {
+    spinning = false;
+    clearTimeout(timer);
+  }
+  const warning = busy(late);
+  assert.ok(warning, late.info.warnings.join("\n"));
+  const [, p50, p99, max] = /late by ([\d.]+) ms at p50, ([\d.]+) ms at p99 and ([\d.]+) ms at most \(warning above 20\.0 ms at p99\)/.exec(warning).map(Number);
+  assert.ok(p99 >= 20 && p99 <= max && max < 200, warning);
+  // The distortion is real (against the simulator's ground truth), and within what was said.
+  const recs = new Map((await sim.requests()).map((r) => [r.id, r]));
+  const errors = engineSamples(late.responses).map((s) => s.ttft - (recs.get(s.id).first_token_sent_us - recs.get(s.id).received_us) / 1000);
+  const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
+  console.log(`# busy thread: timer late by ${p50} / ${p99} / ${max} ms (p50/p99/max); TTFT error mean ${mean.toFixed(2)} ms, max ${Math.max(...errors).toFixed(2)} ms`);
+  assert.ok(mean > 2 && Math.max(...errors) < max + 10, `TTFT errors ${errors.map((e) => e.toFixed(1))} ms; timer late by up to ${max} ms`);
+  // The same run on a free thread: no such warning (50 ms: a stall that long is not noise).
+  await sim.clear();
+  const free = await runner.run({ ...opts, maxScheduleLag: 0.05 });
+  assert.equal(busy(free), undefined, free.info.warnings.join("\n"));
+});
+
 test("HTTP errors, broken streams and malformed events are per-request errors; the run goes on", async () => {
   const runner = new Runner({ endpoint: endpoint({ headers: { "x-sim-fault": "429" } }) });
   const r429 = await runner.run({ clients: 2, nRequests: 2, payload: payload(8) });

@@ -388,3 +388,74 @@ fn invalid_options_are_named() {
         assert_eq!(o.validate().unwrap_err().option, name);
     }
 }
+
+/// The run's clock with timers that fire `late_ms` after their deadline, as on a thread busy
+/// with other tasks (arrivals here still come on time: only the watch's timer is late).
+struct LateClock {
+    inner: VirtualClock,
+    late_ms: f64,
+}
+
+impl llmeter_core::time::Clock for LateClock {
+    fn now_ms(&self) -> f64 {
+        self.inner.now_ms()
+    }
+    fn unix_ms(&self) -> f64 {
+        self.inner.unix_ms()
+    }
+    fn sleep(&self, ms: f64) -> futures::future::LocalBoxFuture<'static, ()> {
+        self.inner.sleep(ms + self.late_ms)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_busy_thread_is_named_in_the_warnings_and_a_free_one_is_not() {
+    // 4 clients × 2 requests of 20 chunks 10 ms apart: ~400 ms with requests in flight.
+    let h = Harness::new(|_| {
+        let chunks: Vec<(f64, &str)> = (0..20).map(|_| (10.0, "tok ")).collect();
+        stream_script(5.0, &chunks)
+    });
+    let busy = |w: &&String| w.contains("client's thread was busy");
+    let (on_time, _) = h.run(&opts(4, Some(2), 2), &CancelToken::new()).await;
+    assert_eq!(on_time.responses.len(), 8);
+    assert_eq!(on_time.info.warnings.iter().find(busy), None);
+
+    let late = LateClock {
+        inner: h.clock,
+        late_ms: 30.0,
+    };
+    let runner = llmeter_core::runner::Runner {
+        endpoint: &common::ChunkEndpoint,
+        transport: &h.transport,
+        clock: &late,
+        tokenizer: &WhitespaceTokenizer,
+    };
+    let mut observer = |_: &_, _: &_, _: Progress| {};
+    let result = runner
+        .run(&opts(4, Some(2), 2), &CancelToken::new(), &mut observer)
+        .await
+        .unwrap();
+    assert_eq!(result.responses.len(), 8);
+    let w = result
+        .info
+        .warnings
+        .iter()
+        .find(busy)
+        .expect("a warning for the busy thread");
+    assert!(
+        w.contains(
+            "a 17.0 ms timer ran late by 30.0 ms at p50, 30.0 ms at p99 and 30.0 ms at most (warning above 10.0 ms at p99)"
+        ),
+        "{w}"
+    );
+    // The threshold is the run's `maxScheduleLag`.
+    let relaxed = RunOptions {
+        max_schedule_lag_s: 0.05,
+        ..opts(4, Some(2), 2)
+    };
+    let result = runner
+        .run(&relaxed, &CancelToken::new(), &mut observer)
+        .await
+        .unwrap();
+    assert_eq!(result.info.warnings.iter().find(busy), None);
+}

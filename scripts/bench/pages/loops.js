@@ -46,6 +46,8 @@ export async function runLoop({ kind, base, clients, perClient, maxTokens, token
     seconds,
     cpuS,
     protocol: result.info.protocol,
+    // The engine's own warning that its thread was late (lag.rs): these timings carry that wait.
+    busyThread: result.info.warnings.some((w) => w.includes("client's thread was busy")),
     samples: responses.map((r) => ({ id: r.id.replace(/^chatcmpl-/, ""), ttft: r.time_to_first_token * 1000, ttlt: r.time_to_last_token * 1000, out: r.num_tokens_output })),
   };
 }

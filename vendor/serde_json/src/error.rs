@@ -350,7 +350,11 @@ impl Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             ErrorCode::Message(msg) => f.write_str(msg),
+            // llmeter-wasm: in wasm, without the `io::Error`'s own text (see PATCHED.md).
+            #[cfg(not(target_arch = "wasm32"))]
             ErrorCode::Io(err) => Display::fmt(err, f),
+            #[cfg(target_arch = "wasm32")]
+            ErrorCode::Io(_) => f.write_str("I/O error"),
             ErrorCode::EofWhileParsingList => f.write_str("EOF while parsing a list"),
             ErrorCode::EofWhileParsingObject => f.write_str("EOF while parsing an object"),
             ErrorCode::EofWhileParsingString => f.write_str("EOF while parsing a string"),

@@ -11,6 +11,7 @@
 
 mod cancel;
 mod exchange;
+pub mod lag;
 mod options;
 pub mod pacing;
 
@@ -447,7 +448,14 @@ impl<'a> Runner<'a> {
                 }
             }
         });
-        futures::future::join_all(workers).await;
+        // The thread-lag watch runs beside the workers and stops with them. Polled after them,
+        // it starts once the first requests are sent: that burst delays no arrival.
+        let lags = RefCell::new(Vec::new());
+        select(
+            pin!(futures::future::join_all(workers)),
+            pin!(lag::watch(clock, &lags)),
+        )
+        .await;
 
         let end_ms = clock.now_ms();
         let interrupted = cancel.is_cancelled();
@@ -570,6 +578,13 @@ impl<'a> Runner<'a> {
             }) {
                 warnings.push(w);
             }
+        }
+        if let Some(w) = lag::warning(
+            &lags.into_inner(),
+            opts.max_schedule_lag_s,
+            observer.page_hidden(),
+        ) {
+            warnings.push(w);
         }
         let tokenizer_description = self.tokenizer.describe();
         let run_info = RunInfo {
