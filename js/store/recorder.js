@@ -66,9 +66,15 @@ export class RunRecorder {
     // `pagehide` — Firefox and WebKit then hand the engine those failures, and WebKit failures of
     // the next requests too, within ms of `beforeunload`: failures of the page, not of the
     // endpoint, so failed responses are not saved once `beforeunload` fired, until a successful
-    // one shows the page stayed (a cancelled navigation).
+    // one sent after it shows the page stayed (a cancelled navigation). One sent before may just
+    // have finished in the page's last milliseconds (Firefox: then came an aborted one's failure).
     /** @private */ this._leaving = false;
-    /** @private */ this._onLeave = (/** @type {any} */ e) => { if (!e?.persisted) this._leaving = true; };
+    /** @private */ this._leftAt = -Infinity;
+    /** @private */ this._onLeave = (/** @type {any} */ e) => {
+      if (e?.persisted) return;
+      this._leaving = true;
+      this._leftAt = Date.now();
+    };
     globalThis.addEventListener?.("beforeunload", this._onLeave);
     globalThis.addEventListener?.("pagehide", this._onLeave);
     /**
@@ -129,7 +135,8 @@ export class RunRecorder {
   _collect(r, t) {
     if (this._leaving) {
       if (r?.error) return;
-      this._leaving = false;
+      // `request_time`: when the request was sent (LLMeter's UTC milliseconds).
+      if (Date.parse(r?.request_time ?? "") >= this._leftAt) this._leaving = false;
     }
     this._seen++;
     this._buf.push(r);
