@@ -132,9 +132,12 @@ test("declarative: payloadTemplate + read paths give the function-based reading'
       }
       best = Math.min(best, truthErrors(result.responses, [...records.values()]).ttft);
     }
-    // Ground truth marks the first (reasoning) token; visible text starts 4 × 5 ms later.
+    // Ground truth marks the first (reasoning) token; visible text starts 4 × 5 ms later. The
+    // simulator keeps its tokens' schedule (sleep_until), so when the first one leaves late the
+    // gap to the visible text is a little short of 20 ms (19.7 ms seen in a full test run): the
+    // bound tells a TTFT at the reasoning token (~1 ms) from one at the text, with room for that.
     console.log(`# custom ${name}: TTFT error p50 (best of 3) ${best.toFixed(3)} ms (20 ms of reasoning first)`);
-    assert.ok(best >= 20 && best < 30, `${name}: TTFT error ${best} ms`);
+    assert.ok(best >= 15 && best < 30, `${name}: TTFT error ${best} ms`);
   }
   // Without streaming, every path reads the whole body.
   await sim.clear();

@@ -174,6 +174,30 @@ test(`${engine}: a navigation that does not happen (beforeunload, then the page 
   await page.close();
 });
 
+test(`${engine}: after beforeunload, a success sent before it lets no later failure in; one sent after it shows the page stayed`, async () => {
+  const page = await newPage();
+  const out = await page.evaluate(async () => {
+    const { ResultStore } = await import("/pkg/store.js");
+    const store = await ResultStore.open({ name: "leave-db", batchSize: 1 });
+    const rec = await store.recorder({ endpoint: { endpoint_name: "test", model_id: "m", provider: "test" }, options: { clients: 2, runName: "leave" } });
+    const at = (ms) => new Date(ms).toISOString();
+    const response = (id, sentMs, error = null) => [{ id, request_time: at(sentMs), error, response_text: error ? null : "ok", time_to_first_token: error ? null : 0.05, time_to_last_token: error ? null : 0.06 }, { id }];
+    const before = Date.now() - 50;
+    rec.onResponse(...response("ok-1", before));
+    dispatchEvent(new Event("beforeunload"));
+    rec.onResponse(...response("aborted-1", before, "TypeError: NetworkError when attempting to fetch resource."));
+    rec.onResponse(...response("ok-2", before)); // sent before the event: finished in the page's last ms
+    rec.onResponse(...response("aborted-2", before, "TypeError: NetworkError when attempting to fetch resource."));
+    rec.onResponse(...response("ok-3", Date.now() + 5)); // sent after it: the page stayed
+    rec.onResponse(...response("failed-3", Date.now() + 5, "HTTP 500"));
+    await rec.abort();
+    const saved = await store.responses(rec.id, { offset: 0, limit: 10 });
+    return saved.map((r) => r.id);
+  });
+  assert.deepEqual(out, ["ok-1", "ok-2", "ok-3", "failed-3"]);
+  await page.close();
+});
+
 test(`${engine}: a finished run is stored; list (newest first) / load (same stats) / rename / delete; load test grouped by testName`, async () => {
   const page = await newPage();
   const out = await page.evaluate(async ({ base, payload }) => {
