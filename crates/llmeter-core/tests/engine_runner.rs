@@ -459,3 +459,19 @@ async fn a_busy_thread_is_named_in_the_warnings_and_a_free_one_is_not() {
         .unwrap();
     assert_eq!(result.info.warnings.iter().find(busy), None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_thread_watch_keeps_its_latest_samples_only() {
+    use llmeter_core::runner::lag::{watch, MAX_SAMPLES, PERIOD_MS};
+    let clock = VirtualClock::new();
+    let lags = std::cell::RefCell::new(Vec::new());
+    // Ten periods more than it keeps, on time: the vector stops growing at the cap.
+    let long = Duration::from_secs_f64((MAX_SAMPLES as f64 + 10.5) * PERIOD_MS / 1000.0);
+    futures::future::select(Box::pin(watch(&clock, &lags)), Box::pin(sleep(long))).await;
+    let lags = lags.into_inner();
+    assert_eq!(lags.len(), MAX_SAMPLES);
+    assert!(
+        lags.iter().all(|&l| l < 2.0),
+        "a virtual clock is late by its 1 ms rounding at most"
+    );
+}

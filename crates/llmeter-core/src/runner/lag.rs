@@ -12,19 +12,29 @@ use std::cell::RefCell;
 /// with a round period (an app's 50 ms interval) and see only its busy or only its free phases.
 pub const PERIOD_MS: f64 = 17.0;
 
-/// Records, into `lags` (ms), how late each of its wake-ups came. Wake-ups are due on a fixed
-/// grid from its start (not a period after the last one, which would lock onto whatever made
-/// that one late); the ones a late wake-up passed are skipped. Never ends: the run drops it
-/// when its workers are done.
+/// Most wake-ups kept (1 MiB, 37 minutes of them): a longer run keeps its latest ones.
+pub const MAX_SAMPLES: usize = 1 << 17;
+
+/// Records, into `lags` (ms), how late each of its wake-ups came (the latest [`MAX_SAMPLES`]).
+/// Wake-ups are due on a fixed grid from its start (not a period after the last one, which
+/// would lock onto whatever made that one late); the ones a late wake-up passed are skipped.
+/// Never ends: the run drops it when its workers are done.
 pub async fn watch(clock: &dyn Clock, lags: &RefCell<Vec<f64>>) {
     let mut due = clock.now_ms() + PERIOD_MS;
+    let mut seen = 0usize;
     loop {
         // At least a millisecond: a sleep rounded to nothing could come back at once, forever.
         clock.sleep((due - clock.now_ms()).max(1.0)).await;
         let now = clock.now_ms();
         // A clock that stands still between I/O (deployed Workers) reads early: no lag seen.
-        lags.borrow_mut()
-            .push(if now > due { now - due } else { 0.0 });
+        let late = if now > due { now - due } else { 0.0 };
+        let mut kept = lags.borrow_mut();
+        if kept.len() < MAX_SAMPLES {
+            kept.push(late);
+        } else {
+            kept[seen % MAX_SAMPLES] = late;
+        }
+        seen += 1;
         while due <= now {
             due += PERIOD_MS;
         }
@@ -32,9 +42,9 @@ pub async fn watch(clock: &dyn Clock, lags: &RefCell<Vec<f64>>) {
 }
 
 /// The warning for a run whose thread was late by more than `threshold_s` at p99, more than
-/// once: its timings may include that wait. None for a page hidden during the run (`hidden`, when the platform
-/// knows): browsers throttle background tabs' timers, which makes the watch late whatever the
-/// thread does, and that run has its own warning.
+/// once: its timings may include that wait. None for a page hidden during the run (`hidden`,
+/// when the platform knows): browsers throttle background tabs' timers, which makes the watch
+/// late whatever the thread does, and that run has its own warning.
 pub fn warning(lags_ms: &[f64], threshold_s: f64, hidden: Option<bool>) -> Option<String> {
     if lags_ms.is_empty() || hidden == Some(true) {
         return None;
