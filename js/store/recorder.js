@@ -68,13 +68,9 @@ export class RunRecorder {
     // endpoint, so failed responses are not saved once `beforeunload` fired, until a successful
     // one sent after it shows the page stayed (a cancelled navigation). One sent before may just
     // have finished in the page's last milliseconds (Firefox: then came an aborted one's failure).
-    /** @private */ this._leaving = false;
-    /** @private */ this._leftAt = -Infinity;
-    /** @private */ this._onLeave = (/** @type {any} */ e) => {
-      if (e?.persisted) return;
-      this._leaving = true;
-      this._leftAt = Date.now();
-    };
+    /** @private @type {number | null} `Date.now()` when the page said it was leaving */
+    this._leftAt = null;
+    /** @private */ this._onLeave = (/** @type {any} */ e) => { if (!e?.persisted) this._leftAt = Date.now(); };
     globalThis.addEventListener?.("beforeunload", this._onLeave);
     globalThis.addEventListener?.("pagehide", this._onLeave);
     /**
@@ -133,10 +129,10 @@ export class RunRecorder {
 
   /** @private @param {any} r @param {any} t */
   _collect(r, t) {
-    if (this._leaving) {
+    if (this._leftAt !== null) {
       if (r?.error) return;
       // `request_time`: when the request was sent (LLMeter's UTC milliseconds).
-      if (Date.parse(r?.request_time ?? "") >= this._leftAt) this._leaving = false;
+      if (Date.parse(r?.request_time ?? "") >= this._leftAt) this._leftAt = null;
     }
     this._seen++;
     this._buf.push(r);
