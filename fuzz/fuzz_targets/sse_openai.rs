@@ -1,12 +1,12 @@
 //! Feeds arbitrary bytes to the SSE decoder and the OpenAI parser, whole and in pieces.
 //! Checks: no panic, splitting the body never changes the outcome (beyond how many chunks
-//! there were and how many content arrivals were stamped), and wherever the chat events' byte
-//! scanner reads an event's data, serde_json reads it the same way.
+//! there were and how many content arrivals were stamped), and wherever a byte scanner (chat
+//! chunks, Responses and Messages events) reads an event's data, serde_json reads it the same way.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use llmeter_core::endpoint::openai::{chat, OpenAIConfig, OpenAIEndpoint};
-use llmeter_core::endpoint::{Endpoint, ParseLimits, ParsedResponse};
+use llmeter_core::endpoint::{api_event, Endpoint, ParseLimits, ParsedResponse};
 use llmeter_core::framing::sse::SseDecoder;
 use llmeter_core::transport::ResponseHead;
 
@@ -30,9 +30,14 @@ fuzz_target!(|input: &[u8]| {
     assert_eq!(whole, pieces);
     assert_eq!(whole_end, decoder.finish());
     for (_, data, _) in &whole {
-        let (scanned, serde) = chat::chunk_views(data.trim());
-        if scanned.is_some() {
-            assert_eq!(scanned, serde, "scanner and serde_json disagree on {data:?}");
+        let [chat, text, block] = {
+            let [text, block] = api_event::event_views(data.trim());
+            [chat::chunk_views(data.trim()), text, block]
+        };
+        for (scanned, serde) in [chat, text, block] {
+            if scanned.is_some() {
+                assert_eq!(scanned, serde, "scanner and serde_json disagree on {data:?}");
+            }
         }
     }
 

@@ -295,6 +295,14 @@ impl<'a> Scan<'a> {
         self.json_str().map(JsonStr::into_cow)
     }
 
+    /// A string or `null` (`None`); anything else gives up.
+    pub fn string_or_null(&mut self) -> Option<Option<Cow<'a, str>>> {
+        match self.next_kind()? {
+            b'"' => Some(Some(self.string()?)),
+            _ => self.null()?.then_some(None),
+        }
+    }
+
     /// A string's text with its escapes checked but not decoded (see [`JsonStr`]).
     pub fn json_str(&mut self) -> Option<JsonStr<'a>> {
         self.eat(b'"')?;
@@ -331,7 +339,7 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A number as JSON writes it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    /// A number as JSON writes it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, within f64's range.
     fn number(&mut self) -> Option<()> {
         let b = self.bytes();
         let digits = |at: &mut usize| {
@@ -345,6 +353,7 @@ impl<'a> Scan<'a> {
         if b.get(at) == Some(&b'-') {
             at += 1;
         }
+        let integer = at;
         match b.get(at)? {
             b'0' => {
                 at += 1;
@@ -357,6 +366,11 @@ impl<'a> Scan<'a> {
             }
             _ => return None,
         }
+        // serde_json refuses a number past f64's range (~1.8e308): leave any that could be to
+        // it (at most 200 integer digits and a two-digit exponent stay below 1e300).
+        if at - integer > 200 {
+            return None;
+        }
         if b.get(at) == Some(&b'.') {
             at += 1;
             if !digits(&mut at) {
@@ -368,7 +382,8 @@ impl<'a> Scan<'a> {
             if matches!(b.get(at), Some(b'+' | b'-')) {
                 at += 1;
             }
-            if !digits(&mut at) {
+            let exponent = at;
+            if !digits(&mut at) || at - exponent > 2 {
                 return None;
             }
         }
@@ -432,8 +447,27 @@ mod tests {
             r#"{"k\u0065y":1}"#,
             "{} {}",
             "[1] x",
+            "1e400",
+            "6666666666E66666666666666666666666",
+            "1e100",
         ] {
             assert!(!skims(text), "{text:?} should be left to serde_json");
+        }
+        // Past f64's range serde_json refuses a number (Python reads `inf`); the scanner leaves
+        // every number that might be to it.
+        assert!(serde_json::from_str::<serde_json::Value>("1e400").is_err());
+        assert!(!skims(&"9".repeat(201)) && skims(&"9".repeat(200)));
+        for text in [
+            "1.5e-05",
+            "-2E+99",
+            "0.000000000000000000000000000001",
+            "12345678901234567890",
+        ] {
+            assert!(skims(text), "{text:?}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(text).is_ok(),
+                "{text:?}"
+            );
         }
     }
 

@@ -7,7 +7,8 @@
 //! one arm in [`config::build`], which reads the family's options.
 
 pub mod anthropic;
-mod api_event;
+#[doc(hidden)]
+pub mod api_event;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;

@@ -109,6 +109,35 @@ pub fn content_text(v: &Value) -> Option<String> {
     }
 }
 
+/// A string at `key`, read leniently: any other JSON type, or none, reads as `None` (servers
+/// differ in what they put there).
+pub fn str_at<'v>(v: &'v Value, key: &str) -> Option<Cow<'v, str>> {
+    v.get(key).and_then(Value::as_str).map(Cow::Borrowed)
+}
+
+/// A count at `key`: non-negative integers only, anything else is `None`.
+pub fn count_at(v: &Value, key: &str) -> Option<u64> {
+    v.get(key).and_then(Value::as_u64)
+}
+
+/// A `content` at `key`: a string, or an array of strings / text parts (joined); else `None`.
+pub fn content_at<'v>(v: &'v Value, key: &str) -> Option<Cow<'v, str>> {
+    match v.get(key)? {
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        other => content_text(other).map(Cow::Owned),
+    }
+}
+
+/// An object at `key`, where a reader needs one: `Some(None)` when absent or null, `None` (the
+/// event is malformed) for any other type.
+pub fn object_at<'v>(v: &'v Value, key: &str) -> Option<Option<&'v Value>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Some(None),
+        Some(o @ Value::Object(_)) => Some(Some(o)),
+        Some(_) => None,
+    }
+}
+
 /// A string field read leniently and without copying when it has no escapes: any other JSON
 /// type reads as `None` (servers differ in what they put there).
 pub fn lenient_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {

@@ -16,11 +16,11 @@
 #[cfg(test)]
 mod tests;
 
-use super::api_event::{count, event_value, BlockEvent};
+use super::api_event::{event_value, BlockEvent};
 use super::http::{api_error_message, byte_snippet, snippet};
 use super::http::{json_headers, payload_object, post, prepared_json, standard_response_headers};
 use super::openai::user_messages;
-use super::payload::{is_truthy, messages_prompt, user_payload};
+use super::payload::{count_at, is_truthy, messages_prompt, user_payload};
 use super::stream::{FrameOutcome, Protocol, StreamParser};
 use super::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
@@ -252,11 +252,9 @@ impl Protocol for MessagesProtocol {
         if data.is_empty() || event.event == "ping" {
             return FrameOutcome::Ignored;
         }
-        let parsed: BlockEvent = match serde_json::from_str(data) {
-            Ok(e) => e,
-            Err(_) => {
-                return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)))
-            }
+        let mut value = None;
+        let Some(parsed) = BlockEvent::read(data, &mut value) else {
+            return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)));
         };
         let kind = match parsed.kind.as_deref() {
             Some(k) => k,
@@ -289,8 +287,8 @@ impl Protocol for MessagesProtocol {
                         out.id = Some(id.to_owned());
                     }
                     if let Some(usage) = message.get("usage") {
-                        out.tokens_input = count(usage, "input_tokens");
-                        out.tokens_input_cached = count(usage, "cache_read_input_tokens");
+                        out.tokens_input = count_at(usage, "input_tokens");
+                        out.tokens_input_cached = count_at(usage, "cache_read_input_tokens");
                     }
                 }
                 FrameOutcome::Ignored
@@ -298,7 +296,7 @@ impl Protocol for MessagesProtocol {
             "message_delta" => {
                 let event = event_value(data);
                 if let Some(usage) = event.get("usage").filter(|u| is_truthy(u)) {
-                    out.tokens_output = count(usage, "output_tokens");
+                    out.tokens_output = count_at(usage, "output_tokens");
                 }
                 FrameOutcome::Ignored
             }
@@ -339,9 +337,9 @@ impl Protocol for MessagesProtocol {
         }
         out.text = Some(text);
         if let Some(usage) = value.get("usage").filter(|u| is_truthy(u)) {
-            out.tokens_input = count(usage, "input_tokens");
-            out.tokens_output = count(usage, "output_tokens");
-            out.tokens_input_cached = count(usage, "cache_read_input_tokens");
+            out.tokens_input = count_at(usage, "input_tokens");
+            out.tokens_output = count_at(usage, "output_tokens");
+            out.tokens_input_cached = count_at(usage, "cache_read_input_tokens");
         }
         Ok(())
     }

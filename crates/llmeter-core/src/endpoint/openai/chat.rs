@@ -12,16 +12,13 @@
 //! must always agree with (`chunk_views`, checked by the `sse_openai` fuzz target).
 
 use crate::endpoint::http::{api_error_message, byte_snippet, snippet};
-use crate::endpoint::payload::{lenient_content, lenient_str};
+use crate::endpoint::payload::{content_at, count_at, object_at, str_at};
 use crate::endpoint::stream::{FrameOutcome, Protocol};
 use crate::endpoint::ParsedResponse;
 use crate::framing::{Frame, Framing, StreamEnd};
 use crate::json_scan::{JsonStr, Scan};
-use serde::de::{SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 
 pub struct ChatProtocol {
     stream: bool,
@@ -39,20 +36,14 @@ impl ChatProtocol {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct StreamChunk<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     choices: Option<Choices<'a>>,
-    #[serde(default)]
     usage: Option<Usage>,
-    #[serde(default)]
-    error: Option<Value>,
+    error: Option<&'a Value>,
     /// `"error"` in the unwrapped error objects some servers (older vLLM) stream.
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
     object: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
     message: Option<Cow<'a, str>>,
 }
 
@@ -65,54 +56,46 @@ struct Choices<'a> {
     finished: bool,
 }
 
-#[derive(Deserialize)]
-struct StreamChoice<'a> {
-    #[serde(default, borrow)]
-    delta: Option<Delta<'a>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_content")]
-    content: Option<Cow<'a, str>>,
-    #[serde(default)]
-    tool_calls: Option<Value>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Walk<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Walk<'a> {
-            type Value = Choices<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of choices")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Choices::default())
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Choices::default();
-                let mut index = 0;
-                while let Some(choice) = seq.next_element::<StreamChoice<'de>>()? {
-                    out.finished |= choice.finish_reason.is_some();
-                    if let Some(delta) = choice.delta {
-                        if index == 0 {
-                            out.content = delta.content.map(JsonStr::decoded);
-                        }
-                        out.tool_output |= delta
-                            .tool_calls
-                            .as_ref()
-                            .is_some_and(tool_calls_carry_output);
-                    }
-                    index += 1;
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_any(Walk(std::marker::PhantomData))
+/// An event as serde_json reads it, for what the scanner leaves (the rule: the scanner may only
+/// agree with it). Text fields are lenient (another type reads as absent); `choices` must be an
+/// array of objects, `delta`, `usage` and its details objects, or the event is malformed.
+fn chunk_from_value(v: &Value) -> Option<StreamChunk<'_>> {
+    if !v.is_object() {
+        return None;
     }
+    let choices = match v.get("choices") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(choices)) => Some(choices_from_values(choices)?),
+        Some(_) => return None,
+    };
+    Some(StreamChunk {
+        id: str_at(v, "id"),
+        choices,
+        usage: match object_at(v, "usage")? {
+            Some(usage) => Some(Usage::from_value(usage)?),
+            None => None,
+        },
+        error: v.get("error").filter(|e| !e.is_null()),
+        object: str_at(v, "object"),
+        message: str_at(v, "message"),
+    })
+}
+
+fn choices_from_values(choices: &[Value]) -> Option<Choices<'_>> {
+    let mut out = Choices::default();
+    for (index, choice) in choices.iter().enumerate() {
+        if !choice.is_object() {
+            return None;
+        }
+        out.finished |= str_at(choice, "finish_reason").is_some();
+        if let Some(delta) = object_at(choice, "delta")? {
+            if index == 0 {
+                out.content = content_at(delta, "content").map(JsonStr::decoded);
+            }
+            out.tool_output |= delta.get("tool_calls").is_some_and(tool_calls_carry_output);
+        }
+    }
+    Some(out)
 }
 
 /// The common event read without serde: `None` leaves it to serde_json (see the module docs).
@@ -125,7 +108,7 @@ fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
     const FIELDS: [&str; 6] = ["id", "choices", "object", "usage", "error", "message"];
     scan.fields(&FIELDS, |field, s| {
         match field {
-            0 => chunk.id = nullable_string(s)?,
+            0 => chunk.id = s.string_or_null()?,
             1 => {
                 chunk.choices = if s.null()? {
                     None
@@ -133,7 +116,7 @@ fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
                     Some(scan_choices(s)?)
                 }
             }
-            2 => chunk.object = nullable_string(s)?,
+            2 => chunk.object = s.string_or_null()?,
             _ => s.null()?.then_some(())?,
         }
         Some(())
@@ -142,19 +125,12 @@ fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
     Some(chunk)
 }
 
-fn nullable_string<'a>(s: &mut Scan<'a>) -> Option<Option<Cow<'a, str>>> {
-    match s.next_kind()? {
-        b'"' => Some(Some(s.string()?)),
-        _ => s.null()?.then_some(None),
-    }
-}
-
 fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
     let mut out = Choices::default();
     s.array(|index, s| {
         s.fields(&["delta", "finish_reason"], |field, s| {
             if field == 1 {
-                out.finished |= nullable_string(s)?.is_some();
+                out.finished |= s.string_or_null()?.is_some();
                 return Some(());
             }
             if s.null()? {
@@ -178,7 +154,7 @@ fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
     Some(out)
 }
 
-/// What an event means to the rule, read by the scanner (`None`: left to serde) and by
+/// What an event means to the rule, read by the scanner (`None`: left to serde_json) and by
 /// serde_json (`None`: malformed). Where the scanner reads an event, the two must be equal.
 #[doc(hidden)]
 pub fn chunk_views(data: &str) -> (Option<String>, Option<String>) {
@@ -190,92 +166,43 @@ pub fn chunk_views(data: &str) -> (Option<String>, Option<String>) {
             (
                 u.prompt_tokens,
                 u.completion_tokens,
-                u.prompt_tokens_details
-                    .map(|d| (d.cached_tokens, d.reasoning_tokens)),
-                u.completion_tokens_details
-                    .map(|d| (d.cached_tokens, d.reasoning_tokens)),
+                u.cached_tokens,
+                u.reasoning_tokens,
             )
         });
         format!("{:?}", (c.id, choices, usage, c.error, c.object, c.message))
     };
     (
         scan_chunk(data).map(view),
-        serde_json::from_str::<StreamChunk>(data).ok().map(view),
+        serde_json::from_str::<Value>(data)
+            .ok()
+            .and_then(|v| chunk_from_value(&v).map(view)),
     )
 }
 
-/// A whole `chat.completion` body: what the rule needs, read like the stream's chunks.
-#[derive(Deserialize)]
-struct Completion<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    id: Option<Cow<'a, str>>,
-    #[serde(default)]
-    error: Option<Value>,
-    #[serde(default)]
-    usage: Option<Usage>,
-    #[serde(default, borrow)]
-    choices: Option<CompletionChoices<'a>>,
-}
-
-/// `choices[0].message` of a completion, if there is a first choice.
-struct CompletionChoices<'a> {
-    first_message: Option<CompletionMessage<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-struct CompletionMessage<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_content")]
-    content: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct CompletionChoice<'a> {
-    #[serde(default, borrow)]
-    message: Option<CompletionMessage<'a>>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for CompletionChoices<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Walk<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Walk<'a> {
-            type Value = CompletionChoices<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of choices")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let first = seq.next_element::<CompletionChoice<'de>>()?;
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(CompletionChoices {
-                    first_message: first.map(|c| c.message.unwrap_or_default()),
-                })
-            }
-        }
-        d.deserialize_seq(Walk(std::marker::PhantomData))
-    }
-}
-
 /// OpenAI's `usage`; counts that are not non-negative integers are ignored.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub(crate) struct Usage {
-    #[serde(default, deserialize_with = "crate::endpoint::payload::lenient_count")]
     prompt_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "crate::endpoint::payload::lenient_count")]
     completion_tokens: Option<u64>,
-    #[serde(default)]
-    prompt_tokens_details: Option<Details>,
-    #[serde(default)]
-    completion_tokens_details: Option<Details>,
-}
-
-#[derive(Deserialize, Default)]
-struct Details {
-    #[serde(default, deserialize_with = "crate::endpoint::payload::lenient_count")]
+    /// `prompt_tokens_details.cached_tokens`
     cached_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "crate::endpoint::payload::lenient_count")]
+    /// `completion_tokens_details.reasoning_tokens`
     reasoning_tokens: Option<u64>,
 }
 
 impl Usage {
+    /// `None` when it or one of its details is not an object.
+    fn from_value(usage: &Value) -> Option<Usage> {
+        let details = |key, count| Some(object_at(usage, key)?.and_then(|d| count_at(d, count)));
+        Some(Usage {
+            prompt_tokens: count_at(usage, "prompt_tokens"),
+            completion_tokens: count_at(usage, "completion_tokens"),
+            cached_tokens: details("prompt_tokens_details", "cached_tokens")?,
+            reasoning_tokens: details("completion_tokens_details", "reasoning_tokens")?,
+        })
+    }
+
     /// Copies the counts it reports into `out`.
     pub(crate) fn apply(&self, out: &mut ParsedResponse) {
         if let Some(n) = self.prompt_tokens {
@@ -284,18 +211,10 @@ impl Usage {
         if let Some(n) = self.completion_tokens {
             out.tokens_output = Some(n);
         }
-        if let Some(n) = self
-            .prompt_tokens_details
-            .as_ref()
-            .and_then(|d| d.cached_tokens)
-        {
+        if let Some(n) = self.cached_tokens {
             out.tokens_input_cached = Some(n);
         }
-        if let Some(n) = self
-            .completion_tokens_details
-            .as_ref()
-            .and_then(|d| d.reasoning_tokens)
-        {
+        if let Some(n) = self.reasoning_tokens {
             out.tokens_output_reasoning = Some(n);
         }
     }
@@ -356,11 +275,19 @@ impl Protocol for ChatProtocol {
         if data.is_empty() {
             return FrameOutcome::Ignored; // e.g. a bare `data:` keep-alive
         }
-        let chunk = match scan_chunk(data).map_or_else(|| serde_json::from_str(data), Ok) {
-            Ok(chunk) => chunk,
-            Err(_) => {
-                return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)))
-            }
+        let value: Value;
+        let chunk = match scan_chunk(data) {
+            Some(chunk) => Some(chunk),
+            None => match serde_json::from_str(data) {
+                Ok(v) => {
+                    value = v;
+                    chunk_from_value(&value)
+                }
+                Err(_) => None,
+            },
+        };
+        let Some(chunk) = chunk else {
+            return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)));
         };
         if out.id.is_none() {
             out.id = chunk.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
@@ -368,7 +295,7 @@ impl Protocol for ChatProtocol {
         if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
             return FrameOutcome::Error(format!(
                 "API error mid-stream: {}",
-                api_error_message(&error)
+                api_error_message(error)
             ));
         }
         if chunk.object.as_deref() == Some("error") {
@@ -399,22 +326,41 @@ impl Protocol for ChatProtocol {
 
     fn on_body(&mut self, body: &[u8], out: &mut ParsedResponse) -> Result<(), String> {
         let invalid = || format!("invalid JSON response body: {}", byte_snippet(body));
-        let text = std::str::from_utf8(body).map_err(|_| invalid())?;
-        let completion: Completion = serde_json::from_str(text).map_err(|_| invalid())?;
-        if let Some(error) = completion.error.filter(|e| !e.is_null()) {
-            return Err(format!("API error: {}", api_error_message(&error)));
+        let completion: Value = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .filter(Value::is_object)
+            .ok_or_else(invalid)?;
+        // `choices[0].message.content`; `choices` an array whose first element is an object,
+        // `message` an object, or the body is not a completion.
+        let first_message = match completion.get("choices") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(choices)) => match choices.first() {
+                Some(choice) if !choice.is_object() => return Err(invalid()),
+                Some(choice) => Some(object_at(choice, "message").ok_or_else(invalid)?),
+                None => None,
+            },
+            Some(_) => return Err(invalid()),
+        };
+        let usage = match object_at(&completion, "usage").ok_or_else(invalid)? {
+            Some(usage) => Some(Usage::from_value(usage).ok_or_else(invalid)?),
+            None => None,
+        };
+        if let Some(error) = completion.get("error").filter(|e| !e.is_null()) {
+            return Err(format!("API error: {}", api_error_message(error)));
         }
-        out.id = completion
-            .id
+        out.id = str_at(&completion, "id")
             .filter(|id| !id.is_empty())
             .map(Cow::into_owned);
-        if let Some(usage) = &completion.usage {
+        if let Some(usage) = &usage {
             usage.apply(out);
         }
-        let Some(message) = completion.choices.and_then(|c| c.first_message) else {
+        let Some(message) = first_message else {
             return Err(format!("response has no choices: {}", byte_snippet(body)));
         };
-        out.text = message.content.map(Cow::into_owned);
+        out.text = message
+            .and_then(|m| content_at(m, "content"))
+            .map(Cow::into_owned);
         Ok(())
     }
 

@@ -15,12 +15,12 @@
 mod tests;
 
 use super::{bearer, OpenAIConfig};
-use crate::endpoint::api_event::{count, event_value, TextEvent};
+use crate::endpoint::api_event::{event_value, TextEvent};
 use crate::endpoint::http::{api_error_message, byte_snippet, snippet};
 use crate::endpoint::http::{
     json_headers, payload_object, post, prepared_json, standard_response_headers,
 };
-use crate::endpoint::payload::{is_truthy, message_texts, user_payload};
+use crate::endpoint::payload::{count_at, is_truthy, message_texts, user_payload};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
@@ -185,14 +185,14 @@ pub struct ResponsesProtocol {
 
 /// Copies the counts of a Responses `usage` object into `out` (LLMeter's fields).
 fn apply_usage(usage: &Value, out: &mut ParsedResponse) {
-    out.tokens_input = count(usage, "input_tokens");
-    out.tokens_output = count(usage, "output_tokens");
+    out.tokens_input = count_at(usage, "input_tokens");
+    out.tokens_output = count_at(usage, "output_tokens");
     out.tokens_input_cached = usage
         .get("input_tokens_details")
-        .and_then(|d| count(d, "cached_tokens"));
+        .and_then(|d| count_at(d, "cached_tokens"));
     out.tokens_output_reasoning = usage
         .get("output_tokens_details")
-        .and_then(|d| count(d, "reasoning_tokens"));
+        .and_then(|d| count_at(d, "reasoning_tokens"));
 }
 
 /// LLMeter's message for a failed response: `"<code>: <message>"`, the message alone, or
@@ -233,11 +233,9 @@ impl Protocol for ResponsesProtocol {
         if data.is_empty() {
             return FrameOutcome::Ignored;
         }
-        let parsed: TextEvent = match serde_json::from_str(data) {
-            Ok(e) => e,
-            Err(_) => {
-                return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)))
-            }
+        let mut value = None;
+        let Some(parsed) = TextEvent::read(data, &mut value) else {
+            return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)));
         };
         let kind = parsed.kind.as_deref().unwrap_or("");
         match kind {

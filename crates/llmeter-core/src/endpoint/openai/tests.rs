@@ -943,6 +943,7 @@ const SERDE_EVENTS: &[&str] = &[
     r#"{"id":"x"} trailing"#,
     r#"{"id":"x",}"#,
     r#"{"created":01}"#,
+    r#"{"created":1e400,"choices":[]}"#,
     r#"{"id":"raw	tab"}"#,
 ];
 
