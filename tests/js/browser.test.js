@@ -90,10 +90,14 @@ forEachEngine((engine) => {
     // service for 10–30 ms (net-log evidence in crates/llm-sim/README.md) — under CPU contention much more,
     // and unevenly between two loops that start requests differently — so both loops are compared
     // against ground truth, alternately, best of three rounds: a busy machine slows a round of
-    // either loop, rarely all three. Firefox's and WebKit's clocks step 1 ms, inside the allowance.
+    // either loop, rarely all three; when the three do not meet the bound, three more rounds are run
+    // (a full-suite run once saw Firefox's worker at 6 clients with both loops ~20 ms late, the
+    // engine 3.1 ms behind; the same test alone: 7.8 vs 7.8 ms). An engine that is really behind
+    // stays behind in all six. Firefox's and WebKit's clocks step 1 ms, inside the allowance.
     // WebKitGTK runs at most 6 requests per host even over h2 (the test below): 32 clients there
     // measure its queue (~600 ms), not the engine, so its h2 case uses 6.
     const ROUNDS = 3;
+    const MAX_ROUNDS = 6;
     const h2Clients = engine === "webkit" ? 6 : 32;
     for (const [label, clients, perClient, useH2, ENGINE_ALLOWANCE_MS] of [["HTTP/1.1, 1 client", 1, 12, false, 3], ["HTTP/1.1, 6 clients", 6, 4, false, 3], [`h2, ${h2Clients} clients`, h2Clients, 3, true, 60]]) {
       for (const context of ["page", "worker"]) {
@@ -108,7 +112,9 @@ forEachEngine((engine) => {
           let floor = { ttft: Infinity, ttlt: Infinity };
           let ours = { ttft: Infinity, ttlt: Infinity };
           let result;
-          for (let round = 0; round < ROUNDS; round++) {
+          const within = () => ours.ttft - floor.ttft < ENGINE_ALLOWANCE_MS && ours.ttlt - floor.ttlt < ENGINE_ALLOWANCE_MS;
+          let round = 0;
+          for (; round < ROUNDS || (round < MAX_ROUNDS && !within()); round++) {
             await sim.clear();
             const bareErr = await groundTruthErrors(sim, (await bare(perClient)).samples);
             await sim.clear();
@@ -123,7 +129,7 @@ forEachEngine((engine) => {
             floor = { ttft: Math.min(floor.ttft, bareErr.ttft), ttlt: Math.min(floor.ttlt, bareErr.ttlt) };
             ours = { ttft: Math.min(ours.ttft, engineErr.ttft), ttlt: Math.min(ours.ttlt, engineErr.ttlt) };
           }
-          console.log(`# ${engine} ${context} ${label}: TTFT error p50 (best of ${ROUNDS}) engine ${ours.ttft.toFixed(3)} ms vs bare fetch ${floor.ttft.toFixed(3)} ms; TTLT ${ours.ttlt.toFixed(3)} vs ${floor.ttlt.toFixed(3)} ms; protocol ${result.info.protocol}`);
+          console.log(`# ${engine} ${context} ${label}: TTFT error p50 (best of ${round}) engine ${ours.ttft.toFixed(3)} ms vs bare fetch ${floor.ttft.toFixed(3)} ms; TTLT ${ours.ttlt.toFixed(3)} vs ${floor.ttlt.toFixed(3)} ms; protocol ${result.info.protocol}`);
           assert.ok(ours.ttft - floor.ttft < ENGINE_ALLOWANCE_MS, `TTFT error p50 ${ours.ttft} ms, bare ${floor.ttft} ms`);
           assert.ok(ours.ttlt - floor.ttlt < ENGINE_ALLOWANCE_MS, `TTLT error p50 ${ours.ttlt} ms, bare ${floor.ttlt} ms`);
           assert.equal(result.info.protocol, useH2 ? "h2" : "http/1.1");
