@@ -392,6 +392,45 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Every event with each byte dropped, doubled, or replaced by a JSON-significant byte (those
+/// that stay UTF-8): what the scanner-versus-serde tests check.
+#[cfg(test)]
+pub(crate) fn mutations<'e>(events: impl Iterator<Item = &'e &'e str>) -> Vec<String> {
+    let replacements = b"{}[]\":,\\ n0-e.tu";
+    let mut out = Vec::new();
+    for data in events {
+        let bytes = data.as_bytes();
+        for i in 0..bytes.len() {
+            let dropped = [&bytes[..i], &bytes[i + 1..]].concat();
+            let doubled = [&bytes[..=i], &bytes[i..]].concat();
+            let replaced = replacements
+                .iter()
+                .map(|&r| [&bytes[..i], &[r], &bytes[i + 1..]].concat());
+            out.extend(
+                [dropped, doubled]
+                    .into_iter()
+                    .chain(replaced)
+                    .filter_map(|v| String::from_utf8(v).ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Whether the scanner read an event (`scanned` is its view), asserting that serde_json's view
+/// is then the same.
+#[cfg(test)]
+pub(crate) fn agrees(data: &str, (scanned, serde): (Option<String>, Option<String>)) -> bool {
+    if let Some(view) = &scanned {
+        assert_eq!(
+            Some(view),
+            serde.as_ref(),
+            "scanner and serde_json disagree on {data:?}"
+        );
+    }
+    scanned.is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
