@@ -303,6 +303,26 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// A count: plain digits that fit a `u64` (`Some(n)`), or `null` (`None`); anything else
+    /// (a sign, a fraction, an exponent, a leading zero) gives up.
+    pub fn count_or_null(&mut self) -> Option<Option<u64>> {
+        if self.null()? {
+            return Some(None);
+        }
+        let b = self.bytes();
+        let (start, mut at, mut n) = (self.at, self.at, 0u64);
+        while let Some(&c) = b.get(at).filter(|c| c.is_ascii_digit()) {
+            n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            at += 1;
+        }
+        let leading_zero = b.get(start) == Some(&b'0') && at > start + 1;
+        if at == start || leading_zero || matches!(b.get(at), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.at = at;
+        Some(Some(n))
+    }
+
     /// A string's text with its escapes checked but not decoded (see [`JsonStr`]).
     pub fn json_str(&mut self) -> Option<JsonStr<'a>> {
         self.eat(b'"')?;

@@ -7,7 +7,7 @@
 //!
 //! Events are read with borrowed strings and only the fields the rule needs; ignored fields are
 //! skipped without being built, and `choices` is walked in place — no allocation per event
-//! unless a text carries escapes. The common event (text, role, `finish_reason`, null usage) is
+//! unless a text carries escapes. The common event (text, role, `finish_reason`, usage) is
 //! read by a byte scanner ([`crate::json_scan`]); anything else by serde_json, which the scanner
 //! must always agree with (`chunk_views`, checked by the `sse_openai` fuzz target).
 
@@ -99,8 +99,8 @@ fn choices_from_values(choices: &[Value]) -> Option<Choices<'_>> {
 }
 
 /// The common event read without serde: `None` leaves it to serde_json (see the module docs).
-/// Only what serde would read the same way is accepted: each known key once, `usage`, `error`,
-/// `message` and `tool_calls` only as `null`, text fields as strings or `null`, choices and
+/// Only what serde would read the same way is accepted: each known key once, `error`,
+/// `message` and `tool_calls` only as `null`, usage counts as plain digits, text fields as strings or `null`, choices and
 /// deltas as objects.
 fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
     let mut scan = Scan::new(data);
@@ -117,12 +117,48 @@ fn scan_chunk(data: &str) -> Option<StreamChunk<'_>> {
                 }
             }
             2 => chunk.object = s.string_or_null()?,
+            3 => {
+                chunk.usage = if s.null()? {
+                    None
+                } else {
+                    Some(scan_usage(s)?)
+                }
+            }
             _ => s.null()?.then_some(())?,
         }
         Some(())
     })?;
     scan.end()?;
     Some(chunk)
+}
+
+/// `usage` with counts as plain digits or `null`, its details objects or `null`.
+fn scan_usage(s: &mut Scan<'_>) -> Option<Usage> {
+    let mut usage = Usage::default();
+    const FIELDS: [&str; 4] = [
+        "prompt_tokens",
+        "completion_tokens",
+        "prompt_tokens_details",
+        "completion_tokens_details",
+    ];
+    s.fields(&FIELDS, |field, s| {
+        let (count, detail) = match field {
+            0 => (&mut usage.prompt_tokens, None),
+            1 => (&mut usage.completion_tokens, None),
+            2 => (&mut usage.cached_tokens, Some("cached_tokens")),
+            _ => (&mut usage.reasoning_tokens, Some("reasoning_tokens")),
+        };
+        match detail {
+            None => *count = s.count_or_null()?,
+            Some(key) if !s.null()? => s.fields(&[key], |_, s| {
+                *count = s.count_or_null()?;
+                Some(())
+            })?,
+            Some(_) => {}
+        }
+        Some(())
+    })?;
+    Some(usage)
 }
 
 fn scan_choices<'a>(s: &mut Scan<'a>) -> Option<Choices<'a>> {
