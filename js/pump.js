@@ -50,6 +50,11 @@ export function runTransport(choice) {
 let node;
 const nodeClient = () => (node === undefined ? (node = nodeHttpClient()) : node);
 
+/**
+ * A fetch the engine asked for, waiting for the engine's call to return.
+ * @typedef {{ id: number, url: string, method: string, headers: [string, string][], body: string | Uint8Array | undefined, wantedNames: string[], controller: AbortController }} QueuedFetch
+ */
+
 /** @param {unknown} e */
 function failureParts(e) {
   const err = /** @type {any} */ (e);
@@ -79,6 +84,9 @@ export function createPump(wasm, crash) {
 
   /** @type {Map<number, { abort(): void }>} */
   const controllers = new Map();
+  /** Fetches the engine asked for in its current call, started when it has returned. */
+  /** @type {QueuedFetch[]} */
+  let queued = [];
   /**
    * Each request headers list as a record, made once per list (the engine passes the same list
    * again for the requests that share it): Node's `fetch` builds its `Headers` from a record
@@ -125,6 +133,7 @@ export function createPump(wasm, crash) {
   crash.whenCrashed(() => {
     for (const c of controllers.values()) c.abort();
     controllers.clear();
+    queued = [];
     clearTimer();
     spinners.length = 0;
     closeChannel();
@@ -167,6 +176,24 @@ export function createPump(wasm, crash) {
     if (client) return sendNode(client, id, url, method, headers, body, wantedNames);
     const controller = new AbortController();
     controllers.set(id, controller);
+    if (queued.push({ id, url, method, headers, body, wantedNames, controller }) === 1) queueMicrotask(startQueued);
+  }
+
+  /**
+   * Starts the fetches the engine asked for in its last call, once that call has returned: a
+   * `fetch` called from under the engine's frames cost Chromium's page ~0.5 ms more main thread
+   * per request (CDP profile, h2, 64 clients, 128 requests: 327 ms busy while they were in
+   * flight, 259 ms started from this microtask, the bare loop 197 ms). The microtask runs before
+   * any other task, and each request is stamped as its `fetch` is called.
+   */
+  function startQueued() {
+    const batch = queued;
+    queued = [];
+    for (const q of batch) if (controllers.get(q.id) === q.controller) startFetch(q);
+  }
+
+  /** @param {QueuedFetch} q */
+  function startFetch({ id, url, method, headers, body, wantedNames, controller }) {
     /** @param {unknown} e @param {boolean} inBody */
     const fail = (e, inBody) => {
       const t = performance.now();
@@ -181,7 +208,7 @@ export function createPump(wasm, crash) {
     try {
       request = fetch(url, init);
     } catch (e) {
-      queueMicrotask(() => fail(e, false));
+      fail(e, false);
       return;
     }
     request.then((response) => {
