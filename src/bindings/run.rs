@@ -60,6 +60,7 @@ pub async fn run_benchmark(spec: JsValue) -> Result<WasmRunResult, JsValue> {
     let plan = limits::check_run(runtime, &opts, &limit_options, already_sent)
         .map_err(|e| options::option_error(&e))?;
     opts.max_requests = plan.max_requests;
+    opts.lag_period_ms = plan.lag_period_ms;
     let tokenizer = tokenizer::from_option(reader.value("tokenizer"))?;
     let on_progress: Option<Function> = reader.function("onProgress")?;
     let on_response: Option<Function> = reader.function("onResponse")?;

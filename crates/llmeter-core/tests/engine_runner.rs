@@ -467,7 +467,11 @@ async fn the_thread_watch_keeps_its_latest_samples_only() {
     let lags = std::cell::RefCell::new(Vec::new());
     // Ten periods more than it keeps, on time: the vector stops growing at the cap.
     let long = Duration::from_secs_f64((MAX_SAMPLES as f64 + 10.5) * PERIOD_MS / 1000.0);
-    futures::future::select(Box::pin(watch(&clock, &lags)), Box::pin(sleep(long))).await;
+    futures::future::select(
+        Box::pin(watch(&clock, &lags, PERIOD_MS)),
+        Box::pin(sleep(long)),
+    )
+    .await;
     let lags = lags.into_inner();
     assert_eq!(lags.len(), MAX_SAMPLES);
     assert!(

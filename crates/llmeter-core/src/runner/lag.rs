@@ -12,15 +12,19 @@ use std::cell::RefCell;
 /// with a round period (an app's 50 ms interval) and see only its busy or only its free phases.
 pub const PERIOD_MS: f64 = 17.0;
 
+/// Period where each wake-up is costly (workerd: see `limits::lag_watch_period_ms`); prime too.
+pub const SPARSE_PERIOD_MS: f64 = 97.0;
+
 /// Most wake-ups kept (1 MiB, 37 minutes of them): a longer run keeps its latest ones.
 pub const MAX_SAMPLES: usize = 1 << 17;
 
-/// Records, into `lags` (ms), how late each of its wake-ups came (the latest [`MAX_SAMPLES`]).
+/// Records, into `lags` (ms), how late each of its wake-ups, `period_ms` apart, came (the
+/// latest [`MAX_SAMPLES`]).
 /// Wake-ups are due on a fixed grid from its start (not a period after the last one, which
 /// would lock onto whatever made that one late); the ones a late wake-up passed are skipped.
 /// Never ends: the run drops it when its workers are done.
-pub async fn watch(clock: &dyn Clock, lags: &RefCell<Vec<f64>>) {
-    let mut due = clock.now_ms() + PERIOD_MS;
+pub async fn watch(clock: &dyn Clock, lags: &RefCell<Vec<f64>>, period_ms: f64) {
+    let mut due = clock.now_ms() + period_ms;
     let mut seen = 0usize;
     loop {
         // At least a millisecond: a sleep rounded to nothing could come back at once, forever.
@@ -36,7 +40,7 @@ pub async fn watch(clock: &dyn Clock, lags: &RefCell<Vec<f64>>) {
         }
         seen += 1;
         while due <= now {
-            due += PERIOD_MS;
+            due += period_ms;
         }
     }
 }
@@ -45,7 +49,12 @@ pub async fn watch(clock: &dyn Clock, lags: &RefCell<Vec<f64>>) {
 /// once: its timings may include that wait. None for a page hidden during the run (`hidden`,
 /// when the platform knows): browsers throttle background tabs' timers, which makes the watch
 /// late whatever the thread does, and that run has its own warning.
-pub fn warning(lags_ms: &[f64], threshold_s: f64, hidden: Option<bool>) -> Option<String> {
+pub fn warning(
+    lags_ms: &[f64],
+    period_ms: f64,
+    threshold_s: f64,
+    hidden: Option<bool>,
+) -> Option<String> {
     if lags_ms.is_empty() || hidden == Some(true) {
         return None;
     }
@@ -66,7 +75,7 @@ pub fn warning(lags_ms: &[f64], threshold_s: f64, hidden: Option<bool>) -> Optio
     let ms = |v: f64| crate::json::fixed(v, 1);
     Some(format!(
         "The client's thread was busy while requests were in flight: a {} ms timer ran late by {} ms at p50, {} ms at p99 and {} ms at most (warning above {} ms at p99). Chunks wait in that queue before their stamp, so TTFT and TTLT may read up to that much high: use fewer clients per thread (in browsers, `workers: N`).",
-        ms(PERIOD_MS),
+        ms(period_ms),
         ms(rank(0.5)),
         ms(p99),
         ms(rank(1.0)),
@@ -81,8 +90,8 @@ mod tests {
     #[test]
     fn a_thread_on_time_gets_no_warning() {
         let lags = vec![0.3; 200];
-        assert_eq!(warning(&lags, 0.01, None), None);
-        assert_eq!(warning(&[], 0.01, None), None);
+        assert_eq!(warning(&lags, PERIOD_MS, 0.01, None), None);
+        assert_eq!(warning(&[], PERIOD_MS, 0.01, None), None);
     }
 
     #[test]
@@ -90,20 +99,26 @@ mod tests {
         let mut lags = vec![1.0; 180];
         lags.extend([40.0; 19]);
         lags.push(87.5);
-        let w = warning(&lags, 0.01, Some(false)).unwrap();
+        let w = warning(&lags, PERIOD_MS, 0.01, Some(false)).unwrap();
         let figures = "a 17.0 ms timer ran late by 1.0 ms at p50, 40.0 ms at p99 and 87.5 ms at most (warning above 10.0 ms at p99)";
         assert!(w.contains(figures), "{w}");
-        assert_eq!(warning(&lags, 0.01, None), Some(w));
-        assert_eq!(warning(&lags, 0.05, None), None);
+        assert_eq!(warning(&lags, PERIOD_MS, 0.01, None), Some(w));
+        assert_eq!(warning(&lags, PERIOD_MS, 0.05, None), None);
         // A hidden page's timers are throttled: its lateness says nothing of the thread.
-        assert_eq!(warning(&lags, 0.01, Some(true)), None);
+        assert_eq!(warning(&lags, PERIOD_MS, 0.01, Some(true)), None);
         // Nearest rank: p99 of four samples is the largest, not beyond it.
-        let short = warning(&[0.0, 1.0, 30.0, 20.0], 0.01, None).unwrap();
+        let short = warning(&[0.0, 1.0, 30.0, 20.0], PERIOD_MS, 0.01, None).unwrap();
         assert!(
             short.contains("30.0 ms at p99 and 30.0 ms at most"),
             "{short}"
         );
         // A single stall is not a busy thread.
-        assert_eq!(warning(&[0.0, 1.0, 30.0, 2.0], 0.01, None), None);
+        assert_eq!(warning(&[0.0, 1.0, 30.0, 2.0], PERIOD_MS, 0.01, None), None);
+        // The timer named is the watch's own period.
+        let sparse = warning(&lags, SPARSE_PERIOD_MS, 0.01, None).unwrap();
+        assert!(
+            sparse.contains("a 97.0 ms timer ran late by 1.0 ms"),
+            "{sparse}"
+        );
     }
 }

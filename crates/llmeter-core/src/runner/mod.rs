@@ -453,7 +453,7 @@ impl<'a> Runner<'a> {
         let lags = RefCell::new(Vec::new());
         select(
             pin!(futures::future::join_all(workers)),
-            pin!(lag::watch(clock, &lags)),
+            pin!(lag::watch(clock, &lags, opts.lag_period_ms)),
         )
         .await;
 
@@ -581,6 +581,7 @@ impl<'a> Runner<'a> {
         }
         if let Some(w) = lag::warning(
             &lags.into_inner(),
+            opts.lag_period_ms,
             opts.max_schedule_lag_s,
             observer.page_hidden(),
         ) {

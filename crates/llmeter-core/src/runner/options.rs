@@ -155,6 +155,9 @@ pub struct RunOptions {
     /// named after the run inside it (LLMeter's `Runner(output_path=…)`).
     pub output_path: Option<String>,
     pub output_nested: bool,
+    /// Period of the thread-lag watch in ms: [`crate::runner::lag::PERIOD_MS`], or where the
+    /// runtime's timers are costly what `limits::check_run` decides.
+    pub lag_period_ms: f64,
 }
 
 impl Default for RunOptions {
@@ -181,6 +184,7 @@ impl Default for RunOptions {
             fallback_offset: None,
             output_path: None,
             output_nested: false,
+            lag_period_ms: super::lag::PERIOD_MS,
         }
     }
 }
