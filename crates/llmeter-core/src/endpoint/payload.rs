@@ -1,11 +1,10 @@
 //! Payload rules shared by endpoint families: Python truthiness (LLMeter tests payload keys
 //! that way), JSON type names for errors, LLMeter's prompt extraction from chat messages, and
-//! lenient readers for wire values whose type varies between servers.
+//! the one set of lenient readers (over serde_json's `Value`) for wire values whose type varies
+//! between servers.
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt;
 
 /// Python truthiness, as LLMeter tests e.g. `payload.get("stream_options")`.
 pub fn is_truthy(v: &Value) -> bool {
@@ -128,6 +127,13 @@ pub fn content_at<'v>(v: &'v Value, key: &str) -> Option<Cow<'v, str>> {
     }
 }
 
+/// A JSON object read from bytes; `None` when they are not JSON or another type of value.
+pub fn json_object(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .filter(Value::is_object)
+}
+
 /// An object at `key`, where a reader needs one: `Some(None)` when absent or null, `None` (the
 /// event is malformed) for any other type.
 pub fn object_at<'v>(v: &'v Value, key: &str) -> Option<Option<&'v Value>> {
@@ -138,122 +144,56 @@ pub fn object_at<'v>(v: &'v Value, key: &str) -> Option<Option<&'v Value>> {
     }
 }
 
-/// A string field read leniently and without copying when it has no escapes: any other JSON
-/// type reads as `None` (servers differ in what they put there).
-pub fn lenient_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    d.deserialize_any(LenientText { parts: false })
-}
-
-/// A `content` field: a string, or an array of strings / text parts (joined); else `None`.
-pub fn lenient_content<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    d.deserialize_any(LenientText { parts: true })
-}
-
-/// A count read leniently: non-negative integers only, anything else is `None`.
-pub fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match <Value as serde::Deserialize>::deserialize(d)? {
-        Value::Number(n) => n.as_u64(),
-        _ => None,
-    })
-}
-
-struct LenientText {
-    /// Also accept an array of text parts.
-    parts: bool,
-}
-
-impl<'de> Visitor<'de> for LenientText {
-    type Value = Option<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        if !self.parts {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            return Ok(None);
-        }
-        let mut text = String::new();
-        let mut any = false;
-        while let Some(part) = seq.next_element::<Value>()? {
-            let piece = match &part {
-                Value::String(s) => Some(s.as_str()),
-                other => text_part(other),
-            };
-            if let Some(p) = piece {
-                text.push_str(p);
-                any = true;
-            }
-        }
-        Ok(any.then_some(Cow::Owned(text)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
     use serde_json::json;
-
-    #[derive(Deserialize)]
-    struct Probe<'a> {
-        #[serde(default, borrow, deserialize_with = "lenient_content")]
-        content: Option<Cow<'a, str>>,
-        #[serde(default, borrow, deserialize_with = "lenient_str")]
-        id: Option<Cow<'a, str>>,
-        #[serde(default, deserialize_with = "lenient_count")]
-        n: Option<u64>,
-    }
 
     #[test]
     fn lenient_readers_accept_what_servers_send() {
-        let p: Probe = serde_json::from_str(r#"{"content": "hi", "id": "x", "n": 3}"#).unwrap();
-        assert!(matches!(p.content, Some(Cow::Borrowed("hi"))));
-        assert!(matches!(p.id, Some(Cow::Borrowed("x"))));
-        assert_eq!(p.n, Some(3));
-        let p: Probe = serde_json::from_str(
-            r#"{"content": ["a", {"type": "text", "text": "b"}, {"type": "image"}], "id": 5, "n": -1}"#,
-        )
-        .unwrap();
-        assert_eq!(p.content.as_deref(), Some("ab"));
-        assert_eq!(p.id, None);
-        assert_eq!(p.n, None);
-        let p: Probe =
-            serde_json::from_str(r#"{"content": {"x": [1]}, "id": null, "n": 1.5}"#).unwrap();
-        assert_eq!((p.content, p.id, p.n), (None, None, None));
-        let p: Probe = serde_json::from_str(r#"{"content": "a\nb"}"#).unwrap();
-        assert_eq!(p.content.as_deref(), Some("a\nb"));
+        let v = json!({"content": "hi", "id": "x", "n": 3});
+        assert!(matches!(
+            content_at(&v, "content"),
+            Some(Cow::Borrowed("hi"))
+        ));
+        assert!(matches!(str_at(&v, "id"), Some(Cow::Borrowed("x"))));
+        assert_eq!(count_at(&v, "n"), Some(3));
+        let v = json!({"content": ["a", {"type": "text", "text": "b"}, {"type": "image"}], "id": 5, "n": -1});
+        assert_eq!(content_at(&v, "content").as_deref(), Some("ab"));
+        assert_eq!((str_at(&v, "id"), count_at(&v, "n")), (None, None));
+        let v = json!({"content": {"x": [1]}, "id": null, "n": 1.5});
+        assert_eq!(
+            (
+                content_at(&v, "content"),
+                str_at(&v, "id"),
+                count_at(&v, "n")
+            ),
+            (None, None, None)
+        );
+        assert_eq!(
+            content_at(&json!({"content": "a\nb"}), "content").as_deref(),
+            Some("a\nb")
+        );
+        assert_eq!(content_at(&json!({"content": []}), "content"), None);
+    }
+
+    #[test]
+    fn objects_where_a_reader_needs_one() {
+        let v = json!({"o": {"a": 1}, "n": null, "s": "x", "l": [1]});
+        assert_eq!(object_at(&v, "o"), Some(Some(&json!({"a": 1}))));
+        assert_eq!(object_at(&v, "n"), Some(None));
+        assert_eq!(object_at(&v, "absent"), Some(None));
+        assert_eq!(object_at(&v, "s"), None);
+        assert_eq!(object_at(&v, "l"), None);
+        assert_eq!(json_object(br#"{"a": 1}"#), Some(json!({"a": 1})));
+        for not_an_object in [&b"[1]"[..], b"\"x\"", b"3", b"null", b"{", b""] {
+            assert_eq!(
+                json_object(not_an_object),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(not_an_object)
+            );
+        }
     }
 
     #[test]

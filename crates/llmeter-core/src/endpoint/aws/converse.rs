@@ -13,7 +13,7 @@ use super::{
     AwsTarget,
 };
 use crate::endpoint::http::payload_object;
-use crate::endpoint::payload::{json_type, lenient_count, lenient_str};
+use crate::endpoint::payload::{count_at, json_object, json_type, object_at, str_at};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
@@ -21,10 +21,7 @@ use crate::endpoint::{
 };
 use crate::framing::{Frame, Framing, StreamEnd};
 use crate::transport::{HttpRequest, ResponseHead};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 use std::rc::Rc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -204,38 +201,22 @@ impl ConverseProtocol {
     }
 }
 
-#[derive(Deserialize)]
-struct DeltaEvent<'a> {
-    #[serde(default, borrow)]
-    delta: Option<Delta<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, rename = "reasoningContent")]
-    reasoning_content: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize, Default)]
+/// A `usage` object's counts (each lenient: another type reads as absent).
+#[derive(Default)]
 struct Usage {
-    #[serde(default, rename = "inputTokens", deserialize_with = "lenient_count")]
     input: Option<u64>,
-    #[serde(default, rename = "outputTokens", deserialize_with = "lenient_count")]
     output: Option<u64>,
-    #[serde(
-        default,
-        rename = "cacheReadInputTokens",
-        deserialize_with = "lenient_count"
-    )]
     cache_read: Option<u64>,
 }
 
-#[derive(Deserialize)]
-struct Metadata {
-    #[serde(default)]
-    usage: Option<Usage>,
+impl Usage {
+    fn from_value(usage: &Value) -> Usage {
+        Usage {
+            input: count_at(usage, "inputTokens"),
+            output: count_at(usage, "outputTokens"),
+            cache_read: count_at(usage, "cacheReadInputTokens"),
+        }
+    }
 }
 
 fn add(total: &mut Option<u64>, n: Option<u64>) {
@@ -266,16 +247,20 @@ impl Protocol for ConverseProtocol {
         }
         match message.event_type() {
             Some("contentBlockDelta") => {
-                let Ok(event) = serde_json::from_slice::<DeltaEvent>(message.payload) else {
+                // An event that is not an object, or whose `delta` is not one, is malformed.
+                let Some(event) = json_object(message.payload) else {
                     return malformed(message.payload);
                 };
-                let Some(delta) = event.delta else {
+                let Some(delta) = object_at(&event, "delta") else {
+                    return malformed(message.payload);
+                };
+                let Some(delta) = delta else {
                     return FrameOutcome::Ignored;
                 };
-                if delta.reasoning_content.is_some() {
+                if delta.get("reasoningContent").is_some_and(|r| !r.is_null()) {
                     FrameOutcome::Hidden
                 } else {
-                    match delta.text.filter(|t| !t.is_empty()) {
+                    match str_at(delta, "text").filter(|t| !t.is_empty()) {
                         Some(text) => {
                             out.push_text(&text);
                             FrameOutcome::Output
@@ -290,10 +275,13 @@ impl Protocol for ConverseProtocol {
                 FrameOutcome::Ignored
             }
             Some("metadata") => {
-                let Ok(metadata) = serde_json::from_slice::<Metadata>(message.payload) else {
+                let Some(event) = json_object(message.payload) else {
                     return malformed(message.payload);
                 };
-                let usage = metadata.usage.unwrap_or_default();
+                let Some(usage) = object_at(&event, "usage") else {
+                    return malformed(message.payload);
+                };
+                let usage = usage.map(Usage::from_value).unwrap_or_default();
                 add(&mut out.tokens_input, usage.input);
                 add(&mut out.tokens_output, usage.output);
                 add(&mut out.tokens_input_cached, usage.cache_read);
@@ -326,7 +314,7 @@ impl Protocol for ConverseProtocol {
                 .filter_map(|part| part.get("text").and_then(Value::as_str))
                 .collect(),
         );
-        if let Some(usage) = parsed.get("usage").and_then(|u| Usage::deserialize(u).ok()) {
+        if let Some(Some(usage)) = object_at(&parsed, "usage").map(|u| u.map(Usage::from_value)) {
             out.tokens_input = usage.input;
             out.tokens_output = usage.output;
             out.tokens_input_cached = usage.cache_read;
@@ -361,4 +349,157 @@ fn malformed(payload: &[u8]) -> FrameOutcome {
         "malformed event: {}",
         crate::endpoint::http::byte_snippet(payload)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framing::event_stream::{encode_event, EventStreamDecoder};
+
+    /// What `on_frame` makes of one event, and the response so far.
+    fn frame(
+        protocol: &mut ConverseProtocol,
+        kind: &str,
+        payload: &str,
+        out: &mut ParsedResponse,
+    ) -> FrameOutcome {
+        let mut outcome = None;
+        EventStreamDecoder::with_limit(1 << 20)
+            .feed(&encode_event(kind, payload.as_bytes()), &mut |m| {
+                outcome = Some(protocol.on_frame(Frame::Event(m), out))
+            })
+            .unwrap();
+        outcome.unwrap()
+    }
+
+    #[test]
+    fn deltas_and_usage_are_read_leniently_and_wrong_objects_are_malformed() {
+        let mut p = ConverseProtocol {
+            stream: true,
+            head: AwsHead::default(),
+            message_stopped: false,
+        };
+        let mut out = ParsedResponse::default();
+        let delta = |p: &mut ConverseProtocol, out: &mut ParsedResponse, payload: &str| {
+            frame(p, "contentBlockDelta", payload, out)
+        };
+        assert_eq!(
+            delta(
+                &mut p,
+                &mut out,
+                r#"{"contentBlockIndex":0,"delta":{"text":"Hel"}}"#
+            ),
+            FrameOutcome::Output
+        );
+        assert_eq!(
+            delta(
+                &mut p,
+                &mut out,
+                r#"{"delta":{"text":"lo\n"},"delta":{"text":"lo"}}"#
+            ),
+            FrameOutcome::Output
+        );
+        assert_eq!(
+            out.text.as_deref(),
+            Some("Hello"),
+            "a repeated key: the last wins"
+        );
+        // Reasoning is hidden output; a null one is not there.
+        assert_eq!(
+            delta(
+                &mut p,
+                &mut out,
+                r#"{"delta":{"reasoningContent":{"text":"hmm"}}}"#
+            ),
+            FrameOutcome::Hidden
+        );
+        assert_eq!(
+            delta(
+                &mut p,
+                &mut out,
+                r#"{"delta":{"reasoningContent":null,"text":"!"}}"#
+            ),
+            FrameOutcome::Output
+        );
+        // Text of another type, empty text, no delta: nothing.
+        for ignored in [
+            r#"{"delta":{"text":5}}"#,
+            r#"{"delta":{"text":""}}"#,
+            r#"{"delta":null}"#,
+            "{}",
+        ] {
+            assert_eq!(
+                delta(&mut p, &mut out, ignored),
+                FrameOutcome::Ignored,
+                "{ignored}"
+            );
+        }
+        assert_eq!(out.text.as_deref(), Some("Hello!"));
+        // Not an object where one is needed: the request fails.
+        for bad in [
+            r#"{"delta":"Hel"}"#,
+            r#"{"delta":["x"]}"#,
+            r#"["x",{}]"#,
+            r#""x""#,
+            "{",
+        ] {
+            assert!(
+                matches!(delta(&mut p, &mut out, bad), FrameOutcome::Error(e) if e.starts_with("malformed event")),
+                "{bad}"
+            );
+        }
+        // Usage: summed over metadata events, counts of another type left out.
+        let meta = r#"{"usage":{"inputTokens":7,"outputTokens":3,"cacheReadInputTokens":2},"metrics":{"latencyMs":1}}"#;
+        assert_eq!(
+            frame(&mut p, "metadata", meta, &mut out),
+            FrameOutcome::Ignored
+        );
+        frame(
+            &mut p,
+            "metadata",
+            r#"{"usage":{"inputTokens":"1","outputTokens":2.5,"cacheReadInputTokens":-1}}"#,
+            &mut out,
+        );
+        frame(
+            &mut p,
+            "metadata",
+            r#"{"usage":{"outputTokens":1}}"#,
+            &mut out,
+        );
+        assert_eq!(
+            (out.tokens_input, out.tokens_output, out.tokens_input_cached),
+            (Some(7), Some(4), Some(2))
+        );
+        assert!(matches!(
+            frame(&mut p, "metadata", r#"{"usage":3}"#, &mut out),
+            FrameOutcome::Error(_)
+        ));
+        assert_eq!(
+            frame(&mut p, "metadata", r#"{"usage":null}"#, &mut out),
+            FrameOutcome::Ignored
+        );
+    }
+
+    #[test]
+    fn a_whole_body_reads_text_parts_and_usage() {
+        let mut p = ConverseProtocol {
+            stream: false,
+            head: AwsHead::default(),
+            message_stopped: false,
+        };
+        let mut out = ParsedResponse::default();
+        let body = br#"{"output":{"message":{"content":[{"text":"a"},{"image":{}},{"text":"b"}]}},"usage":{"inputTokens":4,"outputTokens":"2"}}"#;
+        p.on_body(body, &mut out).unwrap();
+        assert_eq!(
+            (out.text.as_deref(), out.tokens_input, out.tokens_output),
+            (Some("ab"), Some(4), None)
+        );
+        let mut out = ParsedResponse::default();
+        p.on_body(
+            br#"{"output":{"message":{"content":[]}},"usage":"x"}"#,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!((out.text.as_deref(), out.tokens_input), (Some(""), None));
+    }
 }

@@ -17,7 +17,7 @@
 use super::{json_body, message_items, path_label, stream_error, AwsHead, AwsRequester, AwsTarget};
 use crate::endpoint::http::{byte_snippet, payload_object};
 use crate::endpoint::json_path::{count_of, text_of, JsonPath};
-use crate::endpoint::payload::{json_type, lenient_count, lenient_str};
+use crate::endpoint::payload::{count_at, json_object, json_type, object_at, str_at};
 use crate::endpoint::stream::{FrameOutcome, Protocol, StreamParser};
 use crate::endpoint::{
     Endpoint, EndpointError, EndpointInfo, ParseLimits, ParsedResponse, PreparedPayload,
@@ -26,9 +26,7 @@ use crate::endpoint::{
 use crate::framing::json_lines::JsonLinesDecoder;
 use crate::framing::{Frame, Framing, StreamEnd};
 use crate::transport::{HttpRequest, ResponseHead};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 use std::rc::Rc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -220,28 +218,6 @@ impl SageMakerProtocol {
     }
 }
 
-#[derive(Deserialize)]
-struct Line<'a> {
-    #[serde(default, borrow)]
-    token: Option<Token<'a>>,
-    #[serde(default)]
-    details: Option<Details>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct Token<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    text: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Details {
-    #[serde(default, deserialize_with = "lenient_count")]
-    generated_tokens: Option<u64>,
-}
-
 /// What one line of a payload stream said.
 enum LineOutcome {
     Token,
@@ -252,26 +228,35 @@ enum LineOutcome {
 fn read_line(line: &[u8], token_lines: &mut u64, out: &mut ParsedResponse) -> LineOutcome {
     let line = line.trim_ascii();
     let json = line.strip_prefix(b"data:").unwrap_or(line);
-    let Ok(parsed) = serde_json::from_slice::<Line>(json) else {
-        return LineOutcome::Other; // LLMeter skips lines that are not JSON
+    // LLMeter skips lines that are not JSON objects, and so lines whose `token` or `details`
+    // is not an object.
+    let Some(parsed) = json_object(json) else {
+        return LineOutcome::Other;
     };
-    if let Some(error) = parsed.error.filter(crate::endpoint::payload::is_truthy) {
+    let (Some(token), Some(details)) = (object_at(&parsed, "token"), object_at(&parsed, "details"))
+    else {
+        return LineOutcome::Other;
+    };
+    if let Some(error) = parsed
+        .get("error")
+        .filter(|e| crate::endpoint::payload::is_truthy(e))
+    {
         return LineOutcome::Error(match error {
-            Value::String(s) => s,
+            Value::String(s) => s.clone(),
             other => other.to_string(),
         });
     }
-    let Some(token) = parsed.token else {
+    let Some(token) = token else {
         return LineOutcome::Other;
     };
     *token_lines += 1;
-    if let Some(text) = token.text {
+    if let Some(text) = str_at(token, "text") {
         out.push_text(&text);
     }
     // LLMeter keeps the last line's `details`: its `generated_tokens` (0 when absent), else
     // the number of token lines.
-    out.tokens_output = Some(match parsed.details {
-        Some(details) => details.generated_tokens.unwrap_or(0),
+    out.tokens_output = Some(match details {
+        Some(details) => count_at(details, "generated_tokens").unwrap_or(0),
         None => *token_lines,
     });
     LineOutcome::Token
@@ -338,5 +323,77 @@ impl Protocol for SageMakerProtocol {
 
     fn http_error(&self, status: u16, _retry_after: Option<&str>, body: &[u8]) -> String {
         self.head.http_error(status, body, self.operation())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lines_are_read_leniently_and_other_lines_skipped() {
+        let (mut lines, mut out) = (0, ParsedResponse::default());
+        macro_rules! read {
+            ($line:expr) => {
+                read_line($line.as_bytes(), &mut lines, &mut out)
+            };
+        }
+        assert!(matches!(
+            read!(r#"data:{"token":{"id":1,"text":"Hel","special":false}}"#),
+            LineOutcome::Token
+        ));
+        assert!(matches!(
+            read!(r#"{"token":{"text":"lo"}}"#),
+            LineOutcome::Token
+        ));
+        // A token of another type of text still counts as a token line.
+        assert!(matches!(
+            read!(r#"{"token":{"text":7}}"#),
+            LineOutcome::Token
+        ));
+        // Not JSON objects, or `token`/`details` not objects: skipped, as LLMeter.
+        for skipped in [
+            "data: not json",
+            "[1]",
+            r#""x""#,
+            r#"{"token":"x"}"#,
+            r#"{"token":{"text":"x"},"details":5}"#,
+            r#"{"generated_text":"x"}"#,
+        ] {
+            assert!(matches!(read!(skipped), LineOutcome::Other), "{skipped}");
+        }
+        assert_eq!(lines, 3);
+        assert_eq!(out.text.as_deref(), Some("Hello"));
+        assert_eq!(
+            out.tokens_output,
+            Some(3),
+            "no details: the number of token lines"
+        );
+        assert!(matches!(
+            read!(r#"{"token":{"text":""},"details":{"generated_tokens":12}}"#),
+            LineOutcome::Token
+        ));
+        assert_eq!(out.tokens_output, Some(12));
+        assert!(matches!(
+            read!(r#"{"token":{"text":""},"details":{"generated_tokens":"12"}}"#),
+            LineOutcome::Token
+        ));
+        assert_eq!(
+            out.tokens_output,
+            Some(0),
+            "details without a count: 0, as LLMeter"
+        );
+        // An error (truthy) fails the request with its text; a null or empty one does not.
+        assert!(
+            matches!(read!(r#"{"error":"overloaded"}"#), LineOutcome::Error(e) if e == "overloaded")
+        );
+        assert!(
+            matches!(read!(r#"{"error":{"code":1}}"#), LineOutcome::Error(e) if e == r#"{"code":1}"#)
+        );
+        assert!(matches!(
+            read!(r#"{"error":null,"token":{"text":"!"}}"#),
+            LineOutcome::Token
+        ));
+        assert!(matches!(read!(r#"{"error":""}"#), LineOutcome::Other));
     }
 }
