@@ -38,19 +38,34 @@ pub(crate) struct BlockDelta<'a> {
 /// Where an event read by serde_json is kept while its view borrows from it.
 pub(crate) type Parsed = Option<Value>;
 
-/// An event by the scanner, else by serde_json's value (kept in `parsed`).
+/// An event by the scanner, else by serde_json's value (kept in `parsed`, and returned so that
+/// a family reading more of the event does not parse it again).
 fn read<'a, T>(
     data: &'a str,
     parsed: &'a mut Parsed,
     scan: fn(&'a str) -> Option<T>,
     from_value: fn(&'a Value) -> Option<T>,
-) -> Option<T> {
-    scan(data).or_else(|| from_value(parsed.insert(serde_json::from_str(data).ok()?)))
+) -> Option<(T, Option<&'a Value>)> {
+    if let Some(event) = scan(data) {
+        return Some((event, None));
+    }
+    let value: &'a Value = parsed.insert(serde_json::from_str(data).ok()?);
+    Some((from_value(value)?, Some(value)))
+}
+
+/// The whole event as a JSON value, for the events whose other fields a family reads: the
+/// value `read` already made, else `data` parsed (it was read once, so it is valid JSON).
+pub(crate) fn event_value<'v>(data: &str, parsed: Option<&'v Value>) -> Cow<'v, Value> {
+    match parsed {
+        Some(value) => Cow::Borrowed(value),
+        None => Cow::Owned(serde_json::from_str(data).unwrap_or(Value::Null)),
+    }
 }
 
 impl<'a> TextEvent<'a> {
-    /// The event, or `None` when it is malformed.
-    pub fn read(data: &'a str, parsed: &'a mut Parsed) -> Option<Self> {
+    /// The event (and serde_json's value of it, when the scanner left it), or `None` when it
+    /// is malformed.
+    pub fn read(data: &'a str, parsed: &'a mut Parsed) -> Option<(Self, Option<&'a Value>)> {
         read(data, parsed, Self::scan, Self::from_value)
     }
 
@@ -74,8 +89,9 @@ impl<'a> TextEvent<'a> {
 }
 
 impl<'a> BlockEvent<'a> {
-    /// The event, or `None` when it is malformed.
-    pub fn read(data: &'a str, parsed: &'a mut Parsed) -> Option<Self> {
+    /// The event (and serde_json's value of it, when the scanner left it), or `None` when it
+    /// is malformed.
+    pub fn read(data: &'a str, parsed: &'a mut Parsed) -> Option<(Self, Option<&'a Value>)> {
         read(data, parsed, Self::scan, Self::from_value)
     }
 
@@ -143,12 +159,6 @@ pub fn event_views(data: &str) -> [(Option<String>, Option<String>); 2] {
     ]
 }
 
-/// The whole event as a JSON value, for the events whose other fields a family reads (the
-/// data already parsed once, so it is valid JSON).
-pub(crate) fn event_value(data: &str) -> Value {
-    serde_json::from_str(data).unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,33 +216,42 @@ mod tests {
     #[test]
     fn both_readers_give_the_fields_the_rules_read() {
         let mut parsed = None;
-        let e = BlockEvent::read(SCANNED[3], &mut parsed).unwrap();
+        let (e, value) = BlockEvent::read(SCANNED[3], &mut parsed).unwrap();
+        assert_eq!(value, None, "scanned without serde_json");
         assert_eq!(e.kind.as_deref(), Some("content_block_delta"));
         let d = e.delta.unwrap();
         assert_eq!(
             (d.kind.as_deref(), d.text, d.partial_json.as_deref()),
             (Some("input_json_delta"), None, Some("{\"a\":"))
         );
-        assert!(parsed.is_none(), "scanned without serde_json");
-        // Left to serde_json: lenient text, strict objects.
+        // Left to serde_json: lenient text, strict objects; its value is handed back.
         let mut parsed = None;
-        let e = BlockEvent::read(LEFT_TO_SERDE[0], &mut parsed).unwrap();
+        let (e, value) = BlockEvent::read(LEFT_TO_SERDE[0], &mut parsed).unwrap();
         assert_eq!(
             (e.kind, e.delta.map(|d| (d.kind, d.text))),
             (None, Some((Some("text_delta".into()), None)))
         );
-        assert!(parsed.is_some());
+        let expected: Value = serde_json::from_str(LEFT_TO_SERDE[0]).unwrap();
+        assert_eq!(value, Some(&expected));
+        assert_eq!(
+            event_value(LEFT_TO_SERDE[0], value),
+            Cow::<Value>::Borrowed(&expected)
+        );
+        assert_eq!(
+            event_value(SCANNED[3], None).into_owned(),
+            serde_json::from_str::<Value>(SCANNED[3]).unwrap()
+        );
         assert_eq!(
             BlockEvent::read(r#"{"type":"content_block_delta","delta":"x"}"#, &mut None),
             None
         );
         assert_eq!(BlockEvent::read("[]", &mut None), None);
         let mut parsed = None;
-        let e = TextEvent::read(LEFT_TO_SERDE[3], &mut parsed).unwrap();
+        let (e, _) = TextEvent::read(LEFT_TO_SERDE[3], &mut parsed).unwrap();
         assert_eq!(e.delta.as_deref(), Some("😀"));
         // A repeated key: the last one, as Python's json module (and LLMeter) reads it.
         let mut parsed = None;
-        let e = TextEvent::read(LEFT_TO_SERDE[1], &mut parsed).unwrap();
+        let (e, _) = TextEvent::read(LEFT_TO_SERDE[1], &mut parsed).unwrap();
         assert_eq!(e.kind.as_deref(), Some("u"));
         assert_eq!(TextEvent::read("{\"type\":", &mut None), None);
     }

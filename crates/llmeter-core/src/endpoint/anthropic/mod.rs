@@ -253,7 +253,7 @@ impl Protocol for MessagesProtocol {
             return FrameOutcome::Ignored;
         }
         let mut value = None;
-        let Some(parsed) = BlockEvent::read(data, &mut value) else {
+        let Some((parsed, parsed_value)) = BlockEvent::read(data, &mut value) else {
             return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)));
         };
         let kind = match parsed.kind.as_deref() {
@@ -281,7 +281,7 @@ impl Protocol for MessagesProtocol {
                 }
             }
             "message_start" => {
-                let event = event_value(data);
+                let event = event_value(data, parsed_value);
                 if let Some(message) = event.get("message") {
                     if let Some(id) = message.get("id").and_then(Value::as_str) {
                         out.id = Some(id.to_owned());
@@ -294,7 +294,7 @@ impl Protocol for MessagesProtocol {
                 FrameOutcome::Ignored
             }
             "message_delta" => {
-                let event = event_value(data);
+                let event = event_value(data, parsed_value);
                 if let Some(usage) = event.get("usage").filter(|u| is_truthy(u)) {
                     out.tokens_output = count_at(usage, "output_tokens");
                 }
@@ -302,7 +302,7 @@ impl Protocol for MessagesProtocol {
             }
             "message_stop" => FrameOutcome::Done,
             "error" => {
-                let event = event_value(data);
+                let event = event_value(data, parsed_value);
                 FrameOutcome::Error(format!(
                     "API error mid-stream: {}",
                     event

@@ -234,7 +234,7 @@ impl Protocol for ResponsesProtocol {
             return FrameOutcome::Ignored;
         }
         let mut value = None;
-        let Some(parsed) = TextEvent::read(data, &mut value) else {
+        let Some((parsed, parsed_value)) = TextEvent::read(data, &mut value) else {
             return FrameOutcome::Error(format!("malformed SSE event: {}", snippet(data)));
         };
         let kind = parsed.kind.as_deref().unwrap_or("");
@@ -256,7 +256,7 @@ impl Protocol for ResponsesProtocol {
             | "response.failed" => {}
             _ => return FrameOutcome::Ignored,
         }
-        let event = event_value(data);
+        let event = event_value(data, parsed_value);
         // `{"error": …}` at the top level: what the openai SDK raises as an API error.
         if let Some(error) = event.get("error").filter(|e| is_truthy(e)) {
             return FrameOutcome::Error(format!(
