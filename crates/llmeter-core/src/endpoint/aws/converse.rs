@@ -356,6 +356,14 @@ mod tests {
     use super::*;
     use crate::framing::event_stream::{encode_event, EventStreamDecoder};
 
+    fn protocol(stream: bool) -> ConverseProtocol {
+        ConverseProtocol {
+            stream,
+            head: AwsHead::default(),
+            message_stopped: false,
+        }
+    }
+
     /// What `on_frame` makes of one event, and the response so far.
     fn frame(
         protocol: &mut ConverseProtocol,
@@ -374,11 +382,7 @@ mod tests {
 
     #[test]
     fn deltas_and_usage_are_read_leniently_and_wrong_objects_are_malformed() {
-        let mut p = ConverseProtocol {
-            stream: true,
-            head: AwsHead::default(),
-            message_stopped: false,
-        };
+        let mut p = protocol(true);
         let mut out = ParsedResponse::default();
         let delta = |p: &mut ConverseProtocol, out: &mut ParsedResponse, payload: &str| {
             frame(p, "contentBlockDelta", payload, out)
@@ -482,11 +486,7 @@ mod tests {
 
     #[test]
     fn a_whole_body_reads_text_parts_and_usage() {
-        let mut p = ConverseProtocol {
-            stream: false,
-            head: AwsHead::default(),
-            message_stopped: false,
-        };
+        let mut p = protocol(false);
         let mut out = ParsedResponse::default();
         let body = br#"{"output":{"message":{"content":[{"text":"a"},{"image":{}},{"text":"b"}]}},"usage":{"inputTokens":4,"outputTokens":"2"}}"#;
         p.on_body(body, &mut out).unwrap();
