@@ -133,16 +133,19 @@ test(`${engine}: LatencyHeatmap 2×2, 2 per cell over 3 clients: every cell meas
       }
     }
   }
-  // Per input length (row, 4 requests) and per output length (column, 4 requests).
+  // Per input length (row, 4 requests) and per cell (2 requests).
   const row = (i) => cells[i].flat();
-  const col = (j) => cells.flatMap((r) => r[j]);
   const ttft = (i) => min(row(i).map((r) => r.ttft));
-  const decode = (j) => min(col(j).map((r) => r.ttlt - r.ttft));
   // Prefill: 380 more input tokens × 1000 µs = 380 ms more TTFT.
   assert.ok(ttft(1) - ttft(0) > 0.2, `TTFT ${ttft(0)} → ${ttft(1)}`);
-  // Decode: 28 more tokens × 10 ms = 280 ms more from first to last token.
-  assert.ok(decode(1) - decode(0) > 0.15, `decode ${decode(0)} → ${decode(1)}`);
-  console.log(`# heatmap min TTFT (s): in20 ${ttft(0).toFixed(3)}, in400 ${ttft(1).toFixed(3)}; min TTLT−TTFT: out4 ${decode(0).toFixed(3)}, out32 ${decode(1).toFixed(3)}`);
+  // Decode: 28 more tokens × 10 ms = 280 ms more to the last token, in each row. Compared on
+  // TTLT, not TTLT − TTFT: llm-sim keeps every token on an absolute schedule, so a first token
+  // seen late (a hiccup) shortens TTLT − TTFT, while the last token can only come late. One row
+  // showing the gain is enough; a false miss needs both requests of both 4-token cells late.
+  const lastToken = (i, j) => min(cells[i][j].map((r) => r.ttlt));
+  const decodeGain = (i) => lastToken(i, 1) - lastToken(i, 0);
+  assert.ok(Math.max(decodeGain(0), decodeGain(1)) > 0.15, `TTLT gain from 4 to 32 output tokens: ${decodeGain(0)}, ${decodeGain(1)}`);
+  console.log(`# heatmap min TTFT (s): in20 ${ttft(0).toFixed(3)}, in400 ${ttft(1).toFixed(3)}; min TTLT gain out4 → out32: in20 ${decodeGain(0).toFixed(3)}, in400 ${decodeGain(1).toFixed(3)}`);
 
   const files = heatmap.hmFiles;
   assert.ok("heat/00003-clients/heatmap.json" in files && "heat/00003-clients/summary.json" in files);
