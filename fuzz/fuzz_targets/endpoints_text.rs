@@ -1,0 +1,81 @@
+//! Every endpoint that reads text (OpenAI Chat Completions and Responses, Anthropic Messages,
+//! a custom endpoint read by paths over SSE, JSON lines or a whole body), built through the one
+//! registry as the JS API builds them, on arbitrary response bodies, whole and in pieces.
+//! Checks: no panic (a panic in wasm kills the module), and splitting the body never changes
+//! the outcome (beyond how many chunks there were and how many content arrivals were stamped).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use llmeter_core::endpoint::config::build;
+use llmeter_core::endpoint::{Endpoint, ParseLimits, ParsedResponse};
+use llmeter_core::transport::ResponseHead;
+use serde_json::{json, Value};
+
+/// The endpoints under test, by the second control byte (modulo their number).
+fn config(which: u8, stream: bool) -> Value {
+    let paths = json!({"text": "choices[0].delta.content", "id": "id", "inputTokens": "usage.prompt_tokens",
+        "outputTokens": "usage.completion_tokens", "error": "error.message", "done": {"event": "end"}});
+    match which % 6 {
+        0 => json!({"kind": "openai", "baseUrl": "http://h/v1", "model": "m", "stream": stream}),
+        1 => {
+            json!({"kind": "openai-responses", "baseUrl": "http://h/v1", "model": "m", "stream": stream})
+        }
+        2 => json!({"kind": "anthropic", "baseUrl": "http://h/v1", "model": "m", "stream": stream}),
+        3 => json!({"kind": "custom", "url": "http://h/x", "stream": stream, "read": paths}),
+        4 => {
+            json!({"kind": "custom", "url": "http://h/x", "stream": stream, "framing": "json-lines",
+            "requireDone": true, "read": {"text": "response", "done": "done", "outputTokens": "eval_count",
+            "inputTokens": "prompt_eval_count", "error": "error"}})
+        }
+        _ => {
+            json!({"kind": "custom", "url": "http://h/x", "stream": stream, "framing": "event-stream",
+            "read": {"text": {"event": "contentBlockDelta", "path": "delta.text"},
+            "outputTokens": {"event": "metadata", "path": "usage.outputTokens"}}})
+        }
+    }
+}
+
+fuzz_target!(|input: &[u8]| {
+    // Two control bytes, then the body. First: bits 0-3 piece size - 1; 0x10 non-streaming;
+    // 0x20 HTTP 429; 0x40 application/json; 0x80 the transport failed. Second: the endpoint.
+    let [control, which, body @ ..] = input else {
+        return;
+    };
+    let piece = usize::from(control & 0x0f) + 1;
+    let stream = control & 0x10 == 0;
+    let status = if control & 0x20 == 0 { 200 } else { 429 };
+    let content_type = if control & 0x40 == 0 {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
+    let endpoint: Box<dyn Endpoint> =
+        build(&config(*which, stream)).expect("the configs above are valid");
+    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
+        let mut parser = endpoint.parser(ParseLimits {
+            max_event_bytes: 4096,
+        });
+        let headers = vec![
+            ("content-type".to_string(), content_type.to_string()),
+            ("retry-after".to_string(), "1".to_string()),
+        ];
+        parser.on_head(&ResponseHead {
+            status,
+            headers,
+            arrival_ms: 1.0,
+            sent_ms: None,
+        });
+        for chunk in chunks {
+            // Fed on after it is settled, too (the runner stops there): no bytes may panic it.
+            parser.on_chunk(chunk, 2.0);
+        }
+        let mut parsed = parser.finish(3.0, failure.clone());
+        parsed.num_chunks = 0;
+        parsed.content_chunk_ms.dedup();
+        parsed
+    };
+    let whole = parse(&mut std::iter::once(body).filter(|b| !b.is_empty()));
+    let pieces = parse(&mut body.chunks(piece));
+    assert_eq!(whole, pieces, "whole and in pieces of {piece} bytes differ");
+});
