@@ -13,7 +13,7 @@ const CHUNK_CHARS = 2000; // about one long LLM response per encode call
 
 /** ~`targetChars` of mixed prose, code and non-Latin text: the project's own docs, repeated. */
 export function benchText(targetChars) {
-  const sources = ["README.md", "docs/ARCHITECTURE.md", "crates/llm-sim/README.md", "crates/llmeter-core/src/stats.rs", "tests/js/tokenizer-fixtures.js"];
+  const sources = ["README.md", "docs/ARCHITECTURE.md", "crates/llm-sim/README.md", "crates/llmeter-core/src/stats/mod.rs", "tests/js/tokenizer-fixtures.js"];
   const base = sources.map((f) => { try { return readFileSync(path.join(ROOT, f), "utf8"); } catch { return ""; } }).join("\n");
   let text = "";
   while (text.length < targetChars) text += base;

@@ -58,7 +58,7 @@ fn texts() -> Vec<String> {
         "README.md",
         "docs/ARCHITECTURE.md",
         "tests/js/tokenizer-fixtures.js",
-        "crates/llmeter-core/src/stats.rs",
+        "crates/llmeter-core/src/stats/mod.rs",
     ]
     .iter()
     .map(|f| {
