@@ -78,12 +78,14 @@ pub fn prompt_of_length(source: &str, target: u32, tokenizer: &dyn Tokenizer) ->
     };
     let mut tokens = count(boundaries[best]);
     if tokens < target {
-        for i in best + 1..(best + 1 + EXACT_SEARCH_CHARS).min(boundaries.len()) {
-            if count(boundaries[i]) == target {
-                best = i;
-                tokens = target;
-                break;
-            }
+        let mut ahead = boundaries
+            .iter()
+            .enumerate()
+            .skip(best + 1)
+            .take(EXACT_SEARCH_CHARS);
+        if let Some((i, _)) = ahead.find(|(_, &end)| count(end) == target) {
+            best = i;
+            tokens = target;
         }
     }
     let text = &source[..boundaries[best]];
