@@ -18,6 +18,8 @@ const sim = await startSim(["--ttft-ms", String(TTFT_MS), "--itl-ms", String(ITL
 const site = await startStatic();
 const browser = await launchChromium();
 const rows = [];
+/** What each run's result says distorted its numbers (`info.warnings`), printed under the table. */
+const warnings = [];
 const chromiumFiles = {};
 let heatSim, heatRows = [];
 // Public-domain source text for the heatmap's prompts (Melville, "Moby-Dick", 1851), repeated.
@@ -60,6 +62,7 @@ try {
 console.log(`\nllm-sim configured: TTFT ${TTFT_MS} ms, ${ITL_MS} ms between tokens, ${TOKENS} tokens per response\n`);
 console.table(rows);
 console.log(`\n"err" columns: client-measured minus the simulator's own record of when it sent the token (ms, p50).`);
+if (warnings.length) console.log(`\nWhat the results say about their own numbers (info.warnings):\n${warnings.map((w) => `  - ${w}`).join("\n")}`);
 console.log(`\nLatency heatmap (llm-sim: 20 ms + 0.3 ms per input token to first token, 8 ms per output token):`);
 console.table(heatRows);
 const rel = path.relative(process.cwd(), OUT);
@@ -89,6 +92,7 @@ async function summarise(runtime, clients, responses, stats, info) {
     }
   }
   const ms = (s) => (s == null ? "—" : (s * 1000).toFixed(1));
+  for (const w of info.warnings ?? []) warnings.push(`${runtime}, ${clients} clients: ${w}`);
   return {
     runtime: `${runtime} (${info.runtime})`,
     clients,
