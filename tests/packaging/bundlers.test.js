@@ -6,11 +6,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { readFileSync } from "node:fs";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { startSim } from "../js/sim.js";
 import { startStatic, launchChromium } from "../js/browser.js";
-import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, initialJs, htmlScripts, wasmRows, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, initialJs, htmlScripts, wasmRows, runPage, assertMeasured, startServerProcess, withDeadline, SIM_ARGS } from "./harness.js";
+
+// Each test is bounded on its own: one that hangs fails alone, with the step it hung at, and the
+// file's other bundlers still run.
+const LIMIT_MS = 180_000;
+const BOUND = { timeout: LIMIT_MS + 30_000 };
 
 let sim, browser;
 before(async () => {
@@ -38,20 +41,12 @@ async function runBuiltApp(root, page, wasmFiles) {
   }
 }
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 const wasmOf = (files, name) => files.filter((f) => f.endsWith(".wasm") && path.basename(f).startsWith(name));
 /** The page's initial JS: the scripts of its HTML and their static imports. */
 const pageJs = (root, page) => initialJs("page", root, htmlScripts(readFileSync(path.join(root, page), "utf8")));
 const modules = (rows) => rows.map((r) => `${r.module} ${r.how}`).sort();
 
-test("Vite: page and module worker, no configuration; lazily loaded store.js and tokenizer.js get their own .wasm assets", async () => {
+test("Vite: page and module worker, no configuration; lazily loaded store.js and tokenizer.js get their own .wasm assets", BOUND, async () => {
   const app = await stageApp("vite");
   try {
     await execFileAsync(path.join(app.dir, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], { cwd: app.dir });
@@ -79,40 +74,36 @@ test("Vite: page and module worker, no configuration; lazily loaded store.js and
   }
 });
 
-test("Vite dev server: the same app unbuilt; the package's .wasm files are served from node_modules", async () => {
+test("Vite dev server: the same app unbuilt; the package's .wasm files are served from node_modules", BOUND, async () => {
   const app = await stageApp("vite");
-  const port = await freePort();
-  const vite = spawn(path.join(app.dir, "node_modules/.bin/vite"), ["--port", String(port), "--strictPort", "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: app.dir, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  vite.stdout.on("data", (d) => (output += d));
-  vite.stderr.on("data", (d) => (output += d));
+  let vite;
   try {
-    const url = `http://127.0.0.1:${port}/index.html?${new URLSearchParams({ baseUrl: sim.base })}`;
-    for (let i = 0; ; i++) {
-      try { await fetch(url, { signal: AbortSignal.timeout(10_000) }); break; } catch { if (i > 100) throw new Error(`vite did not start:\n${output}`); await new Promise((r) => setTimeout(r, 100)); }
-    }
-    // The first visit makes Vite discover and pre-bundle the package (and reload the page once
-    // it finds tokenizer.js in the worker): Vite's own start-up, not measured.
-    await runPage(browser, url).catch(() => {});
-    await sim.clear();
-    const run = await runPage(browser, url);
-    assert.equal(run.result.error, undefined, `${run.result.error}\n${run.errors.join("\n")}\n${output}`);
-    assert.deepEqual(run.failures, [], "every request the app made succeeded");
-    const truth = await sim.requests();
-    assertMeasured(run.result.page, truth, /HeadlessChrome\/\d+/);
-    assertMeasured(run.result.worker, truth, /HeadlessChrome\/\d+.*\(worker\)/);
-    const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
-    assert.deepEqual([...new Set(wasm)].sort(), ["llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm", "llmeter_wasm_bg.wasm"].map((f) => `/node_modules/llmeter-wasm/${f}`));
+    await withDeadline(LIMIT_MS, async (step) => {
+      step("starting vite");
+      vite = await startServerProcess(path.join(app.dir, "node_modules/.bin/vite"), (port) => ["--port", String(port), "--strictPort", "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: app.dir, probePath: "/index.html" });
+      const url = `${vite.origin}/index.html?${new URLSearchParams({ baseUrl: sim.base })}`;
+      // The first visit makes Vite discover and pre-bundle the package (and reload the page once
+      // it finds tokenizer.js in the worker): Vite's own start-up, not measured.
+      step("first visit (Vite pre-bundles)");
+      await runPage(browser, url).catch(() => {});
+      await sim.clear();
+      step("measured visit");
+      const run = await runPage(browser, url);
+      assert.equal(run.result.error, undefined, `${run.result.error}\n${run.errors.join("\n")}\n${vite.output()}`);
+      assert.deepEqual(run.failures, [], "every request the app made succeeded");
+      const truth = await sim.requests();
+      assertMeasured(run.result.page, truth, /HeadlessChrome\/\d+/);
+      assertMeasured(run.result.worker, truth, /HeadlessChrome\/\d+.*\(worker\)/);
+      const wasm = run.requests.filter((u) => u.endsWith(".wasm")).map((u) => new URL(u).pathname);
+      assert.deepEqual([...new Set(wasm)].sort(), ["llmeter_store_bg.wasm", "llmeter_tokenizers_bg.wasm", "llmeter_wasm_bg.wasm"].map((f) => `/node_modules/llmeter-wasm/${f}`));
+    }, () => vite?.output() ?? "");
   } finally {
-    // (A server that already exited would never emit "exit" again: waiting would hang the file.)
-    const exited = vite.exitCode !== null || vite.signalCode !== null ? Promise.resolve() : new Promise((r) => vite.once("exit", r));
-    vite.kill("SIGTERM");
-    await exited;
+    await vite?.stop();
     app.remove();
   }
 });
 
-test("webpack 5: page with no .wasm loader or plugin; store.js, tokenizer.js and report.js as chunks", async () => {
+test("webpack 5: page with no .wasm loader or plugin; store.js, tokenizer.js and report.js as chunks", BOUND, async () => {
   const app = await stageApp("webpack");
   try {
     const { default: webpack } = await import(path.join(app.dir, "node_modules/webpack/lib/index.js"));
@@ -139,7 +130,7 @@ test("webpack 5: page with no .wasm loader or plugin; store.js, tokenizer.js and
   }
 });
 
-test("esbuild: module worker with chunks in a sub-folder; the core .wasm by the `file` loader, the store's inlined (base64)", async () => {
+test("esbuild: module worker with chunks in a sub-folder; the core .wasm by the `file` loader, the store's inlined (base64)", BOUND, async () => {
   const app = await stageApp("esbuild");
   try {
     await execFileAsync(process.execPath, ["build.mjs"], { cwd: app.dir });

@@ -2,7 +2,8 @@
 // looks (its files, `measure.js`, and node_modules with the installed tarball), checks on the
 // built output (no build-machine path, sizes) and on the measurement it ran against llm-sim.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -56,6 +57,93 @@ export function execFileAsync(cmd, args, { cwd, env = {}, timeoutMs = 300_000 } 
       else resolve(stdout);
     });
   });
+}
+
+/** A loopback port nobody listens on (for a server the test starts). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * Starts a server the test needs (Vite's dev server, Next's standalone `server.js`) on a free
+ * port and resolves once `http://127.0.0.1:<port><probePath>` answers. Every wait is bounded: a
+ * server that exits, or does not answer within `startMs`, fails with its output; `stop()` sends
+ * SIGTERM and SIGKILL 5 s later if it has not exited (a server that hangs while closing must
+ * not hang the test file: CI once lost every bundler test to one).
+ * @param {string} cmd
+ * @param {(port: number) => string[]} args
+ * @param {{ cwd: string, env?: (port: number) => Record<string, string>, probePath?: string, startMs?: number }} options
+ */
+export async function startServerProcess(cmd, args, { cwd, env = () => ({}), probePath = "/", startMs = 60_000 }) {
+  const port = await freePort();
+  const proc = spawn(cmd, args(port), { cwd, env: { ...process.env, ...env(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  proc.stdout.on("data", (d) => (output += d));
+  proc.stderr.on("data", (d) => (output += d));
+  const exited = new Promise((r) => proc.once("exit", r));
+  const hasExited = () => proc.exitCode !== null || proc.signalCode !== null;
+  const server = {
+    origin: `http://127.0.0.1:${port}`,
+    output: () => output,
+    async stop() {
+      if (hasExited()) return;
+      proc.kill("SIGTERM");
+      if (await within(5_000, exited.then(() => true))) return;
+      proc.kill("SIGKILL");
+      await within(5_000, exited);
+    },
+  };
+  const deadline = Date.now() + startMs;
+  for (;;) {
+    if (hasExited()) throw new Error(`${cmd} exited (${proc.exitCode ?? proc.signalCode}) before answering:\n${output}`);
+    try {
+      await fetch(server.origin + probePath, { signal: AbortSignal.timeout(5_000) });
+      return server;
+    } catch { /* not answering yet */ }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`${cmd} did not answer within ${startMs / 1000} s:\n${output}`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Runs `body(step)` with a deadline; `step(name)` records what the body is doing, so a test
+ * that hangs fails with the step it hung at (and `detail()`, e.g. a server's output) instead of
+ * a bare file timeout. The caller's own `finally` still cleans up.
+ * @template T
+ * @param {number} limitMs
+ * @param {(step: (name: string) => void) => Promise<T>} body
+ * @param {() => string} [detail]
+ * @returns {Promise<T>}
+ */
+export async function withDeadline(limitMs, body, detail = () => "") {
+  let current = "starting", since = Date.now(), timer;
+  const step = (name) => { current = name; since = Date.now(); };
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no end after ${limitMs / 1000} s: stuck at "${current}" for the last ${((Date.now() - since) / 1000).toFixed(0)} s\n${detail()}`)), limitMs);
+  });
+  try {
+    return await Promise.race([body(step), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** `promise`'s value, or undefined after `ms` (its timer cleared either way: no wait left behind). */
+async function within(ms, promise) {
+  let timer;
+  try {
+    return await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Every file under `dir` (relative paths), skipping node_modules. */
@@ -244,7 +332,8 @@ export async function runPage(browser, url, { timeoutMs = 90_000 } = {}) {
     const result = await page.evaluate(() => window.__result);
     return { result, requests, failures, errors };
   } finally {
-    await context.close();
+    // Bounded: a context that will not close must not hang the test file.
+    await within(10_000, context.close());
   }
 }
 

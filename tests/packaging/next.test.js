@@ -4,14 +4,12 @@
 // so it can only use what the build emitted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { startSim } from "../js/sim.js";
 import { launchChromium } from "../js/browser.js";
-import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, initialJs, htmlScripts, wasmRows, runPage, assertMeasured, SIM_ARGS } from "./harness.js";
+import { stageApp, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, sizeRow, initialJs, htmlScripts, wasmRows, runPage, assertMeasured, startServerProcess, SIM_ARGS } from "./harness.js";
 
 const ENV = { NEXT_TELEMETRY_DISABLED: "1" };
 
@@ -25,43 +23,13 @@ after(async () => {
   await sim?.stop();
 });
 
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** `node server.js` in `dir`; resolves once it answers. */
-async function startStandalone(dir) {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ["server.js"], { cwd: dir, env: { ...process.env, ...ENV, PORT: String(port), HOSTNAME: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  proc.stdout.on("data", (d) => (output += d));
-  proc.stderr.on("data", (d) => (output += d));
-  const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`the standalone server exited (${proc.exitCode}):\n${output}`);
-    try { await fetch(`${origin}/favicon.ico`); break; } catch { /* not listening yet */ }
-    if (i > 300) throw new Error(`the standalone server did not answer in 30 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    origin,
-    output: () => output,
-    async stop() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
+/** `node server.js` in `dir` (Next's standalone server); resolves once it answers. */
+const startStandalone = (dir) =>
+  startServerProcess(process.execPath, () => ["server.js"], { cwd: dir, env: (port) => ({ ...ENV, PORT: String(port), HOSTNAME: "127.0.0.1" }), probePath: "/favicon.ico" });
 
 // Turbopack is the default bundler of `next build`; `--webpack` is the other one Next ships.
 for (const bundler of ["turbopack", "webpack"]) {
-  test(`Next.js (${bundler}): client component and route handler, built standalone and run from a copy without the project's node_modules`, async () => {
+  test(`Next.js (${bundler}): client component and route handler, built standalone and run from a copy without the project's node_modules`, { timeout: 300_000 }, async () => {
     const app = await stageApp("next", { measureDir: "app" });
     let runDir, sizes;
     try {
