@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS } from "./browser.js";
+import { stopProcess } from "./process.js";
 
 // The WebSocket client Playwright ships (Node 20 has no global WebSocket without a flag).
 const { ws: WebSocket } = createRequire(import.meta.url)("playwright-core/lib/utilsBundle");
@@ -33,9 +34,7 @@ export async function launchRawChromium() {
       return tab;
     },
     async close() {
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill();
-      await exited;
+      await stopProcess(proc);
       // Chromium's helpers (crash handler, utility processes) can still be writing into the
       // profile for a moment after the browser exits: retry, then leave the temporary folder
       // rather than fail the suite on it.

@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import puppeteer from "puppeteer-core";
 import { Builder } from "selenium-webdriver";
 import { launchChromium } from "./browser.js";
+import { stopProcess } from "./process.js";
 
 export const ALL_ENGINES = ["chromium", "firefox", "webkit"];
 /** The engines to test: all three, or a comma-separated subset in LLMETER_ENGINES (for local runs). */
@@ -119,13 +120,7 @@ function child(cmd, args, options) {
   p.once("exit", () => children.delete(p));
   return p;
 }
-async function stopChild(p) {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once("exit", r));
-  p.kill("SIGTERM");
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-}
+const stopChild = (p) => stopProcess(p, { graceMs: 3_000 });
 
 async function launchChromiumEngine({ insecureCerts }) {
   const browser = await launchChromium(insecureCerts ? ["--ignore-certificate-errors"] : []);

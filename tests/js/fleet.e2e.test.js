@@ -15,6 +15,7 @@ import { startStatic, launchChromium } from "./browser.js";
 import { OpenAIEndpoint } from "../../pkg/index.js";
 import { fleetPlan, publishPlan, runShard, fanOut, mergeFleet, presignShard } from "../../pkg/fleet.js";
 import { upload } from "../../pkg/store.js";
+import { stopProcess } from "./process.js";
 
 let sim, s3, site, browser, page, workerd;
 before(async () => {
@@ -30,7 +31,7 @@ before(async () => {
     proc.once("exit", (code) => reject(new Error(`workerd exited with ${code}`)));
     createInterface({ input: proc.stdio[3] }).on("line", (l) => { const ev = JSON.parse(l); if (ev.event === "listen") resolve(ev.port); });
   });
-  workerd = { url: `http://127.0.0.1:${port}/`, stop: async () => { const exited = new Promise((r) => proc.once("exit", r)); proc.kill("SIGTERM"); await exited; } };
+  workerd = { url: `http://127.0.0.1:${port}/`, stop: () => stopProcess(proc) };
 });
 after(async () => {
   await workerd?.stop();

@@ -13,6 +13,7 @@ import path from "node:path";
 import { startSim, ROOT } from "./sim.js";
 import { startS3 } from "./s3.js";
 import { fleetPlan, fanOut, mergeFleet } from "../../pkg/fleet.js";
+import { stopProcess } from "./process.js";
 
 let sim, s3, workerd;
 
@@ -30,11 +31,7 @@ async function startExampleWorkerd() {
   });
   return {
     url: `http://127.0.0.1:${port}/`,
-    async stop() {
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => stopProcess(proc),
   };
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startSim, ROOT } from "./sim.js";
 import { OpenAIEndpoint, Runner, MlflowCallback, CostModel, OutputTokens } from "../../pkg/index.js";
+import { stopProcess } from "./process.js";
 
 const MLFLOW = path.join(ROOT, ".venv-mlflow/bin/mlflow");
 let sim, server, base;
@@ -45,13 +46,9 @@ before(async () => {
 
 after(async () => {
   await sim?.stop();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    process.kill(-server.pid, "SIGTERM");
-    const timer = setTimeout(() => { try { process.kill(-server.pid, "SIGKILL"); } catch { /* gone */ } }, 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  // The whole process group: MLflow's server runs its workers as children.
+  const group = (signal) => { try { process.kill(-server.pid, signal); } catch { /* gone */ } };
+  if (server) await stopProcess(server, { ask: () => group("SIGTERM"), kill: () => group("SIGKILL") });
 });
 
 /** @param {string} p @param {unknown} [body] */

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { ROOT } from "./sim.js";
+import { stopProcess } from "./process.js";
 
 const require = createRequire(import.meta.url);
 export const DENO_BIN = path.join(ROOT, "node_modules/.bin/deno");
@@ -54,12 +55,7 @@ export async function startWorkerd(config) {
   });
   return {
     origin: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((resolve) => proc.once("exit", resolve));
-      proc.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => stopProcess(proc),
   };
 }
 

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { ROOT } from "./sim.js";
+import { stopProcess, within } from "./process.js";
 
 /**
  * @param {string} origin the test page origin allowed by the bucket's CORS rules
@@ -26,13 +27,8 @@ export async function startS3(origin, bucket = "results") {
   return {
     ...started,
     call,
-    async stop() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((r) => proc.once("exit", r));
-      await call("stop").catch(() => {});
-      proc.stdin.end();
-      await exited;
-    },
+    // Asked through its own protocol (it stops SeaweedFS), then its stdin closed.
+    stop: () => stopProcess(proc, { ask: async () => { await within(10_000, call("stop").catch(() => {})); proc.stdin.end(); } }),
   };
 }
 

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { stopProcess } from "./process.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SIM_BIN = process.env.LLM_SIM_BIN ?? path.join(ROOT, "target/sim/llm-sim");
@@ -36,12 +37,7 @@ export async function startSim(args = []) {
     async clear() {
       await fetch(`${url}/sim/requests`, { method: "DELETE" });
     },
-    async stop() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((resolve) => proc.once("exit", resolve));
-      proc.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => stopProcess(proc),
   };
 }
 

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { ROOT } from "./sim.js";
+import { stopProcess } from "./process.js";
 
 const MODULES = [
   ["worker.js", "scripts/bench/workerd/worker.js", "esModule"],
@@ -77,9 +78,7 @@ const config :Workerd.Config = (
     },
     async stop() {
       process.off("exit", killOnExit);
-      const exited = new Promise((resolve) => proc.once("exit", resolve));
-      proc.kill("SIGTERM");
-      await exited;
+      await stopProcess(proc);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { stopProcess, hasExited, within } from "../js/process.js";
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, "../..");
@@ -72,8 +73,7 @@ export async function freePort() {
  * Starts a server the test needs (Vite's dev server, Next's standalone `server.js`) on a free
  * port and resolves once `http://127.0.0.1:<port><probePath>` answers. Every wait is bounded: a
  * server that exits, or does not answer within `startMs`, fails with its output; `stop()` sends
- * SIGTERM and SIGKILL 5 s later if it has not exited (a server that hangs while closing must
- * not hang the test file: CI once lost every bundler test to one).
+ * SIGTERM and SIGKILL 5 s later if it has not exited (`stopProcess`).
  * @param {string} cmd
  * @param {(port: number) => string[]} args
  * @param {{ cwd: string, env?: (port: number) => Record<string, string>, probePath?: string, startMs?: number }} options
@@ -84,22 +84,14 @@ export async function startServerProcess(cmd, args, { cwd, env = () => ({}), pro
   let output = "";
   proc.stdout.on("data", (d) => (output += d));
   proc.stderr.on("data", (d) => (output += d));
-  const exited = new Promise((r) => proc.once("exit", r));
-  const hasExited = () => proc.exitCode !== null || proc.signalCode !== null;
   const server = {
     origin: `http://127.0.0.1:${port}`,
     output: () => output,
-    async stop() {
-      if (hasExited()) return;
-      proc.kill("SIGTERM");
-      if (await within(5_000, exited.then(() => true))) return;
-      proc.kill("SIGKILL");
-      await within(5_000, exited);
-    },
+    stop: () => stopProcess(proc),
   };
   const deadline = Date.now() + startMs;
   for (;;) {
-    if (hasExited()) throw new Error(`${cmd} exited (${proc.exitCode ?? proc.signalCode}) before answering:\n${output}`);
+    if (hasExited(proc)) throw new Error(`${cmd} exited (${proc.exitCode ?? proc.signalCode}) before answering:\n${output}`);
     try {
       await fetch(server.origin + probePath, { signal: AbortSignal.timeout(5_000) });
       return server;
@@ -136,15 +128,6 @@ export async function withDeadline(limitMs, body, detail = () => "") {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** `promise`'s value, or undefined after `ms` (its timer cleared either way: no wait left behind). */
-async function within(ms, promise) {
-  let timer;
-  try {
-    return await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Every file under `dir` (relative paths), skipping node_modules. */
 export function filesUnder(dir, { skip = ["node_modules"] } = {}) {
