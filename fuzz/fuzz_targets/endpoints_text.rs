@@ -7,8 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use llmeter_core::endpoint::config::build;
-use llmeter_core::endpoint::{Endpoint, ParseLimits, ParsedResponse};
-use llmeter_core::transport::ResponseHead;
+use llmeter_core::endpoint::Endpoint;
+use llmeter_wasm_fuzz::parse_chunks;
 use serde_json::{json, Value};
 
 /// The endpoints under test, by the second control byte (modulo their number).
@@ -52,28 +52,9 @@ fuzz_target!(|input: &[u8]| {
     let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
     let endpoint: Box<dyn Endpoint> =
         build(&config(*which, stream)).expect("the configs above are valid");
-    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
-        let mut parser = endpoint.parser(ParseLimits {
-            max_event_bytes: 4096,
-        });
-        let headers = vec![
-            ("content-type".to_string(), content_type.to_string()),
-            ("retry-after".to_string(), "1".to_string()),
-        ];
-        parser.on_head(&ResponseHead {
-            status,
-            headers,
-            arrival_ms: 1.0,
-            sent_ms: None,
-        });
-        for chunk in chunks {
-            // Fed on after it is settled, too (the runner stops there): no bytes may panic it.
-            parser.on_chunk(chunk, 2.0);
-        }
-        let mut parsed = parser.finish(3.0, failure.clone());
-        parsed.num_chunks = 0;
-        parsed.content_chunk_ms.dedup();
-        parsed
+    let headers = [("content-type", content_type), ("retry-after", "1")];
+    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| {
+        parse_chunks(endpoint.as_ref(), status, &headers, chunks, failure.clone())
     };
     let whole = parse(&mut std::iter::once(body).filter(|b| !b.is_empty()));
     let pieces = parse(&mut body.chunks(piece));

@@ -10,9 +10,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use llmeter_core::endpoint::config::build;
-use llmeter_core::endpoint::{Endpoint, ParseLimits, ParsedResponse};
+use llmeter_core::endpoint::Endpoint;
 use llmeter_core::framing::event_stream::{encode_message, EventStreamDecoder, HeaderValue};
-use llmeter_core::transport::ResponseHead;
+use llmeter_wasm_fuzz::parse_chunks;
 use serde_json::json;
 
 const EVENT_TYPES: [&str; 8] = [
@@ -174,31 +174,13 @@ fuzz_target!(|input: &[u8]| {
 
 fn check_parser(endpoint: &dyn Endpoint, control: u8, body: &[u8], piece: usize) {
     let status = if control & 0x40 == 0 { 200 } else { 403 };
-    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
-        let mut parser = endpoint.parser(ParseLimits {
-            max_event_bytes: 4096,
-        });
-        let headers = vec![
-            (
-                "content-type".to_string(),
-                "application/vnd.amazon.eventstream".to_string(),
-            ),
-            ("x-amzn-requestid".to_string(), "r".to_string()),
-            ("x-amzn-errortype".to_string(), "X:y".to_string()),
-        ];
-        parser.on_head(&ResponseHead {
-            status,
-            headers,
-            arrival_ms: 1.0,
-            sent_ms: None,
-        });
-        for chunk in chunks {
-            parser.on_chunk(chunk, 2.0);
-        }
-        let mut parsed = parser.finish(3.0, None);
-        parsed.num_chunks = 0;
-        parsed.content_chunk_ms.dedup();
-        parsed
+    let headers = [
+        ("content-type", "application/vnd.amazon.eventstream"),
+        ("x-amzn-requestid", "r"),
+        ("x-amzn-errortype", "X:y"),
+    ];
+    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| {
+        parse_chunks(endpoint, status, &headers, chunks, None)
     };
     let a = parse(&mut std::iter::once(body));
     let b = parse(&mut body.chunks(piece));

@@ -5,18 +5,22 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use llmeter_core::endpoint::api_event;
 use llmeter_core::endpoint::openai::{chat, OpenAIConfig, OpenAIEndpoint};
-use llmeter_core::endpoint::{api_event, Endpoint, ParseLimits, ParsedResponse};
 use llmeter_core::framing::sse::SseDecoder;
-use llmeter_core::transport::ResponseHead;
+use llmeter_wasm_fuzz::parse_chunks;
 
 fn decode(decoder: &mut SseDecoder, bytes: &[u8], out: &mut Vec<(String, String, String)>) {
-    let _ = decoder.feed(bytes, &mut |e| out.push((e.event.to_string(), e.data.to_string(), e.id.to_string())));
+    let _ = decoder.feed(bytes, &mut |e| {
+        out.push((e.event.to_string(), e.data.to_string(), e.id.to_string()))
+    });
 }
 
 fuzz_target!(|input: &[u8]| {
     // First byte: piece size and response shape; the rest is the body.
-    let Some((&control, body)) = input.split_first() else { return };
+    let Some((&control, body)) = input.split_first() else {
+        return;
+    };
     let piece = usize::from(control & 0x0f) + 1;
 
     let mut whole = Vec::new();
@@ -36,27 +40,31 @@ fuzz_target!(|input: &[u8]| {
         };
         for (scanned, serde) in [chat, text, block] {
             if scanned.is_some() {
-                assert_eq!(scanned, serde, "scanner and serde_json disagree on {data:?}");
+                assert_eq!(
+                    scanned, serde,
+                    "scanner and serde_json disagree on {data:?}"
+                );
             }
         }
     }
 
     let stream = control & 0x10 == 0;
     let status = if control & 0x20 == 0 { 200 } else { 429 };
-    let content_type = if control & 0x40 == 0 { "text/event-stream" } else { "application/json" };
+    let content_type = if control & 0x40 == 0 {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
     let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
-    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| -> ParsedResponse {
-        let endpoint = OpenAIEndpoint::new(OpenAIConfig { base_url: "http://h/v1".into(), model: "m".into(), stream, ..Default::default() });
-        let mut parser = endpoint.parser(ParseLimits { max_event_bytes: 4096 });
-        let headers = vec![("content-type".to_string(), content_type.to_string()), ("retry-after".to_string(), "1".to_string())];
-        parser.on_head(&ResponseHead { status, headers, arrival_ms: 1.0, sent_ms: None });
-        for chunk in chunks {
-            parser.on_chunk(chunk, 2.0);
-        }
-        let mut parsed = parser.finish(3.0, failure.clone());
-        parsed.num_chunks = 0;
-        parsed.content_chunk_ms.dedup();
-        parsed
+    let endpoint = OpenAIEndpoint::new(OpenAIConfig {
+        base_url: "http://h/v1".into(),
+        model: "m".into(),
+        stream,
+        ..Default::default()
+    });
+    let headers = [("content-type", content_type), ("retry-after", "1")];
+    let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| {
+        parse_chunks(&endpoint, status, &headers, chunks, failure.clone())
     };
     let a = parse(&mut std::iter::once(body));
     let b = parse(&mut body.chunks(piece));
