@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use llmeter_core::endpoint::config::build;
 use llmeter_core::endpoint::Endpoint;
-use llmeter_wasm_fuzz::parse_chunks;
+use llmeter_wasm_fuzz::{parse_chunks, TextShape};
 use serde_json::{json, Value};
 
 /// The endpoints under test, by the second control byte (modulo their number).
@@ -36,20 +36,18 @@ fn config(which: u8, stream: bool) -> Value {
 }
 
 fuzz_target!(|input: &[u8]| {
-    // Two control bytes, then the body. First: bits 0-3 piece size - 1; 0x10 non-streaming;
-    // 0x20 HTTP 429; 0x40 application/json; 0x80 the transport failed. Second: the endpoint.
+    // Two control bytes, then the body. First: the response's shape (TextShape). Second: the
+    // endpoint.
     let [control, which, body @ ..] = input else {
         return;
     };
-    let piece = usize::from(control & 0x0f) + 1;
-    let stream = control & 0x10 == 0;
-    let status = if control & 0x20 == 0 { 200 } else { 429 };
-    let content_type = if control & 0x40 == 0 {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
+    let TextShape {
+        piece,
+        stream,
+        status,
+        content_type,
+        failure,
+    } = TextShape::of(*control);
     let endpoint: Box<dyn Endpoint> =
         build(&config(*which, stream)).expect("the configs above are valid");
     let headers = [("content-type", content_type), ("retry-after", "1")];

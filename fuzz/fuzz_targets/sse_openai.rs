@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use llmeter_core::endpoint::api_event;
 use llmeter_core::endpoint::openai::{chat, OpenAIConfig, OpenAIEndpoint};
 use llmeter_core::framing::sse::SseDecoder;
-use llmeter_wasm_fuzz::parse_chunks;
+use llmeter_wasm_fuzz::{parse_chunks, TextShape};
 
 fn decode(decoder: &mut SseDecoder, bytes: &[u8], out: &mut Vec<(String, String, String)>) {
     let _ = decoder.feed(bytes, &mut |e| {
@@ -21,7 +21,8 @@ fuzz_target!(|input: &[u8]| {
     let Some((&control, body)) = input.split_first() else {
         return;
     };
-    let piece = usize::from(control & 0x0f) + 1;
+    let shape = TextShape::of(control);
+    let piece = shape.piece;
 
     let mut whole = Vec::new();
     let mut decoder = SseDecoder::new();
@@ -48,23 +49,21 @@ fuzz_target!(|input: &[u8]| {
         }
     }
 
-    let stream = control & 0x10 == 0;
-    let status = if control & 0x20 == 0 { 200 } else { 429 };
-    let content_type = if control & 0x40 == 0 {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    let failure = (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string());
     let endpoint = OpenAIEndpoint::new(OpenAIConfig {
         base_url: "http://h/v1".into(),
         model: "m".into(),
-        stream,
+        stream: shape.stream,
         ..Default::default()
     });
-    let headers = [("content-type", content_type), ("retry-after", "1")];
+    let headers = [("content-type", shape.content_type), ("retry-after", "1")];
     let parse = |chunks: &mut dyn Iterator<Item = &[u8]>| {
-        parse_chunks(&endpoint, status, &headers, chunks, failure.clone())
+        parse_chunks(
+            &endpoint,
+            shape.status,
+            &headers,
+            chunks,
+            shape.failure.clone(),
+        )
     };
     let a = parse(&mut std::iter::once(body));
     let b = parse(&mut body.chunks(piece));

@@ -36,3 +36,30 @@ pub fn parse_chunks(
     parsed.content_chunk_ms.dedup();
     parsed
 }
+
+/// The response a text target's control byte asks for: bits 0-3 the piece size - 1; 0x10 not
+/// streaming; 0x20 HTTP 429; 0x40 `application/json` (else `text/event-stream`); 0x80 the
+/// transport failed at the end.
+pub struct TextShape {
+    pub piece: usize,
+    pub stream: bool,
+    pub status: u16,
+    pub content_type: &'static str,
+    pub failure: Option<String>,
+}
+
+impl TextShape {
+    pub fn of(control: u8) -> Self {
+        TextShape {
+            piece: usize::from(control & 0x0f) + 1,
+            stream: control & 0x10 == 0,
+            status: if control & 0x20 == 0 { 200 } else { 429 },
+            content_type: if control & 0x40 == 0 {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+            failure: (control & 0x80 != 0).then(|| "stream interrupted: fuzz".to_string()),
+        }
+    }
+}
