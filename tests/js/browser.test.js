@@ -6,9 +6,9 @@
 // per-host connection-limit and hidden-page warnings.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { startSim } from "./sim.js";
+import { freePort } from "./process.js";
 import { groundTruthErrors, engineSamples } from "./bare.js";
 import { startStatic } from "./browser.js";
 import { forEachEngine, launchEngine } from "./engines.js";
@@ -157,7 +157,7 @@ forEachEngine((engine) => {
 
     test(`${engine}: a refused connection and a CORS-blocked response carry the engine's text and the CORS/connection hint`, async () => {
       // A port nobody listens on: bound, then closed.
-      const closed = await new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+      const closed = await freePort();
       for (const [what, base] of [["refused", `http://127.0.0.1:${closed}/v1`], ["CORS", noCors.base]]) {
         for (const context of ["page", "worker"]) {
           const result = await where[context].evaluate(engineRun, { base, clients: 1, nRequests: 1, payload });

@@ -10,11 +10,10 @@
 // Dates). Each newPage() is a fresh browsing context with its own storage.
 import { spawn } from "node:child_process";
 import { describe } from "node:test";
-import { createServer } from "node:net";
 import puppeteer from "puppeteer-core";
 import { Builder } from "selenium-webdriver";
 import { launchChromium } from "./browser.js";
-import { stopProcess } from "./process.js";
+import { freePort, stopProcess } from "./process.js";
 
 export const ALL_ENGINES = ["chromium", "firefox", "webkit"];
 /** The engines to test: all three, or a comma-separated subset in LLMETER_ENGINES (for local runs). */
@@ -103,14 +102,6 @@ function makePage(engine, driver) {
   return page;
 }
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once("error", reject);
-  s.listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 const children = new Set();
 process.on("exit", () => { for (const p of children) p.kill("SIGKILL"); });

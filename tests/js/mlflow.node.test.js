@@ -5,25 +5,16 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startSim, ROOT } from "./sim.js";
 import { OpenAIEndpoint, Runner, MlflowCallback, CostModel, OutputTokens } from "../../pkg/index.js";
-import { stopProcess } from "./process.js";
+import { freePort, stopProcess } from "./process.js";
 
 const MLFLOW = path.join(ROOT, ".venv-mlflow/bin/mlflow");
 let sim, server, base;
 
-/** A free loopback port (the server is told which to use). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 before(async () => {
   assert.ok(existsSync(MLFLOW), `${MLFLOW} is missing: run bash scripts/python-env.sh`);

@@ -1,6 +1,20 @@
-// Stopping the servers and browsers the tests start (llm-sim, workerd, SeaweedFS, MLflow,
-// Chromium, Vite, Next): one rule, every wait bounded — a process that hangs while closing must
-// not hang its test file (CI once lost a whole file of bundler tests to one).
+// The servers and browsers the tests start (llm-sim, workerd, SeaweedFS, MLflow, Chromium, Vite,
+// Next): a port to give them, and one rule to stop them, every wait bounded — a process that
+// hangs while closing must not hang its test file (CI once lost a whole file of bundler tests
+// to one).
+import { createServer } from "node:net";
+
+/** A loopback port nobody listens on: bound, then closed (a server is told to use it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {import("node:net").AddressInfo} */ (s.address());
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /** True once `proc` has exited (by itself or by a signal). */
 export const hasExited = (proc) => proc.exitCode !== null || proc.signalCode !== null;

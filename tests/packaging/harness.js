@@ -3,13 +3,12 @@
 // built output (no build-machine path, sizes) and on the measurement it ran against llm-sim.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { stopProcess, hasExited, within } from "../js/process.js";
+import { freePort, stopProcess, hasExited, within } from "../js/process.js";
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, "../..");
@@ -58,15 +57,6 @@ export function execFileAsync(cmd, args, { cwd, env = {}, timeoutMs = 300_000 } 
       else resolve(stdout);
     });
   });
-}
-
-/** A loopback port nobody listens on (for a server the test starts). */
-export async function freePort() {
-  const server = createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /**
