@@ -1,11 +1,14 @@
 // @ts-check
 /**
- * The Probe's rules that both the page (probe.js) and its worker (probe-worker.js) apply: the
- * daily request budget and shard ids. The budget lives in IndexedDB when the worker keeps it
+ * The Probe's rules that both the page (probe.js) and where it measures (probe-measure.js, in a
+ * dedicated or the app's service worker) apply: the daily request budget, shard ids, the message. The budget lives in IndexedDB when the worker keeps it
  * (workers have no localStorage, and the page's first localStorage read costs its thread
  * milliseconds), or in a `Storage` (localStorage, or the app's own) when the page keeps it.
  * @internal
  */
+
+/** The type of the message a Probe posts to its page's service worker (probe-sw.js). */
+export const PROBE_MESSAGE = "llmeter-probe";
 
 /** Prefix of a test's budget record in a `Storage`. */
 export const DAY_KEY = "llmeter-probe:";

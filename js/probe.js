@@ -41,6 +41,11 @@
  * @property {number} [idleTimeoutMs] longest wait for an idle moment once visible (default 10000);
  *   past it the probe gives up for this page view
  * @property {number} [timeout] per-request seconds (default 30)
+ * @property {boolean} [serviceWorker] measure in the service worker that controls the page, which
+ *   calls `serveProbes()` from `llmeter-wasm/probe-sw.js` (default false; `endpoint` must be
+ *   options). The page then starts no worker: its main thread posts one message and handles two,
+ *   the cheapest mode. While no service worker controls the page (a first visit), the probe
+ *   measures as `inWorker` says; one that does not take the probe within 5 s fails it
  * @property {boolean} [inWorker] measure in a dedicated module worker (default true where
  *   `Worker` exists and `endpoint` is options, not a function): the page's main thread then
  *   only decides and sends (a page whose CSP forbids workers: set false)
@@ -56,15 +61,19 @@
  *   budget`, `hidden`, `no idle time`, `failed: …`
  * @property {number} [requests] requests measured
  * @property {number} [bytes] size of the shard sent
+ * @property {"service worker" | "worker" | "page"} [measuredIn] where the requests were measured
  */
 
-import { spendFromStorage, randomId } from "./probe-rules.js";
+import { spendFromStorage, randomId, PROBE_MESSAGE } from "./probe-rules.js";
 
 /**
  * What the measuring side reports: requests granted by the daily budget, and either the shard
  * (`text`) for the page to send or `sent` when the worker sent it.
  * @typedef {{ granted: number, interrupted: boolean, text: string | null, sent: boolean, bytes?: number }} WorkerReply
  */
+
+/** How long a service worker has to take a probe before the probe fails (it lacks `serveProbes`). */
+const SERVICE_WORKER_TAKES_MS = 5000;
 
 /** Requests sent in this page view, per test (every Probe of the test on the page counts). */
 const viewRequests = new Map();
@@ -90,6 +99,7 @@ export class Probe {
     const sampleRate = o.sampleRate ?? 0.01;
     if (!(typeof sampleRate === "number" && sampleRate >= 0 && sampleRate <= 1)) throw new RangeError(`sampleRate must be between 0 and 1, got ${sampleRate}`);
     if (o.beaconUrl === undefined && typeof o.presignedPut !== "function") throw new TypeError("give beaconUrl or presignedPut: where the shard goes");
+    if (o.serviceWorker !== undefined && typeof o.serviceWorker !== "boolean") throw new TypeError(`serviceWorker must be true or false, got ${o.serviceWorker}`);
     if (o.label !== undefined && (typeof o.label !== "string" || o.label.trim() === "" || o.label.length > 200)) throw new TypeError("label must be a string of 1–200 characters");
     /** @private */ this.o = o;
     /** @private */ this.sampleRate = sampleRate;
@@ -117,9 +127,12 @@ export class Probe {
     if (hidden()) return { sent: false, reason: "hidden" };
     const viewLeft = this.perView - (viewRequests.get(o.testId) ?? 0);
     if (viewLeft <= 0) return { sent: false, reason: "over the page view's budget" };
-    const inWorker = (o.inWorker ?? true) && typeof o.endpoint !== "function" && typeof Worker === "function";
-    // The worker keeps the daily budget in IndexedDB unless the app gives its own storage.
-    const budgetInWorker = inWorker && o.storage === undefined;
+    const options = typeof o.endpoint !== "function";
+    const serviceWorker = o.serviceWorker === true && options ? serviceWorkerOfPage() : null;
+    /** @type {"service worker" | "worker" | "page"} */
+    const measuredIn = serviceWorker ? "service worker" : (o.inWorker ?? true) && options && typeof Worker === "function" ? "worker" : "page";
+    // A worker keeps the daily budget in IndexedDB unless the app gives its own storage.
+    const budgetInWorker = measuredIn !== "page" && o.storage === undefined;
     // The budget is spent before measuring: a reload while measuring cannot get it back.
     const granted = budgetInWorker ? viewLeft : spendFromStorage(this.storage(), o.testId, this.perDay, viewLeft);
     if (granted <= 0) return { sent: false, reason: "over the daily budget" };
@@ -135,8 +148,11 @@ export class Probe {
     /** @type {WorkerReply} */
     let reply;
     try {
-      if (inWorker) {
-        reply = await this.measureInWorker(run, budgetInWorker ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null, (f) => (abort = f));
+      if (measuredIn !== "page") {
+        const message = { endpoint: /** @type {EndpointOptions} */ (o.endpoint), timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget: budgetInWorker ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null, beaconUrl: o.beaconUrl ?? null };
+        reply = serviceWorker
+          ? await this.measureInServiceWorker(serviceWorker, message, (f) => (abort = f))
+          : await this.measureInWorker(message, (f) => (abort = f));
       } else {
         const text = await this.measureHere(run, (f) => (abort = f));
         reply = { granted, interrupted: text === null, text, sent: false };
@@ -148,24 +164,22 @@ export class Probe {
     // The worker may grant fewer than the page view asked for: give the rest back to the view.
     if (n < granted) viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) - (granted - n));
     if (n <= 0) return { sent: false, reason: "over the daily budget" };
-    if (reply.sent) return { sent: true, reason: "sent", requests: n, bytes: reply.bytes };
+    if (reply.sent) return { sent: true, reason: "sent", requests: n, bytes: reply.bytes, measuredIn };
     // Never a measurement from a hidden tab: its timers and network are throttled.
-    if (wasHidden || reply.interrupted || reply.text === null) return { sent: false, reason: "hidden", requests: n };
+    if (wasHidden || reply.interrupted || reply.text === null) return { sent: false, reason: "hidden", requests: n, measuredIn };
     await this.send(reply.text);
-    return { sent: true, reason: "sent", requests: n, bytes: reply.text.length };
+    return { sent: true, reason: "sent", requests: n, bytes: reply.text.length, measuredIn };
   }
 
   /**
    * In a dedicated module worker: the engine never touches the page's main thread. The worker
    * spends the daily budget when given `budget`, and posts the shard to `beaconUrl` itself (the
    * page's thread then never handles the shard or the beacon).
-   * @private @param {import("./index.js").RunOptions} run
-   * @param {{ testId: string, perDay: number, want: number } | null} budget
+   * @private @param {import("./probe-measure.js").RunMessage} message
    * @param {(abort: () => void) => void} onAbort
    * @returns {Promise<WorkerReply>}
    */
-  measureInWorker(run, budget, onAbort) {
-    const { o } = this;
+  measureInWorker(message, onAbort) {
     return new Promise((resolve, reject) => {
       // Written out in full: bundlers recognise exactly this form and bundle the worker.
       const worker = new Worker(new URL("./probe-worker.js", import.meta.url), { type: "module" });
@@ -180,7 +194,35 @@ export class Probe {
       };
       // Posted at once (the worker receives it when its module has loaded): no handshake, one
       // message fewer for this thread to handle.
-      worker.postMessage({ type: "run", endpoint: o.endpoint, timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget, beaconUrl: o.beaconUrl ?? null });
+      worker.postMessage({ type: "run", ...message });
+    });
+  }
+
+  /**
+   * In the service worker that controls the page (probe-sw.js): as in a dedicated worker, with
+   * no worker to start or end. The answer comes on a port of its own.
+   * @private @param {ServiceWorker} serviceWorker @param {import("./probe-measure.js").RunMessage} message
+   * @param {(abort: () => void) => void} onAbort
+   * @returns {Promise<WorkerReply>}
+   */
+  measureInServiceWorker(serviceWorker, message, onAbort) {
+    return new Promise((resolve, reject) => {
+      const channel = new MessageChannel();
+      const port = channel.port1;
+      const end = () => { clearTimeout(untaken); port.onmessage = null; port.close(); };
+      const untaken = setTimeout(() => {
+        port.postMessage({ type: "abort" }); // a late service worker then spends and sends nothing
+        end();
+        reject(new Error(`the service worker did not take the probe within ${SERVICE_WORKER_TAKES_MS / 1000} s: does it call serveProbes() from llmeter-wasm/probe-sw.js?`));
+      }, SERVICE_WORKER_TAKES_MS);
+      onAbort(() => port.postMessage({ type: "abort" }));
+      port.onmessage = (e) => {
+        const m = e.data;
+        if (m?.type === "accepted") clearTimeout(untaken);
+        else if (m?.type === "done") { end(); resolve(m); }
+        else if (m?.type === "error") { end(); reject(Object.assign(new Error(m.message), { name: m.name })); }
+      };
+      serviceWorker.postMessage({ type: PROBE_MESSAGE, ...message }, [channel.port2]);
     });
   }
 
@@ -256,6 +298,15 @@ export class Probe {
     const url = await /** @type {() => Promise<string> | string} */ (o.presignedPut)();
     const r = await fetch(url, { method: "PUT", body: text, headers: { "content-type": "application/json" }, credentials: "omit", redirect: "manual" });
     if (!r.ok) throw new Error(`presigned PUT: HTTP ${r.status}`);
+  }
+}
+
+/** The service worker that controls this page, if any. @returns {ServiceWorker | null} */
+function serviceWorkerOfPage() {
+  try {
+    return /** @type {any} */ (globalThis).navigator?.serviceWorker?.controller ?? null;
+  } catch {
+    return null; // service workers blocked (privacy settings)
   }
 }
 

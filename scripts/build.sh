@@ -22,7 +22,7 @@ export LLMETER_DEFER_TYPES=1
 # grows down towards 0; nothing is ever stored at a null-adjacent address).
 ENGINE_OPT="-O3 --converge --low-memory-unused"
 bash scripts/build-module.sh llmeter-wasm llmeter_wasm "$ENGINE_OPT" index.js core.js crash.js engines.js pump.js $(cd js && ls endpoints/*.js) \
-  loader.js node-http.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js probe-rules.js
+  loader.js node-http.js no-inline.js result-loader.js experiments.js report.js callbacks.js output.js probe.js probe-worker.js probe-rules.js probe-measure.js probe-sw.js
 node scripts/patch-glue.mjs pkg/llmeter_wasm.js
 # The AWS engine (Bedrock, SageMaker): the same engine with the AWS endpoints, a separate wasm
 # module loaded only through llmeter-wasm/aws.js (they would take the core past its budget).

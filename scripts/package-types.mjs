@@ -1,6 +1,6 @@
 // Emits the package's TypeScript declarations from the JSDoc of pkg/*.js (type-checking the JS
 // on the way, with js/tsconfig.json), then takes out what is marked `@internal`:
-//   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js, aws.js, fleet.js, probe.js in pkg/)
+//   node scripts/package-types.mjs     (for each of index.js, tokenizer.js, store.js, aws.js, fleet.js, probe.js, probe-sw.js in pkg/)
 // tsc's own `stripInternal` does not apply to declarations emitted from JavaScript, so this does
 // it: an `@internal` declaration (a function such as the endpoint's config with its secrets) or
 // member is removed, an `@internal` constructor becomes `private constructor();` (results and
@@ -19,7 +19,7 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = path.join(ROOT, "pkg");
 // All entries every time: a declaration left from an earlier run would be read instead of the JS
 // it describes, so they are all removed first and all written again.
-const entries = ["index.js", "tokenizer.js", "store.js", "aws.js", "fleet.js", "probe.js"].filter((e) => existsSync(path.join(PKG, e)));
+const entries = ["index.js", "tokenizer.js", "store.js", "aws.js", "fleet.js", "probe.js", "probe-sw.js"].filter((e) => existsSync(path.join(PKG, e)));
 
 // (In sub-folders too: endpoints/, store/, fleet/.)
 for (const file of readdirSync(path.join(ROOT, "js"), { recursive: true })) {

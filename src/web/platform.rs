@@ -32,7 +32,7 @@ fn get_path(path: &[&str]) -> Option<JsValue> {
 
 /// `deno 2.1.4`, `node 20.20.2`, `workerd`, or the browser engine with its version and brand
 /// (`Blink 156.0.0.0 (HeadlessChrome/156.0.0.0)`, `Gecko 153.0 (Firefox/153.0)`, `WebKit (…)`),
-/// plus `(worker)` inside a Web Worker.
+/// plus `(worker)` inside a Web Worker, `(service worker)` inside a service worker.
 pub fn runtime_name() -> String {
     if let Some(v) = get_path(&["Deno", "version", "deno"]).and_then(|v| v.as_string()) {
         return format!("deno {v}");
@@ -47,9 +47,14 @@ pub fn runtime_name() -> String {
         return format!("node {v}");
     }
     let product = browser_runtime_name(&ua).unwrap_or_else(|| "unknown runtime".into());
-    let in_worker =
-        get(&global(), "document").is_none() && get(&global(), "importScripts").is_some();
-    if in_worker {
+    let g = global();
+    let in_worker = get(&g, "document").is_none() && get(&g, "importScripts").is_some();
+    // A service worker's global scope is the only one with `registration` and `clients`.
+    let in_service_worker =
+        in_worker && get(&g, "registration").is_some() && get(&g, "clients").is_some();
+    if in_service_worker {
+        format!("{product} (service worker)")
+    } else if in_worker {
         format!("{product} (worker)")
     } else {
         product

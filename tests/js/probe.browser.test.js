@@ -9,6 +9,7 @@ import { startSim } from "./sim.js";
 import { startStatic } from "./browser.js";
 import { launchRawChromium } from "./cdp.js";
 import { Result } from "../../pkg/index.js";
+import { Probe } from "../../pkg/probe.js";
 
 let sim, slowSim, site, chromium, collector;
 /** Beacon bodies received by the collector, in order. */
@@ -108,6 +109,68 @@ test("a tab hidden while measuring drops its measurement: nothing is sent", asyn
   assert.equal(ofTest("hidden-during").length, 0);
   await other.close();
   await tab.close();
+});
+
+const swPageUrl = (sw, o) => `${site.origin}/tests/js/pages/probe-sw.html?sw=${sw}#${encodeURIComponent(JSON.stringify(o))}`;
+async function openWithServiceWorker(sw, o) {
+  const tab = await chromium.newTab(swPageUrl(sw, o));
+  for (let i = 0; i < 200 && !(await tab.evaluate("window.ready === true").catch(() => false)); i++) await sleep(50);
+  assert.equal(await tab.evaluate("window.ready === true"), true, "the page's service worker took control");
+  return tab;
+}
+/** The scripts the page itself fetched: a dedicated probe worker would be one of them. */
+const pageScripts = (tab) => tab.evaluate(`performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname)`);
+
+test("in the app's service worker: the page starts no worker, the service worker sends the shard, a hidden tab's is dropped", async () => {
+  await sim.clear();
+  const tab = await openWithServiceWorker("serve", options("service-worker", { serviceWorker: true, requestsPerView: 2 }));
+  const outcome = await tab.evaluate("window.startProbe()");
+  assert.deepEqual({ sent: outcome.sent, reason: outcome.reason, requests: outcome.requests, measuredIn: outcome.measuredIn }, { sent: true, reason: "sent", requests: 2, measuredIn: "service worker" });
+  assert.ok(!(await pageScripts(tab)).some((p) => p.endsWith("/probe-worker.js")), "no dedicated worker");
+  for (let i = 0; i < 50 && ofTest("service-worker").length === 0; i++) await sleep(50);
+  const [beacon] = ofTest("service-worker");
+  const shard = compact(beacon.body);
+  assert.match(shard.shard.runtime, /Chrom.*\(service worker\)/);
+  assert.ok(!beacon.body.includes("private prompt text"), "no prompt in the shard");
+  const merged = await Result.merge([beacon.body]);
+  const truth = (await sim.requests()).filter((r) => r.outcome === "completed");
+  assert.equal(merged.summary.total_requests, 2);
+  assert.equal(truth.length, 2);
+  assert.equal(merged.stats.total_output_tokens, truth.reduce((a, r) => a + r.output_tokens, 0));
+  // The service worker kept the budget in IndexedDB (the origin's, as a dedicated worker does).
+  const stored = await tab.evaluate(`import("/pkg/probe-rules.js").then(({ budgetRecord }) => budgetRecord("service-worker"))`);
+  assert.deepEqual(stored, { day: new Date().toISOString().slice(0, 10), count: 2 });
+  await tab.close();
+
+  // Hidden while the service worker measures: the page tells it to stop; nothing is sent.
+  const slow = await openWithServiceWorker("serve", options("service-worker-hidden", { serviceWorker: true, endpoint: { kind: "openai", baseUrl: slowSim.base, model: "m" } }));
+  await slow.evaluate("void window.startProbe()");
+  await sleep(800); // the request is in flight (the endpoint answers after 3 s)
+  const other = await chromium.newTab(`${site.origin}/tests/js/pages/blank.html`);
+  const hidden = await slow.evaluate("window.outcome");
+  assert.deepEqual({ sent: hidden.sent, reason: hidden.reason, measuredIn: hidden.measuredIn }, { sent: false, reason: "hidden", measuredIn: "service worker" });
+  await sleep(300);
+  assert.equal(ofTest("service-worker-hidden").length, 0);
+  await other.close();
+  await slow.close();
+});
+
+test("serviceWorker: true with no service worker in control measures in a dedicated worker; one that does not serve probes fails clearly", async () => {
+  await sim.clear();
+  const none = await openWithServiceWorker("none", options("no-service-worker", { serviceWorker: true }));
+  const fallback = await none.evaluate("window.startProbe()");
+  assert.deepEqual({ sent: fallback.sent, measuredIn: fallback.measuredIn }, { sent: true, measuredIn: "worker" });
+  await none.close();
+
+  const bare = await openWithServiceWorker("bare", options("bare-service-worker", { serviceWorker: true }));
+  const t0 = Date.now();
+  const failed = await bare.evaluate("window.startProbe()");
+  assert.equal(failed.sent, false);
+  assert.match(failed.reason, /^failed: Error: the service worker did not take the probe within 5 s: does it call serveProbes\(\) from llmeter-wasm\/probe-sw\.js\?$/);
+  assert.ok(Date.now() - t0 >= 5000, "it waited for the service worker");
+  assert.equal((await sim.requests()).length, 1, "only the fallback's request reached the endpoint");
+  await bare.close();
+  assert.throws(() => new Probe({ ...options("x"), serviceWorker: "yes" }), { name: "TypeError", message: "serviceWorker must be true or false, got yes" });
 });
 
 test("the daily budget holds across reloads; the page view's budget within one", async () => {

@@ -17,6 +17,7 @@ const INTENDED_FILES = [
   "tokenizer.js", "tokenizer.d.ts", "store.js", "store.d.ts", "aws.js", "aws.d.ts",
   "core.js", "crash.js", "engines.js", "pump.js", "node-http.js",
   "fleet.js", "fleet.d.ts", "probe.js", "probe.d.ts", "probe-worker.js", "probe-rules.js",
+  "probe-measure.js", "probe-sw.js", "probe-sw.d.ts",
   // The fleet module's files, with their declarations.
   ...readdirSync(path.join(ROOT, "js/fleet")).filter((f) => f.endsWith(".js")).flatMap((f) => (f === "shard-worker.js" ? [`fleet/${f}`] : [`fleet/${f}`, `fleet/${f.replace(/\.js$/, ".d.ts")}`])),
   // Every endpoint class, with its declarations.

@@ -124,7 +124,7 @@ fn common<T: PartialEq + Clone>(values: impl Iterator<Item = Option<T>>) -> Opti
     out.flatten()
 }
 
-/// `chromium` (Blink), `firefox` (Gecko), `webkit`, `node`, `deno`, `workerd` (versions and `(worker)` set
+/// `chromium` (Blink), `firefox` (Gecko), `webkit`, `node`, `deno`, `workerd` (versions, `(worker)` and `(service worker)` set
 /// aside), for the per-runtime breakdown of many users' browsers.
 pub fn runtime_family(runtime: &str) -> String {
     let product = runtime
