@@ -8,7 +8,7 @@
  */
 import { Runner, OpenAIEndpoint } from "./index.js";
 import { toCompact } from "./llmeter_wasm.js";
-import { spendFromIndexedDb, postBeacon } from "./probe-rules.js";
+import { spendFromIndexedDb, postBeacon, randomId } from "./probe-rules.js";
 
 /**
  * What the page asks for.
@@ -41,7 +41,9 @@ export async function measure(msg, signal) {
   }
   const { kind, ...options } = msg.endpoint;
   if (kind !== "openai") throw new TypeError(`endpoint.kind ${JSON.stringify(kind)} is not known to the probe`);
-  const run = { ...msg.run, nRequests: n };
+  // The shard id is drawn here, not on the page (a page's first `crypto` call costs its thread).
+  const shard = msg.run.shard && { ...msg.run.shard, shardId: msg.run.shard.shardId ?? randomId() };
+  const run = { ...msg.run, nRequests: n, shard };
   const result = await new Runner({ endpoint: new OpenAIEndpoint(/** @type {any} */ (options)), timeout: msg.timeout }).run({ ...run, signal });
   const interrupted = signal.aborted || result.info.interrupted;
   const text = interrupted ? null : toCompact(/** @type {any} */ (result)._h, msg.keepText);

@@ -45,7 +45,8 @@
  *   calls `serveProbes()` from `llmeter-wasm/probe-sw.js` (default false; `endpoint` must be
  *   options). The page then starts no worker: its main thread posts one message and handles two,
  *   the cheapest mode. While no service worker controls the page (a first visit), the probe
- *   measures as `inWorker` says; one that does not take the probe within 5 s fails it
+ *   measures as `inWorker` says; one that does not answer within the requests' timeouts and
+ *   10 s fails the probe
  * @property {boolean} [inWorker] measure in a dedicated module worker (default true where
  *   `Worker` exists and `endpoint` is options, not a function): the page's main thread then
  *   only decides and sends (a page whose CSP forbids workers: set false)
@@ -72,8 +73,9 @@ import { spendFromStorage, randomId, PROBE_MESSAGE } from "./probe-rules.js";
  * @typedef {{ granted: number, interrupted: boolean, text: string | null, sent: boolean, bytes?: number }} WorkerReply
  */
 
-/** How long a service worker has to take a probe before the probe fails (it lacks `serveProbes`). */
-const SERVICE_WORKER_TAKES_MS = 5000;
+/** How long past its requests' timeouts a service worker has to answer a probe (time to start
+ * and load the engine) before the probe fails: it may lack `serveProbes`. */
+const SERVICE_WORKER_GRACE_MS = 10_000;
 
 /** Requests sent in this page view, per test (every Probe of the test on the page counts). */
 const viewRequests = new Map();
@@ -127,20 +129,72 @@ export class Probe {
     if (hidden()) return { sent: false, reason: "hidden" };
     const viewLeft = this.perView - (viewRequests.get(o.testId) ?? 0);
     if (viewLeft <= 0) return { sent: false, reason: "over the page view's budget" };
+    // One method per place: the page's engine compiles only the code of the place it uses.
     const options = typeof o.endpoint !== "function";
-    const serviceWorker = o.serviceWorker === true && options ? serviceWorkerOfPage() : null;
-    /** @type {"service worker" | "worker" | "page"} */
-    const measuredIn = serviceWorker ? "service worker" : (o.inWorker ?? true) && options && typeof Worker === "function" ? "worker" : "page";
-    // A worker keeps the daily budget in IndexedDB unless the app gives its own storage.
-    const budgetInWorker = measuredIn !== "page" && o.storage === undefined;
+    const serviceWorker = options && o.serviceWorker === true ? serviceWorkerOfPage() : null;
+    if (serviceWorker) return this.measureAway(viewLeft, "service worker", (message, onAbort) => this.measureInServiceWorker(serviceWorker, message, onAbort));
+    if (options && (o.inWorker ?? true) && typeof Worker === "function") return this.measureAway(viewLeft, "worker", (message, onAbort) => this.measureInWorker(message, onAbort));
+    return this.measureOnPage(viewLeft);
+  }
+
+  /**
+   * In a worker (dedicated, or the page's service worker), which keeps the daily budget in
+   * IndexedDB unless the app gives its own storage, draws the shard id and sends the shard to
+   * `beaconUrl` itself.
+   * @private @param {number} viewLeft @param {"service worker" | "worker"} measuredIn
+   * @param {(message: import("./probe-measure.js").RunMessage, onAbort: (abort: () => void) => void) => Promise<WorkerReply>} measure
+   * @returns {Promise<ProbeOutcome>}
+   */
+  async measureAway(viewLeft, measuredIn, measure) {
+    const { o } = this;
+    const budgetAway = o.storage === undefined;
     // The budget is spent before measuring: a reload while measuring cannot get it back.
-    const granted = budgetInWorker ? viewLeft : spendFromStorage(this.storage(), o.testId, this.perDay, viewLeft);
+    const granted = budgetAway ? viewLeft : this.spendHere(viewLeft);
     if (granted <= 0) return { sent: false, reason: "over the daily budget" };
     viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
+    // No shard id drawn here: a page's first `crypto` call costs its thread a quarter millisecond.
+    const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard: this.shardOfView(null) };
+    const budget = budgetAway ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null;
+    const message = { endpoint: /** @type {EndpointOptions} */ (o.endpoint), timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget, beaconUrl: o.beaconUrl ?? null };
+    return this.outcome(granted, measuredIn, (onAbort) => measure(message, onAbort));
+  }
 
-    const shard = { testId: o.testId, shardId: randomId(), ...(o.label !== undefined ? { label: o.label } : {}) };
-    /** @type {import("./index.js").RunOptions} */
-    const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard };
+  /**
+   * On the page's thread (no Worker, or an endpoint given as a function).
+   * @private @param {number} viewLeft @returns {Promise<ProbeOutcome>}
+   */
+  async measureOnPage(viewLeft) {
+    const { o } = this;
+    const granted = this.spendHere(viewLeft);
+    if (granted <= 0) return { sent: false, reason: "over the daily budget" };
+    viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
+    const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard: this.shardOfView(randomId()) };
+    return this.outcome(granted, "page", async (onAbort) => {
+      const text = await this.measureHere(run, onAbort);
+      return { granted, interrupted: text === null, text, sent: false };
+    });
+  }
+
+  /** @private @param {number} want @returns {number} how many the daily budget kept on the page grants */
+  spendHere(want) {
+    return spendFromStorage(this.storage(), this.o.testId, this.perDay, want);
+  }
+
+  /** @private @param {string | null} shardId @returns {any} the `shard` run option (its id drawn where it measures, when null) */
+  shardOfView(shardId) {
+    const { o } = this;
+    return { testId: o.testId, ...(shardId !== null ? { shardId } : {}), ...(o.label !== undefined ? { label: o.label } : {}) };
+  }
+
+  /**
+   * Measures while watching the tab (hidden, the measurement is aborted and dropped), then makes
+   * the outcome, sending the shard from here if the measuring side handed it back.
+   * @private @param {number} granted @param {"service worker" | "worker" | "page"} measuredIn
+   * @param {(onAbort: (abort: () => void) => void) => Promise<WorkerReply>} measure
+   * @returns {Promise<ProbeOutcome>}
+   */
+  async outcome(granted, measuredIn, measure) {
+    const { o } = this;
     /** @type {() => void} */ let abort = () => {};
     let wasHidden = false;
     const onHide = () => { if (hidden()) { wasHidden = true; abort(); } };
@@ -148,15 +202,7 @@ export class Probe {
     /** @type {WorkerReply} */
     let reply;
     try {
-      if (measuredIn !== "page") {
-        const message = { endpoint: /** @type {EndpointOptions} */ (o.endpoint), timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget: budgetInWorker ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null, beaconUrl: o.beaconUrl ?? null };
-        reply = serviceWorker
-          ? await this.measureInServiceWorker(serviceWorker, message, (f) => (abort = f))
-          : await this.measureInWorker(message, (f) => (abort = f));
-      } else {
-        const text = await this.measureHere(run, (f) => (abort = f));
-        reply = { granted, interrupted: text === null, text, sent: false };
-      }
+      reply = await measure((f) => (abort = f));
     } finally {
       doc?.removeEventListener("visibilitychange", onHide);
     }
@@ -209,17 +255,19 @@ export class Probe {
     return new Promise((resolve, reject) => {
       const channel = new MessageChannel();
       const port = channel.port1;
-      const end = () => { clearTimeout(untaken); port.onmessage = null; port.close(); };
-      const untaken = setTimeout(() => {
+      const end = () => { clearTimeout(unanswered); port.onmessage = null; port.close(); };
+      // No acknowledgement (one message fewer for this thread): a service worker that does not
+      // serve probes is found by its silence past the requests' own timeouts.
+      const boundMs = message.timeout * 1000 * (message.run.nRequests ?? 1) + SERVICE_WORKER_GRACE_MS;
+      const unanswered = setTimeout(() => {
         port.postMessage({ type: "abort" }); // a late service worker then spends and sends nothing
         end();
-        reject(new Error(`the service worker did not take the probe within ${SERVICE_WORKER_TAKES_MS / 1000} s: does it call serveProbes() from llmeter-wasm/probe-sw.js?`));
-      }, SERVICE_WORKER_TAKES_MS);
+        reject(new Error(`the service worker did not answer the probe within ${boundMs / 1000} s (its requests' timeouts and ${SERVICE_WORKER_GRACE_MS / 1000} s): does it call serveProbes() from llmeter-wasm/probe-sw.js?`));
+      }, boundMs);
       onAbort(() => port.postMessage({ type: "abort" }));
       port.onmessage = (e) => {
         const m = e.data;
-        if (m?.type === "accepted") clearTimeout(untaken);
-        else if (m?.type === "done") { end(); resolve(m); }
+        if (m?.type === "done") { end(); resolve(m); }
         else if (m?.type === "error") { end(); reject(Object.assign(new Error(m.message), { name: m.name })); }
       };
       serviceWorker.postMessage({ type: PROBE_MESSAGE, ...message }, [channel.port2]);

@@ -5,8 +5,9 @@
 //           and the bare fetch loop (the floor) — interleaved repeat by repeat.
 //  probe    the Probe's own cost in a real Chromium tab: main-thread task time per probe request
 //           (DevTools Performance.getMetrics TaskDuration, an idle tab's rate and DevTools' own evaluate subtracted), in a
-//           worker (the default) and on the page, beside an empty module worker (the floor of
-//           worker mode); and the bytes of its entry and what it loads
+//           the app's service worker, in a dedicated worker (the default) and on the page, beside
+//           references with no tool (an empty module worker; the same request from the page,
+//           a plain worker and a service worker); and the bytes of its entry and what it loads
 //           lazily (gzip -9).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -73,15 +74,19 @@ export async function probeSection({ repeats, log, guard }) {
     // The reference first: what any dedicated worker costs the page, whatever it runs.
     const reference = (where) => () => `fetch-reference.html?where=${where}#${encodeURIComponent(JSON.stringify({ base: sim.base, maxTokens: TOKENS }))}`;
     const cases = [
+      { where: "nothing: a 230 ms wait, as long as one request (the method's floor)", requests: 1, page: reference("none") },
       { where: "an empty module worker (reference)", requests: 1, page: () => "empty-worker.html" },
       { where: "the same request sent by the page itself, no tool (reference)", requests: 1, page: reference("page") },
       { where: "the same request sent by a plain worker, no tool (reference)", requests: 1, page: reference("worker") },
+      { where: "the same request sent by the page's service worker, no tool (reference)", requests: 1, page: reference("sw") },
     ];
-    for (const inWorker of [true, false]) {
+    // The app's service worker (probe-sw.html?sw=serve calls serveProbes()), a dedicated worker, the page.
+    for (const where of ["service worker", "worker", "page"]) {
       for (const requests of [1, 5]) {
-        cases.push({ where: inWorker ? "worker" : "page", requests, page: () => {
-          const o = { testId: `bench-${Math.random()}`, sampleRate: 1, requestsPerView: requests, requestsPerDay: 1000, inWorker, beaconUrl: `http://127.0.0.1:${collector.address().port}/`, endpoint: { kind: "openai", baseUrl: sim.base, model: "m" }, payload: { messages: [{ role: "user", content: "ping" }], max_tokens: TOKENS } };
-          return `probe.html#${encodeURIComponent(JSON.stringify(o))}`;
+        cases.push({ where, requests, page: () => {
+          const o = { testId: `bench-${Math.random()}`, sampleRate: 1, requestsPerView: requests, requestsPerDay: 1000, serviceWorker: where === "service worker", inWorker: where !== "page", beaconUrl: `http://127.0.0.1:${collector.address().port}/`, endpoint: { kind: "openai", baseUrl: sim.base, model: "m" }, payload: { messages: [{ role: "user", content: "ping" }], max_tokens: TOKENS } };
+          const fragment = encodeURIComponent(JSON.stringify(o));
+          return where === "service worker" ? `probe-sw.html?sw=serve#${fragment}` : `probe.html#${fragment}`;
         } });
       }
     }
@@ -90,6 +95,8 @@ export async function probeSection({ repeats, log, guard }) {
         const perRequestMs = [], totalMs = [];
         for (let i = 0; i < repeats + 1; i++) {
           const tab = await chromium.newTab(`${site.origin}/tests/js/pages/${page()}`);
+          // Ready: its module ran (a page with a service worker waits for it to take control).
+          for (let j = 0; j < 200 && !(await tab.evaluate("typeof window.startProbe === 'function'").catch(() => false)); j++) await new Promise((r) => setTimeout(r, 25));
           await tab.send("Performance.enable", { timeDomain: "threadTicks" });
           await new Promise((r) => setTimeout(r, 300));
           // What DevTools' own evaluate costs, and the tab's rate of main-thread work while idle:
@@ -105,6 +112,7 @@ export async function probeSection({ repeats, log, guard }) {
           const b = await metrics(tab), wall = performance.now() - t0;
           await tab.close();
           if (outcome.reason !== "sent") throw new Error(`probe: ${outcome.reason}`);
+          if (outcome.measuredIn && outcome.measuredIn !== where) throw new Error(`probe: measured in the ${outcome.measuredIn}, not the ${where}`);
           if (i === 0) continue; // the first tab warms the browser's caches
           const ms = (b.TaskDuration - a.TaskDuration) * 1000 - evaluateMs - idlePerMs * wall;
           totalMs.push(ms);
@@ -179,7 +187,7 @@ export function fleetTables(workers, probe) {
   if (probe?.cost?.length) {
     md.push("", "Probe cost (a real Chromium tab; main-thread task time from DevTools, an idle tab's rate and DevTools' evaluate subtracted; ms, median (min–max); target ≤ 2 ms per request):", "",
       "| measured in | requests per page view | main thread per request | per page view |", "|---|---|---|---|");
-    for (const c of probe.cost) md.push(`| ${c.where} | ${c.requests} | ${sp(c.perRequestMs, 2)}${c.where.includes("reference") ? "" : c.perRequestMs.median <= 2 ? " ✓" : " ✗"} | ${sp(c.totalMs, 2)} |`);
+    for (const c of probe.cost) md.push(`| ${c.where} | ${c.requests} | ${sp(c.perRequestMs, 2)}${c.where.includes("reference") || c.where.startsWith("nothing") ? "" : c.perRequestMs.median <= 2 ? " ✓" : " ✗"} | ${sp(c.totalMs, 2)} |`);
   }
   if (probe?.sizes?.length) {
     md.push("", "| probe bytes | raw | gzip -9 |", "|---|---|---|");

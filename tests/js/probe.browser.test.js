@@ -131,6 +131,7 @@ test("in the app's service worker: the page starts no worker, the service worker
   const [beacon] = ofTest("service-worker");
   const shard = compact(beacon.body);
   assert.match(shard.shard.runtime, /Chrom.*\(service worker\)/);
+  assert.match(shard.shard.shard_id, /^[0-9a-f]{16}$/, "the service worker drew the shard's id");
   assert.ok(!beacon.body.includes("private prompt text"), "no prompt in the shard");
   const merged = await Result.merge([beacon.body]);
   const truth = (await sim.requests()).filter((r) => r.outcome === "completed");
@@ -162,12 +163,13 @@ test("serviceWorker: true with no service worker in control measures in a dedica
   assert.deepEqual({ sent: fallback.sent, measuredIn: fallback.measuredIn }, { sent: true, measuredIn: "worker" });
   await none.close();
 
-  const bare = await openWithServiceWorker("bare", options("bare-service-worker", { serviceWorker: true }));
+  // Its silence is bounded by the requests' own timeouts (1 s here) and 10 s.
+  const bare = await openWithServiceWorker("bare", options("bare-service-worker", { serviceWorker: true, timeout: 1 }));
   const t0 = Date.now();
   const failed = await bare.evaluate("window.startProbe()");
   assert.equal(failed.sent, false);
-  assert.match(failed.reason, /^failed: Error: the service worker did not take the probe within 5 s: does it call serveProbes\(\) from llmeter-wasm\/probe-sw\.js\?$/);
-  assert.ok(Date.now() - t0 >= 5000, "it waited for the service worker");
+  assert.match(failed.reason, /^failed: Error: the service worker did not answer the probe within 11 s \(its requests' timeouts and 10 s\): does it call serveProbes\(\) from llmeter-wasm\/probe-sw\.js\?$/);
+  assert.ok(Date.now() - t0 >= 11_000, "it waited for the service worker");
   assert.equal((await sim.requests()).length, 1, "only the fallback's request reached the endpoint");
   await bare.close();
   assert.throws(() => new Probe({ ...options("x"), serviceWorker: "yes" }), { name: "TypeError", message: "serviceWorker must be true or false, got yes" });
