@@ -31,8 +31,8 @@ export function serveProbes(scope = globalThis) {
     const msg = e.data;
     const port = e.ports?.[0];
     if (msg?.type !== PROBE_MESSAGE || !port) return;
-    // Taken at once: the page fails a probe that no service worker takes (one without this handler).
-    port.postMessage({ type: "accepted" });
+    // One answer, when done: each message costs the page's thread (a page whose service worker
+    // lacks this handler finds out from its silence).
     const controller = new AbortController();
     port.onmessage = (/** @type {MessageEvent} */ m) => { if (m.data?.type === "abort") controller.abort(); };
     e.waitUntil(measure(msg, controller.signal)

@@ -68,6 +68,11 @@
 import { spendFromStorage, randomId, PROBE_MESSAGE } from "./probe-rules.js";
 
 /**
+ * A measurement under way: its reply, and how to stop it (the tab was hidden).
+ * @typedef {{ reply: Promise<WorkerReply>, abort: () => void }} Measuring
+ */
+
+/**
  * What the measuring side reports: requests granted by the daily budget, and either the shard
  * (`text`) for the page to send or `sent` when the worker sent it.
  * @typedef {{ granted: number, interrupted: boolean, text: string | null, sent: boolean, bytes?: number }} WorkerReply
@@ -124,16 +129,16 @@ export class Probe {
   async run() {
     const { o } = this;
     if ((o.random ?? Math.random)() >= this.sampleRate) return { sent: false, reason: "not sampled" };
-    await this.visible();
+    if (hidden()) await this.visible();
     if (!(await this.idle())) return { sent: false, reason: "no idle time" };
     if (hidden()) return { sent: false, reason: "hidden" };
     const viewLeft = this.perView - (viewRequests.get(o.testId) ?? 0);
     if (viewLeft <= 0) return { sent: false, reason: "over the page view's budget" };
-    // One method per place: the page's engine compiles only the code of the place it uses.
+    // One method per place: V8 compiles a function on its first call, so the page pays only for
+    // the code of the place it uses (each function ~20–150 µs of its thread, traced in Chromium).
     const options = typeof o.endpoint !== "function";
     const serviceWorker = options && o.serviceWorker === true ? serviceWorkerOfPage() : null;
-    if (serviceWorker) return this.measureAway(viewLeft, "service worker", (message, onAbort) => this.measureInServiceWorker(serviceWorker, message, onAbort));
-    if (options && (o.inWorker ?? true) && typeof Worker === "function") return this.measureAway(viewLeft, "worker", (message, onAbort) => this.measureInWorker(message, onAbort));
+    if (serviceWorker || (options && (o.inWorker ?? true) && typeof Worker === "function")) return this.measureAway(viewLeft, serviceWorker);
     return this.measureOnPage(viewLeft);
   }
 
@@ -141,11 +146,10 @@ export class Probe {
    * In a worker (dedicated, or the page's service worker), which keeps the daily budget in
    * IndexedDB unless the app gives its own storage, draws the shard id and sends the shard to
    * `beaconUrl` itself.
-   * @private @param {number} viewLeft @param {"service worker" | "worker"} measuredIn
-   * @param {(message: import("./probe-measure.js").RunMessage, onAbort: (abort: () => void) => void) => Promise<WorkerReply>} measure
+   * @private @param {number} viewLeft @param {ServiceWorker | null} serviceWorker null: a dedicated worker
    * @returns {Promise<ProbeOutcome>}
    */
-  async measureAway(viewLeft, measuredIn, measure) {
+  async measureAway(viewLeft, serviceWorker) {
     const { o } = this;
     const budgetAway = o.storage === undefined;
     // The budget is spent before measuring: a reload while measuring cannot get it back.
@@ -156,7 +160,9 @@ export class Probe {
     const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard: this.shardOfView(null) };
     const budget = budgetAway ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null;
     const message = { endpoint: /** @type {EndpointOptions} */ (o.endpoint), timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget, beaconUrl: o.beaconUrl ?? null };
-    return this.outcome(granted, measuredIn, (onAbort) => measure(message, onAbort));
+    return serviceWorker
+      ? this.outcome(granted, "service worker", this.measureInServiceWorker(serviceWorker, message))
+      : this.outcome(granted, "worker", this.measureInWorker(message));
   }
 
   /**
@@ -169,10 +175,7 @@ export class Probe {
     if (granted <= 0) return { sent: false, reason: "over the daily budget" };
     viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
     const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard: this.shardOfView(randomId()) };
-    return this.outcome(granted, "page", async (onAbort) => {
-      const text = await this.measureHere(run, onAbort);
-      return { granted, interrupted: text === null, text, sent: false };
-    });
+    return this.outcome(granted, "page", this.measureHere(run, granted));
   }
 
   /** @private @param {number} want @returns {number} how many the daily budget kept on the page grants */
@@ -187,22 +190,21 @@ export class Probe {
   }
 
   /**
-   * Measures while watching the tab (hidden, the measurement is aborted and dropped), then makes
-   * the outcome, sending the shard from here if the measuring side handed it back.
+   * Waits for a measurement while watching the tab (hidden, the measurement is aborted and
+   * dropped), then makes the outcome, sending the shard from here if it was handed back.
    * @private @param {number} granted @param {"service worker" | "worker" | "page"} measuredIn
-   * @param {(onAbort: (abort: () => void) => void) => Promise<WorkerReply>} measure
+   * @param {Measuring} measuring
    * @returns {Promise<ProbeOutcome>}
    */
-  async outcome(granted, measuredIn, measure) {
+  async outcome(granted, measuredIn, measuring) {
     const { o } = this;
-    /** @type {() => void} */ let abort = () => {};
     let wasHidden = false;
-    const onHide = () => { if (hidden()) { wasHidden = true; abort(); } };
+    const onHide = () => { if (hidden()) { wasHidden = true; measuring.abort(); } };
     doc?.addEventListener("visibilitychange", onHide);
     /** @type {WorkerReply} */
     let reply;
     try {
-      reply = await measure((f) => (abort = f));
+      reply = await measuring.reply;
     } finally {
       doc?.removeEventListener("visibilitychange", onHide);
     }
@@ -222,39 +224,39 @@ export class Probe {
    * spends the daily budget when given `budget`, and posts the shard to `beaconUrl` itself (the
    * page's thread then never handles the shard or the beacon).
    * @private @param {import("./probe-measure.js").RunMessage} message
-   * @param {(abort: () => void) => void} onAbort
-   * @returns {Promise<WorkerReply>}
+   * @returns {Measuring}
    */
-  measureInWorker(message, onAbort) {
-    return new Promise((resolve, reject) => {
-      // Written out in full: bundlers recognise exactly this form and bundle the worker.
-      const worker = new Worker(new URL("./probe-worker.js", import.meta.url), { type: "module" });
+  measureInWorker(message) {
+    // Written out in full: bundlers recognise exactly this form and bundle the worker.
+    const worker = new Worker(new URL("./probe-worker.js", import.meta.url), { type: "module" });
+    /** @type {Promise<WorkerReply>} */
+    const reply = new Promise((resolve, reject) => {
       // The worker closes itself once it has answered; terminating it from here costs this thread.
       const done = () => { worker.onmessage = worker.onerror = null; };
-      onAbort(() => { worker.postMessage({ type: "abort" }); });
       worker.onerror = (e) => { done(); worker.terminate(); reject(new Error(e.message || "the probe's worker failed")); };
       worker.onmessage = (e) => {
         const m = e.data;
         if (m?.type === "done") { done(); resolve(m); }
         else if (m?.type === "error") { done(); reject(Object.assign(new Error(m.message), { name: m.name })); }
       };
-      // Posted at once (the worker receives it when its module has loaded): no handshake, one
-      // message fewer for this thread to handle.
-      worker.postMessage({ type: "run", ...message });
     });
+    // Posted at once (the worker receives it when its module has loaded): no handshake, one
+    // message fewer for this thread to handle.
+    worker.postMessage({ type: "run", ...message });
+    return { reply, abort: () => worker.postMessage({ type: "abort" }) };
   }
 
   /**
    * In the service worker that controls the page (probe-sw.js): as in a dedicated worker, with
    * no worker to start or end. The answer comes on a port of its own.
    * @private @param {ServiceWorker} serviceWorker @param {import("./probe-measure.js").RunMessage} message
-   * @param {(abort: () => void) => void} onAbort
-   * @returns {Promise<WorkerReply>}
+   * @returns {Measuring}
    */
-  measureInServiceWorker(serviceWorker, message, onAbort) {
-    return new Promise((resolve, reject) => {
-      const channel = new MessageChannel();
-      const port = channel.port1;
+  measureInServiceWorker(serviceWorker, message) {
+    const channel = new MessageChannel();
+    const port = channel.port1;
+    /** @type {Promise<WorkerReply>} */
+    const reply = new Promise((resolve, reject) => {
       const end = () => { clearTimeout(unanswered); port.onmessage = null; port.close(); };
       // No acknowledgement (one message fewer for this thread): a service worker that does not
       // serve probes is found by its silence past the requests' own timeouts.
@@ -264,32 +266,36 @@ export class Probe {
         end();
         reject(new Error(`the service worker did not answer the probe within ${boundMs / 1000} s (its requests' timeouts and ${SERVICE_WORKER_GRACE_MS / 1000} s): does it call serveProbes() from llmeter-wasm/probe-sw.js?`));
       }, boundMs);
-      onAbort(() => port.postMessage({ type: "abort" }));
       port.onmessage = (e) => {
         const m = e.data;
         if (m?.type === "done") { end(); resolve(m); }
         else if (m?.type === "error") { end(); reject(Object.assign(new Error(m.message), { name: m.name })); }
       };
-      serviceWorker.postMessage({ type: PROBE_MESSAGE, ...message }, [channel.port2]);
     });
+    serviceWorker.postMessage({ type: PROBE_MESSAGE, ...message }, [channel.port2]);
+    return { reply, abort: () => port.postMessage({ type: "abort" }) };
   }
 
   /**
    * On the page's thread (no Worker, or an endpoint given as a function).
-   * @private @param {import("./index.js").RunOptions} run @param {(abort: () => void) => void} onAbort
-   * @returns {Promise<string | null>}
+   * @private @param {import("./index.js").RunOptions} run @param {number} granted
+   * @returns {Measuring}
    */
-  async measureHere(run, onAbort) {
+  measureHere(run, granted) {
     const { o } = this;
     const controller = new AbortController();
-    onAbort(() => controller.abort());
-    const mod = await import("./index.js");
-    const endpoint = typeof o.endpoint === "function" ? await o.endpoint() : this.endpointOf(mod, o.endpoint);
-    const result = await new mod.Runner({ endpoint: /** @type {any} */ (endpoint), timeout: o.timeout ?? 30 }).run({ ...run, signal: controller.signal });
-    if (controller.signal.aborted || result.info.interrupted) return null;
-    const { toCompact } = await import("./llmeter_wasm.js");
-    return toCompact(/** @type {any} */ (result)._h, o.keepText === true);
+    const reply = (async () => {
+      const mod = await import("./index.js");
+      const endpoint = typeof o.endpoint === "function" ? await o.endpoint() : this.endpointOf(mod, o.endpoint);
+      const result = await new mod.Runner({ endpoint: /** @type {any} */ (endpoint), timeout: o.timeout ?? 30 }).run({ ...run, signal: controller.signal });
+      const interrupted = controller.signal.aborted || result.info.interrupted;
+      const { toCompact } = await import("./llmeter_wasm.js");
+      const text = interrupted ? null : toCompact(/** @type {any} */ (result)._h, o.keepText === true);
+      return { granted, interrupted, text, sent: false };
+    })();
+    return { reply, abort: () => controller.abort() };
   }
+
 
   /** @private @param {any} mod the package @param {EndpointOptions} options */
   endpointOf(mod, options) {
