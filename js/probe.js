@@ -43,8 +43,8 @@
  * @property {number} [timeout] per-request seconds (default 30)
  * @property {boolean} [serviceWorker] measure in the service worker that controls the page, which
  *   calls `serveProbes()` from `llmeter-wasm/probe-sw.js` (default false; `endpoint` must be
- *   options). The page then starts no worker: its main thread posts one message and handles two,
- *   the cheapest mode. While no service worker controls the page (a first visit), the probe
+ *   options). The page then starts no worker: its main thread posts one message and handles one
+ *   answer, the cheapest mode. While no service worker controls the page (a first visit), the probe
  *   measures as `inWorker` says; one that does not answer within the requests' timeouts and
  *   10 s fails the probe
  * @property {boolean} [inWorker] measure in a dedicated module worker (default true where
@@ -152,12 +152,10 @@ export class Probe {
   async measureAway(viewLeft, serviceWorker) {
     const { o } = this;
     const budgetAway = o.storage === undefined;
-    // The budget is spent before measuring: a reload while measuring cannot get it back.
-    const granted = budgetAway ? viewLeft : this.spendHere(viewLeft);
+    const granted = this.reserve(viewLeft, !budgetAway);
     if (granted <= 0) return { sent: false, reason: "over the daily budget" };
-    viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
     // No shard id drawn here: a page's first `crypto` call costs its thread a quarter millisecond.
-    const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard: this.shardOfView(null) };
+    const run = this.runOptions(granted, null);
     const budget = budgetAway ? { testId: o.testId, perDay: this.perDay, want: viewLeft } : null;
     const message = { endpoint: /** @type {EndpointOptions} */ (o.endpoint), timeout: o.timeout ?? 30, keepText: o.keepText === true, run, budget, beaconUrl: o.beaconUrl ?? null };
     return serviceWorker
@@ -170,23 +168,33 @@ export class Probe {
    * @private @param {number} viewLeft @returns {Promise<ProbeOutcome>}
    */
   async measureOnPage(viewLeft) {
-    const { o } = this;
-    const granted = this.spendHere(viewLeft);
+    const granted = this.reserve(viewLeft, true);
     if (granted <= 0) return { sent: false, reason: "over the daily budget" };
-    viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
-    const run = { clients: 1, nRequests: granted, payload: /** @type {any} */ (o.payload), startJitterMs: 0, shard: this.shardOfView(randomId()) };
-    return this.outcome(granted, "page", this.measureHere(run, granted));
+    return this.outcome(granted, "page", this.measureHere(this.runOptions(granted, randomId()), granted));
   }
 
-  /** @private @param {number} want @returns {number} how many the daily budget kept on the page grants */
-  spendHere(want) {
-    return spendFromStorage(this.storage(), this.o.testId, this.perDay, want);
-  }
-
-  /** @private @param {string | null} shardId @returns {any} the `shard` run option (its id drawn where it measures, when null) */
-  shardOfView(shardId) {
+  /**
+   * Spends the requests of this page view, and of the day when the page keeps that budget; the
+   * budget is spent before measuring, so a reload while measuring cannot get it back.
+   * @private @param {number} viewLeft @param {boolean} dayBudgetHere
+   * @returns {number} the requests granted
+   */
+  reserve(viewLeft, dayBudgetHere) {
     const { o } = this;
-    return { testId: o.testId, ...(shardId !== null ? { shardId } : {}), ...(o.label !== undefined ? { label: o.label } : {}) };
+    const granted = dayBudgetHere ? spendFromStorage(this.storage(), o.testId, this.perDay, viewLeft) : viewLeft;
+    if (granted > 0) viewRequests.set(o.testId, (viewRequests.get(o.testId) ?? 0) + granted);
+    return granted;
+  }
+
+  /**
+   * The run of a page view's probe, as one shard of the test.
+   * @private @param {number} granted @param {string | null} shardId null: drawn where it measures
+   * @returns {any} `RunOptions` (without a shard id when null)
+   */
+  runOptions(granted, shardId) {
+    const { o } = this;
+    const shard = { testId: o.testId, ...(shardId !== null ? { shardId } : {}), ...(o.label !== undefined ? { label: o.label } : {}) };
+    return { clients: 1, nRequests: granted, payload: o.payload, startJitterMs: 0, shard };
   }
 
   /**
@@ -295,7 +303,6 @@ export class Probe {
     })();
     return { reply, abort: () => controller.abort() };
   }
-
 
   /** @private @param {any} mod the package @param {EndpointOptions} options */
   endpointOf(mod, options) {
