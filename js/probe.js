@@ -243,9 +243,11 @@ export class Probe {
       const done = () => { worker.onmessage = worker.onerror = null; };
       worker.onerror = (e) => { done(); worker.terminate(); reject(new Error(e.message || "the probe's worker failed")); };
       worker.onmessage = (e) => {
-        const m = e.data;
-        if (m?.type === "done") { done(); resolve(m); }
-        else if (m?.type === "error") { done(); reject(Object.assign(new Error(m.message), { name: m.name })); }
+        const answer = answerOf(e.data);
+        if (answer === undefined) return;
+        done();
+        if (answer instanceof Error) reject(answer);
+        else resolve(answer);
       };
     });
     // Posted at once (the worker receives it when its module has loaded): no handshake, one
@@ -275,9 +277,11 @@ export class Probe {
         reject(new Error(`the service worker did not answer the probe within ${boundMs / 1000} s (its requests' timeouts and ${SERVICE_WORKER_GRACE_MS / 1000} s): does it call serveProbes() from llmeter-wasm/probe-sw.js?`));
       }, boundMs);
       port.onmessage = (e) => {
-        const m = e.data;
-        if (m?.type === "done") { end(); resolve(m); }
-        else if (m?.type === "error") { end(); reject(Object.assign(new Error(m.message), { name: m.name })); }
+        const answer = answerOf(e.data);
+        if (answer === undefined) return;
+        end();
+        if (answer instanceof Error) reject(answer);
+        else resolve(answer);
       };
     });
     serviceWorker.postMessage({ type: PROBE_MESSAGE, ...message }, [channel.port2]);
@@ -360,6 +364,17 @@ export class Probe {
     const r = await fetch(url, { method: "PUT", body: text, headers: { "content-type": "application/json" }, credentials: "omit", redirect: "manual" });
     if (!r.ok) throw new Error(`presigned PUT: HTTP ${r.status}`);
   }
+}
+
+/**
+ * A measuring worker's message as the page takes it (probe-measure.js writes them): the reply,
+ * the worker's error rebuilt, or undefined for any other message.
+ * @param {any} m @returns {WorkerReply | Error | undefined}
+ */
+function answerOf(m) {
+  if (m?.type === "done") return m;
+  if (m?.type === "error") return Object.assign(new Error(m.message), { name: m.name });
+  return undefined;
 }
 
 /** The service worker that controls this page, if any. @returns {ServiceWorker | null} */

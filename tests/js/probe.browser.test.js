@@ -57,9 +57,11 @@ const compact = (body) => {
 };
 const ofTest = (testId) => beacons.filter((b) => compact(b.body).shard.test_id === testId);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function open(o) {
-  const tab = await chromium.newTab(pageUrl(o));
-  for (let i = 0; i < 100 && !(await tab.evaluate("window.ready === true").catch(() => false)); i++) await sleep(50);
+/** Opens a page and waits until its module has run (with a service worker: until it controls the page). */
+async function open(o, url = pageUrl(o)) {
+  const tab = await chromium.newTab(url);
+  for (let i = 0; i < 200 && !(await tab.evaluate("window.ready === true").catch(() => false)); i++) await sleep(50);
+  assert.equal(await tab.evaluate("window.ready === true"), true, `${url.split("#")[0]} became ready`);
   return tab;
 }
 
@@ -112,12 +114,7 @@ test("a tab hidden while measuring drops its measurement: nothing is sent", asyn
 });
 
 const swPageUrl = (sw, o) => `${site.origin}/tests/js/pages/probe-sw.html?sw=${sw}#${encodeURIComponent(JSON.stringify(o))}`;
-async function openWithServiceWorker(sw, o) {
-  const tab = await chromium.newTab(swPageUrl(sw, o));
-  for (let i = 0; i < 200 && !(await tab.evaluate("window.ready === true").catch(() => false)); i++) await sleep(50);
-  assert.equal(await tab.evaluate("window.ready === true"), true, "the page's service worker took control");
-  return tab;
-}
+const openWithServiceWorker = (sw, o) => open(o, swPageUrl(sw, o));
 /** The scripts the page itself fetched: a dedicated probe worker would be one of them. */
 const pageScripts = (tab) => tab.evaluate(`performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname)`);
 
