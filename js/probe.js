@@ -242,13 +242,7 @@ export class Probe {
       // The worker closes itself once it has answered; terminating it from here costs this thread.
       const done = () => { worker.onmessage = worker.onerror = null; };
       worker.onerror = (e) => { done(); worker.terminate(); reject(new Error(e.message || "the probe's worker failed")); };
-      worker.onmessage = (e) => {
-        const answer = answerOf(e.data);
-        if (answer === undefined) return;
-        done();
-        if (answer instanceof Error) reject(answer);
-        else resolve(answer);
-      };
+      worker.onmessage = onAnswer(done, resolve, reject);
     });
     // Posted at once (the worker receives it when its module has loaded): no handshake, one
     // message fewer for this thread to handle.
@@ -276,13 +270,7 @@ export class Probe {
         end();
         reject(new Error(`the service worker did not answer the probe within ${boundMs / 1000} s (its requests' timeouts and ${SERVICE_WORKER_GRACE_MS / 1000} s): does it call serveProbes() from llmeter-wasm/probe-sw.js?`));
       }, boundMs);
-      port.onmessage = (e) => {
-        const answer = answerOf(e.data);
-        if (answer === undefined) return;
-        end();
-        if (answer instanceof Error) reject(answer);
-        else resolve(answer);
-      };
+      port.onmessage = onAnswer(end, resolve, reject);
     });
     serviceWorker.postMessage({ type: PROBE_MESSAGE, ...message }, [channel.port2]);
     return { reply, abort: () => port.postMessage({ type: "abort" }) };
@@ -367,14 +355,19 @@ export class Probe {
 }
 
 /**
- * A measuring worker's message as the page takes it (probe-measure.js writes them): the reply,
- * the worker's error rebuilt, or undefined for any other message.
- * @param {any} m @returns {WorkerReply | Error | undefined}
+ * The page's handler of a measuring worker's messages (probe-measure.js writes them): on its
+ * answer, `end`, then the reply, or the worker's error rebuilt; other messages are ignored.
+ * @param {() => void} end @param {(reply: WorkerReply) => void} resolve @param {(error: Error) => void} reject
+ * @returns {(e: MessageEvent) => void}
  */
-function answerOf(m) {
-  if (m?.type === "done") return m;
-  if (m?.type === "error") return Object.assign(new Error(m.message), { name: m.name });
-  return undefined;
+function onAnswer(end, resolve, reject) {
+  return (e) => {
+    const m = e.data;
+    if (m?.type !== "done" && m?.type !== "error") return;
+    end();
+    if (m.type === "done") resolve(m);
+    else reject(Object.assign(new Error(m.message), { name: m.name }));
+  };
 }
 
 /** The service worker that controls this page, if any. @returns {ServiceWorker | null} */
