@@ -217,7 +217,8 @@ export function wasmRows(root, files, { where = "", loaded = () => undefined } =
  */
 export function htmlScripts(html) {
   return [...html.matchAll(/<script\b([^>]*)>/gi)].flatMap(([, attrs]) => {
-    const file = /\bsrc\s*=\s*"([^"]+)"/i.exec(attrs)?.[1];
+    const src = /\bsrc\s*=\s*(?:"([^"]+)"|'([^']+)'|([^\s"'>]+))/i.exec(attrs); // quoted or not (a minified page)
+    const file = src?.[1] ?? src?.[2] ?? src?.[3];
     if (!file || /\bnomodule\b/i.test(attrs)) return [];
     return [{ file, module: /\btype\s*=\s*"?module\b/i.test(attrs) }];
   });
