@@ -19,6 +19,16 @@ await build({
   plugins: [{
     name: "keep-dynamic-imports",
     setup(b) {
+      // What a probe never reaches (figures, merging, `workers: N`) is left out, not kept as a
+      // dynamic import: a bundler that builds an app's workers as one file (Vite's default
+      // `worker.format: "iife"`) would otherwise put all of it into the probe's worker (38.9 KB
+      // gzipped instead of 13.6, tests/packaging/probe.test.js). Reached anyway, it rejects.
+      b.onResolve({ filter: /^\.\/(report|fleet\/[\w-]+|llmeter_fleet)\.js$/ }, (a) =>
+        a.kind === "dynamic-import" ? { path: "absent", namespace: "not-in-probe" } : undefined);
+      b.onLoad({ filter: /.*/, namespace: "not-in-probe" }, () => ({
+        contents: `export {}; throw new Error("not part of the Probe's worker (figures, merging, workers): use llmeter-wasm itself for those");`,
+        loader: "js",
+      }));
       b.onResolve({ filter: /.*/ }, (a) =>
         a.kind === "dynamic-import" || a.path.startsWith("#inline/") || a.path.startsWith("node:") ? { path: a.path, external: true } : undefined);
     },
