@@ -4,31 +4,20 @@
 // hidden while measuring drops its measurement, and the daily budget holds across reloads.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { startSim } from "./sim.js";
+import { startCollector, compact } from "./collector.js";
 import { startStatic } from "./browser.js";
 import { launchRawChromium } from "./cdp.js";
 import { Result } from "../../pkg/index.js";
 import { Probe } from "../../pkg/probe.js";
 
 let sim, slowSim, site, chromium, collector;
-/** Beacon bodies received by the collector, in order. */
-const beacons = [];
 
 before(async () => {
   sim = await startSim(["--ttft-ms", "20", "--itl-ms", "2", "--seed", "8"]);
   slowSim = await startSim(["--ttft-ms", "3000", "--itl-ms", "2"]);
   site = await startStatic();
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d) => (body += d));
-    req.on("end", () => {
-      if (req.method === "POST") beacons.push({ type: req.headers["content-type"], body });
-      res.writeHead(204, { "access-control-allow-origin": "*" }).end();
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  collector = { url: `http://127.0.0.1:${server.address().port}/probe`, close: () => new Promise((r) => server.close(r)) };
+  collector = await startCollector();
   chromium = await launchRawChromium();
 });
 after(async () => {
@@ -46,16 +35,7 @@ const options = (testId, extra = {}) => ({
   ...extra,
 });
 const pageUrl = (o) => `${site.origin}/tests/js/pages/probe.html#${encodeURIComponent(JSON.stringify(o))}`;
-/** A compact shard: the run folder's files in one JSON document (`{format, files}`). */
-const compact = (body) => {
-  const { format, files } = JSON.parse(body);
-  return {
-    format,
-    shard: JSON.parse(files["shard.json"]),
-    responses: files["responses.jsonl"].split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)),
-  };
-};
-const ofTest = (testId) => beacons.filter((b) => compact(b.body).shard.test_id === testId);
+const ofTest = (testId) => collector.ofTest(testId);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Opens a page and waits until its module has run (with a service worker: until it controls the page). */
 async function open(o, url = pageUrl(o)) {

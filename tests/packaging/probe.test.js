@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { startSim } from "../js/sim.js";
+import { startCollector, compact } from "../js/collector.js";
 import { launchChromium } from "../js/browser.js";
 import { within } from "../js/process.js";
 import { HERE, stageApp, requireInstalled, execFileAsync, filesUnder, assertNoBuildPath, recordSizes, initialJs, htmlScripts, wasmRows, wasmModuleOf, startServerProcess, withDeadline, kb, SIM_ARGS } from "./harness.js";
@@ -38,40 +39,6 @@ after(async () => {
   await collector?.close();
   await sim?.stop();
 });
-
-/** Receives beacons (text/plain POSTs of compact shards) as a probe's collector would. */
-async function startCollector() {
-  const beacons = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d) => (body += d));
-    req.on("end", () => {
-      if (req.method === "POST") beacons.push({ type: req.headers["content-type"], body });
-      res.writeHead(204, { "access-control-allow-origin": "*" }).end();
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/probe`,
-    /** The beacons of one test id, once `n` have arrived (or what arrived within `ms`). */
-    async of(testId, n = 1, ms = 10_000) {
-      const mine = () => beacons.filter((b) => compact(b.body).shard.test_id === testId);
-      for (const end = Date.now() + ms; mine().length < n && Date.now() < end;) await sleep(50);
-      return mine();
-    },
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
-
-/** A compact shard: the run folder's files in one JSON document (`{format, files}`). */
-function compact(body) {
-  const { format, files } = JSON.parse(body);
-  return {
-    format,
-    shard: JSON.parse(files["shard.json"]),
-    responses: files["responses.jsonl"].split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)),
-  };
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
