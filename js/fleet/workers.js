@@ -29,7 +29,9 @@ const MAX_WORKERS = 256;
 /** @returns {Promise<Port>} */
 async function spawn() {
   if (isNode()) {
-    const url = new URL("./shard-worker.js", import.meta.url);
+    // Kept as it stands by bundlers (webpack would otherwise emit an unbundled copy of the file
+    // into every browser bundle): Node loads the package's own file.
+    const url = new URL(/* webpackIgnore: true */ "./shard-worker.js", import.meta.url);
     const name = "node:worker_threads";
     const { Worker } = await import(/* @vite-ignore */ /* webpackIgnore: true */ name);
     const w = new Worker(url);

@@ -118,6 +118,11 @@ test("webpack 5: page with no .wasm loader or plugin; store.js, tokenizer.js and
     const wasm = wasmRows(dist, files, { loaded: (r) => r.module !== "llmeter_fleet" });
     assert.deepEqual(modules(wasm), ["llmeter_fleet file", "llmeter_store file", "llmeter_tokenizers file", "llmeter_wasm file"], files.join(" "));
 
+    // No unbundled copy of a package module (webpack emits one for each `new URL("./x.js",
+    // import.meta.url)` it does not bundle; its imports would not resolve there).
+    const unbundled = files.filter((f) => f.endsWith(".js") && /\bfrom\s*["']\.{1,2}\/[\w./-]+\.js["']/.test(readFileSync(path.join(dist, f), "utf8")));
+    assert.deepEqual(unbundled, [], "files that still import the package's modules");
+
     const result = await runBuiltApp(app.dir, "index.html", wasm.filter((r) => r.loaded).map((r) => `dist/${r.file}`));
     assertMeasured(result.page, await sim.requests(), /HeadlessChrome\/\d+/);
     assert.ok(result.page.zipBytes > 1000, "store.js zipped the run");
