@@ -90,6 +90,17 @@ impl Clock for WebClock {
     fn now_ms(&self) -> f64 {
         performance_now()
     }
+    /// The pump's next macrotask: workerd sends a request only when the JS turn that started
+    /// it ends, so what runs after the `fetch` in that turn is counted into its times.
+    fn next_turn(&self) -> LocalBoxFuture<'static, ()> {
+        let mut turn = None;
+        with_platform(|p| turn = Some(p.later_turn()));
+        Box::pin(async move {
+            if let Some(turn) = turn {
+                let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
+            }
+        })
+    }
     fn unix_ms(&self) -> f64 {
         date_now()
     }

@@ -32,6 +32,9 @@ extern "C" {
     /// there are no turns to wait on.
     #[wasm_bindgen(method, js_name = turnsUntil)]
     pub fn turns_until(this: &JsPump, deadline_ms: f64) -> JsValue;
+    /// A promise resolved in a later macrotask (see `Clock::next_turn`).
+    #[wasm_bindgen(method, js_name = laterTurn)]
+    pub fn later_turn(this: &JsPump) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn send(
         this: &JsPump,
@@ -165,6 +168,14 @@ pub fn exchange_scratch(len: usize) -> *const u8 {
         }
         s.as_ptr()
     })
+}
+
+/// Whether this runtime sends a `fetch` only when the turn that called it ends
+/// ([`llmeter_core::limits::RuntimeKind::sends_at_turn_end`]): the pump then stamps a turn's
+/// sends after the last of them.
+#[wasm_bindgen(js_name = exchangeSendsAtTurnEnd)]
+pub fn exchange_sends_at_turn_end() -> bool {
+    super::platform::runtime_kind().sends_at_turn_end()
 }
 
 /// The wasm memory, for the pump's view of the scratch buffer.

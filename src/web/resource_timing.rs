@@ -57,8 +57,7 @@ fn read(kept: &Array, prefix: &str, since_ms: f64) -> (Vec<ResourceEntry>, Optio
         .iter()
         .filter(|e| ours(e))
         .filter_map(|e| e.get("nextHopProtocol").and_then(Value::as_str))
-        .filter(|p| !p.is_empty())
-        .last()
+        .rfind(|p| !p.is_empty())
         .map(str::to_string);
     let entries = items
         .iter()

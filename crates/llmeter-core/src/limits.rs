@@ -23,6 +23,16 @@ pub enum RuntimeKind {
     Unknown,
 }
 
+impl RuntimeKind {
+    /// Whether a `fetch` leaves only once the JavaScript turn that called it has ended. workerd
+    /// runs its I/O when the isolate yields: a request stamped at its `fetch` call waits for the
+    /// rest of that turn (measured at 64 clients: 50 µs of work after each send in a burst
+    /// added 2.5 ms to the TTFT error). There the pump stamps a turn's sends after the last one.
+    pub fn sends_at_turn_end(self) -> bool {
+        self == RuntimeKind::Workerd
+    }
+}
+
 /// Browsers open at most this many HTTP/1.1 connections per host (pages and workers share
 /// them); more requests queue inside the browser and their TTFT includes that wait.
 pub const BROWSER_H1_CONNECTIONS_PER_HOST: u32 = 6;

@@ -16,6 +16,12 @@ pub trait Clock {
     fn sleep_until(&self, deadline_ms: f64) -> LocalBoxFuture<'static, ()> {
         self.sleep(deadline_ms - self.now_ms())
     }
+    /// Resolves in a later turn of the event loop, after what the current one started (the
+    /// requests sent in it) has gone out: the runner records responses there. By default a
+    /// zero sleep.
+    fn next_turn(&self) -> LocalBoxFuture<'static, ()> {
+        self.sleep(0.0)
+    }
 }
 
 /// Formats Unix milliseconds as LLMeter's UTC timestamp with millisecond precision,

@@ -479,3 +479,39 @@ async fn the_thread_watch_keeps_its_latest_samples_only() {
         "a virtual clock is late by its 1 ms rounding at most"
     );
 }
+
+/// A client sends its next request before its last response is recorded (built, reported to
+/// the observer, kept): where a request leaves only when the platform's turn ends (workerd),
+/// that bookkeeping would otherwise be counted into the next request's times. The run's time
+/// still ends with the last response, not with its recording.
+#[tokio::test(start_paused = true)]
+async fn the_next_request_leaves_before_the_last_response_is_recorded() {
+    let h = Harness::new(|_| stream_script(10.0, &[(40.0, "alpha")]));
+    let sent_at_each_response = std::cell::RefCell::new(Vec::new());
+    let traffic = h.transport.traffic.clone();
+    let mut observer = |_: &_, _: &_, _: Progress| {
+        sent_at_each_response
+            .borrow_mut()
+            .push(traffic.sent.borrow().len())
+    };
+    let runner = llmeter_core::runner::Runner {
+        endpoint: &ChunkEndpoint,
+        transport: &h.transport,
+        clock: &h.clock,
+        tokenizer: &WhitespaceTokenizer,
+    };
+    let result = runner
+        .run(&opts(1, Some(3), 1), &CancelToken::new(), &mut observer)
+        .await
+        .expect("valid options");
+    assert_eq!(result.responses.len(), 3);
+    // Responses 1 and 2 were recorded once requests 2 and 3 were out; the last at the end.
+    assert_eq!(*sent_at_each_response.borrow(), vec![2, 3, 3]);
+    // Three sequential 50 ms exchanges: the run is 150 ms, recording included.
+    assert!(
+        close(result.summary.total_test_time.unwrap(), 0.150),
+        "{:?}",
+        result.summary.total_test_time
+    );
+    assert!(result.responses.iter().all(|r| r.error.is_none()));
+}

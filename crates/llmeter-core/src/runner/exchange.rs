@@ -127,13 +127,14 @@ impl DateReader {
 impl RequestContext<'_> {
     /// Sends one prepared payload and waits for its response, the timeout, or nothing (the
     /// caller drops this future to cancel, which aborts the request). Also returns when it was
-    /// sent (clock ms: the start of its TTFT/TTLT).
+    /// sent (clock ms: the start of its TTFT/TTLT). What it returns is turned into LLMeter's
+    /// response by [`Finished::build`], which the runner defers until its next request is out.
     pub async fn invoke(
         &self,
         prepared: &Result<PreparedPayload, EndpointError>,
         payload: &serde_json::Value,
         generated_id: String,
-    ) -> (InvocationResponse, ResponseTimings, f64) {
+    ) -> (Finished, f64) {
         let clock = self.clock;
         let request_time = clock.unix_ms();
         let http = prepared
@@ -149,7 +150,10 @@ impl RequestContext<'_> {
                 };
                 let (response, timings) =
                     failed_before_sending(error, input_payload, generated_id, request_time);
-                return (response, timings, clock.now_ms());
+                return (
+                    Finished::Built(Box::new((response, timings))),
+                    clock.now_ms(),
+                );
             }
         };
         let Ok(prepared) = prepared else {
@@ -196,13 +200,6 @@ impl RequestContext<'_> {
                 )),
             ),
         };
-        let parsed = match x.parser.take() {
-            Some(p) => p.finish(end_ms, failure),
-            None => ParsedResponse {
-                error: Some("internal: parser missing".into()),
-                ..Default::default()
-            },
-        };
         // Measure from the platform's send when the transport reports it (our own request
         // building is not the endpoint's latency), else from before the exchange.
         let start = x.sent_ms.filter(|&t| t >= start).unwrap_or(start);
@@ -212,19 +209,65 @@ impl RequestContext<'_> {
                 .borrow_mut()
                 .add(dates.wall(start), dates.wall(head_ms), date);
         }
-        let (response, timings) = build_response(
-            parsed,
-            prepared,
+        let exchanged = Exchanged {
+            parser: x.parser.take(),
+            failure,
+            input_payload: prepared.input_payload.clone(),
+            input_prompt: prepared.input_prompt.clone(),
             generated_id,
-            Stamps {
+            stamps: Stamps {
                 start_ms: start,
                 request_time_unix: request_time,
                 status: x.status,
                 head_ms: x.head_ms,
                 end_ms,
             },
-        );
-        (response, timings, start)
+        };
+        (Finished::Exchanged(exchanged), start)
+    }
+}
+
+/// A request that is over, before it becomes LLMeter's response: the parser's finishing and
+/// the response's building wait (see [`Finished::build`]).
+pub(crate) enum Finished {
+    /// Failed before anything was sent: already built (rare, so boxed).
+    Built(Box<(InvocationResponse, ResponseTimings)>),
+    /// An exchange with its parser, not yet finished.
+    Exchanged(Exchanged),
+}
+
+pub(crate) struct Exchanged {
+    parser: Option<Box<dyn ResponseParser>>,
+    /// Why the body ended early (transport failure, timeout).
+    failure: Option<String>,
+    input_payload: Rc<serde_json::Value>,
+    input_prompt: Option<Rc<str>>,
+    generated_id: String,
+    stamps: Stamps,
+}
+
+impl Finished {
+    /// LLMeter's response and our timings. Pure bookkeeping on stamps already taken, so the
+    /// runner runs it after the client's next request has left (see `runner::record`).
+    pub fn build(self) -> (InvocationResponse, ResponseTimings) {
+        let x = match self {
+            Finished::Built(built) => return *built,
+            Finished::Exchanged(x) => x,
+        };
+        let parsed = match x.parser {
+            Some(p) => p.finish(x.stamps.end_ms, x.failure),
+            None => ParsedResponse {
+                error: Some("internal: parser missing".into()),
+                ..Default::default()
+            },
+        };
+        build_response(
+            parsed,
+            x.input_payload,
+            x.input_prompt,
+            x.generated_id,
+            x.stamps,
+        )
     }
 }
 
@@ -258,7 +301,8 @@ struct Stamps {
 
 fn build_response(
     parsed: ParsedResponse,
-    prepared: &PreparedPayload,
+    input_payload: Rc<serde_json::Value>,
+    input_prompt: Option<Rc<str>>,
     generated_id: String,
     at: Stamps,
 ) -> (InvocationResponse, ResponseTimings) {
@@ -290,9 +334,9 @@ fn build_response(
     };
     let response = InvocationResponse {
         response_text: parsed.text,
-        input_payload: Some(prepared.input_payload.clone()),
+        input_payload: Some(input_payload),
         id: Some(id),
-        input_prompt: prepared.input_prompt.clone(),
+        input_prompt,
         time_to_first_token: ttft,
         time_to_last_token: ttlt,
         num_tokens_input: parsed.tokens_input,

@@ -14,6 +14,7 @@ mod exchange;
 pub mod lag;
 mod options;
 pub mod pacing;
+mod record;
 
 pub use cancel::{CancelToken, Cancelled};
 pub use options::{
@@ -34,9 +35,10 @@ use crate::stats::percentile;
 use crate::time::{format_utc, Clock};
 use crate::tokenizer::Tokenizer;
 use crate::transport::Transport;
-use exchange::{DateReader, RequestContext};
+use exchange::{DateReader, Finished, RequestContext};
 use futures::future::{select, Either};
 use pacing::{ClientPace, Pacer, Ticket};
+use record::{Completion, Completions};
 use serde_json::{json, Map, Value};
 use std::cell::{Cell, RefCell};
 use std::pin::pin;
@@ -271,7 +273,9 @@ impl<'a> Runner<'a> {
             observer,
         });
 
+        let completions = Completions::default();
         let workers = (0..opts.clients).map(|worker| {
+            let completions = &completions;
             let shared = &shared;
             let ids = &ids;
             let next_payload = &next_payload;
@@ -370,15 +374,17 @@ impl<'a> Runner<'a> {
                         // LLMeter: a failure outside the endpoint's wrapper gives a response
                         // with a fresh id and the error, everything else null.
                         Some(error) => Some((
-                            InvocationResponse {
-                                id: Some(generated_id.clone()),
-                                error: Some(error),
-                                ..Default::default()
-                            },
-                            ResponseTimings {
-                                id: generated_id,
-                                ..Default::default()
-                            },
+                            Finished::Built(Box::new((
+                                InvocationResponse {
+                                    id: Some(generated_id.clone()),
+                                    error: Some(error),
+                                    ..Default::default()
+                                },
+                                ResponseTimings {
+                                    id: generated_id,
+                                    ..Default::default()
+                                },
+                            ))),
                             clock.now_ms(),
                         )),
                         None => {
@@ -394,70 +400,101 @@ impl<'a> Runner<'a> {
                         }
                     };
                     let done_ms = clock.now_ms();
-                    let mut s = shared.borrow_mut();
-                    s.in_flight -= 1;
-                    let Some((mut response, mut timings, sent_ms)) = outcome else {
+                    shared.borrow_mut().in_flight -= 1;
+                    let Some((finished, sent_ms)) = outcome else {
                         return; // cancelled: returning drops the in-flight request, which aborts it
                     };
-                    if !redactor.is_empty() {
-                        // Errors and ids quote what the server sent back: no secret is kept.
-                        if let Some(e) = response.error.as_mut() {
-                            redactor.redact_in_place(e);
-                        }
-                        if let Some(id) = response.id.as_mut() {
-                            if redactor.redact_in_place(id) {
-                                timings.id.clone_from(id);
-                            }
-                        }
-                        if response
-                            .response_text
-                            .as_deref()
-                            .is_some_and(|t| redactor.finds(t))
-                        {
-                            s.secret_in_text += 1;
-                        }
-                    }
-                    timings.payload_index = u32::try_from(index).ok();
-                    timings.sent_at = Some((sent_ms - start_ms) / 1000.0);
-                    timings.scheduled_at = ticket.due_ms.map(|d| (d - start_ms) / 1000.0);
-                    if let Some(label) = ticket.phase.label() {
-                        response
-                            .annotations
-                            .get_or_insert_with(Map::new)
-                            .insert(PHASE_ANNOTATION.into(), Value::from(label));
-                    } else {
-                        s.measure_start_ms =
-                            Some(s.measure_start_ms.map_or(ready_ms, |m| m.min(ready_ms)));
-                        s.measure_end_ms =
-                            Some(s.measure_end_ms.map_or(done_ms, |m| m.max(done_ms)));
-                    }
-                    if response.error.is_some() {
-                        s.failed += 1;
-                    }
-                    let progress = Progress {
-                        completed: s.responses.len() as u64 + 1,
-                        failed: s.failed,
-                        expected,
-                        elapsed_s: (done_ms - start_ms) / 1000.0,
-                        in_flight: s.in_flight,
-                    };
-                    s.observer.on_response(&response, &timings, progress);
-                    s.responses.push(response);
-                    s.timings.push(timings);
-                    s.phases.push(ticket.phase);
+                    completions.push(Completion {
+                        finished,
+                        sent_ms,
+                        payload_index: index,
+                        phase: ticket.phase,
+                        due_ms: ticket.due_ms,
+                        ready_ms,
+                        done_ms,
+                    });
                 }
             }
         });
+        // Each response is recorded (built, reported, kept) once the requests started in the
+        // same turn are out: on a platform that sends only when its turn ends (workerd), work
+        // done before that is counted into those requests' times.
+        let record = |c: Completion| {
+            let (mut response, mut timings) = c.finished.build();
+            let mut s = shared.borrow_mut();
+            if !redactor.is_empty() {
+                // Errors and ids quote what the server sent back: no secret is kept.
+                if let Some(e) = response.error.as_mut() {
+                    redactor.redact_in_place(e);
+                }
+                if let Some(id) = response.id.as_mut() {
+                    if redactor.redact_in_place(id) {
+                        timings.id.clone_from(id);
+                    }
+                }
+                if response
+                    .response_text
+                    .as_deref()
+                    .is_some_and(|t| redactor.finds(t))
+                {
+                    s.secret_in_text += 1;
+                }
+            }
+            timings.payload_index = u32::try_from(c.payload_index).ok();
+            timings.sent_at = Some((c.sent_ms - start_ms) / 1000.0);
+            timings.scheduled_at = c.due_ms.map(|d| (d - start_ms) / 1000.0);
+            if let Some(label) = c.phase.label() {
+                response
+                    .annotations
+                    .get_or_insert_with(Map::new)
+                    .insert(PHASE_ANNOTATION.into(), Value::from(label));
+            } else {
+                s.measure_start_ms =
+                    Some(s.measure_start_ms.map_or(c.ready_ms, |m| m.min(c.ready_ms)));
+                s.measure_end_ms = Some(s.measure_end_ms.map_or(c.done_ms, |m| m.max(c.done_ms)));
+            }
+            if response.error.is_some() {
+                s.failed += 1;
+            }
+            let progress = Progress {
+                completed: s.responses.len() as u64 + 1,
+                failed: s.failed,
+                expected,
+                elapsed_s: (c.done_ms - start_ms) / 1000.0,
+                in_flight: s.in_flight,
+            };
+            s.observer.on_response(&response, &timings, progress);
+            s.responses.push(response);
+            s.timings.push(timings);
+            s.phases.push(c.phase);
+        };
+        let workers_end_ms = Cell::new(None);
+        let clients = async {
+            futures::future::join_all(workers).await;
+            workers_end_ms.set(Some(clock.now_ms()));
+            completions.close();
+        };
+        let recorder = async {
+            while completions.ready().await {
+                if !completions.is_closed() {
+                    clock.next_turn().await;
+                }
+                while let Some(c) = completions.pop() {
+                    record(c);
+                }
+            }
+        };
         // The thread-lag watch runs beside the workers and stops with them. Polled after them,
         // it starts once the first requests are sent: that burst delays no arrival.
         let lags = RefCell::new(Vec::new());
         select(
-            pin!(futures::future::join_all(workers)),
+            pin!(futures::future::join(clients, recorder)),
             pin!(lag::watch(clock, &lags, opts.lag_period_ms)),
         )
         .await;
 
-        let end_ms = clock.now_ms();
+        // The last response's recording is not part of the run's time.
+        let end_ms = workers_end_ms.get().unwrap_or_else(|| clock.now_ms());
         let interrupted = cancel.is_cancelled();
         let Shared {
             responses: all_responses,
