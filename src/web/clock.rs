@@ -90,8 +90,8 @@ impl Clock for WebClock {
     fn now_ms(&self) -> f64 {
         performance_now()
     }
-    /// The pump's next macrotask: workerd sends a request only when the JS turn that started
-    /// it ends, so what runs after the `fetch` in that turn is counted into its times.
+    /// The pump's `laterTurn`: after this turn's `fetch` calls, and in workerd (which sends a
+    /// request only when the JS turn that started it ends) a later macrotask.
     fn next_turn(&self) -> LocalBoxFuture<'static, ()> {
         let mut turn = None;
         with_platform(|p| turn = Some(p.later_turn()));

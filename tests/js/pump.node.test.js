@@ -87,15 +87,27 @@ test("where requests leave only when the turn ends (workerd), a burst is stamped
   for (const h of heads.values()) assert.ok(h.at >= sentMs, "a head arrives after its send");
 });
 
-test("laterTurn resolves in a later macrotask than the one that asked for it", async () => {
-  const { pump } = recordingPump(false);
-  const order = [];
-  await new Promise((done) => {
-    pump.laterTurn().then(() => {
-      order.push("laterTurn");
-      done(undefined);
-    });
-    queueMicrotask(() => order.push("microtask"));
-  });
-  assert.deepEqual(order, ["microtask", "laterTurn"]);
+test("laterTurn: after the turn's fetch calls, and where sends leave at the turn's end, in a later macrotask", async () => {
+  for (const atTurnEnd of [false, true]) {
+    const { pump } = recordingPump(atTurnEnd);
+    const realFetch = globalThis.fetch;
+    const order = [];
+    globalThis.fetch = (...args) => {
+      order.push("fetch");
+      return realFetch(...args);
+    };
+    try {
+      const body = JSON.stringify({ model: "sim-model", messages: [{ role: "user", content: "hi" }], max_tokens: 2, stream: true });
+      setTimeout(() => order.push("earlier timer"), 0);
+      // As the engine does in one call: send, then ask for the turn to record in.
+      pump.send(1, `${sim.base}/chat/completions`, "POST", [["content-type", "application/json"]], body, "", true);
+      const later = pump.laterTurn().then(() => order.push("laterTurn"));
+      queueMicrotask(() => order.push("microtask"));
+      await later;
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.equal(order[0], "fetch", `${atTurnEnd}: ${order}`);
+    assert.deepEqual(order.slice(1), atTurnEnd ? ["microtask", "earlier timer", "laterTurn"] : ["laterTurn", "microtask"], `sendsAtTurnEnd ${atTurnEnd}`);
+  }
 });

@@ -16,9 +16,9 @@ pub trait Clock {
     fn sleep_until(&self, deadline_ms: f64) -> LocalBoxFuture<'static, ()> {
         self.sleep(deadline_ms - self.now_ms())
     }
-    /// Resolves in a later turn of the event loop, after what the current one started (the
-    /// requests sent in it) has gone out: the runner records responses there. By default a
-    /// zero sleep.
+    /// Resolves once the requests sent in this turn of the event loop have gone out (on the
+    /// web: after their `fetch` calls, or in a later turn where they leave only when this one
+    /// ends): the runner records responses then. By default a zero sleep.
     fn next_turn(&self) -> LocalBoxFuture<'static, ()> {
         self.sleep(0.0)
     }
