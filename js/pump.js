@@ -83,9 +83,11 @@ export function createPump(wasm, crash) {
   const exchangeFail = crash.guard(wasm.exchangeFail);
   const timerFired = crash.guard(wasm.timerFired);
   const { exchangeScratch, exchangeMemory } = wasm;
-  /** workerd: a `fetch` leaves when the turn that called it ends (the engine's rule; asked
-   * at the first send, once the module is instantiated). @type {boolean | undefined} */
-  let sendsAtTurnEnd;
+  /** @type {boolean | undefined} */
+  let turnEndSends;
+  /** workerd: a `fetch` leaves when the turn that called it ends (the engine's rule; asked once,
+   * at the first use, when the module is instantiated). */
+  const sendsAtTurnEnd = () => (turnEndSends ??= wasm.exchangeSendsAtTurnEnd());
 
   /** @type {Map<number, { abort(): void }>} */
   const controllers = new Map();
@@ -196,8 +198,7 @@ export function createPump(wasm, crash) {
   function startQueued() {
     const batch = queued;
     queued = [];
-    sendsAtTurnEnd ??= wasm.exchangeSendsAtTurnEnd();
-    if (!sendsAtTurnEnd) {
+    if (!sendsAtTurnEnd()) {
       for (const q of batch) {
         if (controllers.get(q.id) !== q.controller) continue;
         const [request, sentMs] = callFetch(q);
@@ -395,8 +396,7 @@ export function createPump(wasm, crash) {
    * @type {Pump["laterTurn"]}
    */
   function laterTurn() {
-    sendsAtTurnEnd ??= wasm.exchangeSendsAtTurnEnd();
-    if (!sendsAtTurnEnd) return Promise.resolve();
+    if (!sendsAtTurnEnd()) return Promise.resolve();
     return new Promise((resolve) => setTimeout(resolve, 0));
   }
 
