@@ -95,51 +95,52 @@ pub fn load_test_levels(options: JsValue) -> Result<JsValue, JsValue> {
         let levels =
             plan_rate_levels(&rates, min_per_run, duration).map_err(|e| option_error(&e))?;
         for l in &levels {
-            let o = Object::new();
-            Reflect::set(&o, &"rate".into(), &l.rate.into())?;
-            Reflect::set(
-                &o,
-                &"nRequests".into(),
-                &l.n_requests
-                    .map(JsValue::from)
-                    .unwrap_or(JsValue::UNDEFINED),
-            )?;
-            Reflect::set(
-                &o,
-                &"runDuration".into(),
-                &l.run_duration_s
-                    .map(JsValue::from)
-                    .unwrap_or(JsValue::UNDEFINED),
-            )?;
-            Reflect::set(&o, &"runName".into(), &l.run_name.clone().into())?;
-            out.push(&o);
+            out.push(&level_js(
+                ("rate", l.rate.into()),
+                l.n_requests,
+                l.run_duration_s,
+                &l.run_name,
+            )?);
         }
         return planned(out, planned_requests(&[], &levels));
     }
     let levels = plan_levels(&clients, min_per_client, min_per_run, duration)
         .map_err(|e| option_error(&e))?;
     let total = planned_requests(&levels, &[]);
-    for l in levels {
-        let o = Object::new();
-        Reflect::set(&o, &"clients".into(), &l.clients.into())?;
-        Reflect::set(
-            &o,
-            &"nRequests".into(),
-            &l.n_requests
-                .map(JsValue::from)
-                .unwrap_or(JsValue::UNDEFINED),
-        )?;
-        Reflect::set(
-            &o,
-            &"runDuration".into(),
-            &l.run_duration_s
-                .map(JsValue::from)
-                .unwrap_or(JsValue::UNDEFINED),
-        )?;
-        Reflect::set(&o, &"runName".into(), &l.run_name.into())?;
-        out.push(&o);
+    for l in &levels {
+        out.push(&level_js(
+            ("clients", l.clients.into()),
+            l.n_requests,
+            l.run_duration_s,
+            &l.run_name,
+        )?);
     }
     planned(out, total)
+}
+
+/// One planned level as JS sees it: `{clients | rate, nRequests, runDuration, runName}`, the
+/// bound the level does not have `undefined`.
+fn level_js(
+    (key, value): (&str, JsValue),
+    n_requests: Option<u32>,
+    run_duration_s: Option<f64>,
+    run_name: &str,
+) -> Result<JsValue, JsValue> {
+    let or_undefined = |v: Option<JsValue>| v.unwrap_or(JsValue::UNDEFINED);
+    let o = Object::new();
+    Reflect::set(&o, &key.into(), &value)?;
+    Reflect::set(
+        &o,
+        &"nRequests".into(),
+        &or_undefined(n_requests.map(JsValue::from)),
+    )?;
+    Reflect::set(
+        &o,
+        &"runDuration".into(),
+        &or_undefined(run_duration_s.map(JsValue::from)),
+    )?;
+    Reflect::set(&o, &"runName".into(), &run_name.into())?;
+    Ok(o.into())
 }
 
 fn planned(levels: Array, total: u64) -> Result<JsValue, JsValue> {
