@@ -198,19 +198,11 @@ export function createPump(wasm, crash) {
   function startQueued() {
     const batch = queued;
     queued = [];
-    if (!sendsAtTurnEnd()) {
-      for (const q of batch) {
-        if (controllers.get(q.id) !== q.controller) continue;
-        const [request, sentMs] = callFetch(q);
-        watch(q, request, sentMs);
-      }
-      return;
-    }
-    /** @type {[QueuedFetch, Promise<Response>][]} */
+    /** @type {[QueuedFetch, Promise<Response>, number][]} */
     const started = [];
-    for (const q of batch) if (controllers.get(q.id) === q.controller) started.push([q, callFetch(q)[0]]);
-    const sentMs = performance.now();
-    for (const [q, request] of started) watch(q, request, sentMs);
+    for (const q of batch) if (controllers.get(q.id) === q.controller) started.push([q, ...callFetch(q)]);
+    const turnEndMs = sendsAtTurnEnd() ? performance.now() : null;
+    for (const [q, request, sentMs] of started) watch(q, request, turnEndMs ?? sentMs);
   }
 
   /**

@@ -32,7 +32,8 @@ extern "C" {
     /// there are no turns to wait on.
     #[wasm_bindgen(method, js_name = turnsUntil)]
     pub fn turns_until(this: &JsPump, deadline_ms: f64) -> JsValue;
-    /// A promise resolved in a later macrotask (see `Clock::next_turn`).
+    /// A promise resolved once this turn's `fetch` calls are made: a microtask behind them, or
+    /// a later macrotask where sends leave only when the turn ends (see `Clock::next_turn`).
     #[wasm_bindgen(method, js_name = laterTurn)]
     pub fn later_turn(this: &JsPump) -> js_sys::Promise;
     #[wasm_bindgen(method)]
