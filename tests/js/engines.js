@@ -150,6 +150,14 @@ async function launchFirefox({ insecureCerts }) {
   };
 }
 
+/**
+ * JavaScriptCore's BBQ tier (WebKitGTK 2.50.6) miscompiles the engine now and then: wrong values
+ * (a run's options read back as zeros) or out-of-bounds traps, in ~3% of a fresh page's runs,
+ * never with BBQ off (README, "WebKitGTK 2.50's first wasm JIT"). The suites run WebKit with it
+ * off — interpreter, then OMG — unless LLMETER_WEBKIT_BBQ=1 (to check a new WebKit).
+ */
+const WEBKIT_JIT = process.env.LLMETER_WEBKIT_BBQ === "1" ? {} : { JSC_useBBQJIT: "false" };
+
 async function launchWebKit({ insecureCerts }) {
   // MiniBrowser has no headless mode: a private virtual display (Xvfb picks a free number).
   const xvfb = child("Xvfb", ["-displayfd", "1", "-screen", "0", "1360x1024x24", "-nolisten", "tcp"], { stdio: ["ignore", "pipe", "inherit"] });
@@ -180,7 +188,7 @@ async function launchWebKit({ insecureCerts }) {
   };
   const driverSession = async (box) => {
     const port = await freePort();
-    const proc = child("WebKitWebDriver", [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}` }, stdio: ["ignore", "ignore", "inherit"] });
+    const proc = child("WebKitWebDriver", [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}`, ...WEBKIT_JIT }, stdio: ["ignore", "ignore", "inherit"] });
     box.proc = proc;
     for (let attempt = 0; ; attempt++) {
       try {
