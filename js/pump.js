@@ -380,15 +380,14 @@ export function createPump(wasm, crash) {
   }
 
   /**
-   * When the engine records finished requests: after the fetches this turn has queued were
-   * called (a microtask behind `startQueued`), or where a `fetch` leaves only when its turn ends
-   * (workerd), in a later macrotask — there whatever else the turn does is counted into the
-   * requests' times (50 µs of work after each send: TTFT error +1.3 ms at 64 clients). A
-   * macrotask per response elsewhere cost Chromium's page ~7 ms more main thread per 128.
+   * A later macrotask, where a `fetch` leaves only when its turn ends (workerd): the engine
+   * records finished requests then, or whatever else the turn does is counted into the
+   * requests' times (50 µs of work after each send: TTFT error +1.3 ms at 64 clients).
+   * Elsewhere the engine waits one microtask of its own instead, behind `startQueued` (a
+   * macrotask per response cost Chromium's page ~7 ms more main thread per 128).
    * @type {Pump["laterTurn"]}
    */
   function laterTurn() {
-    if (!sendsAtTurnEnd()) return Promise.resolve();
     return new Promise((resolve) => setTimeout(resolve, 0));
   }
 

@@ -161,6 +161,8 @@ async function truthSection() {
           const base = h2 ? sim.httpsBase : sim.base;
           const kinds = rt.kinds ?? KINDS;
           const acc = Object.fromEntries(kinds.map((k) => [k, []]));
+          // The page's own thread CPU per run, where the runtime reports it (Chromium page).
+          const cpu = Object.fromEntries(kinds.map((k) => [k, []]));
           let protocol = null;
           let busyRuns = 0;
           // Warm-up: connections, CORS preflights, JIT — outside the measured runs.
@@ -174,6 +176,7 @@ async function truthSection() {
                 if (r.busyThread) busyRuns++;
               }
               acc[kind].push(truthErrors(r.samples, await sim.requests()));
+              if (r.threadCpuMs !== undefined) cpu[kind].push(r.threadCpuMs);
             }
             await sim.clear();
           }
@@ -182,6 +185,10 @@ async function truthSection() {
           // Same-repeat differences: engine − bare (the floor) and engine − plain client.
           for (const [ref, prefix] of [["bare", "overhead"], ["plain", "overPlain"]]) {
             for (const k of ["ttftP50", "ttftP99", "ttltP50"]) row[`${prefix}${cap(k)}`] = summarize(acc.engine.map((e, i) => e[k] - acc[ref][i][k]));
+          }
+          if (cpu.engine.length) {
+            for (const kind of kinds) row[`${keyOf(kind)}ThreadCpuMs`] = summarize(cpu[kind]);
+            row.overheadThreadCpuMs = summarize(cpu.engine.map((c, i) => c - cpu.bare[i]));
           }
           report.truth.push(row);
           log(`truth ${rt.name} ${clients}: TTFT p50 engine +${row.engineTtftP50.median.toFixed(2)} ms, plain +${row.plainTtftP50.median.toFixed(2)} ms, bare +${row.bareTtftP50.median.toFixed(2)} ms`);
@@ -445,6 +452,8 @@ const signed = (x, d = 2) => `${x >= 0 ? "+" : ""}${f(x, d)}`;
 const plus = (s, d = 2) => (s ? `${signed(s.median, d)} ${s.ci ? `[CI ${signed(s.ci.lo, d)}…${signed(s.ci.hi, d)}]` : `(${f(s.min, d)}…${f(s.max, d)})`}` : "–");
 // A target on a median difference: met or not, and when not, whether the interval still reaches it.
 const within = (s, limit) => `${mark(s.median <= limit)}${s.median > limit && s.ci && s.ci.lo <= limit ? " (within its CI)" : ""}`;
+// The page thread's CPU per run (Chromium page): engine, plain client, floor, and engine − floor.
+const threadCpu = (r) => (r.engineThreadCpuMs ? `; page thread CPU ms/run engine ${f(r.engineThreadCpuMs.median, 0)}, plain ${f(r.plainThreadCpuMs.median, 0)}, floor ${f(r.bareThreadCpuMs.median, 0)} (engine−floor ${plus(r.overheadThreadCpuMs, 1)})` : "");
 const err2 = (a, b) => (a === undefined || b === undefined ? "–" : `+${f(a)} / +${f(b)}`);
 const mark = (ok) => (ok ? "✓" : "✗");
 const rows = [];
@@ -459,7 +468,7 @@ for (const r of report.truth.filter((r) => r.runtime !== "python llmeter")) {
   const targets = [`p50 Δ ≤ 0.5 ${within(r.overheadTtftP50, 0.5)}`];
   if (r.clients === 64) targets.push(`p99 Δ ≤ 2 ${within(r.overheadTtftP99, 2)}`);
   add("truth TTFT err p50 / p99 ms", what, err2(m("engineTtftP50"), m("engineTtftP99")), err2(m("plainTtftP50"), m("plainTtftP99")), err2(m("bareTtftP50"), m("bareTtftP99")), pyCell("pythonTtftP50", "pythonTtftP99"),
-    `engine−floor ${plus(r.overheadTtftP50)} / ${plus(r.overheadTtftP99)}; engine−plain ${plus(r.overPlainTtftP50)} / ${plus(r.overPlainTtftP99)}${r.busyRuns ? `; busy-thread warning in ${r.busyRuns} of ${r.runs} runs` : ""}`, targets.join("; "));
+    `engine−floor ${plus(r.overheadTtftP50)} / ${plus(r.overheadTtftP99)}; engine−plain ${plus(r.overPlainTtftP50)} / ${plus(r.overPlainTtftP99)}${r.busyRuns ? `; busy-thread warning in ${r.busyRuns} of ${r.runs} runs` : ""}${threadCpu(r)}`, targets.join("; "));
   add("truth TTLT err p50 / p99 ms", what, err2(m("engineTtltP50"), m("engineTtltP99")), err2(m("plainTtltP50"), m("plainTtltP99")), err2(m("bareTtltP50"), m("bareTtltP99")), pyCell("pythonTtltP50", "pythonTtltP99"),
     `engine−floor ${plus(r.overheadTtltP50)}; engine−plain ${plus(r.overPlainTtltP50)}`);
 }
@@ -526,7 +535,7 @@ const md = [
   "",
   ...table(header, rows),
   "",
-  `Truth: server TTFT 50 ms, ITL 5 ms, ${TRUTH_TOKENS} tokens, error = client − server ground truth (llm-sim \`first/last_token_sent_us − received_us\`); comparison = engine − floor and engine − plain client in the same repeat, median over repeats with its 95% confidence interval [CI lo…hi] (distribution-free, from 6 repeats; fewer: the range) — ${CFG.repeats} repeats at 1 and 8 clients; at 64, ${CFG.truthRepeatsAt64.targeted} where the issue sets targets (Node, workerd, Chromium), ${CFG.truthRepeatsAt64.other} elsewhere. Throughput: zero delays, ${TP_TOKENS}-token streams, one Node process, CPU = its user+system time. Python llmeter 0.2.0 via its Runner + OpenAICompletionStreamEndpoint; "native" = llm-sim's Rust \`sim-load\`. The load average (other work on the machine) inflates absolute figures and widens spreads; same-run comparisons hold up best.`,
+  `Truth: server TTFT 50 ms, ITL 5 ms, ${TRUTH_TOKENS} tokens, error = client − server ground truth (llm-sim \`first/last_token_sent_us − received_us\`); comparison = engine − floor and engine − plain client in the same repeat, median over repeats with its 95% confidence interval [CI lo…hi] (distribution-free, from 6 repeats; fewer: the range) — ${CFG.repeats} repeats at 1 and 8 clients; at 64, ${CFG.truthRepeatsAt64.targeted} where the issue sets targets (Node, workerd, Chromium), ${CFG.truthRepeatsAt64.other} elsewhere. Throughput: zero delays, ${TP_TOKENS}-token streams, one Node process, CPU = its user+system time. Python llmeter 0.2.0 via its Runner + OpenAICompletionStreamEndpoint; "native" = llm-sim's Rust \`sim-load\`. Chromium page rows also give the page thread's CPU per run (DevTools TaskDuration around each run, setup and result included): what its TTFT stamps wait behind (docs/SCALE.md). The load average (other work on the machine) inflates absolute figures and widens spreads; same-run comparisons hold up best.`,
   ] : []),
   "",
   ...(report.truth.length || report.throughput.length || report.peers.length ? [

@@ -65,6 +65,76 @@ impl Drop for Sleep {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(callback: &js_sys::Function);
+}
+
+/// Microtasks the engine queued (`queueMicrotask`, one JS function made once) and how many have
+/// run, with the futures waiting for theirs. Microtasks run in the order they were queued.
+#[derive(Default)]
+struct Microtasks {
+    queued: u64,
+    ran: u64,
+    waiting: Vec<(u64, std::task::Waker)>,
+    callback: Option<Closure<dyn FnMut()>>,
+}
+
+thread_local! {
+    static MICROTASKS: RefCell<Microtasks> = RefCell::new(Microtasks::default());
+}
+
+fn microtask_ran() {
+    let woken: Vec<_> = MICROTASKS.with(|m| {
+        let mut m = m.borrow_mut();
+        m.ran += 1;
+        let ran = m.ran;
+        let (ready, waiting) = std::mem::take(&mut m.waiting)
+            .into_iter()
+            .partition(|(turn, _)| *turn <= ran);
+        m.waiting = waiting;
+        ready
+    });
+    for (_, w) in woken {
+        w.wake();
+    }
+}
+
+/// Resolves in a microtask queued when it is first polled: after the microtasks already queued
+/// (the pump's `startQueued`, queued by this poll's sends). A waker woken while wasm-bindgen's
+/// task queue runs could poll the engine again before those.
+struct NextMicrotask(Option<u64>);
+
+impl Future for NextMicrotask {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        MICROTASKS.with(|m| {
+            let mut m = m.borrow_mut();
+            let turn = match self.0 {
+                Some(turn) if m.ran >= turn => return Poll::Ready(()),
+                Some(turn) => turn,
+                None => {
+                    m.queued += 1;
+                    let turn = m.queued;
+                    let callback = m
+                        .callback
+                        .get_or_insert_with(|| Closure::new(microtask_ran));
+                    queue_microtask(callback.as_ref().unchecked_ref());
+                    self.0 = Some(turn);
+                    turn
+                }
+            };
+            match m.waiting.iter_mut().find(|(t, _)| *t == turn) {
+                Some((_, w)) if w.will_wake(cx.waker()) => {}
+                Some((_, w)) => w.clone_from(cx.waker()),
+                None => m.waiting.push((turn, cx.waker().clone())),
+            }
+            Poll::Pending
+        })
+    }
+}
+
 /// Event-loop turns (macrotasks) until `performance.now()` reaches `deadline_ms`, without a
 /// timer's millisecond granularity: the pump's `turnsUntil`, spun in JS (`setImmediate`, or one
 /// reused `MessageChannel`; no wasm call per turn). `None` where there are no turns.
@@ -90,9 +160,15 @@ impl Clock for WebClock {
     fn now_ms(&self) -> f64 {
         performance_now()
     }
-    /// The pump's `laterTurn`: after this turn's `fetch` calls, and in workerd (which sends a
-    /// request only when the JS turn that started it ends) a later macrotask.
+    /// After this turn's `fetch` calls: a microtask queued behind the pump's `startQueued`
+    /// (queued while this poll asked for the sends). In workerd, which sends a request only
+    /// when the JS turn that started it ends, the pump's `laterTurn` (a later macrotask). The
+    /// microtask is one `queueMicrotask` call with a function made once, not a JS promise: a
+    /// promise awaited per response cost the page two new closures each time.
     fn next_turn(&self) -> LocalBoxFuture<'static, ()> {
+        if !super::platform::sends_at_turn_end() {
+            return Box::pin(NextMicrotask(None));
+        }
         let mut turn = None;
         with_platform(|p| turn = Some(p.later_turn()));
         Box::pin(async move {

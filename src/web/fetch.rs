@@ -32,8 +32,8 @@ extern "C" {
     /// there are no turns to wait on.
     #[wasm_bindgen(method, js_name = turnsUntil)]
     pub fn turns_until(this: &JsPump, deadline_ms: f64) -> JsValue;
-    /// A promise resolved once this turn's `fetch` calls are made: a microtask behind them, or
-    /// a later macrotask where sends leave only when the turn ends (see `Clock::next_turn`).
+    /// A promise resolved in a later macrotask: where sends leave only when the turn ends
+    /// (workerd), after this turn's requests have gone out (see `Clock::next_turn`).
     #[wasm_bindgen(method, js_name = laterTurn)]
     pub fn later_turn(this: &JsPump) -> js_sys::Promise;
     #[wasm_bindgen(method)]
@@ -176,7 +176,7 @@ pub fn exchange_scratch(len: usize) -> *const u8 {
 /// sends after the last of them.
 #[wasm_bindgen(js_name = exchangeSendsAtTurnEnd)]
 pub fn exchange_sends_at_turn_end() -> bool {
-    super::platform::runtime_kind().sends_at_turn_end()
+    super::platform::sends_at_turn_end()
 }
 
 /// The wasm memory, for the pump's view of the scratch buffer.

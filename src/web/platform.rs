@@ -85,6 +85,15 @@ pub fn runtime_kind() -> RuntimeKind {
     RuntimeKind::Unknown
 }
 
+/// Whether this runtime sends a `fetch` only when the JS turn that called it ends
+/// ([`RuntimeKind::sends_at_turn_end`]), looked up once: the globals do not change.
+pub fn sends_at_turn_end() -> bool {
+    thread_local! {
+        static TURN_END: std::cell::OnceCell<bool> = const { std::cell::OnceCell::new() };
+    }
+    TURN_END.with(|t| *t.get_or_init(|| runtime_kind().sends_at_turn_end()))
+}
+
 /// `nextHopProtocol` of the latest Resource Timing entry for `url_prefix` (`http/1.1`, `h2`),
 /// when the runtime records one.
 pub fn next_hop_protocol(url_prefix: &str) -> Option<String> {

@@ -87,27 +87,49 @@ test("where requests leave only when the turn ends (workerd), a burst is stamped
   for (const h of heads.values()) assert.ok(h.at >= sentMs, "a head arrives after its send");
 });
 
-test("laterTurn: after the turn's fetch calls, and where sends leave at the turn's end, in a later macrotask", async () => {
-  for (const atTurnEnd of [false, true]) {
-    const { pump } = recordingPump(atTurnEnd);
-    const realFetch = globalThis.fetch;
-    const order = [];
-    globalThis.fetch = (...args) => {
-      order.push("fetch");
-      return realFetch(...args);
-    };
-    try {
-      const body = JSON.stringify({ model: "sim-model", messages: [{ role: "user", content: "hi" }], max_tokens: 2, stream: true });
-      setTimeout(() => order.push("earlier timer"), 0);
-      // As the engine does in one call: send, then ask for the turn to record in.
-      pump.send(1, `${sim.base}/chat/completions`, "POST", [["content-type", "application/json"]], body, "", true);
-      const later = pump.laterTurn().then(() => order.push("laterTurn"));
-      queueMicrotask(() => order.push("microtask"));
-      await later;
-    } finally {
-      globalThis.fetch = realFetch;
-    }
-    assert.equal(order[0], "fetch", `${atTurnEnd}: ${order}`);
-    assert.deepEqual(order.slice(1), atTurnEnd ? ["microtask", "earlier timer", "laterTurn"] : ["laterTurn", "microtask"], `sendsAtTurnEnd ${atTurnEnd}`);
+test("laterTurn (where sends leave at the turn's end): after the turn's fetch calls, in a later macrotask", async () => {
+  const { pump } = recordingPump(true);
+  const realFetch = globalThis.fetch;
+  const order = [];
+  globalThis.fetch = (...args) => {
+    order.push("fetch");
+    return realFetch(...args);
+  };
+  try {
+    const body = JSON.stringify({ model: "sim-model", messages: [{ role: "user", content: "hi" }], max_tokens: 2, stream: true });
+    setTimeout(() => order.push("earlier timer"), 0);
+    // As the engine does in one call: send, then ask for the turn to record in.
+    pump.send(1, `${sim.base}/chat/completions`, "POST", [["content-type", "application/json"]], body, "", true);
+    const later = pump.laterTurn().then(() => order.push("laterTurn"));
+    queueMicrotask(() => order.push("microtask"));
+    await later;
+  } finally {
+    globalThis.fetch = realFetch;
   }
+  assert.deepEqual(order, ["fetch", "microtask", "earlier timer", "laterTurn"]);
+});
+
+test("elsewhere the engine records a response after the next request's fetch call (its own microtask, no JS promise)", async () => {
+  const { init, OpenAIEndpoint, Runner } = await import("../../pkg/index.js");
+  await init();
+  const realFetch = globalThis.fetch;
+  const order = [];
+  globalThis.fetch = (...args) => {
+    order.push("fetch");
+    return realFetch(...args);
+  };
+  try {
+    const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: sim.base, model: "sim-model" }), transport: "fetch" });
+    const result = await runner.run({
+      clients: 1,
+      nRequests: 3,
+      payload: { messages: [{ role: "user", content: "hi" }], max_tokens: 2 },
+      onResponse: () => order.push("record"),
+    });
+    assert.equal(result.stats.failed_requests, 0);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  // One client: each response is recorded once the request after it has been sent.
+  assert.deepEqual(order, ["fetch", "fetch", "record", "fetch", "record", "record"]);
 });
