@@ -87,14 +87,22 @@ test("where requests leave only when the turn ends (workerd), a burst is stamped
   for (const h of heads.values()) assert.ok(h.at >= sentMs, "a head arrives after its send");
 });
 
-test("laterTurn (where sends leave at the turn's end): after the turn's fetch calls, in a later macrotask", async () => {
-  const { pump } = recordingPump(true);
+/** Wraps the real `fetch` to push "fetch" into `order` at each call; returns the undo. @param {string[]} order */
+function noteFetchCalls(order) {
   const realFetch = globalThis.fetch;
-  const order = [];
   globalThis.fetch = (...args) => {
     order.push("fetch");
     return realFetch(...args);
   };
+  return () => {
+    globalThis.fetch = realFetch;
+  };
+}
+
+test("laterTurn (where sends leave at the turn's end): after the turn's fetch calls, in a later macrotask", async () => {
+  const { pump } = recordingPump(true);
+  const order = [];
+  const restoreFetch = noteFetchCalls(order);
   try {
     const body = JSON.stringify({ model: "sim-model", messages: [{ role: "user", content: "hi" }], max_tokens: 2, stream: true });
     setTimeout(() => order.push("earlier timer"), 0);
@@ -104,7 +112,7 @@ test("laterTurn (where sends leave at the turn's end): after the turn's fetch ca
     queueMicrotask(() => order.push("microtask"));
     await later;
   } finally {
-    globalThis.fetch = realFetch;
+    restoreFetch();
   }
   assert.deepEqual(order, ["fetch", "microtask", "earlier timer", "laterTurn"]);
 });
@@ -112,12 +120,8 @@ test("laterTurn (where sends leave at the turn's end): after the turn's fetch ca
 test("elsewhere the engine records a response after the next request's fetch call (its own microtask, no JS promise)", async () => {
   const { init, OpenAIEndpoint, Runner } = await import("../../pkg/index.js");
   await init();
-  const realFetch = globalThis.fetch;
   const order = [];
-  globalThis.fetch = (...args) => {
-    order.push("fetch");
-    return realFetch(...args);
-  };
+  const restoreFetch = noteFetchCalls(order);
   try {
     const runner = new Runner({ endpoint: new OpenAIEndpoint({ baseUrl: sim.base, model: "sim-model" }), transport: "fetch" });
     const result = await runner.run({
@@ -128,7 +132,7 @@ test("elsewhere the engine records a response after the next request's fetch cal
     });
     assert.equal(result.stats.failed_requests, 0);
   } finally {
-    globalThis.fetch = realFetch;
+    restoreFetch();
   }
   // One client: each response is recorded once the request after it has been sent.
   assert.deepEqual(order, ["fetch", "fetch", "record", "fetch", "record", "record"]);
