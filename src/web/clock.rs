@@ -85,18 +85,16 @@ thread_local! {
     static MICROTASKS: RefCell<Microtasks> = RefCell::new(Microtasks::default());
 }
 
+/// Each microtask is one wait's (the `queued`-th): it wakes that one, if it is still waiting.
 fn microtask_ran() {
-    let woken: Vec<_> = MICROTASKS.with(|m| {
+    let woken = MICROTASKS.with(|m| {
         let mut m = m.borrow_mut();
         m.ran += 1;
         let ran = m.ran;
-        let (ready, waiting) = std::mem::take(&mut m.waiting)
-            .into_iter()
-            .partition(|(turn, _)| *turn <= ran);
-        m.waiting = waiting;
-        ready
+        let i = m.waiting.iter().position(|(turn, _)| *turn == ran)?;
+        Some(m.waiting.swap_remove(i).1)
     });
-    for (_, w) in woken {
+    if let Some(w) = woken {
         w.wake();
     }
 }
