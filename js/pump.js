@@ -16,6 +16,8 @@ import { nodeHttpClient } from "./node-http.js";
  * @typedef {Object} PumpExports
  * @property {(id: number, status: number, values: (string | null)[], sentMs: number, at: number) => void} exchangeHead
  * @property {(id: number, len: number, at: number) => void} exchangeChunk
+ * @property {(count: number) => void} exchangeChunks
+ * @property {(count: number) => number} exchangeArrivals
  * @property {(id: number, at: number) => void} exchangeEnd
  * @property {(id: number, inBody: boolean, name: string, message: string, cause: string, at: number) => void} exchangeFail
  * @property {() => boolean} exchangeSendsAtTurnEnd
@@ -79,10 +81,11 @@ export function createPump(wasm, crash) {
   // error instead of escaping as an uncaught exception.
   const exchangeHead = crash.guard(wasm.exchangeHead);
   const exchangeChunk = crash.guard(wasm.exchangeChunk);
+  const exchangeChunks = crash.guard(wasm.exchangeChunks);
   const exchangeEnd = crash.guard(wasm.exchangeEnd);
   const exchangeFail = crash.guard(wasm.exchangeFail);
   const timerFired = crash.guard(wasm.timerFired);
-  const { exchangeScratch, exchangeMemory } = wasm;
+  const { exchangeScratch, exchangeArrivals, exchangeMemory } = wasm;
   /** @type {boolean | undefined} */
   let turnEndSends;
   /** workerd: a `fetch` leaves when the turn that called it ends (the engine's rule; asked once,
@@ -121,6 +124,28 @@ export function createPump(wasm, crash) {
   /** @type {WebAssembly.Memory | null} */
   let memory = null;
   let heap = new Uint8Array(0);
+  /** The batch's arrivals table in wasm memory (`[id, len, at]` per chunk). */
+  let arrivalsAt = 0;
+  let arrivalsCap = 0;
+  let table = new Float64Array(0);
+
+  /**
+   * Where the platform can run a task after the network's (`scheduler.postTask`: browsers), a
+   * response's chunks are stamped as they arrive and handed to the engine in batches, one wasm
+   * call for all the chunks that arrived before that task (~40 at 64 clients in Chromium), not
+   * one per chunk: the page's thread then stamps the next arrival sooner, and spends ~6 ms less
+   * per 128 requests (CDP TaskDuration, h2, 64 clients, 32-token answers). An exchange's end,
+   * failure, or the timer (a timeout) first hands over every chunk that arrived before it.
+   */
+  const scheduler = /** @type {any} */ (globalThis).scheduler;
+  const postTask = /** @type {((f: () => void) => Promise<void>) | undefined} */ (
+    typeof scheduler?.postTask === "function" ? (f) => scheduler.postTask(f) : undefined
+  );
+  /** Chunks stamped and not yet handed over, in arrival order: id, bytes, arrival time, … */
+  /** @type {(number | Uint8Array)[]} */
+  let arrivals = [];
+  let arrivalBytes = 0;
+  let batchPosted = false;
 
   /** The engine's one timer (all its sleeps share it): the handle lives here, not in wasm. */
   let timer = /** @type {ReturnType<typeof setTimeout> | null} */ (null);
@@ -147,6 +172,10 @@ export function createPump(wasm, crash) {
     scratchPtr = scratchCap = 0;
     memory = null;
     heap = new Uint8Array(0);
+    arrivals = [];
+    arrivalBytes = 0;
+    arrivalsAt = arrivalsCap = 0;
+    table = new Float64Array(0);
   });
 
   /**
@@ -166,6 +195,60 @@ export function createPump(wasm, crash) {
     }
     heap.set(bytes, scratchPtr);
     return len;
+  }
+
+  /** Stamps a chunk's arrival for the next batch. @param {number} id @param {Uint8Array} bytes @param {number} at */
+  function arrive(id, bytes, at) {
+    arrivals.push(id, bytes, at);
+    arrivalBytes += bytes.length;
+    if (!batchPosted && postTask) {
+      batchPosted = true;
+      postTask(onBatchTask).catch(crash.crashed);
+    }
+  }
+
+  function onBatchTask() {
+    batchPosted = false;
+    handOver();
+  }
+
+  /** Hands every stamped chunk to the engine in one call (those of aborted exchanges left out). */
+  function handOver() {
+    if (arrivals.length === 0) return;
+    const batch = arrivals;
+    const total = arrivalBytes;
+    arrivals = [];
+    arrivalBytes = 0;
+    const count = batch.length / 3;
+    if (total > scratchCap) {
+      scratchPtr = exchangeScratch(total);
+      scratchCap = total;
+    }
+    if (count > arrivalsCap) {
+      arrivalsAt = exchangeArrivals(count) / 8;
+      arrivalsCap = count;
+    }
+    if (heap.byteLength === 0 || table.byteLength === 0 || memory === null) {
+      memory ??= /** @type {WebAssembly.Memory} */ (exchangeMemory());
+      heap = new Uint8Array(memory.buffer);
+      table = new Float64Array(memory.buffer);
+    }
+    let at = scratchPtr;
+    let row = arrivalsAt;
+    let kept = 0;
+    for (let i = 0; i < batch.length; i += 3) {
+      const id = /** @type {number} */ (batch[i]);
+      if (!controllers.has(id)) continue;
+      const bytes = /** @type {Uint8Array} */ (batch[i + 1]);
+      heap.set(bytes, at);
+      at += bytes.length;
+      table[row] = id;
+      table[row + 1] = bytes.length;
+      table[row + 2] = /** @type {number} */ (batch[i + 2]);
+      row += 3;
+      kept++;
+    }
+    if (kept > 0) exchangeChunks(kept);
   }
 
   /**
@@ -229,6 +312,7 @@ export function createPump(wasm, crash) {
     /** @param {unknown} e @param {boolean} inBody */
     const fail = (e, inBody) => {
       const t = performance.now();
+      handOver();
       if (!controllers.delete(id)) return; // aborted by the engine: it no longer listens
       const [name, message, cause] = failureParts(e);
       exchangeFail(id, inBody, name, message, cause, t);
@@ -250,11 +334,13 @@ export function createPump(wasm, crash) {
         const at = performance.now();
         if (!controllers.has(id)) return;
         if (r.done) {
+          handOver();
           controllers.delete(id);
           exchangeEnd(id, at);
           return;
         }
-        exchangeChunk(id, toScratch(r.value), at);
+        if (postTask) arrive(id, r.value, at);
+        else exchangeChunk(id, toScratch(r.value), at);
         reader.read().then(onRead, onError);
       };
       /** @param {unknown} e */
@@ -323,6 +409,7 @@ export function createPump(wasm, crash) {
 
   function onTimer() {
     timer = null;
+    handOver(); // a timeout counts what arrived before it
     timerFired();
   }
 

@@ -2,8 +2,10 @@
 //!
 //! The pump stamps every arrival with `performance.now()` before anything else runs for it,
 //! copies the bytes into a scratch buffer in wasm memory and calls [`exchange_chunk`] — one
-//! wasm call per chunk, which feeds the engine's parser right there. The runner's future for an
-//! exchange wakes once, at the end. Dropping that future aborts the fetch.
+//! wasm call per chunk, which feeds the engine's parser right there. In browsers it stamps each
+//! arrival and hands the chunks over in batches instead ([`exchange_chunks`]), from a task posted
+//! after the network's, each chunk with its own stamp. The runner's future for an exchange wakes
+//! once, at the end. Dropping that future aborts the fetch.
 
 use futures::future::LocalBoxFuture;
 use js_sys::{Array, Uint8Array};
@@ -76,6 +78,9 @@ thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
     /// Where the pump copies each chunk (grown, never shrunk).
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// A batch's arrivals, `[id, len, arrival_ms]` per chunk, their bytes back to back in
+    /// `SCRATCH` (grown, never shrunk).
+    static ARRIVALS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Registry {
@@ -212,10 +217,42 @@ pub fn exchange_head(id: u32, status: u16, values: Array, sent_ms: f64, arrival_
 pub fn exchange_chunk(id: u32, len: usize, arrival_ms: f64) {
     let Some(sink) = live_sink(id) else { return };
     SCRATCH.with(|s| {
-        let s = s.borrow();
-        if let Some(bytes) = s.get(..len) {
+        if let Some(bytes) = s.borrow().get(..len) {
             sink.chunk(bytes, arrival_ms);
         }
+    });
+}
+
+/// Address of a table of at least `count` arrivals for a batch (`[id, len, arrival_ms]` each).
+#[wasm_bindgen(js_name = exchangeArrivals)]
+pub fn exchange_arrivals(count: usize) -> *const f64 {
+    ARRIVALS.with(|a| {
+        let mut a = a.borrow_mut();
+        if a.len() < count * 3 {
+            a.resize(count * 3, 0.0);
+        }
+        a.as_ptr()
+    })
+}
+
+/// A batch of `count` body chunks, in the order they arrived (possibly of several exchanges):
+/// their stamps and lengths in the arrivals table, their bytes back to back in the scratch
+/// buffer. Chunks of exchanges that ended or were aborted meanwhile are skipped.
+#[wasm_bindgen(js_name = exchangeChunks)]
+pub fn exchange_chunks(count: usize) {
+    ARRIVALS.with(|a| {
+        SCRATCH.with(|s| {
+            let (a, s) = (a.borrow(), s.borrow());
+            let mut offset = 0usize;
+            for arrival in a.chunks_exact(3).take(count) {
+                let (id, len) = (arrival[0] as u32, arrival[1] as usize);
+                let bytes = s.get(offset..offset.saturating_add(len));
+                offset = offset.saturating_add(len);
+                if let (Some(sink), Some(bytes)) = (live_sink(id), bytes) {
+                    sink.chunk(bytes, arrival[2]);
+                }
+            }
+        })
     });
 }
 

@@ -4,7 +4,8 @@
 //! sink has heard the end. Chunks are pushed, not pulled: no future, no allocation and no wake-up
 //! per chunk, and the stamp is taken by the transport before any parsing.
 //!
-//! The web implementation is a small JavaScript pump over `fetch` (one wasm call per chunk); the
+//! The web implementation is a small JavaScript pump over `fetch` (one wasm call per chunk, or in
+//! browsers per batch of the chunks stamped since the last one); the
 //! native test implementation replays a script on a virtual clock. Dropping the exchange future
 //! aborts the request (AbortController on the web): that is how timeouts and cancellation really
 //! stop traffic.
