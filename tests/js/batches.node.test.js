@@ -5,8 +5,8 @@
 // timing must come out as when each chunk is handed over on its own.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSim } from "./sim.js";
-import { simId, truthErrors } from "./families.js";
+import { startSim, assertMatchesTruth } from "./sim.js";
+import { truthErrors } from "./families.js";
 
 let posted = 0;
 globalThis.scheduler = {
@@ -31,17 +31,8 @@ test("batched chunks: every token, id and count of every response match llm-sim'
   const before = posted;
   const result = await new Runner({ endpoint: endpoint(), transport: "fetch" }).run({ clients: 8, nRequests: 3, payload: payload(24) });
   assert.ok(posted > before, "chunks were handed over from posted tasks");
-  assert.equal(result.responses.length, 24);
-  assert.equal(result.stats.failed_requests, 0, result.responses.find((r) => r.error)?.error);
-  const records = new Map((await sim.requests()).map((r) => [r.id, r]));
-  for (const r of result.responses) {
-    const rec = records.get(simId(r.id));
-    assert.ok(rec, `no record for ${r.id}`);
-    assert.equal(r.num_tokens_output, rec.output_tokens);
-    assert.equal(r.num_tokens_output, 24);
-    assert.equal(r.response_text.trim().split(/\s+/).length, 24);
-    assert.ok(r.time_to_last_token > r.time_to_first_token, `${r.id}: TTLT after TTFT`);
-  }
+  const records = assertMatchesTruth(result, await sim.requests(), { count: 24, outputTokens: 24 });
+  for (const r of result.responses) assert.ok(r.time_to_last_token > r.time_to_first_token, `${r.id}: TTLT after TTFT`);
   const err = truthErrors(result.responses, [...records.values()]);
   assert.ok(err.minTtft >= 0 && err.minTtlt >= 0, `a token seen before it was sent: ${JSON.stringify(err)}`);
   await sim.clear();

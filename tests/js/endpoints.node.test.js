@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { startSim, ROOT } from "./sim.js";
+import { startSim, ROOT, assertMatchesTruth } from "./sim.js";
 import { readGenerate, generatePayload, simId, truthErrors } from "./families.js";
 import { OpenAIResponsesEndpoint, AnthropicEndpoint, CustomEndpoint, Runner, init } from "../../pkg/index.js";
 
@@ -68,19 +68,8 @@ for (const family of Object.keys(FAMILIES)) {
     for (let round = 0; round < 3; round++) {
       await sim.clear();
       result = await runner.run({ clients: 3, nRequests: 5, payload: payloadFor(family, 16), runName: `${family}-stream` });
-      assert.equal(result.responses.length, 15);
-      assert.equal(result.stats.failed_requests, 0, result.responses.find((r) => r.error)?.error);
-      const records = new Map((await sim.requests()).map((r) => [r.id, r]));
-      for (const r of result.responses) {
-        const rec = records.get(simId(r.id));
-        assert.ok(rec, `no record for ${r.id}`);
-        assert.equal(r.num_tokens_output, rec.output_tokens);
-        assert.equal(r.num_tokens_output, 16);
-        assert.equal(r.num_tokens_input, rec.input_tokens);
-        assert.equal(r.num_tokens_input, 7);
-        assert.equal(r.response_text.trim().split(/\s+/).length, 16);
-        assert.ok(r.time_to_first_token >= 0.05, `TTFT ${r.time_to_first_token} below the simulated 50 ms`);
-      }
+      const records = assertMatchesTruth(result, await sim.requests(), { count: 15, outputTokens: 16, inputTokens: 7 });
+      for (const r of result.responses) assert.ok(r.time_to_first_token >= 0.05, `TTFT ${r.time_to_first_token} below the simulated 50 ms`);
       const err = truthErrors(result.responses, [...records.values()]);
       assert.ok(err.minTtft >= 0 && err.minTtlt >= 0, `a token seen before it was sent: ${JSON.stringify(err)}`);
       best.ttft = Math.min(best.ttft, err.ttft);

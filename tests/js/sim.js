@@ -3,7 +3,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import assert from "node:assert/strict";
 import { stopProcess } from "./process.js";
+import { simId } from "./families.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SIM_BIN = process.env.LLM_SIM_BIN ?? path.join(ROOT, "target/sim/llm-sim");
@@ -46,4 +48,26 @@ export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+
+/**
+ * Asserts that a run's `count` responses all succeeded and each matches its llm-sim record:
+ * `outputTokens` tokens (the record's count, and as many words of text) and, when given,
+ * `inputTokens`. Returns the records by id, for the timing checks.
+ * @param {any} result @param {any[]} records
+ * @param {{ count: number, outputTokens: number, inputTokens?: number }} want
+ */
+export function assertMatchesTruth(result, records, { count, outputTokens, inputTokens }) {
+  assert.equal(result.responses.length, count);
+  assert.equal(result.stats.failed_requests, 0, result.responses.find((r) => r.error)?.error);
+  const byId = new Map(records.map((r) => [r.id, r]));
+  for (const r of result.responses) {
+    const rec = byId.get(simId(r.id));
+    assert.ok(rec, `no record for ${r.id}`);
+    assert.deepEqual([r.num_tokens_output, r.num_tokens_output], [rec.output_tokens, outputTokens]);
+    if (inputTokens !== undefined) assert.deepEqual([r.num_tokens_input, r.num_tokens_input], [rec.input_tokens, inputTokens]);
+    assert.equal(r.response_text.trim().split(/\s+/).length, outputTokens);
+  }
+  return byId;
 }
