@@ -133,9 +133,10 @@ export function createPump(wasm, crash) {
    * Where the platform can run a task after the network's (`scheduler.postTask`: browsers), a
    * response's chunks are stamped as they arrive and handed to the engine in batches, one wasm
    * call for all the chunks that arrived before that task (~40 at 64 clients in Chromium), not
-   * one per chunk: the page's thread then stamps the next arrival sooner, and spends ~6 ms less
-   * per 128 requests (CDP TaskDuration, h2, 64 clients, 32-token answers). An exchange's end,
-   * failure, or the timer (a timeout) first hands over every chunk that arrived before it.
+   * one per chunk: the thread then stamps the next arrivals sooner (h2, 64 clients × 2, 32-token
+   * answers, 100 paired runs: TTFT p50/p99 against the bare loop +0.39/+7.99 → +0.01/+5.84 ms in
+   * a page, +0.96/+11.71 → −1.65/+8.62 in a worker; the same CPU). An exchange's end, failure,
+   * or the timer (a timeout) first hands over every chunk that arrived before it.
    */
   const scheduler = /** @type {any} */ (globalThis).scheduler;
   const postTask = /** @type {((f: () => void) => Promise<void>) | undefined} */ (
