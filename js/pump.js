@@ -179,6 +179,14 @@ export function createPump(wasm, crash) {
     table = new Float64Array(0);
   });
 
+  /** A grown wasm memory detaches the old buffer: takes fresh views of it then. */
+  function freshViews() {
+    if (heap.byteLength !== 0 && memory !== null) return;
+    memory ??= /** @type {WebAssembly.Memory} */ (exchangeMemory());
+    heap = new Uint8Array(memory.buffer);
+    table = new Float64Array(memory.buffer);
+  }
+
   /**
    * Copies `bytes` into the scratch buffer and returns their length.
    * @param {Uint8Array} bytes
@@ -189,11 +197,7 @@ export function createPump(wasm, crash) {
       scratchPtr = exchangeScratch(len);
       scratchCap = len;
     }
-    // A grown wasm memory detaches the old buffer: take a fresh view then.
-    if (heap.byteLength === 0 || memory === null) {
-      memory ??= /** @type {WebAssembly.Memory} */ (exchangeMemory());
-      heap = new Uint8Array(memory.buffer);
-    }
+    freshViews();
     heap.set(bytes, scratchPtr);
     return len;
   }
@@ -229,11 +233,7 @@ export function createPump(wasm, crash) {
       arrivalsAt = exchangeArrivals(count) / 8;
       arrivalsCap = count;
     }
-    if (heap.byteLength === 0 || table.byteLength === 0 || memory === null) {
-      memory ??= /** @type {WebAssembly.Memory} */ (exchangeMemory());
-      heap = new Uint8Array(memory.buffer);
-      table = new Float64Array(memory.buffer);
-    }
+    freshViews();
     let at = scratchPtr;
     let row = arrivalsAt;
     let kept = 0;
