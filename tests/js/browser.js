@@ -7,9 +7,9 @@ import { ROOT } from "./sim.js";
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".css": "text/css", ".txt": "text/plain" };
 
-/** Serves the repository root read-only on 127.0.0.1 (pages under /tests/js/pages, package under /pkg). */
-export async function startStatic(root = ROOT) {
-  const server = createServer(async (req, res) => {
+/** A request handler serving `root` read-only (pages under /tests/js/pages, package under /pkg). */
+export function staticHandler(root = ROOT) {
+  return async (req, res) => {
     const url = new URL(req.url, "http://x");
     const file = path.join(root, decodeURIComponent(url.pathname));
     if (!file.startsWith(root)) return res.writeHead(403).end();
@@ -20,7 +20,12 @@ export async function startStatic(root = ROOT) {
     } catch {
       res.writeHead(404).end("not found");
     }
-  });
+  };
+}
+
+/** Serves the repository root read-only on 127.0.0.1. */
+export async function startStatic(root = ROOT) {
+  const server = createServer(staticHandler(root));
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address();
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
