@@ -2,7 +2,7 @@
 // clients rest on the median's confidence interval.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { medianCi, summarize, median } from "../../scripts/bench/stats.mjs";
+import { medianCi, summarize, median, pooledDiff, truthErrors } from "../../scripts/bench/stats.mjs";
 
 test("medianCi: the order statistics of the distribution-free 95% interval, none under 6 values", () => {
   const ranks = (n) => {
@@ -40,4 +40,27 @@ test("medianCi: covers the true median in at least 95% of samples of 15 (seeded,
   // Exact coverage for n = 15 is 1 − 2·P(X ≤ 3) = 96.48%; the bound leaves room for sampling.
   assert.ok(covered / trials >= 0.95, `coverage ${covered / trials}`);
   assert.ok(covered / trials <= 0.98, `coverage ${covered / trials}: the interval is wider than it needs to be`);
+});
+
+test("pooledDiff: the p99 of every request pooled, one run's outlier does not set it, a bootstrap interval over repeats", () => {
+  // 40 repeats of 128 requests; the floor's errors spread 0–99.9 ms, the engine's 3 ms later.
+  const runs = (f) => Array.from({ length: 40 }, (_, r) => Array.from({ length: 128 }, (_, i) => f(r, i)));
+  const floor = runs((r, i) => ((r * 7919 + i * 104729) % 1000) / 10);
+  const later = floor.map((run) => run.map((x) => x + 3));
+  assert.deepEqual(pooledDiff(later, floor, 99), { value: 3, ci: { lo: 3, hi: 3 }, n: 40 });
+  // Two outliers in 25 of the runs of one loop (a run's p99 is its second-worst of 128) move the
+  // median of per-run p99s by ~400 ms; the pooled p99 (the 52nd worst of 5,120) sits below all 50.
+  const outliers = floor.map((run, r) => run.map((x, i) => (r < 25 && i < 2 ? x + 500 : x)));
+  const perRun = median(outliers.map((run, r) => truthErrors(run.map((e, i) => ({ id: `${i}`, ttft: e })), run.map((_, i) => ({ id: `${i}`, first_token_sent_us: 0, received_us: 0 }))).ttftP99 - truthErrors(floor[r].map((e, i) => ({ id: `${i}`, ttft: e })), floor[r].map((_, i) => ({ id: `${i}`, first_token_sent_us: 0, received_us: 0 }))).ttftP99));
+  assert.ok(perRun > 300, `per-run p99 difference ${perRun}`);
+  assert.ok(Math.abs(pooledDiff(outliers, floor, 99).value) < 1);
+  // Half the repeats 4 ms later: the pooled p50 moves ~2 ms and the interval spans the repeats' mix.
+  const half = floor.map((run, r) => run.map((x) => x + (r % 2 ? 4 : 0)));
+  const d = pooledDiff(half, floor, 50);
+  assert.equal(d.value, 2);
+  assert.ok(d.ci.lo > 0.5 && d.ci.lo < 2 && d.ci.hi > 2 && d.ci.hi < 3.5, JSON.stringify(d.ci));
+  assert.deepEqual(pooledDiff(half, floor, 50), d, "seeded: the same interval again");
+  // Under 6 repeats, no interval; unpaired repeats are an error.
+  assert.equal(pooledDiff(later.slice(0, 5), floor.slice(0, 5), 99).ci, null);
+  assert.throws(() => pooledDiff(later, floor.slice(1), 99), /40 repeats against 39/);
 });
