@@ -454,9 +454,8 @@ const signed = (x, d = 2) => `${x >= 0 ? "+" : ""}${f(x, d)}`;
 const plus = (s, d = 2) => (s ? `${signed(s.median, d)} ${s.ci ? `[CI ${signed(s.ci.lo, d)}…${signed(s.ci.hi, d)}]` : `(${f(s.min, d)}…${f(s.max, d)})`}` : "–");
 // A target on a median difference: met or not, and when not, whether the interval still reaches it.
 const within = (s, limit) => `${mark(s.median <= limit)}${s.median > limit && s.ci && s.ci.lo <= limit ? " (within its CI)" : ""}`;
-// A pooled difference (pooledDiff) with its bootstrap interval, and its verdict against a limit.
+// A pooled difference (pooledDiff) with its bootstrap interval.
 const plusPooled = (d) => `${signed(d.value)}${d.ci ? ` [CI ${signed(d.ci.lo)}…${signed(d.ci.hi)}]` : ""}`;
-const withinPooled = (d, limit) => `${mark(d.value <= limit)}${d.value > limit && d.ci && d.ci.lo <= limit ? " (within its CI)" : ""}`;
 // The page thread's CPU per run (Chromium page): engine, plain client, floor, and engine − floor.
 const threadCpu = (r) => (r.engineThreadCpuMs ? `; page thread CPU ms/run engine ${f(r.engineThreadCpuMs.median, 0)}, plain ${f(r.plainThreadCpuMs.median, 0)}, floor ${f(r.bareThreadCpuMs.median, 0)} (engine−floor ${plus(r.overheadThreadCpuMs, 1)})` : "");
 const err2 = (a, b) => (a === undefined || b === undefined ? "–" : `+${f(a)} / +${f(b)}`);
@@ -471,9 +470,10 @@ for (const r of report.truth.filter((r) => r.runtime !== "python llmeter")) {
   // Targets: engine − floor TTFT p50 ≤ +0.5 ms everywhere; at 64 clients also p99 ≤ +2 ms (Node,
   // workerd; for Chromium h2 "no worse than the floor" is held to the same tolerances).
   const targets = [`p50 Δ ≤ 0.5 ${within(r.overheadTtftP50, 0.5)}`];
-  // At 64 clients the p99 target is judged on the pooled p99 (see pooledDiff); with 40 repeats its
-  // interval is a bootstrap over them.
-  if (r.clients === 64) targets.push(r.overheadTtftP99Pooled ? `pooled p99 Δ ≤ 2 ${withinPooled(r.overheadTtftP99Pooled, 2)}` : `p99 Δ ≤ 2 ${within(r.overheadTtftP99, 2)}`);
+  // The p99 target is judged as it was declared: the median of same-repeat differences of each
+  // run's p99. The pooled p99 beside it is for reading: it follows single outliers less, but one
+  // disturbed run (128 requests, 2.5% of the pool) sets it on its own.
+  if (r.clients === 64) targets.push(`p99 Δ ≤ 2 ${within(r.overheadTtftP99, 2)}`);
   const pooled = r.overheadTtftP99Pooled?.ci ? `; pooled p99 engine−floor ${plusPooled(r.overheadTtftP99Pooled)}, engine−plain ${plusPooled(r.overPlainTtftP99Pooled)}` : "";
   add("truth TTFT err p50 / p99 ms", what, err2(m("engineTtftP50"), m("engineTtftP99")), err2(m("plainTtftP50"), m("plainTtftP99")), err2(m("bareTtftP50"), m("bareTtftP99")), pyCell("pythonTtftP50", "pythonTtftP99"),
     `engine−floor ${plus(r.overheadTtftP50)} / ${plus(r.overheadTtftP99)}; engine−plain ${plus(r.overPlainTtftP50)} / ${plus(r.overPlainTtftP99)}${pooled}${r.busyRuns ? `; busy-thread warning in ${r.busyRuns} of ${r.runs} runs` : ""}${threadCpu(r)}`, targets.join("; "));
@@ -543,7 +543,7 @@ const md = [
   "",
   ...table(header, rows),
   "",
-  `Truth: server TTFT 50 ms, ITL 5 ms, ${TRUTH_TOKENS} tokens, error = client − server ground truth (llm-sim \`first/last_token_sent_us − received_us\`); comparison = engine − floor and engine − plain client in the same repeat, median over repeats with its 95% confidence interval [CI lo…hi] (distribution-free, from 6 repeats; fewer: the range); "pooled p99" = the p99 of every request of the repeats (5,120 at 64 clients) against the other loop's, with a 95% bootstrap interval over the repeats — a run's own p99 is its second-worst of 128, so the 64-client p99 target is judged on the pooled one — ${CFG.repeats} repeats at 1 and 8 clients; at 64, ${CFG.truthRepeatsAt64.targeted} where the issue sets targets (Node, workerd, Chromium), ${CFG.truthRepeatsAt64.other} elsewhere. Throughput: zero delays, ${TP_TOKENS}-token streams, one Node process, CPU = its user+system time. Python llmeter 0.2.0 via its Runner + OpenAICompletionStreamEndpoint; "native" = llm-sim's Rust \`sim-load\`. Chromium runs with no DevTools attached, as users run it (a DevTools client such as Playwright makes the renderer report every body chunk on the thread that stamps it: every loop's TTFT error ~10 ms higher at 64 clients, the spread ~3× wider; docs/SCALE.md); Firefox and WebKit run under their WebDriver. Chromium page rows also give the page thread's CPU per run (Linux schedstat around each run, setup and result included): what its TTFT stamps wait behind. The load average (other work on the machine) inflates absolute figures and widens spreads; same-run comparisons hold up best.`,
+  `Truth: server TTFT 50 ms, ITL 5 ms, ${TRUTH_TOKENS} tokens, error = client − server ground truth (llm-sim \`first/last_token_sent_us − received_us\`); comparison = engine − floor and engine − plain client in the same repeat, median over repeats with its 95% confidence interval [CI lo…hi] (distribution-free, from 6 repeats; fewer: the range); "pooled p99" = the p99 of every request of the repeats (5,120 at 64 clients) against the other loop's, with a 95% bootstrap interval over the repeats, for reading beside the per-run figure (a run's own p99 is its second-worst of 128, but one disturbed run is 2.5% of the pool and sets a pooled p99 on its own); targets are judged on the per-run medians — ${CFG.repeats} repeats at 1 and 8 clients; at 64, ${CFG.truthRepeatsAt64.targeted} where the issue sets targets (Node, workerd, Chromium), ${CFG.truthRepeatsAt64.other} elsewhere. Throughput: zero delays, ${TP_TOKENS}-token streams, one Node process, CPU = its user+system time. Python llmeter 0.2.0 via its Runner + OpenAICompletionStreamEndpoint; "native" = llm-sim's Rust \`sim-load\`. Chromium runs with no DevTools attached, as users run it (a DevTools client such as Playwright makes the renderer report every body chunk on the thread that stamps it: every loop's TTFT error ~10 ms higher at 64 clients, the spread ~3× wider; docs/SCALE.md); Firefox and WebKit run under their WebDriver. Chromium page rows also give the page thread's CPU per run (Linux schedstat around each run, setup and result included): what its TTFT stamps wait behind. The load average (other work on the machine) inflates absolute figures and widens spreads; same-run comparisons hold up best.`,
   ] : []),
   "",
   ...(report.truth.length || report.throughput.length || report.peers.length ? [

@@ -56,9 +56,10 @@ export function truthErrors(samples, records) {
 /**
  * `pct(a) − pct(b)` over every request of every repeat of two loops (pooled), with a 95%
  * percentile-bootstrap interval that resamples repeats, each repeat's pair of runs kept together
- * (they share its conditions). Why pooled: a run of 128 requests has for its p99 its second-worst
- * request, so the median over repeats of per-run p99s follows single outliers; 40 pooled runs
- * give the p99 of 5,120. Seeded, so the same data give the same interval.
+ * (they share its conditions). A run of 128 requests has for its p99 its second-worst request, so
+ * the median over repeats of per-run p99s follows single outliers, which 40 pooled runs (the p99
+ * of 5,120) do not; but one disturbed run is 2.5% of that pool and sets its p99 on its own. The
+ * bench prints both. Seeded, so the same data give the same interval.
  * @param {number[][]} aRuns per repeat, one loop's per-request values
  * @param {number[][]} bRuns per repeat, the other loop's (same length)
  * @param {number} p percentile, 0..100
