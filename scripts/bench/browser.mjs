@@ -11,10 +11,10 @@
 import { createServer } from "node:http";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { staticHandler, CHROMIUM_ARGS } from "../../tests/js/browser.js";
+import { processTree, threadCpuMs } from "./proc.mjs";
 
 const CONTROL = "/bench-control";
 const START_TIMEOUT_MS = 60_000;
@@ -129,50 +129,18 @@ export async function startBrowser() {
   };
 }
 
-/** Every process under `pid` (Chromium's renderers are its grandchildren, through the zygote). */
-async function descendants(pid) {
-  const parentOf = new Map();
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = await readFile(`/proc/${name}/stat`, "utf8");
-      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {}
-  }
-  const out = [];
-  const walk = (p) => {
-    for (const [child, parent] of parentOf) if (parent === p) out.push(child), walk(child);
-  };
-  walk(pid);
-  return out;
-}
-
 /** The bench page's main thread: the main thread of the renderer that runs the page's worker
  * (the page starts it as it loads), else of the busiest renderer; never the browser UI's own
  * (`--top-chrome-webui`: the new headless mode has one). Null off Linux. */
 async function pageThread(browserPid) {
-  try {
-    let best = null;
-    for (const pid of await descendants(browserPid)) {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-      if (!cmdline.includes("--type=renderer") || cmdline.includes("--top-chrome-webui") || cmdline.includes("--extension-process")) continue;
-      const threads = await readdir(`/proc/${pid}/task`).catch(() => []);
-      const names = await Promise.all(threads.map((t) => readFile(`/proc/${pid}/task/${t}/comm`, "utf8").catch(() => "")));
-      const rank = [names.some((n) => n.startsWith("DedicatedWorker")) ? 1 : 0, threadCpuMs(pid) ?? -1];
-      if (!best || rank[0] > best.rank[0] || (rank[0] === best.rank[0] && rank[1] > best.rank[1])) best = { pid, rank };
-    }
-    return best?.pid ?? null;
-  } catch {
-    return null;
+  let best = null;
+  for (const { pid } of processTree(browserPid)) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.includes("--type=renderer") || cmdline.includes("--top-chrome-webui") || cmdline.includes("--extension-process")) continue;
+    const threads = await readdir(`/proc/${pid}/task`).catch(() => []);
+    const names = await Promise.all(threads.map((t) => readFile(`/proc/${pid}/task/${t}/comm`, "utf8").catch(() => "")));
+    const rank = [names.some((n) => n.startsWith("DedicatedWorker")) ? 1 : 0, threadCpuMs(pid) ?? -1];
+    if (!best || rank[0] > best.rank[0] || (rank[0] === best.rank[0] && rank[1] > best.rank[1])) best = { pid, rank };
   }
-}
-
-/** A thread's CPU time in ms (the first field of schedstat is ns on a CPU). Read synchronously,
- * so that it is taken right as a run is handed out and as its answer arrives. */
-function threadCpuMs(tid) {
-  try {
-    return Number(readFileSync(`/proc/${tid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
-  } catch {
-    return undefined;
-  }
+  return best?.pid ?? null;
 }

@@ -10,10 +10,11 @@
 //    per-request records carry the response's `X-Request-ID` header (with --export-http-trace),
 //    GuideLLM's carry the response id (`chatcmpl-<id>`).
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../tests/js/sim.js";
 import { TOKENIZER_JSON } from "./processing.mjs";
+import { processTree } from "./proc.mjs";
 
 export const PEERS = {
   aiperf: { venv: path.join(ROOT, ".venv-aiperf"), version: "0.13.0" },
@@ -44,33 +45,10 @@ export function peerTokenizer(dir) {
 
 /** CPU seconds (user+system, reaped children included) of `root` and all its descendants. */
 function treeCpuSeconds(root) {
-  const stats = new Map();
-  for (const name of readdirSync("/proc")) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    try {
-      const s = readFileSync(`/proc/${name}/stat`, "latin1");
-      const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // after "(comm) ": state, ppid, ...
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      // the process ended between readdir and read
-    }
-  }
-  const kids = new Map();
-  for (const [pid, s] of stats) {
-    if (!kids.has(s.ppid)) kids.set(s.ppid, []);
-    kids.get(s.ppid).push(pid);
-  }
-  let ticks = 0, processes = 0;
-  const stack = [root];
-  while (stack.length) {
-    const pid = stack.pop();
-    const s = stats.get(pid);
-    if (!s) continue;
-    ticks += s.ticks;
-    processes++;
-    stack.push(...(kids.get(pid) ?? []));
-  }
-  return { cpuS: ticks / CLK_TCK, processes };
+  const tree = processTree(root);
+  // utime, stime, cutime, cstime: fields 11–14 after "(comm) "
+  const ticks = tree.reduce((sum, { fields: f }) => sum + Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]), 0);
+  return { cpuS: ticks / CLK_TCK, processes: tree.length };
 }
 
 /** Samples a process tree's CPU every `everyMs`; `between(t0, t1)` (wall ms) interpolates. */
