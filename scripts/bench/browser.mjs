@@ -24,7 +24,7 @@ export async function startBrowser() {
   /** Runs waiting for the page, and the page's one waiting request for the next run. */
   const queue = [];
   let waiting = null;
-  /** @type {Map<number, {resolve: Function, reject: Function, cpuBefore?: number}>} */
+  /** @type {Map<number, {where: string, resolve: Function, reject: Function, cpuBefore?: number}>} */
   const running = new Map();
   let nextId = 0;
   let hello;
@@ -36,7 +36,8 @@ export async function startBrowser() {
     const job = queue.shift();
     const res = waiting;
     waiting = null;
-    running.get(job.id).cpuBefore = thread ? threadCpuMs(thread) : undefined;
+    const entry = running.get(job.id);
+    if (entry.where === "page" && thread) entry.cpuBefore = threadCpuMs(thread);
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(job));
   };
 
@@ -120,7 +121,7 @@ export async function startBrowser() {
       if (exited) return Promise.reject(new Error(exited));
       return new Promise((resolve, reject) => {
         const id = nextId++;
-        running.set(id, { resolve: where === "page" ? resolve : ({ threadCpuMs, ...r }) => resolve(r), reject });
+        running.set(id, { where, resolve, reject });
         queue.push({ id, where, spec });
         handOut();
       });
