@@ -6,10 +6,13 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** The index of the nearest-rank p-th percentile (p in 0..100) among `n` sorted values. */
+const rank = (p, n) => Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
+
 /** Nearest-rank percentile (p in 0..100). */
 export const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+  return s[rank(p, s.length)];
 };
 
 /**
@@ -74,7 +77,7 @@ export function pooledDiff(aRuns, bRuns, p, { resamples = 2000, seed = 1 } = {})
     let k = 0;
     for (const i of picks) for (const x of runs[i]) pooled[k++] = x;
     pooled.sort();
-    return pooled[Math.min(k - 1, Math.max(0, Math.ceil((p / 100) * k) - 1))];
+    return pooled[rank(p, k)];
   };
   const all = [...Array(n).keys()];
   const value = at(aRuns, all) - at(bRuns, all);
